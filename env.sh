@@ -1,0 +1,12 @@
+# Source this file to use the workspace:   source env.sh
+# After it, rclpy and the project's interfaces import, and the
+# `orchestrator` command is on PATH. Run `make setup` once before.
+_orch_here="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
+if [ ! -f "$_orch_here/install/setup.bash" ]; then
+    echo "env.sh: $_orch_here/install is missing; run 'make setup' first" >&2
+else
+    # shellcheck source=/dev/null
+    source "$_orch_here/scripts/underlay.sh" && source "$_orch_here/install/setup.bash"
+    export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+fi
+unset _orch_here

@@ -1,0 +1,1 @@
+"""Helpers for the project's tests: ROS domain isolation and process handling."""

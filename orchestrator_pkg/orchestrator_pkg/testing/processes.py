@@ -1,0 +1,95 @@
+"""Start real processes for integration and system tests, and always clean up.
+
+``with ManagedProcess([...], env=...) as proc:`` starts the process in its
+own process group, and on exit sends SIGINT, waits up to ``stop_timeout_s``,
+then SIGKILLs the group. The exit code and the captured output are kept on
+the object, so a test can check them after shutdown.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+class ManagedProcess:
+    """A subprocess that is stopped (SIGINT, then SIGKILL) when the block ends."""
+
+    def __init__(self, cmd, env=None, stop_timeout_s: float = 10.0, cwd=None):
+        self.cmd = [str(c) for c in cmd]
+        self.env = env
+        self.cwd = cwd
+        self.stop_timeout_s = stop_timeout_s
+        self.returncode = None
+        self.killed = False
+        self._proc = None
+        self._log = None
+
+    @classmethod
+    def python(cls, script, *args, **kwargs):
+        """Run a Python file or ``-m module`` with this interpreter."""
+        return cls([sys.executable, *([script] if script else []), *args], **kwargs)
+
+    def start(self):
+        """Start the process; output goes to a temporary file."""
+        self._log = tempfile.TemporaryFile(mode='w+b')
+        self._proc = subprocess.Popen(
+            self.cmd, env=self.env, cwd=self.cwd, stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        """Process id of the child."""
+        return self._proc.pid
+
+    def poll(self):
+        """Return the exit code, or None while it runs."""
+        return self._proc.poll()
+
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        if self._log is None:
+            return ''
+        self._log.flush()
+        pos = self._log.tell()
+        self._log.seek(0)
+        data = self._log.read()
+        self._log.seek(pos)
+        return data.decode('utf-8', 'replace')
+
+    def wait_for_output(self, text: str, timeout_s: float) -> bool:
+        """Wait until ``text`` appears in the output, the process ends, or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return True
+            if self.poll() is not None:
+                return text in self.output()
+            time.sleep(0.05)
+        return False
+
+    def stop(self):
+        """SIGINT, wait, then SIGKILL the whole group. Returns the exit code."""
+        if self._proc is None or self.returncode is not None:
+            return self.returncode
+        if self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            try:
+                self._proc.wait(timeout=self.stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait(timeout=5)
+        self.returncode = self._proc.returncode
+        return self.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

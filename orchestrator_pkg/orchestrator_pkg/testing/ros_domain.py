@@ -1,0 +1,95 @@
+"""Give each test run its own ROS_DOMAIN_ID, so that runs never see each other.
+
+A domain ID is claimed by binding a Linux abstract Unix socket named after
+it. The kernel releases the name when the holder exits, even on a crash, and
+nothing is written to the file system. Two runs on one machine (two clones,
+two CI jobs, colcon testing packages in parallel) therefore always get
+different IDs.
+
+Used two ways:
+
+* ``python -m orchestrator_pkg.testing.ros_domain -- CMD ...`` runs CMD with
+  a claimed ``ROS_DOMAIN_ID`` and localhost-only discovery, holding the
+  claim until CMD exits (``make test`` does this);
+* :func:`claim_domain` from a test fixture, for one test's processes.
+"""
+import os
+import socket
+import subprocess
+import sys
+
+# Fast DDS maps domain d to UDP ports 7400 + 250 * d + offsets, valid up to
+# d = 232. IDs below FIRST are left to people's own ROS graphs.
+FIRST_DOMAIN_ID = 101
+LAST_DOMAIN_ID = 232
+_PREFIX = 'orchestrator-ros-domain-'
+
+
+class NoFreeDomainError(RuntimeError):
+    """Every ROS domain ID in the test range is claimed."""
+
+
+class DomainClaim:
+    """A claimed ROS domain ID; released by :meth:`release` or at exit."""
+
+    def __init__(self, domain_id: int, sock: socket.socket):
+        self.domain_id = domain_id
+        self._sock = sock
+
+    def env(self, base=None) -> dict:
+        """Return a copy of ``base`` (default: os.environ) set up for this domain."""
+        env = dict(os.environ if base is None else base)
+        env['ROS_DOMAIN_ID'] = str(self.domain_id)
+        env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+        env.pop('ROS_LOCALHOST_ONLY', None)  # deprecated in Jazzy
+        return env
+
+    def release(self) -> None:
+        """Give the ID back."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def claim_domain(first: int = FIRST_DOMAIN_ID, last: int = LAST_DOMAIN_ID,
+                 avoid=()) -> DomainClaim:
+    """Claim the lowest free domain ID in [first, last] not in ``avoid``."""
+    for domain_id in range(first, last + 1):
+        if domain_id in avoid:
+            continue
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind('\0' + _PREFIX + str(domain_id))
+        except OSError:
+            sock.close()
+            continue
+        return DomainClaim(domain_id, sock)
+    raise NoFreeDomainError(
+        f'all ROS domain IDs {first}..{last} are claimed by other test runs')
+
+
+def main(argv=None) -> int:
+    """Run a command in a freshly claimed ROS domain."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['--']:
+        argv = argv[1:]
+    if not argv:
+        print('usage: python -m orchestrator_pkg.testing.ros_domain -- CMD [ARG...]',
+              file=sys.stderr)
+        return 2
+    # The run's own ID stays out of the pool while it is held, so the
+    # per-test claims made inside CMD get other IDs.
+    with claim_domain() as claim:
+        print(f'ros_domain: ROS_DOMAIN_ID={claim.domain_id}, discovery LOCALHOST',
+              flush=True)
+        return subprocess.call(argv, env=claim.env())
+
+
+if __name__ == '__main__':
+    sys.exit(main())

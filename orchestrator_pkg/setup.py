@@ -1,0 +1,31 @@
+"""Build description of the orchestrator_pkg ament_python package."""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'orchestrator_pkg'
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        ('share/' + PACKAGE, ['package.xml']),
+        ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
+        ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
+        ('share/' + PACKAGE + '/missions', glob('missions/*.xml')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='Orchestrator maintainers',
+    maintainer_email='maintainers@orchestrator.invalid',
+    description='Behaviour-tree orchestrator, navigation and robot nodes.',
+    license='Apache-2.0',
+    extras_require={'test': ['pytest']},
+    entry_points={
+        'console_scripts': [
+            'orchestrator = orchestrator_pkg.cli:main',
+        ],
+    },
+)

@@ -1,0 +1,39 @@
+"""The ROS domain allocator gives concurrent runs distinct IDs."""
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator_pkg.testing.ros_domain import NoFreeDomainError, claim_domain
+
+
+def test_two_claims_get_different_ids_and_release_frees():
+    with claim_domain() as first, claim_domain() as second:
+        assert first.domain_id != second.domain_id
+        held = first.domain_id
+    with claim_domain(first=held, last=held) as again:
+        assert again.domain_id == held
+
+
+def test_claim_held_by_another_process_is_skipped():
+    with claim_domain() as mine:
+        code = ('from orchestrator_pkg.testing.ros_domain import claim_domain\n'
+                f'c = claim_domain(first={mine.domain_id}, last={mine.domain_id} + 1)\n'
+                'print(c.domain_id)\n')
+        out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                             text=True, check=True).stdout
+        assert int(out.strip().splitlines()[-1]) == mine.domain_id + 1
+
+
+def test_exhausted_range_raises():
+    with claim_domain() as held:
+        with pytest.raises(NoFreeDomainError):
+            claim_domain(first=held.domain_id, last=held.domain_id)
+
+
+def test_env_sets_domain_and_localhost_discovery():
+    with claim_domain() as claim:
+        env = claim.env({'ROS_LOCALHOST_ONLY': '1'})
+    assert env['ROS_DOMAIN_ID'] == str(claim.domain_id)
+    assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
+    assert 'ROS_LOCALHOST_ONLY' not in env

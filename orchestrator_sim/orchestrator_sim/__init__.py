@@ -1,0 +1,1 @@
+"""The embedded MuJoCo world of the orchestrator stack."""
