@@ -63,7 +63,7 @@ VPY="$VENV/bin/python"
 REQS=("$ROOT/requirements/python.txt")
 [ "$MODE" = "wheels-jazzy" ] && REQS+=("$ROOT/requirements/ros-jazzy.txt")
 step "install pinned packages (${REQS[*]##*/})" \
-     "check that PyPI is reachable (pip's error is above); a partial install is retried on the next run"
+     "pip's error is above: check that PyPI is reachable and that the pins in requirements/*.txt exist; a partial install is retried on the next run"
 REQ_HASH="$(hash_files "${REQS[@]}")"
 if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$REQ_HASH" ]; then
     PIP_ARGS=(--disable-pip-version-check --quiet)
