@@ -23,7 +23,7 @@ from orchestrator_interfaces.srv import TeleportRobot
 @pytest.fixture
 def sim(ros_domain):
     """Start a sim node in test_room; yield a listener on all its outputs and the process."""
-    proc = sim_process(ros_domain.env(), 'seed:=3')
+    proc = sim_process(ros_domain.env(), 'seed:=3', 'battery_initial_fraction:=0.9')
     with proc:
         assert proc.wait_for_output('sim ready', WAIT_S), proc.output()
         rclpy.init(domain_id=ros_domain.domain_id)
@@ -80,7 +80,7 @@ def test_publishes_the_topic_contract(sim):
     assert listener.latest('ground_truth/odom').header.frame_id == 'map'
 
     battery = listener.latest('battery_state')
-    assert battery.present and 0.99 < battery.percentage <= 1.0 and battery.current < 0
+    assert battery.present and 0.89 < battery.percentage <= 0.9 and battery.current < 0
     assert battery.power_supply_status == BatteryState.POWER_SUPPLY_STATUS_DISCHARGING
 
     detections = listener.latest('detections')
@@ -114,6 +114,14 @@ def test_driving_into_a_wall_stops_there_and_publishes_a_collision(sim):
 
     reset = _teleport(listener, place='dock', reset_world=True)
     assert reset.success and 'world reset' in reset.message
+    # on the dock the battery charges
+    charging = BatteryState.POWER_SUPPLY_STATUS_CHARGING
+    listener.wait_for(lambda: listener.latest('battery_state').power_supply_status == charging,
+                      what='the battery charging on the dock')
+    first = listener.latest('battery_state')
+    listener.wait_for(lambda: listener.latest('battery_state').percentage > first.percentage,
+                      what='the charge rising')
+    assert listener.latest('battery_state').current > 0
     bad = _teleport(listener, place='nowhere')
     assert not bad.success and 'unknown place' in bad.message
 
