@@ -53,6 +53,10 @@ class DriftingOdometry:
         self.twist = (0.0, 0.0, 0.0)
         self._last_truth = truth
 
+    def carried(self, truth: Tuple[float, float, float]) -> None:
+        """Take ``truth`` as the new reference without measuring motion (robot was carried)."""
+        self._last_truth = truth
+
     def update(self, truth: Tuple[float, float, float], dt: float):
         """Measure the motion from the last true pose to ``truth``; return the odometry pose."""
         if self._last_truth is None:

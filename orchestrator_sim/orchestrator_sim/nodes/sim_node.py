@@ -142,6 +142,7 @@ class SimNode(Node):
                                          'camera_frame', 'world_frame')}
         self.publish_tf = p['publish_tf']
         self.collision_count = 0
+        self._touching = set()
         self._lock = threading.Lock()
         self._last_cmd_time = -math.inf
         now = self.physics.time
@@ -313,7 +314,7 @@ class SimNode(Node):
                 self.odometry.reset(self.physics.pose())
                 self.collision_count = 0
             else:
-                self.odometry._last_truth = self.physics.pose()
+                self.odometry.carried(self.physics.pose())
             self.physics.step(1)
             touching = [c.other for c in self.physics.contacts()]
         response.success = True
@@ -349,7 +350,7 @@ class SimNode(Node):
             held = physics.held
         result.holding = held is not None
         result.object_id = held or ''
-        result.object_class = self.world_object_class(held)
+        result.object_class = self._object_class(held)
         goal_handle.publish_feedback(Gripper.Feedback(opening=0.0 if held else 0.08))
         if result.error_code == Gripper.Result.NONE:
             goal_handle.succeed()
@@ -357,8 +358,7 @@ class SimNode(Node):
             goal_handle.abort()
         return result
 
-    def world_object_class(self, object_id) -> str:
-        """Class of an object id ('' for None)."""
+    def _object_class(self, object_id) -> str:
         obj = self.physics.objects.get(object_id) if object_id else None
         return obj.class_id if obj else ''
 
@@ -415,8 +415,6 @@ class SimNode(Node):
             self._publish_detections(now)
         if self._battery_every.due(now):
             self._publish_battery(now)
-
-    _touching = frozenset()
 
     def _check_collisions(self):
         contacts = self.physics.contacts()
