@@ -138,6 +138,10 @@ class SimNode(Node):
         self.battery = self._new_battery()
         self.rtf = p['real_time_factor']
         self.cmd_timeout = p['cmd_vel_timeout_s']
+        self.max_lead = p['max_lead_s']
+        self.lead_wait_timeout = p['lead_wait_timeout_s']
+        self._held_since = None
+        self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
                                          'camera_frame', 'world_frame')}
         self.publish_tf = p['publish_tf']
@@ -208,6 +212,12 @@ class SimNode(Node):
         declare('cmd_vel_timeout_s', 0.5, desc(
             'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
             hi=60.0))
+        declare('max_lead_s', 0.0, desc(
+            'lockstep: never run more than this much sim time past the last cmd_vel, so a '
+            'stack that cannot keep up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
+        declare('lead_wait_timeout_s', 2.0, desc(
+            'wall seconds to wait for cmd_vel in lockstep before running on without it',
+            lo=0.01, hi=600.0))
         declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
         for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
                               ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
@@ -369,12 +379,17 @@ class SimNode(Node):
         try:
             while self._running and self.context.ok():
                 with self._lock:
-                    self._advance()
+                    held = self._held_back()
+                    if not held:
+                        self._advance()
                     rtf = self.rtf
                     if self._pace_reset:
                         wall0, sim0 = time.monotonic(), self.physics.time
                         self._pace_reset = False
                     sim_now = self.physics.time
+                if held:
+                    time.sleep(0.0005)
+                    continue
                 if rtf > 0:
                     ahead = (sim_now - sim0) / rtf - (time.monotonic() - wall0)
                     if ahead > 0:
@@ -386,6 +401,25 @@ class SimNode(Node):
                 return  # shutting down: publishers may already be gone
             self.get_logger().fatal(f'physics thread stopped: {exc!r}')
             raise
+
+    def _held_back(self) -> bool:
+        """Whether lockstep holds the sim: too far past the last cmd_vel (lock held)."""
+        if self.max_lead <= 0 or self._last_cmd_time == -math.inf:
+            return False
+        if self.physics.time - self._last_cmd_time < self.max_lead:
+            self._held_since = None
+            return False
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+            self.holds += 1
+            self._pace_reset = True
+        if now - self._held_since > self.lead_wait_timeout:
+            self.get_logger().warning(
+                f'lockstep: no cmd_vel for {self.lead_wait_timeout} s of wall time; running on '
+                'without the stack until one arrives', throttle_duration_sec=10.0)
+            return False
+        return True
 
     def _advance(self):
         """Step to the next scheduled output and publish what is due (lock held)."""
