@@ -26,6 +26,7 @@ setup(
     entry_points={
         'console_scripts': [
             'orchestrator = orchestrator_pkg.cli:main',
+            'base_driver = orchestrator_pkg.nodes.base_driver_node:main',
         ],
     },
 )

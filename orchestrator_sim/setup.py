@@ -15,6 +15,7 @@ setup(
         ('share/' + PACKAGE + '/worlds', glob('worlds/*.yaml') + glob('worlds/*.world')
          + glob('worlds/*.sdf')),
         ('share/' + PACKAGE + '/robots', glob('robots/*.yaml')),
+        ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
@@ -23,5 +24,7 @@ setup(
     description='Embedded MuJoCo world with ROS 2 sensor and actuator topics.',
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
-    entry_points={'console_scripts': []},
+    entry_points={'console_scripts': [
+        'sim_node = orchestrator_sim.nodes.sim_node:main',
+    ]},
 )

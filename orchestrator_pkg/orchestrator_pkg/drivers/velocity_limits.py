@@ -1,0 +1,132 @@
+"""Velocity limits, a command watchdog and an e-stop for a diff-drive base; no ROS.
+
+:class:`BaseDriverCore` is what the base_driver node runs each cycle:
+
+* a command with a NaN or Inf is rejected, with the reason, and counts as
+  no command (the watchdog keeps running);
+* the output is clamped to ``[min_vel_x, max_vel_x]`` and
+  ``[-max_vel_theta, max_vel_theta]``, then rate-limited by
+  ``max_accel_x`` (speeding up), ``max_decel_x`` (slowing down) and
+  ``max_accel_theta``;
+* when no valid command arrived within ``timeout_s``, or while the e-stop
+  is engaged, the output is zero at once (not ramped: a robot stops when
+  something goes wrong; the base's own traction limits how fast it does).
+  After an e-stop is released the robot stays still until a new command.
+"""
+from dataclasses import dataclass
+import math
+from typing import Optional, Tuple
+
+IDLE, ACTIVE, TIMEOUT, ESTOP = 'IDLE', 'ACTIVE', 'TIMEOUT', 'ESTOP'
+
+
+@dataclass(frozen=True)
+class VelocityLimits:
+    """Limits of a diff-drive base (REP-103 units)."""
+
+    max_vel_x: float = 0.5
+    min_vel_x: float = -0.25
+    max_vel_theta: float = 2.0
+    max_accel_x: float = 1.0
+    max_decel_x: float = 2.0
+    max_accel_theta: float = 3.0
+
+    def problem(self) -> Optional[str]:
+        """Return why these limits are invalid, or None when they are fine."""
+        for name, value in self.__dict__.items():
+            if not math.isfinite(value):
+                return f'{name} must be finite, got {value!r}'
+        if self.max_vel_x <= 0:
+            return f'max_vel_x must be > 0, got {self.max_vel_x}'
+        if self.min_vel_x > 0:
+            return f'min_vel_x must be <= 0, got {self.min_vel_x}'
+        for name in ('max_vel_theta', 'max_accel_x', 'max_decel_x', 'max_accel_theta'):
+            if getattr(self, name) <= 0:
+                return f'{name} must be > 0, got {getattr(self, name)}'
+        return None
+
+
+def non_finite_reason(linear: float, angular: float) -> Optional[str]:
+    """Return why a command is unusable (a NaN or Inf), or None."""
+    bad = [f'{name}={value}' for name, value in (('linear.x', linear), ('angular.z', angular))
+           if not math.isfinite(value)]
+    return f'non-finite velocity ({", ".join(bad)})' if bad else None
+
+
+def _toward(current: float, target: float, up: float, down: float, dt: float) -> float:
+    """Move ``current`` toward ``target``: at most ``up*dt`` away from 0, ``down*dt`` toward it."""
+    delta = target - current
+    speeding_up = abs(target) > abs(current) and (target * current >= 0)
+    step = (up if speeding_up else down) * dt
+    if abs(delta) <= step:
+        return target
+    return current + math.copysign(step, delta)
+
+
+class BaseDriverCore:
+    """Limits, watchdog and e-stop; feed it commands and ask it for the output."""
+
+    def __init__(self, limits: VelocityLimits, timeout_s: float = 0.2):
+        problem = limits.problem()
+        if problem:
+            raise ValueError(problem)
+        if not timeout_s > 0:
+            raise ValueError(f'timeout_s must be > 0, got {timeout_s}')
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.estop = False
+        self.mode = IDLE
+        self.last_reject = ''
+        self.rejected = 0
+        self.clamped = False
+        self._target: Tuple[float, float] = (0.0, 0.0)
+        self._last_cmd_time: Optional[float] = None
+        self._output: Tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def output(self) -> Tuple[float, float]:
+        """The last output ``(v, w)``."""
+        return self._output
+
+    def command(self, linear: float, angular: float, now: float) -> Optional[str]:
+        """Take a command at time ``now`` (s); return the rejection reason or None."""
+        reason = non_finite_reason(linear, angular)
+        if reason:
+            self.rejected += 1
+            self.last_reject = reason
+            return reason
+        self._target = (linear, angular)
+        self._last_cmd_time = now
+        return None
+
+    def set_estop(self, engaged: bool) -> None:
+        """Engage or release the e-stop; a release waits for a new command."""
+        if self.estop and not engaged:
+            self._last_cmd_time = None
+            self._target = (0.0, 0.0)
+        self.estop = engaged
+
+    def update(self, now: float, dt: float) -> Tuple[float, float]:
+        """Compute the output for time ``now``, ``dt`` seconds after the last update."""
+        lim = self.limits
+        if self.estop:
+            self.mode = ESTOP
+        elif self._last_cmd_time is None:
+            self.mode = IDLE
+        elif now - self._last_cmd_time > self.timeout_s or now < self._last_cmd_time - 1.0:
+            self.mode = TIMEOUT  # (also when time jumped backwards, e.g. a sim reset)
+        else:
+            self.mode = ACTIVE
+        if self.mode != ACTIVE:
+            self.clamped = False
+            self._output = (0.0, 0.0)
+            return self._output
+        v, w = self._target
+        cv = min(max(v, lim.min_vel_x), lim.max_vel_x)
+        cw = min(max(w, -lim.max_vel_theta), lim.max_vel_theta)
+        self.clamped = (cv, cw) != (v, w)
+        dt = max(dt, 0.0)
+        ov, ow = self._output
+        self._output = (_toward(ov, cv, lim.max_accel_x, lim.max_decel_x, dt),
+                        _toward(ow, cw, lim.max_accel_theta, lim.max_accel_theta, dt))
+        return self._output

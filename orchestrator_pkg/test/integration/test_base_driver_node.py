@@ -1,0 +1,92 @@
+"""base_driver node in-process with real rclpy: stamped commands, clamping, NaN, parameters."""
+import math
+import time
+
+from diagnostic_msgs.msg import DiagnosticStatus
+from geometry_msgs.msg import TwistStamped
+import pytest
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+
+from orchestrator_pkg.nodes.base_driver_node import BaseDriverNode
+
+WAIT_S = 30.0
+
+
+@pytest.fixture
+def driver(ros_domain):
+    """Start base_driver (TwistStamped) and a test node in one executor."""
+    rclpy.init(domain_id=ros_domain.domain_id)
+    node = BaseDriverNode(parameter_overrides=[Parameter('use_stamped', value=True)])
+    probe = rclpy.create_node('base_driver_probe')
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.add_node(probe)
+    out, states = [], []
+    probe.create_subscription(TwistStamped, 'cmd_vel', out.append, 50)
+    probe.create_subscription(DiagnosticStatus, 'base_driver/state', states.append, 50)
+    pub = probe.create_publisher(TwistStamped, 'cmd_vel_nav', 10)
+
+    def spin_until(predicate, what, every=None):
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.02)
+            if every:
+                every()
+            if predicate():
+                return
+        raise AssertionError(f'timed out waiting for {what}')
+    try:
+        yield node, pub, out, states, spin_until
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        node.destroy_node()
+        rclpy.shutdown()
+
+
+def _cmd(v, w):
+    msg = TwistStamped()
+    msg.twist.linear.x, msg.twist.angular.z = v, w
+    return msg
+
+
+def test_stamped_commands_are_clamped_to_the_limits(driver):
+    node, pub, out, states, spin_until = driver
+    spin_until(lambda: out and states and states[-1].message == 'IDLE', 'IDLE output')
+    assert out[-1].twist.linear.x == 0.0
+    spin_until(lambda: (out[-1].twist.linear.x, out[-1].twist.angular.z) == pytest.approx(
+        (0.5, -2.0)), 'the clamped command', every=lambda: pub.publish(_cmd(5.0, -9.0)))
+    assert out[-1].header.frame_id == 'base_link'
+    values = {kv.key: kv.value for kv in states[-1].values}
+    assert states[-1].message == 'ACTIVE' and values['clamped'] == 'true'
+    # the output rose no faster than max_accel_x (1 m/s^2) allows, cycle by cycle
+    samples = [(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, m.twist.linear.x)
+               for m in out]
+    rising = [(b[1] - a[1], b[0] - a[0]) for a, b in zip(samples[:-1], samples[1:], strict=True)
+              if b[1] > a[1]]
+    assert len(rising) >= 5
+    assert all(dv <= 1.0 * dt + 0.01 for dv, dt in rising), rising
+
+
+def test_nan_is_rejected_and_reported(driver):
+    node, pub, out, states, spin_until = driver
+    spin_until(lambda: states and states[-1].values[-1].value.startswith('non-finite'),
+               'the rejection in the state', every=lambda: pub.publish(_cmd(math.nan, 0.0)))
+    assert all(math.isfinite(m.twist.linear.x) for m in out)
+    assert node.core.rejected >= 1
+
+
+def test_parameter_changes_are_validated_with_a_reason(driver):
+    node = driver[0]
+    (result,) = node.set_parameters([Parameter('max_accel_x', value=0.0)])
+    assert not result.successful and 'max_accel_x must be > 0' in result.reason
+    (result,) = node.set_parameters([Parameter('min_vel_x', value=0.3)])
+    assert not result.successful  # outside the declared range [-20, 0]
+    result = node.set_parameters_atomically([Parameter('max_vel_x', value=1.5),
+                                             Parameter('timeout_s', value=0.5)])
+    assert result.successful
+    assert node.core.limits.max_vel_x == 1.5 and node.core.timeout_s == 0.5
+    (result,) = node.set_parameters([Parameter('rate_hz', value=50.0)])
+    assert not result.successful  # read-only

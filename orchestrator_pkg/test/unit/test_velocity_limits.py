@@ -1,0 +1,102 @@
+"""base_driver's pure core: clamping, acceleration limits, NaN rejection, watchdog, e-stop."""
+import math
+
+import pytest
+
+from orchestrator_pkg.drivers.velocity_limits import (
+    ACTIVE,
+    ESTOP,
+    IDLE,
+    TIMEOUT,
+    BaseDriverCore,
+    VelocityLimits,
+)
+
+LIMITS = VelocityLimits(max_vel_x=0.5, min_vel_x=-0.25, max_vel_theta=2.0, max_accel_x=1.0,
+                        max_decel_x=2.0, max_accel_theta=4.0)
+
+
+def _run(core, v, w, start, seconds, dt=0.05):
+    t = start
+    out = None
+    while t < start + seconds - 1e-9:
+        t += dt
+        core.command(v, w, t)
+        out = core.update(t, dt)
+    return t, out
+
+
+def test_idle_until_the_first_command():
+    core = BaseDriverCore(LIMITS)
+    assert core.update(0.0, 0.05) == (0.0, 0.0) and core.mode == IDLE
+
+
+def test_clamps_to_velocity_limits():
+    core = BaseDriverCore(LIMITS)
+    _, out = _run(core, 3.0, -9.0, 0.0, 3.0)
+    assert out == pytest.approx((0.5, -2.0)) and core.clamped and core.mode == ACTIVE
+    _, out = _run(core, -3.0, 9.0, 3.0, 3.0)
+    assert out == pytest.approx((-0.25, 2.0))
+
+
+def test_acceleration_and_deceleration_are_limited():
+    core = BaseDriverCore(LIMITS)
+    core.command(0.5, 2.0, 0.0)
+    assert core.update(0.0, 0.1) == pytest.approx((0.1, 0.4))  # 1 m/s^2, 4 rad/s^2
+    assert core.update(0.1, 0.1) == pytest.approx((0.2, 0.8))
+    t, out = _run(core, 0.5, 2.0, 0.1, 1.0, dt=0.1)
+    assert out == pytest.approx((0.5, 2.0)) and not core.clamped
+    core.command(0.0, 2.0, t)
+    assert core.update(t + 0.1, 0.1)[0] == pytest.approx(0.3)  # decel 2 m/s^2
+    core.command(-0.25, 2.0, t + 0.1)  # through zero: decelerate first, then accelerate
+    assert core.update(t + 0.2, 0.1)[0] == pytest.approx(0.1)
+    assert core.update(t + 0.3, 0.1)[0] == pytest.approx(-0.1)
+
+
+@pytest.mark.parametrize('v, w', [(math.nan, 0.0), (0.1, math.inf), (-math.inf, math.nan)])
+def test_non_finite_commands_are_rejected_with_a_reason(v, w):
+    core = BaseDriverCore(LIMITS)
+    _run(core, 0.3, 0.0, 0.0, 1.0)
+    reason = core.command(v, w, 1.0)
+    assert reason and 'non-finite' in reason and core.rejected == 1
+    assert core.last_reject == reason
+    assert all(math.isfinite(x) for x in core.update(1.05, 0.05))
+    # a stream of bad commands counts as no command: the watchdog stops the base
+    for i in range(10):
+        core.command(v, w, 1.05 + 0.05 * i)
+    assert core.update(1.5, 0.05) == (0.0, 0.0) and core.mode == TIMEOUT
+
+
+def test_watchdog_sends_zero_when_commands_stop():
+    core = BaseDriverCore(LIMITS, timeout_s=0.2)
+    t, out = _run(core, 0.4, 0.5, 0.0, 2.0)
+    assert out == pytest.approx((0.4, 0.5))
+    assert core.update(t + 0.15, 0.15) != (0.0, 0.0)  # within the timeout: keep going
+    assert core.update(t + 0.25, 0.1) == (0.0, 0.0) and core.mode == TIMEOUT
+    core.command(0.1, 0.0, t + 0.3)  # commands again: moves again, ramping from zero
+    assert core.update(t + 0.35, 0.05) == pytest.approx((0.05, 0.0))
+    assert core.mode == ACTIVE
+
+
+def test_estop_holds_zero_until_released_and_a_new_command_arrives():
+    core = BaseDriverCore(LIMITS)
+    t, _ = _run(core, 0.4, 0.0, 0.0, 1.0)
+    core.set_estop(True)
+    t, out = _run(core, 0.4, 0.0, t, 1.0)  # commands keep coming
+    assert out == (0.0, 0.0) and core.mode == ESTOP
+    core.set_estop(False)
+    assert core.update(t + 0.05, 0.05) == (0.0, 0.0) and core.mode == IDLE
+    core.command(0.4, 0.0, t + 0.1)
+    assert core.update(t + 0.15, 0.05)[0] > 0 and core.mode == ACTIVE
+
+
+@pytest.mark.parametrize('change, words', [
+    ({'max_vel_x': 0.0}, 'max_vel_x'), ({'min_vel_x': 0.1}, 'min_vel_x'),
+    ({'max_accel_x': -1.0}, 'max_accel_x'), ({'max_vel_theta': math.nan}, 'finite'),
+])
+def test_bad_limits_are_refused_with_the_reason(change, words):
+    limits = VelocityLimits(**{**LIMITS.__dict__, **change})
+    assert words in limits.problem()
+    with pytest.raises(ValueError, match=words):
+        BaseDriverCore(limits)
+    assert LIMITS.problem() is None

@@ -1,0 +1,593 @@
+"""The sim node: the embedded MuJoCo world on the standard topic contract.
+
+The physics steps on its own thread, paced by ``real_time_factor`` against
+the wall clock (0: as fast as possible). Every output is scheduled on
+simulated time, stamped with it, and published from that thread; the ROS
+callbacks (cmd_vel, gripper, teleport) only take the lock, change state and
+return. With the same ``seed`` and the same commands at the same simulated
+times, two runs are identical.
+
+Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
+    world, robot, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
+    clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
+    odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
+    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf
+
+Publishers
+    /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
+    odom (nav_msgs/Odometry), tf and tf_static (tf2_msgs/TFMessage),
+    battery_state (sensor_msgs/BatteryState),
+    ground_truth/odom (nav_msgs/Odometry, evaluation only),
+    collisions (orchestrator_interfaces/CollisionEvent),
+    detections (orchestrator_interfaces/DetectionArray)
+
+Subscribers
+    cmd_vel (geometry_msgs/Twist, or TwistStamped with use_stamped)
+
+Actions
+    gripper (orchestrator_interfaces/Gripper)
+
+Services
+    teleport (orchestrator_interfaces/TeleportRobot)
+"""
+import array
+import math
+import sys
+import threading
+import time
+
+from builtin_interfaces.msg import Time as TimeMsg
+from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
+from nav_msgs.msg import Odometry
+import numpy as np
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    SetParametersResult,
+)
+from rclpy.action import ActionServer, GoalResponse
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import BatteryState, LaserScan
+from tf2_msgs.msg import TFMessage
+
+from orchestrator_interfaces.action import Gripper
+from orchestrator_interfaces.msg import CollisionEvent, Detection, DetectionArray
+from orchestrator_interfaces.srv import TeleportRobot
+from orchestrator_pkg.node_main import spin_node
+from orchestrator_sim.battery import Battery
+from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
+from orchestrator_sim.physics import Physics
+from orchestrator_sim.resolve import parse_spawn, resolve_world
+from orchestrator_sim.robots import RobotPresetError, load_robot
+from orchestrator_sim.world import WorldError, load_world
+
+ODOM_NOISE_PARAMS = {
+    'odom_linear_scale_error': 'std of the per-run relative error of distance travelled',
+    'odom_angular_scale_error': 'std of the per-run relative error of angle turned',
+    'odom_linear_noise_per_m': 'std of distance error per metre travelled, m/m',
+    'odom_angular_noise_per_rad': 'std of heading error per radian turned, rad/rad',
+    'odom_angular_noise_per_m': 'std of heading error per metre travelled, rad/m',
+}
+
+
+class SimConfigError(RuntimeError):
+    """The sim cannot start: a bad world, robot or parameter (message says which)."""
+
+
+def _stamp(t: float) -> TimeMsg:
+    sec = int(math.floor(t))
+    return TimeMsg(sec=sec, nanosec=min(int(round((t - sec) * 1e9)), 999_999_999))
+
+
+def _yaw_quat(msg_quat, yaw: float):
+    msg_quat.x = 0.0
+    msg_quat.y = 0.0
+    msg_quat.z = math.sin(yaw / 2.0)
+    msg_quat.w = math.cos(yaw / 2.0)
+    return msg_quat
+
+
+class _Every:
+    """Fires every ``period`` seconds of simulated time (0 or less: never)."""
+
+    def __init__(self, rate_hz: float, now: float):
+        self.period = 1.0 / rate_hz if rate_hz > 0 else math.inf
+        self.next = now
+
+    def due(self, now: float) -> bool:
+        if now + 1e-9 < self.next:
+            return False
+        self.next += self.period
+        if self.next <= now:  # skipped a period (a big step): resynchronise
+            self.next = now + self.period
+        return True
+
+
+class SimNode(Node):
+    """The embedded MuJoCo world as a ROS 2 node (see the module docstring)."""
+
+    def __init__(self, **kwargs):
+        super().__init__('sim', **kwargs)
+        self._declare_parameters()
+        p = self._params()
+        try:
+            world_path = resolve_world(p['world'])
+            self.world = load_world(world_path, strict=p['strict_world'])
+            self.robot = load_robot(p['robot'])
+            spawn = parse_spawn(p['spawn'], self.world)
+        except (WorldError, RobotPresetError, ValueError) as exc:
+            raise SimConfigError(str(exc)) from None
+        for warning in self.world.warnings:
+            self.get_logger().warning(warning)
+        self.physics = Physics(self.world, self.robot, p['physics_timestep_s'])
+        if spawn is not None:
+            self.physics.teleport(*spawn)
+        self.spawn = spawn or (0.0, 0.0, 0.0)
+        lidar = self.robot.lidar
+        self.scan_rate = p['scan_rate_hz'] or lidar.rate_hz
+        self.scan_samples = p['scan_samples'] or lidar.samples
+        self.scan_range_max = p['scan_range_max_m'] or lidar.range_max
+        self.scan_noise = lidar.noise_std if p['scan_noise_std_m'] < 0 else p['scan_noise_std_m']
+        self.rng = np.random.default_rng(p['seed'])
+        self.odom_noise = OdometryNoise(*(p[k] for k in ODOM_NOISE_PARAMS))
+        self.odometry = DriftingOdometry(self.odom_noise, self.rng)
+        self.odometry.reset(self.physics.pose())
+        self.battery = self._new_battery()
+        self.rtf = p['real_time_factor']
+        self.cmd_timeout = p['cmd_vel_timeout_s']
+        self.max_lead = p['max_lead_s']
+        self.lead_wait_timeout = p['lead_wait_timeout_s']
+        self._held_since = None
+        self.holds = 0
+        self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
+                                         'camera_frame', 'world_frame')}
+        self.publish_tf = p['publish_tf']
+        self.collision_count = 0
+        self._touching = set()
+        self._lock = threading.Lock()
+        self._last_cmd_time = -math.inf
+        now = self.physics.time
+        self._clock_every = _Every(p['clock_rate_hz'], now)
+        self._scan_every = _Every(self.scan_rate, now)
+        self._odom_every = _Every(p['odom_rate_hz'], now)
+        self._camera_every = _Every(p['camera_rate_hz'] or self.robot.camera.rate_hz, now)
+        self._battery_every = _Every(p['battery_rate_hz'], now)
+        self._last_odom_t = now
+        self._last_battery_t = now
+        self._make_interfaces(p['use_stamped'])
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name='sim_physics', daemon=True)
+        self._thread.start()
+        self.get_logger().info(
+            f'sim ready: world {self.world.name!r} ({world_path}, {len(self.world.geoms)} '
+            f'geoms, {len(self.world.objects)} objects), robot {self.robot.name!r} at '
+            f'({self.spawn[0]:.2f}, {self.spawn[1]:.2f}, {self.spawn[2]:.2f}), '
+            f'rtf {self.rtf:g}, seed {p["seed"]}')
+
+    # ------------------------------------------------------------ parameters
+    def _declare_parameters(self):
+        def desc(text, read_only=True, lo=None, hi=None, integer=False):
+            d = ParameterDescriptor(description=text, read_only=read_only)
+            if lo is not None and integer:
+                d.integer_range = [IntegerRange(from_value=lo, to_value=hi, step=1)]
+            elif lo is not None:
+                d.floating_point_range = [FloatingPointRange(from_value=float(lo),
+                                                             to_value=float(hi), step=0.0)]
+            return d
+
+        self._declared = []
+
+        def declare(name, default, descriptor):
+            self._declared.append(name)
+            self.declare_parameter(name, default, descriptor)
+
+        declare('world', 'warehouse', desc('world file (.yaml, .world, .sdf) or shipped name'))
+        declare('robot', 'small_indoor', desc('robot preset name or YAML file'))
+        declare('strict_world', False, desc('unsupported world elements are errors'))
+        declare('spawn', '', desc('start pose: "" (world spawn), a place name, or "x y yaw"'))
+        declare('seed', 0, desc('seed of every random draw (noise)', lo=0, hi=2**31 - 1,
+                                integer=True))
+        declare('real_time_factor', 1.0, desc(
+            'sim seconds per wall second; 0 runs as fast as possible', False, 0.0, 1000.0))
+        declare('physics_timestep_s', 0.005, desc('MuJoCo step', lo=0.0005, hi=0.02))
+        declare('clock_rate_hz', 100.0, desc('/clock rate in sim time', lo=1.0, hi=1000.0))
+        declare('scan_rate_hz', 0.0, desc('scan rate; 0: robot preset', lo=0.0, hi=100.0))
+        declare('scan_samples', 0, desc('rays per scan; 0: robot preset', lo=0, hi=10000,
+                                        integer=True))
+        declare('scan_range_max_m', 0.0, desc('scan range; 0: robot preset', lo=0.0, hi=100.0))
+        declare('scan_noise_std_m', -1.0, desc('range noise std; -1: robot preset',
+                                               lo=-1.0, hi=1.0))
+        declare('odom_rate_hz', 50.0, desc('odom and tf rate', lo=1.0, hi=1000.0))
+        defaults = OdometryNoise()
+        for name, text in ODOM_NOISE_PARAMS.items():
+            declare(name, getattr(defaults, name[len('odom_'):]), desc(text, lo=0.0, hi=1.0))
+        declare('camera_rate_hz', 0.0, desc('logical camera rate; 0: robot preset',
+                                            lo=0.0, hi=100.0))
+        declare('battery_rate_hz', 1.0, desc('battery_state rate', lo=0.01, hi=100.0))
+        declare('battery_initial_fraction', 1.0, desc('start charge, 0..1', lo=0.0, hi=1.0))
+        declare('cmd_vel_timeout_s', 0.5, desc(
+            'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
+            hi=60.0))
+        declare('max_lead_s', 0.0, desc(
+            'lockstep: never run more than this much sim time past the last cmd_vel, so a '
+            'stack that cannot keep up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
+        declare('lead_wait_timeout_s', 2.0, desc(
+            'wall seconds to wait for cmd_vel in lockstep before running on without it',
+            lo=0.01, hi=600.0))
+        declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
+        for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
+                              ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
+                              ('world_frame', 'map')):
+            declare(name, default, desc(f'{name.replace("_", " ")} id'))
+        declare('publish_tf', True, desc('publish odom -> base_link on tf'))
+
+    def _params(self) -> dict:
+        return {name: self.get_parameter(name).value for name in self._declared}
+
+    def _on_set_parameters(self, params):
+        for param in params:
+            if param.name == 'real_time_factor':
+                value = param.value
+                if not isinstance(value, float) or not math.isfinite(value) or value < 0:
+                    return SetParametersResult(
+                        successful=False, reason=f'real_time_factor must be >= 0, got {value!r}')
+        for param in params:
+            if param.name == 'real_time_factor':
+                with self._lock:
+                    self.rtf = param.value
+                    self._pace_reset = True
+        return SetParametersResult(successful=True)
+
+    def _new_battery(self) -> Battery:
+        r = self.robot
+        return Battery(r.battery_capacity_wh, r.battery_voltage, r.idle_power_w,
+                       r.motion_power_w, r.charge_power_w,
+                       self.get_parameter('battery_initial_fraction').value)
+
+    # ------------------------------------------------------------ interfaces
+    def _make_interfaces(self, use_stamped: bool):
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.pub_clock = self.create_publisher(Clock, '/clock', reliable)
+        # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
+        # reliable here still matches both reliable and best-effort subscribers.
+        self.pub_scan = self.create_publisher(LaserScan, 'scan', reliable)
+        self.pub_odom = self.create_publisher(Odometry, 'odom', reliable)
+        self.pub_truth = self.create_publisher(Odometry, 'ground_truth/odom', reliable)
+        self.pub_tf = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
+        self.pub_tf_static = self.create_publisher(TFMessage, 'tf_static', latched)
+        self.pub_battery = self.create_publisher(BatteryState, 'battery_state', reliable)
+        self.pub_collisions = self.create_publisher(CollisionEvent, 'collisions',
+                                                    QoSProfile(depth=50))
+        self.pub_detections = self.create_publisher(DetectionArray, 'detections', reliable)
+        cmd_type = TwistStamped if use_stamped else Twist
+        self.create_subscription(cmd_type, 'cmd_vel', self._on_cmd_vel, 10)
+        self.create_service(TeleportRobot, 'teleport', self._on_teleport)
+        self._gripper = ActionServer(self, Gripper, 'gripper', self._on_gripper,
+                                     goal_callback=lambda _: GoalResponse.ACCEPT)
+        self._publish_static_tf()
+
+    def _publish_static_tf(self):
+        lidar, camera = self.robot.lidar, self.robot.camera
+        msgs = []
+        for child, spec in ((self.frames['scan_frame'], lidar),
+                            (self.frames['camera_frame'], camera)):
+            t = TransformStamped()
+            t.header.stamp = _stamp(self.physics.time)
+            t.header.frame_id = self.frames['base_frame']
+            t.child_frame_id = child
+            t.transform.translation.x = spec.x
+            t.transform.translation.y = spec.y
+            t.transform.translation.z = spec.z
+            _yaw_quat(t.transform.rotation, spec.yaw)
+            msgs.append(t)
+        self.pub_tf_static.publish(TFMessage(transforms=msgs))
+
+    # ------------------------------------------------------------ callbacks (short)
+    def _on_cmd_vel(self, msg):
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        linear, angular = twist.linear.x, twist.angular.z
+        if not (math.isfinite(linear) and math.isfinite(angular)):
+            self.get_logger().warning(
+                f'cmd_vel rejected: non-finite value (linear.x={linear}, angular.z={angular}); '
+                'robot stopped', throttle_duration_sec=1.0)
+            linear = angular = 0.0
+        with self._lock:
+            self.physics.set_command(linear, angular)
+            self._last_cmd_time = self.physics.time
+
+    def _on_teleport(self, request, response):
+        with self._lock:
+            if request.place:
+                place = self.world.places.get(request.place)
+                if place is None:
+                    response.success = False
+                    response.message = (f'unknown place {request.place!r}; places: '
+                                        f'{", ".join(sorted(self.world.places)) or "(none)"}')
+                    return response
+                pose = (place.x, place.y, place.yaw)
+            else:
+                pose = (request.x, request.y, request.yaw)
+                if not all(math.isfinite(v) for v in pose):
+                    response.success = False
+                    response.message = f'non-finite pose {pose}'
+                    return response
+            self.physics.teleport(*pose)
+            self._last_cmd_time = -math.inf
+            if request.reset_world:
+                self.physics.reset_objects()
+                self.battery = self._new_battery()
+                self.odometry.reset(self.physics.pose())
+                self.collision_count = 0
+            else:
+                self.odometry.carried(self.physics.pose())
+            self.physics.step(1)
+            touching = [c.other for c in self.physics.contacts()]
+        response.success = True
+        response.message = f'robot at ({pose[0]:.3f}, {pose[1]:.3f}, {pose[2]:.3f})' + (
+            f'; touching {", ".join(touching)}' if touching else '') + (
+            '; world reset' if request.reset_world else '')
+        return response
+
+    def _on_gripper(self, goal_handle):
+        goal = goal_handle.request
+        result = Gripper.Result()
+        with self._lock:
+            physics = self.physics
+            if goal.command == Gripper.Goal.CLOSE:
+                if physics.held is not None:
+                    result.error_code = Gripper.Result.ALREADY_HOLDING
+                    result.error_msg = f'already holding {physics.held!r}'
+                else:
+                    grasped = physics.grasp(goal.object_id)
+                    if grasped is None:
+                        result.error_code = Gripper.Result.NOTHING_IN_REACH
+                        wanted = f'object {goal.object_id!r}' if goal.object_id else 'no object'
+                        result.error_msg = f'{wanted} within reach of the gripper'
+            elif goal.command == Gripper.Goal.OPEN:
+                if physics.held is None:
+                    result.error_code = Gripper.Result.NOT_HOLDING
+                    result.error_msg = 'gripper already open: holding nothing'
+                else:
+                    physics.release()
+            else:
+                result.error_code = Gripper.Result.FAILED
+                result.error_msg = f'unknown command {goal.command}; OPEN=0, CLOSE=1'
+            held = physics.held
+        result.holding = held is not None
+        result.object_id = held or ''
+        result.object_class = self._object_class(held)
+        goal_handle.publish_feedback(Gripper.Feedback(opening=0.0 if held else 0.08))
+        if result.error_code == Gripper.Result.NONE:
+            goal_handle.succeed()
+        else:
+            goal_handle.abort()
+        return result
+
+    def _object_class(self, object_id) -> str:
+        obj = self.physics.objects.get(object_id) if object_id else None
+        return obj.class_id if obj else ''
+
+    # ------------------------------------------------------------ the physics thread
+    def _run(self):
+        self._pace_reset = True
+        wall0 = sim0 = 0.0
+        try:
+            while self._running and self.context.ok():
+                with self._lock:
+                    held = self._held_back()
+                    if not held:
+                        self._advance()
+                    rtf = self.rtf
+                    if self._pace_reset:
+                        wall0, sim0 = time.monotonic(), self.physics.time
+                        self._pace_reset = False
+                    sim_now = self.physics.time
+                if held:
+                    time.sleep(0.0005)
+                    continue
+                if rtf > 0:
+                    ahead = (sim_now - sim0) / rtf - (time.monotonic() - wall0)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                    elif ahead < -0.5:  # fell behind (a loaded machine): do not try to catch up
+                        wall0, sim0 = time.monotonic(), sim_now
+        except Exception as exc:  # the thread must report, not vanish
+            if not self._running or not self.context.ok():
+                return  # shutting down: publishers may already be gone
+            self.get_logger().fatal(f'physics thread stopped: {exc!r}')
+            raise
+
+    def _held_back(self) -> bool:
+        """Whether lockstep holds the sim: too far past the last cmd_vel (lock held)."""
+        if self.max_lead <= 0 or self._last_cmd_time == -math.inf:
+            return False
+        if self.physics.time - self._last_cmd_time < self.max_lead:
+            self._held_since = None
+            return False
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+            self.holds += 1
+            self._pace_reset = True
+        if now - self._held_since > self.lead_wait_timeout:
+            self.get_logger().warning(
+                f'lockstep: no cmd_vel for {self.lead_wait_timeout} s of wall time; running on '
+                'without the stack until one arrives', throttle_duration_sec=10.0)
+            return False
+        return True
+
+    def _advance(self):
+        """Step to the next scheduled output and publish what is due (lock held)."""
+        physics = self.physics
+        now = physics.time
+        if self.cmd_timeout > 0 and now - self._last_cmd_time > self.cmd_timeout \
+                and physics.command != (0.0, 0.0):
+            physics.set_command(0.0, 0.0)
+        step = physics.timestep
+        next_due = min(e.next for e in (self._clock_every, self._scan_every, self._odom_every,
+                                        self._camera_every, self._battery_every))
+        count = max(1, min(int(math.ceil((next_due - now) / step - 1e-6)), 100))
+        for _ in range(count):
+            physics.step(1)
+            if physics.data.ncon:
+                self._check_collisions()
+            elif self._touching:
+                self._touching = set()
+        now = physics.time
+        if self._clock_every.due(now):
+            self.pub_clock.publish(Clock(clock=_stamp(now)))
+        if self._odom_every.due(now):
+            self._publish_odom(now)
+        if self._scan_every.due(now):
+            self._publish_scan(now)
+        if self._camera_every.due(now):
+            self._publish_detections(now)
+        if self._battery_every.due(now):
+            self._publish_battery(now)
+
+    def _check_collisions(self):
+        contacts = self.physics.contacts()
+        names = {c.other for c in contacts}
+        for contact in contacts:
+            if contact.other in self._touching:
+                continue
+            self.collision_count += 1
+            event = CollisionEvent(other=contact.other, depth=max(contact.depth, 0.0),
+                                   count=self.collision_count)
+            event.header.stamp = _stamp(self.physics.time)
+            event.header.frame_id = self.frames['world_frame']
+            event.position.x, event.position.y, event.position.z = contact.position
+            self.pub_collisions.publish(event)
+            self.get_logger().warning(
+                f'collision #{self.collision_count} with {contact.other!r} at '
+                f'({contact.position[0]:.2f}, {contact.position[1]:.2f})')
+        self._touching = names
+
+    def _publish_odom(self, now: float):
+        physics = self.physics
+        truth = physics.pose()
+        vx, vy, wz = physics.velocity()
+        dt = now - self._last_odom_t
+        self._last_odom_t = now
+        ox, oy, oyaw = self.odometry.update(truth, dt)
+        mvx, mvy, mwz = self.odometry.twist
+        stamp = _stamp(now)
+        frames = self.frames
+        odom = Odometry()
+        odom.header.stamp = stamp
+        odom.header.frame_id = frames['odom_frame']
+        odom.child_frame_id = frames['base_frame']
+        odom.pose.pose.position.x, odom.pose.pose.position.y = ox, oy
+        _yaw_quat(odom.pose.pose.orientation, oyaw)
+        odom.twist.twist.linear.x, odom.twist.twist.linear.y = mvx, mvy
+        odom.twist.twist.angular.z = mwz
+        n = self.odom_noise
+        cov_xy = max(n.linear_noise_per_m, 1e-4) ** 2
+        cov_yaw = max(n.angular_noise_per_rad, 1e-4) ** 2
+        odom.pose.covariance[0] = odom.pose.covariance[7] = cov_xy
+        odom.pose.covariance[35] = cov_yaw
+        odom.twist.covariance[0] = odom.twist.covariance[7] = cov_xy
+        odom.twist.covariance[35] = cov_yaw
+        self.pub_odom.publish(odom)
+        if self.publish_tf:
+            t = TransformStamped()
+            t.header = odom.header
+            t.child_frame_id = frames['base_frame']
+            t.transform.translation.x, t.transform.translation.y = ox, oy
+            t.transform.rotation = odom.pose.pose.orientation
+            self.pub_tf.publish(TFMessage(transforms=[t]))
+        gt = Odometry()
+        gt.header.stamp = stamp
+        gt.header.frame_id = frames['world_frame']
+        gt.child_frame_id = frames['base_frame']
+        gt.pose.pose.position.x, gt.pose.pose.position.y = truth[0], truth[1]
+        _yaw_quat(gt.pose.pose.orientation, truth[2])
+        gt.twist.twist.linear.x, gt.twist.twist.linear.y, gt.twist.twist.angular.z = vx, vy, wz
+        self.pub_truth.publish(gt)
+
+    def _publish_scan(self, now: float):
+        lidar = self.robot.lidar
+        ranges = self.physics.scan(lidar, self.scan_samples, self.scan_range_max)
+        ranges = lidar_noise(ranges, self.scan_noise, self.rng, lidar.range_min,
+                             self.scan_range_max)
+        msg = LaserScan()
+        msg.header.stamp = _stamp(now)
+        msg.header.frame_id = self.frames['scan_frame']
+        msg.angle_min = lidar.angle_min
+        msg.angle_max = lidar.angle_max
+        msg.angle_increment = (lidar.angle_max - lidar.angle_min) / max(self.scan_samples - 1, 1)
+        msg.scan_time = 1.0 / self.scan_rate
+        msg.range_min = lidar.range_min
+        msg.range_max = self.scan_range_max
+        msg.ranges = array.array('f', ranges.astype(np.float32).tobytes())
+        self.pub_scan.publish(msg)
+
+    def _publish_detections(self, now: float):
+        msg = DetectionArray()
+        msg.header.stamp = _stamp(now)
+        msg.header.frame_id = self.frames['camera_frame']
+        for seen in self.physics.camera_view(self.robot.camera):
+            d = Detection(id=seen.obj.object_id, class_id=seen.obj.class_id,
+                          color=seen.obj.color, confidence=1.0)
+            d.pose.position.x, d.pose.position.y, d.pose.position.z = seen.position
+            _yaw_quat(d.pose.orientation, seen.yaw)
+            shape = seen.obj.shape
+            if shape.kind == 'cylinder':
+                d.size.x = d.size.y = 2.0 * shape.size[0]
+                d.size.z = shape.size[1]
+            else:
+                d.size.x, d.size.y, d.size.z = shape.size
+            msg.detections.append(d)
+        self.pub_detections.publish(msg)
+
+    def _publish_battery(self, now: float):
+        physics = self.physics
+        dt = now - self._last_battery_t
+        self._last_battery_t = now
+        speed = abs(physics.velocity()[0])
+        dock = self.world.dock
+        docked = dock is not None and physics.distance_to_dock() <= dock.radius and speed < 0.05
+        self.battery.update(dt, speed / self.robot.max_vel_x, docked)
+        r = self.battery.reading()
+        msg = BatteryState()
+        msg.header.stamp = _stamp(now)
+        msg.header.frame_id = self.frames['base_frame']
+        msg.voltage = r.voltage
+        msg.current = r.current
+        msg.charge = r.charge_ah
+        msg.capacity = msg.design_capacity = r.capacity_ah
+        msg.percentage = r.percentage
+        msg.temperature = math.nan
+        msg.power_supply_status = (BatteryState.POWER_SUPPLY_STATUS_CHARGING if r.charging
+                                   else BatteryState.POWER_SUPPLY_STATUS_FULL if r.full and docked
+                                   else BatteryState.POWER_SUPPLY_STATUS_DISCHARGING)
+        msg.power_supply_health = BatteryState.POWER_SUPPLY_HEALTH_GOOD
+        msg.power_supply_technology = BatteryState.POWER_SUPPLY_TECHNOLOGY_LION
+        msg.present = True
+        self.pub_battery.publish(msg)
+
+    def destroy_node(self):
+        """Stop the physics thread, then destroy the node."""
+        self._running = False
+        thread = getattr(self, '_thread', None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        return super().destroy_node()
+
+
+def main(args=None) -> int:
+    """Run the sim node; a bad world or robot is reported in one line, exit code 2."""
+    try:
+        return spin_node(SimNode, args)
+    except SimConfigError as exc:
+        print(f'sim: {exc}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())
