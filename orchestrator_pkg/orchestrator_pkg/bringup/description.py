@@ -30,6 +30,9 @@ Format::
 
 Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 ``mission``); there is no other expression language, nothing is evaluated.
+A value that is exactly one ``${name}`` takes the argument's YAML type
+(``1.0`` a float, ``3`` an int, ``true`` a bool), so run arguments given as
+text (``ros2 launch ... rtf:=2``) set typed parameters.
 """
 from dataclasses import dataclass, field
 import re
@@ -249,7 +252,17 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
             raise BringupError(f'{where}: ${{{name}}} is not a run argument '
                                f'(known: {", ".join(sorted(args)) or "none"})')
         return str(args[name])
-    return _SUBST.sub(repl, value)
+    text = _SUBST.sub(repl, value)
+    whole = _SUBST.fullmatch(value)
+    if whole is None or text == '':
+        return text
+    # "${rtf}" alone takes the argument's type, as a parameter would from YAML:
+    # "1.0" -> 1.0, "3" -> 3, "true" -> True, "warehouse" -> "warehouse".
+    try:
+        typed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return typed if isinstance(typed, (bool, int, float, str)) else text
 
 
 def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,

@@ -102,3 +102,12 @@ def test_yaml_tags_cannot_execute_code():
 def test_not_a_bringup_file():
     with pytest.raises(BringupError, match='expected a top-level "bringup:" mapping'):
         parse('nodes: []', 'x.yaml')
+
+
+@pytest.mark.parametrize('arg, expected', [
+    ('2.5', 2.5), (2.5, 2.5), ('3', 3), ('true', True), ('warehouse', 'warehouse'),
+    ('', ''), ('[1, 2]', '[1, 2]')])
+def test_a_whole_value_substitution_takes_the_argument_type(arg, expected):
+    from orchestrator_pkg.bringup.description import substitute
+    assert substitute('${rtf}', {'rtf': arg}) == expected
+    assert substitute('x${rtf}', {'rtf': arg}) == f'x{arg}'
