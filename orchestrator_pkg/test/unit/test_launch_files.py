@@ -12,6 +12,7 @@ import os
 import re
 
 import pytest
+import yaml
 
 PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILES = sorted(glob.glob(os.path.join(PKG, 'launch', '*.launch.py')))
@@ -47,6 +48,8 @@ def test_launch_arguments_cover_the_description_substitutions():
                      and any(getattr(t, 'id', '') == 'ARGUMENTS' for t in node.targets))
     declared = {key.value for key in arguments.keys}
     with open(BRINGUP, encoding='utf-8') as f:
-        used = set(re.findall(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}', f.read()))
+        nodes = yaml.safe_load(f)['bringup']['nodes']
+    values = ' '.join(str(v) for node in nodes for v in (node.get('overrides') or {}).values())
+    used = set(re.findall(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}', values))
     assert used, 'the shipped description substitutes run arguments'
     assert used <= declared, f'not declared in bringup.launch.py: {sorted(used - declared)}'
