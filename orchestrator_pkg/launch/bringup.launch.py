@@ -1,0 +1,64 @@
+"""Bring up the stack with ``ros2 launch orchestrator_pkg bringup.launch.py``.
+
+The nodes, parameters, namespaces and respawn policies come from
+``config/bringup.yaml`` (or the ``bringup`` argument), read by the same
+module that ``orchestrator run`` uses, so both start the same system.
+
+Arguments: bringup, world, robot, robots, rtf, seed, mission, use_sim.
+"""
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from orchestrator_pkg.bringup.description import load, resolve
+
+ARGUMENTS = {
+    'bringup': ('bringup.yaml', "bringup description: a file, or a name in this package's config/"),
+    'world': ('warehouse', 'world name or .yaml/.world/.sdf file (sim only)'),
+    'robot': ('small_indoor', 'robot preset (sim only)'),
+    'robots': ('0', "number of robots; 0 = the description's"),
+    'rtf': ('1.0', 'sim real-time factor; 0 = as fast as possible'),
+    'seed': ('0', 'sim random seed'),
+    'mission': ('', 'mission name, passed to nodes that read ${mission}'),
+    'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
+}
+
+
+def _nodes(context):
+    value = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
+    path = value['bringup']
+    if os.path.sep not in path:
+        path = os.path.join(get_package_share_directory('orchestrator_pkg'), 'config', path)
+    bringup = load(path)
+    sim = value['use_sim'].lower() in ('1', 'true', 'yes')
+    robots = int(value['robots']) or None
+    actions = []
+    for launch in resolve(bringup, get_package_share_directory, value, sim=sim, robots=robots):
+        node = launch.node
+        ros_node = Node(
+            package=node.package, executable=node.executable, name=node.name,
+            namespace=launch.namespace or None, output='screen', emulate_tty=True,
+            parameters=[*launch.parameter_files, launch.overrides],
+            remappings=list(node.remappings),
+            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
+            respawn_max_retries=node.respawn_max_retries)
+        actions.append(ros_node)
+        if node.required:
+            actions.append(RegisterEventHandler(OnProcessExit(
+                target_action=ros_node,
+                on_exit=[EmitEvent(event=Shutdown(reason=f'{launch.label} exited'))])))
+    return actions
+
+
+def generate_launch_description():
+    """Declare the arguments and the nodes of the bringup description."""
+    return LaunchDescription(
+        [DeclareLaunchArgument(name, default_value=default, description=text)
+         for name, (default, text) in ARGUMENTS.items()]
+        + [OpaqueFunction(function=_nodes)])

@@ -1,0 +1,288 @@
+"""The bringup description: which nodes run, with which parameters, where.
+
+One YAML file (``config/bringup.yaml``) is the single source of truth. It is
+read by ``launch/bringup.launch.py`` on a ROS 2 install and by
+``orchestrator run`` where ROS launch is absent, so both start the same
+system. This module is pure: it parses and validates, it starts nothing.
+
+Format::
+
+    bringup:
+      robots: 1                      # robots started by default
+      namespace_prefix: robot        # robot1, robot2, ... when robots > 1
+      shutdown:
+        zero_velocity_topic: cmd_vel # sent zero Twist before nodes are stopped
+        grace_period_s: 5.0          # SIGINT, then SIGKILL after this
+      nodes:
+        - name: base_driver          # ROS node name (also the log prefix)
+          package: orchestrator_pkg
+          executable: base_driver
+          scope: robot               # robot: once per robot namespace; world: once
+          parameters:                # files, "package:relative/path.yaml"
+            - orchestrator_pkg:config/base_driver.yaml
+          overrides: {}              # name: value; "${arg}" substitutes a run argument
+          remappings: {}             # from: to
+          respawn: true
+          respawn_delay_s: 1.0
+          respawn_max_retries: 3     # -1 (default): forever, as in ROS launch
+          required: false            # when it exits for good, stop everything
+          sim_only: false            # only when running in simulation
+
+Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
+``mission``); there is no other expression language, nothing is evaluated.
+A value that is exactly one ``${name}`` takes the argument's YAML type
+(``1.0`` a float, ``3`` an int, ``true`` a bool), so run arguments given as
+text (``ros2 launch ... rtf:=2``) set typed parameters.
+"""
+from dataclasses import dataclass, field
+import re
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import yaml
+
+_SUBST = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}')
+_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+_NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
+              'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
+              'required', 'sim_only', 'description'}
+
+
+class BringupError(ValueError):
+    """A bringup description is invalid; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class NodeDescription:
+    """One node of the bringup."""
+
+    name: str
+    package: str
+    executable: str
+    scope: str = 'robot'
+    parameters: Tuple[Tuple[str, str], ...] = ()
+    overrides: Tuple[Tuple[str, object], ...] = ()
+    remappings: Tuple[Tuple[str, str], ...] = ()
+    respawn: bool = False
+    respawn_delay_s: float = 1.0
+    respawn_max_retries: int = -1  # as in ROS launch: -1 retries forever
+    required: bool = False
+    sim_only: bool = False
+    description: str = ''
+
+
+@dataclass(frozen=True)
+class Bringup:
+    """A whole bringup description."""
+
+    source: str
+    nodes: Tuple[NodeDescription, ...]
+    robots: int = 1
+    namespace_prefix: str = 'robot'
+    zero_velocity_topic: str = 'cmd_vel'
+    grace_period_s: float = 5.0
+
+    def namespaces(self, robots: Optional[int] = None) -> List[str]:
+        """Robot namespaces: ``['']`` for one robot, else ``['robot1', ...]``."""
+        count = self.robots if robots is None else robots
+        if count < 1:
+            raise BringupError(f'{self.source}: robots must be >= 1, got {count}')
+        if count == 1:
+            return ['']
+        return [f'{self.namespace_prefix}{i}' for i in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class NodeLaunch:
+    """A node resolved for one run: namespace, parameter files and overrides."""
+
+    node: NodeDescription
+    namespace: str
+    parameter_files: Tuple[str, ...]
+    overrides: Dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """Log prefix, e.g. ``robot1/base_driver``."""
+        return f'{self.namespace}/{self.node.name}' if self.namespace else self.node.name
+
+
+def _err(source: str, where: str, why: str) -> BringupError:
+    return BringupError(f'{source}: {where}: {why}')
+
+
+def _typed(source, where, value, kind, default):
+    if value is None:
+        return default
+    if kind is bool and not isinstance(value, bool):
+        raise _err(source, where, f'expected true or false, got {value!r}')
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _err(source, where, f'expected an integer, got {value!r}')
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _err(source, where, f'expected a number, got {value!r}')
+        return float(value)
+    if kind is str and not isinstance(value, str):
+        raise _err(source, where, f'expected a string, got {value!r}')
+    return value
+
+
+def _mapping(source, where, value) -> Mapping:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _err(source, where, f'expected a mapping, got {type(value).__name__}')
+    return value
+
+
+def _parameter_file(source, where, entry) -> Tuple[str, str]:
+    if not isinstance(entry, str) or ':' not in entry:
+        raise _err(source, where, f'expected "package:relative/path.yaml", got {entry!r}')
+    package, path = entry.split(':', 1)
+    if not package or not path or path.startswith('/') or '..' in path.split('/'):
+        raise _err(source, where, f'expected "package:relative/path.yaml", got {entry!r}')
+    return package, path
+
+
+def _node(source: str, index: int, raw) -> NodeDescription:
+    where = f'bringup.nodes[{index}]'
+    if not isinstance(raw, dict):
+        raise _err(source, where, 'expected a mapping with name, package, executable')
+    unknown = sorted(set(raw) - _NODE_KEYS)
+    if isinstance(raw.get('name'), str):
+        where = f'{where} ({raw["name"]})'
+    if unknown:
+        raise _err(source, f'{where}.{unknown[0]}',
+                   f'unknown field (known: {", ".join(sorted(_NODE_KEYS))})')
+    for key in ('name', 'package', 'executable'):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise _err(source, f'{where}.{key}', 'required, a non-empty string')
+    if not _NAME.match(raw['name']):
+        raise _err(source, f'{where}.name', f'{raw["name"]!r} is not a valid ROS node name')
+    scope = raw.get('scope', 'robot')
+    if scope not in ('robot', 'world'):
+        raise _err(source, f'{where}.scope', f'expected robot or world, got {scope!r}')
+    params = raw.get('parameters') or []
+    if not isinstance(params, list):
+        raise _err(source, f'{where}.parameters', 'expected a list of "package:path" strings')
+    delay = _typed(source, f'{where}.respawn_delay_s', raw.get('respawn_delay_s'), float, 1.0)
+    retries = _typed(source, f'{where}.respawn_max_retries', raw.get('respawn_max_retries'),
+                     int, -1)
+    if delay < 0 or retries < -1:
+        raise _err(source, where, 'respawn_delay_s must be >= 0 and respawn_max_retries >= -1')
+    remaps = _mapping(source, f'{where}.remappings', raw.get('remappings'))
+    for key, value in remaps.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise _err(source, f'{where}.remappings', f'{key!r}: {value!r} must be strings')
+    overrides = _mapping(source, f'{where}.overrides', raw.get('overrides'))
+    return NodeDescription(
+        name=raw['name'], package=raw['package'], executable=raw['executable'],
+        scope=scope,
+        parameters=tuple(_parameter_file(source, f'{where}.parameters[{i}]', p)
+                         for i, p in enumerate(params)),
+        overrides=tuple(overrides.items()),
+        remappings=tuple(remaps.items()),
+        respawn=_typed(source, f'{where}.respawn', raw.get('respawn'), bool, False),
+        respawn_delay_s=delay, respawn_max_retries=retries,
+        required=_typed(source, f'{where}.required', raw.get('required'), bool, False),
+        sim_only=_typed(source, f'{where}.sim_only', raw.get('sim_only'), bool, False),
+        description=_typed(source, f'{where}.description', raw.get('description'), str, ''))
+
+
+def parse(text: str, source: str = '<string>') -> Bringup:
+    """Parse and validate a bringup description given as YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise BringupError(f'{source}: not valid YAML: {exc}') from None
+    if not isinstance(data, dict) or not isinstance(data.get('bringup'), dict):
+        raise BringupError(f'{source}: expected a top-level "bringup:" mapping')
+    top = data['bringup']
+    known = {'robots', 'namespace_prefix', 'shutdown', 'nodes'}
+    unknown = sorted(set(top) - known)
+    if unknown:
+        raise _err(source, f'bringup.{unknown[0]}',
+                   f'unknown field (known: {", ".join(sorted(known))})')
+    nodes_raw = top.get('nodes')
+    if not isinstance(nodes_raw, list) or not nodes_raw:
+        raise _err(source, 'bringup.nodes', 'required, a non-empty list')
+    nodes = tuple(_node(source, i, raw) for i, raw in enumerate(nodes_raw))
+    seen = set()
+    for node in nodes:
+        if node.name in seen:
+            raise _err(source, 'bringup.nodes', f'node name {node.name!r} is used twice')
+        seen.add(node.name)
+    robots = _typed(source, 'bringup.robots', top.get('robots'), int, 1)
+    if robots < 1:
+        raise _err(source, 'bringup.robots', f'must be >= 1, got {robots}')
+    prefix = _typed(source, 'bringup.namespace_prefix', top.get('namespace_prefix'), str, 'robot')
+    if not _NAME.match(prefix):
+        raise _err(source, 'bringup.namespace_prefix', f'{prefix!r} is not a valid namespace')
+    shutdown = _mapping(source, 'bringup.shutdown', top.get('shutdown'))
+    grace = _typed(source, 'bringup.shutdown.grace_period_s', shutdown.get('grace_period_s'),
+                   float, 5.0)
+    if grace <= 0:
+        raise _err(source, 'bringup.shutdown.grace_period_s', f'must be > 0, got {grace}')
+    return Bringup(
+        source=source, nodes=nodes, robots=robots, namespace_prefix=prefix,
+        zero_velocity_topic=_typed(source, 'bringup.shutdown.zero_velocity_topic',
+                                   shutdown.get('zero_velocity_topic'), str, 'cmd_vel'),
+        grace_period_s=grace)
+
+
+def load(path: str) -> Bringup:
+    """Read and validate a bringup description file."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except OSError as exc:
+        raise BringupError(f'{path}: cannot read: {exc.strerror}') from None
+    return parse(text, source=path)
+
+
+def substitute(value, args: Mapping[str, str], where: str = 'value'):
+    """Replace ``${name}`` in strings (recursively in lists) from ``args``."""
+    if isinstance(value, list):
+        return [substitute(v, args, where) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def repl(match):
+        name = match.group(1)
+        if name not in args:
+            raise BringupError(f'{where}: ${{{name}}} is not a run argument '
+                               f'(known: {", ".join(sorted(args)) or "none"})')
+        return str(args[name])
+    text = _SUBST.sub(repl, value)
+    whole = _SUBST.fullmatch(value)
+    if whole is None or text == '':
+        return text
+    # "${rtf}" alone takes the argument's type, as a parameter would from YAML:
+    # "1.0" -> 1.0, "3" -> 3, "true" -> True, "warehouse" -> "warehouse".
+    try:
+        typed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return typed if isinstance(typed, (bool, int, float, str)) else text
+
+
+def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
+            robots: Optional[int] = None) -> List[NodeLaunch]:
+    """Expand the description into the node launches of one run.
+
+    ``share_dir(package)`` returns a package's share directory (ament_index in
+    real use; a plain function in tests). World-scope nodes come first, then
+    each robot's nodes, in file order.
+    """
+    launches = []
+    namespaces = bringup.namespaces(robots)
+    for scope, spaces in (('world', ['']), ('robot', namespaces)):
+        for namespace in spaces:
+            for node in bringup.nodes:
+                if node.scope != scope or (node.sim_only and not sim):
+                    continue
+                files = tuple(f'{share_dir(pkg)}/{path}' for pkg, path in node.parameters)
+                overrides = {k: substitute(v, args, f'{bringup.source}: {node.name}.overrides.{k}')
+                             for k, v in node.overrides}
+                overrides['use_sim_time'] = bool(sim)
+                launches.append(NodeLaunch(node, namespace, files, overrides))
+    return launches

@@ -1,0 +1,204 @@
+"""The ROS side of ``orchestrator run``: send missions, show progress, watch the robots.
+
+A thin adapter: it sends an ExecuteMission goal per robot namespace, prints
+progress from the feedback, and feeds :class:`RobotRunStats` from the sim's
+topics (``ground_truth/odom``, ``collisions``, ``battery_state``) and
+``/clock``. It runs in the command's own process, never inside a node's
+callback, so spinning here blocks nothing else.
+"""
+import time
+from typing import Callable, Dict, List, Optional
+
+from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
+
+SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
+CANCEL_WAIT_S = 5.0
+
+
+def _topic(namespace: str, name: str) -> str:
+    return f'/{namespace}/{name}' if namespace else name
+
+
+class MissionSession:
+    """Missions and monitoring for the robots of one run."""
+
+    def __init__(self, namespaces: List[str], mission: Optional[str], inputs: Dict[str, str],
+                 zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
+                 output: Callable[[str], None] = print):
+        from geometry_msgs.msg import Twist
+        from nav_msgs.msg import Odometry
+        import rclpy
+        from rclpy.action import ActionClient
+        from rclpy.qos import qos_profile_sensor_data
+        from rosgraph_msgs.msg import Clock
+        from sensor_msgs.msg import BatteryState
+
+        from orchestrator_interfaces.action import ExecuteMission
+        from orchestrator_interfaces.msg import CollisionEvent
+
+        self._rclpy = rclpy
+        self._ExecuteMission = ExecuteMission
+        self._Twist = Twist
+        self._output = output
+        self.mission = mission
+        self.inputs = inputs
+        self.timeout_s = timeout_s
+        self.namespaces = namespaces
+        rclpy.init()
+        self.node = rclpy.create_node('orchestrator_run')
+        self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
+        self.results: Dict[str, object] = {}
+        self._goal_handles: Dict[str, object] = {}
+        self._last_feedback: Dict[str, str] = {}
+        self._clock_first: Optional[float] = None
+        self._clock_last: Optional[float] = None
+        self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
+        self._clients = {}
+        self._zero = {}
+        for ns in namespaces:
+            stats = self.stats[ns]
+            self.node.create_subscription(
+                Odometry, _topic(ns, 'ground_truth/odom'),
+                lambda m, s=stats: s.on_pose(self.sim_time_s, m.pose.pose.position.x,
+                                             m.pose.pose.position.y), qos_profile_sensor_data)
+            self.node.create_subscription(
+                CollisionEvent, _topic(ns, 'collisions'),
+                lambda m, s=stats: s.on_collision(m.count), 10)
+            self.node.create_subscription(
+                BatteryState, _topic(ns, 'battery_state'),
+                lambda m, s=stats: s.on_battery(m.percentage), 10)
+            self._clients[ns] = ActionClient(self.node, ExecuteMission,
+                                             _topic(ns, 'execute_mission'))
+            self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
+
+    # ------------------------------------------------------------ clock
+    def _on_clock(self, msg) -> None:
+        t = msg.clock.sec + msg.clock.nanosec * 1e-9
+        if self._clock_first is None:
+            self._clock_first = t
+        self._clock_last = t
+
+    @property
+    def sim_time_s(self) -> float:
+        """Sim time since the first /clock message of this run."""
+        if self._clock_first is None:
+            return 0.0
+        return self._clock_last - self._clock_first
+
+    # ------------------------------------------------------------ run
+    def _spin(self, runner, seconds: float = 0.05) -> Optional[str]:
+        self._rclpy.spin_once(self.node, timeout_sec=seconds)
+        return runner.poll()
+
+    def run(self, runner, should_stop: Callable[[], bool]) -> str:
+        """Drive the run until done; return '' or the reason it ended early."""
+        if not self.mission:
+            self._output('[run] no mission given: the stack runs until Ctrl-C')
+            while not should_stop():
+                fatal = self._spin(runner, 0.1)
+                if fatal:
+                    return fatal
+            return 'stopped by the user'
+        deadline = time.monotonic() + SERVER_WAIT_S
+        waiting = set(self.namespaces)
+        while waiting:
+            fatal = self._spin(runner)
+            if fatal:
+                return fatal
+            if should_stop():
+                return 'stopped by the user'
+            if time.monotonic() > deadline:
+                return f'execute_mission server not up within {SERVER_WAIT_S:.0f} s'
+            waiting = {ns for ns in waiting if not self._clients[ns].server_is_ready()}
+        for ns in self.namespaces:
+            self._send(ns)
+        while len(self.results) < len(self.namespaces):
+            fatal = self._spin(runner)
+            if fatal:
+                self._cancel_all(runner)
+                return fatal
+            if should_stop():
+                self._cancel_all(runner)
+                return 'stopped by the user'
+            if self.sim_time_s > self.timeout_s:
+                self._cancel_all(runner)
+                return f'mission timeout after {self.timeout_s:.0f} s sim time'
+        return ''
+
+    def _send(self, ns: str) -> None:
+        from diagnostic_msgs.msg import KeyValue
+        goal = self._ExecuteMission.Goal(
+            mission_name=self.mission,
+            inputs=[KeyValue(key=k, value=v) for k, v in sorted(self.inputs.items())])
+        label = ns or 'robot'
+        self._output(f'[run] {label}: mission {self.mission!r} sent')
+        future = self._clients[ns].send_goal_async(
+            goal, feedback_callback=lambda m, ns=ns: self._on_feedback(ns, m.feedback))
+        future.add_done_callback(lambda f, ns=ns: self._on_goal_response(ns, f))
+
+    def _on_goal_response(self, ns: str, future) -> None:
+        handle = future.result()
+        if not handle.accepted:
+            self.results[ns] = None
+            self._output(f'[run] {ns or "robot"}: mission rejected')
+            return
+        self._goal_handles[ns] = handle
+        handle.get_result_async().add_done_callback(
+            lambda f, ns=ns: self._on_result(ns, f.result().result))
+
+    def _on_feedback(self, ns: str, feedback) -> None:
+        line = f'{feedback.active_node_path} - {feedback.status_text}'
+        if self._last_feedback.get(ns) != line:
+            self._last_feedback[ns] = line
+            self._output(f'[mission{"/" + ns if ns else ""}] {100 * feedback.progress:5.1f}%  '
+                         f't={self.sim_time_s:7.1f}s  {line}')
+
+    def _on_result(self, ns: str, result) -> None:
+        self.results[ns] = result
+        names = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
+        text = names.get(result.outcome, str(result.outcome))
+        if result.failure.code:
+            f = result.failure
+            text += f': {f.node_path} [{f.node_type}] code {f.code}'
+            if f.leaf_error_code:
+                text += f' ({f.leaf_interface} error {f.leaf_error_code})'
+            text += f': {f.message}'
+        self._output(f'[run] {ns or "robot"}: mission {text}')
+
+    def _cancel_all(self, runner) -> None:
+        for handle in self._goal_handles.values():
+            handle.cancel_goal_async()
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while len(self.results) < len(self._goal_handles) and time.monotonic() < deadline:
+            self._spin(runner)
+
+    # ------------------------------------------------------------ end
+    @property
+    def succeeded(self) -> bool:
+        """Every robot's mission succeeded."""
+        return bool(self.results) and all(
+            r is not None and r.outcome == self._ExecuteMission.Result.SUCCEEDED
+            for r in self.results.values()) and len(self.results) == len(self.namespaces)
+
+    def stop_robots(self) -> None:
+        """Send zero velocity to every robot a few times (before nodes are stopped)."""
+        for _ in range(3):
+            for publisher in self._zero.values():
+                publisher.publish(self._Twist())
+            self._rclpy.spin_once(self.node, timeout_sec=0.02)
+
+    def summary(self, wall_time_s: float, reason: str) -> str:
+        """Render the end-of-run summary."""
+        if not self.mission:
+            outcome = 'NO MISSION'
+        elif self.succeeded:
+            outcome = 'SUCCEEDED'
+        else:
+            outcome = 'FAILED'
+        return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
+                                            list(self.stats.values()), reason)
+
+    def close(self) -> None:
+        """Destroy the node and shut rclpy down."""
+        self.node.destroy_node()
+        self._rclpy.try_shutdown()

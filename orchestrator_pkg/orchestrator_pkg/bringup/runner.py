@@ -1,0 +1,220 @@
+"""Run the nodes of a bringup as processes: logs, respawn, ordered shutdown.
+
+The runner is what ``orchestrator run`` uses where ROS launch is absent. It
+follows launch's semantics for what it supports: each node is its own
+process started with ``--ros-args``; ``respawn``/``respawn_delay_s``/
+``respawn_max_retries`` as in launch_ros; a ``required`` node that exits for
+good shuts everything down (launch's ``on_exit=Shutdown()``).
+
+Shutdown order: first the ``before_shutdown`` hook (``orchestrator run``
+sends the robots zero velocity there), then SIGINT to the robot-scope nodes,
+then to the world-scope nodes (the sim last, so it keeps stepping while the
+robots stop), each group given the grace period before SIGKILL.
+
+It never blocks for long: :meth:`Runner.poll` is called in a loop.
+"""
+import os
+import signal
+import subprocess
+import threading
+import time
+from typing import Callable, Dict, List, Optional
+
+import yaml
+
+from orchestrator_pkg.bringup.description import NodeLaunch
+
+
+def parameter_value(value) -> str:
+    """Encode a value for ``-p name:=value`` (rcl parses it as YAML)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
+    if text.endswith('\n...'):
+        text = text[:-4]
+    return text.removesuffix('...').strip()
+
+
+def ros_arguments(launch: NodeLaunch) -> List[str]:
+    """Build the ``--ros-args`` part of a node's command line."""
+    args = ['--ros-args', '-r', f'__node:={launch.node.name}']
+    if launch.namespace:
+        args += ['-r', f'__ns:=/{launch.namespace}']
+    for path in launch.parameter_files:
+        args += ['--params-file', path]
+    for name, value in launch.overrides.items():
+        args += ['-p', f'{name}:={parameter_value(value)}']
+    for src, dst in launch.node.remappings:
+        args += ['-r', f'{src}:={dst}']
+    return args
+
+
+class ManagedNode:
+    """One node's process and its respawn bookkeeping."""
+
+    def __init__(self, launch: NodeLaunch, command: List[str], env=None,
+                 output: Callable[[str], None] = print):
+        self.launch = launch
+        self.command = command
+        self.env = env
+        self._output = output
+        self.process: Optional[subprocess.Popen] = None
+        self.starts = 0
+        self.exit_codes: List[int] = []
+        self.respawn_at: Optional[float] = None
+        self.finished = False  # exited and will not be respawned
+        self._readers: List[threading.Thread] = []
+
+    @property
+    def label(self) -> str:
+        """Log prefix of this node."""
+        return self.launch.label
+
+    def start(self) -> None:
+        """Start (or restart) the process, with its output prefixed by the label."""
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.starts += 1
+        self.respawn_at = None
+        reader = threading.Thread(target=self._pump, args=(self.process,), daemon=True,
+                                  name=f'log-{self.label}')
+        reader.start()
+        self._readers.append(reader)
+
+    def _pump(self, process) -> None:
+        for raw in iter(process.stdout.readline, b''):
+            self._output(f'[{self.label}] {raw.decode("utf-8", "replace").rstrip()}')
+        process.stdout.close()
+
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig) -> None:
+        """Send a signal to the node's process group."""
+        if self.running():
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def join_output(self, timeout_s: float = 1.0) -> None:
+        """Wait briefly for the log threads to drain."""
+        for reader in self._readers:
+            reader.join(timeout_s)
+
+
+class Runner:
+    """Start nodes, respawn them per policy, and stop them in order."""
+
+    def __init__(self, launches: List[NodeLaunch], executable: Callable[[str, str], str],
+                 grace_period_s: float = 5.0, env=None, output: Callable[[str], None] = print,
+                 clock: Callable[[], float] = time.monotonic):
+        self._executable = executable
+        self._grace_period_s = grace_period_s
+        self._output = output
+        self._clock = clock
+        self.nodes: List[ManagedNode] = []
+        for launch in launches:
+            command = [executable(launch.node.package, launch.node.executable),
+                       *ros_arguments(launch)]
+            self.nodes.append(ManagedNode(launch, command, env=env, output=output))
+        self.fatal: Optional[str] = None
+        self.stopping = False
+
+    def start(self) -> None:
+        """Start every node, world scope first (file order within a scope)."""
+        for node in self.nodes:
+            self._output(f'[runner] starting {node.label}: {" ".join(node.command)}')
+            node.start()
+
+    def poll(self) -> Optional[str]:
+        """Handle exits and due respawns; return a fatal reason once one occurred."""
+        now = self._clock()
+        for node in self.nodes:
+            if node.finished or self.stopping:
+                continue
+            if node.respawn_at is not None:
+                if now >= node.respawn_at:
+                    self._output(f'[runner] respawning {node.label} '
+                                 f'(start {node.starts + 1})')
+                    node.start()
+                continue
+            if node.process is None or node.process.poll() is None:
+                continue
+            code = node.process.returncode
+            node.exit_codes.append(code)
+            policy = node.launch.node
+            retries_used = node.starts - 1
+            if policy.respawn and (policy.respawn_max_retries < 0
+                                   or retries_used < policy.respawn_max_retries):
+                node.respawn_at = now + policy.respawn_delay_s
+                self._output(f'[runner] {node.label} exited with code {code}; respawn in '
+                             f'{policy.respawn_delay_s:g} s')
+                continue
+            node.finished = True
+            self._output(f'[runner] {node.label} exited with code {code}')
+            if policy.required and self.fatal is None:
+                self.fatal = f'required node {node.label} exited with code {code}'
+        return self.fatal
+
+    def shutdown(self, before_shutdown: Optional[Callable[[], None]] = None) -> Dict[str, int]:
+        """Stop everything in order; return each node's last exit code."""
+        self.stopping = True
+        if before_shutdown is not None:
+            try:
+                before_shutdown()
+            except Exception as exc:  # the nodes must still be stopped
+                self._output(f'[runner] before-shutdown step failed: {exc}')
+        robot = [n for n in self.nodes if n.launch.node.scope == 'robot']
+        world = [n for n in self.nodes if n.launch.node.scope == 'world']
+        for group in (list(reversed(robot)), list(reversed(world))):
+            self._stop_group(group)
+        codes = {}
+        for node in self.nodes:
+            node.join_output()
+            if node.process is not None:
+                codes[node.label] = node.process.returncode
+        return codes
+
+    def _stop_group(self, group: List[ManagedNode]) -> None:
+        for node in group:
+            node.signal(signal.SIGINT)
+        deadline = time.monotonic() + self._grace_period_s
+        for node in group:
+            if node.process is None:
+                continue
+            try:
+                node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._output(f'[runner] {node.label} did not stop within '
+                             f'{self._grace_period_s:g} s; killing it')
+                node.signal(signal.SIGKILL)
+                node.process.wait(timeout=5)
+
+
+def ament_executable(package: str, executable: str) -> str:
+    """Find a ROS package's executable, as ``ros2 run`` does."""
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    try:
+        prefix = get_package_prefix(package)
+    except PackageNotFoundError:
+        raise FileNotFoundError(f'package {package!r} is not installed '
+                                '(run `make setup` and `source env.sh`)') from None
+    path = os.path.join(prefix, 'lib', package, executable)
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(f'package {package!r} has no executable {executable!r} '
+                                f'(looked for {path})')
+    return path
+
+
+def main_loop(runner: Runner, should_stop: Callable[[], bool], period_s: float = 0.1) -> str:
+    """Poll until ``should_stop()`` or a fatal exit; return why it stopped."""
+    while True:
+        fatal = runner.poll()
+        if fatal:
+            return fatal
+        if should_stop():
+            return ''
+        time.sleep(period_s)
+
+

@@ -1,0 +1,110 @@
+"""``orchestrator run``: start the stack from the bringup description, run a mission.
+
+Where ROS launch is absent this is the launcher: it reads the same
+``config/bringup.yaml`` as ``launch/bringup.launch.py``, starts every node
+as its own process, sends the mission to ``execute_mission``, shows its
+progress, and ends with a summary. Ctrl-C (or a required node dying)
+cancels the mission, sends zero velocity, and stops everything in order.
+"""
+import argparse
+import os
+import signal
+import time
+
+from orchestrator_pkg.bringup.description import BringupError
+
+DEFAULT_BRINGUP = 'bringup.yaml'
+
+
+def _share(package: str) -> str:
+    from ament_index_python.packages import get_package_share_directory
+    return get_package_share_directory(package)
+
+
+def _bringup_path(value: str) -> str:
+    if os.path.sep in value or os.path.exists(value):
+        return value
+    return os.path.join(_share('orchestrator_pkg'), 'config', value)
+
+
+def _inputs(pairs):
+    inputs = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition('=')
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f'--input {pair!r}: expected KEY=VALUE')
+        inputs[key] = value
+    return inputs
+
+
+def run(args) -> int:
+    """Start the bringup, run the mission, print the summary; exit 0 on success."""
+    from orchestrator_pkg.bringup import description
+    from orchestrator_pkg.bringup.mission_session import MissionSession
+    from orchestrator_pkg.bringup.runner import Runner, ament_executable
+
+    try:
+        bringup = description.load(_bringup_path(args.bringup))
+        run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
+                    'seed': args.seed, 'mission': args.mission or ''}
+        launches = description.resolve(bringup, _share, run_args, sim=not args.no_sim,
+                                       robots=args.robots)
+        runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
+        inputs = _inputs(args.input)
+    except (BringupError, FileNotFoundError, argparse.ArgumentTypeError) as exc:
+        print(f'orchestrator run: {exc}')
+        return 2
+
+    stop = {'requested': False}
+
+    def on_sigint(signum, frame):
+        stop['requested'] = True
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
+                             zero_velocity_topic=bringup.zero_velocity_topic,
+                             timeout_s=args.timeout_s)
+    wall_start = time.monotonic()
+    runner.start()
+    reason = ''
+    try:
+        reason = session.run(runner, lambda: stop['requested'])
+    finally:
+        codes = runner.shutdown(before_shutdown=session.stop_robots)
+        session.close()
+        signal.signal(signal.SIGINT, previous)
+    print(session.summary(time.monotonic() - wall_start, reason))
+    bad = {label: code for label, code in codes.items() if code not in (0, -2, 130, None)}
+    if bad:
+        print('orchestrator run: nodes exited uncleanly: '
+              + ', '.join(f'{k} ({v})' for k, v in sorted(bad.items())))
+    return 0 if session.succeeded and not reason else 1
+
+
+def register(subparsers) -> None:
+    """Add ``run``."""
+    parser = subparsers.add_parser(
+        'run', help='start the stack (sim, drivers, navigation, orchestrator) and run a mission',
+        description='Start every node of the bringup description as its own process, '
+                    'run MISSION on each robot, and print a summary.')
+    parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
+                        help='bringup description: a file, or a name in orchestrator_pkg/config '
+                             '(default: %(default)s)')
+    parser.add_argument('--world', default='warehouse',
+                        help='world name or .yaml/.world/.sdf file (default: %(default)s)')
+    parser.add_argument('--robot', default='small_indoor',
+                        help='robot preset (default: %(default)s)')
+    parser.add_argument('--robots', type=int, default=None,
+                        help='number of robots (default: the description\'s)')
+    parser.add_argument('--mission', default=None,
+                        help='mission name from orchestrator_pkg/missions; '
+                             'without one, just run the stack')
+    parser.add_argument('--input', action='append', metavar='KEY=VALUE',
+                        help='mission input, written to the blackboard (repeatable)')
+    parser.add_argument('--rtf', type=float, default=1.0,
+                        help='sim real-time factor, 0 = as fast as possible (default: 1)')
+    parser.add_argument('--seed', type=int, default=0, help='sim random seed (default: 0)')
+    parser.add_argument('--timeout-s', type=float, default=600.0,
+                        help='give up after this much sim time (default: %(default)s)')
+    parser.add_argument('--no-sim', action='store_true',
+                        help='real robot: do not start sim-only nodes, use wall time')
+    parser.set_defaults(func=run)

@@ -1,0 +1,114 @@
+"""The bringup runner starts real ROS nodes with their --ros-args, respawns, stops in order.
+
+The node is the ExecuteMission fixture server (a real rclpy process); it is
+started through a wrapper script standing in for an installed executable.
+"""
+import os
+import signal
+import sys
+import time
+
+import pytest
+import rclpy
+
+from orchestrator_pkg.bringup.description import parse, resolve
+from orchestrator_pkg.bringup.runner import Runner
+
+FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures',
+                       'execute_mission_fixture_server.py')
+TIMEOUT_S = 20.0
+
+DESCRIPTION = """
+bringup:
+  nodes:
+    - name: mission_fixture
+      package: test_pkg
+      executable: fixture
+      respawn: {respawn}
+      respawn_delay_s: 0.2
+      respawn_max_retries: 1
+      required: {required}
+"""
+
+
+@pytest.fixture
+def executable(tmp_path):
+    wrapper = tmp_path / 'fixture'
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {FIXTURE} "$@"\n')
+    wrapper.chmod(0o755)
+
+    def find(package, name):
+        assert (package, name) == ('test_pkg', 'fixture')
+        return str(wrapper)
+    return find
+
+
+@pytest.fixture
+def graph(ros_domain):
+    rclpy.init(domain_id=ros_domain.domain_id)
+    node = rclpy.create_node('runner_test_observer')
+    try:
+        yield node
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+
+
+def _make(executable, ros_domain, robots=2, respawn='false', required='false'):
+    bringup = parse(DESCRIPTION.format(respawn=respawn, required=required), 'test.yaml')
+    launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=robots)
+    lines = []
+    runner = Runner(launches, executable, grace_period_s=5.0, env=ros_domain.env(),
+                    output=lines.append)
+    return runner, lines
+
+
+def _wait_for(predicate, node, timeout_s=TIMEOUT_S, runner=None):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if runner is not None:
+            runner.poll()
+        if predicate():
+            return True
+        rclpy.spin_once(node, timeout_sec=0.05)
+    return False
+
+
+def _names(node):
+    return set(node.get_node_names_and_namespaces())
+
+
+def test_nodes_get_their_names_namespaces_and_logs(executable, ros_domain, graph):
+    runner, lines = _make(executable, ros_domain)
+    runner.start()
+    try:
+        expected = {('mission_fixture', '/robot1'), ('mission_fixture', '/robot2')}
+        assert _wait_for(lambda: expected <= _names(graph), graph), _names(graph)
+        assert _wait_for(lambda: any(line.startswith('[robot2/mission_fixture] ')
+                                     for line in lines), graph), lines
+    finally:
+        hook_calls = []
+        codes = runner.shutdown(before_shutdown=lambda: hook_calls.append(
+            all(n.running() for n in runner.nodes)))
+    assert hook_calls == [True], 'the before-shutdown hook runs while the nodes still run'
+    assert codes == {'robot1/mission_fixture': 0, 'robot2/mission_fixture': 0}
+
+
+def test_respawn_then_give_up_after_max_retries(executable, ros_domain, graph):
+    runner, lines = _make(executable, ros_domain, robots=1, respawn='true', required='true')
+    runner.start()
+    try:
+        node = runner.nodes[0]
+        first_pid = node.process.pid
+        node.signal(signal.SIGKILL)
+        assert _wait_for(lambda: node.starts == 2 and node.running(), graph, runner=runner)
+        assert node.process.pid != first_pid
+        assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph,
+                         runner=runner)
+        node.signal(signal.SIGKILL)  # one retry was allowed: now it is final, and required
+        assert _wait_for(lambda: runner.fatal is not None, graph, runner=runner)
+        assert runner.fatal == 'required node mission_fixture exited with code -9'
+        assert node.starts == 2
+        assert any('respawn in 0.2 s' in line for line in lines)
+    finally:
+        runner.shutdown()

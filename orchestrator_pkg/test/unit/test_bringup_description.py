@@ -1,0 +1,113 @@
+"""The bringup description parses, validates with named fields, and resolves."""
+import pytest
+
+from orchestrator_pkg.bringup.description import BringupError, parse, resolve
+from orchestrator_pkg.bringup.runner import parameter_value, ros_arguments
+
+GOOD = """
+bringup:
+  robots: 1
+  shutdown: {zero_velocity_topic: cmd_vel, grace_period_s: 3}
+  nodes:
+    - name: sim
+      package: orchestrator_sim
+      executable: sim_node
+      scope: world
+      sim_only: true
+      required: true
+      parameters: [orchestrator_sim:config/sim.yaml]
+      overrides: {world: "${world}"}
+    - name: base_driver
+      package: orchestrator_pkg
+      executable: base_driver
+      parameters: [orchestrator_pkg:config/base_driver.yaml]
+      remappings: {cmd_vel_in: cmd_vel_nav}
+      respawn: true
+      respawn_delay_s: 0.5
+      respawn_max_retries: 2
+"""
+
+
+def share(package):
+    return f'/share/{package}'
+
+
+def test_good_description_resolves_for_two_robots_world_nodes_first():
+    bringup = parse(GOOD, 'bringup.yaml')
+    assert bringup.grace_period_s == 3.0
+    launches = resolve(bringup, share, {'world': 'warehouse'}, sim=True, robots=2)
+    assert [launch.label for launch in launches] == [
+        'sim', 'robot1/base_driver', 'robot2/base_driver']
+    sim = launches[0]
+    assert sim.parameter_files == ('/share/orchestrator_sim/config/sim.yaml',)
+    assert sim.overrides == {'world': 'warehouse', 'use_sim_time': True}
+    driver = launches[1].node
+    assert (driver.respawn, driver.respawn_delay_s, driver.respawn_max_retries) == (True, 0.5, 2)
+
+
+def test_one_robot_has_no_namespace_and_sim_only_nodes_drop_on_hardware():
+    launches = resolve(parse(GOOD), share, {'world': 'w'}, sim=False)
+    assert [(launch.namespace, launch.node.name) for launch in launches] == [('', 'base_driver')]
+    assert launches[0].overrides == {'use_sim_time': False}
+
+
+def test_ros_arguments_carry_name_namespace_params_overrides_and_remaps():
+    launch = resolve(parse(GOOD), share, {'world': 'w'}, sim=True, robots=2)[1]
+    assert ros_arguments(launch) == [
+        '--ros-args', '-r', '__node:=base_driver', '-r', '__ns:=/robot1',
+        '--params-file', '/share/orchestrator_pkg/config/base_driver.yaml',
+        '-p', 'use_sim_time:=true', '-r', 'cmd_vel_in:=cmd_vel_nav']
+
+
+@pytest.mark.parametrize('value, text', [
+    (True, 'true'), (2.5, '2.5'), (3, '3'), ('warehouse', 'warehouse'), ('10', "'10'"),
+    ([1.0, 2.0], '[1.0, 2.0]')])
+def test_parameter_values_are_yaml(value, text):
+    assert parameter_value(value) == text
+
+
+@pytest.mark.parametrize('mutation, expected', [
+    (('respawn: true', 'respawn: yes please'), 'nodes[1] (base_driver).respawn'),
+    (('executable: base_driver', 'executable: ""'), '(base_driver).executable: required'),
+    (('scope: world', 'scope: galaxy'), "nodes[0] (sim).scope: expected robot or world"),
+    (('respawn_delay_s: 0.5', 'respawn_delay_s: -1'), 'respawn_delay_s must be >= 0'),
+    (('[orchestrator_pkg:config/base_driver.yaml]', '["orchestrator_pkg:../../etc/passwd"]'),
+     'parameters[0]: expected "package:relative/path.yaml"'),
+    (('name: base_driver', 'name: sim'), "node name 'sim' is used twice"),
+    (('robots: 1', 'robots: 0'), 'bringup.robots: must be >= 1'),
+    (('      respawn: true', '      respawn: true\n      colour: red'),
+     'nodes[1] (base_driver).colour: unknown field'),
+    (('  robots: 1', '  robots: 1\n  plugins: [x]'), 'bringup.plugins: unknown field'),
+])
+def test_errors_name_the_file_and_field(mutation, expected):
+    old, new = mutation
+    assert old in GOOD
+    with pytest.raises(BringupError) as err:
+        parse(GOOD.replace(old, new, 1), 'my_bringup.yaml')
+    assert str(err.value).startswith('my_bringup.yaml: ')
+    assert expected in str(err.value)
+
+
+def test_unknown_substitution_is_an_error_naming_the_override():
+    with pytest.raises(BringupError, match=r'sim.overrides.world: \$\{world\} is not a run arg'):
+        resolve(parse(GOOD, 'b.yaml'), share, {}, sim=True)
+
+
+def test_yaml_tags_cannot_execute_code():
+    evil = '!!python/object/apply:os.system ["echo pwned"]'
+    with pytest.raises(BringupError, match='not valid YAML'):
+        parse(f'bringup: {evil}', 'evil.yaml')
+
+
+def test_not_a_bringup_file():
+    with pytest.raises(BringupError, match='expected a top-level "bringup:" mapping'):
+        parse('nodes: []', 'x.yaml')
+
+
+@pytest.mark.parametrize('arg, expected', [
+    ('2.5', 2.5), (2.5, 2.5), ('3', 3), ('true', True), ('warehouse', 'warehouse'),
+    ('', ''), ('[1, 2]', '[1, 2]')])
+def test_a_whole_value_substitution_takes_the_argument_type(arg, expected):
+    from orchestrator_pkg.bringup.description import substitute
+    assert substitute('${rtf}', {'rtf': arg}) == expected
+    assert substitute('x${rtf}', {'rtf': arg}) == f'x{arg}'
