@@ -53,4 +53,7 @@ def test_sim_time_advances_only_as_far_as_the_commands_allow(listener_on):
         listener.spin_for(0.1)
     after = _frozen_clock(listener)
     assert after > held + 0.2  # the commands let it run on ...
-    assert after - held <= 10 * 0.2 + 0.05  # ... never more than max_lead_s past each one
+    # ... never more than max_lead_s past each one. Under CPU load the first
+    # "frozen" reading can come from a starved sim short of its hold point, by
+    # at most one lead (it cannot pass the first hold), hence the extra 0.2 s.
+    assert after - held <= 10 * 0.2 + 0.2 + 0.05
