@@ -219,3 +219,19 @@ def test_composites_record_the_failing_child_only_for_this_tick():
     assert tick(seq) == S and seq.failure_cause is None
     b.result = F
     assert tick(seq) == F and seq.failure_cause is fb and fb.failure_cause is b
+
+
+def test_rate_controller_ticks_at_once_after_its_parent_reset_it():
+    from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence
+    clock = ManualClock()
+    plan, follow = Leaf('plan', S), Leaf('follow', R)
+    pipe = PipelineSequence('pipe', [RateController('rate', plan, clock, hz=1.0), follow])
+    assert tick(pipe) == R and plan.ticks == 1
+    clock.advance(0.1)
+    assert tick(pipe) == R and plan.ticks == 1  # period not over
+    follow.result = F
+    assert tick(pipe) == F and follow.halts == 0  # failed, not halted
+    follow.result = R
+    clock.advance(0.1)
+    assert tick(pipe) == R and plan.ticks == 2  # idle again after the reset: plans at once
+    assert plan.status == S  # the last result stays visible

@@ -1,5 +1,5 @@
 """Timeout, Delay (BehaviorTree.CPP v4) and RateController (Nav2), on the tree's clock."""
-from orchestrator_pkg.behaviours.base import FAILURE, INVALID, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -97,7 +97,7 @@ class RateController(BtDecorator):
     def bt_tick(self):
         """Tick the child at the configured rate."""
         now = self.clock.now()
-        if self.status is INVALID:
+        if self.was_idle:
             self.started_at = now
             self.first_time = True
         child = self.child
