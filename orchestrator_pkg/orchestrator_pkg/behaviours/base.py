@@ -117,6 +117,9 @@ class BtNode(py_trees.behaviour.Behaviour):
                 return child.tip()
         return self if self.status is not INVALID else None
 
+    def shift_time(self, seconds: float) -> None:
+        """Move the node's timers forward by ``seconds`` (the tree was paused that long)."""
+
     def fail_on_my_own(self) -> None:
         """Declare that the coming FAILURE is this node's own (not a child's)."""
         self._last_failed = None
