@@ -8,8 +8,10 @@ Run after ``source env.sh``::
 Both trees have the same shape (1 root Sequence, 9 branches of 11 nodes:
 Sequence[Inverter[Failure], Fallback[Failure, Success], Success x5]) and are
 ticked through ``py_trees.trees.BehaviourTree.tick()``, interleaved in rounds
-so that load from other processes hits both alike. The figure is the median
-per-tick time over the rounds; the ratio is XML / plain (target <= 1.15).
+so that load from other processes hits them alike. The figure is the median
+per-tick time over the rounds; the ratio is XML / plain (target <= 1.15). A
+third row builds the tree by hand from this engine's own classes, to show what
+the XML loading itself costs at run time (nothing: the built trees are equal).
 """
 import argparse
 import statistics
@@ -48,6 +50,22 @@ def plain_tree() -> py_trees.behaviour.Behaviour:
     return Sequence('root', memory=True, children=branches)
 
 
+def engine_tree() -> py_trees.behaviour.Behaviour:
+    """Return the same tree built by hand from this engine's classes (no XML, no loader)."""
+    from orchestrator_pkg.behaviours.actions.basic import AlwaysFailure, AlwaysSuccess
+    from orchestrator_pkg.behaviours.controls.fallback import Fallback
+    from orchestrator_pkg.behaviours.controls.sequence import Sequence
+    from orchestrator_pkg.behaviours.decorators.basic import Inverter
+    branches = []
+    for i in range(BRANCHES):
+        children = [Inverter('Inverter', AlwaysFailure('AlwaysFailure')),
+                    Fallback('Fallback', [AlwaysFailure('AlwaysFailure'),
+                                          AlwaysSuccess('AlwaysSuccess')])]
+        children += [AlwaysSuccess('AlwaysSuccess') for _ in range(5)]
+        branches.append(Sequence(f'branch{i}', children))
+    return Sequence('root', branches)
+
+
 def count(root) -> int:
     """Return the number of behaviours under (and including) root."""
     return sum(1 for _ in root.iterate())
@@ -71,23 +89,20 @@ def main() -> int:
 
     built = load_string(xml_tree(), default_registry(plugins=False)).build()
     plain = py_trees.trees.BehaviourTree(plain_tree())
+    engine = py_trees.trees.BehaviourTree(engine_tree())
     nodes_xml, nodes_plain = count(built.root), count(plain.root)
-    assert nodes_xml == nodes_plain == 100, (nodes_xml, nodes_plain)
-    built.tree.tick()
-    plain.tick()
-    assert built.root.status == plain.root.status == py_trees.common.Status.SUCCESS
+    assert nodes_xml == nodes_plain == count(engine.root) == 100, (nodes_xml, nodes_plain)
+    for tree in (built.tree, plain, engine):
+        tree.tick()
+        assert tree.root.status == py_trees.common.Status.SUCCESS
+        time_ticks(tree, 200)  # warm up
 
-    time_ticks(built.tree, 200)  # warm up
-    time_ticks(plain, 200)
-    xml_times, plain_times = [], []
+    trees = [(built.tree, []), (plain, []), (engine, [])]
     for round_index in range(args.rounds):
-        pair = [(built.tree, xml_times), (plain, plain_times)]
-        if round_index % 2:
-            pair.reverse()
-        for tree, sink in pair:
+        order = trees[round_index % 3:] + trees[:round_index % 3]
+        for tree, sink in order:
             sink.append(time_ticks(tree, args.ticks))
-    xml_s = statistics.median(xml_times)
-    plain_s = statistics.median(plain_times)
+    xml_s, plain_s, engine_s = (statistics.median(sink) for _, sink in trees)
     ratio = xml_s / plain_s
     print('tick cost of a 100-node tree (median of '
           f'{args.rounds} rounds x {args.ticks} ticks)')
@@ -95,8 +110,12 @@ def main() -> int:
           f'{xml_s * 1e9 / nodes_xml:7.0f} ns/behaviour')
     print(f'  plain py_trees (hand)  : {plain_s * 1e6:8.1f} us/tick  '
           f'{plain_s * 1e9 / nodes_plain:7.0f} ns/behaviour')
+    print(f'  engine classes by hand : {engine_s * 1e6:8.1f} us/tick  '
+          f'{engine_s * 1e9 / nodes_plain:7.0f} ns/behaviour')
     print(f'  ratio XML / plain      : {ratio:8.3f}   (target <= 1.15: '
           f'{"met" if ratio <= 1.15 else "NOT met"})')
+    print(f'  ratio XML / by hand    : {xml_s / engine_s:8.3f}   (cost of loading from XML '
+          'at run time)')
     return 0
 
 
