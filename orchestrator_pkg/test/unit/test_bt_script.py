@@ -135,3 +135,20 @@ def test_script_keys_take_part_in_the_blackboard_analysis():
     problems = validate_string(xml, REG, source='k.xml')
     assert [(p.severity, p.line) for p in problems] == [('warning', 3), ('warning', 5)]
     assert S and INV  # the helpers are shared with the other semantics tests
+
+
+def test_conditions_on_a_subtree_and_equals_remapping():
+    xml = '''<root BTCPP_format="4" main_tree_to_execute="M">
+      <BehaviorTree ID="M">
+        <Sequence>
+          <Script code="goal := 5; @top := 1"/>
+          <SubTree ID="Go" goal="{=}" _successIf="goal > 10" _post="done := true"/>
+        </Sequence>
+      </BehaviorTree>
+      <BehaviorTree ID="Go"><Script code="goal := goal * 2; seen := @top"/></BehaviorTree>
+    </root>'''
+    built = load_string(xml, REG).build()
+    assert built.tick() == S
+    assert built.blackboard.as_dict() == {'goal': 10, 'top': 1, 'done': True}
+    built = load_string(xml.replace('goal := 5', 'goal := 50'), REG).build()
+    assert built.tick() == S and built.blackboard.get('goal') == 50  # subtree skipped
