@@ -28,5 +28,9 @@ setup(
             'orchestrator = orchestrator_pkg.cli:main',
             'base_driver = orchestrator_pkg.nodes.base_driver_node:main',
         ],
+        # node types for tree files; third parties add their own register(registry)
+        'orchestrator.behaviours': [
+            'builtin = orchestrator_pkg.behaviours.builtin:register',
+        ],
     },
 )

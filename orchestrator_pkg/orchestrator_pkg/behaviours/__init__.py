@@ -1,0 +1,1 @@
+"""Behaviours (py_trees) that tree files can name, grouped by kind."""
