@@ -1,0 +1,1 @@
+"""Behaviours that the tree loader maps XML node types onto."""
