@@ -14,7 +14,7 @@ from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_pkg.trees import failure as fr
+from orchestrator_pkg.trees.failure import FailureCode as fr
 
 TIMEOUT_S = 20.0
 

@@ -21,7 +21,7 @@ from py_trees.common import Status
 from rclpy.action import ActionClient
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
-from orchestrator_pkg.trees import failure as fr
+from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
 class ActionClientBehaviour(py_trees.behaviour.Behaviour):
@@ -99,7 +99,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         try:
             self._goal = self.goal_factory()
         except (ValueError, KeyError, LookupError, TypeError) as exc:
-            self._fail(fr.INVALID_INPUT, f'cannot build the goal: {exc}')
+            self._fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
             return
         if self._client.server_is_ready():
             self._send(self._goal)
@@ -116,7 +116,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                 self._send(self._goal)
             elif now - self._started > self.server_wait_timeout_s:
                 return self._fail(
-                    fr.SERVER_UNAVAILABLE,
+                    FailureCode.SERVER_UNAVAILABLE,
                     f'action server {self._full_name()} not available after '
                     f'{self.server_wait_timeout_s:g} s')
             else:
@@ -125,12 +125,12 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             if not self._send_future.done():
                 if now - self._sent_at > self.goal_response_timeout_s:
                     return self._fail(
-                        fr.TIMEOUT, f'no goal response from {self._full_name()} within '
+                        FailureCode.TIMEOUT, f'no goal response from {self._full_name()} within '
                         f'{self.goal_response_timeout_s:g} s')
                 return Status.RUNNING
             handle = self._send_future.result()
             if handle is None or not handle.accepted:
-                return self._fail(fr.GOAL_REJECTED, f'{self._full_name()} rejected the goal')
+                return self._fail(FailureCode.GOAL_REJECTED, f'{self._full_name()} rejected the goal')
             self._handle = handle
             self._result_future = handle.get_result_async()
             self._state = 'active'
@@ -215,22 +215,22 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             try:
                 self.on_result(result, status)
             except (ValueError, KeyError, LookupError, TypeError) as exc:
-                return self._fail(fr.INVALID_INPUT, f'cannot store the result: {exc}')
+                return self._fail(FailureCode.INVALID_INPUT, f'cannot store the result: {exc}')
         code = int(getattr(result, 'error_code', 0) or 0)
         text = str(getattr(result, 'error_msg', '') or '')
         if status == GoalStatus.STATUS_SUCCEEDED:
             self.feedback_message = 'succeeded'
             return Status.SUCCESS
         if status == GoalStatus.STATUS_CANCELED:
-            return self._fail(fr.CANCELED, f'{self._full_name()} canceled the goal',
+            return self._fail(FailureCode.CANCELED, f'{self._full_name()} canceled the goal',
                               leaf_error_code=code)
         detail = f': error_code {code}' + (f' ({text})' if text else '') if code or text else ''
-        return self._fail(fr.ACTION_FAILED, f'{self._full_name()} aborted the goal{detail}',
+        return self._fail(FailureCode.ACTION_FAILED, f'{self._full_name()} aborted the goal{detail}',
                           leaf_error_code=code)
 
     def _fail(self, code: int, message: str, leaf_error_code: int = 0) -> Status:
         self._state = 'failed'
-        self.failure = fr.Failure(node_path=self.name, node_type=self.node_type, code=code,
+        self.failure = Failure(node_type=self.node_type, code=int(code),
                                   leaf_error_code=leaf_error_code,
                                   leaf_interface=self.interface if leaf_error_code else '',
                                   message=message)

@@ -15,7 +15,7 @@ import py_trees
 from py_trees.common import Status
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
-from orchestrator_pkg.trees import failure as fr
+from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
 class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
@@ -83,7 +83,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
         try:
             self._request = self.request_factory()
         except (ValueError, KeyError, LookupError, TypeError) as exc:
-            self._fail(fr.INVALID_INPUT, f'cannot build the request: {exc}')
+            self._fail(FailureCode.INVALID_INPUT, f'cannot build the request: {exc}')
             return
         if self._client.service_is_ready():
             self._call()
@@ -99,7 +99,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
             if self._client.service_is_ready():
                 self._call()
             elif elapsed > self.server_wait_timeout_s:
-                return self._fail(fr.SERVER_UNAVAILABLE,
+                return self._fail(FailureCode.SERVER_UNAVAILABLE,
                                   f'service {self.service_name} not available after '
                                   f'{self.server_wait_timeout_s:g} s')
             else:
@@ -107,7 +107,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
         if not self._future.done():
             if elapsed > self.server_wait_timeout_s + self.response_timeout_s:
                 self._drop_pending()
-                return self._fail(fr.TIMEOUT, f'no response from {self.service_name} within '
+                return self._fail(FailureCode.TIMEOUT, f'no response from {self.service_name} within '
                                   f'{self.response_timeout_s:g} s')
             return Status.RUNNING
         response = self._future.result()
@@ -117,7 +117,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
             self.feedback_message = 'response received'
             return Status.SUCCESS
         if status == Status.FAILURE:
-            return self._fail(fr.CONDITION_FAILED,
+            return self._fail(FailureCode.CONDITION_FAILED,
                               f'the response of {self.service_name} means failure')
         return status
 
@@ -139,7 +139,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
 
     def _fail(self, code: int, message: str) -> Status:
         self._state = 'failed'
-        self.failure = fr.Failure(node_path=self.name, node_type=self.node_type, code=code,
+        self.failure = Failure(node_type=self.node_type, code=int(code),
                                   message=message)
         self.feedback_message = message
         return Status.FAILURE

@@ -18,7 +18,7 @@ from py_trees.common import Status
 from rclpy.qos import QoSProfile
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
-from orchestrator_pkg.trees import failure as fr
+from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
 def _need_node(behaviour, kwargs):
@@ -71,7 +71,7 @@ class _Subscribed(py_trees.behaviour.Behaviour):
             return self._message, self._stamp, self._count
 
     def _fail(self, code, message):
-        self.failure = fr.Failure(node_path=self.name, node_type=self.node_type, code=code,
+        self.failure = Failure(node_type=self.node_type, code=int(code),
                                   message=message)
         self.feedback_message = message
         return Status.FAILURE
@@ -97,16 +97,16 @@ class TopicCondition(_Subscribed):
         self.failure = None
         message, stamp, _ = self._latest()
         if message is None:
-            return self._fail(fr.CONDITION_FAILED, f'no message on {self.topic} yet')
+            return self._fail(FailureCode.CONDITION_FAILED, f'no message on {self.topic} yet')
         if self.max_age_s is not None and self.clock.now() - stamp > self.max_age_s:
-            return self._fail(fr.CONDITION_FAILED,
+            return self._fail(FailureCode.CONDITION_FAILED,
                               f'latest message on {self.topic} is older than {self.max_age_s:g} s')
         try:
             ok = bool(self.predicate(message))
         except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
-            return self._fail(fr.INVALID_INPUT, f'cannot check the message on {self.topic}: {exc}')
+            return self._fail(FailureCode.INVALID_INPUT, f'cannot check the message on {self.topic}: {exc}')
         if not ok:
-            return self._fail(fr.CONDITION_FAILED, f'the condition on {self.topic} is false')
+            return self._fail(FailureCode.CONDITION_FAILED, f'the condition on {self.topic} is false')
         self.feedback_message = 'condition holds'
         return Status.SUCCESS
 
@@ -147,14 +147,14 @@ class WaitForMessage(_Subscribed):
             try:
                 ok = self.predicate is None or bool(self.predicate(message))
             except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
-                return self._fail(fr.INVALID_INPUT, f'cannot check the message: {exc}')
+                return self._fail(FailureCode.INVALID_INPUT, f'cannot check the message: {exc}')
             if ok:
                 if self.on_message is not None:
                     self.on_message(message)
                 self.feedback_message = f'message received on {self.topic}'
                 return Status.SUCCESS
         if self.timeout_s is not None and self.clock.now() - self._started > self.timeout_s:
-            return self._fail(fr.TIMEOUT,
+            return self._fail(FailureCode.TIMEOUT,
                               f'no message on {self.topic} within {self.timeout_s:g} s')
         return Status.RUNNING
 
@@ -196,8 +196,8 @@ class Publish(py_trees.behaviour.Behaviour):
         try:
             message = self.message_factory()
         except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
-            self.failure = fr.Failure(node_path=self.name, node_type=self.node_type,
-                                      code=fr.INVALID_INPUT,
+            self.failure = Failure(node_type=self.node_type,
+                                      code=FailureCode.INVALID_INPUT,
                                       message=f'cannot build the message for {self.topic}: {exc}')
             self.feedback_message = self.failure.message
             return Status.FAILURE
