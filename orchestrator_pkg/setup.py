@@ -27,5 +27,9 @@ setup(
         'console_scripts': [
             'orchestrator = orchestrator_pkg.cli:main',
         ],
+        # node types for tree files; third parties add their own register(registry)
+        'orchestrator.behaviours': [
+            'builtin = orchestrator_pkg.behaviours.builtin:register',
+        ],
     },
 )

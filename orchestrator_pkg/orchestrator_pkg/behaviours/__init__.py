@@ -1,1 +1,1 @@
-"""Behaviours that the tree loader maps XML node types onto."""
+"""Behaviours (py_trees) that tree files can name, grouped by kind."""

@@ -1,0 +1,1 @@
+"""Builtin leaves: AlwaysSuccess, AlwaysFailure, SetBlackboard, Sleep."""

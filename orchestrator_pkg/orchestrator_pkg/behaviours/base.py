@@ -1,0 +1,147 @@
+"""Base classes giving py_trees behaviours BehaviorTree.CPP's control-flow semantics.
+
+py_trees' own composites differ from BehaviorTree.CPP in which children they
+halt and what they remember, so the control nodes of this package derive
+from :class:`BtNode`. Its subclasses implement :meth:`BtNode.bt_tick`, a
+generator that ticks children with ``status = yield from self.tick_child(i)``
+and returns the node's new status.
+
+Vocabulary, mapped onto py_trees:
+
+- *halt* a child: ``child.stop(Status.INVALID)`` if it is RUNNING, which
+  makes a leaf's ``terminate(INVALID)`` cancel its work;
+- *reset* a child (BehaviorTree.CPP's ``resetStatus``): set its status back to
+  INVALID (IDLE) without calling it;
+- a node's own halt (``stop(INVALID)``) halts its running children and clears
+  its memory through :meth:`BtNode.reset_state`.
+"""
+import py_trees
+from py_trees.common import Status
+
+RUNNING = Status.RUNNING
+SUCCESS = Status.SUCCESS
+FAILURE = Status.FAILURE
+INVALID = Status.INVALID
+
+
+class BtNode(py_trees.behaviour.Behaviour):
+    """A control node or decorator with BehaviorTree.CPP semantics."""
+
+    def __init__(self, name: str, children=()):
+        super().__init__(name)
+        for child in children:
+            if not isinstance(child, py_trees.behaviour.Behaviour):
+                raise TypeError(f'{name}: child {child!r} is not a py_trees Behaviour')
+            child.parent = self
+            self.children.append(child)
+        self.failure_cause = None
+
+    # -- to implement -----------------------------------------------------
+    def bt_tick(self):
+        """Tick children as needed and return the new status (a generator)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def reset_state(self) -> None:
+        """Forget the node's memory (current child, counters, timers)."""
+
+    def update(self) -> Status:
+        """Unused: :meth:`tick` drives the node through :meth:`bt_tick`."""
+        return self.status
+
+    # -- machinery ----------------------------------------------------------
+    def tick(self):
+        """Tick this node (py_trees generator protocol)."""
+        if self.status is not RUNNING:
+            self.initialise()
+        self._last_failed = None
+        status = yield from self.bt_tick()
+        self.failure_cause = self._last_failed if status is FAILURE else None
+        if status is not RUNNING:
+            self.terminate(status)
+        self.status = status
+        yield self
+
+    _last_failed = None
+
+    def tick_child(self, index: int):
+        """Tick child ``index``; returns its status (use with ``yield from``)."""
+        child = self.children[index]
+        yield from child.tick()
+        status = child.status
+        if status is FAILURE:
+            self._last_failed = child
+        return status
+
+    def halt_child(self, index: int) -> None:
+        """Halt child ``index`` if it is RUNNING, then reset it to IDLE."""
+        child = self.children[index]
+        if child.status is RUNNING:
+            child.stop(INVALID)
+        child.status = INVALID
+
+    def halt_children(self, start: int = 0) -> None:
+        """Halt (if running) and reset every child from ``start`` on."""
+        for child in self.children[start:]:
+            if child.status is RUNNING:
+                child.stop(INVALID)
+            child.status = INVALID
+
+    def reset_children(self) -> None:
+        """BehaviorTree.CPP's resetChildren: halt running children, reset all to IDLE."""
+        self.halt_children(0)
+
+    def stop(self, new_status: Status = INVALID) -> None:
+        """Halt (INVALID): halt running children, clear memory; otherwise just finish."""
+        if new_status is INVALID:
+            self.halt_children(0)
+            self.reset_state()
+            self._last_failed = None
+            self.failure_cause = None
+        self.terminate(new_status)
+        self.status = new_status
+        self.iterator = self.tick()
+
+    def tip(self):
+        """Return the deepest running descendant (the 'active node')."""
+        for child in self.children:
+            if child.status is RUNNING:
+                return child.tip()
+        return self if self.status is not INVALID else None
+
+    def fail_on_my_own(self) -> None:
+        """Declare that the coming FAILURE is this node's own (not a child's)."""
+        self._last_failed = None
+
+
+class BtDecorator(BtNode):
+    """A BtNode with exactly one child, ``self.child``."""
+
+    def __init__(self, name: str, child):
+        super().__init__(name, [child])
+        self.child = child
+
+    def tick_the_child(self):
+        """Tick the only child; returns its status (use with ``yield from``)."""
+        child = self.child
+        yield from child.tick()
+        status = child.status
+        if status is FAILURE:
+            self._last_failed = child
+        return status
+
+    def halt_the_child(self) -> None:
+        """Halt the child if running and reset it to IDLE."""
+        child = self.child
+        if child.status is RUNNING:
+            child.stop(INVALID)
+        child.status = INVALID
+
+
+class SubTreeNode(BtDecorator):
+    """The instance of a ``<SubTree>``: passes its child's status through."""
+
+    def bt_tick(self):
+        """Tick the subtree's root."""
+        status = yield from self.tick_the_child()
+        return status

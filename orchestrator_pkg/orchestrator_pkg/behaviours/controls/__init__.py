@@ -1,0 +1,1 @@
+"""Control nodes (composites) with BehaviorTree.CPP v4 and Nav2 semantics."""

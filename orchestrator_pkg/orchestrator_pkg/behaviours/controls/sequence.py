@@ -1,0 +1,91 @@
+"""Sequence, SequenceWithMemory and ReactiveSequence (BehaviorTree.CPP v4)."""
+from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
+
+
+class Sequence(BtNode):
+    """Tick children in order; a RUNNING child is resumed, not re-ticked from the start.
+
+    - child RUNNING: return RUNNING; the next tick resumes at that child;
+    - child FAILURE: reset every child, restart from the first one, return FAILURE;
+    - every child SUCCESS: reset children, return SUCCESS.
+    Halting it halts the running child and restarts it from the first child.
+    """
+
+    def __init__(self, name, children=()):
+        super().__init__(name, children)
+        self.index = 0
+
+    def reset_state(self):
+        """Restart from the first child."""
+        self.index = 0
+
+    def bt_tick(self):
+        """Run the sequence."""
+        count = len(self.children)
+        while self.index < count:
+            status = yield from self.tick_child(self.index)
+            if status is RUNNING:
+                return RUNNING
+            if status is FAILURE:
+                self.reset_children()
+                self.index = 0
+                return FAILURE
+            self.index += 1
+        self.reset_children()
+        self.index = 0
+        return SUCCESS
+
+
+class SequenceWithMemory(BtNode):
+    """Like Sequence, but a FAILURE does not restart it: the failed child is ticked again.
+
+    On FAILURE the failed child and those after it are halted and the index is
+    kept, so children that already succeeded are not ticked again. As in
+    BehaviorTree.CPP, halting the node does not reset that memory either;
+    only reaching the end (SUCCESS) does.
+    """
+
+    def __init__(self, name, children=()):
+        super().__init__(name, children)
+        self.index = 0
+
+    def bt_tick(self):
+        """Run the sequence with memory."""
+        count = len(self.children)
+        while self.index < count:
+            status = yield from self.tick_child(self.index)
+            if status is RUNNING:
+                return RUNNING
+            if status is FAILURE:
+                self.halt_children(self.index)
+                return FAILURE
+            self.index += 1
+        self.reset_children()
+        self.index = 0
+        return SUCCESS
+
+
+class ReactiveSequence(BtNode):
+    """Tick every child from the first on each tick; a RUNNING child halts the others.
+
+    - child RUNNING: halt every other child (later ones that were running are
+      preempted), return RUNNING;
+    - child FAILURE: reset all children, return FAILURE;
+    - every child SUCCESS: reset all children, return SUCCESS.
+    """
+
+    def bt_tick(self):
+        """Run the reactive sequence."""
+        children = self.children
+        for index in range(len(children)):
+            status = yield from self.tick_child(index)
+            if status is RUNNING:
+                for other in range(len(children)):
+                    if other != index:
+                        self.halt_child(other)
+                return RUNNING
+            if status is FAILURE:
+                self.reset_children()
+                return FAILURE
+        self.reset_children()
+        return SUCCESS

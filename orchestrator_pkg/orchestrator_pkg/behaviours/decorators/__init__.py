@@ -1,0 +1,1 @@
+"""Decorators with BehaviorTree.CPP v4 and Nav2 semantics."""

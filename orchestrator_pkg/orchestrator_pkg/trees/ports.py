@@ -1,0 +1,172 @@
+"""Port declarations and typed conversion of port values.
+
+A port value in XML is either a blackboard reference ``{key}`` (``{=}`` means
+"the key named like the port"; a leading ``@`` names a key of the root
+blackboard) or a literal, which is converted to the port's declared type when
+the tree is loaded, so a bad literal is a load error, not a runtime surprise.
+
+Port types are named converters. The builtin ones are ``str``, ``int``,
+``float``, ``bool``, ``duration_s`` (seconds, float) and ``any`` (no
+conversion). More can be added with :func:`register_port_type`; a type whose
+values can only come from the blackboard (a pose, a path) registers a
+converter that raises ``ValueError`` for every string.
+"""
+from dataclasses import dataclass
+import math
+import re
+from typing import Any, Callable
+
+DIRECTIONS = ('input', 'output', 'inout')
+
+_REF = re.compile(r'^\{\s*(@?[A-Za-z_][A-Za-z0-9_.\-/]*|=)\s*\}$')
+
+
+class PortError(RuntimeError):
+    """A port could not produce a value (unset or ill-typed blackboard entry, bad literal)."""
+
+
+def _to_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ('true', '1'):
+        return True
+    if lowered in ('false', '0'):
+        return False
+    raise ValueError(f'"{text}" is not a boolean (true/false)')
+
+
+def _to_int(text: str) -> int:
+    stripped = text.strip()
+    if not re.fullmatch(r'[+-]?\d+', stripped):
+        raise ValueError(f'"{text}" is not an integer')
+    return int(stripped)
+
+
+def _to_float(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f'"{text}" is not a number') from None
+    if not math.isfinite(value):
+        raise ValueError(f'"{text}" is not a finite number')
+    return value
+
+
+def _to_duration(text: str) -> float:
+    value = _to_float(text)
+    if value < 0:
+        raise ValueError(f'"{text}" is a negative duration')
+    return value
+
+
+_PORT_TYPES: dict[str, Callable[[str], Any]] = {
+    'str': str,
+    'int': _to_int,
+    'float': _to_float,
+    'bool': _to_bool,
+    'duration_s': _to_duration,
+    'any': lambda text: text,
+}
+
+# Python types a blackboard value of that port type may already have.
+_NATIVE: dict[str, tuple[type, ...]] = {
+    'str': (str,),
+    'int': (int,),
+    'float': (float, int),
+    'bool': (bool,),
+    'duration_s': (float, int),
+}
+
+
+def register_port_type(name: str, from_string: Callable[[str], Any],
+                       native: tuple[type, ...] = ()) -> None:
+    """Add (or replace) a named port type.
+
+    ``from_string`` converts a literal from XML and raises ``ValueError`` with
+    a reason when it cannot. ``native`` optionally lists the Python types a
+    blackboard value must already have (empty: anything goes).
+    """
+    if not name or not name.replace('_', '').isalnum():
+        raise ValueError(f'port type name "{name}" must be alphanumeric/underscore')
+    _PORT_TYPES[name] = from_string
+    if native:
+        _NATIVE[name] = tuple(native)
+    else:
+        _NATIVE.pop(name, None)
+
+
+def port_types() -> tuple[str, ...]:
+    """Return the names of every known port type."""
+    return tuple(sorted(_PORT_TYPES))
+
+
+def convert(type_name: str, text: str) -> Any:
+    """Convert a literal string to ``type_name``; raises ``ValueError`` with a reason."""
+    try:
+        converter = _PORT_TYPES[type_name]
+    except KeyError:
+        raise ValueError(f'unknown port type "{type_name}"') from None
+    return converter(text)
+
+
+def check_native(type_name: str, value: Any) -> Any:
+    """Return ``value`` as ``type_name`` (converting strings); ``ValueError`` if it cannot be."""
+    if isinstance(value, str) and type_name not in ('str', 'any'):
+        return convert(type_name, value)
+    native = _NATIVE.get(type_name)
+    if native is not None and not isinstance(value, native):
+        raise ValueError(f'holds a {type(value).__name__}, expected {type_name}')
+    if type_name in ('int',) and isinstance(value, bool):
+        raise ValueError('holds a bool, expected int')
+    if type_name in ('float', 'duration_s') and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def parse_reference(text: str, port_name: str) -> str | None:
+    """Return the blackboard key of ``{key}`` / ``{=}`` values, or None for a literal."""
+    match = _REF.match(text)
+    if not match:
+        return None
+    key = match.group(1)
+    return port_name if key == '=' else key
+
+
+def looks_like_reference(text: str) -> bool:
+    """Tell whether ``text`` is meant as a reference (starts with ``{``, ends with ``}``)."""
+    stripped = text.strip()
+    return stripped.startswith('{') and stripped.endswith('}')
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One declared port of a node type (names follow BehaviorTree.CPP)."""
+
+    name: str
+    direction: str = 'input'
+    type: str = 'any'
+    required: bool = True
+    default: Any = None
+    description: str = ''
+
+    def __post_init__(self):
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f'port "{self.name}": direction must be one of {DIRECTIONS}, '
+                             f'not "{self.direction}"')
+        if self.type not in _PORT_TYPES:
+            raise ValueError(f'port "{self.name}": unknown port type "{self.type}" '
+                             f'(known: {", ".join(port_types())})')
+
+
+def input_port(name, type='any', required=True, default=None, description=''):
+    """Shorthand for an input :class:`PortSpec`."""
+    return PortSpec(name, 'input', type, required, default, description)
+
+
+def output_port(name, type='any', required=True, description=''):
+    """Shorthand for an output :class:`PortSpec`."""
+    return PortSpec(name, 'output', type, required, None, description)
+
+
+def inout_port(name, type='any', required=True, default=None, description=''):
+    """Shorthand for an input/output :class:`PortSpec`."""
+    return PortSpec(name, 'inout', type, required, default, description)
