@@ -15,6 +15,8 @@ setup(
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
         ('share/' + PACKAGE + '/missions', glob('missions/*.xml')),
+        ('share/' + PACKAGE + '/behavior_trees',
+         glob('behavior_trees/*.xml') + ['behavior_trees/LICENSE', 'behavior_trees/README.md']),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
@@ -30,6 +32,8 @@ setup(
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [
             'builtin = orchestrator_pkg.behaviours.builtin:register',
+            'ros = orchestrator_pkg.behaviours.ros:register',
+            'nav2 = orchestrator_pkg.behaviours.nav2:register',
         ],
     },
 )

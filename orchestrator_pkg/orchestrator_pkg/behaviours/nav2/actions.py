@@ -49,7 +49,7 @@ def common_ports(server_name: str):
 
 
 def error_ports():
-    """The ``error_code_id`` / ``error_msg`` outputs."""
+    """Return the ``error_code_id`` / ``error_msg`` outputs."""
     return (
         output_port('error_code_id', 'int', required=False,
                     description="The server's result error_code."),
@@ -103,7 +103,8 @@ def build_compute_path_to_pose(ctx):
     def goal():
         start = ports.get('start', None)
         return ComputePathToPose.Goal(
-            goal=ports.get('goal'), start=start if start is not None else ComputePathToPose.Goal().start,
+            goal=ports.get('goal'),
+            start=start if start is not None else ComputePathToPose.Goal().start,
             planner_id=ports.get('planner_id', ''), use_start=start is not None)
 
     def result(res, status):

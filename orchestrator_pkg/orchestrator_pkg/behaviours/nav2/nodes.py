@@ -16,11 +16,12 @@ from py_trees.common import Status
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
+from orchestrator_pkg.behaviours.base import BtDecorator
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.trees.failure import Failure, FailureCode
-from orchestrator_pkg.trees.ports import input_port, output_port, PortError
+from orchestrator_pkg.trees.ports import PortError, input_port, output_port
 
 # ComputePathToPose / ComputePathThroughPoses / FollowPath result codes for which
 # Nav2's Would*RecoveryHelp conditions say a recovery may help.
@@ -51,8 +52,13 @@ class _Leaf(py_trees.behaviour.Behaviour):
         self.failure = None
         self._fresh = True
 
+    def initialise(self):
+        """IDLE (INVALID) before this run means fresh, as BT.CPP's status() == IDLE."""
+        if self.status == Status.INVALID:
+            self._fresh = True
+
     def terminate(self, new_status):
-        """A halt makes the node fresh again (BT.CPP's IDLE)."""
+        """Make the node fresh again on a halt."""
         if new_status == Status.INVALID:
             self._fresh = True
 
@@ -167,8 +173,13 @@ class GoalUpdated(_Leaf):
             return Status.SUCCESS
         return self._fail('goal not updated')
 
+    def initialise(self):
+        """GlobalUpdatedGoal keeps its memory across halts and resets."""
+        if not self.global_memory:
+            super().initialise()
+
     def terminate(self, new_status):
-        """GlobalUpdatedGoal keeps its memory across halts."""
+        """GlobalUpdatedGoal keeps its memory across halts and resets."""
         if not self.global_memory:
             super().terminate(new_status)
 
@@ -225,12 +236,13 @@ class PathExpiringTimer(_Leaf):
 
 
 # -- decorators -----------------------------------------------------------------------
-class GatedDecorator(py_trees.decorators.Decorator):
+class GatedDecorator(BtDecorator):
     """A decorator that decides each tick whether to tick its child at all.
 
-    Subclasses implement ``gate() -> bool`` (tick the child now?),
-    ``after_child(status) -> Status`` and optionally ``skipped() -> Status``
-    (default RUNNING, Nav2's throttling semantics).
+    Subclasses implement ``gate() -> bool`` (tick the child now?) and
+    optionally ``after_child(status)`` and ``skipped()`` (default RUNNING,
+    Nav2's throttling semantics). Built on the engine's BtDecorator, so a
+    halt halts the child and failures are traced to the child.
     """
 
     def __init__(self, ctx, child):
@@ -246,28 +258,21 @@ class GatedDecorator(py_trees.decorators.Decorator):
         if self.clock is None and kwargs.get('node') is not None:
             self.clock = RosClock(kwargs['node'])
 
-    def tick(self):
-        """Tick the child only when ``gate()`` says so."""
-        if self.status != Status.RUNNING:
-            self.initialise()
-        if self.gate():
-            yield from self.decorated.tick()
-            new_status = self.after_child(self.decorated.status)
-        else:
-            new_status = self.skipped()
-        if new_status != Status.RUNNING:
-            self.stop(new_status)
-        self.status = new_status
-        yield self
-
-    def update(self):
-        """Unused: ``tick`` decides."""
-        return self.status
-
-    def terminate(self, new_status):
-        """A halt makes the node fresh again."""
-        if new_status == Status.INVALID:
+    def initialise(self):
+        """IDLE (INVALID) before this run means fresh, as BT.CPP's status() == IDLE."""
+        if self.status == Status.INVALID:
             self._fresh = True
+
+    def reset_state(self):
+        """Make the node fresh again on a halt."""
+        self._fresh = True
+
+    def bt_tick(self):
+        """Tick the child only when ``gate()`` says so."""
+        if self.gate():
+            status = yield from self.tick_the_child()
+            return self.after_child(status)
+        return self.skipped()
 
     def after_child(self, status):
         """Pass the child's status through."""
@@ -435,7 +440,7 @@ class GoalUpdater(GatedDecorator):
             self._update = message
 
     def gate(self):
-        """Always tick the child, after writing the goal."""
+        """Write the goal, then tick the child (always)."""
         goal = self.ports.get('input_goal', None)
         with self._lock:
             update = self._update

@@ -21,6 +21,7 @@ from py_trees.common import Status
 from rclpy.action import ActionClient
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -98,7 +99,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         self._started = self.clock.now()
         try:
             self._goal = self.goal_factory()
-        except (ValueError, KeyError, LookupError, TypeError) as exc:
+        except INPUT_ERRORS as exc:
             self._fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
             return
         if self._client.server_is_ready():
@@ -130,7 +131,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                 return Status.RUNNING
             handle = self._send_future.result()
             if handle is None or not handle.accepted:
-                return self._fail(FailureCode.GOAL_REJECTED, f'{self._full_name()} rejected the goal')
+                return self._fail(FailureCode.GOAL_REJECTED,
+                                  f'{self._full_name()} rejected the goal')
             self._handle = handle
             self._result_future = handle.get_result_async()
             self._state = 'active'
@@ -188,7 +190,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
     def _resend_if_changed(self):
         try:
             goal = self.goal_factory()
-        except (ValueError, KeyError, LookupError, TypeError):
+        except INPUT_ERRORS:
             return
         if goal != self._goal:
             self._cancel_outstanding()
@@ -214,7 +216,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         if self.on_result is not None:
             try:
                 self.on_result(result, status)
-            except (ValueError, KeyError, LookupError, TypeError) as exc:
+            except INPUT_ERRORS as exc:
                 return self._fail(FailureCode.INVALID_INPUT, f'cannot store the result: {exc}')
         code = int(getattr(result, 'error_code', 0) or 0)
         text = str(getattr(result, 'error_msg', '') or '')
@@ -225,7 +227,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             return self._fail(FailureCode.CANCELED, f'{self._full_name()} canceled the goal',
                               leaf_error_code=code)
         detail = f': error_code {code}' + (f' ({text})' if text else '') if code or text else ''
-        return self._fail(FailureCode.ACTION_FAILED, f'{self._full_name()} aborted the goal{detail}',
+        return self._fail(FailureCode.ACTION_FAILED,
+                          f'{self._full_name()} aborted the goal{detail}',
                           leaf_error_code=code)
 
     def _fail(self, code: int, message: str, leaf_error_code: int = 0) -> Status:

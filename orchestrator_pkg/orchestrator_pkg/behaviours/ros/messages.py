@@ -71,7 +71,7 @@ def coerce(message_cls, field: str, value):
 
 
 def set_field(message, dotted: str, value) -> None:
-    """Set ``message.a.b = value`` (converted by the field type); ``ValueError`` if no such field."""
+    """Set ``message.a.b = value``, converted by the field type; ``ValueError`` if no field."""
     *path, last = dotted.split('.')
     target = message
     for part in path:

@@ -15,6 +15,7 @@ import py_trees
 from py_trees.common import Status
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -82,7 +83,7 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
         self._state = 'waiting_server'
         try:
             self._request = self.request_factory()
-        except (ValueError, KeyError, LookupError, TypeError) as exc:
+        except INPUT_ERRORS as exc:
             self._fail(FailureCode.INVALID_INPUT, f'cannot build the request: {exc}')
             return
         if self._client.service_is_ready():
@@ -107,7 +108,8 @@ class ServiceClientBehaviour(py_trees.behaviour.Behaviour):
         if not self._future.done():
             if elapsed > self.server_wait_timeout_s + self.response_timeout_s:
                 self._drop_pending()
-                return self._fail(FailureCode.TIMEOUT, f'no response from {self.service_name} within '
+                return self._fail(FailureCode.TIMEOUT,
+                                  f'no response from {self.service_name} within '
                                   f'{self.response_timeout_s:g} s')
             return Status.RUNNING
         response = self._future.result()

@@ -18,6 +18,7 @@ from py_trees.common import Status
 from rclpy.qos import QoSProfile
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -103,10 +104,12 @@ class TopicCondition(_Subscribed):
                               f'latest message on {self.topic} is older than {self.max_age_s:g} s')
         try:
             ok = bool(self.predicate(message))
-        except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
-            return self._fail(FailureCode.INVALID_INPUT, f'cannot check the message on {self.topic}: {exc}')
+        except INPUT_ERRORS as exc:
+            return self._fail(FailureCode.INVALID_INPUT,
+                              f'cannot check the message on {self.topic}: {exc}')
         if not ok:
-            return self._fail(FailureCode.CONDITION_FAILED, f'the condition on {self.topic} is false')
+            return self._fail(FailureCode.CONDITION_FAILED,
+                              f'the condition on {self.topic} is false')
         self.feedback_message = 'condition holds'
         return Status.SUCCESS
 
@@ -146,7 +149,7 @@ class WaitForMessage(_Subscribed):
             self._seen = count
             try:
                 ok = self.predicate is None or bool(self.predicate(message))
-            except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
+            except INPUT_ERRORS as exc:
                 return self._fail(FailureCode.INVALID_INPUT, f'cannot check the message: {exc}')
             if ok:
                 if self.on_message is not None:
@@ -195,7 +198,7 @@ class Publish(py_trees.behaviour.Behaviour):
         self.failure = None
         try:
             message = self.message_factory()
-        except (ValueError, KeyError, LookupError, TypeError, AttributeError) as exc:
+        except INPUT_ERRORS as exc:
             self.failure = Failure(node_type=self.node_type,
                                       code=FailureCode.INVALID_INPUT,
                                       message=f'cannot build the message for {self.topic}: {exc}')
