@@ -195,8 +195,11 @@ class NavFixtureServers(Node):
         if action_type is Wait:
             time_ = goal_handle.request.time
             seconds = time_.sec + time_.nanosec * 1e-9
-        await self._run_for(goal_handle, seconds)
+        finished = await self._run_for(goal_handle, seconds)
         result = action_type.Result()
+        if finished and action_type is Spin and self.options.spin_error:
+            result.error_code = self.options.spin_error
+            result.error_msg = f'fixture spin told to fail with {self.options.spin_error}'
         result.total_elapsed_time = Duration(sec=int(seconds),
                                              nanosec=int((seconds % 1) * 1e9))
         return result
@@ -214,6 +217,8 @@ def parse_args(argv):
                         help='abort follow_path with this error code at the end')
     parser.add_argument('--behavior-s', type=float, default=0.2,
                         help='duration of spin, backup, drive_on_heading')
+    parser.add_argument('--spin-error', type=int, default=0,
+                        help='abort spin with this error code at the end')
     parser.add_argument('--path-invalid', action='store_true',
                         help='is_path_valid answers false')
     return parser.parse_args(argv)
