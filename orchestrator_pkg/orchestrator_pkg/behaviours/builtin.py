@@ -27,7 +27,7 @@ from orchestrator_pkg.behaviours.decorators.basic import (
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
-from orchestrator_pkg.trees.ports import inout_port, input_port
+from orchestrator_pkg.trees.ports import input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
 
 
@@ -127,7 +127,7 @@ def register(registry: Registry) -> None:
     registry.register(NodeSpec(
         'SetBlackboard', 'action',
         (input_port('value', 'any', True, None, 'value to write (literal or {key})'),
-         inout_port('output_key', 'any', True, None, 'blackboard key to write')),
+         output_port('output_key', 'any', True, 'blackboard key to write ({key} or a bare name)')),
         lambda ctx: SetBlackboard(ctx.name, ctx.ports), 'Write a value to the blackboard.'))
     registry.register(NodeSpec(
         'Sleep', 'action', (input_port('msec', 'int', True, None, 'milliseconds'),),

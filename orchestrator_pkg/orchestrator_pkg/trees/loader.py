@@ -404,14 +404,13 @@ class _Loader:
             self.error(node.file, node.line, f'{label}: port "{port.name}" has a malformed '
                                              f'blackboard reference "{value}"')
             return
-        if port.direction in ('output', 'inout'):
+        if port.direction == 'output':
             stripped = value.strip()
             if stripped and parse_reference('{' + stripped + '}', port.name) is not None:
                 node.refs[port.name] = stripped  # BT.CPP accepts a bare key name here
                 return
-            self.error(node.file, node.line, f'{label}: {port.direction} port "{port.name}" '
-                                             f'needs a blackboard key like {{key}}, '
-                                             f'not "{value}"')
+            self.error(node.file, node.line, f'{label}: output port "{port.name}" needs a '
+                                             f'blackboard key like {{key}}, not "{value}"')
             return
         try:
             node.literals[port.name] = convert(port.type, value)

@@ -1,0 +1,45 @@
+"""``orchestrator validate FILE...``: check behaviour-tree files before anything runs.
+
+Prints one line per problem, ``FILE:LINE: error|warning: reason``, and a
+summary on stderr. Exits 0 only when every file is valid (warnings allowed),
+1 when any file has an error, 2 when the node-type plugins cannot be loaded.
+"""
+import sys
+
+from orchestrator_pkg.trees import RegistryError, default_registry, validate_file
+
+
+def run(args) -> int:
+    """Validate every file given."""
+    try:
+        registry = default_registry(plugins=not args.builtin_only)
+    except RegistryError as exc:
+        print(f'orchestrator validate: {exc}', file=sys.stderr)
+        return 2
+    inputs = [key for key in (args.inputs or '').split(',') if key]
+    invalid = 0
+    errors = warnings = 0
+    for path in args.files:
+        problems = validate_file(path, registry, inputs=inputs)
+        file_errors = sum(1 for p in problems if p.severity == 'error')
+        errors += file_errors
+        warnings += len(problems) - file_errors
+        invalid += 1 if file_errors else 0
+        for problem in problems:
+            print(problem)
+    count = len(args.files)
+    print(f'{count} file(s) checked: {count - invalid} valid, {invalid} invalid '
+          f'({errors} error(s), {warnings} warning(s))', file=sys.stderr)
+    return 1 if invalid else 0
+
+
+def register(subparsers) -> None:
+    """Add ``validate``."""
+    parser = subparsers.add_parser(
+        'validate', help='check BehaviorTree.CPP v4 XML tree files (exit 0 only if all valid)')
+    parser.add_argument('files', nargs='+', metavar='FILE', help='tree files to check')
+    parser.add_argument('--inputs', metavar='KEY[,KEY...]',
+                        help='blackboard keys the caller provides (mission inputs)')
+    parser.add_argument('--builtin-only', action='store_true',
+                        help='use only the builtin node types, no plugins')
+    parser.set_defaults(func=run)

@@ -1,0 +1,34 @@
+"""A scripted leaf for semantics tests: returns ``result``, counts ticks, starts and halts."""
+import py_trees
+from py_trees.common import Status
+
+S, F, R, INV = Status.SUCCESS, Status.FAILURE, Status.RUNNING, Status.INVALID
+
+
+class Leaf(py_trees.behaviour.Behaviour):
+    def __init__(self, name, result=S):
+        super().__init__(name)
+        self.result = result
+        self.ticks = 0
+        self.starts = 0
+        self.halts = 0
+
+    def initialise(self):
+        self.starts += 1
+
+    def update(self):
+        self.ticks += 1
+        return self.result
+
+    def terminate(self, new_status):
+        if new_status == INV and self.status == R:
+            self.halts += 1
+
+
+def tick(node):
+    node.tick_once()
+    return node.status
+
+
+def leaves(*results):
+    return [Leaf(chr(ord('A') + i), r) for i, r in enumerate(results)]
