@@ -28,6 +28,8 @@ setup(
     entry_points={
         'console_scripts': [
             'orchestrator = orchestrator_pkg.cli:main',
+            'orchestrator_node = orchestrator_pkg.nodes.orchestrator_node:main',
+            'navigator_node = orchestrator_pkg.nodes.navigator_node:main',
         ],
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [
