@@ -148,14 +148,14 @@ def test_cancel_halts_the_tree_and_cancels_the_child_goal(harness):
 
 def test_pause_halts_leaves_and_resume_continues(harness):
     goals_before = harness.events('wait goal')
-    cancels_before = harness.events('wait cancel')
+    cancels_before = harness.events('wait cancel ')
     handle = harness.send(tree_xml=WAIT_TWICE, inputs={'wait_s': '2.0'})
     assert spin_until(harness.node, lambda: harness.events('wait goal') == goals_before + 1,
                       TIMEOUT_S)
     paused = harness.trigger(harness.pause_client)
     assert paused.success, paused.message
     assert 'halted 1 leaves' in paused.message
-    assert spin_until(harness.node, lambda: harness.events('wait cancel') == cancels_before + 1,
+    assert spin_until(harness.node, lambda: harness.events('wait cancel ') == cancels_before + 1,
                       TIMEOUT_S)
     again = harness.trigger(harness.pause_client)
     assert not again.success
