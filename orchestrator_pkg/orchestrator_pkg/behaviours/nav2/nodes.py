@@ -303,7 +303,7 @@ class RateLimitedDecorator(GatedDecorator):
             self._goal = goal
             self._start = now
             return True
-        if self.decorated.status == Status.RUNNING:
+        if self.child.status == Status.RUNNING:
             return True
         rate = self.rate()
         return rate > 0 and now - self._start >= 1.0 / rate
@@ -350,7 +350,7 @@ class DistanceController(GatedDecorator):
             self._fresh = False
             self._from = here
             return True
-        if self.decorated.status == Status.RUNNING:
+        if self.child.status == Status.RUNNING:
             return True
         if here is None or self._from is None:
             return False
@@ -377,7 +377,7 @@ class GoalUpdatedController(GatedDecorator):
         updated = self._fresh or goal != self._goal
         self._fresh = False
         self._goal = goal
-        return updated or self.decorated.status == Status.RUNNING
+        return updated or self.child.status == Status.RUNNING
 
 
 class PathLongerOnApproach(GatedDecorator):
@@ -397,7 +397,7 @@ class PathLongerOnApproach(GatedDecorator):
             path = self.ports.get('path')
         except PortError:
             return False
-        if self.decorated.status == Status.RUNNING:
+        if self.child.status == Status.RUNNING:
             return True
         old, self._old = self._old, path
         if self._fresh or old is None or not old.poses or not path.poses:
