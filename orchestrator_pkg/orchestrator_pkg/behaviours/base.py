@@ -10,8 +10,11 @@ Vocabulary, mapped onto py_trees:
 
 - *halt* a child: ``child.stop(Status.INVALID)`` if it is RUNNING, which
   makes a leaf's ``terminate(INVALID)`` cancel its work;
-- *reset* a child (BehaviorTree.CPP's ``resetStatus``): set its status back to
-  INVALID (IDLE) without calling it;
+- *reset* a child (BehaviorTree.CPP's ``resetStatus``): mark it idle
+  (``child.idle = True``) without calling it. Its py_trees ``status`` keeps the
+  last result, so snapshots and failure reports still show what happened; a
+  node that needs BehaviorTree.CPP's "was I IDLE?" test reads
+  :attr:`BtNode.was_idle` during its tick;
 - a node's own halt (``stop(INVALID)``) halts its running children and clears
   its memory through :meth:`BtNode.reset_state`.
 """
@@ -35,6 +38,8 @@ class BtNode(py_trees.behaviour.Behaviour):
             child.parent = self
             self.children.append(child)
         self.failure_cause = None
+        self.idle = True
+        self.was_idle = True
 
     # -- to implement -----------------------------------------------------
     def bt_tick(self):
@@ -54,6 +59,8 @@ class BtNode(py_trees.behaviour.Behaviour):
         """Tick this node (py_trees generator protocol)."""
         if self.status is not RUNNING:
             self.initialise()
+        self.was_idle = self.idle or self.status is INVALID
+        self.idle = False
         self._last_failed = None
         status = yield from self.bt_tick()
         self.failure_cause = self._last_failed if status is FAILURE else None
@@ -74,21 +81,21 @@ class BtNode(py_trees.behaviour.Behaviour):
         return status
 
     def halt_child(self, index: int) -> None:
-        """Halt child ``index`` if it is RUNNING, then reset it to IDLE."""
+        """Halt child ``index`` if it is RUNNING, then mark it idle."""
         child = self.children[index]
         if child.status is RUNNING:
             child.stop(INVALID)
-        child.status = INVALID
+        child.idle = True
 
     def halt_children(self, start: int = 0) -> None:
-        """Halt (if running) and reset every child from ``start`` on."""
+        """Halt (if running) and mark idle every child from ``start`` on."""
         for child in self.children[start:]:
             if child.status is RUNNING:
                 child.stop(INVALID)
-            child.status = INVALID
+            child.idle = True
 
     def reset_children(self) -> None:
-        """BehaviorTree.CPP's resetChildren: halt running children, reset all to IDLE."""
+        """BehaviorTree.CPP's resetChildren: halt running children, mark all idle."""
         self.halt_children(0)
 
     def stop(self, new_status: Status = INVALID) -> None:
@@ -96,6 +103,7 @@ class BtNode(py_trees.behaviour.Behaviour):
         if new_status is INVALID:
             self.halt_children(0)
             self.reset_state()
+            self.idle = True
             self._last_failed = None
             self.failure_cause = None
         self.terminate(new_status)
@@ -108,6 +116,9 @@ class BtNode(py_trees.behaviour.Behaviour):
             if child.status is RUNNING:
                 return child.tip()
         return self if self.status is not INVALID else None
+
+    def shift_time(self, seconds: float) -> None:
+        """Move the node's timers forward by ``seconds`` (the tree was paused that long)."""
 
     def fail_on_my_own(self) -> None:
         """Declare that the coming FAILURE is this node's own (not a child's)."""
@@ -131,11 +142,11 @@ class BtDecorator(BtNode):
         return status
 
     def halt_the_child(self) -> None:
-        """Halt the child if running and reset it to IDLE."""
+        """Halt the child if running and mark it idle."""
         child = self.child
         if child.status is RUNNING:
             child.stop(INVALID)
-        child.status = INVALID
+        child.idle = True
 
 
 class SubTreeNode(BtDecorator):

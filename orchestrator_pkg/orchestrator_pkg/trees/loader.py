@@ -606,11 +606,13 @@ def _validate_all(loader: _Loader, inputs=()) -> None:
 class BuiltTree:
     """A built tree: the py_trees root and tree, its blackboard, and XML paths."""
 
-    def __init__(self, root, blackboard: Blackboard, tree_id: str, info: dict):
+    def __init__(self, root, blackboard: Blackboard, tree_id: str, info: dict, clock=None):
         self.root = root
         self.blackboard = blackboard
         self.tree_id = tree_id
+        self.clock = clock or MonotonicClock()
         self._info = info  # id(behaviour) -> (path, type, category, (file, line))
+        self._paused_at: float | None = None
         self.tree = py_trees.trees.BehaviourTree(root)
 
     def path_of(self, behaviour) -> str:
@@ -644,7 +646,42 @@ class BuiltTree:
 
     def halt(self) -> None:
         """Halt the whole tree (running leaves get ``terminate(INVALID)``)."""
+        self._paused_at = None
         self.root.stop(py_trees.common.Status.INVALID)
+
+    @property
+    def paused(self) -> bool:
+        """Tell whether :meth:`pause` was called without :meth:`resume`."""
+        return self._paused_at is not None
+
+    def pause(self) -> list:
+        """Halt every running leaf, keeping the control nodes' place; return the halted leaves.
+
+        Do not tick the tree while paused. After :meth:`resume`, the next tick
+        goes down the same branches: each control node still points at the
+        child it was running, and the halted leaves start again (an action leaf
+        sends its goal anew). Timers of Timeout, Delay and RateController do
+        not count the paused time.
+        """
+        if self._paused_at is not None:
+            return []
+        self._paused_at = self.clock.now()
+        running = py_trees.common.Status.RUNNING
+        halted = [b for b in self.root.iterate() if not b.children and b.status is running]
+        for leaf in halted:
+            leaf.stop(py_trees.common.Status.INVALID)
+        return halted
+
+    def resume(self) -> None:
+        """End a pause: shift the timers by the paused time; the next tick carries on."""
+        if self._paused_at is None:
+            return
+        paused_for = max(0.0, self.clock.now() - self._paused_at)
+        self._paused_at = None
+        for behaviour in self.root.iterate():
+            shift = getattr(behaviour, 'shift_time', None)
+            if shift is not None:
+                shift(paused_for)
 
 
 class TreeDocument:
@@ -686,7 +723,7 @@ class TreeDocument:
                 Problem(self.source, 0, 'error', f'BehaviorTree "{tree_id}" is empty')])
         info: dict = {}
         root = _build_instance(instance, clock, info)
-        return BuiltTree(root, blackboard, tree_id, info)
+        return BuiltTree(root, blackboard, tree_id, info, clock)
 
 
 def _build_instance(inst: _Instance, clock, info: dict):

@@ -202,8 +202,9 @@ def default_registry(plugins: bool = True) -> Registry:
         try:
             register = entry_point.load()
             registry.load_plugin(entry_point.name, register)
-        except RegistryError:
-            raise
+        except RegistryError as exc:
+            raise RegistryError(f'behaviour plugin entry point "{entry_point.name} = '
+                                f'{entry_point.value}": {exc}') from exc
         except Exception as exc:  # a plugin's own bug: name it, do not crash the caller
             raise RegistryError(
                 f'behaviour plugin entry point "{entry_point.name} = {entry_point.value}" '

@@ -219,3 +219,55 @@ def test_composites_record_the_failing_child_only_for_this_tick():
     assert tick(seq) == S and seq.failure_cause is None
     b.result = F
     assert tick(seq) == F and seq.failure_cause is fb and fb.failure_cause is b
+
+
+def test_rate_controller_ticks_at_once_after_its_parent_reset_it():
+    from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence
+    clock = ManualClock()
+    plan, follow = Leaf('plan', S), Leaf('follow', R)
+    pipe = PipelineSequence('pipe', [RateController('rate', plan, clock, hz=1.0), follow])
+    assert tick(pipe) == R and plan.ticks == 1
+    clock.advance(0.1)
+    assert tick(pipe) == R and plan.ticks == 1  # period not over
+    follow.result = F
+    assert tick(pipe) == F and follow.halts == 0  # failed, not halted
+    follow.result = R
+    clock.advance(0.1)
+    assert tick(pipe) == R and plan.ticks == 2  # idle again after the reset: plans at once
+    assert plan.status == S  # the last result stays visible
+
+
+def test_pause_halts_running_leaves_and_resume_continues_where_the_tree_was():
+    xml = '''<root BTCPP_format="4"><BehaviorTree ID="M">
+      <Sequence>
+        <SetBlackboard value="1" output_key="first"/>
+        <Timeout msec="1000"><RateController hz="0.1"><Sleep msec="600"/></RateController></Timeout>
+        <SetBlackboard value="2" output_key="last"/>
+      </Sequence></BehaviorTree></root>'''
+    clock = ManualClock()
+    built = load_string(xml, default_registry()).build(clock=clock)
+    assert built.tick() == R
+    clock.advance(0.5)
+    assert built.tick() == R
+    halted = built.pause()
+    assert [b.name for b in halted] == ['Sleep'] and halted[0].status == INV
+    assert built.paused
+    built.blackboard.unset('first')
+    clock.advance(30.0)  # far beyond the timeout and the rate period
+    built.resume()
+    assert built.tick() == R  # resumed inside the Timeout: not timed out, Sleep restarted
+    assert not built.blackboard.has('first')  # the finished first child was not ticked again
+    clock.advance(0.45)
+    assert built.tick() == R  # 0.95 s of the 1 s timeout used, pause not counted
+    clock.advance(0.1)
+    assert built.tick() == F
+    assert find_failure(built).code == FailureCode.TIMEOUT
+
+
+def test_rate_controller_resumes_its_paused_child_at_once():
+    clock = ManualClock()
+    leaf = Leaf('work', R)
+    node = RateController('rate', leaf, clock, hz=0.01)
+    assert tick(node) == R and leaf.ticks == 1
+    leaf.stop(INV)  # what a pause does to a running leaf
+    assert tick(node) == R and leaf.ticks == 2 and leaf.starts == 2

@@ -1,5 +1,5 @@
 """Timeout, Delay (BehaviorTree.CPP v4) and RateController (Nav2), on the tree's clock."""
-from orchestrator_pkg.behaviours.base import FAILURE, INVALID, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -20,6 +20,11 @@ class Timeout(BtDecorator):
     def reset_state(self):
         """Stop the timer."""
         self.started_at = None
+
+    def shift_time(self, seconds):
+        """Do not count a pause against the deadline."""
+        if self.started_at is not None:
+            self.started_at += seconds
 
     def bt_tick(self):
         """Tick the child within the deadline."""
@@ -58,6 +63,11 @@ class Delay(BtDecorator):
         self.started_at = None
         self.done = False
 
+    def shift_time(self, seconds):
+        """Do not count a pause as waiting time."""
+        if self.started_at is not None:
+            self.started_at += seconds
+
     def bt_tick(self):
         """Delay, then tick the child."""
         if not self.done:
@@ -89,21 +99,27 @@ class RateController(BtDecorator):
         self.period = 1.0 / hz if hz > 0 else 0.0
         self.started_at = 0.0
         self.first_time = True
+        self.child_active = False
 
     def reset_state(self):
         """Start a new period at the next tick."""
         self.first_time = True
+        self.child_active = False
+
+    def shift_time(self, seconds):
+        """Do not count a pause as part of the period."""
+        self.started_at += seconds
 
     def bt_tick(self):
         """Tick the child at the configured rate."""
         now = self.clock.now()
-        if self.status is INVALID:
+        if self.was_idle:
             self.started_at = now
             self.first_time = True
-        child = self.child
-        if self.first_time or child.status is RUNNING or now - self.started_at >= self.period:
+        if self.first_time or self.child_active or now - self.started_at >= self.period:
             self.first_time = False
             status = yield from self.tick_the_child()
+            self.child_active = status is RUNNING
             if status is SUCCESS:
                 self.started_at = self.clock.now()
             return status
