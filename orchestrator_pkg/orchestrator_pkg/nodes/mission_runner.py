@@ -8,8 +8,8 @@ ticks.
 Pause halts every running leaf (a leaf's ``terminate(INVALID)`` cancels its
 goal or drops its request) but leaves the control nodes untouched, so their
 memory (current child, retry counts, RoundRobin position, ...) survives.
-Resume just ticks again: the control nodes tick the same child, which starts
-afresh (an action leaf sends its goal again).
+Resume ticks again: the control nodes tick the same child, which starts
+afresh (an action leaf sends its goal again). See docs/behaviour_trees.md.
 """
 import py_trees
 from py_trees.common import Status
@@ -97,15 +97,18 @@ class MissionRunner:
         self.built.halt()
 
     def pause(self) -> int:
-        """Halt the running leaves and stop ticking; returns how many were halted."""
-        running = [b for b in self._leaves if b.status == Status.RUNNING]
-        for leaf in running:
-            leaf.stop(Status.INVALID)
+        """Halt the running leaves and stop ticking; returns how many were halted.
+
+        The engine's ``BuiltTree.pause`` keeps every control node's place and
+        remembers when the pause began, so timers do not count it.
+        """
+        halted = self.built.pause()
         self.paused = True
-        return len(running)
+        return len(halted)
 
     def resume(self) -> None:
-        """Tick again from where the tree was."""
+        """Tick again from where the tree was (timers shifted by the paused time)."""
+        self.built.resume()
         self.paused = False
 
     def shutdown(self) -> None:

@@ -217,6 +217,10 @@ class PathExpiringTimer(_Leaf):
         if self.clock is None:
             self.clock = RosClock(_node_of(self, kwargs))
 
+    def shift_time(self, seconds: float) -> None:
+        """Do not count a pause of ``seconds`` (engine resume hook)."""
+        self._start += seconds
+
     def update(self):
         """Check the timer."""
         now = self.clock.now()
@@ -293,6 +297,10 @@ class RateLimitedDecorator(GatedDecorator):
         super().__init__(ctx, child)
         self._start = 0.0
         self._goal = None
+
+    def shift_time(self, seconds: float) -> None:
+        """Do not count a pause of ``seconds`` (engine resume hook)."""
+        self._start += seconds
 
     def gate(self):
         """First tick, goal change, child running or period elapsed."""
