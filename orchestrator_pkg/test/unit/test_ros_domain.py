@@ -16,13 +16,15 @@ def test_two_claims_get_different_ids_and_release_frees():
 
 
 def test_claim_held_by_another_process_is_skipped():
+    # Other test runs on the machine may hold the IDs just above ours, so the
+    # child may get any free ID above ours, but never ours.
     with claim_domain() as mine:
         code = ('from orchestrator_pkg.testing.ros_domain import claim_domain\n'
-                f'c = claim_domain(first={mine.domain_id}, last={mine.domain_id} + 1)\n'
+                f'c = claim_domain(first={mine.domain_id})\n'
                 'print(c.domain_id)\n')
         out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                              text=True, check=True).stdout
-        assert int(out.strip().splitlines()[-1]) == mine.domain_id + 1
+        assert int(out.strip().splitlines()[-1]) > mine.domain_id
 
 
 def test_exhausted_range_raises():
