@@ -9,6 +9,7 @@ from orchestrator_pkg.behaviours.actions.basic import (
     SetBlackboard,
     Sleep,
 )
+from orchestrator_pkg.behaviours.actions.script import Script, ScriptCondition
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
 from orchestrator_pkg.behaviours.controls.fallback import Fallback, ReactiveFallback
 from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence, RecoveryNode, RoundRobin
@@ -133,4 +134,13 @@ def register(registry: Registry) -> None:
         'Sleep', 'action', (input_port('msec', 'int', True, None, 'milliseconds'),),
         lambda ctx: Sleep(ctx.name, ctx.clock, ctx.ports),
         'RUNNING for msec milliseconds on the tree clock, then SUCCESS.'))
-
+    registry.register(NodeSpec(
+        'Script', 'action',
+        (input_port('code', 'script', True, None, 'statements, e.g. "count := count + 1"'),),
+        lambda ctx: Script(ctx.name, ctx.ports.get('code'), ctx.blackboard),
+        'Run a script (safe expression language) on the blackboard.'))
+    registry.register(NodeSpec(
+        'ScriptCondition', 'condition',
+        (input_port('code', 'script', True, None, 'a boolean expression, e.g. "battery > 0.2"'),),
+        lambda ctx: ScriptCondition(ctx.name, ctx.ports.get('code'), ctx.blackboard),
+        'SUCCESS when the expression is true.'))

@@ -28,6 +28,7 @@ from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.clock import MonotonicClock
 from orchestrator_pkg.trees.ports import convert, looks_like_reference, parse_reference
 from orchestrator_pkg.trees.registry import BuildContext, Ports, Registry
+from orchestrator_pkg.trees.script import Script, ScriptError, parse_script
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -36,17 +37,16 @@ MAX_INCLUDE_DEPTH = 8
 
 # Attributes any node may carry besides its ports.
 COMMON_ATTRIBUTES = ('name', 'ID')
-# BehaviorTree.CPP v4 pre/post conditions: scripts, which this engine does not run.
-CONDITION_ATTRIBUTES = ('_skipIf', '_failureIf', '_successIf', '_while',
-                        '_onSuccess', '_onFailure', '_onHalted', '_post')
+# BehaviorTree.CPP v4 pre/post conditions, in the safe script language of .script.
+CONDITION_ATTRIBUTES = ('_failureIf', '_successIf', '_onSuccess', '_onFailure', '_onHalted',
+                        '_post')
+# These need BT.CPP's SKIPPED status, which py_trees does not have.
+UNSUPPORTED_CONDITIONS = ('_skipIf', '_while')
 EXPLICIT_TAGS = {'Action': 'action', 'Condition': 'condition', 'Control': 'control',
                  'Decorator': 'decorator'}
 UNSUPPORTED_TYPES = {
-    'Script': 'Script runs BehaviorTree.CPP script code; trees here are data only '
-              '(use SetBlackboard to set a value)',
-    'ScriptCondition': 'ScriptCondition runs BehaviorTree.CPP script code; trees here '
-                       'are data only',
-    'Precondition': 'Precondition runs BehaviorTree.CPP script code; trees here are data only',
+    'Precondition': 'use the _failureIf / _successIf attributes, or a ScriptCondition '
+                    'in a Sequence',
     'SubTreePlus': 'SubTreePlus is BehaviorTree.CPP v3; in v4 use SubTree (with _autoremap)',
 }
 
@@ -93,6 +93,7 @@ class XNode:
     spec: Any = None
     literals: dict = field(default_factory=dict)
     refs: dict = field(default_factory=dict)
+    conditions: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -374,10 +375,8 @@ class _Loader:
         for attr, value in attrs.items():
             if attr in COMMON_ATTRIBUTES:
                 continue
-            if attr in CONDITION_ATTRIBUTES:
-                self.error(node.file, node.line, f'{label}: the {attr} pre/post-condition '
-                                                 'is not supported (it is a script; trees '
-                                                 'here are data only)')
+            if attr in CONDITION_ATTRIBUTES or attr in UNSUPPORTED_CONDITIONS:
+                self._check_condition(node, label, attr, value)
                 continue
             port = spec.port(attr)
             if port is None:
@@ -394,6 +393,17 @@ class _Loader:
             elif port.required:
                 self.error(node.file, node.line, f'{label} is missing required port '
                                                  f'"{port.name}"')
+
+    def _check_condition(self, node, label, attr, value) -> None:
+        if attr in UNSUPPORTED_CONDITIONS:
+            self.error(node.file, node.line, f'{label}: the {attr} condition is not supported '
+                                             "(it needs BehaviorTree.CPP's SKIPPED status, "
+                                             'which py_trees does not have)')
+            return
+        try:
+            node.conditions[attr] = parse_script(value)
+        except ScriptError as exc:
+            self.error(node.file, node.line, f'{label}: {attr} script "{value}": {exc}')
 
     def _check_port_value(self, node, label, port, value) -> None:
         key = parse_reference(value, port.name)
@@ -439,9 +449,8 @@ class _Loader:
         for attr, value in node.attrs.items():
             if attr in ('ID', 'name', '_autoremap'):
                 continue
-            if attr in CONDITION_ATTRIBUTES:
-                self.error(node.file, node.line, f'SubTree "{tree_id}": the {attr} '
-                                                 'pre/post-condition is not supported')
+            if attr in CONDITION_ATTRIBUTES or attr in UNSUPPORTED_CONDITIONS:
+                self._check_condition(node, f'SubTree "{tree_id}"', attr, value)
                 continue
             key = parse_reference(value, attr)
             if key is not None:
@@ -532,6 +541,13 @@ def _ident(scope: Blackboard, key: str) -> tuple[int, str]:
     return id(board), real
 
 
+def _script_keys(scope, script, order, x, port_name, reads, writes) -> None:
+    for key in script.read_keys():
+        reads.setdefault(_ident(scope, key), (order, x, port_name, key))
+    for key in script.assigned_keys():
+        writes.setdefault(_ident(scope, key), (order, x))
+
+
 def _analyse_blackboard(loader: _Loader, root: _Instance, inputs) -> None:
     """Warn about keys read (in tick order) before the first node that writes them.
 
@@ -556,12 +572,17 @@ def _analyse_blackboard(loader: _Loader, root: _Instance, inputs) -> None:
             for port in x.spec.ports:
                 key = x.refs.get(port.name)
                 if key is None:
+                    script = x.literals.get(port.name)
+                    if isinstance(script, Script):
+                        _script_keys(inst.scope, script, order, x, port.name, reads, writes)
                     continue
                 ident = _ident(inst.scope, key)
                 if port.direction == 'input':
                     reads.setdefault(ident, (order, x, port.name, key))
                 else:
                     writes.setdefault(ident, (order, x))
+        for attr, script in x.conditions.items():
+            _script_keys(inst.scope, script, order, x, attr, reads, writes)
         stack.extend(reversed(inst.children))
     for ident, (order_read, x, port_name, key) in reads.items():
         if ident in external or ident not in writes:
@@ -734,7 +755,7 @@ def _build_instance(inst: _Instance, clock, info: dict):
     if x.tag == 'SubTree':
         behaviour = SubTreeNode(name, children[0])
         info[id(behaviour)] = (inst.path, 'SubTree', 'subtree', (x.file, x.line))
-        return behaviour
+        return _guard(behaviour, inst, info)
     spec = x.spec
     specs = {port.name: port for port in spec.ports}
     owner = f'{spec.type_name} "{name}" ({x.file}:{x.line})'
@@ -751,7 +772,17 @@ def _build_instance(inst: _Instance, clock, info: dict):
         raise TreeLoadError([Problem(x.file, x.line, 'error', f'the builder of {spec.type_name} '
                                      f'returned {type(behaviour).__name__}, not a Behaviour')])
     info[id(behaviour)] = (inst.path, spec.type_name, spec.category, (x.file, x.line))
-    return behaviour
+    return _guard(behaviour, inst, info)
+
+
+def _guard(behaviour, inst: _Instance, info: dict):
+    """Wrap a behaviour whose XML node has pre/post-conditions; both share its path."""
+    if not inst.xnode.conditions:
+        return behaviour
+    from orchestrator_pkg.behaviours.decorators.conditions import Guarded  # imports trees
+    guarded = Guarded(behaviour.name, behaviour, inst.scope, dict(inst.xnode.conditions))
+    info[id(guarded)] = info[id(behaviour)]
+    return guarded
 
 
 def _finish(loader: _Loader, source: str, inputs) -> TreeDocument:

@@ -6,10 +6,11 @@ blackboard) or a literal, which is converted to the port's declared type when
 the tree is loaded, so a bad literal is a load error, not a runtime surprise.
 
 Port types are named converters. The builtin ones are ``str``, ``int``,
-``float``, ``bool``, ``duration_s`` (seconds, float) and ``any`` (no
-conversion). More can be added with :func:`register_port_type`; a type whose
-values can only come from the blackboard (a pose, a path) registers a
-converter that raises ``ValueError`` for every string.
+``float``, ``bool``, ``duration_s`` (seconds, float), ``any`` (no
+conversion) and ``script`` (parsed by :mod:`orchestrator_pkg.trees.script`).
+More can be added with :func:`register_port_type`; a type whose values can
+only come from the blackboard (a pose, a path) registers a converter that
+raises ``ValueError`` for every string.
 """
 from dataclasses import dataclass
 import math
@@ -58,6 +59,14 @@ def _to_duration(text: str) -> float:
     return value
 
 
+def _to_script(text: str):
+    from orchestrator_pkg.trees.script import ScriptError, parse_script
+    try:
+        return parse_script(text)
+    except ScriptError as exc:
+        raise ValueError(f'script "{text}": {exc}') from None
+
+
 _PORT_TYPES: dict[str, Callable[[str], Any]] = {
     'str': str,
     'int': _to_int,
@@ -65,6 +74,7 @@ _PORT_TYPES: dict[str, Callable[[str], Any]] = {
     'bool': _to_bool,
     'duration_s': _to_duration,
     'any': lambda text: text,
+    'script': _to_script,
 }
 
 # Python types a blackboard value of that port type may already have.

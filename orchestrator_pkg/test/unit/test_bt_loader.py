@@ -213,12 +213,18 @@ def test_blackboard_analysis_follows_subtree_remapping():
     assert [(p.severity, p.line) for p in problems] == [('warning', 9)]
 
 
-def test_scripts_and_preconditions_are_rejected_as_unsupported():
-    problems = validate_string(tree('<Sequence>\n<Script code="x:=1"/>\n'
-                                    '<AlwaysSuccess _skipIf="x==1"/>\n</Sequence>'), REG)
-    messages = [p.message for p in errors(problems)]
-    assert any('Script is not supported' in m for m in messages)
-    assert any('_skipIf pre/post-condition is not supported' in m for m in messages)
+def test_bad_scripts_and_skip_conditions_are_load_errors():
+    problems = validate_string(tree('<Sequence>\n<Script code="x := (1"/>\n'
+                                    '<AlwaysSuccess _skipIf="x==1"/>\n'
+                                    '<AlwaysSuccess _failureIf="x = = 2"/>\n'
+                                    '<Precondition if="x"><AlwaysSuccess/></Precondition>\n'
+                                    '</Sequence>'), REG, source='s.xml')
+    by_line = {p.line: p.message for p in errors(problems)}
+    assert by_line[4] == ('Script: port "code" (script): script "x := (1": '
+                          'expected ")", found "end of script"')
+    assert 'the _skipIf condition is not supported' in by_line[5]
+    assert by_line[6].startswith('AlwaysSuccess: _failureIf script "x = = 2": unexpected "="')
+    assert 'Precondition is not supported' in by_line[7]
 
 
 def test_malformed_xml_wrong_root_and_format():
