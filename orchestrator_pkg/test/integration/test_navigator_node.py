@@ -101,3 +101,29 @@ def test_cancel_cancels_the_controller_goal(navigation):
     assert response.status == GoalStatus.STATUS_CANCELED
     assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output(),
                       TIMEOUT_S), servers.output()
+
+
+def test_navigate_through_poses_runs_nav2s_tree(navigation):
+    from nav2_msgs.action import NavigateThroughPoses
+    node, _, servers, _ = navigation('--follow-s', '1.0')
+    client = ActionClient(node, NavigateThroughPoses, 'navigate_through_poses')
+    try:
+        assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+        goal = NavigateThroughPoses.Goal()
+        for x, y in ((1.0, 0.0), (2.0, 1.0), (3.0, 1.0)):
+            pose = PoseStamped()
+            pose.header.frame_id = 'map'
+            pose.pose.position.x, pose.pose.position.y = x, y
+            goal.poses.append(pose)
+        feedback = []
+        handle = wait_future(node, client.send_goal_async(
+            goal, feedback_callback=lambda m: feedback.append(m.feedback)), TIMEOUT_S)
+        assert handle.accepted
+        response = wait_future(node, handle.get_result_async(), TIMEOUT_S)
+        assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
+        assert 'EVENT compute_path_through_poses goal' in servers.output()
+        assert 'EVENT compute_path_to_pose goal' not in servers.output()
+        # the fixture's odom puts the robot at x=0.5: RemovePassedGoals (radius 0.7) drops (1, 0)
+        assert feedback and feedback[-1].number_of_poses_remaining == 2
+    finally:
+        client.destroy()
