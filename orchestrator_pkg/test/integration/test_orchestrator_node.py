@@ -183,3 +183,12 @@ def test_invalid_missions_are_rejected_with_a_reason(harness):
     assert 'hello' in result.failure.message  # lists the known missions
     result = harness.result(harness.send(mission_name='../etc/passwd')).result
     assert result.failure.code == FailureReason.UNKNOWN_MISSION
+
+
+def test_a_second_mission_is_refused_while_one_runs(harness):
+    handle = harness.send(tree_xml=WAIT_TWICE, inputs={'wait_s': '30'})
+    second = wait_future(harness.node, harness.client.send_goal_async(
+        ExecuteMission.Goal(mission_name='hello')), TIMEOUT_S)
+    assert not second.accepted
+    wait_future(harness.node, handle.cancel_goal_async(), TIMEOUT_S)
+    assert harness.result(handle).result.outcome == ExecuteMission.Result.CANCELED
