@@ -215,3 +215,22 @@ def test_wait_for_message_times_out(node):
     tree = make_tree(wait, node)
     assert tick_until(tree, node, lambda r: r.status != Status.RUNNING) == Status.FAILURE
     assert wait.failure.code == fr.TIMEOUT
+
+
+def test_action_leaf_resends_a_changed_goal(node, fixture_servers):
+    server = fixture_servers('--follow-s', '60')
+    controller = ['A']
+    leaf = ActionClientBehaviour(
+        'FollowPath', FollowPath, 'follow_path',
+        lambda: FollowPath.Goal(controller_id=controller[0]),
+        server_wait_timeout_s=10.0, goal_response_timeout_s=10.0, resend_on_goal_change=True)
+    tree = make_tree(leaf, node)
+    tick_until(tree, node, lambda root: root._state == 'active')
+    tree.tick()
+    assert server.output().count('EVENT follow_path goal') == 1  # unchanged: not re-sent
+    controller[0] = 'B'
+    tree.tick()
+    assert spin_until(node, lambda: server.output().count('EVENT follow_path goal') == 2)
+    tick_until(tree, node, lambda root: root._state == 'active')
+    leaf.stop(Status.INVALID)
+    assert spin_until(node, lambda: 'EVENT follow_path cancel ' in server.output())

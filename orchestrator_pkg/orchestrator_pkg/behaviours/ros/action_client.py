@@ -41,8 +41,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         server_wait_timeout_s: how long to wait for the server to appear.
         goal_response_timeout_s: how long to wait for the goal to be accepted.
         resend_on_goal_change: rebuild the goal on every tick while running and
-            send it again when it changed (Nav2's FollowPath does this when the
-            path is replanned).
+            send it again when it changed, leaving the server to preempt the old
+            goal (Nav2's FollowPath does this when the path is replanned).
         node_type: registered node type, for failure reasons.
         clock: an engine clock (``now()`` in seconds); default the node's clock.
     """
@@ -193,7 +193,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         except INPUT_ERRORS:
             return
         if goal != self._goal:
-            self._cancel_outstanding()
+            # As Nav2's BtActionNode: send the new goal and let the server preempt
+            # the old one (no cancel, so the robot does not stop in between).
             self._goal = goal
             self._send(goal)
             self.feedback_message = 'goal changed, sent again'
