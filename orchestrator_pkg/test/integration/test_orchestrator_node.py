@@ -192,3 +192,14 @@ def test_a_second_mission_is_refused_while_one_runs(harness):
     assert not second.accepted
     wait_future(harness.node, handle.cancel_goal_async(), TIMEOUT_S)
     assert harness.result(handle).result.outcome == ExecuteMission.Result.CANCELED
+
+
+def test_pose_input_as_nav2_string(harness):
+    result = harness.result(harness.send(
+        mission_name='go_to', inputs={'goal': '0;map;2.0;1.0;0;0;0;0;1'})).result
+    assert result.outcome == ExecuteMission.Result.SUCCEEDED, result.failure.message
+    result = harness.result(harness.send(mission_name='go_to', inputs={'goal': '2,1'})).result
+    assert result.outcome == ExecuteMission.Result.FAILED
+    assert result.failure.code == FailureReason.INVALID_INPUT
+    assert result.failure.node_path == 'GoTo/PlanAndFollow/Plan'
+    assert 'stamp_ns;frame_id' in result.failure.message

@@ -55,10 +55,30 @@ def test_shipped_navigate_to_pose_tree_is_nav2s_unmodified(registry):
         assert a.read() == b.read()
 
 
-def test_a_literal_pose_is_a_validation_error(registry, tmp_path):
+def test_pose_literals_use_nav2s_string_form(registry, tmp_path):
     tree = tmp_path / 'bad.xml'
     tree.write_text('<root BTCPP_format="4"><BehaviorTree ID="T">'
                     '<ComputePathToPose goal="1,2" path="{path}"/></BehaviorTree></root>')
     problems = [p for p in validate_file(str(tree), registry) if p.severity == 'error']
     assert problems and problems[0].line == 1
-    assert 'blackboard reference' in problems[0].message
+    assert 'stamp_ns;frame_id;x;y;z;qx;qy;qz;qw' in problems[0].message
+    tree.write_text('<root BTCPP_format="4"><BehaviorTree ID="T">'
+                    '<ComputePathToPose goal="5;map;1.5;2;0;0;0;0;1" path="{p}"/>'
+                    '</BehaviorTree></root>')
+    assert not [p for p in validate_file(str(tree), registry) if p.severity == 'error']
+    tree.write_text('<root BTCPP_format="4"><BehaviorTree ID="T">'
+                    '<FollowPath path="a path"/></BehaviorTree></root>')
+    problems = [p for p in validate_file(str(tree), registry) if p.severity == 'error']
+    assert problems and 'blackboard reference' in problems[0].message
+
+
+def test_pose_from_string():
+    from orchestrator_pkg.behaviours.ros.port_types import pose_from_string
+    pose = pose_from_string('1500000000;map;1.5;-2;0;0;0;0.7071;0.7071')
+    assert pose.header.frame_id == 'map'
+    assert (pose.header.stamp.sec, pose.header.stamp.nanosec) == (1, 500000000)
+    assert (pose.pose.position.x, pose.pose.position.y) == (1.5, -2.0)
+    assert pose.pose.orientation.w == pytest.approx(0.7071)
+    for bad in ('1;2;3', 'x;map;1;2;3;0;0;0;1', '0;map;nan;0;0;0;0;0;1'):
+        with pytest.raises(ValueError):
+            pose_from_string(bad)
