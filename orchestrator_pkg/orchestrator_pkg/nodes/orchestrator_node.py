@@ -21,7 +21,6 @@ import os
 import re
 import sys
 
-from diagnostic_msgs.msg import KeyValue  # noqa: F401 - part of the goal type
 from py_trees.common import Status
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 import rclpy

@@ -59,8 +59,7 @@ def error_ports():
 
 
 def _timeouts(ctx):
-    wait_ms = ctx.blackboard.get('wait_for_service_timeout', DEFAULT_WAIT_FOR_SERVICE_MS) \
-        if hasattr(ctx.blackboard, 'get') else DEFAULT_WAIT_FOR_SERVICE_MS
+    wait_ms = ctx.blackboard.get('wait_for_service_timeout', DEFAULT_WAIT_FOR_SERVICE_MS)
     try:
         wait_s = float(wait_ms) / 1000.0
     except (TypeError, ValueError):

@@ -12,7 +12,7 @@ Registered through the ``orchestrator.behaviours`` entry point
 - ``TriggerService`` (action): calls a std_srvs/Trigger service; SUCCESS
   when the response says ``success``.
 - ``Gripper`` (action): orchestrator_interfaces/Gripper, made by
-  :func:`register_action_type`, which makes a node type of any action:
+  :func:`action_type_spec`, which makes a node type of any action:
   goal fields become input ports, result fields output ports and feedback
   fields ``feedback_<field>`` output ports.
 """
