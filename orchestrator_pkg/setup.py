@@ -15,6 +15,8 @@ setup(
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
         ('share/' + PACKAGE + '/missions', glob('missions/*.xml')),
+        ('share/' + PACKAGE + '/behavior_trees',
+         glob('behavior_trees/*.xml') + ['behavior_trees/LICENSE', 'behavior_trees/README.md']),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
@@ -27,10 +29,14 @@ setup(
         'console_scripts': [
             'orchestrator = orchestrator_pkg.cli:main',
             'base_driver = orchestrator_pkg.nodes.base_driver_node:main',
+            'orchestrator_node = orchestrator_pkg.nodes.orchestrator_node:main',
+            'navigator_node = orchestrator_pkg.nodes.navigator_node:main',
         ],
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [
             'builtin = orchestrator_pkg.behaviours.builtin:register',
+            'ros = orchestrator_pkg.behaviours.ros:register',
+            'nav2 = orchestrator_pkg.behaviours.nav2:register',
         ],
     },
 )

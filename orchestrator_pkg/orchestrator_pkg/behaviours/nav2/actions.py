@@ -1,0 +1,310 @@
+"""Nav2's action and service node types, built on the generic ROS leaves.
+
+Ports follow nav2_behavior_tree (Jazzy): names, types and defaults. Every
+action node has ``server_name`` and ``server_timeout`` (ms: how long the
+server may take to accept a goal) and writes the server's ``error_code`` to
+its ``error_code_id`` output port. How long a leaf waits for a server to
+appear is the blackboard's ``wait_for_service_timeout`` (ms, as the Nav2
+navigators set it) or 5000 ms.
+"""
+from action_msgs.msg import GoalStatus
+from action_msgs.srv import CancelGoal
+from builtin_interfaces.msg import Duration
+from nav2_msgs.action import (
+    BackUp,
+    ComputePathThroughPoses,
+    ComputePathToPose,
+    DriveOnHeading,
+    FollowPath,
+    Spin,
+    Wait,
+)
+from nav2_msgs.srv import ClearEntireCostmap, IsPathValid
+from py_trees.common import Status
+
+from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
+from orchestrator_pkg.trees.ports import input_port, output_port
+
+DEFAULT_WAIT_FOR_SERVICE_MS = 5000.0
+DEFAULT_SERVER_TIMEOUT_MS = 5000.0
+
+
+def duration(seconds: float) -> Duration:
+    """Return a builtin_interfaces/Duration for ``seconds`` (≥ 0)."""
+    seconds = max(float(seconds), 0.0)
+    whole = int(seconds)
+    return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
+
+
+def common_ports(server_name: str):
+    """``server_name``, ``server_timeout`` as every Nav2 action node has them."""
+    return (
+        input_port('server_name', 'str', required=False, default=server_name,
+                   description='Action server name.'),
+        input_port('server_timeout', 'float', required=False,
+                   default=DEFAULT_SERVER_TIMEOUT_MS,
+                   description='How long the server may take to answer a request (ms).'),
+    )
+
+
+def error_ports():
+    """Return the ``error_code_id`` / ``error_msg`` outputs."""
+    return (
+        output_port('error_code_id', 'int', required=False,
+                    description="The server's result error_code."),
+        output_port('error_msg', 'str', required=False,
+                    description="The server's result error_msg."),
+    )
+
+
+def _timeouts(ctx):
+    wait_ms = ctx.blackboard.get('wait_for_service_timeout', DEFAULT_WAIT_FOR_SERVICE_MS)
+    try:
+        wait_s = float(wait_ms) / 1000.0
+    except (TypeError, ValueError):
+        wait_s = DEFAULT_WAIT_FOR_SERVICE_MS / 1000.0
+    return wait_s, float(ctx.ports.get('server_timeout', DEFAULT_SERVER_TIMEOUT_MS)) / 1000.0
+
+
+def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
+                resend_on_goal_change=False, recovery=False):
+    """Build an :class:`ActionClientBehaviour` wired to a Nav2 node's ports."""
+    ports = ctx.ports
+    wait_s, response_s = _timeouts(ctx)
+
+    def store_result(result, status):
+        if ports.has('error_code_id'):
+            ports.set('error_code_id', int(getattr(result, 'error_code', 0)))
+        if ports.has('error_msg'):
+            ports.set('error_msg', str(getattr(result, 'error_msg', '')))
+        if on_result is not None:
+            on_result(result, status)
+
+    def goal():
+        if recovery and ports.get('is_recovery', True):
+            board = ctx.blackboard
+            board.set('@number_recoveries', int(board.get('@number_recoveries', 0)) + 1)
+        return goal_factory()
+
+    return ActionClientBehaviour(
+        ctx.name, action_type, ports.get('server_name', default_server), goal,
+        on_result=store_result, server_wait_timeout_s=wait_s,
+        goal_response_timeout_s=response_s, resend_on_goal_change=resend_on_goal_change,
+        node_type=ctx.type_name, clock=ctx.clock)
+
+
+# -- planners -----------------------------------------------------------------------
+def build_compute_path_to_pose(ctx):
+    """ComputePathToPose: goal (and optional start) → path."""
+    ports = ctx.ports
+
+    def goal():
+        start = ports.get('start', None)
+        return ComputePathToPose.Goal(
+            goal=ports.get('goal'),
+            start=start if start is not None else ComputePathToPose.Goal().start,
+            planner_id=ports.get('planner_id', ''), use_start=start is not None)
+
+    def result(res, status):
+        if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
+            ports.set('path', res.path)
+    return action_leaf(ctx, ComputePathToPose, 'compute_path_to_pose', goal, result)
+
+
+def build_compute_path_through_poses(ctx):
+    """ComputePathThroughPoses: goals (and optional start) → path."""
+    ports = ctx.ports
+
+    def goal():
+        start = ports.get('start', None)
+        return ComputePathThroughPoses.Goal(
+            goals=list(ports.get('goals')),
+            start=start if start is not None else ComputePathThroughPoses.Goal().start,
+            planner_id=ports.get('planner_id', ''), use_start=start is not None)
+
+    def result(res, status):
+        if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
+            ports.set('path', res.path)
+    return action_leaf(ctx, ComputePathThroughPoses, 'compute_path_through_poses', goal, result)
+
+
+def build_follow_path(ctx):
+    """FollowPath: re-sends its goal when the path (or controller) changes, as Nav2 does."""
+    ports = ctx.ports
+
+    def goal():
+        return FollowPath.Goal(path=ports.get('path'),
+                               controller_id=ports.get('controller_id', ''),
+                               goal_checker_id=ports.get('goal_checker_id', ''),
+                               progress_checker_id=ports.get('progress_checker_id', ''))
+    return action_leaf(ctx, FollowPath, 'follow_path', goal, resend_on_goal_change=True)
+
+
+# -- behaviours ---------------------------------------------------------------------
+def build_spin(ctx):
+    """Spin by ``spin_dist`` radians."""
+    ports = ctx.ports
+    return action_leaf(ctx, Spin, 'spin', lambda: Spin.Goal(
+        target_yaw=float(ports.get('spin_dist')),
+        time_allowance=duration(ports.get('time_allowance'))), recovery=True)
+
+
+def build_back_up(ctx):
+    """Back up ``backup_dist`` metres at ``backup_speed``."""
+    ports = ctx.ports
+
+    def goal():
+        message = BackUp.Goal(speed=float(ports.get('backup_speed')),
+                              time_allowance=duration(ports.get('time_allowance')))
+        message.target.x = float(ports.get('backup_dist'))
+        return message
+    return action_leaf(ctx, BackUp, 'backup', goal, recovery=True)
+
+
+def build_drive_on_heading(ctx):
+    """Drive ``dist_to_travel`` metres on the current heading."""
+    ports = ctx.ports
+
+    def goal():
+        message = DriveOnHeading.Goal(speed=float(ports.get('speed')),
+                                      time_allowance=duration(ports.get('time_allowance')))
+        message.target.x = float(ports.get('dist_to_travel'))
+        return message
+    return action_leaf(ctx, DriveOnHeading, 'drive_on_heading', goal, recovery=True)
+
+
+def build_wait(ctx):
+    """Wait ``wait_duration`` seconds (on the server)."""
+    ports = ctx.ports
+    return action_leaf(ctx, Wait, 'wait', lambda: Wait.Goal(
+        time=duration(ports.get('wait_duration'))), recovery=True)
+
+
+# -- services -----------------------------------------------------------------------
+def service_leaf(ctx, srv_type, default_service, request_factory=None, on_response=None):
+    """Build a :class:`ServiceClientBehaviour` wired to a Nav2 node's ports."""
+    wait_s, response_s = _timeouts(ctx)
+    return ServiceClientBehaviour(
+        ctx.name, srv_type, ctx.ports.get('service_name', default_service), request_factory,
+        on_response=on_response, server_wait_timeout_s=wait_s, response_timeout_s=response_s,
+        node_type=ctx.type_name, clock=ctx.clock)
+
+
+def build_clear_entire_costmap(ctx):
+    """Clear a costmap through its ``clear_entirely_*`` service."""
+    return service_leaf(ctx, ClearEntireCostmap, 'clear_entirely_global_costmap')
+
+
+def build_is_path_valid(ctx):
+    """IsPathValid: ask the planner server whether ``path`` is still free.
+
+    Non-blocking: RUNNING until the answer arrives (Nav2's condition blocks
+    the tick for up to server_timeout instead).
+    """
+    ports = ctx.ports
+    return service_leaf(
+        ctx, IsPathValid, 'is_path_valid', lambda: IsPathValid.Request(path=ports.get('path')),
+        lambda response: Status.SUCCESS if response.is_valid else Status.FAILURE)
+
+
+def build_cancel_control(ctx):
+    """CancelControl: cancel every goal of the controller server (FollowPath).
+
+    Sends action_msgs/CancelGoal with an all-zero goal id and stamp, which
+    cancels all goals, to ``<server_name>/_action/cancel_goal``.
+    """
+    server = ctx.ports.get('server_name', 'follow_path').rstrip('/')
+    wait_s, response_s = _timeouts(ctx)
+    return ServiceClientBehaviour(
+        ctx.name, CancelGoal, f'{server}/_action/cancel_goal', CancelGoal.Request,
+        server_wait_timeout_s=wait_s, response_timeout_s=response_s,
+        node_type=ctx.type_name, clock=ctx.clock)
+
+
+def specs():
+    """Return (type_name, category, ports, build, description) for each node type here."""
+    pose = 'pose_stamped'
+    recovery = input_port('is_recovery', 'bool', required=False, default=True,
+                          description='Count this run in number_recoveries.')
+    return [
+        ('ComputePathToPose', 'action', (
+            input_port('goal', pose, description='Destination to plan to.'),
+            input_port('start', pose, required=False,
+                       description='Start pose; the robot pose when not given.'),
+            input_port('planner_id', 'str', required=False, default='',
+                       description='Mapped name of the planner plugin.'),
+            output_port('path', 'path', required=False, description='Path created.'),
+            *error_ports(), *common_ports('compute_path_to_pose')),
+         build_compute_path_to_pose, 'Plan a path to a pose (nav2_msgs/ComputePathToPose).'),
+        ('ComputePathThroughPoses', 'action', (
+            input_port('goals', 'pose_stamped_list', description='Poses to plan through.'),
+            input_port('start', pose, required=False,
+                       description='Start pose; the robot pose when not given.'),
+            input_port('planner_id', 'str', required=False, default='',
+                       description='Mapped name of the planner plugin.'),
+            output_port('path', 'path', required=False, description='Path created.'),
+            *error_ports(), *common_ports('compute_path_through_poses')),
+         build_compute_path_through_poses,
+         'Plan a path through poses (nav2_msgs/ComputePathThroughPoses).'),
+        ('FollowPath', 'action', (
+            input_port('path', 'path', description='Path to follow.'),
+            input_port('controller_id', 'str', required=False, default='',
+                       description='Mapped name of the controller plugin.'),
+            input_port('goal_checker_id', 'str', required=False, default='',
+                       description='Mapped name of the goal checker plugin.'),
+            input_port('progress_checker_id', 'str', required=False, default='',
+                       description='Mapped name of the progress checker plugin.'),
+            *error_ports(), *common_ports('follow_path')),
+         build_follow_path, 'Follow a path (nav2_msgs/FollowPath).'),
+        ('Spin', 'action', (
+            input_port('spin_dist', 'float', required=False, default=1.57,
+                       description='Spin distance (rad).'),
+            input_port('time_allowance', 'float', required=False, default=10.0,
+                       description='Time to invoke behavior for (s).'),
+            recovery, *error_ports(), *common_ports('spin')),
+         build_spin, 'Spin in place (nav2_msgs/Spin).'),
+        ('BackUp', 'action', (
+            input_port('backup_dist', 'float', required=False, default=0.15,
+                       description='Total distance to back up (m).'),
+            input_port('backup_speed', 'float', required=False, default=0.025,
+                       description='Backup speed (m/s).'),
+            input_port('time_allowance', 'float', required=False, default=10.0,
+                       description='Time to invoke behavior for (s).'),
+            recovery, *error_ports(), *common_ports('backup')),
+         build_back_up, 'Back up in a straight line (nav2_msgs/BackUp).'),
+        ('DriveOnHeading', 'action', (
+            input_port('dist_to_travel', 'float', required=False, default=0.15,
+                       description='Distance to travel (m).'),
+            input_port('speed', 'float', required=False, default=0.025,
+                       description='Speed (m/s).'),
+            input_port('time_allowance', 'float', required=False, default=10.0,
+                       description='Time to invoke behavior for (s).'),
+            input_port('is_recovery', 'bool', required=False, default=False,
+                       description='Count this run in number_recoveries.'),
+            *error_ports(), *common_ports('drive_on_heading')),
+         build_drive_on_heading, 'Drive on the current heading (nav2_msgs/DriveOnHeading).'),
+        ('Wait', 'action', (
+            input_port('wait_duration', 'float', required=False, default=1.0,
+                       description='Wait time (s).'),
+            recovery, *error_ports(), *common_ports('wait')),
+         build_wait, 'Wait on the behavior server (nav2_msgs/Wait).'),
+        ('ClearEntireCostmap', 'action', (
+            input_port('service_name', 'str', required=False,
+                       default='clear_entirely_global_costmap',
+                       description='Costmap clearing service name.'),
+            input_port('server_timeout', 'float', required=False,
+                       default=DEFAULT_SERVER_TIMEOUT_MS,
+                       description='How long the service may take to answer (ms).')),
+         build_clear_entire_costmap, 'Clear a whole costmap (nav2_msgs/ClearEntireCostmap).'),
+        ('IsPathValid', 'condition', (
+            input_port('path', 'path', description='Path to check.'),
+            input_port('service_name', 'str', required=False, default='is_path_valid',
+                       description='Path validity service name.'),
+            input_port('server_timeout', 'float', required=False,
+                       default=DEFAULT_SERVER_TIMEOUT_MS,
+                       description='How long the service may take to answer (ms).')),
+         build_is_path_valid, 'SUCCESS if the path is still valid (nav2_msgs/IsPathValid).'),
+        ('CancelControl', 'action', common_ports('follow_path'),
+         build_cancel_control, 'Cancel every goal of the controller server.'),
+    ]

@@ -1,0 +1,249 @@
+"""A generic, non-blocking action-client behaviour.
+
+The behaviour sends its goal in ``initialise``, polls the goal and result
+futures in ``update`` and cancels an outstanding goal in ``terminate`` when
+it is halted (RUNNING → INVALID). Nothing in it waits: every future is
+completed by the executor that spins the node between ticks, and every wait
+(server discovery, goal acceptance) has a timeout on the behaviour's clock,
+which is the node's ROS clock unless one is given.
+
+ROS interface
+-------------
+Actions (client)
+    ``action_name`` of type ``action_type``.
+"""
+import threading
+from typing import Any, Callable, Optional
+
+from action_msgs.msg import GoalStatus
+import py_trees
+from py_trees.common import Status
+from rclpy.action import ActionClient
+
+from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
+from orchestrator_pkg.trees.failure import Failure, FailureCode
+
+
+class ActionClientBehaviour(py_trees.behaviour.Behaviour):
+    """Send a goal, wait for its result, cancel it when halted.
+
+    Args:
+        name: instance name.
+        action_type: the generated action class, e.g. ``nav2_msgs.action.Spin``.
+        action_name: the server's name, resolved against the node's namespace.
+        goal_factory: builds the goal at ``initialise`` (reads ports); may raise
+            ``ValueError``/``KeyError``/``LookupError`` for bad input, which fails
+            the behaviour with code INVALID_INPUT.
+        on_result: ``on_result(result, status)`` for every final result
+            (writes output ports such as ``error_code_id``).
+        on_feedback: ``on_feedback(feedback)`` for each feedback message.
+        server_wait_timeout_s: how long to wait for the server to appear.
+        goal_response_timeout_s: how long to wait for the goal to be accepted.
+        resend_on_goal_change: rebuild the goal on every tick while running and
+            send it again when it changed, leaving the server to preempt the old
+            goal (Nav2's FollowPath does this when the path is replanned).
+        node_type: registered node type, for failure reasons.
+        clock: an engine clock (``now()`` in seconds); default the node's clock.
+    """
+
+    def __init__(self, name: str, action_type, action_name: str,
+                 goal_factory: Callable[[], Any], *,
+                 on_result: Optional[Callable[[Any, int], None]] = None,
+                 on_feedback: Optional[Callable[[Any], None]] = None,
+                 server_wait_timeout_s: float = 1.0,
+                 goal_response_timeout_s: float = 1.0,
+                 resend_on_goal_change: bool = False,
+                 node_type: str = '', clock=None):
+        super().__init__(name)
+        self.action_type = action_type
+        self.action_name = action_name
+        self.goal_factory = goal_factory
+        self.on_result = on_result
+        self.on_feedback = on_feedback
+        self.server_wait_timeout_s = float(server_wait_timeout_s)
+        self.goal_response_timeout_s = float(goal_response_timeout_s)
+        self.resend_on_goal_change = resend_on_goal_change
+        self.node_type = node_type or type(self).__name__
+        self.interface = _interface_name(action_type)
+        self.clock = clock
+        self.failure = None
+        self.node = None
+        self._client = None
+        self._lock = threading.Lock()
+        self._feedback = None
+        self._reset()
+
+    # -- lifecycle -----------------------------------------------------------
+    def setup(self, **kwargs) -> None:
+        """Create the action client on ``kwargs['node']``."""
+        node = kwargs.get('node')
+        if node is None:
+            raise KeyError(f'{self.name}: setup() needs node=<rclpy node> '
+                           '(py_trees_ros convention: tree.setup(node=node))')
+        self.node = node
+        if self.clock is None:
+            self.clock = RosClock(node)
+        self._client = ActionClient(node, self.action_type, self.action_name)
+
+    def shutdown(self) -> None:
+        """Destroy the client."""
+        if self._client is not None:
+            self._client.destroy()
+            self._client = None
+
+    def initialise(self) -> None:
+        """Reset, build the goal and send it if the server is there."""
+        self._reset()
+        self.failure = None
+        self._started = self.clock.now()
+        try:
+            self._goal = self.goal_factory()
+        except INPUT_ERRORS as exc:
+            self._fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
+            return
+        if self._client.server_is_ready():
+            self._send(self._goal)
+        else:
+            self.feedback_message = f'waiting for action server {self._full_name()}'
+
+    def update(self) -> Status:
+        """Advance the goal's state machine by looking at its futures; never waits."""
+        if self.failure is not None and self._state == 'failed':
+            return Status.FAILURE
+        now = self.clock.now()
+        if self._state == 'waiting_server':
+            if self._client.server_is_ready():
+                self._send(self._goal)
+            elif now - self._started > self.server_wait_timeout_s:
+                return self._fail(
+                    FailureCode.SERVER_UNAVAILABLE,
+                    f'action server {self._full_name()} not available after '
+                    f'{self.server_wait_timeout_s:g} s')
+            else:
+                return Status.RUNNING
+        if self._state == 'sent':
+            if not self._send_future.done():
+                if now - self._sent_at > self.goal_response_timeout_s:
+                    return self._fail(
+                        FailureCode.TIMEOUT, f'no goal response from {self._full_name()} within '
+                        f'{self.goal_response_timeout_s:g} s')
+                return Status.RUNNING
+            handle = self._send_future.result()
+            if handle is None or not handle.accepted:
+                return self._fail(FailureCode.GOAL_REJECTED,
+                                  f'{self._full_name()} rejected the goal')
+            self._handle = handle
+            self._result_future = handle.get_result_async()
+            self._state = 'active'
+            self.feedback_message = 'goal accepted, waiting for result'
+        if self._state == 'active':
+            if self._result_future.done():
+                return self._finish(self._result_future.result())
+            with self._lock:
+                feedback, self._feedback = self._feedback, None
+            if feedback is not None and self.on_feedback is not None:
+                self.on_feedback(feedback)
+            if self.resend_on_goal_change:
+                self._resend_if_changed()
+            return Status.RUNNING
+        return Status.FAILURE if self.failure is not None else Status.RUNNING
+
+    def terminate(self, new_status: Status) -> None:
+        """Cancel the outstanding goal when halted (RUNNING → INVALID)."""
+        if new_status != Status.INVALID:
+            return
+        self._cancel_outstanding()
+        self._reset()
+
+    # -- helpers -------------------------------------------------------------
+    @property
+    def goal_in_flight(self) -> bool:
+        """Whether a goal was sent and has no result yet."""
+        return self._state in ('sent', 'active')
+
+    def _reset(self):
+        self._state = 'waiting_server'
+        self._goal = None
+        self._send_future = None
+        self._handle = None
+        self._result_future = None
+        self._started = 0.0
+        self._sent_at = 0.0
+
+    def _full_name(self) -> str:
+        if self.node is None or self.action_name.startswith('/'):
+            return self.action_name
+        ns = self.node.get_namespace().rstrip('/')
+        return f'{ns}/{self.action_name}'
+
+    def _send(self, goal):
+        self._send_future = self._client.send_goal_async(goal, feedback_callback=self._on_feedback)
+        self._sent_at = self.clock.now()
+        self._state = 'sent'
+        self.feedback_message = 'goal sent, waiting for acceptance'
+
+    def _on_feedback(self, message):
+        with self._lock:
+            self._feedback = message.feedback
+
+    def _resend_if_changed(self):
+        try:
+            goal = self.goal_factory()
+        except INPUT_ERRORS:
+            return
+        if goal != self._goal:
+            # As Nav2's BtActionNode: send the new goal and let the server preempt
+            # the old one (no cancel, so the robot does not stop in between).
+            self._goal = goal
+            self._send(goal)
+            self.feedback_message = 'goal changed, sent again'
+
+    def _cancel_outstanding(self):
+        if self._state == 'active' and self._handle is not None:
+            if not self._result_future.done():
+                self._handle.cancel_goal_async()
+        elif self._state == 'sent' and self._send_future is not None:
+            # Not accepted yet: cancel it as soon as (if) it is accepted.
+            def cancel_when_accepted(future):
+                handle = future.result()
+                if handle is not None and handle.accepted:
+                    handle.cancel_goal_async()
+            self._send_future.add_done_callback(cancel_when_accepted)
+
+    def _finish(self, response) -> Status:
+        status, result = response.status, response.result
+        self._state = 'done'
+        if self.on_result is not None:
+            try:
+                self.on_result(result, status)
+            except INPUT_ERRORS as exc:
+                return self._fail(FailureCode.INVALID_INPUT, f'cannot store the result: {exc}')
+        code = int(getattr(result, 'error_code', 0) or 0)
+        text = str(getattr(result, 'error_msg', '') or '')
+        if status == GoalStatus.STATUS_SUCCEEDED:
+            self.feedback_message = 'succeeded'
+            return Status.SUCCESS
+        if status == GoalStatus.STATUS_CANCELED:
+            return self._fail(FailureCode.CANCELED, f'{self._full_name()} canceled the goal',
+                              leaf_error_code=code)
+        detail = f': error_code {code}' + (f' ({text})' if text else '') if code or text else ''
+        return self._fail(FailureCode.ACTION_FAILED,
+                          f'{self._full_name()} aborted the goal{detail}',
+                          leaf_error_code=code)
+
+    def _fail(self, code: int, message: str, leaf_error_code: int = 0) -> Status:
+        self._state = 'failed'
+        self.failure = Failure(node_type=self.node_type, code=int(code),
+                                  leaf_error_code=leaf_error_code,
+                                  leaf_interface=self.interface if leaf_error_code else '',
+                                  message=message)
+        self.feedback_message = message
+        return Status.FAILURE
+
+
+def _interface_name(action_type) -> str:
+    """``nav2_msgs/action/Spin`` for the class ``nav2_msgs.action.Spin``."""
+    module = getattr(action_type, '__module__', '')
+    package = module.split('.')[0] if module else '?'
+    return f'{package}/action/{getattr(action_type, "__name__", "?")}'

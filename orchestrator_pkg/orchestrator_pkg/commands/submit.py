@@ -1,0 +1,114 @@
+"""``orchestrator submit MISSION``: run a mission and follow it to its end.
+
+MISSION is the name of a mission in the orchestrator's missions folder, or
+the path of an XML file (sent inline). ``--input key=value`` pairs go to the
+blackboard. Exit code: 0 SUCCEEDED, 1 FAILED, 2 REJECTED, 3 CANCELED, 4 no
+answer (timeout or no server).
+"""
+import os
+import time
+
+from diagnostic_msgs.msg import KeyValue
+from rclpy.action import ActionClient
+
+from orchestrator_pkg import cli_ros
+
+OUTCOMES = {0: ('SUCCEEDED', 0), 1: ('FAILED', 1), 2: ('CANCELED', 3), 3: ('REJECTED', 2)}
+
+
+def build_goal(mission: str, inputs, main_tree: str):
+    """Return the ExecuteMission goal for a name or an XML file; ValueError on bad input."""
+    from orchestrator_interfaces.action import ExecuteMission
+    goal = ExecuteMission.Goal(main_tree=main_tree or '')
+    if mission.endswith('.xml') or os.sep in mission:
+        try:
+            with open(mission, encoding='utf-8') as stream:
+                goal.tree_xml = stream.read()
+        except OSError as exc:
+            raise ValueError(f'cannot read {mission}: {exc.strerror}') from None
+    else:
+        goal.mission_name = mission
+    for item in inputs or []:
+        if '=' not in item:
+            raise ValueError(f'--input "{item}" is not of the form key=value')
+        key, value = item.split('=', 1)
+        goal.inputs.append(KeyValue(key=key.strip(), value=value))
+    return goal
+
+
+def run(args) -> int:
+    """Send the goal, print feedback changes, print the result."""
+    from orchestrator_interfaces.action import ExecuteMission
+    from orchestrator_pkg.testing.waiting import spin_until, wait_future
+    try:
+        goal = build_goal(args.mission, args.input, args.main_tree)
+    except ValueError as exc:
+        return cli_ros.fail(str(exc), 2)
+    with cli_ros.client_node('orchestrator_submit') as node:
+        client = ActionClient(node, ExecuteMission, args.action)
+        if not client.wait_for_server(timeout_sec=args.timeout):
+            return cli_ros.fail(f'{args.action} is not available (is the orchestrator running?)',
+                                4)
+        last = {'path': None}
+
+        def on_feedback(message):
+            fb = message.feedback
+            if fb.active_node_path != last['path'] and not args.quiet:
+                last['path'] = fb.active_node_path
+                print(f'[{fb.progress * 100:5.1f}%] {fb.active_node_path}  {fb.status_text}',
+                      flush=True)
+        try:
+            handle = wait_future(node, client.send_goal_async(goal, feedback_callback=on_feedback),
+                                 args.timeout)
+        except TimeoutError:
+            return cli_ros.fail('the orchestrator did not answer the goal', 4)
+        if not handle.accepted:
+            return cli_ros.fail('the orchestrator refused the goal (a mission is running)', 2)
+        if args.no_wait:
+            print('mission accepted')
+            return 0
+        future = handle.get_result_async()
+        deadline = None if args.max_duration <= 0 else time.monotonic() + args.max_duration
+        try:
+            while not future.done():
+                if deadline is not None and time.monotonic() > deadline:
+                    handle.cancel_goal_async()
+                    spin_until(node, future.done, args.timeout)
+                    break
+                spin_until(node, future.done, 0.5)
+        except KeyboardInterrupt:
+            print('canceling the mission', flush=True)
+            handle.cancel_goal_async()
+            spin_until(node, future.done, args.timeout)
+        if not future.done():
+            return cli_ros.fail('no result', 4)
+        result = future.result().result
+        name, code = OUTCOMES.get(result.outcome, ('UNKNOWN', 1))
+        seconds = result.elapsed.sec + result.elapsed.nanosec * 1e-9
+        print(f'{name} after {result.ticks} ticks ({seconds:.2f} s)')
+        failure = result.failure
+        if failure.code:
+            where = f'{failure.node_path} ({failure.node_type}): ' if failure.node_path else ''
+            leaf = (f' [{failure.leaf_interface} error_code {failure.leaf_error_code}]'
+                    if failure.leaf_error_code else '')
+            print(f'reason {failure.code}: {where}{failure.message}{leaf}')
+        return code
+
+
+def register(subparsers) -> None:
+    """Add ``submit``."""
+    parser = subparsers.add_parser('submit', help='run a mission (by name or XML file)')
+    parser.add_argument('mission', metavar='MISSION', help='mission name, or an XML file')
+    parser.add_argument('--input', action='append', metavar='KEY=VALUE',
+                        help='blackboard input (repeatable)')
+    parser.add_argument('--main-tree', default='', help='BehaviorTree ID to run')
+    parser.add_argument('--action', default=cli_ros.DEFAULT_ACTION,
+                        help=f'the mission action (default {cli_ros.DEFAULT_ACTION})')
+    parser.add_argument('--no-wait', action='store_true',
+                        help='return once the mission is accepted')
+    parser.add_argument('--quiet', action='store_true', help='print only the result')
+    parser.add_argument('--max-duration', type=float, default=0.0, metavar='S',
+                        help='cancel the mission after S seconds (0: no limit)')
+    parser.add_argument('--timeout', type=float, default=10.0, metavar='S',
+                        help='give up after S seconds without an answer (default 10)')
+    parser.set_defaults(func=run)

@@ -1,0 +1,73 @@
+"""``orchestrator tree``: a live terminal view of the running tree, with statuses.
+
+Subscribes to the orchestrator's BehaviourTreeSnapshot topic and redraws the
+tree after each snapshot (at most ``--rate`` times a second). ``--once``
+prints one snapshot and exits.
+"""
+import sys
+
+from orchestrator_pkg import cli_ros
+
+SYMBOLS = {0: ('-', '\033[2m'), 1: ('*', '\033[33m'), 2: ('o', '\033[32m'), 3: ('x', '\033[31m')}
+NAMES = {0: 'IDLE', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
+RESET = '\033[0m'
+
+
+def render(snapshot, color: bool = False) -> str:
+    """Return the snapshot as indented text, one behaviour per line, with its status."""
+    depth = {}
+    lines = [f'{snapshot.mission} / {snapshot.tree_id}  tick {snapshot.tick}']
+    visited = set(snapshot.visited)
+    for behaviour in snapshot.behaviours:
+        level = 0 if behaviour.parent_id < 0 else depth.get(behaviour.parent_id, 0) + 1
+        depth[behaviour.id] = level
+        symbol, tint = SYMBOLS.get(behaviour.status, ('?', ''))
+        label = behaviour.name if behaviour.name == behaviour.type else \
+            f'{behaviour.name} ({behaviour.type})'
+        text = f'{"  " * level}{symbol} {label} [{NAMES.get(behaviour.status, "?")}]'
+        if behaviour.feedback_message and behaviour.status == 1:
+            text += f' - {behaviour.feedback_message}'
+        if behaviour.id not in visited:
+            text += ' ~'
+        lines.append(f'{tint}{text}{RESET}' if color else text)
+    return '\n'.join(lines)
+
+
+def run(args) -> int:
+    """Follow the snapshot topic and redraw."""
+    from orchestrator_interfaces.msg import BehaviourTreeSnapshot
+    from orchestrator_pkg.testing.waiting import spin_until
+    latest = []
+    topic = args.topic or f'{args.node.rstrip("/")}/snapshot'
+    color = sys.stdout.isatty() and not args.no_color
+    with cli_ros.client_node('orchestrator_tree') as node:
+        node.create_subscription(BehaviourTreeSnapshot, topic, latest.append, 10)
+        if not spin_until(node, lambda: bool(latest), args.timeout):
+            return cli_ros.fail(f'no snapshot on {topic} within {args.timeout:g} s '
+                                '(is a mission running?)')
+        if args.once:
+            print(render(latest[-1], color))
+            return 0
+        period = 1.0 / max(args.rate, 0.1)
+        try:
+            while True:
+                snapshot = latest[-1]
+                latest.clear()
+                print('\033[2J\033[H' + render(snapshot, color), flush=True)
+                print('\n(* running, o success, x failure, - idle, ~ not ticked; Ctrl-C to quit)')
+                spin_until(node, lambda: False, period)
+                if not latest:
+                    spin_until(node, lambda: bool(latest), 3600.0)
+        except KeyboardInterrupt:
+            return 0
+
+
+def register(subparsers) -> None:
+    """Add ``tree``."""
+    parser = subparsers.add_parser('tree', help='live view of the running tree')
+    cli_ros.add_common(parser)
+    parser.add_argument('--topic', default='', help='snapshot topic (default <node>/snapshot)')
+    parser.add_argument('--once', action='store_true', help='print one snapshot and exit')
+    parser.add_argument('--rate', type=float, default=5.0, help='redraws per second (default 5)')
+    parser.add_argument('--no-color', action='store_true', help='no ANSI colours')
+    parser.set_defaults(func=run)

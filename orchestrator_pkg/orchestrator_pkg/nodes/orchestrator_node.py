@@ -1,0 +1,325 @@
+"""The orchestrator node: runs BT.CPP v4 XML missions, served as an ExecuteMission action.
+
+ROS interface
+-------------
+Parameters
+    ``tick_rate_hz`` (20.0), ``missions_dir`` (''), ``server_wait_timeout_s`` (5.0),
+    ``publish_snapshots`` (true). See config/orchestrator.yaml.
+Actions (server)
+    ``execute_mission`` (orchestrator_interfaces/ExecuteMission)
+Services (server)
+    ``~/pause``, ``~/resume`` (std_srvs/Trigger)
+Publishers
+    ``~/snapshot`` (orchestrator_interfaces/BehaviourTreeSnapshot), after every tick
+
+One mission runs at a time; a goal that arrives while one runs is rejected.
+A mission that does not load or validate is accepted and ends at once with
+outcome REJECTED and the reason (a ROS goal rejection cannot carry one).
+Ticks happen in a timer on the node's clock, so ``use_sim_time`` applies.
+"""
+import os
+import re
+import sys
+
+from py_trees.common import Status
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
+import rclpy
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.duration import Duration
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from std_srvs.srv import Trigger
+
+from orchestrator_interfaces.action import ExecuteMission
+from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
+from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.node_main import spin_node
+from orchestrator_pkg.nodes.mission_runner import MissionRunner, failure_to_msg
+from orchestrator_pkg.trees.blackboard import Blackboard
+from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
+from orchestrator_pkg.trees.registry import RegistryError, default_registry
+
+MISSION_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
+# Keep a finished tree's clients alive this long, so cancel requests sent
+# in its last tick reach the servers before the clients are destroyed.
+RETIRE_AFTER_S = 2.0
+
+
+def default_missions_dir() -> str:
+    """Return the installed missions/ folder of orchestrator_pkg ('' if not installed)."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        return os.path.join(get_package_share_directory('orchestrator_pkg'), 'missions')
+    except (ImportError, LookupError, ValueError):
+        return ''
+
+
+class MissionRejected(Exception):
+    """A mission that cannot start; carries the FailureReason code."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def resolve_mission(goal, missions_dir: str, registry, source_label='inline'):
+    """Load the goal's mission; return (TreeDocument, label). Raises MissionRejected."""
+    inputs = [kv.key for kv in goal.inputs]
+    if bool(goal.mission_name) == bool(goal.tree_xml):
+        raise MissionRejected(FailureReason.INVALID_INPUT,
+                              'give exactly one of mission_name and tree_xml')
+    try:
+        if goal.mission_name:
+            if not MISSION_NAME.match(goal.mission_name):
+                raise MissionRejected(FailureReason.UNKNOWN_MISSION,
+                                      f'"{goal.mission_name}" is not a mission name '
+                                      '(letters, digits, _ and -)')
+            path = os.path.join(missions_dir, goal.mission_name + '.xml')
+            if not missions_dir or not os.path.isfile(path):
+                known = sorted(f[:-4] for f in os.listdir(missions_dir) if f.endswith('.xml')) \
+                    if missions_dir and os.path.isdir(missions_dir) else []
+                raise MissionRejected(FailureReason.UNKNOWN_MISSION,
+                                      f'no mission "{goal.mission_name}" in '
+                                      f'{missions_dir or "(no missions folder)"}; '
+                                      f'known: {", ".join(known) or "none"}')
+            return load_file(path, registry, inputs=inputs), goal.mission_name
+        return load_string(goal.tree_xml, registry, source='<inline>', inputs=inputs), \
+            source_label
+    except TreeLoadError as exc:
+        errors = [str(p) for p in exc.problems if p.severity == 'error'] or \
+            [str(p) for p in exc.problems]
+        raise MissionRejected(FailureReason.INVALID_TREE, '; '.join(errors[:5])) from None
+
+
+class OrchestratorNode(Node):
+    """Serves ``execute_mission``: loads, validates and ticks one mission at a time."""
+
+    def __init__(self, node_name: str = 'orchestrator', **kwargs):
+        super().__init__(node_name, **kwargs)
+        self.declare_parameter('tick_rate_hz', 20.0, ParameterDescriptor(
+            description='How often the mission tree is ticked, on the ROS clock (Hz).',
+            floating_point_range=[FloatingPointRange(from_value=0.1, to_value=1000.0)]))
+        self.declare_parameter('missions_dir', '', ParameterDescriptor(
+            description="Folder of mission XML files; '' = the installed share/"
+                        'orchestrator_pkg/missions.', read_only=True))
+        self.declare_parameter('server_wait_timeout_s', 5.0, ParameterDescriptor(
+            description='How long ROS leaves wait for their action/service server (s).',
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=600.0)]))
+        self.declare_parameter('publish_snapshots', True, ParameterDescriptor(
+            description='Publish a BehaviourTreeSnapshot on ~/snapshot after every tick.'))
+        self.add_on_set_parameters_callback(self._check_parameters)
+        self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
+        try:
+            self.registry = default_registry()
+        except RegistryError as exc:
+            self.get_logger().fatal(str(exc))
+            raise
+        self.clock_adapter = RosClock(self)
+        self.runner = None
+        self._goal_handle = None
+        self._done = None
+        self._busy = False
+        self._cancel_seen_at_tick = None
+        self._retired = []
+        self._timer_ticks = 0
+        self._snapshots = self.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
+        self._server = ActionServer(
+            self, ExecuteMission, 'execute_mission', execute_callback=self._execute,
+            goal_callback=self._on_goal, cancel_callback=self._on_cancel)
+        self.create_service(Trigger, '~/pause', self._on_pause)
+        self.create_service(Trigger, '~/resume', self._on_resume)
+        self._timer = None
+        self._start_timer(self.get_parameter('tick_rate_hz').value)
+        self.add_post_set_parameters_callback(self._apply_parameters)
+        self.get_logger().info(
+            f'orchestrator ready: missions from {self.missions_dir or "(none)"}, '
+            f'{len(self.registry.types())} node types, '
+            f'{self.get_parameter("tick_rate_hz").value:g} Hz')
+
+    # -- parameters ------------------------------------------------------------
+    def _check_parameters(self, parameters):
+        for parameter in parameters:
+            if parameter.name == 'tick_rate_hz':
+                if parameter.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER) or \
+                        not 0.1 <= float(parameter.value) <= 1000.0:
+                    return SetParametersResult(
+                        successful=False,
+                        reason=f'tick_rate_hz must be a number in [0.1, 1000], '
+                               f'got {parameter.value!r}')
+            if parameter.name == 'server_wait_timeout_s' and \
+                    (parameter.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER)
+                     or not 0.0 <= float(parameter.value) <= 600.0):
+                return SetParametersResult(
+                    successful=False,
+                    reason=f'server_wait_timeout_s must be in [0, 600], got {parameter.value!r}')
+        return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, parameters):
+        for parameter in parameters:
+            if parameter.name == 'tick_rate_hz':
+                self._start_timer(float(parameter.value))
+
+    def _start_timer(self, rate_hz: float):
+        if self._timer is not None:
+            self.destroy_timer(self._timer)
+        self.tick_period_s = 1.0 / float(rate_hz)
+        self._timer = self.create_timer(self.tick_period_s, self._tick)
+
+    # -- action ------------------------------------------------------------------
+    def _on_goal(self, goal):
+        if self._busy:
+            self.get_logger().warning('execute_mission goal rejected: a mission is running')
+            return GoalResponse.REJECT
+        self._busy = True
+        return GoalResponse.ACCEPT
+
+    def _on_cancel(self, goal_handle):
+        if self._cancel_seen_at_tick is None and self.runner is not None:
+            self._cancel_seen_at_tick = self._timer_ticks
+        return CancelResponse.ACCEPT
+
+    async def _execute(self, goal_handle):
+        result = ExecuteMission.Result()
+        try:
+            runner = self._start(goal_handle.request)
+        except MissionRejected as exc:
+            self._busy = False
+            self.get_logger().warning(f'mission rejected: {exc}')
+            result.outcome = ExecuteMission.Result.REJECTED
+            result.failure = FailureReason(code=int(exc.code), message=str(exc))
+            goal_handle.abort()
+            return result
+        self.runner = runner
+        self._goal_handle = goal_handle
+        self._cancel_seen_at_tick = None
+        self._done = rclpy.task.Future()
+        try:
+            outcome, failure = await self._done
+        finally:
+            self._retire(runner)
+            self.runner = None
+            self._goal_handle = None
+            self._busy = False
+        result.outcome = outcome
+        result.failure = failure
+        result.ticks = runner.ticks
+        result.elapsed = Duration(seconds=runner.elapsed()).to_msg()
+        if outcome == ExecuteMission.Result.SUCCEEDED:
+            goal_handle.succeed()
+        elif outcome == ExecuteMission.Result.CANCELED:
+            goal_handle.canceled()
+        else:
+            goal_handle.abort()
+        self.get_logger().info(
+            f'mission {runner.mission!r} ended {_OUTCOMES[outcome]} after {runner.ticks} ticks'
+            + (f': {failure.node_path}: {failure.message}' if failure.code else ''))
+        return result
+
+    def _start(self, goal) -> MissionRunner:
+        document, label = resolve_mission(goal, self.missions_dir, self.registry)
+        blackboard = Blackboard()
+        blackboard.set('wait_for_service_timeout',
+                       1000.0 * float(self.get_parameter('server_wait_timeout_s').value))
+        for kv in goal.inputs:
+            blackboard.set(kv.key, kv.value)
+        try:
+            built = document.build(goal.main_tree or None, clock=self.clock_adapter,
+                                   blackboard=blackboard)
+        except TreeLoadError as exc:
+            raise MissionRejected(FailureReason.INVALID_TREE,
+                                  '; '.join(str(p) for p in exc.problems[:5])) from None
+        runner = MissionRunner(built, label, self.clock_adapter)
+        try:
+            runner.setup(self)
+        except Exception as exc:  # a behaviour that cannot connect: reject, do not crash
+            runner.shutdown()
+            raise MissionRejected(FailureReason.INVALID_TREE,
+                                  f'setting up the tree failed: {type(exc).__name__}: '
+                                  f'{exc}') from None
+        self.get_logger().info(f'mission {label!r} started (tree {built.tree_id})')
+        return runner
+
+    def _retire(self, runner):
+        self._retired.append((self.clock_adapter.now() + RETIRE_AFTER_S, runner))
+
+    # -- ticking -----------------------------------------------------------------
+    def _tick(self):
+        self._timer_ticks += 1
+        now = self.clock_adapter.now()
+        while self._retired and self._retired[0][0] <= now:
+            self._retired.pop(0)[1].shutdown()
+        runner, handle = self.runner, self._goal_handle
+        if runner is None or handle is None or self._done is None or self._done.done():
+            return
+        if handle.is_cancel_requested:
+            runner.halt()
+            seen = self._cancel_seen_at_tick
+            ticks = self._timer_ticks - (seen if seen is not None else self._timer_ticks - 1)
+            self._finish(ExecuteMission.Result.CANCELED, FailureReason(
+                code=FailureReason.CANCELED, node_path=runner.built.tree_id,
+                message=f'mission canceled; the tree was halted (child goals canceled) '
+                        f'{ticks} tick(s) after the cancel request'))
+            return
+        if runner.paused:
+            return
+        status = runner.tick()
+        if self.get_parameter('publish_snapshots').value:
+            self._snapshots.publish(runner.snapshot(self.get_clock().now().to_msg()))
+        if status == Status.SUCCESS:
+            self._finish(ExecuteMission.Result.SUCCEEDED, FailureReason())
+        elif status == Status.FAILURE:
+            self._finish(ExecuteMission.Result.FAILED, failure_to_msg(runner.failure()))
+        else:
+            feedback = ExecuteMission.Feedback(
+                active_node_path=runner.active_path(), progress=float(runner.progress()),
+                status_text=runner.status_text()[:500],
+                elapsed=Duration(seconds=runner.elapsed()).to_msg())
+            handle.publish_feedback(feedback)
+
+    def _finish(self, outcome, failure):
+        if not self._done.done():
+            self._done.set_result((outcome, failure))
+
+    # -- pause / resume ----------------------------------------------------------
+    def _on_pause(self, request, response):
+        if self.runner is None:
+            response.success, response.message = False, 'no mission is running'
+        elif self.runner.paused:
+            response.success, response.message = False, 'the mission is already paused'
+        else:
+            halted = self.runner.pause()
+            response.success = True
+            response.message = f'paused at tick {self.runner.ticks}; halted {halted} leaves'
+            self.get_logger().info(response.message)
+        return response
+
+    def _on_resume(self, request, response):
+        if self.runner is None:
+            response.success, response.message = False, 'no mission is running'
+        elif not self.runner.paused:
+            response.success, response.message = False, 'the mission is not paused'
+        else:
+            self.runner.resume()
+            response.success = True
+            response.message = f'resumed at tick {self.runner.ticks}'
+            self.get_logger().info(response.message)
+        return response
+
+    def destroy_node(self):
+        """Halt a running mission (cancelling its goals) before going away."""
+        if self.runner is not None:
+            self.runner.halt()
+        return super().destroy_node()
+
+
+_OUTCOMES = {ExecuteMission.Result.SUCCEEDED: 'SUCCEEDED', ExecuteMission.Result.FAILED: 'FAILED',
+             ExecuteMission.Result.CANCELED: 'CANCELED', ExecuteMission.Result.REJECTED: 'REJECTED'}
+
+
+def main(args=None):
+    """Run the orchestrator node."""
+    return spin_node(OrchestratorNode, args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The ROS sub-commands of `orchestrator` against a real orchestrator process."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+TIMEOUT_S = 30.0
+MISSIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'missions'))
+
+
+def cli(env, *args, timeout=60):
+    return subprocess.run([sys.executable, '-m', 'orchestrator_pkg.cli', *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def orchestrator(ros_domain):
+    env = ros_domain.env()
+    servers = ManagedProcess.python('-m', 'orchestrator_pkg.testing.nav_fixture_servers', env=env)
+    node = ManagedProcess.python('-m', 'orchestrator_pkg.nodes.orchestrator_node', '--ros-args',
+                                 '-p', f'missions_dir:={MISSIONS}', env=env)
+    with servers, node:
+        assert servers.wait_for_output('nav fixture ready', TIMEOUT_S), servers.output()
+        assert node.wait_for_output('orchestrator ready', TIMEOUT_S), node.output()
+        yield env, servers, node
+    assert node.returncode == 0, node.output()
+
+
+def test_submit_by_name_prints_progress_and_succeeds(orchestrator):
+    env, _, _ = orchestrator
+    result = cli(env, 'submit', 'hello')
+    assert result.returncode == 0, result.stderr
+    assert 'Hello/SayHello/Pause' in result.stdout
+    assert 'SUCCEEDED after' in result.stdout
+
+
+def test_submit_a_failing_mission_prints_the_reason(orchestrator, tmp_path):
+    env, _, _ = orchestrator
+    mission = tmp_path / 'fail.xml'
+    mission.write_text('<root BTCPP_format="4"><BehaviorTree ID="F"><Sequence name="S">'
+                       '<AlwaysSuccess/><AlwaysFailure name="Nope"/></Sequence>'
+                       '</BehaviorTree></root>')
+    result = cli(env, 'submit', str(mission))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'FAILED' in result.stdout and 'F/S/Nope' in result.stdout
+    bad = cli(env, 'submit', 'nonexistent_mission')
+    assert bad.returncode == 2 and 'REJECTED' in bad.stdout
+
+
+def test_tree_pause_resume_cancel(orchestrator):
+    env, servers, _ = orchestrator
+    started = cli(env, 'submit', 'wait_then_spin', '--input', 'wait_s=30', '--no-wait')
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + TIMEOUT_S
+    while 'EVENT wait goal' not in servers.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    view = cli(env, 'tree', '--once')
+    assert view.returncode == 0, view.stderr
+    assert 'wait_then_spin / WaitThenSpin' in view.stdout
+    assert 'WaitOnServer (Wait) [RUNNING]' in view.stdout
+    paused = cli(env, 'pause')
+    assert paused.returncode == 0 and 'paused at tick' in paused.stdout, paused.stderr
+    assert cli(env, 'pause').returncode == 1  # already paused
+    resumed = cli(env, 'resume')
+    assert resumed.returncode == 0 and 'resumed' in resumed.stdout
+    canceled = cli(env, 'cancel')
+    assert canceled.returncode == 0 and 'canceling 1 mission' in canceled.stdout
+    deadline = time.monotonic() + TIMEOUT_S
+    while servers.output().count('EVENT wait cancel ') < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert servers.output().count('EVENT wait cancel ') == 2  # pause, then cancel
+    time.sleep(0.5)
+    assert cli(env, 'cancel').returncode == 1  # nothing left to cancel
+
+
+def test_commands_fail_clearly_without_an_orchestrator(ros_domain):
+    result = cli(ros_domain.env(), 'pause', '--timeout', '1')
+    assert result.returncode == 1
+    assert 'not available' in result.stderr and 'Traceback' not in result.stderr

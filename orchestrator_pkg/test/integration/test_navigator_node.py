@@ -1,0 +1,129 @@
+"""navigate_to_pose end to end: Nav2's own default tree against fixture Nav2 servers.
+
+The navigator runs navigate_to_pose_w_replanning_and_recovery.xml unmodified;
+the fixture servers (another process) plan, follow, spin, wait, back up and
+clear costmaps, with scripted outcomes.
+"""
+from action_msgs.msg import GoalStatus
+from geometry_msgs.msg import PoseStamped
+from nav2_msgs.action import NavigateToPose
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+
+from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.waiting import spin_until, wait_future
+
+TIMEOUT_S = 40.0
+
+
+@pytest.fixture
+def navigation(ros_domain):
+    """Start the navigator and fixture servers (with ``options``); yield a client harness."""
+    started = []
+
+    def start(*fixture_options):
+        servers = ManagedProcess.python('-m', 'orchestrator_pkg.testing.nav_fixture_servers',
+                                        *fixture_options, env=ros_domain.env()).start()
+        started.append(servers)
+        navigator = ManagedProcess.python('-m', 'orchestrator_pkg.nodes.navigator_node',
+                                          env=ros_domain.env()).start()
+        started.append(navigator)
+        assert servers.wait_for_output('nav fixture ready', TIMEOUT_S), servers.output()
+        assert navigator.wait_for_output('navigator ready', TIMEOUT_S), navigator.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('navigate_client')
+        client = ActionClient(node, NavigateToPose, 'navigate_to_pose')
+        assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+        resources.extend([client, node])
+        return node, client, servers, navigator
+    resources = []
+    try:
+        yield start
+    finally:
+        if resources:
+            resources[0].destroy()
+            resources[1].destroy_node()
+            rclpy.shutdown()
+        for proc in reversed(started):
+            proc.stop()
+        for proc in started:
+            assert proc.returncode == 0, proc.output()
+
+
+def send(node, client, x, y, feedback):
+    goal = NavigateToPose.Goal()
+    goal.pose = PoseStamped()
+    goal.pose.header.frame_id = 'map'
+    goal.pose.pose.position.x, goal.pose.pose.position.y = x, y
+    goal.pose.pose.orientation.w = 1.0
+    handle = wait_future(node, client.send_goal_async(
+        goal, feedback_callback=lambda m: feedback.append(m.feedback)), TIMEOUT_S)
+    assert handle.accepted
+    return handle
+
+
+def test_navigate_to_pose_succeeds(navigation):
+    node, client, servers, _ = navigation('--follow-s', '1.0')
+    feedback = []
+    response = wait_future(node, send(node, client, 2.0, 1.0, feedback).get_result_async(),
+                           TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
+    assert response.result.error_code == 0
+    out = servers.output()
+    assert 'EVENT compute_path_to_pose goal' in out and 'EVENT follow_path succeeded' in out
+    assert 'EVENT spin goal' not in out
+    assert feedback, 'no feedback'
+    assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # fixture odom
+    assert feedback[-1].distance_remaining > 0.0
+    assert feedback[-1].number_of_recoveries == 0
+
+
+def test_planner_error_code_reaches_the_result(navigation):
+    node, client, servers, _ = navigation('--plan-error', '206')  # GOAL_OCCUPIED
+    response = wait_future(node, send(node, client, 2.0, 1.0, []).get_result_async(),
+                           TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == 206
+    assert 'compute_path_error_code=206' in response.result.error_msg
+    out = servers.output()
+    assert 'EVENT compute_path_to_pose aborted' in out
+    # GOAL_OCCUPIED is not one a planner recovery helps with: no recoveries ran
+    assert 'EVENT spin goal' not in out and 'clear_entirely_global_costmap call' not in out
+
+
+def test_cancel_cancels_the_controller_goal(navigation):
+    node, client, servers, _ = navigation('--follow-s', '60')
+    handle = send(node, client, 2.0, 1.0, [])
+    assert spin_until(node, lambda: 'EVENT follow_path goal' in servers.output(), TIMEOUT_S)
+    wait_future(node, handle.cancel_goal_async(), TIMEOUT_S)
+    response = wait_future(node, handle.get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_CANCELED
+    assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output(),
+                      TIMEOUT_S), servers.output()
+
+
+def test_navigate_through_poses_runs_nav2s_tree(navigation):
+    from nav2_msgs.action import NavigateThroughPoses
+    node, _, servers, _ = navigation('--follow-s', '1.0')
+    client = ActionClient(node, NavigateThroughPoses, 'navigate_through_poses')
+    try:
+        assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+        goal = NavigateThroughPoses.Goal()
+        for x, y in ((1.0, 0.0), (2.0, 1.0), (3.0, 1.0)):
+            pose = PoseStamped()
+            pose.header.frame_id = 'map'
+            pose.pose.position.x, pose.pose.position.y = x, y
+            goal.poses.append(pose)
+        feedback = []
+        handle = wait_future(node, client.send_goal_async(
+            goal, feedback_callback=lambda m: feedback.append(m.feedback)), TIMEOUT_S)
+        assert handle.accepted
+        response = wait_future(node, handle.get_result_async(), TIMEOUT_S)
+        assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
+        assert 'EVENT compute_path_through_poses goal' in servers.output()
+        assert 'EVENT compute_path_to_pose goal' not in servers.output()
+        # the fixture's odom puts the robot at x=0.5: RemovePassedGoals (radius 0.7) drops (1, 0)
+        assert feedback and feedback[-1].number_of_poses_remaining == 2
+    finally:
+        client.destroy()

@@ -1,0 +1,139 @@
+"""Nav2 node semantics without ROS traffic: geometry, conditions, decorators (manual clock)."""
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path
+from py_trees.common import Status
+import pytest
+
+from orchestrator_pkg.behaviours.nav2 import geometry
+from orchestrator_pkg.trees.clock import ManualClock
+from orchestrator_pkg.trees.loader import load_string
+from orchestrator_pkg.trees.registry import default_registry
+
+
+@pytest.fixture(scope='module')
+def registry():
+    return default_registry()
+
+
+def build(registry, body, clock=None, **blackboard):
+    xml = f'<root BTCPP_format="4"><BehaviorTree ID="T">{body}</BehaviorTree></root>'
+    built = load_string(xml, registry, inputs=list(blackboard)).build(clock=clock or ManualClock())
+    for key, value in blackboard.items():
+        built.blackboard.set(key, value)
+    return built
+
+
+def pose(x, y=0.0):
+    message = PoseStamped()
+    message.header.frame_id = 'map'
+    message.pose.position.x, message.pose.position.y = float(x), float(y)
+    return message
+
+
+def path(*xs, y=0.0):
+    return Path(poses=[pose(x, y) for x in xs])
+
+
+def test_geometry():
+    assert geometry.path_length([[0, 0], [3, 4], [3, 5]]) == pytest.approx(6.0)
+    assert geometry.path_length([[1, 1]]) == 0.0
+    line = [[x, 0] for x in range(6)]  # 0..5 m
+    assert geometry.truncate_end(line, 1.0) == 5  # keeps 0..4
+    assert geometry.truncate_end(line, 2.5) == 3  # keeps 0..2
+    assert geometry.truncate_end(line, 0.0) == 6
+    assert geometry.truncate_end(line, 99) == 1
+    goals = [[1, 0], [2, 0], [5, 0]]
+    assert geometry.passed_goals(goals, [1.1, 0], 0.5) == 1
+    assert geometry.passed_goals(goals, [0, 0], 0.5) == 0
+    assert geometry.passed_goals([[0, 0]], [0, 0], 0.5) == 0  # never the last goal
+    assert geometry.rate_for_speed(0.25, 0.1, 1.0, 0.0, 0.5) == pytest.approx(0.55)
+    assert geometry.rate_for_speed(9.0, 0.1, 1.0, 0.0, 0.5) == pytest.approx(1.0)
+    assert geometry.new_path_is_much_longer([[0, 0], [5, 0]], [[0, 0], [2, 0]], 2.0)
+    assert not geometry.new_path_is_much_longer([[0, 0], [3, 0]], [[0, 0], [2, 0]], 2.0)
+
+
+def test_goal_updated_first_check_fails_then_detects_changes(registry):
+    built = build(registry, '<GoalUpdated/>', goal=pose(1))
+    assert built.tick() == Status.FAILURE  # first check remembers
+    assert built.tick() == Status.FAILURE
+    built.blackboard.set('goal', pose(2))
+    assert built.tick() == Status.SUCCESS
+    assert built.tick() == Status.FAILURE
+    built.blackboard.set('goal', pose(3))
+    built.root.status = Status.INVALID  # a parent's reset (BT.CPP IDLE): fresh again
+    assert built.tick() == Status.FAILURE
+
+
+def test_global_updated_goal_remembers_across_resets(registry):
+    built = build(registry, '<GlobalUpdatedGoal/>', goal=pose(1))
+    assert built.tick() == Status.FAILURE
+    built.blackboard.set('goal', pose(2))
+    built.root.status = Status.INVALID
+    assert built.tick() == Status.SUCCESS
+
+
+@pytest.mark.parametrize('node,code,expected', [
+    ('WouldAPlannerRecoveryHelp', 208, Status.SUCCESS),   # NO_VALID_PATH
+    ('WouldAPlannerRecoveryHelp', 206, Status.FAILURE),   # GOAL_OCCUPIED
+    ('WouldAPlannerRecoveryHelp', 308, Status.SUCCESS),   # through poses NO_VALID_PATH
+    ('WouldAControllerRecoveryHelp', 104, Status.SUCCESS),  # PATIENCE_EXCEEDED
+    ('WouldAControllerRecoveryHelp', 103, Status.FAILURE),  # INVALID_PATH
+    ('WouldAControllerRecoveryHelp', 0, Status.FAILURE),
+])
+def test_would_a_recovery_help(registry, node, code, expected):
+    built = build(registry, f'<{node} error_code="{{code}}"/>', code=code)
+    assert built.tick() == expected
+
+
+def test_would_a_recovery_help_with_no_code_yet_fails(registry):
+    built = build(registry, '<WouldAPlannerRecoveryHelp error_code="{never_set}"/>')
+    assert built.tick() == Status.FAILURE
+
+
+def test_truncate_path(registry):
+    built = build(registry, '<TruncatePath distance="1.0" input_path="{p}" output_path="{q}"/>',
+                  p=path(0, 1, 2, 3, 4, 5))
+    assert built.tick() == Status.SUCCESS
+    assert [q.pose.position.x for q in built.blackboard.get('q').poses] == [0, 1, 2, 3, 4]
+    assert len(built.blackboard.get('p').poses) == 6  # input untouched
+
+
+def test_path_expiring_timer_on_the_tree_clock(registry):
+    clock = ManualClock()
+    built = build(registry, '<PathExpiringTimer seconds="1.0" path="{p}"/>', clock, p=path(0, 1))
+    assert built.tick() == Status.FAILURE  # starts the timer
+    clock.advance(0.6)
+    assert built.tick() == Status.FAILURE
+    clock.advance(0.5)
+    assert built.tick() == Status.SUCCESS  # expired, restarts
+    clock.advance(0.5)
+    assert built.tick() == Status.FAILURE
+    built.blackboard.set('p', path(0, 2))
+    clock.advance(0.6)
+    assert built.tick() == Status.FAILURE  # new path restarts the timer
+    clock.advance(0.6)
+    assert built.tick() == Status.FAILURE
+    clock.advance(0.5)
+    assert built.tick() == Status.SUCCESS
+
+
+def test_goal_updated_controller_ticks_its_child_only_on_new_goals(registry):
+    built = build(registry, '<GoalUpdatedController><AlwaysFailure/></GoalUpdatedController>',
+                  goal=pose(1))
+    assert built.tick() == Status.FAILURE  # first tick ticks the child
+    assert built.tick() == Status.RUNNING  # same goal: child not ticked
+    built.blackboard.set('goal', pose(4))
+    assert built.tick() == Status.FAILURE
+    assert built.tick() == Status.RUNNING
+
+
+def test_path_longer_on_approach(registry):
+    body = ('<PathLongerOnApproach path="{p}" prox_len="3.0" length_factor="2.0">'
+            '<AlwaysFailure/></PathLongerOnApproach>')
+    built = build(registry, body, p=path(0, 1, 2))  # 2 m to the goal at x=2
+    assert built.tick() == Status.SUCCESS  # first path: nothing to compare
+    detour = Path(poses=[pose(0), pose(0, 3), pose(2, 3), pose(2)])  # 8 m, same goal
+    built.blackboard.set('p', detour)
+    assert built.tick() == Status.FAILURE  # child ticked (AlwaysFailure)
+    built.blackboard.set('p', path(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))  # new goal: not a detour
+    assert built.tick() == Status.SUCCESS
