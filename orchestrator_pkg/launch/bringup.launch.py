@@ -4,7 +4,11 @@ The nodes, parameters, namespaces and respawn policies come from
 ``config/bringup.yaml`` (or the ``bringup`` argument), read by the same
 module that ``orchestrator run`` uses, so both start the same system.
 
-Arguments: bringup, world, robot, robots, rtf, seed, mission, use_sim.
+Arguments: bringup, world, robot, robots, rtf, seed, mission, use_sim, only.
+For example, only the orchestrator and the navigator on a robot whose drivers
+and Nav2 run already::
+
+    ros2 launch orchestrator_pkg bringup.launch.py use_sim:=false only:=orchestrator,bt_navigator
 """
 import os
 
@@ -27,6 +31,7 @@ ARGUMENTS = {
     'seed': ('0', 'sim random seed'),
     'mission': ('', 'mission name, passed to nodes that read ${mission}'),
     'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
+    'only': ('', 'comma-separated node names to start (default: all), e.g. orchestrator'),
 }
 
 
@@ -38,8 +43,10 @@ def _nodes(context):
     bringup = load(path)
     sim = value['use_sim'].lower() in ('1', 'true', 'yes')
     robots = int(value['robots']) or None
+    only = [name.strip() for name in value['only'].split(',') if name.strip()]
     actions = []
-    for launch in resolve(bringup, get_package_share_directory, value, sim=sim, robots=robots):
+    for launch in resolve(bringup, get_package_share_directory, value, sim=sim, robots=robots,
+                          only=only):
         node = launch.node
         ros_node = Node(
             package=node.package, executable=node.executable, name=node.name,

@@ -266,19 +266,29 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
 
 
 def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
-            robots: Optional[int] = None) -> List[NodeLaunch]:
+            robots: Optional[int] = None, only=None) -> List[NodeLaunch]:
     """Expand the description into the node launches of one run.
 
     ``share_dir(package)`` returns a package's share directory (ament_index in
     real use; a plain function in tests). World-scope nodes come first, then
-    each robot's nodes, in file order.
+    each robot's nodes, in file order. ``only``, a collection of node names,
+    keeps just those nodes (e.g. the orchestrator alone, on a robot whose
+    drivers run elsewhere).
     """
+    names = {node.name for node in bringup.nodes}
+    if only:
+        unknown = sorted(set(only) - names)
+        if unknown:
+            raise BringupError(f'{bringup.source}: no node named {", ".join(unknown)} '
+                               f'(nodes: {", ".join(sorted(names))})')
     launches = []
     namespaces = bringup.namespaces(robots)
     for scope, spaces in (('world', ['']), ('robot', namespaces)):
         for namespace in spaces:
             for node in bringup.nodes:
                 if node.scope != scope or (node.sim_only and not sim):
+                    continue
+                if only and node.name not in only:
                     continue
                 files = tuple(f'{share_dir(pkg)}/{path}' for pkg, path in node.parameters)
                 overrides = {k: substitute(v, args, f'{bringup.source}: {node.name}.overrides.{k}')

@@ -47,8 +47,9 @@ def run(args) -> int:
         bringup = description.load(_bringup_path(args.bringup))
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
+        only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, _share, run_args, sim=not args.no_sim,
-                                       robots=args.robots)
+                                       robots=args.robots, only=only)
         runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
         inputs = _inputs(args.input)
     except (BringupError, FileNotFoundError, argparse.ArgumentTypeError) as exc:
@@ -105,6 +106,8 @@ def register(subparsers) -> None:
     parser.add_argument('--seed', type=int, default=0, help='sim random seed (default: 0)')
     parser.add_argument('--timeout-s', type=float, default=600.0,
                         help='give up after this much sim time (default: %(default)s)')
+    parser.add_argument('--only', metavar='NAMES',
+                        help='comma-separated node names to start (default: all)')
     parser.add_argument('--no-sim', action='store_true',
                         help='real robot: do not start sim-only nodes, use wall time')
     parser.set_defaults(func=run)

@@ -111,3 +111,11 @@ def test_a_whole_value_substitution_takes_the_argument_type(arg, expected):
     from orchestrator_pkg.bringup.description import substitute
     assert substitute('${rtf}', {'rtf': arg}) == expected
     assert substitute('x${rtf}', {'rtf': arg}) == f'x{arg}'
+
+
+def test_only_keeps_the_named_nodes_and_rejects_unknown_names():
+    bringup = parse(GOOD, 'b.yaml')
+    launches = resolve(bringup, share, {'world': 'w'}, sim=True, robots=2, only=['base_driver'])
+    assert [launch.label for launch in launches] == ['robot1/base_driver', 'robot2/base_driver']
+    with pytest.raises(BringupError, match='no node named planner'):
+        resolve(bringup, share, {'world': 'w'}, sim=True, only=['planner'])

@@ -53,9 +53,14 @@ class _Leaf(py_trees.behaviour.Behaviour):
         self._fresh = True
 
     def initialise(self):
-        """IDLE (INVALID) before this run means fresh, as BT.CPP's status() == IDLE."""
-        if self.status == Status.INVALID:
+        """IDLE before this run means fresh, as BT.CPP's status() == IDLE.
+
+        Idle is INVALID (never ticked, or halted) or marked idle by a parent
+        that finished (the engine's reset keeps the last py_trees status).
+        """
+        if self.status == Status.INVALID or getattr(self, 'idle', False):
             self._fresh = True
+        self.idle = False
 
     def terminate(self, new_status):
         """Make the node fresh again on a halt."""
@@ -262,17 +267,20 @@ class GatedDecorator(BtDecorator):
         if self.clock is None and kwargs.get('node') is not None:
             self.clock = RosClock(kwargs['node'])
 
-    def initialise(self):
-        """IDLE (INVALID) before this run means fresh, as BT.CPP's status() == IDLE."""
-        if self.status == Status.INVALID:
-            self._fresh = True
-
     def reset_state(self):
         """Make the node fresh again on a halt."""
         self._fresh = True
 
     def bt_tick(self):
-        """Tick the child only when ``gate()`` says so."""
+        """Tick the child only when ``gate()`` says so.
+
+        Idle before this tick (never ticked, halted, or its parent finished
+        and marked it idle) means fresh, as BT.CPP's ``status() == IDLE``.
+        A parent that finishes marks its children idle without resetting
+        their py_trees status, so ``was_idle`` is the test, not INVALID.
+        """
+        if self.was_idle:
+            self._fresh = True
         if self.gate():
             status = yield from self.tick_the_child()
             return self.after_child(status)
