@@ -94,6 +94,9 @@ if [ -f "$STAMP" ]; then
 fi
 if [ ! -f "$STAMP" ] || [ -n "$CHANGED" ]; then
     cd "$ROOT"
+    # --symlink-install leaves dangling links in build/ for deleted source
+    # files, which setuptools then refuses to copy; drop them.
+    [ -d "$ROOT/build" ] && find "$ROOT/build" -xtype l -delete
     colcon --log-base "$ROOT/log" build \
         --base-paths "${PACKAGES_DIRS[@]}" \
         --build-base "$ROOT/build" --install-base "$ROOT/install" \
