@@ -47,9 +47,10 @@ class DriftingOdometry:
         self.twist = (0.0, 0.0, 0.0)
         self._last_truth = None
 
-    def reset(self, truth: Tuple[float, float, float]) -> None:
-        """Restart the odometry at the origin, with ``truth`` as the reference."""
-        self.pose = (0.0, 0.0, 0.0)
+    def reset(self, truth: Tuple[float, float, float],
+              start: Tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        """Restart the odometry at ``start`` (the origin by default), ``truth`` as reference."""
+        self.pose = tuple(float(v) for v in start)
         self.twist = (0.0, 0.0, 0.0)
         self._last_truth = truth
 

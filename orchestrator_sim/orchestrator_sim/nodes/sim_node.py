@@ -134,7 +134,8 @@ class SimNode(Node):
         self.rng = np.random.default_rng(p['seed'])
         self.odom_noise = OdometryNoise(*(p[k] for k in ODOM_NOISE_PARAMS))
         self.odometry = DriftingOdometry(self.odom_noise, self.rng)
-        self.odometry.reset(self.physics.pose())
+        self.odom_at_truth = p['odom_starts_at_truth']
+        self._reset_odometry()
         self.battery = self._new_battery()
         self.rtf = p['real_time_factor']
         self.cmd_timeout = p['cmd_vel_timeout_s']
@@ -224,6 +225,10 @@ class SimNode(Node):
                               ('world_frame', 'map')):
             declare(name, default, desc(f'{name.replace("_", " ")} id'))
         declare('publish_tf', True, desc('publish odom -> base_link on tf'))
+        declare('odom_starts_at_truth', False, desc(
+            'start odometry at the true pose in the world frame instead of at the origin, '
+            'and publish world_frame -> odom as identity on tf_static: a stand-in for '
+            'localization (exact at the start, drifting after), for stacks without one'))
 
     def _params(self) -> dict:
         return {name: self.get_parameter(name).value for name in self._declared}
@@ -271,9 +276,20 @@ class SimNode(Node):
                                      goal_callback=lambda _: GoalResponse.ACCEPT)
         self._publish_static_tf()
 
+    def _reset_odometry(self):
+        truth = self.physics.pose()
+        self.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
+
     def _publish_static_tf(self):
         lidar, camera = self.robot.lidar, self.robot.camera
         msgs = []
+        if self.odom_at_truth:
+            t = TransformStamped()
+            t.header.stamp = _stamp(self.physics.time)
+            t.header.frame_id = self.frames['world_frame']
+            t.child_frame_id = self.frames['odom_frame']
+            t.transform.rotation.w = 1.0
+            msgs.append(t)
         for child, spec in ((self.frames['scan_frame'], lidar),
                             (self.frames['camera_frame'], camera)):
             t = TransformStamped()
@@ -321,7 +337,7 @@ class SimNode(Node):
             if request.reset_world:
                 self.physics.reset_objects()
                 self.battery = self._new_battery()
-                self.odometry.reset(self.physics.pose())
+                self._reset_odometry()
                 self.collision_count = 0
             else:
                 self.odometry.carried(self.physics.pose())

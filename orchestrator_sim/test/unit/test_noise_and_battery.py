@@ -31,6 +31,18 @@ def _run(noise, seed, start=(1.0, 2.0, 0.5)):
     return pose
 
 
+def test_noise_free_odometry_started_at_the_truth_stays_on_the_truth():
+    zero = OdometryNoise(0.0, 0.0, 0.0, 0.0, 0.0)
+    start = (1.0, 2.0, 0.5)
+    odom = DriftingOdometry(zero, np.random.default_rng(0))
+    odom.reset(start, start=start)
+    assert odom.pose == start
+    truth = (1.0 + 0.5 * math.cos(0.5), 2.0 + 0.5 * math.sin(0.5), 0.5)  # straight ahead
+    x, y, yaw = odom.update(truth, 0.02)
+    assert (x, y) == pytest.approx(truth[:2], abs=1e-9)
+    assert yaw == pytest.approx(truth[2], abs=1e-9)
+
+
 def test_noise_free_odometry_follows_the_truth_from_its_origin():
     zero = OdometryNoise(0.0, 0.0, 0.0, 0.0, 0.0)
     x, y, yaw = _run(zero, 1)
