@@ -107,6 +107,10 @@ class OrchestratorNode(Node):
             floating_point_range=[FloatingPointRange(from_value=0.0, to_value=600.0)]))
         self.declare_parameter('publish_snapshots', True, ParameterDescriptor(
             description='Publish a BehaviourTreeSnapshot on ~/snapshot after every tick.'))
+        self.declare_parameter('places_file', '', ParameterDescriptor(
+            description='Named places for GetPlacePose: a YAML file with a places: mapping, '
+                        "or a shipped world's name (e.g. warehouse); read when a mission "
+                        'is set up.'))
         self.add_on_set_parameters_callback(self._check_parameters)
         self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
         try:

@@ -16,6 +16,7 @@ from nav2_msgs.action import (
     ComputePathToPose,
     DriveOnHeading,
     FollowPath,
+    NavigateToPose,
     Spin,
     Wait,
 )
@@ -110,6 +111,17 @@ def build_compute_path_to_pose(ctx):
         if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
             ports.set('path', res.path)
     return action_leaf(ctx, ComputePathToPose, 'compute_path_to_pose', goal, result)
+
+
+def build_navigate_to_pose(ctx):
+    """NavigateToPose: send a goal to a navigator (ours or Nav2's bt_navigator)."""
+    ports = ctx.ports
+
+    def goal():
+        return NavigateToPose.Goal(pose=ports.get('goal'),
+                                   behavior_tree=ports.get('behavior_tree', ''))
+    return action_leaf(ctx, NavigateToPose, 'navigate_to_pose', goal,
+                       resend_on_goal_change=True)
 
 
 def build_compute_path_through_poses(ctx):
@@ -228,6 +240,12 @@ def specs():
     recovery = input_port('is_recovery', 'bool', required=False, default=True,
                           description='Count this run in number_recoveries.')
     return [
+        ('NavigateToPose', 'action', (
+            input_port('goal', pose, description='Destination.'),
+            input_port('behavior_tree', 'str', required=False, default='',
+                       description="Navigation tree file; '' = the navigator's default."),
+            *error_ports(), *common_ports('navigate_to_pose')),
+         build_navigate_to_pose, 'Navigate to a pose (nav2_msgs/NavigateToPose).'),
         ('ComputePathToPose', 'action', (
             input_port('goal', pose, description='Destination to plan to.'),
             input_port('start', pose, required=False,

@@ -11,6 +11,8 @@ Registered through the ``orchestrator.behaviours`` entry point
   with ``value`` using ``op`` (``== != < <= > >=``).
 - ``TriggerService`` (action): calls a std_srvs/Trigger service; SUCCESS
   when the response says ``success``.
+- ``GetPlacePose`` (action): a named place (from the node's ``places_file``)
+  as a PoseStamped on the ``pose`` port.
 - ``Gripper`` (action): orchestrator_interfaces/Gripper, made by
   :func:`action_type_spec`, which makes a node type of any action:
   goal fields become input ports, result fields output ports and feedback
@@ -22,6 +24,7 @@ from py_trees.common import Status
 
 from orchestrator_pkg.behaviours.ros import messages
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.behaviours.ros.places import GetPlacePose
 from orchestrator_pkg.behaviours.ros.port_types import register_message_port_types
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
@@ -210,6 +213,12 @@ def register(registry) -> None:
                    description='How long to wait for the service to appear (s).'),
         output_port('message', 'str', required=False, description="The response's message.")),
         build_trigger, 'Call a std_srvs/Trigger service.', 0, 0))
+    registry.register(NodeSpec('GetPlacePose', 'action', (
+        input_port('place', 'str', description='Name of a place in the places file.'),
+        input_port('frame_id', 'str', required=False, default='map',
+                   description='Frame of the pose written.'),
+        output_port('pose', 'pose_stamped', description='The place as a PoseStamped.')),
+        GetPlacePose, 'Look up a named place (node parameter places_file).', 0, 0))
     registry.register(action_type_spec('Gripper', Gripper, 'gripper',
                                        'Open or close the gripper '
                                        '(orchestrator_interfaces/Gripper).'))
