@@ -1,0 +1,253 @@
+"""Cost-aware A* on a costmap (8-connected, octile heuristic) with path smoothing.
+
+Results carry Nav2's ComputePathToPose error codes; the numbers mirror
+``nav2_msgs/action/ComputePathToPose`` so that this module needs no ROS.
+
+Step cost from cell a to neighbour b: ``length * (1 + cost_weight * cost(b) / 252)``
+where ``length`` is 1 or sqrt(2) cells. Cells at or above
+INSCRIBED_INFLATED_OBSTACLE are not traversable; NO_INFORMATION is traversable
+(at ``unknown_cost``) only with ``allow_unknown``. With ``cost_weight = 0`` the
+search returns shortest paths, and the octile heuristic keeps it optimal.
+"""
+from dataclasses import dataclass, field
+import heapq
+import math
+import time
+
+import numpy as np
+
+from orchestrator_pkg.planning.costmap import (
+    INSCRIBED_INFLATED_OBSTACLE,
+    LETHAL_OBSTACLE,
+    NO_INFORMATION,
+    Costmap2D,
+)
+
+NONE = 0
+UNKNOWN = 200
+START_OUTSIDE_MAP = 203
+GOAL_OUTSIDE_MAP = 204
+START_OCCUPIED = 205
+GOAL_OCCUPIED = 206
+TIMEOUT = 207
+NO_VALID_PATH = 208
+
+SQRT2 = math.sqrt(2.0)
+
+
+@dataclass
+class PlannerParams:
+    """Parameters of the grid planner (see docs/navigation.md)."""
+
+    cost_weight: float = 3.0
+    allow_unknown: bool = True
+    unknown_cost: int = 128
+    timeout_s: float = 1.0
+    smooth: bool = True
+    max_smoothing_cost: int = 200
+
+
+@dataclass
+class PlanResult:
+    """A path in world coordinates (N x 2) or an error code with a message."""
+
+    error_code: int
+    path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    message: str = ''
+    expansions: int = 0
+    cells: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when a path was found."""
+        return self.error_code == NONE
+
+    def length(self) -> float:
+        """Length of the path in metres."""
+        if len(self.path) < 2:
+            return 0.0
+        return float(np.sum(np.hypot(*np.diff(self.path, axis=0).T)))
+
+
+def _step_multipliers(costs: np.ndarray, params: PlannerParams) -> np.ndarray:
+    """Per-cell traversal multiplier; inf where the cell cannot be entered."""
+    c = costs.astype(float)
+    if params.allow_unknown:
+        c[costs == NO_INFORMATION] = params.unknown_cost
+    mult = 1.0 + params.cost_weight * c / float(INSCRIBED_INFLATED_OBSTACLE - 1)
+    blocked = costs >= INSCRIBED_INFLATED_OBSTACLE
+    if params.allow_unknown:
+        blocked &= costs != NO_INFORMATION
+    mult[blocked] = math.inf
+    return mult
+
+
+def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
+    """Run A* over a grid of step multipliers; return (cells or None, expansions, timed_out).
+
+    ``start`` and ``goal`` are (col, row). The grid is padded with a blocked border
+    so neighbours need no bounds checks; the inner loop works on flat Python lists.
+    """
+    h, w = mult.shape
+    pw = w + 2
+    padded = np.full((h + 2, pw), math.inf)
+    padded[1:-1, 1:-1] = mult
+    cost = padded.ravel().tolist()
+    s = (start[1] + 1) * pw + start[0] + 1
+    g_idx = (goal[1] + 1) * pw + goal[0] + 1
+    gx, gy = goal[0] + 1, goal[1] + 1
+    min_mult = float(np.min(mult[np.isfinite(mult)])) if np.isfinite(mult).any() else 1.0
+    diag_extra = (SQRT2 - 2.0) * min_mult
+    # (offset, length, orthogonal offsets a diagonal passes between; 0 = none)
+    neighbours = ((1, 1.0, 0, 0), (-1, 1.0, 0, 0), (pw, 1.0, 0, 0), (-pw, 1.0, 0, 0),
+                  (pw + 1, SQRT2, pw, 1), (pw - 1, SQRT2, pw, -1),
+                  (-pw + 1, SQRT2, -pw, 1), (-pw - 1, SQRT2, -pw, -1))
+    inf = math.inf
+    g = {s: 0.0}
+    parent = {s: -1}
+    closed = set()
+    heap = [(0.0, 0.0, s)]
+    push, pop = heapq.heappush, heapq.heappop
+    expansions = 0
+    deadline = time.monotonic() + timeout_s
+    while heap:
+        _, gc, cur = pop(heap)
+        if cur in closed:
+            continue
+        if cur == g_idx:
+            break
+        closed.add(cur)
+        expansions += 1
+        if not expansions & 1023 and time.monotonic() > deadline:
+            return None, expansions, True
+        for off, length, side_a, side_b in neighbours:
+            nb = cur + off
+            m = cost[nb]
+            if m == inf or nb in closed:
+                continue
+            if side_a and (cost[cur + side_a] == inf or cost[cur + side_b] == inf):
+                continue  # a diagonal may not cut past a blocked cell
+            ng = gc + length * m
+            if ng < g.get(nb, inf):
+                g[nb] = ng
+                parent[nb] = cur
+                dx = abs(nb % pw - gx)
+                dy = abs(nb // pw - gy)
+                if dx > dy:
+                    hcost = min_mult * (dx + dy) + diag_extra * dy
+                else:
+                    hcost = min_mult * (dx + dy) + diag_extra * dx
+                push(heap, (ng + hcost, ng, nb))
+    else:
+        return None, expansions, False
+    if g_idx not in parent:
+        return None, expansions, False
+    cells = []
+    cur = g_idx
+    while cur != -1:
+        cells.append((cur % pw - 1, cur // pw - 1))
+        cur = parent[cur]
+    cells.reverse()
+    return cells, expansions, False
+
+
+def _line_cells(c0, r0, c1, r1):
+    """Cells on the segment between two cell centres (supercover-like sampling)."""
+    n = int(max(abs(c1 - c0), abs(r1 - r0)) * 2) + 1
+    t = np.linspace(0.0, 1.0, n + 1)
+    cols = np.rint(c0 + (c1 - c0) * t).astype(np.int64)
+    rows = np.rint(r0 + (r1 - r0) * t).astype(np.int64)
+    return cols, rows
+
+
+def smooth_cells(cells, costs: np.ndarray, max_cost: int):
+    """Shortcut the cell path where a straight segment stays below ``max_cost`` (string pulling).
+
+    A shortcut is also refused when it would cross a cell costlier than the
+    costliest cell of the sub-path it replaces, so smoothing never pulls the
+    path closer to obstacles than the search chose.
+    """
+    if len(cells) < 3:
+        return list(cells)
+    cell_cost = np.array([costs[r, c] for c, r in cells], dtype=np.int64)
+    cell_cost[cell_cost == NO_INFORMATION] = 0
+    out = [cells[0]]
+    i = 0
+    n = len(cells)
+    while i < n - 1:
+        j = n - 1
+        while j > i + 1:
+            c0, r0 = cells[i]
+            c1, r1 = cells[j]
+            cols, rows = _line_cells(c0, r0, c1, r1)
+            seg = costs[rows, cols].astype(np.int64)
+            seg[seg == NO_INFORMATION] = 0
+            limit = min(max_cost, max(int(cell_cost[i:j + 1].max()), 0))
+            if seg.max() <= limit:
+                break
+            j -= 1
+        out.append(cells[j])
+        i = j
+    return out
+
+
+def densify(points: np.ndarray, spacing: float) -> np.ndarray:
+    """Resample a polyline so consecutive points are at most ``spacing`` apart."""
+    if len(points) < 2:
+        return points.copy()
+    out = [points[0]]
+    for a, b in zip(points[:-1], points[1:], strict=False):
+        seg = float(np.hypot(*(b - a)))
+        n = max(1, int(math.ceil(seg / spacing)))
+        for k in range(1, n + 1):
+            out.append(a + (b - a) * (k / n))
+    return np.asarray(out)
+
+
+def plan(costmap: Costmap2D, start_xy, goal_xy, params: PlannerParams = None) -> PlanResult:
+    """Plan from ``start_xy`` to ``goal_xy`` (world, metres) on ``costmap``."""
+    params = params or PlannerParams()
+    sc, sr, s_in = costmap.world_to_cell(*start_xy)
+    gc, gr, g_in = costmap.world_to_cell(*goal_xy)
+    if not s_in:
+        return PlanResult(START_OUTSIDE_MAP, message=f'start {tuple(start_xy)} is outside the map')
+    if not g_in:
+        return PlanResult(GOAL_OUTSIDE_MAP, message=f'goal {tuple(goal_xy)} is outside the map')
+    costs = costmap.data
+    s_cost, g_cost = int(costs[sr, sc]), int(costs[gr, gc])
+    if s_cost == LETHAL_OBSTACLE:
+        return PlanResult(START_OCCUPIED, message=f'start {tuple(start_xy)} is in a lethal cell')
+    if g_cost in (LETHAL_OBSTACLE, INSCRIBED_INFLATED_OBSTACLE) or (
+            g_cost == NO_INFORMATION and not params.allow_unknown):
+        return PlanResult(GOAL_OCCUPIED,
+                          message=f'goal {tuple(goal_xy)} is occupied (cost {g_cost})')
+    mult = _step_multipliers(costs, params)
+    # The robot may start inside the inflated zone; let it leave.
+    if not math.isfinite(mult[sr, sc]):
+        mult[sr, sc] = 1.0 + params.cost_weight
+    cells, expansions, timed_out = astar_cells(mult, (int(sc), int(sr)), (int(gc), int(gr)),
+                                               params.timeout_s)
+    if timed_out:
+        return PlanResult(TIMEOUT, expansions=expansions,
+                          message=f'no path within timeout_s={params.timeout_s}')
+    if cells is None:
+        return PlanResult(NO_VALID_PATH, expansions=expansions,
+                          message=f'no valid path from {tuple(start_xy)} to {tuple(goal_xy)}')
+    kept = smooth_cells(cells, costs, params.max_smoothing_cost) if params.smooth else cells
+    cols = np.array([c for c, _ in kept])
+    rows = np.array([r for _, r in kept])
+    xs, ys = costmap.cell_to_world(cols, rows)
+    pts = np.column_stack([xs, ys])
+    pts[0] = start_xy
+    pts[-1] = goal_xy
+    if params.smooth:
+        pts = densify(pts, costmap.resolution)
+    return PlanResult(NONE, path=pts, expansions=expansions, cells=cells)
+
+
+def cells_length(cells) -> float:
+    """Length of a cell path in cells (1 per straight, sqrt(2) per diagonal step)."""
+    total = 0.0
+    for (c0, r0), (c1, r1) in zip(cells[:-1], cells[1:], strict=False):
+        total += SQRT2 if (c0 != c1 and r0 != r1) else 1.0
+    return total
