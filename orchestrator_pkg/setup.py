@@ -26,6 +26,10 @@ setup(
     entry_points={
         'console_scripts': [
             'orchestrator = orchestrator_pkg.cli:main',
+            'planner_server = orchestrator_pkg.nodes.planner_server:main',
+            'controller_server = orchestrator_pkg.nodes.controller_server:main',
+            'behavior_server = orchestrator_pkg.nodes.behavior_server:main',
+            'map_server = orchestrator_pkg.nodes.map_server:main',
         ],
     },
 )
