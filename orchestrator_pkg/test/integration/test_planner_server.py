@@ -3,12 +3,12 @@ from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import ComputePathToPose
 from nav2_msgs.srv import ClearEntireCostmap
+from nav_helpers import TIMEOUT_S, node_cmd, wait_future
 import numpy as np
 import pytest
 import rclpy
 from rclpy.action import ActionClient
 
-from nav_helpers import node_cmd, TIMEOUT_S, wait_future
 from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
 from orchestrator_pkg.testing.processes import ManagedProcess
 
