@@ -84,7 +84,7 @@ class Monitor:
 @pytest.fixture
 def rig(ros_domain):
     env = ros_domain.env()
-    robot = ManagedProcess.python(ROBOT, '--boxes', _box_arg(BOXES), '--start', '0,0,0',
+    robot = ManagedProcess.python(ROBOT, f'--boxes={_box_arg(BOXES)}', '--start=0,0,0',
                                   env=env)
     ctl = ManagedProcess(node_cmd('controller_server', 'use_sim_time:=true',
                                   'desired_linear_vel:=1.0'), env=env)
