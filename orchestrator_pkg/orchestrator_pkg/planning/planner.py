@@ -86,7 +86,8 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
     """Run A* over a grid of step multipliers; return (cells or None, expansions, timed_out).
 
     ``start`` and ``goal`` are (col, row). The grid is padded with a blocked border
-    so neighbours need no bounds checks; the inner loop works on flat Python lists.
+    so neighbours need no bounds checks; the inner loop works on flat Python lists
+    (g-scores, parents, a closed bytearray and a heuristic precomputed with numpy).
     """
     h, w = mult.shape
     pw = w + 2
@@ -95,52 +96,53 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
     cost = padded.ravel().tolist()
     s = (start[1] + 1) * pw + start[0] + 1
     g_idx = (goal[1] + 1) * pw + goal[0] + 1
-    gx, gy = goal[0] + 1, goal[1] + 1
-    min_mult = float(np.min(mult[np.isfinite(mult)])) if np.isfinite(mult).any() else 1.0
-    diag_extra = (SQRT2 - 2.0) * min_mult
-    # (offset, length, orthogonal offsets a diagonal passes between; 0 = none)
+    finite = np.isfinite(mult)
+    min_mult = float(np.min(mult[finite])) if finite.any() else 1.0
+    # octile distance to the goal, scaled by the cheapest step: admissible
+    dx = np.abs(np.arange(pw) - (goal[0] + 1))[None, :]
+    dy = np.abs(np.arange(h + 2) - (goal[1] + 1))[:, None]
+    hgrid = min_mult * (np.maximum(dx, dy) + (SQRT2 - 1.0) * np.minimum(dx, dy))
+    heur = hgrid.ravel().tolist()
+    # (offset, length, the two orthogonal cells a diagonal passes between; 0 = none)
     neighbours = ((1, 1.0, 0, 0), (-1, 1.0, 0, 0), (pw, 1.0, 0, 0), (-pw, 1.0, 0, 0),
                   (pw + 1, SQRT2, pw, 1), (pw - 1, SQRT2, pw, -1),
                   (-pw + 1, SQRT2, -pw, 1), (-pw - 1, SQRT2, -pw, -1))
     inf = math.inf
-    g = {s: 0.0}
-    parent = {s: -1}
-    closed = set()
-    heap = [(0.0, 0.0, s)]
+    n = len(cost)
+    g = [inf] * n
+    parent = [-1] * n
+    closed = bytearray(n)
+    g[s] = 0.0
+    heap = [(heur[s], s)]
     push, pop = heapq.heappush, heapq.heappop
     expansions = 0
+    found = False
     deadline = time.monotonic() + timeout_s
     while heap:
-        _, gc, cur = pop(heap)
-        if cur in closed:
+        _, cur = pop(heap)
+        if closed[cur]:
             continue
         if cur == g_idx:
+            found = True
             break
-        closed.add(cur)
+        closed[cur] = 1
         expansions += 1
         if not expansions & 1023 and time.monotonic() > deadline:
             return None, expansions, True
+        gc = g[cur]
         for off, length, side_a, side_b in neighbours:
             nb = cur + off
             m = cost[nb]
-            if m == inf or nb in closed:
+            if m == inf:
                 continue
             if side_a and (cost[cur + side_a] == inf or cost[cur + side_b] == inf):
                 continue  # a diagonal may not cut past a blocked cell
             ng = gc + length * m
-            if ng < g.get(nb, inf):
+            if ng < g[nb]:
                 g[nb] = ng
                 parent[nb] = cur
-                dx = abs(nb % pw - gx)
-                dy = abs(nb // pw - gy)
-                if dx > dy:
-                    hcost = min_mult * (dx + dy) + diag_extra * dy
-                else:
-                    hcost = min_mult * (dx + dy) + diag_extra * dx
-                push(heap, (ng + hcost, ng, nb))
-    else:
-        return None, expansions, False
-    if g_idx not in parent:
+                push(heap, (ng + heur[nb], nb))
+    if not found:
         return None, expansions, False
     cells = []
     cur = g_idx
@@ -160,6 +162,13 @@ def _line_cells(c0, r0, c1, r1):
     return cols, rows
 
 
+def _clear(a, b, costs: np.ndarray, limit: int) -> bool:
+    cols, rows = _line_cells(a[0], a[1], b[0], b[1])
+    seg = costs[rows, cols].astype(np.int64)
+    seg[seg == NO_INFORMATION] = 0
+    return int(seg.max()) <= limit
+
+
 def smooth_cells(cells, costs: np.ndarray, max_cost: int):
     """Shortcut the cell path where a straight segment stays below ``max_cost`` (string pulling).
 
@@ -175,17 +184,11 @@ def smooth_cells(cells, costs: np.ndarray, max_cost: int):
     i = 0
     n = len(cells)
     while i < n - 1:
-        j = n - 1
-        while j > i + 1:
-            c0, r0 = cells[i]
-            c1, r1 = cells[j]
-            cols, rows = _line_cells(c0, r0, c1, r1)
-            seg = costs[rows, cols].astype(np.int64)
-            seg[seg == NO_INFORMATION] = 0
-            limit = min(max_cost, max(int(cell_cost[i:j + 1].max()), 0))
-            if seg.max() <= limit:
-                break
-            j -= 1
+        # extend the segment from i forward while it stays clear (greedy line of sight)
+        j = i + 1
+        while j + 1 < n and _clear(cells[i], cells[j + 1], costs,
+                                   min(max_cost, int(cell_cost[i:j + 2].max()))):
+            j += 1
         out.append(cells[j])
         i = j
     return out
