@@ -23,8 +23,15 @@ import numpy as np
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import (
-    Costmap2D, footprint_radii, inflate, InflationParams, LaserScanData, LayeredCostmap,
-    LETHAL_OBSTACLE, rectangle_footprint)
+    LETHAL_OBSTACLE,
+    Costmap2D,
+    InflationParams,
+    LaserScanData,
+    LayeredCostmap,
+    footprint_radii,
+    inflate,
+    rectangle_footprint,
+)
 from orchestrator_pkg.planning.world_map import rasterize_discs, read_cylinders
 
 BARN = '/work/shared/benchmarks/barn/worlds/world_0.world'
@@ -72,6 +79,7 @@ def baseline_astar(mult, start, goal):
 
 
 def median_time(fn, repeats):
+    """Run ``fn`` ``repeats`` times; return the median wall time and the last output."""
     times = []
     out = None
     for _ in range(repeats):
@@ -82,6 +90,7 @@ def median_time(fn, repeats):
 
 
 def clutter_costmap(n, seed):
+    """N x N costmap (5 cm) with 20 % random lethal cells, corners kept free."""
     rng = np.random.default_rng(seed)
     cm = Costmap2D(n, n, 0.05)
     cm.data[rng.random((n, n)) < 0.20] = LETHAL_OBSTACLE
@@ -91,6 +100,7 @@ def clutter_costmap(n, seed):
 
 
 def barn_costmap(world):
+    """BARN world rasterized at 5 cm over 10 x 15 m, inflated for the Jackal."""
     discs = read_cylinders(world)
     omap = rasterize_discs(discs, -7.25, -0.5, 200, 300, 0.05)
     cm = Costmap2D(200, 300, 0.05, -7.25, -0.5)
@@ -101,6 +111,7 @@ def barn_costmap(world):
 
 
 def bench_planner(name, cm, start_xy, goal_xy, params, repeats):
+    """Time our planner and the baseline on one problem; check they agree on the cost."""
     ours_t, res = median_time(lambda: planner.plan(cm, start_xy, goal_xy, params), repeats)
     mult = planner._step_multipliers(cm.data, params)
     sc, sr, _ = cm.world_to_cell(*start_xy)
@@ -135,6 +146,7 @@ def disc_scan(discs, x, y, yaw, n=720, range_max=10.0):
 
 
 def bench_costmap(discs, repeats):
+    """Time one scan update of a local and a global costmap."""
     scan = disc_scan(discs, -2.25, 3.0, math.pi / 2)
     inscribed, _ = footprint_radii(FOOTPRINT)
     infl = InflationParams(inscribed, 0.55, 3.0)
@@ -152,6 +164,7 @@ def bench_costmap(discs, repeats):
 
 
 def bench_controller(cm, path, repeats):
+    """Time one controller cycle."""
     ctl = rpp.RegulatedPurePursuit(rpp.ControllerParams(), FOOTPRINT)
     ctl.set_path(path)
     x, y = path[min(20, len(path) - 1)]
@@ -161,6 +174,7 @@ def bench_controller(cm, path, repeats):
 
 
 def main():
+    """Run every benchmark and print one line per figure."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--world', default=BARN)
