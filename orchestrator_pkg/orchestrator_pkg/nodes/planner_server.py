@@ -82,7 +82,8 @@ class PlannerServer(Node):
         if self._pose is None:
             return
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
-        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw)
+        # inflation of the whole global map waits until a plan needs it
+        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw, recompute=False)
 
     def _on_clear(self, request, response):
         self._costmap.clear_entirely()
@@ -118,6 +119,8 @@ class PlannerServer(Node):
             goal_handle.abort()
             return result
         gp = goal.goal.pose
+        if self._costmap.dirty:
+            self._costmap.update_costs()
         res = planner.plan(self._costmap.master, start, (gp.position.x, gp.position.y),
                            self._params())
         result.planning_time = common.to_duration(time.monotonic() - t0)

@@ -349,10 +349,16 @@ class LayeredCostmap:
         self.obstacles.shift(d_col, d_row)
 
     def update_scan(self, scan: LaserScanData, sensor_x: float, sensor_y: float,
-                    sensor_yaw: float) -> None:
-        """Feed one scan into the obstacle layer and recompute the master costmap."""
+                    sensor_yaw: float, recompute: bool = True) -> None:
+        """Feed one scan into the obstacle layer; recompute the master costmap unless told not.
+
+        A large global costmap can defer the (costlier) inflation with
+        ``recompute=False`` and call :meth:`update_costs` once before it plans.
+        """
         self.obstacles.update(scan, sensor_x, sensor_y, sensor_yaw)
-        self.update_costs()
+        self.dirty = True
+        if recompute:
+            self.update_costs()
 
     def update_costs(self) -> None:
         """Combine layers: static (or unknown/free), obstacle marks and clears, inflation."""
@@ -367,6 +373,7 @@ class LayeredCostmap:
             combined[obs == FREE_SPACE] = FREE_SPACE
         combined[obs == LETHAL_OBSTACLE] = LETHAL_OBSTACLE
         self.master.data = inflate(combined, self.master.resolution, self.inflation)
+        self.dirty = False
 
     def clear_entirely(self) -> None:
         """Drop every obstacle observation (static map stays), as Nav2's clear service."""

@@ -164,3 +164,12 @@ def test_static_map_with_obstacles_and_inflation():
     assert m.data[0, 10] == LETHAL_OBSTACLE
     layers.clear_entirely()
     assert m.data[0, 10] == FREE_SPACE and m.data[10, 15] == LETHAL_OBSTACLE
+
+
+def test_deferred_recompute_for_large_global_maps():
+    cm = Costmap2D(100, 100, 0.05, -2.5, -2.5)
+    layers = LayeredCostmap(cm, InflationParams(0.1, 0.2, 3.0))
+    layers.update_scan(_scan([1.0], angle_min=0.0, inc=0.01), 0.0, 0.0, 0.0, recompute=False)
+    assert layers.dirty and not np.any(layers.master.data == LETHAL_OBSTACLE)
+    layers.update_costs()
+    assert not layers.dirty and layers.master.cost_at(1.01, 0.01) == LETHAL_OBSTACLE

@@ -102,3 +102,19 @@ def test_world_errors_are_named(tmp_path):
     bad.write_text('<!DOCTYPE x [<!ENTITY a "b">]><sdf><world/></sdf>')
     with pytest.raises(EntitiesForbidden):  # defusedxml refuses entity declarations
         read_cylinders(str(bad))
+
+
+@pytest.mark.skipif(not os.path.exists(BARN_WORLD), reason='BARN worlds not present')
+def test_map_from_world_command_writes_a_loadable_map(tmp_path, capsys):
+    from orchestrator_pkg.cli import main
+    out = str(tmp_path / 'barn0.yaml')
+    assert main(['map-from-world', BARN_WORLD, out, '--resolution', '0.05']) == 0
+    m = load_map(out)
+    discs = read_cylinders(BARN_WORLD)
+    assert m.resolution == 0.05
+    assert np.isclose(m.origin_x, discs[:, 0].min() - 0.075 - 1.0)
+    c = int((discs[5, 0] - m.origin_x) / 0.05)
+    r = int((discs[5, 1] - m.origin_y) / 0.05)
+    assert m.data[r, c] == 100 and m.data[0, 0] == 0
+    assert main(['map-from-world', str(tmp_path / 'none.world'), out]) == 1
+    assert 'none.world: cannot read' in capsys.readouterr().err
