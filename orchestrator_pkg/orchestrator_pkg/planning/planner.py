@@ -82,44 +82,52 @@ def _step_multipliers(costs: np.ndarray, params: PlannerParams) -> np.ndarray:
     return mult
 
 
+SCALE = 1_000_000  # step costs are integers in millionths of a cell
+
+
 def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
     """Run A* over a grid of step multipliers; return (cells or None, expansions, timed_out).
 
     ``start`` and ``goal`` are (col, row). The grid is padded with a blocked border
-    so neighbours need no bounds checks; the inner loop works on flat Python lists
-    (g-scores, parents, a closed bytearray and a heuristic precomputed with numpy).
+    so neighbours need no bounds checks. For speed the inner loop works on flat
+    Python lists of integers: costs in millionths of a cell, and heap entries
+    packed as one integer ``f * n_cells + index`` (no tuple comparisons). At that
+    scale the rounding cannot change which path is shortest on any grid this
+    planner handles.
     """
     h, w = mult.shape
     pw = w + 2
-    padded = np.full((h + 2, pw), math.inf)
-    padded[1:-1, 1:-1] = mult
-    cost = padded.ravel().tolist()
+    n = (h + 2) * pw
+    finite = np.isfinite(mult)
+    blocked = -1
+    padded = np.full((h + 2, pw), blocked, dtype=np.int64)
+    padded[1:-1, 1:-1] = np.where(finite, np.rint(np.where(finite, mult, 0.0) * SCALE), blocked)
+    straight = padded.ravel().tolist()
+    diag_np = np.where(padded == blocked, blocked, np.rint(padded * SQRT2)).astype(np.int64)
+    diagonal = diag_np.ravel().tolist()
     s = (start[1] + 1) * pw + start[0] + 1
     g_idx = (goal[1] + 1) * pw + goal[0] + 1
-    finite = np.isfinite(mult)
     min_mult = float(np.min(mult[finite])) if finite.any() else 1.0
-    # octile distance to the goal, scaled by the cheapest step: admissible
+    # octile distance to the goal, scaled by the cheapest step, rounded down: admissible
     dx = np.abs(np.arange(pw) - (goal[0] + 1))[None, :]
     dy = np.abs(np.arange(h + 2) - (goal[1] + 1))[:, None]
-    hgrid = min_mult * (np.maximum(dx, dy) + (SQRT2 - 1.0) * np.minimum(dx, dy))
-    heur = hgrid.ravel().tolist()
-    # (offset, length, the two orthogonal cells a diagonal passes between; 0 = none)
-    neighbours = ((1, 1.0, 0, 0), (-1, 1.0, 0, 0), (pw, 1.0, 0, 0), (-pw, 1.0, 0, 0),
-                  (pw + 1, SQRT2, pw, 1), (pw - 1, SQRT2, pw, -1),
-                  (-pw + 1, SQRT2, -pw, 1), (-pw - 1, SQRT2, -pw, -1))
-    inf = math.inf
-    n = len(cost)
-    g = [inf] * n
+    hgrid = min_mult * SCALE * (np.maximum(dx, dy) + (SQRT2 - 1.0) * np.minimum(dx, dy))
+    heur = (np.floor(hgrid * (1.0 - 1e-9)).astype(np.int64)).ravel().tolist()
+    # straight moves, then diagonals with the two orthogonal cells they pass between
+    straight_moves = (1, -1, pw, -pw)
+    diagonal_moves = ((pw + 1, pw, 1), (pw - 1, pw, -1), (-pw + 1, -pw, 1), (-pw - 1, -pw, -1))
+    big = 1 << 62
+    g = [big] * n
     parent = [-1] * n
     closed = bytearray(n)
-    g[s] = 0.0
-    heap = [(heur[s], s)]
+    g[s] = 0
+    heap = [heur[s] * n + s]
     push, pop = heapq.heappush, heapq.heappop
     expansions = 0
     found = False
     deadline = time.monotonic() + timeout_s
     while heap:
-        _, cur = pop(heap)
+        cur = pop(heap) % n
         if closed[cur]:
             continue
         if cur == g_idx:
@@ -130,18 +138,26 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
         if not expansions & 1023 and time.monotonic() > deadline:
             return None, expansions, True
         gc = g[cur]
-        for off, length, side_a, side_b in neighbours:
+        for off in straight_moves:
             nb = cur + off
-            m = cost[nb]
-            if m == inf:
+            m = straight[nb]
+            if m < 0:
                 continue
-            if side_a and (cost[cur + side_a] == inf or cost[cur + side_b] == inf):
-                continue  # a diagonal may not cut past a blocked cell
-            ng = gc + length * m
+            ng = gc + m
             if ng < g[nb]:
                 g[nb] = ng
                 parent[nb] = cur
-                push(heap, (ng + heur[nb], nb))
+                push(heap, (ng + heur[nb]) * n + nb)
+        for off, side_a, side_b in diagonal_moves:
+            nb = cur + off
+            m = diagonal[nb]
+            if m < 0 or straight[cur + side_a] < 0 or straight[cur + side_b] < 0:
+                continue  # blocked, or a diagonal cutting past a blocked cell
+            ng = gc + m
+            if ng < g[nb]:
+                g[nb] = ng
+                parent[nb] = cur
+                push(heap, (ng + heur[nb]) * n + nb)
     if not found:
         return None, expansions, False
     cells = []
