@@ -21,7 +21,6 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
@@ -220,7 +219,7 @@ class BehaviorServer(Node):
 
 def main(args=None):
     """Run the behavior server."""
-    return spin_node(BehaviorServer, args)
+    return common.run(BehaviorServer, args)
 
 
 if __name__ == '__main__':

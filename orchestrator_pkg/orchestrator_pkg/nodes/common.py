@@ -1,6 +1,7 @@
 """Small helpers the navigation nodes share: parameters, QoS, message conversions."""
 from dataclasses import dataclass
 import math
+import sys
 
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import PoseStamped, Quaternion
@@ -11,6 +12,7 @@ from rcl_interfaces.msg import (
     ParameterDescriptor,
     SetParametersResult,
 )
+from rclpy.exceptions import ParameterException
 from rclpy.parameter import Parameter
 from rclpy.qos import (
     DurabilityPolicy,
@@ -20,12 +22,26 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
+from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.planning.costmap import LaserScanData
 
 MAP_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                      reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 SENSOR_QOS = qos_profile_sensor_data
+
+
+class ConfigError(ValueError):
+    """A node cannot start with its parameters or files; the message says why."""
+
+
+def run(node_factory, args=None) -> int:
+    """Spin a node; a bad parameter or file at start-up is one stderr line and exit code 1."""
+    try:
+        return spin_node(node_factory, args)
+    except (ConfigError, ParameterException) as exc:
+        print(f'{getattr(node_factory, "__name__", "node")}: {exc}', file=sys.stderr)
+        return 1
 
 
 @dataclass
@@ -39,11 +55,13 @@ class Spec:
     read_only: bool = False
 
 
-def declare(node, specs: dict) -> None:
+def declare(node, specs: dict, check=None) -> None:
     """Declare every parameter with a descriptor, then validate changes against the ranges.
 
     Runtime changes of a read-only parameter, or a value outside its range, are
     rejected by an on-set-parameters callback whose reason names the field.
+    ``check(values)``, if given, sees all values as they would be after the
+    change and returns a reason string to reject it (cross-field rules).
     """
     for name, spec in specs.items():
         desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
@@ -69,6 +87,12 @@ def declare(node, specs: dict) -> None:
                 return SetParametersResult(
                     successful=False,
                     reason=f'{p.name}={p.value} is outside [{spec.lo}, {spec.hi}]')
+        if check is not None:
+            proposed = {name: node.get_parameter(name).value for name in specs}
+            proposed.update({p.name: p.value for p in params if p.name in specs})
+            reason = check(proposed)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
         return SetParametersResult(successful=True)
 
     node.add_on_set_parameters_callback(_check)

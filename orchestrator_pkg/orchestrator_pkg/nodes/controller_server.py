@@ -21,7 +21,6 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
@@ -67,6 +66,16 @@ CONTROLLER_SPECS = {
 }
 
 
+def _check_controller(v: dict):
+    """Cross-field rules of the controller parameters; a reason string or None."""
+    fields = {k: v[k] for k in rpp.ControllerParams.__dataclass_fields__ if k in v}
+    try:
+        rpp.ControllerParams(**fields).validate()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 class _Active:
     """The goal being executed: its handle and the future its execute callback awaits."""
 
@@ -82,7 +91,10 @@ class ControllerServer(Node):
     def __init__(self):
         super().__init__('controller_server')
         self._cm_specs = costmap_specs(rolling=True)
-        common.declare(self, {**self._cm_specs, **CONTROLLER_SPECS})
+        common.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
+        reason = _check_controller(common.values(self, CONTROLLER_SPECS))
+        if reason:
+            raise common.ConfigError(f'bad parameters: {reason}')
         cm = common.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -227,7 +239,7 @@ def params_value(node, name):
 
 def main(args=None):
     """Run the controller server."""
-    return spin_node(ControllerServer, args)
+    return common.run(ControllerServer, args)
 
 
 if __name__ == '__main__':

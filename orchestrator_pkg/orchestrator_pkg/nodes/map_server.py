@@ -4,12 +4,9 @@ Parameters: ``yaml_filename`` (read-only), ``frame_id``, ``topic_name``; see
 ``config/nav.yaml`` (``map_server``).
 Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published once).
 """
-import sys
-
 from nav_msgs.msg import OccupancyGrid
 from rclpy.node import Node
 
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
@@ -44,8 +41,11 @@ class MapServer(Node):
         common.declare(self, SPECS)
         v = common.values(self, SPECS)
         if not v['yaml_filename']:
-            raise MapFileError('map_server: parameter yaml_filename is empty')
-        omap = load_map(v['yaml_filename'])
+            raise common.ConfigError('parameter yaml_filename is empty')
+        try:
+            omap = load_map(v['yaml_filename'])
+        except MapFileError as exc:
+            raise common.ConfigError(str(exc)) from None
         self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], common.MAP_QOS)
         self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
         h, w = omap.data.shape
@@ -54,11 +54,7 @@ class MapServer(Node):
 
 def main(args=None):
     """Run the map server; a bad map file is reported in one line, exit code 1."""
-    try:
-        return spin_node(MapServer, args)
-    except MapFileError as exc:
-        print(f'map_server: {exc}', file=sys.stderr)
-        return 1
+    return common.run(MapServer, args)
 
 
 if __name__ == '__main__':

@@ -18,7 +18,6 @@ from rclpy.action import ActionServer
 from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
@@ -141,7 +140,7 @@ class PlannerServer(Node):
 
 def main(args=None):
     """Run the planner server."""
-    return spin_node(PlannerServer, args)
+    return common.run(PlannerServer, args)
 
 
 if __name__ == '__main__':
