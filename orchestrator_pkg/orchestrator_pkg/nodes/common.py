@@ -5,6 +5,7 @@ import sys
 
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import PoseStamped, Quaternion
+from nav_msgs.msg import OccupancyGrid
 import numpy as np
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -123,6 +124,30 @@ def to_duration(seconds: float) -> Duration:
 def duration_s(d) -> float:
     """Seconds of a builtin_interfaces/Duration."""
     return d.sec + d.nanosec * 1e-9
+
+
+def costmap_to_grid(costmap, frame_id: str, stamp):
+    """nav_msgs/OccupancyGrid view of a costmap, with Nav2's cost translation.
+
+    0 -> 0, 1..252 -> 1..98, 253 (inscribed) -> 99, 254 (lethal) -> 100,
+    255 (unknown) -> -1.
+    """
+    data = costmap.data.astype(np.int16)
+    out = np.where(data == 0, 0, 1 + (data - 1) * 97 // 251)
+    out[data == 253] = 99
+    out[data == 254] = 100
+    out[data == 255] = -1
+    msg = OccupancyGrid()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.info.resolution = float(costmap.resolution)
+    msg.info.width = costmap.width
+    msg.info.height = costmap.height
+    msg.info.origin.position.x = costmap.origin_x
+    msg.info.origin.position.y = costmap.origin_y
+    msg.info.origin.orientation.w = 1.0
+    msg.data = out.astype(np.int8).ravel().tolist()
+    return msg
 
 
 def scan_data(msg) -> LaserScanData:

@@ -7,14 +7,15 @@ Every cycle of an active goal publishes ``cmd_vel_nav``; any end of a goal
 
 Parameters: see ``config/nav.yaml`` (``controller_server``) and docs/navigation.md.
 Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
-Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist).
+Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
+(nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
 Actions: ``follow_path`` (nav2_msgs/FollowPath).
 Services: ``local_costmap/clear_entirely_local_costmap`` (nav2_msgs/ClearEntireCostmap).
 """
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
 from nav2_msgs.srv import ClearEntireCostmap
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.node import Node
@@ -63,6 +64,8 @@ CONTROLLER_SPECS = {
                                 'before the goal aborts with NO_VALID_CONTROL', 0.0, 60.0),
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
+    'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap (0 = never)',
+                                         0.0, 20.0, read_only=True),
 }
 
 
@@ -108,6 +111,10 @@ class ControllerServer(Node):
         self._controller = None
         self._progress = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
+        self._costmap_pub = self.create_publisher(OccupancyGrid, 'local_costmap/costmap', 1)
+        rate = self.get_parameter('costmap_publish_frequency_hz').value
+        if rate > 0.0:
+            self.create_timer(1.0 / rate, self._publish_costmap)
         self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
@@ -130,6 +137,11 @@ class ControllerServer(Node):
         self._costmap.update_origin(self._pose[0], self._pose[1])
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
         self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw)
+
+    def _publish_costmap(self):
+        if self._costmap_pub.get_subscription_count():
+            self._costmap_pub.publish(common.costmap_to_grid(
+                self._costmap.master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_clear(self, request, response):
         self._costmap.clear_entirely()

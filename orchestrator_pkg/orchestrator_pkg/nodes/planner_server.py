@@ -4,7 +4,8 @@ Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry: the robot pose in
 ``global_frame``).
-Publishers: ``plan`` (nav_msgs/Path).
+Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
+Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
 Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
 """
@@ -29,6 +30,8 @@ PLANNER_SPECS = {
     'allow_unknown': Spec(True, 'plan through NO_INFORMATION cells'),
     'timeout_s': Spec(1.0, 'search time limit; TIMEOUT (207) beyond it', 0.01, 60.0),
     'smooth_path': Spec(True, 'shortcut the grid path where the line stays as cheap'),
+    'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
+                                         0.0, 10.0, read_only=True),
 }
 
 
@@ -46,6 +49,10 @@ class PlannerServer(Node):
         self._costmap = build_costmap(cm, rolling=False)
         self._pose = None
         self._path_pub = self.create_publisher(Path, 'plan', 1)
+        self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
+        rate = self.get_parameter('costmap_publish_frequency_hz').value
+        if rate > 0.0:
+            self.create_timer(1.0 / rate, self._publish_costmap)
         self.create_subscription(OccupancyGrid, 'map', self._on_map, common.MAP_QOS)
         self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, 10)
@@ -83,6 +90,14 @@ class PlannerServer(Node):
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
         # inflation of the whole global map waits until a plan needs it
         self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw, recompute=False)
+
+    def _publish_costmap(self):
+        if self._costmap_pub.get_subscription_count() == 0:
+            return
+        if self._costmap.dirty:
+            self._costmap.update_costs()
+        self._costmap_pub.publish(common.costmap_to_grid(
+            self._costmap.master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_clear(self, request, response):
         self._costmap.clear_entirely()

@@ -173,3 +173,14 @@ def test_deferred_recompute_for_large_global_maps():
     assert layers.dirty and not np.any(layers.master.data == LETHAL_OBSTACLE)
     layers.update_costs()
     assert not layers.dirty and layers.master.cost_at(1.01, 0.01) == LETHAL_OBSTACLE
+
+
+def test_costmap_as_occupancy_grid_uses_nav2_translation():
+    from builtin_interfaces.msg import Time
+
+    from orchestrator_pkg.nodes.common import costmap_to_grid
+    cm = Costmap2D(6, 1, 0.1, 1.0, 2.0)
+    cm.data[0] = [0, 1, 252, 253, 254, 255]
+    msg = costmap_to_grid(cm, 'odom', Time())
+    assert list(msg.data) == [0, 1, 98, 99, 100, -1]
+    assert (msg.info.width, msg.info.height, msg.info.origin.position.x) == (6, 1, 1.0)
