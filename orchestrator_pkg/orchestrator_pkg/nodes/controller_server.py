@@ -224,8 +224,13 @@ class ControllerServer(Node):
             self._finish(R.FAILED_TO_MAKE_PROGRESS, 'the robot did not move '
                          f'{self._progress.radius} m in {self._progress.allowance} s', abort=True)
             return
-        cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
-                                       self._costmap.master)
+        try:
+            cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
+                                           self._costmap.master)
+        except (ValueError, ArithmeticError, IndexError) as exc:
+            # a robot stops when something goes wrong
+            self._finish(R.UNKNOWN, f'controller failed: {exc!r}', abort=True)
+            return
         if cmd.status == rpp.GOAL_REACHED:
             self._finish(R.NONE, '')
             return
