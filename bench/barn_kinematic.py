@@ -91,6 +91,7 @@ def run_world(discs, replan=True, time_limit_s=100.0):
                           4.0, 5.0)
     local = LayeredCostmap(Costmap2D(120, 120, 0.05), infl, 4.0, 5.0, rolling_window=True)
     ctl = rpp.RegulatedPurePursuit(rpp.ControllerParams(), footprint)
+    samples = rpp.footprint_points(footprint, 0.025)
     x, y, yaw = START
     v = w = 0.0
     t = 0.0
@@ -116,8 +117,14 @@ def run_world(discs, replan=True, time_limit_s=100.0):
                 ctl.set_path(res.path)
                 have_path = True
         if backup_left > 0.0:
-            v, w = -0.3, 0.0
-            backup_left -= 0.3 * DT
+            # back up only while the footprint stays clear (as the behavior server does)
+            ahead = rpp.simulate_arc(x, y, yaw, -0.3, 0.0, 1.0, 0.025, 0.05)
+            if np.any(rpp.footprint_collides(local.master, samples, ahead)):
+                backup_left = 0.0
+                v = w = 0.0
+            else:
+                v, w = -0.3, 0.0
+                backup_left -= 0.3 * DT
         elif have_path:
             cmd = ctl.compute(x, y, yaw, v, w, DT, local.master)
             v, w = cmd.linear_x, cmd.angular_z

@@ -83,10 +83,20 @@ def _step_multipliers(costs: np.ndarray, params: PlannerParams) -> np.ndarray:
 
 
 SCALE = 1_000_000  # step costs are integers in millionths of a cell
+OCTILE_EXTRA = int((SQRT2 - 1.0) * SCALE)  # rounded down, so the heuristic stays admissible
 
 
 def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
     """Run A* over a grid of step multipliers; return (cells or None, expansions, timed_out).
+
+    See :func:`astar_cost_cells`, which also returns the path cost.
+    """
+    cells, expansions, timed_out, _ = astar_cost_cells(mult, start, goal, timeout_s)
+    return cells, expansions, timed_out
+
+
+def astar_cost_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
+    """Run A*; return (cells or None, expansions, timed_out, path cost).
 
     ``start`` and ``goal`` are (col, row). The grid is padded with a blocked border
     so neighbours need no bounds checks. For speed the inner loop works on flat
@@ -109,10 +119,12 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
     g_idx = (goal[1] + 1) * pw + goal[0] + 1
     min_mult = float(np.min(mult[finite])) if finite.any() else 1.0
     # octile distance to the goal, scaled by the cheapest step, rounded down: admissible
-    dx = np.abs(np.arange(pw) - (goal[0] + 1))[None, :]
-    dy = np.abs(np.arange(h + 2) - (goal[1] + 1))[:, None]
-    hgrid = min_mult * SCALE * (np.maximum(dx, dy) + (SQRT2 - 1.0) * np.minimum(dx, dy))
-    heur = (np.floor(hgrid * (1.0 - 1e-9)).astype(np.int64)).ravel().tolist()
+    dx = np.abs(np.arange(pw, dtype=np.int64) - (goal[0] + 1))[None, :]
+    dy = np.abs(np.arange(h + 2, dtype=np.int64) - (goal[1] + 1))[:, None]
+    hgrid = np.maximum(dx, dy) * SCALE + np.minimum(dx, dy) * OCTILE_EXTRA
+    if min_mult != 1.0:
+        hgrid = np.floor(hgrid * (min_mult * (1.0 - 1e-12))).astype(np.int64)
+    heur = hgrid.ravel().tolist()
     # straight moves, then diagonals with the two orthogonal cells they pass between
     straight_moves = (1, -1, pw, -pw)
     diagonal_moves = ((pw + 1, pw, 1), (pw - 1, pw, -1), (-pw + 1, -pw, 1), (-pw - 1, -pw, -1))
@@ -136,7 +148,7 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
         closed[cur] = 1
         expansions += 1
         if not expansions & 1023 and time.monotonic() > deadline:
-            return None, expansions, True
+            return None, expansions, True, math.inf
         gc = g[cur]
         for off in straight_moves:
             nb = cur + off
@@ -159,14 +171,81 @@ def astar_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf):
                 parent[nb] = cur
                 push(heap, (ng + heur[nb]) * n + nb)
     if not found:
-        return None, expansions, False
+        return None, expansions, False, math.inf
     cells = []
     cur = g_idx
     while cur != -1:
         cells.append((cur % pw - 1, cur // pw - 1))
         cur = parent[cur]
     cells.reverse()
-    return cells, expansions, False
+    return cells, expansions, False, g[g_idx] / SCALE
+
+
+def _exit_bound(start, goal, box, shape, min_mult: float) -> float:
+    """Lower bound on the cost of any path from start to goal that leaves ``box``.
+
+    Such a path steps on a cell of the ring just outside the box (on the sides
+    that are not the grid's edge); its cost is at least the octile distance
+    start -> ring cell -> goal times the cheapest step multiplier.
+    """
+    c0, r0, c1, r1 = box  # inclusive-exclusive window
+    h, w = shape
+    ring = []
+    cols = np.arange(max(c0 - 1, 0), min(c1 + 1, w))
+    rows = np.arange(max(r0 - 1, 0), min(r1 + 1, h))
+    if r0 > 0:
+        ring.append(np.column_stack([cols, np.full(cols.size, r0 - 1)]))
+    if r1 < h:
+        ring.append(np.column_stack([cols, np.full(cols.size, r1)]))
+    if c0 > 0:
+        ring.append(np.column_stack([np.full(rows.size, c0 - 1), rows]))
+    if c1 < w:
+        ring.append(np.column_stack([np.full(rows.size, c1), rows]))
+    if not ring:
+        return math.inf
+    pts = np.vstack(ring).astype(float)
+
+    def octile(ax, ay):
+        dx, dy = np.abs(pts[:, 0] - ax), np.abs(pts[:, 1] - ay)
+        return np.maximum(dx, dy) + (SQRT2 - 1.0) * np.minimum(dx, dy)
+    return float(np.min(octile(*start) + octile(*goal))) * min_mult
+
+
+def windowed_astar(mult: np.ndarray, start, goal, timeout_s: float = math.inf,
+                   margin_cells: int = 40):
+    """Exact A* that searches a window around start and goal first, growing it when needed.
+
+    Copying a large grid into the search's flat lists costs more than the search
+    itself on open maps, so the search starts on the bounding box of start and
+    goal plus ``margin_cells``. A path found there is returned only when its
+    cost is no more than :func:`_exit_bound` (so no path leaving the window can
+    be cheaper); otherwise the margin grows 4x, up to the whole grid. Returns
+    (cells or None, expansions, timed_out).
+    """
+    h, w = mult.shape
+    finite = np.isfinite(mult)
+    min_mult = float(np.min(mult[finite])) if finite.any() else 1.0
+    deadline = time.monotonic() + timeout_s
+    total = 0
+    margin = margin_cells
+    while True:
+        c0 = max(min(start[0], goal[0]) - margin, 0)
+        r0 = max(min(start[1], goal[1]) - margin, 0)
+        c1 = min(max(start[0], goal[0]) + margin + 1, w)
+        r1 = min(max(start[1], goal[1]) + margin + 1, h)
+        whole = c0 == 0 and r0 == 0 and c1 == w and r1 == h
+        cells, expansions, timed_out, cost = astar_cost_cells(
+            mult[r0:r1, c0:c1], (start[0] - c0, start[1] - r0), (goal[0] - c0, goal[1] - r0),
+            max(deadline - time.monotonic(), 0.0))
+        total += expansions
+        if timed_out:
+            return None, total, True
+        if cells is not None and (whole or cost <= _exit_bound(
+                start, goal, (c0, r0, c1, r1), (h, w), min_mult) + 1e-9):
+            return [(c + c0, r + r0) for c, r in cells], total, False
+        if whole:
+            return None, total, False
+        margin *= 4
 
 
 def _line_cells(c0, r0, c1, r1):
@@ -244,8 +323,8 @@ def plan(costmap: Costmap2D, start_xy, goal_xy, params: PlannerParams = None) ->
     # The robot may start inside the inflated zone; let it leave.
     if not math.isfinite(mult[sr, sc]):
         mult[sr, sc] = 1.0 + params.cost_weight
-    cells, expansions, timed_out = astar_cells(mult, (int(sc), int(sr)), (int(gc), int(gr)),
-                                               params.timeout_s)
+    cells, expansions, timed_out = windowed_astar(mult, (int(sc), int(sr)), (int(gc), int(gr)),
+                                                  params.timeout_s)
     if timed_out:
         return PlanResult(TIMEOUT, expansions=expansions,
                           message=f'no path within timeout_s={params.timeout_s}')

@@ -162,3 +162,34 @@ def test_start_inside_inflation_can_leave():
     cm = _grid(['.....'] * 3)
     cm.data[1, 1] = INSCRIBED_INFLATED_OBSTACLE
     assert planner.plan(cm, _centre(1, 1), _centre(4, 2)).ok
+
+
+def test_window_grows_when_the_shortest_path_leaves_it():
+    # 200 x 200 free grid, a wall at column 100 open only at the very top: the detour
+    # leaves the first search window (start/goal box + 40 cells) by far
+    cm = Costmap2D(200, 200, 1.0)
+    cm.data[:195, 100] = LETHAL_OBSTACLE
+    start, goal = (80, 20), (120, 20)
+    res = planner.plan(cm, _centre(*start), _centre(*goal), RAW)
+    assert res.ok
+    assert math.isclose(planner.cells_length(res.cells), _dijkstra_length(cm.data, start, goal))
+    assert max(r for _, r in res.cells) >= 195
+
+
+def test_window_result_is_exact_when_a_cheaper_path_runs_outside():
+    # the straight line is costly; a free corridor just outside the first window is cheaper
+    cm = Costmap2D(300, 120, 1.0)
+    cm.data[:, :] = 250
+    cm.data[10, :] = 0
+    cm.data[10:61, 5] = 0
+    cm.data[10:61, 294] = 0
+    params = planner.PlannerParams(cost_weight=3.0, smooth=False)
+    res = planner.plan(cm, _centre(5, 60), _centre(294, 60), params)
+    mult = planner._step_multipliers(cm.data, params)
+    full, _, _, full_cost = planner.astar_cost_cells(mult, (5, 60), (294, 60))
+    win, _, _ = planner.windowed_astar(mult, (5, 60), (294, 60))
+    assert res.ok and win == res.cells
+    cost = sum((math.sqrt(2) if a[0] != b[0] and a[1] != b[1] else 1.0) * mult[b[1], b[0]]
+               for a, b in zip(res.cells[:-1], res.cells[1:], strict=True))
+    assert math.isclose(cost, full_cost, rel_tol=1e-6)
+    assert min(r for _, r in res.cells) == 10  # it took the corridor outside the window
