@@ -17,12 +17,13 @@ def test_two_claims_get_different_ids_and_release_frees():
 
 def test_claim_held_by_another_process_is_skipped():
     with claim_domain() as mine:
+        # other runs on the machine may hold the next IDs too: only ours must be skipped
         code = ('from orchestrator_pkg.testing.ros_domain import claim_domain\n'
-                f'c = claim_domain(first={mine.domain_id}, last={mine.domain_id} + 1)\n'
+                f'c = claim_domain(first={mine.domain_id})\n'
                 'print(c.domain_id)\n')
         out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                              text=True, check=True).stdout
-        assert int(out.strip().splitlines()[-1]) == mine.domain_id + 1
+        assert int(out.strip().splitlines()[-1]) > mine.domain_id
 
 
 def test_exhausted_range_raises():
