@@ -125,9 +125,6 @@ def astar_cost_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf)
     if min_mult != 1.0:
         hgrid = np.floor(hgrid * (min_mult * (1.0 - 1e-12))).astype(np.int64)
     heur = hgrid.ravel().tolist()
-    # straight moves, then diagonals with the two orthogonal cells they pass between
-    straight_moves = (1, -1, pw, -pw)
-    diagonal_moves = ((pw + 1, pw, 1), (pw - 1, pw, -1), (-pw + 1, -pw, 1), (-pw - 1, -pw, -1))
     big = 1 << 62
     g = [big] * n
     parent = [-1] * n
@@ -150,26 +147,69 @@ def astar_cost_cells(mult: np.ndarray, start, goal, timeout_s: float = math.inf)
         if not expansions & 1023 and time.monotonic() > deadline:
             return None, expansions, True, math.inf
         gc = g[cur]
-        for off in straight_moves:
-            nb = cur + off
-            m = straight[nb]
-            if m < 0:
-                continue
-            ng = gc + m
-            if ng < g[nb]:
-                g[nb] = ng
-                parent[nb] = cur
-                push(heap, (ng + heur[nb]) * n + nb)
-        for off, side_a, side_b in diagonal_moves:
-            nb = cur + off
-            m = diagonal[nb]
-            if m < 0 or straight[cur + side_a] < 0 or straight[cur + side_b] < 0:
-                continue  # blocked, or a diagonal cutting past a blocked cell
-            ng = gc + m
-            if ng < g[nb]:
-                g[nb] = ng
-                parent[nb] = cur
-                push(heap, (ng + heur[nb]) * n + nb)
+        # the 8 neighbours, unrolled; the straight costs double as the corner checks
+        east, west, north, south = cur + 1, cur - 1, cur + pw, cur - pw
+        se, sw, sn, ss = straight[east], straight[west], straight[north], straight[south]
+        if se >= 0:
+            ng = gc + se
+            if ng < g[east]:
+                g[east] = ng
+                parent[east] = cur
+                push(heap, (ng + heur[east]) * n + east)
+        if sw >= 0:
+            ng = gc + sw
+            if ng < g[west]:
+                g[west] = ng
+                parent[west] = cur
+                push(heap, (ng + heur[west]) * n + west)
+        if sn >= 0:
+            ng = gc + sn
+            if ng < g[north]:
+                g[north] = ng
+                parent[north] = cur
+                push(heap, (ng + heur[north]) * n + north)
+            if se >= 0:
+                nb = north + 1
+                m = diagonal[nb]
+                if m >= 0:
+                    ng = gc + m
+                    if ng < g[nb]:
+                        g[nb] = ng
+                        parent[nb] = cur
+                        push(heap, (ng + heur[nb]) * n + nb)
+            if sw >= 0:
+                nb = north - 1
+                m = diagonal[nb]
+                if m >= 0:
+                    ng = gc + m
+                    if ng < g[nb]:
+                        g[nb] = ng
+                        parent[nb] = cur
+                        push(heap, (ng + heur[nb]) * n + nb)
+        if ss >= 0:
+            ng = gc + ss
+            if ng < g[south]:
+                g[south] = ng
+                parent[south] = cur
+                push(heap, (ng + heur[south]) * n + south)
+            if se >= 0:
+                nb = south + 1
+                m = diagonal[nb]
+                if m >= 0:
+                    ng = gc + m
+                    if ng < g[nb]:
+                        g[nb] = ng
+                        parent[nb] = cur
+                        push(heap, (ng + heur[nb]) * n + nb)
+            if sw >= 0:
+                nb = south - 1
+                m = diagonal[nb]
+                if m >= 0:
+                    ng = gc + m
+                    if ng < g[nb]:
+                        g[nb] = ng
+                        parent[nb] = cur
+                        push(heap, (ng + heur[nb]) * n + nb)
     if not found:
         return None, expansions, False, math.inf
     cells = []
