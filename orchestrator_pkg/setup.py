@@ -31,6 +31,10 @@ setup(
             'base_driver = orchestrator_pkg.nodes.base_driver_node:main',
             'orchestrator_node = orchestrator_pkg.nodes.orchestrator_node:main',
             'navigator_node = orchestrator_pkg.nodes.navigator_node:main',
+            'planner_server = orchestrator_pkg.nodes.planner_server:main',
+            'controller_server = orchestrator_pkg.nodes.controller_server:main',
+            'behavior_server = orchestrator_pkg.nodes.behavior_server:main',
+            'map_server = orchestrator_pkg.nodes.map_server:main',
         ],
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [

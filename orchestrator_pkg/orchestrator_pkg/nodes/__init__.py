@@ -1,1 +1,1 @@
-"""ROS 2 nodes of the stack, one per module; each is a thin adapter."""
+"""ROS 2 nodes of the stack, one per module: thin adapters to the pure algorithms."""

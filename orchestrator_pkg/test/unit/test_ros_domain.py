@@ -18,6 +18,7 @@ def test_two_claims_get_different_ids_and_release_frees():
 def test_claim_held_by_another_process_is_skipped():
     # Other test runs may hold IDs too, so only "not mine, and after mine" is certain.
     with claim_domain() as mine:
+        # other runs on the machine may hold the next IDs too: only ours must be skipped
         code = ('from orchestrator_pkg.testing.ros_domain import claim_domain\n'
                 f'c = claim_domain(first={mine.domain_id})\n'
                 'print(c.domain_id)\n')

@@ -1,0 +1,226 @@
+"""behavior_server: nav2_msgs Spin, BackUp and Wait recoveries, with collision checks.
+
+Spin and BackUp check the robot footprint along the motion they are about to
+make (``simulate_ahead_time_s``) against a rolling local costmap fed by
+``scan``, and stop with COLLISION_AHEAD instead of driving into an obstacle.
+All three run from one timer on the ROS clock; the execute callbacks only
+await the result, so nothing blocks. Any end of a goal publishes a zero Twist.
+
+Parameters: see ``config/nav.yaml`` (``behavior_server``) and docs/navigation.md.
+Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
+Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist).
+Actions: ``spin`` (nav2_msgs/Spin), ``backup`` (nav2_msgs/BackUp), ``wait`` (nav2_msgs/Wait).
+"""
+import math
+
+from geometry_msgs.msg import Twist
+from nav2_msgs.action import BackUp, Spin, Wait
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionServer, CancelResponse
+from rclpy.node import Node
+from rclpy.task import Future
+from sensor_msgs.msg import LaserScan
+
+from orchestrator_pkg.nodes import common
+from orchestrator_pkg.nodes.common import Spec
+from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
+from orchestrator_pkg.planning.controller import (
+    footprint_collides,
+    footprint_points,
+    simulate_arc,
+    wrap_angle,
+)
+
+BEHAVIOR_SPECS = {
+    'cycle_frequency_hz': Spec(20.0, 'behavior loop rate on the ROS clock', 1.0, 200.0,
+                               read_only=True),
+    'simulate_ahead_time_s': Spec(1.0, 'collision check horizon for spin and backup',
+                                  0.1, 10.0),
+    'max_rotational_vel': Spec(1.0, 'spin speed limit (rad/s)', 0.01, 10.0),
+    'min_rotational_vel': Spec(0.2, 'spin speed floor (rad/s)', 0.0, 10.0),
+    'rotational_acc_lim': Spec(3.2, 'spin acceleration limit (rad/s^2)', 0.01, 50.0),
+    'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
+                           0.05, 10.0),
+}
+
+
+class _Run:
+    """One running behavior: kind, goal handle, the awaited future and its progress."""
+
+    def __init__(self, kind, handle, start_s, start_pose):
+        self.kind = kind
+        self.handle = handle
+        self.future = Future()
+        self.start_s = start_s
+        self.start_pose = start_pose
+        self.last_yaw = start_pose[2] if start_pose else 0.0
+        self.turned = 0.0
+
+
+class BehaviorServer(Node):
+    """Spin, back up and wait, each as a nav2_msgs action."""
+
+    def __init__(self):
+        super().__init__('behavior_server')
+        self._cm_specs = costmap_specs(rolling=True)
+        common.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
+        cm = common.values(self, self._cm_specs)
+        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+                                           cm['scan_offset_yaw'])
+        self._costmap = build_costmap(cm, rolling=True)
+        self._samples = footprint_points(footprint_from(cm), cm['resolution_m'] * 0.5)
+        self._pose = None
+        self._pose_time = None
+        self._run = None
+        self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
+        self._servers = [
+            ActionServer(self, Spin, 'spin', self._exec('spin'), cancel_callback=accept),
+            ActionServer(self, BackUp, 'backup', self._exec('backup'), cancel_callback=accept),
+            ActionServer(self, Wait, 'wait', self._exec('wait'), cancel_callback=accept),
+        ]
+        self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
+        self.create_timer(self._period, self._cycle)
+        self.get_logger().info('behavior_server ready')
+
+    def _on_odom(self, msg: Odometry):
+        p = msg.pose.pose
+        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        self._pose_time = self.get_clock().now()
+
+    def _on_scan(self, msg: LaserScan):
+        if self._pose is None:
+            return
+        self._costmap.update_origin(self._pose[0], self._pose[1])
+        self._costmap.update_scan(common.scan_data(msg), *self._scan_mount.sensor_pose(*self._pose))
+
+    def _now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _exec(self, kind):
+        async def execute(goal_handle):
+            if self._run is not None:
+                self._end(self._run, 'UNKNOWN', 'preempted by another behavior', abort=True)
+            needs_pose = kind != 'wait'
+            if needs_pose and self._pose is None:
+                goal_handle.abort()
+                return self._result(kind, 'TF_ERROR', 'no robot pose yet (nothing on odom)', 0.0)
+            if kind == 'backup' and (goal_handle.request.speed <= 0.0
+                                     or goal_handle.request.target.x == 0.0):
+                goal_handle.abort()
+                return self._result(kind, 'INVALID_INPUT',
+                                    'backup needs speed > 0 and target.x != 0', 0.0)
+            run = _Run(kind, goal_handle, self._now_s(), self._pose)
+            self._run = run
+            return await run.future
+        return execute
+
+    @staticmethod
+    def _result(kind, code_name, message, elapsed_s):
+        action = {'spin': Spin, 'backup': BackUp, 'wait': Wait}[kind]
+        result = action.Result()
+        result.total_elapsed_time = common.to_duration(elapsed_s)
+        result.error_code = getattr(action.Result, code_name, 0) if code_name else 0
+        result.error_msg = message
+        return result
+
+    def _publish(self, v: float, w: float):
+        msg = Twist()
+        msg.linear.x = float(v)
+        msg.angular.z = float(w)
+        self._cmd_pub.publish(msg)
+
+    def _end(self, run, code_name, message, abort=False, canceled=False):
+        if run.kind != 'wait':
+            self._publish(0.0, 0.0)
+        if self._run is run:
+            self._run = None
+        if canceled:
+            run.handle.canceled()
+        elif abort:
+            run.handle.abort()
+            self.get_logger().warn(f'{run.kind} aborted: {message}')
+        else:
+            run.handle.succeed()
+        run.future.set_result(self._result(run.kind, code_name, message,
+                                           self._now_s() - run.start_s))
+
+    def _collides(self, v: float, w: float) -> bool:
+        x, y, yaw = self._pose
+        horizon = self.get_parameter('simulate_ahead_time_s').value
+        poses = simulate_arc(x, y, yaw, v, w, horizon, self._costmap.master.resolution * 0.5,
+                             0.05)
+        return bool(len(poses)) and bool(footprint_collides(self._costmap.master, self._samples,
+                                                            poses).any())
+
+    def _cycle(self):
+        run = self._run
+        if run is None:
+            return
+        if run.handle.is_cancel_requested:
+            self._end(run, None, 'canceled', canceled=True)
+            return
+        elapsed = self._now_s() - run.start_s
+        req = run.handle.request
+        if run.kind == 'wait':
+            left = common.duration_s(req.time) - elapsed
+            if left <= 0.0:
+                self._end(run, None, '')
+            else:
+                run.handle.publish_feedback(Wait.Feedback(time_left=common.to_duration(left)))
+            return
+        if common.duration_s(req.time_allowance) > 0.0 and \
+                elapsed > common.duration_s(req.time_allowance):
+            self._end(run, 'TIMEOUT', f'{run.kind} exceeded its time_allowance', abort=True)
+            return
+        age = (self.get_clock().now() - self._pose_time).nanoseconds * 1e-9
+        if age > self.get_parameter('odom_timeout_s').value:
+            self._end(run, 'TF_ERROR', 'no fresh odometry', abort=True)
+            return
+        if run.kind == 'spin':
+            self._spin_cycle(run, req)
+        else:
+            self._backup_cycle(run, req)
+
+    def _spin_cycle(self, run, req):
+        yaw = self._pose[2]
+        run.turned += abs(wrap_angle(yaw - run.last_yaw))
+        run.last_yaw = yaw
+        remaining = abs(req.target_yaw) - run.turned
+        if remaining <= 0.0:
+            self._end(run, None, '')
+            return
+        p = {k: self.get_parameter(k).value
+             for k in ('max_rotational_vel', 'min_rotational_vel', 'rotational_acc_lim')}
+        w = min(p['max_rotational_vel'], math.sqrt(2.0 * p['rotational_acc_lim'] * remaining))
+        w = math.copysign(max(w, p['min_rotational_vel']), req.target_yaw)
+        if self._collides(0.0, w):
+            self._end(run, 'COLLISION_AHEAD', 'spinning would hit an obstacle', abort=True)
+            return
+        self._publish(0.0, w)
+        run.handle.publish_feedback(Spin.Feedback(angular_distance_traveled=float(run.turned)))
+
+    def _backup_cycle(self, run, req):
+        x0, y0, _ = run.start_pose
+        travelled = math.hypot(self._pose[0] - x0, self._pose[1] - y0)
+        distance = abs(req.target.x)
+        if travelled >= distance:
+            self._end(run, None, '')
+            return
+        v = -abs(req.speed)  # as Nav2: always backwards, |target.x| metres
+        if self._collides(v, 0.0):
+            self._end(run, 'COLLISION_AHEAD', 'backing up would hit an obstacle', abort=True)
+            return
+        self._publish(v, 0.0)
+        run.handle.publish_feedback(BackUp.Feedback(distance_traveled=float(travelled)))
+
+
+def main(args=None):
+    """Run the behavior server."""
+    return common.run(BehaviorServer, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,263 @@
+"""controller_server: nav2_msgs/FollowPath with regulated pure pursuit on a rolling local costmap.
+
+The control loop is a timer on the ROS clock (``controller_frequency_hz``); the
+action's execute callback only awaits the loop's verdict, so nothing blocks.
+Every cycle of an active goal publishes ``cmd_vel_nav``; any end of a goal
+(success, abort, cancel, preemption) publishes a zero Twist.
+
+Parameters: see ``config/nav.yaml`` (``controller_server``) and docs/navigation.md.
+Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
+Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
+(nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
+Actions: ``follow_path`` (nav2_msgs/FollowPath).
+Services: ``local_costmap/clear_entirely_local_costmap`` (nav2_msgs/ClearEntireCostmap).
+"""
+from geometry_msgs.msg import Twist
+from nav2_msgs.action import FollowPath
+from nav2_msgs.srv import ClearEntireCostmap
+from nav_msgs.msg import OccupancyGrid, Odometry
+import numpy as np
+from rclpy.action import ActionServer, CancelResponse
+from rclpy.node import Node
+from rclpy.task import Future
+from sensor_msgs.msg import LaserScan
+
+from orchestrator_pkg.nodes import common
+from orchestrator_pkg.nodes.common import Spec
+from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
+from orchestrator_pkg.planning import controller as rpp
+from orchestrator_pkg.planning.costmap import footprint_radii
+
+R = FollowPath.Result
+CONTROLLER_SPECS = {
+    'controller_frequency_hz': Spec(20.0, 'control loop rate on the ROS clock', 1.0, 200.0,
+                                    read_only=True),
+    'desired_linear_vel': Spec(1.0, 'cruise speed (m/s)', 0.01, 5.0),
+    'max_vel_x': Spec(2.0, 'linear speed limit (m/s; Jackal 2.0)', 0.01, 5.0),
+    'max_vel_theta': Spec(2.0, 'angular speed limit (rad/s)', 0.01, 10.0),
+    'max_linear_accel': Spec(2.5, 'linear acceleration limit (m/s^2)', 0.01, 20.0),
+    'max_linear_decel': Spec(2.5, 'linear deceleration limit (m/s^2)', 0.01, 20.0),
+    'max_angular_accel': Spec(3.2, 'angular acceleration limit (rad/s^2)', 0.01, 50.0),
+    'lookahead_time_s': Spec(1.2, 'lookahead = speed * this, clamped', 0.0, 10.0),
+    'min_lookahead_dist_m': Spec(0.3, 'lookahead lower bound', 0.05, 10.0),
+    'max_lookahead_dist_m': Spec(1.2, 'lookahead upper bound', 0.05, 20.0),
+    'rotate_to_heading_angular_vel': Spec(1.5, 'in-place rotation speed (rad/s)', 0.01, 10.0),
+    'rotate_to_heading_min_angle': Spec(0.785, 'rotate in place beyond this carrot angle (rad)',
+                                        0.0, 3.1416),
+    'regulated_linear_scaling_min_radius_m': Spec(0.6, 'slow down on arcs tighter than this',
+                                                  0.0, 10.0),
+    'regulated_linear_scaling_min_speed': Spec(0.15, 'floor of the regulated speed (m/s)',
+                                               0.0, 5.0),
+    'cost_scaling_dist_m': Spec(0.5, 'slow down closer than this to obstacles', 0.0, 5.0),
+    'cost_scaling_gain': Spec(1.0, 'gain of the proximity slow-down', 0.0, 5.0),
+    'approach_velocity_scaling_dist_m': Spec(0.6, 'slow down within this of the goal',
+                                             0.0, 10.0),
+    'min_approach_linear_velocity': Spec(0.05, 'speed floor near the goal (m/s)', 0.0, 1.0),
+    'max_allowed_time_to_collision_s': Spec(1.0, 'collision check horizon', 0.1, 10.0),
+    'xy_goal_tolerance_m': Spec(0.25, 'goal checker position tolerance', 0.01, 5.0),
+    'yaw_goal_tolerance': Spec(6.2832, 'goal checker heading tolerance (rad; 2 pi = ignore)',
+                               0.01, 6.2832),
+    'required_movement_radius_m': Spec(0.5, 'progress checker: move this far ...', 0.0, 10.0),
+    'movement_time_allowance_s': Spec(10.0, '... within this long, or FAILED_TO_MAKE_PROGRESS',
+                                      0.1, 600.0),
+    'failure_tolerance_s': Spec(0.5, 'how long the controller may see a collision ahead '
+                                'before the goal aborts with NO_VALID_CONTROL', 0.0, 60.0),
+    'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
+                           0.05, 10.0),
+    'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap (0 = never)',
+                                         0.0, 20.0, read_only=True),
+}
+
+
+def _check_controller(v: dict):
+    """Cross-field rules of the controller parameters; a reason string or None."""
+    fields = {k: v[k] for k in rpp.ControllerParams.__dataclass_fields__ if k in v}
+    try:
+        rpp.ControllerParams(**fields).validate()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+class _Active:
+    """The goal being executed: its handle and the future its execute callback awaits."""
+
+    def __init__(self, handle, future):
+        self.handle = handle
+        self.future = future
+        self.failing_since = None
+
+
+class ControllerServer(Node):
+    """Local rolling costmap plus regulated pure pursuit behind the FollowPath action."""
+
+    def __init__(self):
+        super().__init__('controller_server')
+        self._cm_specs = costmap_specs(rolling=True)
+        common.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
+        reason = _check_controller(common.values(self, CONTROLLER_SPECS))
+        if reason:
+            raise common.ConfigError(f'bad parameters: {reason}')
+        cm = common.values(self, self._cm_specs)
+        self._frame = cm['global_frame']
+        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+                                           cm['scan_offset_yaw'])
+        self._footprint = footprint_from(cm)
+        self._costmap = build_costmap(cm, rolling=True)
+        self._pose = None
+        self._pose_time = None
+        self._last_cmd = (0.0, 0.0)
+        self._active = None
+        self._controller = None
+        self._progress = None
+        self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
+        self._costmap_pub = self.create_publisher(OccupancyGrid, 'local_costmap/costmap', 1)
+        rate = self.get_parameter('costmap_publish_frequency_hz').value
+        if rate > 0.0:
+            self.create_timer(1.0 / rate, self._publish_costmap)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
+                            self._on_clear)
+        self._server = ActionServer(self, FollowPath, 'follow_path', self._execute,
+                                    cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
+        self.create_timer(self._period, self._cycle)
+        self.get_logger().info('controller_server ready')
+
+    # -- inputs -----------------------------------------------------------------
+    def _on_odom(self, msg: Odometry):
+        p = msg.pose.pose
+        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        self._pose_time = self.get_clock().now()
+
+    def _on_scan(self, msg: LaserScan):
+        if self._pose is None:
+            return
+        self._costmap.update_origin(self._pose[0], self._pose[1])
+        sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
+        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw)
+
+    def _publish_costmap(self):
+        if self._costmap_pub.get_subscription_count():
+            self._costmap_pub.publish(common.costmap_to_grid(
+                self._costmap.master, self._frame, self.get_clock().now().to_msg()))
+
+    def _on_clear(self, request, response):
+        self._costmap.clear_entirely()
+        self.get_logger().info('local costmap cleared')
+        return response
+
+    # -- goals ------------------------------------------------------------------
+    def _controller_params(self) -> rpp.ControllerParams:
+        v = common.values(self, CONTROLLER_SPECS)
+        inscribed, _ = footprint_radii(self._footprint)
+        fields = {k: v[k] for k in rpp.ControllerParams.__dataclass_fields__ if k in v}
+        return rpp.ControllerParams(**fields, inscribed_radius_m=inscribed,
+                                    cost_scaling_factor=self.get_parameter(
+                                        'cost_scaling_factor').value)
+
+    async def _execute(self, goal_handle):
+        if self._active is not None:
+            self._finish(R.UNKNOWN, 'preempted by a new follow_path goal', abort=True)
+        msg = goal_handle.request.path
+        future = Future()
+        error = None
+        if not msg.poses:
+            error = 'path has no poses'
+        elif msg.header.frame_id not in ('', self._frame):
+            error = f'path frame {msg.header.frame_id!r} is not global_frame {self._frame!r}'
+        if error is None:
+            try:
+                params = self._controller_params()
+                ctl = rpp.RegulatedPurePursuit(params, self._footprint)
+                pts = np.array([(p.pose.position.x, p.pose.position.y) for p in msg.poses])
+                ctl.set_path(pts, goal_yaw=common.quaternion_to_yaw(
+                    msg.poses[-1].pose.orientation))
+            except ValueError as exc:
+                error = str(exc)
+        if error is not None:
+            goal_handle.abort()
+            return R(error_code=R.INVALID_PATH, error_msg=error)
+        self._controller = ctl
+        self._progress = rpp.ProgressChecker(params_value(self, 'required_movement_radius_m'),
+                                             params_value(self, 'movement_time_allowance_s'))
+        self._active = _Active(goal_handle, future)
+        return await future
+
+    def _finish(self, code: int, message: str, abort: bool = False, canceled: bool = False):
+        """Stop the robot and end the active goal."""
+        self._publish(0.0, 0.0)
+        active, self._active = self._active, None
+        if active is None:
+            return
+        if canceled:
+            active.handle.canceled()
+        elif abort:
+            active.handle.abort()
+            self.get_logger().warn(f'follow_path aborted ({code}): {message}')
+        else:
+            active.handle.succeed()
+        active.future.set_result(R(error_code=code, error_msg=message))
+
+    def _publish(self, v: float, w: float):
+        self._last_cmd = (v, w)
+        msg = Twist()
+        msg.linear.x = float(v)
+        msg.angular.z = float(w)
+        self._cmd_pub.publish(msg)
+
+    def _cycle(self):
+        active = self._active
+        if active is None:
+            return
+        if active.handle.is_cancel_requested:
+            self._finish(R.NONE, 'canceled', canceled=True)
+            return
+        now = self.get_clock().now()
+        if self._pose is None or (now - self._pose_time).nanoseconds * 1e-9 > \
+                self.get_parameter('odom_timeout_s').value:
+            self._finish(R.TF_ERROR, 'no fresh odometry: the robot pose is unknown', abort=True)
+            return
+        x, y, yaw = self._pose
+        if not self._progress.check(x, y, now.nanoseconds * 1e-9):
+            self._finish(R.FAILED_TO_MAKE_PROGRESS, 'the robot did not move '
+                         f'{self._progress.radius} m in {self._progress.allowance} s', abort=True)
+            return
+        try:
+            cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
+                                           self._costmap.master)
+        except (ValueError, ArithmeticError, IndexError) as exc:
+            # a robot stops when something goes wrong
+            self._finish(R.UNKNOWN, f'controller failed: {exc!r}', abort=True)
+            return
+        if cmd.status == rpp.GOAL_REACHED:
+            self._finish(R.NONE, '')
+            return
+        if cmd.status == rpp.COLLISION_AHEAD:
+            now_s = now.nanoseconds * 1e-9
+            if active.failing_since is None:
+                active.failing_since = now_s
+            if now_s - active.failing_since > self.get_parameter('failure_tolerance_s').value:
+                self._finish(R.NO_VALID_CONTROL, 'collision ahead on the path', abort=True)
+                return
+        else:
+            active.failing_since = None
+        self._publish(cmd.linear_x, cmd.angular_z)
+        fb = FollowPath.Feedback(distance_to_goal=float(cmd.distance_to_goal),
+                                 speed=float(abs(cmd.linear_x)))
+        active.handle.publish_feedback(fb)
+
+
+def params_value(node, name):
+    """Return the current value of one parameter."""
+    return node.get_parameter(name).value
+
+
+def main(args=None):
+    """Run the controller server."""
+    return common.run(ControllerServer, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

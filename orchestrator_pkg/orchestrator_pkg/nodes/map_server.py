@@ -1,0 +1,61 @@
+"""map_server: serves a map_server-style YAML + PGM map on ``map`` (transient local).
+
+Parameters: ``yaml_filename`` (read-only), ``frame_id``, ``topic_name``; see
+``config/nav.yaml`` (``map_server``).
+Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published once).
+"""
+from nav_msgs.msg import OccupancyGrid
+from rclpy.node import Node
+
+from orchestrator_pkg.nodes import common
+from orchestrator_pkg.nodes.common import Spec
+from orchestrator_pkg.planning.map_io import MapFileError, load_map
+
+SPECS = {
+    'yaml_filename': Spec('', 'map YAML file (map_server format, PGM image)', read_only=True),
+    'frame_id': Spec('map', 'frame of the published map', read_only=True),
+    'topic_name': Spec('map', 'topic the map is published on', read_only=True),
+}
+
+
+def occupancy_grid(omap, frame_id: str, stamp) -> OccupancyGrid:
+    """nav_msgs/OccupancyGrid from a loaded map."""
+    msg = OccupancyGrid()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.info.map_load_time = stamp
+    msg.info.resolution = float(omap.resolution)
+    msg.info.height, msg.info.width = (int(n) for n in omap.data.shape)
+    msg.info.origin.position.x = float(omap.origin_x)
+    msg.info.origin.position.y = float(omap.origin_y)
+    msg.info.origin.orientation = common.yaw_to_quaternion(omap.origin_yaw)
+    msg.data = omap.data.astype('int8').ravel().tolist()
+    return msg
+
+
+class MapServer(Node):
+    """Load the map once at start-up and latch it on the map topic."""
+
+    def __init__(self):
+        super().__init__('map_server')
+        common.declare(self, SPECS)
+        v = common.values(self, SPECS)
+        if not v['yaml_filename']:
+            raise common.ConfigError('parameter yaml_filename is empty')
+        try:
+            omap = load_map(v['yaml_filename'])
+        except MapFileError as exc:
+            raise common.ConfigError(str(exc)) from None
+        self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], common.MAP_QOS)
+        self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
+        h, w = omap.data.shape
+        self.get_logger().info(f'map_server ready: {v["yaml_filename"]} ({w} x {h} cells)')
+
+
+def main(args=None):
+    """Run the map server; a bad map file is reported in one line, exit code 1."""
+    return common.run(MapServer, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""planner_server: nav2_msgs/ComputePathToPose on a global costmap (static + scan + inflation).
+
+Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
+Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
+(sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry: the robot pose in
+``global_frame``).
+Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
+Nav2's cost translation, only while someone subscribes).
+Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
+Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
+"""
+import time
+
+from nav2_msgs.action import ComputePathToPose
+from nav2_msgs.srv import ClearEntireCostmap
+from nav_msgs.msg import OccupancyGrid, Odometry, Path
+import numpy as np
+from rclpy.action import ActionServer
+from rclpy.node import Node
+from sensor_msgs.msg import LaserScan
+
+from orchestrator_pkg.nodes import common
+from orchestrator_pkg.nodes.common import Spec
+from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
+from orchestrator_pkg.planning import planner
+from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
+
+PLANNER_SPECS = {
+    'cost_weight': Spec(3.0, 'how strongly paths avoid inflated cost (0 = shortest)', 0.0, 50.0),
+    'allow_unknown': Spec(True, 'plan through NO_INFORMATION cells'),
+    'timeout_s': Spec(1.0, 'search time limit; TIMEOUT (207) beyond it', 0.01, 60.0),
+    'smooth_path': Spec(True, 'shortcut the grid path where the line stays as cheap'),
+    'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
+                                         0.0, 10.0, read_only=True),
+}
+
+
+class PlannerServer(Node):
+    """Global costmap plus A* behind the ComputePathToPose action."""
+
+    def __init__(self):
+        super().__init__('planner_server')
+        self._cm_specs = costmap_specs(rolling=False)
+        common.declare(self, {**self._cm_specs, **PLANNER_SPECS})
+        cm = common.values(self, self._cm_specs)
+        self._frame = cm['global_frame']
+        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+                                           cm['scan_offset_yaw'])
+        self._costmap = build_costmap(cm, rolling=False)
+        self._pose = None
+        self._path_pub = self.create_publisher(Path, 'plan', 1)
+        self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
+        rate = self.get_parameter('costmap_publish_frequency_hz').value
+        if rate > 0.0:
+            self.create_timer(1.0 / rate, self._publish_costmap)
+        self.create_subscription(OccupancyGrid, 'map', self._on_map, common.MAP_QOS)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
+                            self._on_clear)
+        self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
+                                    self._execute)
+        self.get_logger().info('planner_server ready')
+
+    def _on_map(self, msg: OccupancyGrid):
+        info = msg.info
+        if msg.header.frame_id and msg.header.frame_id != self._frame:
+            self.get_logger().warn(
+                f'map frame {msg.header.frame_id!r} differs from global_frame {self._frame!r}; '
+                'using it as if identical (no map -> odom transform yet)')
+        try:
+            occ = np.asarray(msg.data, dtype=np.int8).reshape(info.height, info.width)
+            static = static_layer_from_occupancy(
+                occ, track_unknown=self.get_parameter('track_unknown_space').value)
+            self._costmap.set_static(static, info.origin.position.x, info.origin.position.y,
+                                     info.resolution)
+        except (ValueError, CostmapError) as exc:
+            self.get_logger().error(f'map rejected: {exc}')
+            return
+        self.get_logger().info(f'map received: {info.width} x {info.height} cells at '
+                               f'{info.resolution} m')
+
+    def _on_odom(self, msg: Odometry):
+        p = msg.pose.pose
+        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+
+    def _on_scan(self, msg: LaserScan):
+        if self._pose is None:
+            return
+        sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
+        # inflation of the whole global map waits until a plan needs it
+        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw, recompute=False)
+
+    def _publish_costmap(self):
+        if self._costmap_pub.get_subscription_count() == 0:
+            return
+        if self._costmap.dirty:
+            self._costmap.update_costs()
+        self._costmap_pub.publish(common.costmap_to_grid(
+            self._costmap.master, self._frame, self.get_clock().now().to_msg()))
+
+    def _on_clear(self, request, response):
+        self._costmap.clear_entirely()
+        self.get_logger().info('global costmap cleared')
+        return response
+
+    def _params(self) -> planner.PlannerParams:
+        v = common.values(self, PLANNER_SPECS)
+        return planner.PlannerParams(cost_weight=v['cost_weight'],
+                                     allow_unknown=v['allow_unknown'],
+                                     timeout_s=v['timeout_s'], smooth=v['smooth_path'])
+
+    def _execute(self, goal_handle):
+        goal = goal_handle.request
+        result = ComputePathToPose.Result()
+        t0 = time.monotonic()
+        for ps, what in ((goal.goal, 'goal'), (goal.start, 'start')):
+            if what == 'start' and not goal.use_start:
+                continue
+            if ps.header.frame_id not in ('', self._frame):
+                result.error_code = ComputePathToPose.Result.TF_ERROR
+                result.error_msg = (f'{what} frame {ps.header.frame_id!r} is not the '
+                                    f'global_frame {self._frame!r}')
+                goal_handle.abort()
+                return result
+        if goal.use_start:
+            start = (goal.start.pose.position.x, goal.start.pose.position.y)
+        elif self._pose is not None:
+            start = self._pose[:2]
+        else:
+            result.error_code = ComputePathToPose.Result.TF_ERROR
+            result.error_msg = 'no robot pose yet (nothing on odom); set use_start'
+            goal_handle.abort()
+            return result
+        gp = goal.goal.pose
+        if self._costmap.dirty:
+            self._costmap.update_costs()
+        res = planner.plan(self._costmap.master, start, (gp.position.x, gp.position.y),
+                           self._params())
+        result.planning_time = common.to_duration(time.monotonic() - t0)
+        result.error_code = res.error_code
+        result.error_msg = res.message
+        if not res.ok:
+            self.get_logger().warn(f'planning failed ({res.error_code}): {res.message}')
+            goal_handle.abort()
+            return result
+        result.path.header.frame_id = self._frame
+        result.path.header.stamp = self.get_clock().now().to_msg()
+        result.path.poses = common.path_poses(res.path, self._frame, result.path.header.stamp,
+                                              common.quaternion_to_yaw(gp.orientation))
+        self._path_pub.publish(result.path)
+        goal_handle.succeed()
+        return result
+
+
+def main(args=None):
+    """Run the planner server."""
+    return common.run(PlannerServer, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

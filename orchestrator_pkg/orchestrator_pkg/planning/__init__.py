@@ -1,0 +1,1 @@
+"""Pure navigation algorithms: costmaps, path search, path following (numpy, no ROS)."""

@@ -1,0 +1,79 @@
+"""Cylinders from a Gazebo SDF world (BARN style), rasterized into an occupancy grid.
+
+Parsing uses defusedxml. Each ``<model>`` whose collision geometry is a
+``<cylinder>`` becomes a disc at its pose; poses from the world's ``<state>``
+block win over the model's own ``<pose>``, as Gazebo loads them.
+"""
+from defusedxml import ElementTree
+import numpy as np
+
+from orchestrator_pkg.planning.map_io import OccupancyMap
+
+
+class WorldFileError(ValueError):
+    """A world file cannot be read or has a bad element; the message names it."""
+
+
+def _pose_xy(text, path, name):
+    try:
+        vals = [float(v) for v in (text or '').split()]
+    except ValueError:
+        raise WorldFileError(f'{path}: model {name!r}: bad <pose> {text!r}') from None
+    if len(vals) < 2:
+        raise WorldFileError(f'{path}: model {name!r}: bad <pose> {text!r}')
+    return vals[0], vals[1]
+
+
+def read_cylinders(path: str) -> np.ndarray:
+    """Return an (N, 3) array of (x, y, radius) for every cylinder model in the world."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except OSError as exc:
+        raise WorldFileError(f'{path}: cannot read: {exc.strerror}') from None
+    except ElementTree.ParseError as exc:
+        raise WorldFileError(f'{path}: invalid XML: {exc}') from None
+    world = root.find('world')
+    if world is None:
+        raise WorldFileError(f'{path}: no <world> element')
+    state_pose = {}
+    for model in world.findall('state/model'):
+        pose = model.find('pose')
+        if pose is not None:
+            state_pose[model.get('name')] = pose.text
+    out = []
+    for model in world.findall('model'):
+        name = model.get('name')
+        radius = model.find('link/collision/geometry/cylinder/radius')
+        if radius is None:
+            continue
+        try:
+            r = float(radius.text)
+        except (TypeError, ValueError):
+            raise WorldFileError(f'{path}: model {name!r}: bad cylinder radius') from None
+        pose = state_pose.get(name)
+        if pose is None:
+            el = model.find('pose')
+            pose = el.text if el is not None else '0 0 0'
+        x, y = _pose_xy(pose, path, name)
+        out.append((x, y, r))
+    return np.asarray(out, dtype=float).reshape(-1, 3)
+
+
+def rasterize_discs(discs: np.ndarray, origin_x: float, origin_y: float, width: int,
+                    height: int, resolution: float) -> OccupancyMap:
+    """Occupancy grid (0 free, 100 occupied) marking every cell whose centre is in a disc."""
+    data = np.zeros((height, width), dtype=np.int8)
+    xs = origin_x + (np.arange(width) + 0.5) * resolution
+    ys = origin_y + (np.arange(height) + 0.5) * resolution
+    for x, y, r in discs:
+        c0 = max(int(np.floor((x - r - origin_x) / resolution)), 0)
+        c1 = min(int(np.ceil((x + r - origin_x) / resolution)) + 1, width)
+        r0 = max(int(np.floor((y - r - origin_y) / resolution)), 0)
+        r1 = min(int(np.ceil((y + r - origin_y) / resolution)) + 1, height)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        dx = xs[c0:c1][None, :] - x
+        dy = ys[r0:r1][:, None] - y
+        inside = dx * dx + dy * dy <= (r + 0.5 * resolution) ** 2
+        data[r0:r1, c0:c1][inside] = 100
+    return OccupancyMap(data, resolution, origin_x, origin_y)

@@ -1,0 +1,40 @@
+"""Shared bits of the navigation integration tests: paths, bounded waits."""
+import os
+import sys
+import time
+
+import rclpy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG = os.path.dirname(os.path.dirname(HERE))
+NAV_YAML = os.path.join(PKG, 'config', 'nav.yaml')
+ROBOT = os.path.join(HERE, 'fixtures', 'kinematic_robot.py')
+TIMEOUT_S = 30.0
+
+
+def node_cmd(module, *ros_args):
+    """Command line running one of our nodes with nav.yaml and extra ``-p`` overrides."""
+    cmd = [sys.executable, '-m', f'orchestrator_pkg.nodes.{module}', '--ros-args',
+           '--params-file', NAV_YAML]
+    for arg in ros_args:
+        cmd += ['-p', arg]
+    return cmd
+
+
+def wait_future(node, future, timeout_s=TIMEOUT_S, what='answer'):
+    """Spin ``node`` until ``future`` is done; fail after ``timeout_s`` (wall)."""
+    deadline = time.monotonic() + timeout_s
+    while not future.done() and time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    assert future.done(), f'no {what} within {timeout_s} s'
+    return future.result()
+
+
+def spin_until(node, predicate, timeout_s=TIMEOUT_S):
+    """Spin until ``predicate()`` holds; return whether it did."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        rclpy.spin_once(node, timeout_sec=0.05)
+    return predicate()

@@ -1,0 +1,157 @@
+"""Real processes: controller_server drives a kinematic robot fixture along a path.
+
+The fixture integrates cmd_vel_nav into odom, ray-casts a scan against boxes and
+owns /clock, so the controller (use_sim_time) runs on the fixture's time. The
+test checks that the robot reaches the goal without its footprint touching a
+box, that cmd_vel_nav comes at >= 20 Hz of sim time, and that cancel stops it.
+"""
+import math
+
+from action_msgs.msg import GoalStatus
+from geometry_msgs.msg import Twist
+from nav2_msgs.action import FollowPath
+from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+from nav_msgs.msg import Odometry, Path
+import numpy as np
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+from rosgraph_msgs.msg import Clock
+
+from orchestrator_pkg.nodes.common import path_poses
+from orchestrator_pkg.planning import planner
+from orchestrator_pkg.planning.controller import footprint_points
+from orchestrator_pkg.planning.costmap import (
+    LETHAL_OBSTACLE,
+    Costmap2D,
+    InflationParams,
+    inflate,
+    rectangle_footprint,
+)
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+BOXES = [(2.0, -3.0, 2.3, 0.3), (4.0, -0.3, 4.3, 3.0)]  # a slalom
+FOOTPRINT = footprint_points(rectangle_footprint(0.508, 0.430), 0.02)
+
+
+def _box_arg(boxes):
+    return ';'.join(','.join(str(v) for v in b) for b in boxes)
+
+
+def _slalom_path():
+    cm = Costmap2D.from_size_m(10.0, 8.0, 0.05, -2.0, -4.0)
+    for x0, y0, x1, y1 in BOXES:
+        c0, r0, _ = cm.world_to_cell(x0, y0)
+        c1, r1, _ = cm.world_to_cell(x1, y1)
+        cm.data[r0:r1 + 1, c0:c1 + 1] = LETHAL_OBSTACLE
+    cm.data = inflate(cm.data, 0.05, InflationParams(0.215, 0.6, 3.0))
+    res = planner.plan(cm, (0.0, 0.0), (6.0, 0.0))
+    assert res.ok, res.message
+    return res.path
+
+
+def _footprint_hits_box(x, y, yaw):
+    c, s = math.cos(yaw), math.sin(yaw)
+    px = x + c * FOOTPRINT[:, 0] - s * FOOTPRINT[:, 1]
+    py = y + s * FOOTPRINT[:, 0] + c * FOOTPRINT[:, 1]
+    return any(np.any((px >= x0) & (px <= x1) & (py >= y0) & (py <= y1))
+               for x0, y0, x1, y1 in BOXES)
+
+
+class Monitor:
+    """Records odom poses, cmd_vel_nav messages with the sim time they arrived at."""
+
+    def __init__(self, node):
+        self.poses = []
+        self.cmds = []
+        self.sim_t = 0.0
+        node.create_subscription(Odometry, 'odom', self._odom, 50)
+        node.create_subscription(Twist, 'cmd_vel_nav', self._cmd, 50)
+        node.create_subscription(Clock, '/clock', self._clock, 50)
+
+    def _clock(self, msg):
+        self.sim_t = msg.clock.sec + msg.clock.nanosec * 1e-9
+
+    def _odom(self, msg):
+        p = msg.pose.pose
+        yaw = 2.0 * math.atan2(p.orientation.z, p.orientation.w)
+        self.poses.append((p.position.x, p.position.y, yaw, msg.twist.twist.linear.x))
+
+    def _cmd(self, msg):
+        self.cmds.append((self.sim_t, msg.linear.x, msg.angular.z))
+
+
+@pytest.fixture
+def rig(ros_domain):
+    env = ros_domain.env()
+    robot = ManagedProcess.python(ROBOT, f'--boxes={_box_arg(BOXES)}', '--start=0,0,0',
+                                  env=env)
+    ctl = ManagedProcess(node_cmd('controller_server', 'use_sim_time:=true',
+                                  'desired_linear_vel:=1.0'), env=env)
+    with robot, ctl:
+        assert robot.wait_for_output('fixture ready', TIMEOUT_S), robot.output()
+        assert ctl.wait_for_output('controller_server ready', TIMEOUT_S), ctl.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('controller_test_client')
+        monitor = Monitor(node)
+        client = ActionClient(node, FollowPath, 'follow_path')
+        try:
+            assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+            # let the scan build the local costmap before the goal
+            assert spin_until(node, lambda: monitor.sim_t > 1.0), 'no /clock from the fixture'
+            yield node, client, monitor, ctl
+        finally:
+            client.destroy()
+            node.destroy_node()
+            rclpy.shutdown()
+    assert ctl.returncode == 0, ctl.output()
+    assert robot.returncode == 0, robot.output()
+
+
+def _send(node, client, points):
+    path = Path()
+    path.header.frame_id = 'odom'
+    path.poses = path_poses(np.asarray(points), 'odom', path.header.stamp)
+    handle = wait_future(node, client.send_goal_async(FollowPath.Goal(path=path)),
+                         what='goal response')
+    assert handle.accepted
+    return handle
+
+
+def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig):
+    node, client, monitor, ctl = rig
+    handle = _send(node, client, _slalom_path())
+    response = wait_future(node, handle.get_result_async(), timeout_s=120.0, what='result')
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, (response.result.error_msg,
+                                                            ctl.output()[-2000:])
+    x, y, yaw, _ = monitor.poses[-1]
+    assert math.hypot(x - 6.0, y) <= 0.3
+    assert len(monitor.poses) > 100
+    hits = [p for p in monitor.poses if _footprint_hits_box(*p[:3])]
+    assert not hits, f'footprint touched a box at {hits[:3]}'
+    # the loop rate on the sim clock while driving
+    moving = [c for c in monitor.cmds if c[1] != 0.0 or c[2] != 0.0]
+    span = moving[-1][0] - moving[0][0]
+    assert span > 3.0
+    assert len(moving) / span >= 18.0, f'{len(moving)} commands in {span:.2f} s of sim time'
+    # a zero command ends the goal (it may arrive just after the result)
+    assert spin_until(node, lambda: monitor.cmds[-1][1:] == (0.0, 0.0), timeout_s=10.0), \
+        monitor.cmds[-3:]
+
+
+def test_cancel_stops_the_robot(rig):
+    node, client, monitor, _ = rig
+    # a long straight path, away from the boxes (they are at x >= 2, the path goes to -x)
+    handle = _send(node, client, np.column_stack([np.linspace(0.0, -30.0, 601), np.zeros(601)]))
+    assert spin_until(node, lambda: monitor.poses and monitor.poses[-1][3] > 0.5), \
+        'the robot never got going'
+    cancel = wait_future(node, handle.cancel_goal_async(), what='cancel response')
+    assert len(cancel.goals_canceling) == 1
+    response = wait_future(node, handle.get_result_async(), what='result')
+    assert response.status == GoalStatus.STATUS_CANCELED
+    assert spin_until(node, lambda: monitor.poses[-1][3] == 0.0
+                      and monitor.cmds[-1][1:] == (0.0, 0.0), timeout_s=10.0)
+    # and it stays stopped
+    t_stop = monitor.sim_t
+    spin_until(node, lambda: monitor.sim_t > t_stop + 1.0, timeout_s=10.0)
+    assert all(p[3] == 0.0 for p in monitor.poses[-20:])

@@ -1,0 +1,88 @@
+"""Real processes: map_server serves a map, planner_server plans on it for a real client."""
+from action_msgs.msg import GoalStatus
+from geometry_msgs.msg import PoseStamped
+from nav2_msgs.action import ComputePathToPose
+from nav2_msgs.srv import ClearEntireCostmap
+from nav_helpers import TIMEOUT_S, node_cmd, wait_future
+import numpy as np
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+
+from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+
+def _pose(x, y, frame='map'):
+    ps = PoseStamped()
+    ps.header.frame_id = frame
+    ps.pose.position.x = x
+    ps.pose.position.y = y
+    ps.pose.orientation.w = 1.0
+    return ps
+
+
+@pytest.fixture
+def planner(ros_domain, tmp_path):
+    data = np.zeros((100, 100), dtype=np.int8)  # 5 x 5 m at 0.05 m, origin (0, 0)
+    data[40:60, 20:80] = 100  # a wall 3 m wide, 1 m thick across the middle
+    save_map(OccupancyMap(data, 0.05, 0.0, 0.0), str(tmp_path / 'wall.yaml'))
+    env = ros_domain.env()
+    map_proc = ManagedProcess(node_cmd('map_server', f'yaml_filename:={tmp_path}/wall.yaml'),
+                              env=env)
+    planner_proc = ManagedProcess(node_cmd('planner_server', 'global_frame:=map'), env=env)
+    with map_proc, planner_proc:
+        assert planner_proc.wait_for_output('map received', TIMEOUT_S), planner_proc.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('planner_test_client')
+        client = ActionClient(node, ComputePathToPose, 'compute_path_to_pose')
+        try:
+            assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+            yield node, client, planner_proc
+        finally:
+            client.destroy()
+            node.destroy_node()
+            rclpy.shutdown()
+    assert planner_proc.returncode == 0, planner_proc.output()
+    assert map_proc.returncode == 0, map_proc.output()
+
+
+def _plan(node, client, start, goal):
+    goal_msg = ComputePathToPose.Goal(goal=_pose(*goal), start=_pose(*start), use_start=True)
+    handle = wait_future(node, client.send_goal_async(goal_msg), what='goal response')
+    assert handle.accepted
+    return wait_future(node, handle.get_result_async(), what='result')
+
+
+def test_goal_inside_an_obstacle_fails_with_goal_occupied(planner):
+    node, client, _ = planner
+    response = _plan(node, client, (2.5, 0.5), (2.5, 2.5))
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == ComputePathToPose.Result.GOAL_OCCUPIED
+    assert 'occupied' in response.result.error_msg
+
+
+def test_path_around_the_wall_and_other_error_codes(planner):
+    node, client, _ = planner
+    response = _plan(node, client, (2.5, 0.5), (2.5, 4.5))
+    assert response.status == GoalStatus.STATUS_SUCCEEDED
+    r = response.result
+    assert r.error_code == ComputePathToPose.Result.NONE
+    pts = np.array([(p.pose.position.x, p.pose.position.y) for p in r.path.poses])
+    assert r.path.header.frame_id == 'map'
+    assert np.allclose(pts[0], (2.5, 0.5)) and np.allclose(pts[-1], (2.5, 4.5))
+    # it went around the wall (x in [1, 4] is blocked for 2 <= y < 3)
+    mid = pts[(pts[:, 1] > 2.0) & (pts[:, 1] < 3.0)]
+    assert len(mid) and np.all((mid[:, 0] < 1.0) | (mid[:, 0] > 4.0))
+    length = float(np.sum(np.hypot(*np.diff(pts, axis=0).T)))
+    assert 4.0 < length < 8.0
+    outside = _plan(node, client, (2.5, 0.5), (7.0, 4.5))
+    assert outside.result.error_code == ComputePathToPose.Result.GOAL_OUTSIDE_MAP
+    start_bad = _plan(node, client, (2.5, 2.5), (2.5, 4.5))
+    assert start_bad.result.error_code == ComputePathToPose.Result.START_OCCUPIED
+    cli = node.create_client(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap')
+    assert cli.wait_for_service(timeout_sec=TIMEOUT_S)
+    wait_future(node, cli.call_async(ClearEntireCostmap.Request()), what='clear response')
+    # the static map survives clearing: the goal is still occupied
+    again = _plan(node, client, (2.5, 0.5), (2.5, 2.5))
+    assert again.result.error_code == ComputePathToPose.Result.GOAL_OCCUPIED
