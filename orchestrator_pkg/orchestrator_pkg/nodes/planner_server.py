@@ -3,7 +3,8 @@
 Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry: the robot pose in
-``global_frame``).
+``global_frame``), ``tf`` and ``tf_static`` (goals in another frame, e.g.
+``map``, are transformed into ``global_frame``; TF_ERROR when they cannot be).
 Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
 Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
@@ -22,8 +23,10 @@ from sensor_msgs.msg import LaserScan
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
+from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
+from orchestrator_pkg.planning.frames import FrameError
 
 PLANNER_SPECS = {
     'cost_weight': Spec(3.0, 'how strongly paths avoid inflated cost (0 = shortest)', 0.0, 50.0),
@@ -48,6 +51,7 @@ class PlannerServer(Node):
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=False)
         self._pose = None
+        self._tf = TfListener2D(self)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
         rate = self.get_parameter('costmap_publish_frequency_hz').value
@@ -110,21 +114,33 @@ class PlannerServer(Node):
                                      allow_unknown=v['allow_unknown'],
                                      timeout_s=v['timeout_s'], smooth=v['smooth_path'])
 
+    def _in_global_frame(self, pose_stamped):
+        """``(x, y, yaw)`` of a PoseStamped in global_frame ('' means global_frame)."""
+        p = pose_stamped.pose
+        pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        frame = pose_stamped.header.frame_id
+        if frame in ('', self._frame):
+            return pose
+        return self._tf.transform_pose(pose, frame, self._frame)
+
     def _execute(self, goal_handle):
         goal = goal_handle.request
         result = ComputePathToPose.Result()
         t0 = time.monotonic()
+        poses = {}
         for ps, what in ((goal.goal, 'goal'), (goal.start, 'start')):
             if what == 'start' and not goal.use_start:
                 continue
-            if ps.header.frame_id not in ('', self._frame):
+            try:
+                poses[what] = self._in_global_frame(ps)
+            except FrameError as exc:
                 result.error_code = ComputePathToPose.Result.TF_ERROR
-                result.error_msg = (f'{what} frame {ps.header.frame_id!r} is not the '
-                                    f'global_frame {self._frame!r}')
+                result.error_msg = (f'{what} in frame {ps.header.frame_id!r} cannot be '
+                                    f'expressed in global_frame {self._frame!r}: {exc}')
                 goal_handle.abort()
                 return result
         if goal.use_start:
-            start = (goal.start.pose.position.x, goal.start.pose.position.y)
+            start = poses['start'][:2]
         elif self._pose is not None:
             start = self._pose[:2]
         else:
@@ -132,11 +148,10 @@ class PlannerServer(Node):
             result.error_msg = 'no robot pose yet (nothing on odom); set use_start'
             goal_handle.abort()
             return result
-        gp = goal.goal.pose
+        gx, gy, gyaw = poses['goal']
         if self._costmap.dirty:
             self._costmap.update_costs()
-        res = planner.plan(self._costmap.master, start, (gp.position.x, gp.position.y),
-                           self._params())
+        res = planner.plan(self._costmap.master, start, (gx, gy), self._params())
         result.planning_time = common.to_duration(time.monotonic() - t0)
         result.error_code = res.error_code
         result.error_msg = res.message
@@ -147,7 +162,7 @@ class PlannerServer(Node):
         result.path.header.frame_id = self._frame
         result.path.header.stamp = self.get_clock().now().to_msg()
         result.path.poses = common.path_poses(res.path, self._frame, result.path.header.stamp,
-                                              common.quaternion_to_yaw(gp.orientation))
+                                              gyaw)
         self._path_pub.publish(result.path)
         goal_handle.succeed()
         return result

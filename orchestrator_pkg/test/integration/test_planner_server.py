@@ -86,3 +86,43 @@ def test_path_around_the_wall_and_other_error_codes(planner):
     # the static map survives clearing: the goal is still occupied
     again = _plan(node, client, (2.5, 0.5), (2.5, 2.5))
     assert again.result.error_code == ComputePathToPose.Result.GOAL_OCCUPIED
+
+
+def _plan_in(node, client, start, goal, frame):
+    goal_msg = ComputePathToPose.Goal(goal=_pose(*goal, frame=frame),
+                                      start=_pose(*start, frame=frame), use_start=True)
+    handle = wait_future(node, client.send_goal_async(goal_msg), what='goal response')
+    assert handle.accepted
+    return wait_future(node, handle.get_result_async(), what='result')
+
+
+def test_goals_in_another_frame_go_through_tf(planner):
+    from geometry_msgs.msg import TransformStamped
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from tf2_msgs.msg import TFMessage
+    node, client, _ = planner
+    unknown = _plan_in(node, client, (1.5, 0.5), (1.5, 4.5), 'world')
+    assert unknown.status == GoalStatus.STATUS_ABORTED
+    assert unknown.result.error_code == ComputePathToPose.Result.TF_ERROR
+    assert "frame 'world' cannot be expressed in global_frame 'map'" in unknown.result.error_msg
+    # world -> map: map is 1 m along world's x
+    static = node.create_publisher(TFMessage, 'tf_static', QoSProfile(
+        depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        reliability=ReliabilityPolicy.RELIABLE))
+    t = TransformStamped()
+    t.header.frame_id, t.child_frame_id = 'world', 'map'
+    t.transform.translation.x = 1.0
+    t.transform.rotation.w = 1.0
+    static.publish(TFMessage(transforms=[t]))
+    deadline_plans = []
+    for _ in range(50):  # until the planner has the transform (bounded)
+        response = _plan_in(node, client, (2.5, 0.5), (2.5, 4.5), 'world')
+        deadline_plans.append(response.result.error_code)
+        if response.result.error_code != ComputePathToPose.Result.TF_ERROR:
+            break
+        rclpy.spin_once(node, timeout_sec=0.1)
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, deadline_plans
+    pts = np.array([(p.pose.position.x, p.pose.position.y) for p in response.result.path.poses])
+    assert response.result.path.header.frame_id == 'map'
+    # world (2.5, y) is map (1.5, y)
+    assert np.allclose(pts[0], (1.5, 0.5)) and np.allclose(pts[-1], (1.5, 4.5))
