@@ -58,6 +58,7 @@ from orchestrator_interfaces.msg import CollisionEvent, Detection, DetectionArra
 from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_sim.battery import Battery
+from orchestrator_sim.collisions import CollisionCounter
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
 from orchestrator_sim.physics import Physics
 from orchestrator_sim.resolve import parse_spawn, resolve_world
@@ -146,8 +147,7 @@ class SimNode(Node):
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
                                          'camera_frame', 'world_frame')}
         self.publish_tf = p['publish_tf']
-        self.collision_count = 0
-        self._touching = set()
+        self.collisions = CollisionCounter(p['collision_debounce_s'])
         self._lock = threading.Lock()
         self._last_cmd_time = -math.inf
         now = self.physics.time
@@ -225,6 +225,9 @@ class SimNode(Node):
                               ('world_frame', 'map')):
             declare(name, default, desc(f'{name.replace("_", " ")} id'))
         declare('publish_tf', True, desc('publish odom -> base_link on tf'))
+        declare('collision_debounce_s', 0.5, desc(
+            'a contact with the same obstacle within this much sim time of the last one '
+            'is the same collision (contact flicker while pushing)', lo=0.0, hi=10.0))
         declare('odom_starts_at_truth', False, desc(
             'start odometry at the true pose in the world frame instead of at the origin, '
             'and publish world_frame -> odom as identity on tf_static: a stand-in for '
@@ -338,7 +341,7 @@ class SimNode(Node):
                 self.physics.reset_objects()
                 self.battery = self._new_battery()
                 self._reset_odometry()
-                self.collision_count = 0
+                self.collisions.reset()
             else:
                 self.odometry.carried(self.physics.pose())
             self.physics.step(1)
@@ -452,8 +455,6 @@ class SimNode(Node):
             physics.step(1)
             if physics.data.ncon:
                 self._check_collisions()
-            elif self._touching:
-                self._touching = set()
         now = physics.time
         if self._clock_every.due(now):
             self.pub_clock.publish(Clock(clock=_stamp(now)))
@@ -468,21 +469,19 @@ class SimNode(Node):
 
     def _check_collisions(self):
         contacts = self.physics.contacts()
-        names = {c.other for c in contacts}
+        onsets = set(self.collisions.update(self.physics.time, [c.other for c in contacts]))
         for contact in contacts:
-            if contact.other in self._touching:
+            if contact.other not in onsets:
                 continue
-            self.collision_count += 1
             event = CollisionEvent(other=contact.other, depth=max(contact.depth, 0.0),
-                                   count=self.collision_count)
+                                   count=self.collisions.count)
             event.header.stamp = _stamp(self.physics.time)
             event.header.frame_id = self.frames['world_frame']
             event.position.x, event.position.y, event.position.z = contact.position
             self.pub_collisions.publish(event)
             self.get_logger().warning(
-                f'collision #{self.collision_count} with {contact.other!r} at '
+                f'collision #{self.collisions.count} with {contact.other!r} at '
                 f'({contact.position[0]:.2f}, {contact.position[1]:.2f})')
-        self._touching = names
 
     def _publish_odom(self, now: float):
         physics = self.physics
