@@ -18,6 +18,7 @@ Publishers
     odom (nav_msgs/Odometry), tf and tf_static (tf2_msgs/TFMessage),
     battery_state (sensor_msgs/BatteryState),
     ground_truth/odom (nav_msgs/Odometry, evaluation only),
+    ground_truth/objects (orchestrator_interfaces/DetectionArray, world frame, evaluation only),
     collisions (orchestrator_interfaces/CollisionEvent),
     detections (orchestrator_interfaces/DetectionArray)
 
@@ -156,6 +157,7 @@ class SimNode(Node):
         self._odom_every = _Every(p['odom_rate_hz'], now)
         self._camera_every = _Every(p['camera_rate_hz'] or self.robot.camera.rate_hz, now)
         self._battery_every = _Every(p['battery_rate_hz'], now)
+        self._objects_every = _Every(p['ground_truth_objects_rate_hz'], now)
         self._last_odom_t = now
         self._last_battery_t = now
         self._make_interfaces(p['use_stamped'])
@@ -209,6 +211,9 @@ class SimNode(Node):
         declare('camera_rate_hz', 0.0, desc('logical camera rate; 0: robot preset',
                                             lo=0.0, hi=100.0))
         declare('battery_rate_hz', 1.0, desc('battery_state rate', lo=0.01, hi=100.0))
+        declare('ground_truth_objects_rate_hz', 1.0, desc(
+            'rate of ground_truth/objects (every object\'s true pose; evaluation only)',
+            lo=0.01, hi=100.0))
         declare('battery_initial_fraction', 1.0, desc('start charge, 0..1', lo=0.0, hi=1.0))
         declare('cmd_vel_timeout_s', 0.5, desc(
             'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
@@ -272,6 +277,8 @@ class SimNode(Node):
         self.pub_collisions = self.create_publisher(CollisionEvent, 'collisions',
                                                     QoSProfile(depth=50))
         self.pub_detections = self.create_publisher(DetectionArray, 'detections', reliable)
+        self.pub_true_objects = self.create_publisher(DetectionArray, 'ground_truth/objects',
+                                                      reliable)
         cmd_type = TwistStamped if use_stamped else Twist
         self.create_subscription(cmd_type, 'cmd_vel', self._on_cmd_vel, 10)
         self.create_service(TeleportRobot, 'teleport', self._on_teleport)
@@ -449,7 +456,8 @@ class SimNode(Node):
             physics.set_command(0.0, 0.0)
         step = physics.timestep
         next_due = min(e.next for e in (self._clock_every, self._scan_every, self._odom_every,
-                                        self._camera_every, self._battery_every))
+                                        self._camera_every, self._battery_every,
+                                        self._objects_every))
         count = max(1, min(int(math.ceil((next_due - now) / step - 1e-6)), 100))
         for _ in range(count):
             physics.step(1)
@@ -466,6 +474,8 @@ class SimNode(Node):
             self._publish_detections(now)
         if self._battery_every.due(now):
             self._publish_battery(now)
+        if self._objects_every.due(now):
+            self._publish_true_objects(now)
 
     def _check_collisions(self):
         contacts = self.physics.contacts()
@@ -542,23 +552,36 @@ class SimNode(Node):
         msg.ranges = array.array('f', ranges.astype(np.float32).tobytes())
         self.pub_scan.publish(msg)
 
+    @staticmethod
+    def _detection(obj, position, yaw) -> Detection:
+        d = Detection(id=obj.object_id, class_id=obj.class_id, color=obj.color, confidence=1.0)
+        d.pose.position.x, d.pose.position.y, d.pose.position.z = position
+        _yaw_quat(d.pose.orientation, yaw)
+        shape = obj.shape
+        if shape.kind == 'cylinder':
+            d.size.x = d.size.y = 2.0 * shape.size[0]
+            d.size.z = shape.size[1]
+        else:
+            d.size.x, d.size.y, d.size.z = shape.size
+        return d
+
     def _publish_detections(self, now: float):
         msg = DetectionArray()
         msg.header.stamp = _stamp(now)
         msg.header.frame_id = self.frames['camera_frame']
         for seen in self.physics.camera_view(self.robot.camera):
-            d = Detection(id=seen.obj.object_id, class_id=seen.obj.class_id,
-                          color=seen.obj.color, confidence=1.0)
-            d.pose.position.x, d.pose.position.y, d.pose.position.z = seen.position
-            _yaw_quat(d.pose.orientation, seen.yaw)
-            shape = seen.obj.shape
-            if shape.kind == 'cylinder':
-                d.size.x = d.size.y = 2.0 * shape.size[0]
-                d.size.z = shape.size[1]
-            else:
-                d.size.x, d.size.y, d.size.z = shape.size
-            msg.detections.append(d)
+            msg.detections.append(self._detection(seen.obj, seen.position, seen.yaw))
         self.pub_detections.publish(msg)
+
+    def _publish_true_objects(self, now: float):
+        msg = DetectionArray()
+        msg.header.stamp = _stamp(now)
+        msg.header.frame_id = self.frames['world_frame']
+        physics = self.physics
+        for oid, obj in physics.objects.items():
+            msg.detections.append(self._detection(obj, physics.object_position(oid),
+                                                   physics.object_yaw(oid)))
+        self.pub_true_objects.publish(msg)
 
     def _publish_battery(self, now: float):
         physics = self.physics

@@ -33,7 +33,8 @@ def sim(ros_domain):
                                     (Odometry, 'ground_truth/odom'), (TFMessage, 'tf'),
                                     (BatteryState, 'battery_state'),
                                     (CollisionEvent, 'collisions'),
-                                    (DetectionArray, 'detections')):
+                                    (DetectionArray, 'detections'),
+                                    (DetectionArray, 'ground_truth/objects')):
                 listener.watch(msg_type, topic)
             listener.watch(TFMessage, 'tf_static', latched=True)
             yield listener, proc
@@ -55,7 +56,7 @@ def _teleport(listener, **kwargs):
 def test_publishes_the_topic_contract(sim):
     listener, _ = sim
     topics = ('/clock', 'scan', 'odom', 'ground_truth/odom', 'tf', 'tf_static',
-              'battery_state', 'detections')
+              'battery_state', 'detections', 'ground_truth/objects')
     listener.wait_for(lambda: all(listener.messages[t] for t in topics), what='every topic')
     t0 = listener.sim_time_of('/clock')
     listener.wait_for(lambda: listener.sim_time_of('/clock') > t0 + 1.0, what='clock advancing')
@@ -87,6 +88,10 @@ def test_publishes_the_topic_contract(sim):
     assert detections.header.frame_id == 'logical_camera'
     assert [(d.id, d.class_id, d.color) for d in detections.detections] == [
         ('red_box_1', 'box', 'red')]  # blue_can_1 is behind the inner wall
+    truth = listener.latest('ground_truth/objects')
+    assert truth.header.frame_id == 'map'
+    objects = {d.id: (d.pose.position.x, d.pose.position.y) for d in truth.detections}
+    assert objects == pytest.approx({'red_box_1': (1.0, 0.5), 'blue_can_1': (2.2, -0.3)})
     assert listener.messages['collisions'] == []
 
 
