@@ -34,7 +34,7 @@ class MissionSession:
         from sensor_msgs.msg import BatteryState
 
         from orchestrator_interfaces.action import ExecuteMission
-        from orchestrator_interfaces.msg import CollisionEvent
+        from orchestrator_interfaces.msg import CollisionEvent, DetectionArray
 
         self._rclpy = rclpy
         self._ExecuteMission = ExecuteMission
@@ -50,6 +50,7 @@ class MissionSession:
         self.results: Dict[str, object] = {}
         self._goal_handles: Dict[str, object] = {}
         self._last_feedback: Dict[str, str] = {}
+        self.objects: Dict[str, Dict[str, tuple]] = {ns: {} for ns in namespaces}
         self._clock_first: Optional[float] = None
         self._clock_last: Optional[float] = None
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
@@ -67,9 +68,16 @@ class MissionSession:
             self.node.create_subscription(
                 BatteryState, _topic(ns, 'battery_state'),
                 lambda m, s=stats: s.on_battery(m.percentage), 10)
+            self.node.create_subscription(
+                DetectionArray, _topic(ns, 'ground_truth/objects'),
+                lambda m, ns=ns: self._on_objects(ns, m), 10)
             self._clients[ns] = ActionClient(self.node, ExecuteMission,
                                              _topic(ns, 'execute_mission'))
             self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
+
+    def _on_objects(self, ns: str, msg) -> None:
+        self.objects[ns] = {d.id: (d.pose.position.x, d.pose.position.y, d.pose.position.z)
+                            for d in msg.detections}
 
     # ------------------------------------------------------------ clock
     def _on_clock(self, msg) -> None:
@@ -197,6 +205,32 @@ class MissionSession:
             outcome = 'FAILED'
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
                                             list(self.stats.values()), reason)
+
+    def report(self, wall_time_s: float, reason: str) -> dict:
+        """Return the run's outcome as plain data (for ``--summary-json``)."""
+        names = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
+        robots = {}
+        for ns, stats in self.stats.items():
+            result = self.results.get(ns)
+            entry = {
+                'mission_outcome': names.get(result.outcome, str(result.outcome))
+                if result is not None else None,
+                'distance_m': round(stats.distance_m, 3),
+                'collisions': stats.collisions,
+                'battery_start': stats.battery_start,
+                'battery_end': stats.battery_end,
+                'final_position': list(stats.path[-1][1:]) if stats.path else None,
+                'objects': {oid: list(pos) for oid, pos in sorted(self.objects[ns].items())},
+            }
+            if result is not None and result.failure.code:
+                f = result.failure
+                entry['failure'] = {'node_path': f.node_path, 'node_type': f.node_type,
+                                    'code': f.code, 'leaf_error_code': f.leaf_error_code,
+                                    'leaf_interface': f.leaf_interface, 'message': f.message}
+            robots[ns or 'robot'] = entry
+        return {'mission': self.mission, 'succeeded': self.succeeded and not reason,
+                'reason': reason, 'sim_time_s': round(self.sim_time_s, 3),
+                'wall_time_s': round(wall_time_s, 3), 'robots': robots}
 
     def close(self) -> None:
         """Destroy the node and shut rclpy down."""

@@ -7,6 +7,7 @@ progress, and ends with a summary. Ctrl-C (or a required node dying)
 cancels the mission, sends zero velocity, and stops everything in order.
 """
 import argparse
+import json
 import os
 import signal
 import time
@@ -73,7 +74,12 @@ def run(args) -> int:
         codes = runner.shutdown(before_shutdown=session.stop_robots)
         session.close()
         signal.signal(signal.SIGINT, previous)
-    print(session.summary(time.monotonic() - wall_start, reason))
+    wall_time = time.monotonic() - wall_start
+    print(session.summary(wall_time, reason))
+    if args.summary_json:
+        with open(args.summary_json, 'w', encoding='utf-8') as f:
+            json.dump(session.report(wall_time, reason), f, indent=2)
+            f.write('\n')
     bad = {label: code for label, code in codes.items() if code not in (0, -2, 130, None)}
     if bad:
         print('orchestrator run: nodes exited uncleanly: '
@@ -108,6 +114,9 @@ def register(subparsers) -> None:
                         help='give up after this much sim time (default: %(default)s)')
     parser.add_argument('--only', metavar='NAMES',
                         help='comma-separated node names to start (default: all)')
+    parser.add_argument('--summary-json', metavar='FILE',
+                        help='also write the summary (outcome, failure, distance, collisions, '
+                             'battery, final robot and object positions) as JSON')
     parser.add_argument('--no-sim', action='store_true',
                         help='real robot: do not start sim-only nodes, use wall time')
     parser.set_defaults(func=run)

@@ -70,6 +70,13 @@ class ManagedProcess:
             time.sleep(0.05)
         return False
 
+    def wait(self, timeout_s: float):
+        """Wait up to ``timeout_s`` for the process to exit by itself; return its code or None."""
+        try:
+            return self._proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
     def stop(self):
         """SIGINT, wait, then SIGKILL the whole group. Returns the exit code."""
         if self._proc is None or self.returncode is not None:
