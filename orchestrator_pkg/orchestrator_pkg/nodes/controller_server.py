@@ -86,6 +86,7 @@ class _Active:
         self.handle = handle
         self.future = future
         self.failing_since = None
+        self.started = None  # ROS time of the first control cycle
 
 
 class ControllerServer(Node):
@@ -158,8 +159,11 @@ class ControllerServer(Node):
                                         'cost_scaling_factor').value)
 
     async def _execute(self, goal_handle):
-        if self._active is not None:
-            self._finish(R.UNKNOWN, 'preempted by a new follow_path goal', abort=True)
+        preempting = self._active is not None
+        if preempting:
+            # Nav2 trees replan at 1 Hz and send each new path as a new goal: routine
+            self._finish(R.UNKNOWN, 'preempted by a new follow_path goal', abort=True,
+                         quiet=True)
         msg = goal_handle.request.path
         future = Future()
         error = None
@@ -177,17 +181,24 @@ class ControllerServer(Node):
             except ValueError as exc:
                 error = str(exc)
         if error is not None:
+            self._publish(0.0, 0.0)
             goal_handle.abort()
             return R(error_code=R.INVALID_PATH, error_msg=error)
         self._controller = ctl
-        self._progress = rpp.ProgressChecker(params_value(self, 'required_movement_radius_m'),
-                                             params_value(self, 'movement_time_allowance_s'))
+        if not preempting or self._progress is None:
+            # a path update keeps the progress checker (as Nav2's controller server
+            # does), or replanning every second would hide a robot that is stuck
+            self._progress = rpp.ProgressChecker(
+                params_value(self, 'required_movement_radius_m'),
+                params_value(self, 'movement_time_allowance_s'))
         self._active = _Active(goal_handle, future)
         return await future
 
-    def _finish(self, code: int, message: str, abort: bool = False, canceled: bool = False):
-        """Stop the robot and end the active goal."""
-        self._publish(0.0, 0.0)
+    def _finish(self, code: int, message: str, abort: bool = False, canceled: bool = False,
+                quiet: bool = False):
+        """End the active goal; stop the robot unless a new goal takes over (``quiet``)."""
+        if not quiet:
+            self._publish(0.0, 0.0)
         active, self._active = self._active, None
         if active is None:
             return
@@ -195,7 +206,8 @@ class ControllerServer(Node):
             active.handle.canceled()
         elif abort:
             active.handle.abort()
-            self.get_logger().warn(f'follow_path aborted ({code}): {message}')
+            log = self.get_logger().debug if quiet else self.get_logger().warn
+            log(f'follow_path aborted ({code}): {message}')
         else:
             active.handle.succeed()
         active.future.set_result(R(error_code=code, error_msg=message))
@@ -215,8 +227,16 @@ class ControllerServer(Node):
             self._finish(R.NONE, 'canceled', canceled=True)
             return
         now = self.get_clock().now()
-        if self._pose is None or (now - self._pose_time).nanoseconds * 1e-9 > \
-                self.get_parameter('odom_timeout_s').value:
+        if active.started is None:
+            active.started = now
+        timeout_s = self.get_parameter('odom_timeout_s').value
+        if self._pose is None or (now - self._pose_time).nanoseconds * 1e-9 > timeout_s:
+            # a goal that arrives with the first odometry still in flight (start-up,
+            # the sim clock just started) waits up to odom_timeout_s for it, standing
+            # still, as Nav2's controller waits for its transform
+            if (now - active.started).nanoseconds * 1e-9 <= timeout_s:
+                self._publish(0.0, 0.0)
+                return
             self._finish(R.TF_ERROR, 'no fresh odometry: the robot pose is unknown', abort=True)
             return
         x, y, yaw = self._pose
