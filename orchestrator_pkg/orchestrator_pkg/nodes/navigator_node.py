@@ -41,6 +41,7 @@ from rclpy.parameter import Parameter
 
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot
 from orchestrator_pkg.behaviours.nav2 import geometry
+from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
 from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.node_main import spin_node
@@ -240,7 +241,10 @@ class NavigatorNode(Node):
             if not code:
                 code = failure.leaf_error_code or NavigateToPose.Result.UNKNOWN
             where = f'{key}={code}; ' if key else ''
-            self._finish(code, f'{where}{failure.node_path}: {failure.message}', aborted=True)
+            server = runner.built.blackboard.get(LAST_SERVER_ERROR_KEY, '')
+            server = f'; last server error: {server}' if server else ''
+            self._finish(code, f'{where}{failure.node_path}: {failure.message}{server}',
+                         aborted=True)
             self._retire()
         else:
             handle.publish_feedback(self._feedback(runner, self.kind))

@@ -86,6 +86,9 @@ def test_planner_error_code_reaches_the_result(navigation):
     assert response.status == GoalStatus.STATUS_ABORTED
     assert response.result.error_code == 206
     assert 'compute_path_error_code=206' in response.result.error_msg
+    # the planner's own words reach the caller
+    assert ('last server error: ComputePathToPose "ComputePathToPose" error 206: '
+            'fixture planner told to fail with 206') in response.result.error_msg
     out = servers.output()
     assert 'EVENT compute_path_to_pose aborted' in out
     # GOAL_OCCUPIED is not one a planner recovery helps with: no recoveries ran

@@ -28,6 +28,7 @@ from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviou
 from orchestrator_pkg.trees.ports import input_port, output_port
 
 DEFAULT_WAIT_FOR_SERVICE_MS = 5000.0
+LAST_SERVER_ERROR_KEY = '@last_server_error'  # root blackboard: the last failing server
 DEFAULT_SERVER_TIMEOUT_MS = 5000.0
 
 
@@ -75,10 +76,17 @@ def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
     wait_s, response_s = _timeouts(ctx)
 
     def store_result(result, status):
+        code = int(getattr(result, 'error_code', 0))
+        message = str(getattr(result, 'error_msg', ''))
         if ports.has('error_code_id'):
-            ports.set('error_code_id', int(getattr(result, 'error_code', 0)))
+            ports.set('error_code_id', code)
         if ports.has('error_msg'):
-            ports.set('error_msg', str(getattr(result, 'error_msg', '')))
+            ports.set('error_msg', message)
+        if code:
+            # the navigator quotes the last server error in its result, so a
+            # failure explains itself even where the tree does not wire error_msg
+            ctx.blackboard.set(LAST_SERVER_ERROR_KEY,
+                               f'{ctx.type_name} "{ctx.name}" error {code}: {message}')
         if on_result is not None:
             on_result(result, status)
 
