@@ -127,6 +127,17 @@ def test_goal_updated_controller_ticks_its_child_only_on_new_goals(registry):
     assert built.tick() == Status.RUNNING
 
 
+def test_gated_decorators_start_fresh_after_their_parent_finishes(registry):
+    # The Sequence finishes each tick and resets (marks idle) its children. A
+    # gate that comes back from idle is fresh (BT.CPP status() == IDLE) and ticks
+    # its child, even though the goal did not change.
+    built = build(registry, '<Sequence><GoalUpdatedController><AlwaysSuccess/>'
+                            '</GoalUpdatedController></Sequence>', goal=pose(1))
+    assert built.tick() == Status.SUCCESS
+    assert built.tick() == Status.SUCCESS  # not RUNNING: fresh again, the child ran
+    assert built.tick() == Status.SUCCESS
+
+
 def test_path_longer_on_approach(registry):
     body = ('<PathLongerOnApproach path="{p}" prox_len="3.0" length_factor="2.0">'
             '<AlwaysFailure/></PathLongerOnApproach>')
