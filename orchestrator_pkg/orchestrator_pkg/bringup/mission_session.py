@@ -13,6 +13,7 @@ from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
 CANCEL_WAIT_S = 5.0
+CLOCK_SETTLE_S = 1.0  # sim seconds of /clock before the mission is sent
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -24,7 +25,7 @@ class MissionSession:
 
     def __init__(self, namespaces: List[str], mission: Optional[str], inputs: Dict[str, str],
                  zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
-                 output: Callable[[str], None] = print):
+                 output: Callable[[str], None] = print, wait_for_clock: bool = True):
         from geometry_msgs.msg import Twist
         from nav_msgs.msg import Odometry
         import rclpy
@@ -44,6 +45,7 @@ class MissionSession:
         self.inputs = inputs
         self.timeout_s = timeout_s
         self.namespaces = namespaces
+        self.wait_for_clock = wait_for_clock
         rclpy.init()
         self.node = rclpy.create_node('orchestrator_run')
         self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
@@ -118,6 +120,15 @@ class MissionSession:
             if time.monotonic() > deadline:
                 return f'execute_mission server not up within {SERVER_WAIT_S:.0f} s'
             waiting = {ns for ns in waiting if not self._clients[ns].server_is_ready()}
+        while self.wait_for_clock and self.sim_time_s < CLOCK_SETTLE_S:
+            # in sim, start once the clock runs and the sensors have published a while
+            fatal = self._spin(runner)
+            if fatal:
+                return fatal
+            if should_stop():
+                return 'stopped by the user'
+            if time.monotonic() > deadline:
+                return f'/clock not running within {SERVER_WAIT_S:.0f} s'
         for ns in self.namespaces:
             self._send(ns)
         while len(self.results) < len(self.namespaces):

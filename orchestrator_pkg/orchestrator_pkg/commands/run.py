@@ -64,7 +64,7 @@ def run(args) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
                              zero_velocity_topic=bringup.zero_velocity_topic,
-                             timeout_s=args.timeout_s)
+                             timeout_s=args.timeout_s, wait_for_clock=not args.no_sim)
     wall_start = time.monotonic()
     runner.start()
     reason = ''

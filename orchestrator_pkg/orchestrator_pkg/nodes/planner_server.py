@@ -17,7 +17,9 @@ from nav2_msgs.srv import ClearEntireCostmap
 from nav_msgs.msg import OccupancyGrid, Odometry, Path
 import numpy as np
 from rclpy.action import ActionServer
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
 from orchestrator_pkg.nodes import common
@@ -33,6 +35,9 @@ PLANNER_SPECS = {
     'allow_unknown': Spec(True, 'plan through NO_INFORMATION cells'),
     'timeout_s': Spec(1.0, 'search time limit; TIMEOUT (207) beyond it', 0.01, 60.0),
     'smooth_path': Spec(True, 'shortcut the grid path where the line stays as cheap'),
+    'transform_timeout_s': Spec(2.0, 'how long a goal waits (steady time) for the transform '
+                                'into global_frame and for the first odometry before '
+                                'TF_ERROR (202); covers start-up', 0.0, 60.0),
     'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
                                          0.0, 10.0, read_only=True),
 }
@@ -52,6 +57,7 @@ class PlannerServer(Node):
         self._costmap = build_costmap(cm, rolling=False)
         self._pose = None
         self._tf = TfListener2D(self)
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
         rate = self.get_parameter('costmap_publish_frequency_hz').value
@@ -123,10 +129,20 @@ class PlannerServer(Node):
             return pose
         return self._tf.transform_pose(pose, frame, self._frame)
 
-    def _execute(self, goal_handle):
-        goal = goal_handle.request
-        result = ComputePathToPose.Result()
-        t0 = time.monotonic()
+    def _sleep_steady(self, seconds: float):
+        """Return a future done after ``seconds`` of steady time (works before /clock flows)."""
+        future = Future()
+
+        def fire():
+            timer.cancel()
+            self.destroy_timer(timer)
+            if not future.done():
+                future.set_result(True)
+        timer = self.create_timer(seconds, fire, clock=self._steady)
+        return future
+
+    def _inputs(self, goal):
+        """Goal/start in global_frame and the start position; raises FrameError or LookupError."""
         poses = {}
         for ps, what in ((goal.goal, 'goal'), (goal.start, 'start')):
             if what == 'start' and not goal.use_start:
@@ -134,21 +150,33 @@ class PlannerServer(Node):
             try:
                 poses[what] = self._in_global_frame(ps)
             except FrameError as exc:
-                result.error_code = ComputePathToPose.Result.TF_ERROR
-                result.error_msg = (f'{what} in frame {ps.header.frame_id!r} cannot be '
-                                    f'expressed in global_frame {self._frame!r}: {exc}')
-                goal_handle.abort()
-                return result
+                raise FrameError(f'{what} in frame {ps.header.frame_id!r} cannot be '
+                                 f'expressed in global_frame {self._frame!r}: {exc}') from None
         if goal.use_start:
-            start = poses['start'][:2]
-        elif self._pose is not None:
-            start = self._pose[:2]
-        else:
-            result.error_code = ComputePathToPose.Result.TF_ERROR
-            result.error_msg = 'no robot pose yet (nothing on odom); set use_start'
-            goal_handle.abort()
-            return result
+            return poses, poses['start'][:2]
+        if self._pose is None:
+            raise LookupError('no robot pose yet (nothing on odom); set use_start')
+        return poses, self._pose[:2]
+
+    async def _execute(self, goal_handle):
+        goal = goal_handle.request
+        result = ComputePathToPose.Result()
+        t0 = time.monotonic()
+        timeout_s = self.get_parameter('transform_timeout_s').value
+        while True:
+            try:
+                poses, start = self._inputs(goal)
+                break
+            except (FrameError, LookupError) as exc:
+                # at start-up the goal can arrive before tf_static or odom: wait a while
+                if time.monotonic() - t0 >= timeout_s or goal_handle.is_cancel_requested:
+                    result.error_code = ComputePathToPose.Result.TF_ERROR
+                    result.error_msg = str(exc)
+                    goal_handle.abort()
+                    return result
+                await self._sleep_steady(0.05)
         gx, gy, gyaw = poses['goal']
+        t0 = time.monotonic()  # planning time, not the wait above
         if self._costmap.dirty:
             self._costmap.update_costs()
         res = planner.plan(self._costmap.master, start, (gx, gy), self._params())

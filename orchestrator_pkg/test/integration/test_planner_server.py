@@ -1,4 +1,6 @@
 """Real processes: map_server serves a map, planner_server plans on it for a real client."""
+import time
+
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import ComputePathToPose
@@ -101,7 +103,10 @@ def test_goals_in_another_frame_go_through_tf(planner):
     from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
     from tf2_msgs.msg import TFMessage
     node, client, _ = planner
+    t0 = time.monotonic()
     unknown = _plan_in(node, client, (1.5, 0.5), (1.5, 4.5), 'world')
+    # it waited transform_timeout_s (2 s, steady time) for the transform, then gave up
+    assert time.monotonic() - t0 >= 2.0
     assert unknown.status == GoalStatus.STATUS_ABORTED
     assert unknown.result.error_code == ComputePathToPose.Result.TF_ERROR
     assert "frame 'world' cannot be expressed in global_frame 'map'" in unknown.result.error_msg
@@ -113,15 +118,13 @@ def test_goals_in_another_frame_go_through_tf(planner):
     t.header.frame_id, t.child_frame_id = 'world', 'map'
     t.transform.translation.x = 1.0
     t.transform.rotation.w = 1.0
+    # the goal is sent first; the transform arrives while the planner waits for it
+    goal_msg = ComputePathToPose.Goal(goal=_pose(2.5, 4.5, frame='world'),
+                                      start=_pose(2.5, 0.5, frame='world'), use_start=True)
+    handle = wait_future(node, client.send_goal_async(goal_msg), what='goal response')
     static.publish(TFMessage(transforms=[t]))
-    deadline_plans = []
-    for _ in range(50):  # until the planner has the transform (bounded)
-        response = _plan_in(node, client, (2.5, 0.5), (2.5, 4.5), 'world')
-        deadline_plans.append(response.result.error_code)
-        if response.result.error_code != ComputePathToPose.Result.TF_ERROR:
-            break
-        rclpy.spin_once(node, timeout_sec=0.1)
-    assert response.status == GoalStatus.STATUS_SUCCEEDED, deadline_plans
+    response = wait_future(node, handle.get_result_async(), what='result')
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
     pts = np.array([(p.pose.position.x, p.pose.position.y) for p in response.result.path.poses])
     assert response.result.path.header.frame_id == 'map'
     # world (2.5, y) is map (1.5, y)
