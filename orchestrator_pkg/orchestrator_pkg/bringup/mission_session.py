@@ -100,6 +100,18 @@ class MissionSession:
         self._rclpy.spin_once(self.node, timeout_sec=seconds)
         return runner.poll()
 
+    def _wait_until(self, runner, should_stop, deadline, ready, timeout_reason) -> str:
+        """Spin until ``ready()``; return '' then, or why it stopped waiting."""
+        while not ready():
+            fatal = self._spin(runner)
+            if fatal:
+                return fatal
+            if should_stop():
+                return 'stopped by the user'
+            if time.monotonic() > deadline:
+                return timeout_reason
+        return ''
+
     def run(self, runner, should_stop: Callable[[], bool]) -> str:
         """Drive the run until done; return '' or the reason it ended early."""
         if not self.mission:
@@ -110,25 +122,17 @@ class MissionSession:
                     return fatal
             return 'stopped by the user'
         deadline = time.monotonic() + SERVER_WAIT_S
-        waiting = set(self.namespaces)
-        while waiting:
-            fatal = self._spin(runner)
-            if fatal:
-                return fatal
-            if should_stop():
-                return 'stopped by the user'
-            if time.monotonic() > deadline:
-                return f'execute_mission server not up within {SERVER_WAIT_S:.0f} s'
-            waiting = {ns for ns in waiting if not self._clients[ns].server_is_ready()}
-        while self.wait_for_clock and self.sim_time_s < CLOCK_SETTLE_S:
+        reason = self._wait_until(
+            runner, should_stop, deadline,
+            lambda: all(client.server_is_ready() for client in self._clients.values()),
+            f'execute_mission server not up within {SERVER_WAIT_S:.0f} s')
+        if not reason and self.wait_for_clock:
             # in sim, start once the clock runs and the sensors have published a while
-            fatal = self._spin(runner)
-            if fatal:
-                return fatal
-            if should_stop():
-                return 'stopped by the user'
-            if time.monotonic() > deadline:
-                return f'/clock not running within {SERVER_WAIT_S:.0f} s'
+            reason = self._wait_until(runner, should_stop, deadline,
+                                      lambda: self.sim_time_s >= CLOCK_SETTLE_S,
+                                      f'/clock not running within {SERVER_WAIT_S:.0f} s')
+        if reason:
+            return reason
         for ns in self.namespaces:
             self._send(ns)
         while len(self.results) < len(self.namespaces):
