@@ -32,11 +32,19 @@ class ManagedProcess:
         return cls([sys.executable, *([script] if script else []), *args], **kwargs)
 
     def start(self):
-        """Start the process; output goes to a temporary file."""
-        self._log = tempfile.TemporaryFile(mode='w+b')
-        self._proc = subprocess.Popen(
-            self.cmd, env=self.env, cwd=self.cwd, stdout=self._log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        """Start the process; output goes to a temporary file.
+
+        The child writes through its own O_APPEND descriptor and the reader
+        opens the file separately, so reading never moves the child's write
+        offset (a shared offset let the child's output land mid-file).
+        """
+        fd, self._log_path = tempfile.mkstemp(prefix='managed-process-', suffix='.log')
+        os.close(fd)
+        with open(self._log_path, 'ab', buffering=0) as sink:
+            self._proc = subprocess.Popen(
+                self.cmd, env=self.env, cwd=self.cwd, stdout=sink,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self._log = True
         return self
 
     @property
@@ -52,12 +60,8 @@ class ManagedProcess:
         """Everything the process printed so far."""
         if self._log is None:
             return ''
-        self._log.flush()
-        pos = self._log.tell()
-        self._log.seek(0)
-        data = self._log.read()
-        self._log.seek(pos)
-        return data.decode('utf-8', 'replace')
+        with open(self._log_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
 
     def wait_for_output(self, text: str, timeout_s: float) -> bool:
         """Wait until ``text`` appears in the output, the process ends, or the timeout."""
@@ -94,6 +98,14 @@ class ManagedProcess:
                 self._proc.wait(timeout=5)
         self.returncode = self._proc.returncode
         return self.returncode
+
+    def __del__(self):
+        path = getattr(self, '_log_path', None)
+        if path and self.returncode is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def __enter__(self):
         return self.start()
