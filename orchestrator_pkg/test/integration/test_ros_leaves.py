@@ -44,8 +44,9 @@ def fixture_servers(ros_domain):
         yield start
     finally:
         for proc in started:
+            killed = proc.poll() is not None and proc.poll() < 0  # a test killed it
             proc.stop()
-            assert proc.returncode == 0, proc.output()
+            assert killed or proc.returncode == 0, proc.output()
 
 
 def tick_until(tree, node, done, timeout_s=TIMEOUT_S):
@@ -234,3 +235,24 @@ def test_action_leaf_resends_a_changed_goal(node, fixture_servers):
     tick_until(tree, node, lambda root: root._state == 'active')
     leaf.stop(Status.INVALID)
     assert spin_until(node, lambda: 'EVENT follow_path cancel ' in server.output())
+
+
+def test_action_leaf_fails_with_timeout_when_its_server_dies_mid_goal(node, fixture_servers):
+    import signal
+    server = fixture_servers('--follow-s', '60')
+    timeouts = []
+    leaf = ActionClientBehaviour('FollowPath', FollowPath, 'follow_path',
+                                 lambda: FollowPath.Goal(controller_id='FollowPath'),
+                                 server_wait_timeout_s=10.0, goal_response_timeout_s=10.0,
+                                 result_timeout_s=1.0,
+                                 on_result_timeout=lambda: timeouts.append(True))
+    tree = make_tree(leaf, node)
+    tick_until(tree, node, lambda root: root._state == 'active')
+    server._proc.send_signal(signal.SIGKILL)  # no result will ever come
+    server.wait(10.0)
+    status = tick_until(tree, node, lambda root: root.status != Status.RUNNING)
+    assert status == Status.FAILURE
+    assert leaf.failure.code == fr.TIMEOUT
+    assert 'no result from /follow_path within 1 s of acceptance' in leaf.failure.message
+    assert timeouts == [True]
+    assert not leaf.goal_in_flight

@@ -30,6 +30,9 @@ from orchestrator_pkg.trees.ports import input_port, output_port
 DEFAULT_WAIT_FOR_SERVICE_MS = 5000.0
 LAST_SERVER_ERROR_KEY = '@last_server_error'  # root blackboard: the last failing server
 DEFAULT_SERVER_TIMEOUT_MS = 5000.0
+# A planner answers within its own timeout (1 s by default); one that has not
+# answered in this long (ROS time) is gone, e.g. killed and respawned.
+PLANNER_RESULT_TIMEOUT_S = 10.0
 
 
 def duration(seconds: float) -> Duration:
@@ -70,7 +73,7 @@ def _timeouts(ctx):
 
 
 def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
-                resend_on_goal_change=False, recovery=False):
+                resend_on_goal_change=False, recovery=False, result_timeout_s=None):
     """Build an :class:`ActionClientBehaviour` wired to a Nav2 node's ports."""
     ports = ctx.ports
     wait_s, response_s = _timeouts(ctx)
@@ -96,10 +99,18 @@ def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
             board.set('@number_recoveries', int(board.get('@number_recoveries', 0)) + 1)
         return goal_factory()
 
+    def timed_out():
+        # the server's own TIMEOUT code, so Nav2's Would*RecoveryHelp conditions
+        # treat it like a server-side timeout (recover, then retry)
+        code = getattr(action_type.Result, 'TIMEOUT', getattr(action_type.Result, 'UNKNOWN', 0))
+        if ports.has('error_code_id'):
+            ports.set('error_code_id', int(code))
+
     return ActionClientBehaviour(
         ctx.name, action_type, ports.get('server_name', default_server), goal,
         on_result=store_result, server_wait_timeout_s=wait_s,
         goal_response_timeout_s=response_s, resend_on_goal_change=resend_on_goal_change,
+        result_timeout_s=result_timeout_s, on_result_timeout=timed_out,
         node_type=ctx.type_name, clock=ctx.clock)
 
 
@@ -118,7 +129,8 @@ def build_compute_path_to_pose(ctx):
     def result(res, status):
         if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
             ports.set('path', res.path)
-    return action_leaf(ctx, ComputePathToPose, 'compute_path_to_pose', goal, result)
+    return action_leaf(ctx, ComputePathToPose, 'compute_path_to_pose', goal, result,
+                       result_timeout_s=PLANNER_RESULT_TIMEOUT_S)
 
 
 def build_navigate_to_pose(ctx):
@@ -146,7 +158,8 @@ def build_compute_path_through_poses(ctx):
     def result(res, status):
         if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
             ports.set('path', res.path)
-    return action_leaf(ctx, ComputePathThroughPoses, 'compute_path_through_poses', goal, result)
+    return action_leaf(ctx, ComputePathThroughPoses, 'compute_path_through_poses', goal, result,
+                       result_timeout_s=PLANNER_RESULT_TIMEOUT_S)
 
 
 def build_follow_path(ctx):

@@ -40,6 +40,10 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         on_feedback: ``on_feedback(feedback)`` for each feedback message.
         server_wait_timeout_s: how long to wait for the server to appear.
         goal_response_timeout_s: how long to wait for the goal to be accepted.
+        result_timeout_s: how long an accepted goal may take to give a result
+            (None: no limit). A server that dies with a goal in flight never
+            answers; on expiry the goal is canceled, ``on_result_timeout`` runs,
+            and the behaviour fails with TIMEOUT.
         resend_on_goal_change: rebuild the goal on every tick while running and
             send it again when it changed, leaving the server to preempt the old
             goal (Nav2's FollowPath does this when the path is replanned).
@@ -54,6 +58,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                  server_wait_timeout_s: float = 1.0,
                  goal_response_timeout_s: float = 1.0,
                  resend_on_goal_change: bool = False,
+                 result_timeout_s: Optional[float] = None,
+                 on_result_timeout: Optional[Callable[[], None]] = None,
                  node_type: str = '', clock=None):
         super().__init__(name)
         self.action_type = action_type
@@ -64,6 +70,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         self.server_wait_timeout_s = float(server_wait_timeout_s)
         self.goal_response_timeout_s = float(goal_response_timeout_s)
         self.resend_on_goal_change = resend_on_goal_change
+        self.result_timeout_s = None if result_timeout_s is None else float(result_timeout_s)
+        self.on_result_timeout = on_result_timeout
         self.node_type = node_type or type(self).__name__
         self.interface = _interface_name(action_type)
         self.clock = clock
@@ -136,10 +144,19 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             self._handle = handle
             self._result_future = handle.get_result_async()
             self._state = 'active'
+            self._accepted_at = now
             self.feedback_message = 'goal accepted, waiting for result'
         if self._state == 'active':
             if self._result_future.done():
                 return self._finish(self._result_future.result())
+            if self.result_timeout_s is not None and \
+                    now - self._accepted_at > self.result_timeout_s:
+                self._cancel_outstanding()
+                if self.on_result_timeout is not None:
+                    self.on_result_timeout()
+                return self._fail(
+                    FailureCode.TIMEOUT, f'no result from {self._full_name()} within '
+                    f'{self.result_timeout_s:g} s of acceptance (server gone?)')
             with self._lock:
                 feedback, self._feedback = self._feedback, None
             if feedback is not None and self.on_feedback is not None:
@@ -170,6 +187,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         self._result_future = None
         self._started = 0.0
         self._sent_at = 0.0
+        self._accepted_at = 0.0
 
     def _full_name(self) -> str:
         if self.node is None or self.action_name.startswith('/'):
