@@ -97,11 +97,12 @@ class RunResult:
     wall_time_s: float = 0.0
     nav_result: str = ''
     nav_attempts: int = 0
+    rtf: float = 0.0  # sim time / wall time while navigating (startup excluded)
 
     def as_dict(self) -> dict:
         """Plain data for JSON."""
         data = asdict(self)
-        for key in ('time_s', 'optimal_time_s', 'metric', 'wall_time_s'):
+        for key in ('time_s', 'optimal_time_s', 'metric', 'wall_time_s', 'rtf'):
             data[key] = round(data[key], 4)
         return data
 
@@ -121,6 +122,7 @@ def summarize(results: Sequence[RunResult]) -> Dict[str, float]:
         'error': sum(r.status == 'error' for r in results) / n,
         'metric': sum(r.metric for r in results) / n,
         'mean_time_s_succeeded': (sum(r.time_s for r in ok) / len(ok)) if ok else math.nan,
+        'mean_rtf': sum(r.rtf for r in results) / n,
     }
 
 

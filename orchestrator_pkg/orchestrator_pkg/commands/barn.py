@@ -192,7 +192,7 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     wall_start = time.monotonic()
     rclpy.init()
     client = BarnRun(rclpy)
-    status, elapsed, nav_text, attempts = 'error', 0.0, '', 0
+    status, elapsed, nav_text, attempts, rtf = 'error', 0.0, '', 0, 0.0
     runner.start()
     try:
         deadline = time.monotonic() + SERVER_WAIT_S
@@ -206,6 +206,7 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
             nav_text = fatal or f'stack not up within {SERVER_WAIT_S:.0f} s wall time'
         else:
             t0 = client.clock_s
+            nav_wall_start = time.monotonic()
             client.send_goal(barn.GOAL)
             attempts = 1
             wall_deadline = time.monotonic() + SETTLE_WALL_S
@@ -235,6 +236,8 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
                     client.send_goal(barn.GOAL)
                     attempts += 1
             nav_text = nav_text or _status_text(client.result)
+            nav_wall = time.monotonic() - nav_wall_start
+            rtf = elapsed / nav_wall if nav_wall > 0 else 0.0
             client.cancel()
     finally:
         runner.shutdown()
@@ -245,15 +248,14 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
                             optimal_time_s=optimal_s,
                             metric=barn.metric(succeeded, elapsed, optimal_s),
                             wall_time_s=time.monotonic() - wall_start, nav_result=nav_text,
-                            nav_attempts=attempts)
+                            nav_attempts=attempts, rtf=rtf)
     return result
 
 
 def _row(result: barn.RunResult) -> str:
-    rtf = result.time_s / result.wall_time_s if result.wall_time_s > 0 else 0.0
     return (f'{result.world:>6} {result.run:>4} {result.status:<10} {result.time_s:8.1f} '
             f'{result.optimal_time_s:7.2f} {result.metric:7.3f} {result.wall_time_s:7.1f} '
-            f'{rtf:5.2f}  {result.nav_result}')
+            f'{result.rtf:5.2f}  {result.nav_result}')
 
 
 def barn_command(args) -> int:
@@ -313,7 +315,7 @@ def barn_command(args) -> int:
         print(f'means over {means["runs"]} runs ({means["worlds"]} worlds): '
               f'success {means["success"]:.3f}, collision {means["collision"]:.3f}, '
               f'timeout {means["timeout"]:.3f}, error {means["error"]:.3f}, '
-              f'metric {means["metric"]:.4f}  '
+              f'metric {means["metric"]:.4f}, rtf while navigating {means["mean_rtf"]:.2f}  '
               f'(BARN DWA baseline: success 0.88, collision 0.048, metric 0.169)')
     if args.out:
         _write(args.out, args, results)
