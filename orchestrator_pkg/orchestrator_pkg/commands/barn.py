@@ -193,6 +193,7 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     rclpy.init()
     client = BarnRun(rclpy)
     status, elapsed, nav_text, attempts, rtf = 'error', 0.0, '', 0, 0.0
+    aborts = []
     runner.start()
     try:
         deadline = time.monotonic() + SERVER_WAIT_S
@@ -232,10 +233,12 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
                 if client.rejected or client.result is not None:
                     # navigation gave up (Nav2's tree ran out of recoveries) with time
                     # left: ask again, as an operator would; counted in nav_attempts
-                    nav_text = _status_text(client.result) if client.result else 'rejected'
+                    aborts.append(_status_text(client.result) if client.result else 'rejected')
                     client.send_goal(barn.GOAL)
                     attempts += 1
-            nav_text = nav_text or _status_text(client.result)
+            nav_text = nav_text or _status_text(client.result) or 'running at the verdict'
+            if aborts:
+                nav_text += f'; {len(aborts)} earlier attempt(s) ended: ' + ' | '.join(aborts)
             nav_wall = time.monotonic() - nav_wall_start
             rtf = elapsed / nav_wall if nav_wall > 0 else 0.0
             client.cancel()
