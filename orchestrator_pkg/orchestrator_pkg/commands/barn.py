@@ -18,6 +18,7 @@ import sys
 import time
 
 from orchestrator_pkg.benchmark import barn
+from orchestrator_pkg.bringup.description import BringupError
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
 SERVER_WAIT_S = 180.0  # wall time for the stack to come up on a loaded machine
@@ -48,6 +49,16 @@ def _bringup_path(value: str) -> str:
     if os.path.sep in value or os.path.exists(value):
         return value
     return os.path.join(_share('orchestrator_pkg'), 'config', value)
+
+
+def _check_bringup(path: str) -> None:
+    """Load and resolve the bringup once, so a bad file is one line before any run."""
+    from orchestrator_pkg.bringup import description
+    from orchestrator_pkg.bringup.runner import ament_executable
+    bringup = description.load(_bringup_path(path))
+    args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1}
+    for launch in description.resolve(bringup, _share, args, sim=True):
+        ament_executable(launch.node.package, launch.node.executable)
 
 
 def _positive_int(text: str) -> int:
@@ -273,11 +284,16 @@ def barn_command(args) -> int:
             indices = barn.spread_sample(indices, args.sample)
         optimal = {i: barn.optimal_time(barn.path_length(
             barn.load_path(os.path.join(paths_dir, f'path_{i}.npy')))) for i in indices}
-        _bringup_path(args.bringup)
     except barn.BarnError as exc:
-        hint = '' if args.worlds else (' (the BARN data is expected in <repo>/../shared/'
-                                       'benchmarks/barn; give --worlds DIR)')
+        hint = '' if args.worlds or os.path.isdir(worlds_dir) else (
+            ' (the BARN data is expected in <repo>/../shared/benchmarks/barn; '
+            'give --worlds DIR)')
         print(f'orchestrator barn: {exc}{hint}', file=sys.stderr)
+        return 2
+    try:
+        _check_bringup(args.bringup)
+    except (BringupError, FileNotFoundError) as exc:
+        print(f'orchestrator barn: {exc}', file=sys.stderr)
         return 2
     log_file = open(args.log, 'w', encoding='utf-8') if args.log else None
 
