@@ -24,6 +24,7 @@ DEFAULT_BRINGUP = 'barn_bringup.yaml'
 SERVER_WAIT_S = 180.0  # wall time for the stack to come up on a loaded machine
 SETTLE_WALL_S = 300.0  # wall time cap per run on top of the sim-time limit
 CANCEL_WAIT_S = 5.0
+TF_ERROR = 202  # nav2_msgs/ComputePathToPose TF_ERROR: no tf or odometry yet
 SERVERS = ('navigate_to_pose', 'compute_path_to_pose', 'follow_path', 'spin', 'backup')
 
 
@@ -110,6 +111,7 @@ class BarnRun:
         self.handle = None
         self.result = None
         self.rejected = False
+        self.probe = None
 
     def _on_clock(self, msg) -> None:
         self.clock_s = msg.clock.sec + msg.clock.nanosec * 1e-9
@@ -129,6 +131,26 @@ class BarnRun:
         """Every server is up and the sim publishes time and ground truth."""
         return (self.clock_s is not None and self.pose is not None
                 and all(c.server_is_ready() for c in self.clients.values()))
+
+    def probe_planner(self, goal_xy) -> None:
+        """Ask compute_path_to_pose for the goal once; the answer lands in ``probe``."""
+        from nav2_msgs.action import ComputePathToPose
+        goal = ComputePathToPose.Goal()
+        goal.goal.header.frame_id = 'map'
+        goal.goal.pose.position.x = float(goal_xy[0])
+        goal.goal.pose.position.y = float(goal_xy[1])
+        goal.goal.pose.orientation.w = 1.0
+        self.probe = None
+
+        def on_response(future):
+            handle = future.result()
+            if not handle.accepted:
+                self.probe = -1
+                return
+            handle.get_result_async().add_done_callback(
+                lambda f: setattr(self, 'probe', f.result().result.error_code))
+        self.clients['compute_path_to_pose'].send_goal_async(goal).add_done_callback(
+            on_response)
 
     def send_goal(self, goal_xy) -> None:
         """Send NavigateToPose to the goal, in the map frame."""
@@ -214,7 +236,22 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
             fatal = runner.poll()
             if fatal or time.monotonic() > deadline:
                 break
-        if not client.ready():
+        if client.ready():
+            # the servers are up, but the planner may not have tf (map -> odom) or odom
+            # yet: wait until it answers something other than TF_ERROR, so the timed
+            # run does not start with the tree failing on a half-started stack
+            while True:
+                client.probe_planner(barn.GOAL)
+                while client.probe is None and time.monotonic() < deadline \
+                        and not runner.poll():
+                    client.spin(0.05)
+                if client.probe != TF_ERROR or time.monotonic() > deadline or runner.poll():
+                    break
+                pause = time.monotonic() + 0.5
+                while time.monotonic() < pause:
+                    client.spin(0.05)
+        fatal = fatal or runner.poll()
+        if not client.ready() or fatal or client.probe in (None, TF_ERROR):
             nav_text = fatal or f'stack not up within {SERVER_WAIT_S:.0f} s wall time'
         else:
             t0 = client.clock_s
