@@ -48,6 +48,12 @@ def test_ticks_follow_sim_time_and_parameters_are_validated(ros_domain):
                 sec = int(sim[0])
                 clock_pub.publish(Clock(clock=Time(sec=sec, nanosec=int((sim[0] - sec) * 1e9))))
             publish_clock()
+            # let the node's clock jump from 0 to 10 s before the mission starts: a
+            # timer that was due before the jump fires once at the jump, and it must
+            # not be taken for a tick while sim time stands still
+            spin_until(node, lambda: False, 0.5)
+            publish_clock()
+            spin_until(node, lambda: False, 0.5)
             feedback = []
             handle = wait_future(node, client.send_goal_async(
                 ExecuteMission.Goal(mission_name='hello'),

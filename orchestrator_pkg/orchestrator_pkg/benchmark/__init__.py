@@ -1,0 +1,1 @@
+"""Benchmark protocols (pure: no ROS)."""

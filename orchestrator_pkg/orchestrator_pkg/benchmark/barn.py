@@ -1,0 +1,176 @@
+"""The BARN protocol, pure: start, goal, reference path length, metric, outcome.
+
+Facts from the BARN Challenge's README (``shared/benchmarks/barn/README.md``):
+the robot starts at (-2.25, 3.0) facing +y (yaw 1.57 rad) and must get
+within 1.0 m of (-2.25, 13.0) with no collision within 100 s of sim time.
+Reference path cells map to the world as ``(x*0.15 - 0.075 - 4.5,
+y*0.15 + 0.075 + 5)``; the path length is start + mapped cells + goal, summed
+segment by segment; optimal time = length / 2 m/s; the metric of a run is
+``success * optimal_time / clip(time, 2*optimal_time, 8*optimal_time)``.
+"""
+from dataclasses import asdict, dataclass
+import math
+import os
+import re
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+
+START = (-2.25, 3.0, 1.57)
+GOAL = (-2.25, 13.0)
+SUCCESS_RADIUS_M = 1.0
+TIME_LIMIT_S = 100.0
+CELL_M = 0.15
+OPTIMAL_SPEED = 2.0
+STATUSES = ('succeeded', 'collided', 'timeout', 'error')  # error: the stack failed
+_WORLD_FILE = re.compile(r'^world_(\d+)\.world$')
+
+
+class BarnError(ValueError):
+    """A BARN file or argument is unusable; the message names it."""
+
+
+def cell_to_world(cells) -> np.ndarray:
+    """Map (n, 2) grid cells of a path file to world coordinates (m)."""
+    cells = np.asarray(cells, dtype=float).reshape(-1, 2)
+    return np.column_stack((cells[:, 0] * CELL_M - 0.075 - 4.5,
+                            cells[:, 1] * CELL_M + 0.075 + 5.0))
+
+
+def path_length(cells, start=START, goal=GOAL) -> float:
+    """Length of start -> mapped cells -> goal (m)."""
+    points = np.vstack(([start[:2]], cell_to_world(cells), [goal[:2]]))
+    return float(np.sum(np.hypot(*np.diff(points, axis=0).T)))
+
+
+def optimal_time(length_m: float) -> float:
+    """Optimal time of a reference path: its length at 2 m/s."""
+    return length_m / OPTIMAL_SPEED
+
+
+def metric(succeeded: bool, time_s: float, optimal_time_s: float) -> float:
+    """BARN metric of one run: 0 unless it succeeded, at most 0.5."""
+    if not succeeded:
+        return 0.0
+    return optimal_time_s / min(max(time_s, 2.0 * optimal_time_s), 8.0 * optimal_time_s)
+
+
+def load_path(path_file: str) -> np.ndarray:
+    """Read a ``path_N.npy`` reference path: an (n, 2) array of grid cells."""
+    try:
+        cells = np.load(path_file, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise BarnError(f'{path_file}: cannot read the reference path: {exc}') from None
+    if cells.ndim != 2 or cells.shape[1] != 2 or len(cells) == 0:
+        raise BarnError(f'{path_file}: expected an (n, 2) array of grid cells, '
+                        f'got shape {cells.shape}')
+    return cells
+
+
+def classify(distance_to_goal_m: float, collided: bool, elapsed_s: float,
+             time_limit_s: float = TIME_LIMIT_S,
+             radius_m: float = SUCCESS_RADIUS_M) -> Optional[str]:
+    """Status of a run in progress: 'collided', 'succeeded', 'timeout' or None (running).
+
+    A collision ends the run first (a robot that touches an obstacle on its way in
+    has failed); reaching the goal radius within the limit is success.
+    """
+    if collided:
+        return 'collided'
+    if distance_to_goal_m <= radius_m and elapsed_s <= time_limit_s:
+        return 'succeeded'
+    if elapsed_s >= time_limit_s:
+        return 'timeout'
+    return None
+
+
+@dataclass
+class RunResult:
+    """One BARN run."""
+
+    world: int
+    run: int
+    status: str
+    time_s: float
+    optimal_time_s: float
+    metric: float
+    wall_time_s: float = 0.0
+    nav_result: str = ''
+    nav_attempts: int = 0
+    rtf: float = 0.0  # sim time / wall time while navigating (startup excluded)
+
+    def as_dict(self) -> dict:
+        """Plain data for JSON."""
+        data = asdict(self)
+        for key in ('time_s', 'optimal_time_s', 'metric', 'wall_time_s', 'rtf'):
+            data[key] = round(data[key], 4)
+        return data
+
+
+def summarize(results: Sequence[RunResult]) -> Dict[str, float]:
+    """Means over runs: success, collision and timeout rates, metric, time of successes."""
+    n = len(results)
+    if n == 0:
+        return {'runs': 0}
+    ok = [r for r in results if r.status == 'succeeded']
+    return {
+        'runs': n,
+        'worlds': len({r.world for r in results}),
+        'success': sum(r.status == 'succeeded' for r in results) / n,
+        'collision': sum(r.status == 'collided' for r in results) / n,
+        'timeout': sum(r.status == 'timeout' for r in results) / n,
+        'error': sum(r.status == 'error' for r in results) / n,
+        'metric': sum(r.metric for r in results) / n,
+        'mean_time_s_succeeded': (sum(r.time_s for r in ok) / len(ok)) if ok else math.nan,
+        'mean_rtf': sum(r.rtf for r in results) / n,
+    }
+
+
+def world_indices(worlds_dir: str) -> List[int]:
+    """Return the indices N of the ``world_N.world`` files in a folder, sorted."""
+    if not os.path.isdir(worlds_dir):
+        raise BarnError(f'{worlds_dir}: no such folder of BARN worlds')
+    found = sorted(int(m.group(1)) for m in map(_WORLD_FILE.match, os.listdir(worlds_dir)) if m)
+    if not found:
+        raise BarnError(f'{worlds_dir}: no world_N.world files')
+    return found
+
+
+def parse_indices(text: str, available: Iterable[int]) -> List[int]:
+    """Parse '0,2,10-20' (ranges inclusive, keeping only available worlds) or 'all'."""
+    available = sorted(set(available))
+    if not text or text == 'all':
+        return available
+    chosen = []
+    for part in text.split(','):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition('-')
+        try:
+            if sep:
+                lo_i, hi_i = int(lo), int(hi)
+                picked = [i for i in available if lo_i <= i <= hi_i]
+            else:
+                picked = [int(part)]
+        except ValueError:
+            raise BarnError(f'--indices: {part!r} is not an index or a range like 10-20') \
+                from None
+        missing = [i for i in picked if i not in available]
+        if missing:
+            raise BarnError(f'--indices: no world_{missing[0]}.world in the worlds folder')
+        chosen.extend(i for i in picked if i not in chosen)
+    if not chosen:
+        raise BarnError(f'--indices: {text!r} selects no world')
+    return chosen
+
+
+def spread_sample(available: Sequence[int], count: int) -> List[int]:
+    """``count`` indices spread evenly over ``available`` (sorted), first and last included."""
+    available = sorted(available)
+    if count >= len(available):
+        return list(available)
+    if count <= 1:
+        return available[:max(count, 0)]
+    step = (len(available) - 1) / (count - 1)
+    return [available[round(k * step)] for k in range(count)]

@@ -1,0 +1,62 @@
+"""System test: ``orchestrator barn`` on one BARN world, every node real, scored in the sim.
+
+The committed fixture (BARN world 20 and its reference path, copied from the
+BARN Challenge, MIT) is run as a user would run the benchmark: the stack of
+config/barn_bringup.yaml comes up, the goal goes to navigate_to_pose, and the
+runner scores the run from the sim's ground truth and collision events.
+"""
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+DATA = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'orchestrator_sim', 'test',
+                    'data')
+RUN_TIMEOUT_S = 240.0  # wall; the run is about 15-30 s of sim time at rtf 1
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
+def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path):
+    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
+    worlds.mkdir()
+    paths.mkdir()
+    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
+    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
+    out = tmp_path / 'barn.json'
+    cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds', str(worlds),
+           '--indices', '20', '--rtf', '1', '--out', str(out)]
+    run = ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0)
+    with run:
+        assert run.wait_for_output('wrote ', RUN_TIMEOUT_S), run.output()[-5000:]
+        run.wait(30.0)
+    output = run.output()
+    assert run.returncode == 0, output[-5000:]
+    report = json.loads(out.read_text())
+    (result,) = report['runs']
+    assert result['world'] == 20
+    assert result['status'] == 'succeeded', output[-5000:]
+    assert 0.0 < result['time_s'] < 100.0
+    # the metric follows from the time and the reference path (README formula)
+    opt = result['optimal_time_s']
+    assert opt > 5.0  # the reference path is at least the 10 m straight line, at 2 m/s
+    assert result['metric'] == pytest.approx(
+        opt / min(max(result['time_s'], 2 * opt), 8 * opt), abs=1e-3)
+    assert report['means']['success'] == 1.0 and report['means']['collision'] == 0.0
+    # one table row for the world
+    assert any(line.split()[:3] == ['20', '0', 'succeeded'] for line in output.splitlines())
+
+
+def test_missing_worlds_folder_is_one_clear_line(tmp_path):
+    missing = tmp_path / 'nowhere'
+    run = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds',
+                          str(missing)])
+    with run:
+        run.wait(60.0)
+    output = run.output()
+    assert run.returncode == 2, output
+    assert f'{missing}: no such folder of BARN worlds' in output
+    assert 'Traceback' not in output
