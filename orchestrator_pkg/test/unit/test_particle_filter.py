@@ -6,10 +6,10 @@ import pytest
 
 from orchestrator_pkg.localization.particle_filter import (
     FilterParams,
-    kld_sample_count,
     LocalizationError,
-    low_variance_resample,
     ParticleFilter,
+    kld_sample_count,
+    low_variance_resample,
 )
 
 RES = 0.05
