@@ -68,7 +68,7 @@ def kld_sample_count(k: np.ndarray, err: float, z: float) -> np.ndarray:
 
 
 def low_variance_resample(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of ``n`` particles drawn by systematic resampling of normalized ``weights``."""
+    """Return ``n`` particle indices drawn by systematic resampling of ``weights``."""
     cum = np.cumsum(weights)
     cum[-1] = 1.0
     u = (rng.random() + np.arange(n)) / n

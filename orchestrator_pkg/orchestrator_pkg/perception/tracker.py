@@ -169,7 +169,7 @@ class Tracker:
         if unmatched:
             in_view = self.camera.sees(camera_pose, np.array([t.x for t in unmatched]),
                                        np.array([t.y for t in unmatched]))
-            for track, visible in zip(unmatched, in_view):
+            for track, visible in zip(unmatched, in_view, strict=True):
                 if not visible:
                     continue
                 if track.missed_since is None:
@@ -181,7 +181,7 @@ class Tracker:
 
     def nearest(self, class_id: str, color: str = '', x: float = 0.0,
                 y: float = 0.0) -> Optional[Track]:
-        """The track of ``class_id`` (and ``color`` if given) closest to ``(x, y)``, or None."""
+        """Return the track of ``class_id`` (and ``color``) nearest ``(x, y)``, or None."""
         best, best_d = None, math.inf
         for t in self.tracks.values():
             if t.class_id != class_id or (color and t.color != color):

@@ -23,7 +23,8 @@ def room():
     ox = oy = -3.2
     col = int((1.5 - ox) / RES)
     grid[int((-1.0 - oy) / RES):int((1.0 - oy) / RES), col:col + 2] = 100
-    grid[int((1.8 - oy) / RES):int((2.4 - oy) / RES), int((-2.2 - ox) / RES):int((-1.4 - ox) / RES)] = 100
+    rows = slice(int((1.8 - oy) / RES), int((2.4 - oy) / RES))
+    grid[rows, int((-2.2 - ox) / RES):int((-1.4 - ox) / RES)] = 100
     return grid, ox, oy
 
 
