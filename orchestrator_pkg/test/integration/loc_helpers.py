@@ -181,7 +181,7 @@ class Listener:
         self.wait_for(done, timeout_s, f'facing ({x}, {y})', every=step)
         self.stop()
 
-    def go_to(self, x, y, tol=0.08, timeout_s=WAIT_S):
+    def go_to(self, x, y, tol=0.08, timeout_s=WAIT_S, speed=0.45):
         """Drive to ``(x, y)`` (steering on the ground truth: a test harness, not the stack)."""
         self.face(x, y, tol=0.1, timeout_s=timeout_s)
 
@@ -189,7 +189,7 @@ class Listener:
             rx, ry, ryaw, _ = self.truth()
             err = wrap(math.atan2(y - ry, x - rx) - ryaw)
             d = math.hypot(x - rx, y - ry)
-            self.drive(min(0.3, d) if abs(err) < 0.6 else 0.0, max(-1.0, min(1.0, 2.0 * err)))
+            self.drive(min(speed, d) if abs(err) < 0.6 else 0.0, max(-1.0, min(1.0, 2.0 * err)))
 
         def done():
             rx, ry, _, _ = self.truth()
