@@ -98,6 +98,9 @@ class LikelihoodField:
         max_cells = max(1, int(math.ceil(max_dist_m / resolution)))
         dist = distance_to_obstacles(self.occupied, max_cells) * resolution
         self.dist = np.minimum(dist, max_dist_m)
+        # a one-cell border at the cap: lookups clip instead of masking (one gather)
+        self._padded = np.pad(self.dist, 1, constant_values=max_dist_m)
+        self._gauss = None  # (sigma, exp(-d^2 / 2 sigma^2) on the padded grid)
         self._free_cells = np.flatnonzero(self.free.ravel())
 
     def cells(self, xs: np.ndarray, ys: np.ndarray):
@@ -107,12 +110,21 @@ class LikelihoodField:
         inside = (col >= 0) & (col < self.width) & (row >= 0) & (row < self.height)
         return col, row, inside
 
+    def _padded_index(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        inv = 1.0 / self.resolution
+        col = np.clip(np.floor((xs - self.origin_x) * inv), -1, self.width).astype(np.intp) + 1
+        row = np.clip(np.floor((ys - self.origin_y) * inv), -1, self.height).astype(np.intp) + 1
+        return row * (self.width + 2) + col
+
     def distance(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Distance (m) from each point to the nearest obstacle; the cap outside the map."""
-        col, row, inside = self.cells(xs, ys)
-        out = np.full(xs.shape, self.max_dist_m)
-        out[inside] = self.dist[row[inside], col[inside]]
-        return out
+        return np.take(self._padded, self._padded_index(xs, ys))
+
+    def hit_likelihood(self, xs: np.ndarray, ys: np.ndarray, sigma: float) -> np.ndarray:
+        """``exp(-d² / 2σ²)`` at each point, ``d`` the distance to the nearest obstacle."""
+        if self._gauss is None or self._gauss[0] != sigma:
+            self._gauss = (sigma, np.exp(-0.5 * (self._padded / sigma) ** 2))
+        return np.take(self._gauss[1], self._padded_index(xs, ys))
 
     def is_free(self, x: float, y: float) -> bool:
         """Whether a point lies in a known-free cell of the map."""
@@ -261,8 +273,7 @@ class ParticleFilter:
         beam = p[:, 2:3] + sensor_offset[2] + angles[None, :]
         ex = sx[:, None] + ranges[None, :] * np.cos(beam)
         ey = sy[:, None] + ranges[None, :] * np.sin(beam)
-        d = field.distance(ex, ey)
-        pz = prm.z_hit * np.exp(-0.5 * (d / prm.sigma_hit) ** 2) + prm.z_rand / range_max
+        pz = prm.z_hit * field.hit_likelihood(ex, ey, prm.sigma_hit) + prm.z_rand / range_max
         w = self.weights * (1.0 + np.sum(pz ** 3, axis=1))
         total = w.sum()
         if not math.isfinite(total) or total <= 0.0:
@@ -292,7 +303,10 @@ class ParticleFilter:
         bins = np.column_stack([np.floor(cand[:, 0] / prm.kld_bin_xy_m),
                                 np.floor(cand[:, 1] / prm.kld_bin_xy_m),
                                 np.floor(cand[:, 2] / prm.kld_bin_yaw_rad)]).astype(np.int64)
-        _, first = np.unique(bins, axis=0, return_index=True)
+        bins -= bins.min(axis=0)
+        span = bins.max(axis=0) + 1
+        keys = (bins[:, 0] * span[1] + bins[:, 1]) * span[2] + bins[:, 2]
+        _, first = np.unique(keys, return_index=True)
         new_bin = np.zeros(len(cand), dtype=np.int64)
         new_bin[first] = 1
         k = np.cumsum(new_bin)                      # bins occupied by the first m+1 samples
