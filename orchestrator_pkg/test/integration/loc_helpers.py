@@ -1,4 +1,5 @@
 """Shared bits of the localization/perception tests: a map of a sim world, processes, driving."""
+import argparse
 import math
 import os
 import sys
@@ -6,57 +7,22 @@ import time
 
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
-import numpy as np
 import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile
 
-from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
+from orchestrator_pkg.commands import map_from_world
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_sim.resolve import resolve_world
-from orchestrator_sim.world.yaml_world import load_yaml_world
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'config')
 WAIT_S = 60.0
-LIDAR_Z_M = 0.18  # small_indoor
 
 
 def world_map(world: str, out_yaml: str, resolution=0.05, margin=0.2) -> str:
-    """Rasterize the static geometry the lidar sees (boxes, cylinders) into a map file."""
-    w = load_yaml_world(resolve_world(world))
-    geoms = [g for g in w.geoms if g.shape.kind in ('box', 'cylinder')
-             and g.position[2] - g.shape.half_height() <= LIDAR_Z_M
-             <= g.position[2] + g.shape.half_height()]
-    corners = []
-    for g in geoms:
-        qw, _, _, qz = g.quat
-        yaw = math.atan2(2.0 * qw * qz, 1.0 - 2.0 * qz * qz)
-        hx, hy = (g.shape.size[0] / 2, g.shape.size[1] / 2) if g.shape.kind == 'box' \
-            else (g.shape.size[0], g.shape.size[0])
-        for sx, sy in ((hx, hy), (hx, -hy), (-hx, hy), (-hx, -hy)):
-            corners.append((g.position[0] + math.cos(yaw) * sx - math.sin(yaw) * sy,
-                            g.position[1] + math.sin(yaw) * sx + math.cos(yaw) * sy))
-    corners = np.array(corners)
-    x0, y0 = corners.min(axis=0) - margin
-    x1, y1 = corners.max(axis=0) + margin
-    width, height = int(math.ceil((x1 - x0) / resolution)), int(math.ceil((y1 - y0) / resolution))
-    cx = x0 + (np.arange(width) + 0.5) * resolution
-    cy = y0 + (np.arange(height) + 0.5) * resolution
-    gx, gy = np.meshgrid(cx, cy)
-    occ = np.zeros((height, width), dtype=bool)
-    half = resolution / 2.0
-    for g in geoms:
-        qw, _, _, qz = g.quat
-        yaw = math.atan2(2.0 * qw * qz, 1.0 - 2.0 * qz * qz)
-        dx, dy = gx - g.position[0], gy - g.position[1]
-        lx = math.cos(yaw) * dx + math.sin(yaw) * dy
-        ly = -math.sin(yaw) * dx + math.cos(yaw) * dy
-        if g.shape.kind == 'box':
-            occ |= (np.abs(lx) <= g.shape.size[0] / 2 + half) & \
-                (np.abs(ly) <= g.shape.size[1] / 2 + half)
-        else:
-            occ |= np.hypot(lx, ly) <= g.shape.size[0] + half
-    save_map(OccupancyMap(np.where(occ, 100, 0).astype(np.int8), resolution, x0, y0), out_yaml)
+    """Write a map of ``world`` with ``orchestrator map-from-world``'s code; return its path."""
+    args = argparse.Namespace(world=world, out=out_yaml, resolution=resolution, bounds=None,
+                              margin=margin, scan_height=0.18)
+    assert map_from_world.run(args) == 0
     return out_yaml
 
 
