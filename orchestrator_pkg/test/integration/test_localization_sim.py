@@ -37,10 +37,11 @@ SPAWN = (-1.0, -1.5, 0.0)
 def loc_stack(ros_domain, tmp_path, request):
     """Sim (test_room, noisy odometry), map_server, localization_node; yield a listener."""
     extra = getattr(request, 'param', ())
+    rtf = 1.0 if extra else 2.0  # global localization (5,000 particles) at real time
     map_yaml = world_map('test_room', str(tmp_path / 'test_room.yaml'))
     env = ros_domain.env()
     sim = sim_process(env, *ODOM_NOISE, f'spawn:={SPAWN[0]} {SPAWN[1]} {SPAWN[2]}', 'seed:=7',
-                      rtf=2.0)
+                      rtf=rtf)
     maps = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.nodes.map_server',
                            '--ros-args', '-p', f'yaml_filename:={map_yaml}',
                            '-p', 'use_sim_time:=true'], env=env)
@@ -92,8 +93,7 @@ def test_long_noisy_drive_stays_within_10cm_and_5deg(loc_stack):
     for x, y in lap:
         listener.go_to(x, y)
     t_end = listener.sim_time()
-    listener.wait_for(lambda: stamp_s(listener.latest('amcl_pose').header.stamp) >= t_end - 0.5,
-                      what='the final amcl_pose')
+    listener.drive_for(0.0, 0.0, 0.5)  # take in what is still on its way
     poses = [m for m in listener.messages['amcl_pose']
              if stamp_s(m.header.stamp) >= t_start + 5.0]
     assert len(poses) > 50, f'only {len(poses)} filter updates'
@@ -139,11 +139,16 @@ def test_kidnapped_robot_relocalizes_through_global_localization(loc_stack):
     # look around and move a little: the particles converge on the true pose
     listener.drive_for(0.0, 0.6, 11.0)
     listener.go_to(0.0, 1.0)
-    # then it settles: the covariance shrinks below the IsLocalized defaults while it turns
-    listener.wait_for(lambda: listener.latest('amcl_pose').pose.covariance[0] < 0.05
-                      and listener.latest('amcl_pose').pose.covariance[7] < 0.05,
-                      what='the covariance to shrink', every=lambda: listener.drive(0.0, 0.6))
-    listener.stop()
+    # then it settles while it drives straight legs (turning adds yaw noise)
+
+    def settled():
+        c = listener.latest('amcl_pose').pose.covariance
+        return c[0] < 0.05 and c[7] < 0.05 and c[35] < 0.03
+    for x, y in [(-1.5, 1.0), (-1.0, -1.5), (0.0, 1.0), (-1.5, 1.0)]:
+        listener.go_to(x, y)
+        if settled():
+            break
+    assert settled(), listener.latest('amcl_pose').pose.covariance
     t_done = listener.sim_time()
     msg = listener.latest('amcl_pose')
     e, a = pose_error(listener, msg)
