@@ -136,6 +136,8 @@ class Listener:
 
     def face(self, x, y, tol=0.05, timeout_s=WAIT_S):
         """Turn in place (steering on the ground truth) to face ``(x, y)``."""
+        self.wait_for(lambda: self.truth() is not None, timeout_s, 'ground truth')
+
         def step():
             rx, ry, ryaw, _ = self.truth()
             err = wrap(math.atan2(y - ry, x - rx) - ryaw)

@@ -54,6 +54,7 @@ def test_object_keeps_one_id_around_it_and_is_forgotten_when_picked(ros_domain, 
             watch_truth(listener)
             listener.watch(DetectionArray, 'tracked_objects', keep=20000)
             listener.watch(PoseWithCovarianceStamped, 'amcl_pose', latched=True)
+            listener.wait_for(lambda: listener.truth() is not None, what='ground truth')
             listener.wait_for(lambda: listener.latest('tracked_objects') is not None
                               and boxes(listener.latest('tracked_objects')),
                               what='the red box tracked')
