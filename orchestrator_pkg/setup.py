@@ -35,6 +35,8 @@ setup(
             'controller_server = orchestrator_pkg.nodes.controller_server:main',
             'behavior_server = orchestrator_pkg.nodes.behavior_server:main',
             'map_server = orchestrator_pkg.nodes.map_server:main',
+            'localization_node = orchestrator_pkg.nodes.localization_node:main',
+            'perception_node = orchestrator_pkg.nodes.perception_node:main',
         ],
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [

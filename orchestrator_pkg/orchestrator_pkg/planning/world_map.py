@@ -77,3 +77,38 @@ def rasterize_discs(discs: np.ndarray, origin_x: float, origin_y: float, width: 
         inside = dx * dx + dy * dy <= (r + 0.5 * resolution) ** 2
         data[r0:r1, c0:c1][inside] = 100
     return OccupancyMap(data, resolution, origin_x, origin_y)
+
+
+def rasterize_boxes(boxes: np.ndarray, omap: OccupancyMap) -> OccupancyMap:
+    """Mark (100) every cell of ``omap`` whose centre is within half a cell of a box.
+
+    ``boxes`` rows are ``(x, y, yaw, size_x, size_y)``: centre, heading and full extents.
+    """
+    h, w = omap.data.shape
+    res = omap.resolution
+    xs = omap.origin_x + (np.arange(w) + 0.5) * res
+    ys = omap.origin_y + (np.arange(h) + 0.5) * res
+    gx, gy = np.meshgrid(xs, ys)
+    for x, y, yaw, sx, sy in np.asarray(boxes, dtype=float).reshape(-1, 5):
+        dx, dy = gx - x, gy - y
+        c, s = np.cos(yaw), np.sin(yaw)
+        inside = (np.abs(c * dx + s * dy) <= sx / 2 + res / 2) & \
+            (np.abs(-s * dx + c * dy) <= sy / 2 + res / 2)
+        omap.data[inside] = 100
+    return omap
+
+
+def shapes_extent(boxes: np.ndarray, discs: np.ndarray):
+    """Return ``(xmin, ymin, xmax, ymax)`` covering rotated boxes and discs, or None."""
+    pts = []
+    for x, y, yaw, sx, sy in np.asarray(boxes, dtype=float).reshape(-1, 5):
+        for hx, hy in ((sx / 2, sy / 2), (sx / 2, -sy / 2), (-sx / 2, sy / 2),
+                       (-sx / 2, -sy / 2)):
+            pts.append((x + np.cos(yaw) * hx - np.sin(yaw) * hy,
+                        y + np.sin(yaw) * hx + np.cos(yaw) * hy))
+    for x, y, r in np.asarray(discs, dtype=float).reshape(-1, 3):
+        pts += [(x - r, y - r), (x + r, y + r)]
+    if not pts:
+        return None
+    pts = np.asarray(pts)
+    return (*pts.min(axis=0), *pts.max(axis=0))

@@ -118,3 +118,24 @@ def test_map_from_world_command_writes_a_loadable_map(tmp_path, capsys):
     assert m.data[r, c] == 100 and m.data[0, 0] == 0
     assert main(['map-from-world', str(tmp_path / 'none.world'), out]) == 1
     assert 'none.world: cannot read' in capsys.readouterr().err
+
+
+def test_map_from_yaml_world_marks_walls_and_pillars_at_the_lidar_height(tmp_path, capsys):
+    from orchestrator_pkg.cli import main
+    out = str(tmp_path / 'room.yaml')
+    assert main(['map-from-world', 'test_room', out, '--margin', '0.2']) == 0
+    m = load_map(out)
+
+    def cell(x, y):
+        return m.data[int((y - m.origin_y) / m.resolution), int((x - m.origin_x) / m.resolution)]
+    # walls (0.1 m thick) on the room's border and the inner wall at x = 1.5, y in [-1, 1]
+    assert m.origin_x == pytest.approx(-3.25) and m.origin_y == pytest.approx(-3.25)
+    assert cell(3.0, 0.0) == cell(-3.0, 2.0) == cell(0.0, 3.0) == cell(1.5, 0.9) == 100
+    assert cell(0.0, 0.0) == cell(1.5, 1.2) == cell(2.5, 2.5) == 0
+    # objects (pickable, lower than the lidar) are not obstacles of the map
+    assert cell(1.0, 0.5) == 0
+    # the pillars of the warehouse are cylinders
+    assert main(['map-from-world', 'warehouse', str(tmp_path / 'wh.yaml')]) == 0
+    assert '2 cylinders' in capsys.readouterr().out
+    assert main(['map-from-world', 'no_such_world', out]) == 1
+    assert 'no_such_world' in capsys.readouterr().err

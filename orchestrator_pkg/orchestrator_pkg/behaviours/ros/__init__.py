@@ -13,6 +13,9 @@ Registered through the ``orchestrator.behaviours`` entry point
   when the response says ``success``.
 - ``GetPlacePose`` (action): a named place (from the node's ``places_file``)
   as a PoseStamped on the ``pose`` port.
+- ``IsLocalized`` (condition), ``WaitUntilLocalized`` (action) and
+  ``FindObject`` (action): localization and perception (docs/localization.md,
+  docs/perception.md), in :mod:`.localization`.
 - ``Gripper`` (action): orchestrator_interfaces/Gripper, made by
   :func:`action_type_spec`, which makes a node type of any action:
   goal fields become input ports, result fields output ports and feedback
@@ -24,6 +27,7 @@ from py_trees.common import Status
 
 from orchestrator_pkg.behaviours.ros import messages
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.behaviours.ros.localization import FindObject, IsLocalized, WaitUntilLocalized
 from orchestrator_pkg.behaviours.ros.places import GetPlacePose
 from orchestrator_pkg.behaviours.ros.port_types import register_message_port_types
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
@@ -115,6 +119,48 @@ def build_trigger(ctx):
                                   on_response=on_response, server_wait_timeout_s=wait_s,
                                   response_timeout_s=response_s, node_type=ctx.type_name,
                                   clock=ctx.clock)
+
+
+def build_is_localized(ctx):
+    """IsLocalized."""
+    p = ctx.ports
+    return IsLocalized(ctx.name, p.get('topic_name', 'amcl_pose'),
+                       float(p.get('max_cov_xy', 0.05)), float(p.get('max_cov_yaw', 0.07)),
+                       max_age_s=p.get('max_age', None), clock=ctx.clock,
+                       node_type=ctx.type_name)
+
+
+def build_wait_until_localized(ctx):
+    """WaitUntilLocalized."""
+    p = ctx.ports
+    return WaitUntilLocalized(ctx.name, p.get('topic_name', 'amcl_pose'),
+                              float(p.get('max_cov_xy', 0.05)),
+                              float(p.get('max_cov_yaw', 0.07)),
+                              timeout_s=p.get('timeout', None), clock=ctx.clock,
+                              node_type=ctx.type_name)
+
+
+def build_find_object(ctx):
+    """FindObject."""
+    p = ctx.ports
+
+    def on_found(pose, detection):
+        p.set('pose', pose)
+        p.set('object_id', detection.id)
+    return FindObject(ctx.name, lambda: (p.get('class_id'), p.get('color', '')), on_found,
+                      topic=p.get('topic_name', 'tracked_objects'), clock=ctx.clock,
+                      node_type=ctx.type_name)
+
+
+def _localized_ports():
+    return (
+        input_port('topic_name', 'str', required=False, default='amcl_pose',
+                   description='geometry_msgs/PoseWithCovarianceStamped topic.'),
+        input_port('max_cov_xy', 'float', required=False, default=0.05,
+                   description='Largest x and y variance that counts as localized (m^2).'),
+        input_port('max_cov_yaw', 'float', required=False, default=0.07,
+                   description='Largest yaw variance that counts as localized (rad^2).'),
+    )
 
 
 def _server_ports(default_server):
@@ -219,6 +265,25 @@ def register(registry) -> None:
                    description='Frame of the pose written.'),
         output_port('pose', 'pose_stamped', description='The place as a PoseStamped.')),
         GetPlacePose, 'Look up a named place (node parameter places_file).', 0, 0))
+    registry.register(NodeSpec('IsLocalized', 'condition', (
+        *_localized_ports(),
+        input_port('max_age', 'duration_s', required=False,
+                   description='An older pose counts as none (s).')),
+        build_is_localized, 'Whether the localization is certain enough (amcl_pose).', 0, 0))
+    registry.register(NodeSpec('WaitUntilLocalized', 'action', (
+        *_localized_ports(),
+        input_port('timeout', 'duration_s', required=False,
+                   description='FAILURE after this long (s); no timeout when not given.')),
+        build_wait_until_localized, 'RUNNING until localized (amcl_pose covariance).', 0, 0))
+    registry.register(NodeSpec('FindObject', 'action', (
+        input_port('class_id', 'str', description='Object class, e.g. box.'),
+        input_port('color', 'str', required=False, default='',
+                   description='Colour; empty matches any.'),
+        input_port('topic_name', 'str', required=False, default='tracked_objects',
+                   description='Tracked objects (orchestrator_interfaces/DetectionArray).'),
+        output_port('pose', 'pose_stamped', description='Pose of the nearest match (map).'),
+        output_port('object_id', 'str', required=False, description='Its track id.')),
+        build_find_object, 'The nearest tracked object of a class, as a pose.', 0, 0))
     registry.register(action_type_spec('Gripper', Gripper, 'gripper',
                                        'Open or close the gripper '
                                        '(orchestrator_interfaces/Gripper).'))

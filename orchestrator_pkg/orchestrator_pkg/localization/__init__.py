@@ -1,0 +1,1 @@
+"""Localization on an occupancy map: a particle filter (pure numpy, no ROS)."""

@@ -1,0 +1,133 @@
+"""IsLocalized, WaitUntilLocalized and FindObject from tree XML, on real rclpy topics."""
+import time
+
+from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
+from py_trees.common import Status
+import pytest
+import rclpy
+
+from orchestrator_interfaces.msg import Detection, DetectionArray
+from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.localization import POSE_QOS
+from orchestrator_pkg.trees.failure import FailureCode, find_failure
+from orchestrator_pkg.trees.loader import load_string
+from orchestrator_pkg.trees.registry import default_registry
+
+TIMEOUT_S = 20.0
+
+
+@pytest.fixture(scope='module')
+def registry():
+    return default_registry()
+
+
+@pytest.fixture
+def node(ros_domain):
+    rclpy.init(domain_id=ros_domain.domain_id)
+    node = rclpy.create_node('localization_behaviours_test')
+    try:
+        yield node
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+
+
+def build(registry, node, body):
+    xml = f'<root BTCPP_format="4"><BehaviorTree ID="T">{body}</BehaviorTree></root>'
+    built = load_string(xml, registry).build(clock=RosClock(node))
+    built.tree.setup(node=node, timeout=5.0)
+    return built
+
+
+def tick_until(node, built, predicate, timeout_s=TIMEOUT_S, every=None):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if every is not None:
+            every()
+        rclpy.spin_once(node, timeout_sec=0.02)
+        status = built.tick()
+        if predicate(status):
+            return status
+    raise AssertionError(f'timed out; last status {built.root.status}: '
+                         f'{built.root.feedback_message}')
+
+
+def amcl_pose(x, y, var_xy, var_yaw):
+    msg = PoseWithCovarianceStamped()
+    msg.header.frame_id = 'map'
+    msg.pose.pose.position.x, msg.pose.pose.position.y = x, y
+    msg.pose.pose.orientation.w = 1.0
+    msg.pose.covariance[0] = msg.pose.covariance[7] = var_xy
+    msg.pose.covariance[35] = var_yaw
+    return msg
+
+
+def tracked(*objects):
+    msg = DetectionArray()
+    msg.header.frame_id = 'map'
+    for tid, cls, color, x, y in objects:
+        d = Detection(id=tid, class_id=cls, color=color, confidence=1.0)
+        d.pose.position.x, d.pose.position.y = x, y
+        d.pose.orientation.w = 1.0
+        msg.detections.append(d)
+    return msg
+
+
+def test_is_localized_and_wait_until_localized(registry, node):
+    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    cond = build(registry, node, '<IsLocalized max_cov_xy="0.05" max_cov_yaw="0.1"/>')
+    assert cond.tick() == Status.FAILURE
+    assert 'no message on amcl_pose' in find_failure(cond).message
+    wait = build(registry, node, '<WaitUntilLocalized timeout="30"/>')
+    assert wait.tick() == Status.RUNNING
+    pub.publish(amcl_pose(1.0, 2.0, 0.5, 0.5))  # spread out: not localized
+    status = tick_until(node, cond, lambda s: 'variance' in cond.root.feedback_message)
+    assert status == Status.FAILURE
+    assert 'variance x 0.500' in find_failure(cond).message
+    assert wait.tick() == Status.RUNNING
+    pub.publish(amcl_pose(1.0, 2.0, 0.01, 0.02))
+    tick_until(node, cond, lambda s: s == Status.SUCCESS)
+    assert tick_until(node, wait, lambda s: s != Status.RUNNING) == Status.SUCCESS
+    # a pose from before the node started still counts (latched, robot standing still)
+    late = build(registry, node, '<WaitUntilLocalized timeout="5"/>')
+    assert tick_until(node, late, lambda s: s != Status.RUNNING) == Status.SUCCESS
+
+
+def test_wait_until_localized_times_out_with_the_reason(registry, node):
+    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    pub.publish(amcl_pose(0.0, 0.0, 1.0, 1.0))
+    wait = build(registry, node, '<WaitUntilLocalized timeout="0.5"/>')
+    assert tick_until(node, wait, lambda s: s != Status.RUNNING) == Status.FAILURE
+    failure = find_failure(wait)
+    assert failure.code == FailureCode.TIMEOUT
+    assert 'not localized within 0.5 s' in failure.message and 'variance x 1.000' in \
+        failure.message
+
+
+def test_find_object_writes_the_nearest_match(registry, node):
+    objects = node.create_publisher(DetectionArray, 'tracked_objects', 10)
+    poses = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    poses.publish(amcl_pose(3.0, 0.0, 0.01, 0.01))
+    msg = tracked(('box_1', 'box', 'red', 1.0, 0.0), ('box_2', 'box', 'red', 2.5, 0.0),
+                  ('box_3', 'box', 'green', 3.0, 0.1), ('can_1', 'can', 'blue', 3.0, 0.0))
+    find = build(registry, node, '<FindObject class_id="box" color="red" pose="{goal}" '
+                 'object_id="{id}"/>')
+    assert find.tick() == Status.FAILURE
+    assert 'nothing received on tracked_objects' in find_failure(find).message
+    # nearest to the robot (x 3.0) once its pose has arrived; to the origin before
+    tick_until(node, find, lambda s: s == Status.SUCCESS and find.blackboard.get('id') == 'box_2',
+               every=lambda: objects.publish(msg))
+    goal = find.blackboard.get('goal')
+    assert isinstance(goal, PoseStamped) and goal.header.frame_id == 'map'
+    assert goal.pose.position.x == 2.5 and find.blackboard.get('id') == 'box_2'
+    anybox = build(registry, node, '<FindObject class_id="box" pose="{goal}"/>')
+    anybox_goal = lambda: anybox.blackboard.get('goal', None)  # noqa: E731
+    tick_until(node, anybox, lambda s: s == Status.SUCCESS and anybox_goal().pose.position.y
+               == 0.1, every=lambda: objects.publish(msg))  # the green one is nearest
+    crate = build(registry, node, '<FindObject class_id="crate" pose="{goal}"/>')
+    tick_until(node, crate, lambda s: s == Status.FAILURE and 'among' in
+               crate.root.feedback_message, every=lambda: objects.publish(msg))
+    failure = find_failure(crate)
+    assert failure.code == FailureCode.CONDITION_FAILED
+    assert 'no crate among the tracked objects' in failure.message
+    assert 'box_1 (red box)' in failure.message

@@ -1,0 +1,160 @@
+"""The particle filter on a synthetic room: tracking, global localization, bad inputs."""
+import math
+
+import numpy as np
+import pytest
+
+from orchestrator_pkg.localization.particle_filter import (
+    FilterParams,
+    LocalizationError,
+    ParticleFilter,
+    kld_sample_count,
+    low_variance_resample,
+)
+
+RES = 0.05
+
+
+def room():
+    """6 x 6 m room (walls 0.1 m) with an inner wall and a box: no symmetry."""
+    n = int(6.4 / RES)
+    grid = np.zeros((n, n), dtype=np.int8)
+    grid[:2, :] = grid[-2:, :] = grid[:, :2] = grid[:, -2:] = 100
+    ox = oy = -3.2
+    col = int((1.5 - ox) / RES)
+    grid[int((-1.0 - oy) / RES):int((1.0 - oy) / RES), col:col + 2] = 100
+    rows = slice(int((1.8 - oy) / RES), int((2.4 - oy) / RES))
+    grid[rows, int((-2.2 - ox) / RES):int((-1.4 - ox) / RES)] = 100
+    return grid, ox, oy
+
+
+def raycast(grid, ox, oy, pose, angles, max_range=8.0, noise=0.0, rng=None):
+    """Ranges from ``pose`` by marching along each ray (a test oracle, step 1 cm)."""
+    steps = np.arange(0.0, max_range, 0.01)
+    a = pose[2] + angles
+    xs = pose[0] + steps[None, :] * np.cos(a)[:, None]
+    ys = pose[1] + steps[None, :] * np.sin(a)[:, None]
+    col = np.floor((xs - ox) / RES).astype(int)
+    row = np.floor((ys - oy) / RES).astype(int)
+    inside = (col >= 0) & (col < grid.shape[1]) & (row >= 0) & (row < grid.shape[0])
+    hit = np.zeros_like(inside)
+    hit[inside] = grid[row[inside], col[inside]] >= 65
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    r = np.where(first >= 0, steps[np.maximum(first, 0)], np.inf)
+    if noise and rng is not None:
+        r = r + rng.normal(0.0, noise, r.shape)
+    return r
+
+
+ANGLES = np.linspace(-math.pi, math.pi, 360, endpoint=False)
+
+
+def step(pf, odom_prev, odom_now, truth, grid, ox, oy, rng):
+    pf.predict(odom_prev, odom_now)
+    r = raycast(grid, ox, oy, truth, ANGLES, noise=0.01, rng=rng)
+    ranges, angles = pf.select_beams(r, -math.pi, 2 * math.pi / 360, 0.1, 8.0)
+    pf.update(ranges, angles, 8.0)
+    pf.resample_if_needed()
+
+
+def err(pf, truth):
+    (x, y, yaw), _ = pf.estimate()
+    dyaw = math.atan2(math.sin(yaw - truth[2]), math.cos(yaw - truth[2]))
+    return math.hypot(x - truth[0], y - truth[1]), abs(dyaw)
+
+
+def drive(pf, start, moves, grid, ox, oy, seed=1, odom_scale=1.03):
+    """Drive (v dt, w dt) moves; odometry has a scale error and noise. Returns errors."""
+    rng = np.random.default_rng(seed)
+    truth = list(start)
+    odom = [0.0, 0.0, 0.0]
+    errors = []
+    for dist, rot in moves:
+        prev = tuple(odom)
+        truth[2] += rot / 2
+        truth[0] += dist * math.cos(truth[2])
+        truth[1] += dist * math.sin(truth[2])
+        truth[2] += rot / 2
+        od = dist * odom_scale + rng.normal(0, 0.005)
+        orot = rot * odom_scale + rng.normal(0, 0.005)
+        odom[2] += orot / 2
+        odom[0] += od * math.cos(odom[2])
+        odom[1] += od * math.sin(odom[2])
+        odom[2] += orot / 2
+        step(pf, prev, tuple(odom), tuple(truth), grid, ox, oy, rng)
+        errors.append(err(pf, truth))
+    return errors, truth
+
+
+def square_moves(laps=2):
+    moves = []
+    for _ in range(laps * 4):
+        moves += [(0.1, 0.0)] * 25 + [(0.0, math.pi / 20)] * 10
+    return moves
+
+
+def test_tracks_a_driven_square_within_10cm_and_5deg():
+    grid, ox, oy = room()
+    pf = ParticleFilter(FilterParams(), seed=3)
+    pf.set_map(grid, RES, ox, oy)
+    start = (-1.2, -1.2, 0.0)
+    pf.initialize((start[0] + 0.2, start[1] - 0.15, 0.1))
+    errors, _ = drive(pf, start, square_moves(), grid, ox, oy)
+    final = errors[-20:]
+    assert max(e for e, _ in final) < 0.10, final
+    assert max(a for _, a in final) < math.radians(5.0), final
+
+
+def test_global_localization_finds_the_robot():
+    grid, ox, oy = room()
+    pf = ParticleFilter(FilterParams(max_particles=5000, min_particles=500), seed=5)
+    pf.set_map(grid, RES, ox, oy)
+    pf.global_localization()
+    assert pf.estimate()[1][0, 0] > 1.0  # spread over the room
+    moves = [(0.0, math.pi / 20)] * 40 + [(0.1, 0.0)] * 10
+    errors, _ = drive(pf, (-0.5, 0.8, 0.3), moves, grid, ox, oy, seed=2)
+    e, a = errors[-1]
+    assert e < 0.15 and a < math.radians(8.0), errors[-5:]
+    assert len(pf.particles) < 5000  # KLD shrank the set once it converged
+
+
+def test_kld_bound_grows_with_bins_and_resampling_keeps_weights_mass():
+    n = kld_sample_count(np.array([1, 2, 10, 100]), 0.01, 0.99)
+    assert n[0] == 0 and np.all(np.diff(n) > 0)
+    rng = np.random.default_rng(0)
+    w = np.array([0.0, 0.5, 0.0, 0.5])
+    idx = low_variance_resample(w, 1000, rng)
+    assert set(np.unique(idx)) == {1, 3}
+    assert abs(np.mean(idx == 1) - 0.5) < 0.01
+
+
+def test_bad_inputs_are_clear_errors():
+    pf = ParticleFilter(FilterParams())
+    with pytest.raises(LocalizationError, match='no map'):
+        pf.initialize((0.0, 0.0, 0.0))
+    with pytest.raises(LocalizationError, match='empty map'):
+        pf.set_map(np.zeros((0, 0), dtype=np.int8), RES, 0.0, 0.0)
+    with pytest.raises(LocalizationError, match='no free cell'):
+        pf.set_map(np.full((10, 10), -1, dtype=np.int8), RES, 0.0, 0.0)
+    grid, ox, oy = room()
+    pf.set_map(grid, RES, ox, oy)
+    with pytest.raises(LocalizationError, match=r'outside the map'):
+        pf.initialize((10.0, 0.0, 0.0))
+    with pytest.raises(LocalizationError, match='non-finite'):
+        pf.initialize((math.nan, 0.0, 0.0))
+    with pytest.raises(LocalizationError, match='NaN/Inf'):
+        pf.select_beams([math.nan, math.inf, -math.inf], 0.0, 0.1, 0.1, 8.0)
+    ranges, angles = pf.select_beams([1.0, math.nan, 2.0, math.inf], 0.0, 0.1, 0.1, 8.0)
+    assert list(ranges) == [1.0, 2.0] and angles == pytest.approx([0.0, 0.2])
+
+
+def test_seeded_filter_is_deterministic():
+    grid, ox, oy = room()
+    runs = []
+    for _ in range(2):
+        pf = ParticleFilter(FilterParams(max_particles=500, min_particles=100), seed=9)
+        pf.set_map(grid, RES, ox, oy)
+        pf.initialize((0.0, 0.0, 0.0))
+        drive(pf, (0.0, 0.0, 0.0), [(0.1, 0.05)] * 5, grid, ox, oy)
+        runs.append(pf.particles.copy())
+    assert np.array_equal(runs[0], runs[1])
