@@ -15,6 +15,7 @@ setup(
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
         ('share/' + PACKAGE + '/missions', glob('missions/*.xml')),
+        ('share/' + PACKAGE + '/models/small_indoor', glob('models/small_indoor/*')),
         ('share/' + PACKAGE + '/behavior_trees',
          glob('behavior_trees/*.xml') + ['behavior_trees/LICENSE', 'behavior_trees/README.md']),
     ],

@@ -37,9 +37,26 @@ def test_launch_file_builds_nodes_from_the_description(path):
     assert ('orchestrator_pkg.bringup.description', 'load') in imports
     calls = [node.func.id for node in ast.walk(tree)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
-    assert calls.count('Node') == 1, 'one Node(...) inside the loop over resolve(), no extra'
     assert 'resolve' in calls and 'generate_launch_description' in {
         f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    loops = [node for node in ast.walk(tree) if isinstance(node, ast.For)
+             and isinstance(node.iter, ast.Call) and getattr(node.iter.func, 'id', '') == 'resolve']
+    assert len(loops) == 1
+    inside = {id(node) for node in ast.walk(loops[0]) if _is_node_call(node)}
+    assert len(inside) == 1, 'one Node(...) inside the loop over resolve()'
+    # Other nodes (e.g. Gazebo's bridge) must not be stack nodes written out by hand.
+    with open(BRINGUP, encoding='utf-8') as f:
+        stack_packages = {node['package'] for node in yaml.safe_load(f)['bringup']['nodes']}
+    for node in ast.walk(tree):
+        if _is_node_call(node) and id(node) not in inside:
+            package = next((k.value for k in node.keywords if k.arg == 'package'), None)
+            assert isinstance(package, ast.Constant), f'line {node.lineno}: literal package'
+            assert package.value not in stack_packages, \
+                f'line {node.lineno}: a {package.value} node outside the loop over resolve()'
+
+
+def _is_node_call(node):
+    return isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node'
 
 
 def test_launch_arguments_cover_the_description_substitutions():
