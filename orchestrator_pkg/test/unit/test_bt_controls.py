@@ -1,5 +1,6 @@
 """Composite semantics, checked against BehaviorTree.CPP v4 and Nav2 (incl. halting and memory)."""
 from bt_leaves import INV, F, R, S, leaves, tick
+import pytest
 
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
 from orchestrator_pkg.behaviours.controls.fallback import Fallback, ReactiveFallback
@@ -94,6 +95,44 @@ def test_reactive_fallback_halts_the_running_child_when_an_earlier_one_succeeds(
     assert tick(fb) == R and cond.ticks == 2
     cond.result = S
     assert tick(fb) == S and act.halts == 1
+
+
+# Sequence and Fallback are one loop with SUCCESS and FAILURE swapped (controls/ordered.py):
+# the same script, with ``stop`` the status that ends the loop and ``go`` the other one.
+ORDERED = [(Sequence, F, S), (Fallback, S, F)]
+REACTIVE = [(ReactiveSequence, F, S), (ReactiveFallback, S, F)]
+
+
+@pytest.mark.parametrize('cls, stop, go', ORDERED, ids=lambda v: getattr(v, '__name__', None))
+def test_ordered_composites_are_duals(cls, stop, go):
+    a, b, c = leaves(go, R, go)
+    node = cls('n', [a, b, c])
+    assert tick(node) == R and (a.ticks, b.ticks, c.ticks) == (1, 1, 0)
+    assert tick(node) == R and (a.ticks, b.ticks) == (1, 2)  # resumed at B
+    b.result = stop
+    assert tick(node) == stop and c.ticks == 0
+    b.result = go
+    assert tick(node) == go and (a.ticks, b.ticks, c.ticks) == (2, 4, 1)  # restarted at A
+    b.result = R
+    assert tick(node) == R and a.ticks == 3
+    node.stop(INV)
+    assert b.halts == 1 and node.status == INV
+    assert tick(node) == R and a.ticks == 4, 'a halt forgets the position'
+    assert tick(cls('empty', [])) == go
+
+
+@pytest.mark.parametrize('cls, stop, go', REACTIVE, ids=lambda v: getattr(v, '__name__', None))
+def test_reactive_composites_are_duals(cls, stop, go):
+    a, b, c = leaves(go, go, R)
+    node = cls('n', [a, b, c])
+    assert tick(node) == R and c.status == R
+    assert tick(node) == R and (a.ticks, b.ticks, c.ticks) == (2, 2, 2)  # all re-ticked
+    b.result = R
+    assert tick(node) == R and c.halts == 1 and c.status == INV  # later runner preempted
+    a.result = stop
+    assert tick(node) == stop and b.halts == 1
+    a.result, b.result, c.result = go, go, go
+    assert tick(node) == go
 
 
 def test_parallel_default_needs_all_successes_and_does_not_retick_finished_children():

@@ -1,8 +1,12 @@
 """Sequence, SequenceWithMemory and ReactiveSequence (BehaviorTree.CPP v4)."""
 from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
+from orchestrator_pkg.behaviours.controls.ordered import (
+    OrderedComposite,
+    ReactiveOrderedComposite,
+)
 
 
-class Sequence(BtNode):
+class Sequence(OrderedComposite):
     """Tick children in order; a RUNNING child is resumed, not re-ticked from the start.
 
     - child RUNNING: return RUNNING; the next tick resumes at that child;
@@ -11,29 +15,7 @@ class Sequence(BtNode):
     Halting it halts the running child and restarts it from the first child.
     """
 
-    def __init__(self, name, children=()):
-        super().__init__(name, children)
-        self.index = 0
-
-    def reset_state(self):
-        """Restart from the first child."""
-        self.index = 0
-
-    def bt_tick(self):
-        """Run the sequence."""
-        count = len(self.children)
-        while self.index < count:
-            status = yield from self.tick_child(self.index)
-            if status is RUNNING:
-                return RUNNING
-            if status is FAILURE:
-                self.reset_children()
-                self.index = 0
-                return FAILURE
-            self.index += 1
-        self.reset_children()
-        self.index = 0
-        return SUCCESS
+    STOP_ON = FAILURE
 
 
 class SequenceWithMemory(BtNode):
@@ -65,7 +47,7 @@ class SequenceWithMemory(BtNode):
         return SUCCESS
 
 
-class ReactiveSequence(BtNode):
+class ReactiveSequence(ReactiveOrderedComposite):
     """Tick every child from the first on each tick; a RUNNING child halts the others.
 
     - child RUNNING: halt every other child (later ones that were running are
@@ -74,18 +56,4 @@ class ReactiveSequence(BtNode):
     - every child SUCCESS: reset all children, return SUCCESS.
     """
 
-    def bt_tick(self):
-        """Run the reactive sequence."""
-        children = self.children
-        for index in range(len(children)):
-            status = yield from self.tick_child(index)
-            if status is RUNNING:
-                for other in range(len(children)):
-                    if other != index:
-                        self.halt_child(other)
-                return RUNNING
-            if status is FAILURE:
-                self.reset_children()
-                return FAILURE
-        self.reset_children()
-        return SUCCESS
+    STOP_ON = FAILURE
