@@ -1,10 +1,13 @@
 """Nav2 node semantics without ROS traffic: geometry, conditions, decorators (manual clock)."""
+from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
+import nav2_msgs.action
 from nav_msgs.msg import Path
 from py_trees.common import Status
 import pytest
 
 from orchestrator_pkg.behaviours.nav2 import geometry
+from orchestrator_pkg.behaviours.nav2.actions import PLANNER_RESULT_TIMEOUT_S
 from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import default_registry
@@ -148,3 +151,30 @@ def test_path_longer_on_approach(registry):
     assert built.tick() == Status.FAILURE  # child ticked (AlwaysFailure)
     built.blackboard.set('p', path(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))  # new goal: not a detour
     assert built.tick() == Status.SUCCESS
+
+
+@pytest.mark.parametrize('xml, action, server, field, value', [
+    ('<ComputePathToPose goal="{dest}" path="{p}" error_code_id="{e}"/>', 'ComputePathToPose',
+     'compute_path_to_pose', 'goal', pose(3.0)),
+    ('<ComputePathThroughPoses goals="{dest}" path="{p}" error_code_id="{e}"/>',
+     'ComputePathThroughPoses', 'compute_path_through_poses', 'goals', [pose(1.0), pose(2.0)]),
+], ids=['to_pose', 'through_poses'])
+def test_planner_nodes_build_goals_and_store_paths(registry, xml, action, server, field, value):
+    action_type = getattr(nav2_msgs.action, action)
+    built = build(registry, xml, dest=value)
+    leaf = built.root
+    assert leaf.action_type is action_type and leaf.action_name == server
+    assert leaf.result_timeout_s == PLANNER_RESULT_TIMEOUT_S
+    goal = leaf.goal_factory()
+    assert isinstance(goal, action_type.Goal)
+    assert getattr(goal, field) == value and not goal.use_start and goal.planner_id == ''
+    started = build(registry, xml.replace('/>', ' start="{s}" planner_id="GridBased"/>'),
+                    dest=value, s=pose(-1.0)).root.goal_factory()
+    assert started.use_start and started.start == pose(-1.0)
+    assert started.planner_id == 'GridBased'
+    # the path is written only for a successful result
+    leaf.on_result(action_type.Result(path=path(0, 1), error_code=0),
+                   GoalStatus.STATUS_SUCCEEDED)
+    assert built.blackboard.get('p') == path(0, 1)
+    leaf.on_result(action_type.Result(path=path(5), error_code=204), GoalStatus.STATUS_ABORTED)
+    assert built.blackboard.get('p') == path(0, 1)

@@ -115,22 +115,60 @@ def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
 
 
 # -- planners -----------------------------------------------------------------------
-def build_compute_path_to_pose(ctx):
-    """ComputePathToPose: goal (and optional start) → path."""
-    ports = ctx.ports
+# ComputePathToPose and ComputePathThroughPoses differ only in their action, their
+# server and their destination port (``goal``, one pose; ``goals``, a list), which is
+# also the goal message's field. One builder and one port list serve both.
+PLANNERS = (
+    # type name, action, default server, destination port: (name, type, description)
+    ('ComputePathToPose', ComputePathToPose, 'compute_path_to_pose',
+     ('goal', 'pose_stamped', 'Destination to plan to.'),
+     'Plan a path to a pose (nav2_msgs/ComputePathToPose).'),
+    ('ComputePathThroughPoses', ComputePathThroughPoses, 'compute_path_through_poses',
+     ('goals', 'pose_stamped_list', 'Poses to plan through.'),
+     'Plan a path through poses (nav2_msgs/ComputePathThroughPoses).'),
+)
 
-    def goal():
-        start = ports.get('start', None)
-        return ComputePathToPose.Goal(
-            goal=ports.get('goal'),
-            start=start if start is not None else ComputePathToPose.Goal().start,
-            planner_id=ports.get('planner_id', ''), use_start=start is not None)
 
-    def result(res, status):
-        if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
-            ports.set('path', res.path)
-    return action_leaf(ctx, ComputePathToPose, 'compute_path_to_pose', goal, result,
-                       result_timeout_s=PLANNER_RESULT_TIMEOUT_S)
+def planner_builder(action_type, server, destination: str, many: bool):
+    """Return the build function of a planner node: ``destination`` (and optional start) → path.
+
+    ``many``: the destination is a list of poses (copied into the goal as a list).
+    """
+    def build(ctx):
+        ports = ctx.ports
+
+        def goal():
+            start = ports.get('start', None)
+            target = ports.get(destination)
+            return action_type.Goal(
+                **{destination: list(target) if many else target},
+                start=start if start is not None else action_type.Goal().start,
+                planner_id=ports.get('planner_id', ''), use_start=start is not None)
+
+        def result(res, status):
+            if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
+                ports.set('path', res.path)
+        return action_leaf(ctx, action_type, server, goal, result,
+                           result_timeout_s=PLANNER_RESULT_TIMEOUT_S)
+    build.__doc__ = f'{action_type.__name__}: {destination} (and optional start) → path.'
+    return build
+
+
+def planner_specs():
+    """Return the specs() rows of the planner node types, from PLANNERS."""
+    return [
+        (type_name, 'action', (
+            input_port(port, port_type, description=port_text),
+            input_port('start', 'pose_stamped', required=False,
+                       description='Start pose; the robot pose when not given.'),
+            input_port('planner_id', 'str', required=False, default='',
+                       description='Mapped name of the planner plugin.'),
+            output_port('path', 'path', required=False, description='Path created.'),
+            *error_ports(), *common_ports(server)),
+         planner_builder(action_type, server, port, port_type.endswith('_list')),
+         description)
+        for type_name, action_type, server, (port, port_type, port_text), description
+        in PLANNERS]
 
 
 def build_navigate_to_pose(ctx):
@@ -142,24 +180,6 @@ def build_navigate_to_pose(ctx):
                                    behavior_tree=ports.get('behavior_tree', ''))
     return action_leaf(ctx, NavigateToPose, 'navigate_to_pose', goal,
                        resend_on_goal_change=True)
-
-
-def build_compute_path_through_poses(ctx):
-    """ComputePathThroughPoses: goals (and optional start) → path."""
-    ports = ctx.ports
-
-    def goal():
-        start = ports.get('start', None)
-        return ComputePathThroughPoses.Goal(
-            goals=list(ports.get('goals')),
-            start=start if start is not None else ComputePathThroughPoses.Goal().start,
-            planner_id=ports.get('planner_id', ''), use_start=start is not None)
-
-    def result(res, status):
-        if res.error_code == 0 and status == GoalStatus.STATUS_SUCCEEDED:
-            ports.set('path', res.path)
-    return action_leaf(ctx, ComputePathThroughPoses, 'compute_path_through_poses', goal, result,
-                       result_timeout_s=PLANNER_RESULT_TIMEOUT_S)
 
 
 def build_follow_path(ctx):
@@ -267,25 +287,7 @@ def specs():
                        description="Navigation tree file; '' = the navigator's default."),
             *error_ports(), *common_ports('navigate_to_pose')),
          build_navigate_to_pose, 'Navigate to a pose (nav2_msgs/NavigateToPose).'),
-        ('ComputePathToPose', 'action', (
-            input_port('goal', pose, description='Destination to plan to.'),
-            input_port('start', pose, required=False,
-                       description='Start pose; the robot pose when not given.'),
-            input_port('planner_id', 'str', required=False, default='',
-                       description='Mapped name of the planner plugin.'),
-            output_port('path', 'path', required=False, description='Path created.'),
-            *error_ports(), *common_ports('compute_path_to_pose')),
-         build_compute_path_to_pose, 'Plan a path to a pose (nav2_msgs/ComputePathToPose).'),
-        ('ComputePathThroughPoses', 'action', (
-            input_port('goals', 'pose_stamped_list', description='Poses to plan through.'),
-            input_port('start', pose, required=False,
-                       description='Start pose; the robot pose when not given.'),
-            input_port('planner_id', 'str', required=False, default='',
-                       description='Mapped name of the planner plugin.'),
-            output_port('path', 'path', required=False, description='Path created.'),
-            *error_ports(), *common_ports('compute_path_through_poses')),
-         build_compute_path_through_poses,
-         'Plan a path through poses (nav2_msgs/ComputePathThroughPoses).'),
+        *planner_specs(),
         ('FollowPath', 'action', (
             input_port('path', 'path', description='Path to follow.'),
             input_port('controller_id', 'str', required=False, default='',
