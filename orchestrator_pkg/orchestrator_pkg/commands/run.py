@@ -65,6 +65,9 @@ def run(args) -> int:
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
                              zero_velocity_topic=bringup.zero_velocity_topic,
                              timeout_s=args.timeout_s, wait_for_clock=not args.no_sim)
+    # rclpy.init() (in MissionSession) installs rclpy's SIGINT handler, which shuts the
+    # context down at once: the robots could no longer be sent zero velocity. Ours wins.
+    signal.signal(signal.SIGINT, on_sigint)
     wall_start = time.monotonic()
     runner.start()
     reason = ''
