@@ -14,13 +14,11 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
-from launch.event_handlers import OnProcessExit
-from launch.events import Shutdown
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
 from orchestrator_pkg.bringup.description import load, resolve
+from orchestrator_pkg.bringup.launch_actions import node_actions
 
 ARGUMENTS = {
     'bringup': ('bringup.yaml', "bringup description: a file, or a name in this package's config/"),
@@ -44,23 +42,8 @@ def _nodes(context):
     sim = value['use_sim'].lower() in ('1', 'true', 'yes')
     robots = int(value['robots']) or None
     only = [name.strip() for name in value['only'].split(',') if name.strip()]
-    actions = []
-    for launch in resolve(bringup, get_package_share_directory, value, sim=sim, robots=robots,
-                          only=only):
-        node = launch.node
-        ros_node = Node(
-            package=node.package, executable=node.executable, name=node.name,
-            namespace=launch.namespace or None, output='screen', emulate_tty=True,
-            parameters=[*launch.parameter_files, launch.overrides],
-            remappings=list(node.remappings),
-            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
-            respawn_max_retries=node.respawn_max_retries)
-        actions.append(ros_node)
-        if node.required:
-            actions.append(RegisterEventHandler(OnProcessExit(
-                target_action=ros_node,
-                on_exit=[EmitEvent(event=Shutdown(reason=f'{launch.label} exited'))])))
-    return actions
+    return node_actions(resolve(bringup, get_package_share_directory, value, sim=sim,
+                                robots=robots, only=only))
 
 
 def generate_launch_description():

@@ -25,20 +25,13 @@ import tempfile
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import (
-    DeclareLaunchArgument,
-    EmitEvent,
-    IncludeLaunchDescription,
-    OpaqueFunction,
-    RegisterEventHandler,
-)
-from launch.event_handlers import OnProcessExit
-from launch.events import Shutdown
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from orchestrator_pkg.bringup.description import BringupError, load, resolve
+from orchestrator_pkg.bringup.launch_actions import node_actions
 from orchestrator_sim.resolve import parse_spawn, resolve_world
 from orchestrator_sim.robots import load_robot
 from orchestrator_sim.world import SDF_SUFFIXES, load_world
@@ -126,23 +119,8 @@ def _stack(value):
     if replaced:
         raise BringupError(f'gazebo.launch.py: only: {", ".join(replaced)} is sim-only; '
                            'Gazebo replaces it')
-    actions = []
     # sim=True: use_sim_time everywhere; the sim_only nodes are Gazebo's job here
-    for launch in resolve(bringup, _share, value, sim=True, only=only or stack):
-        node = launch.node
-        ros_node = Node(
-            package=node.package, executable=node.executable, name=node.name,
-            namespace=launch.namespace or None, output='screen', emulate_tty=True,
-            parameters=[*launch.parameter_files, launch.overrides],
-            remappings=list(node.remappings),
-            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
-            respawn_max_retries=node.respawn_max_retries)
-        actions.append(ros_node)
-        if node.required:
-            actions.append(RegisterEventHandler(OnProcessExit(
-                target_action=ros_node,
-                on_exit=[EmitEvent(event=Shutdown(reason=f'{launch.label} exited'))])))
-    return actions
+    return node_actions(resolve(bringup, _share, value, sim=True, only=only or stack))
 
 
 def _nodes(context):

@@ -2,9 +2,10 @@
 
 ``launch``/``launch_ros`` are not on PyPI, so the launch files cannot be
 imported here. This test reads their source instead: each must build its
-nodes from ``orchestrator_pkg.bringup.description`` (no hand-written node
-list that could drift), and declare every ``${arg}`` the shipped
-description uses.
+stack nodes with ``node_actions(resolve(...))`` (no hand-written node list
+that could drift), and declare every ``${arg}`` the shipped description
+uses. ``bringup/launch_actions.py`` imports launch on call, so it is read
+as source too.
 """
 import ast
 import glob
@@ -17,6 +18,7 @@ import yaml
 PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILES = sorted(glob.glob(os.path.join(PKG, 'launch', '*.launch.py')))
 BRINGUP = os.path.join(PKG, 'config', 'bringup.yaml')
+LAUNCH_ACTIONS = os.path.join(PKG, 'orchestrator_pkg', 'bringup', 'launch_actions.py')
 
 
 def _tree(path):
@@ -35,28 +37,45 @@ def test_launch_file_builds_nodes_from_the_description(path):
                if isinstance(node, ast.ImportFrom) for alias in node.names}
     assert ('orchestrator_pkg.bringup.description', 'resolve') in imports
     assert ('orchestrator_pkg.bringup.description', 'load') in imports
-    calls = [node.func.id for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
-    assert 'resolve' in calls and 'generate_launch_description' in {
+    assert ('orchestrator_pkg.bringup.launch_actions', 'node_actions') in imports
+    assert 'generate_launch_description' in {
         f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
-    loops = [node for node in ast.walk(tree) if isinstance(node, ast.For)
-             and isinstance(node.iter, ast.Call) and getattr(node.iter.func, 'id', '') == 'resolve']
-    assert len(loops) == 1
-    inside = {id(node) for node in ast.walk(loops[0]) if _is_node_call(node)}
-    assert len(inside) == 1, 'one Node(...) inside the loop over resolve()'
-    # Other nodes (e.g. Gazebo's bridge) must not be stack nodes written out by hand.
+    # the stack's nodes: node_actions(resolve(...)), once
+    stack_calls = [node for node in ast.walk(tree) if _called(node) == 'node_actions']
+    assert len(stack_calls) == 1 and _called(stack_calls[0].args[0]) == 'resolve'
+    # other nodes (e.g. Gazebo's bridge) must not be stack nodes written out by hand
     with open(BRINGUP, encoding='utf-8') as f:
         stack_packages = {node['package'] for node in yaml.safe_load(f)['bringup']['nodes']}
     for node in ast.walk(tree):
-        if _is_node_call(node) and id(node) not in inside:
+        if _called(node) == 'Node':
             package = next((k.value for k in node.keywords if k.arg == 'package'), None)
             assert isinstance(package, ast.Constant), f'line {node.lineno}: literal package'
             assert package.value not in stack_packages, \
-                f'line {node.lineno}: a {package.value} node outside the loop over resolve()'
+                f'line {node.lineno}: a {package.value} node outside node_actions(resolve())'
 
 
-def _is_node_call(node):
-    return isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node'
+def test_node_actions_makes_one_node_per_resolved_launch():
+    tree = _tree(LAUNCH_ACTIONS)
+    loops = [node for node in ast.walk(tree) if isinstance(node, ast.For)]
+    assert len(loops) == 1 and ast.unparse(loops[0].iter) == 'launches'
+    nodes = [node for node in ast.walk(tree) if _called(node) == 'Node']
+    assert len(nodes) == 1 and nodes[0] in list(ast.walk(loops[0]))
+    keywords = {k.arg: ast.unparse(k.value) for k in nodes[0].keywords}
+    # everything the description says about a node reaches launch_ros
+    assert keywords['namespace'] == 'launch.namespace or None'
+    assert keywords['parameters'] == '[*launch.parameter_files, launch.overrides]'
+    for field in ('package', 'executable', 'name'):
+        assert keywords[field] == f'node.{field}'
+    assert keywords['respawn'] == 'node.respawn'
+    assert keywords['respawn_delay'] == 'node.respawn_delay_s'
+    assert keywords['respawn_max_retries'] == 'node.respawn_max_retries'
+    assert 'node.remappings' in keywords['remappings']
+    assert 'if node.required' in ast.unparse(loops[0]) and 'Shutdown' in ast.unparse(loops[0])
+
+
+def _called(node):
+    """Name of the function a Call node calls, or None."""
+    return getattr(node.func, 'id', None) if isinstance(node, ast.Call) else None
 
 
 def test_launch_arguments_cover_the_description_substitutions():

@@ -1,0 +1,34 @@
+"""ROS launch actions for resolved bringup nodes, shared by the files in ``launch/``.
+
+``bringup.launch.py`` and ``gazebo.launch.py`` both turn the output of
+``description.resolve()`` into ``launch_ros`` ``Node`` actions here, so the
+two start the stack's nodes the same way: namespace, parameter files and
+overrides, remappings, respawn policy, and a shutdown of everything when a
+``required`` node exits. ``launch`` and ``launch_ros`` are imported on call:
+they exist on a ROS 2 install, not on PyPI (docs/bringup.md).
+"""
+
+
+def node_actions(launches):
+    """Return the launch actions that start ``launches`` (``NodeLaunch`` items)."""
+    from launch.actions import EmitEvent, RegisterEventHandler
+    from launch.event_handlers import OnProcessExit
+    from launch.events import Shutdown
+    from launch_ros.actions import Node
+
+    actions = []
+    for launch in launches:
+        node = launch.node
+        ros_node = Node(
+            package=node.package, executable=node.executable, name=node.name,
+            namespace=launch.namespace or None, output='screen', emulate_tty=True,
+            parameters=[*launch.parameter_files, launch.overrides],
+            remappings=list(node.remappings),
+            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
+            respawn_max_retries=node.respawn_max_retries)
+        actions.append(ros_node)
+        if node.required:
+            actions.append(RegisterEventHandler(OnProcessExit(
+                target_action=ros_node,
+                on_exit=[EmitEvent(event=Shutdown(reason=f'{launch.label} exited'))])))
+    return actions
