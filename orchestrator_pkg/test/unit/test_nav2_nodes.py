@@ -178,3 +178,18 @@ def test_planner_nodes_build_goals_and_store_paths(registry, xml, action, server
     assert built.blackboard.get('p') == path(0, 1)
     leaf.on_result(action_type.Result(path=path(5), error_code=204), GoalStatus.STATUS_ABORTED)
     assert built.blackboard.get('p') == path(0, 1)
+
+
+@pytest.mark.parametrize('xml, action, server', [
+    ('<BackUp backup_dist="0.3" backup_speed="0.1" time_allowance="5.5"/>', 'BackUp', 'backup'),
+    ('<DriveOnHeading dist_to_travel="0.3" speed="0.1" time_allowance="5.5"/>',
+     'DriveOnHeading', 'drive_on_heading'),
+])
+def test_straight_line_nodes_build_their_goals(registry, xml, action, server):
+    leaf = build(registry, xml).root
+    action_type = getattr(nav2_msgs.action, action)
+    assert leaf.action_type is action_type and leaf.action_name == server
+    goal = leaf.goal_factory()
+    assert isinstance(goal, action_type.Goal)
+    assert (goal.target.x, goal.target.y, goal.speed) == pytest.approx((0.3, 0.0, 0.1))
+    assert (goal.time_allowance.sec, goal.time_allowance.nanosec) == (5, 500_000_000)

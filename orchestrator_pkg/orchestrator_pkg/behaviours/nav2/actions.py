@@ -203,28 +203,24 @@ def build_spin(ctx):
         time_allowance=duration(ports.get('time_allowance'))), recovery=True)
 
 
-def build_back_up(ctx):
-    """Back up ``backup_dist`` metres at ``backup_speed``."""
-    ports = ctx.ports
+def straight_line_builder(action_type, server, distance_port, speed_port):
+    """Return the build function of BackUp or DriveOnHeading: ``distance_port`` m along x."""
+    def build(ctx):
+        ports = ctx.ports
 
-    def goal():
-        message = BackUp.Goal(speed=float(ports.get('backup_speed')),
-                              time_allowance=duration(ports.get('time_allowance')))
-        message.target.x = float(ports.get('backup_dist'))
-        return message
-    return action_leaf(ctx, BackUp, 'backup', goal, recovery=True)
+        def goal():
+            message = action_type.Goal(speed=float(ports.get(speed_port)),
+                                       time_allowance=duration(ports.get('time_allowance')))
+            message.target.x = float(ports.get(distance_port))
+            return message
+        return action_leaf(ctx, action_type, server, goal, recovery=True)
+    build.__doc__ = f'{action_type.__name__}: {distance_port} metres at {speed_port}.'
+    return build
 
 
-def build_drive_on_heading(ctx):
-    """Drive ``dist_to_travel`` metres on the current heading."""
-    ports = ctx.ports
-
-    def goal():
-        message = DriveOnHeading.Goal(speed=float(ports.get('speed')),
-                                      time_allowance=duration(ports.get('time_allowance')))
-        message.target.x = float(ports.get('dist_to_travel'))
-        return message
-    return action_leaf(ctx, DriveOnHeading, 'drive_on_heading', goal, recovery=True)
+build_back_up = straight_line_builder(BackUp, 'backup', 'backup_dist', 'backup_speed')
+build_drive_on_heading = straight_line_builder(DriveOnHeading, 'drive_on_heading',
+                                               'dist_to_travel', 'speed')
 
 
 def build_wait(ctx):
