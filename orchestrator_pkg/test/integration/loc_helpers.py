@@ -3,19 +3,18 @@ import argparse
 import math
 import os
 import sys
-import time
 
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 import rclpy
-from rclpy.qos import DurabilityPolicy, QoSProfile
 
 from orchestrator_pkg.commands import map_from_world
+from orchestrator_pkg.testing import listener
+from orchestrator_pkg.testing.listener import WAIT_S, stamp_s, yaw_of  # noqa: F401 (re-exported)
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'config')
-WAIT_S = 60.0
 
 
 def world_map(world: str, out_yaml: str, resolution=0.05, margin=0.2) -> str:
@@ -28,11 +27,7 @@ def world_map(world: str, out_yaml: str, resolution=0.05, margin=0.2) -> str:
 
 def sim_process(env, *params, rtf=1.0, world='test_room'):
     """Return the sim node process with ``-p name:=value`` parameters."""
-    args = ['-m', 'orchestrator_sim.nodes.sim_node', '--ros-args', '-p', f'world:={world}',
-            '-p', 'robot:=small_indoor', '-p', f'real_time_factor:={rtf}']
-    for p in params:
-        args += ['-p', p]
-    return ManagedProcess([sys.executable, *args], env=env)
+    return listener.sim_process(env, *params, rtf=rtf, world=world)
 
 
 def node_process(env, module, config, *params):
@@ -44,56 +39,21 @@ def node_process(env, module, config, *params):
     return ManagedProcess([sys.executable, *args], env=env)
 
 
-def yaw_of(q) -> float:
-    """Yaw of a geometry_msgs/Quaternion."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
 def wrap(a: float) -> float:
     """Angle in (-pi, pi]."""
     return math.atan2(math.sin(a), math.cos(a))
 
 
-def stamp_s(stamp) -> float:
-    """Seconds of a builtin_interfaces/Time."""
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
-class Listener:
-    """A test node keeping the messages of watched topics, with bounded waits."""
+class Listener(listener.TopicListener):
+    """A TopicListener with a cmd_vel publisher, the ground truth and a driving harness."""
 
     def __init__(self, name='loc_test_listener'):
-        self.node = rclpy.create_node(name)
-        self.messages = {}
+        super().__init__(name)
         self.cmd = self.node.create_publisher(Twist, 'cmd_vel', 10)
 
     def watch(self, msg_type, topic, latched=False, keep=5000):
         """Keep up to ``keep`` messages of ``topic``."""
-        qos = QoSProfile(depth=50, durability=DurabilityPolicy.TRANSIENT_LOCAL) \
-            if latched else QoSProfile(depth=50)
-        store = self.messages.setdefault(topic, [])
-
-        def callback(msg):
-            store.append(msg)
-            if len(store) > keep:
-                del store[0]
-        self.node.create_subscription(msg_type, topic, callback, qos)
-
-    def latest(self, topic):
-        """Newest message on ``topic`` or None."""
-        msgs = self.messages.get(topic)
-        return msgs[-1] if msgs else None
-
-    def wait_for(self, predicate, timeout_s=WAIT_S, what='condition', every=None):
-        """Spin until ``predicate()``; fail naming ``what`` after ``timeout_s`` wall seconds."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            rclpy.spin_once(self.node, timeout_sec=0.02)
-            if every is not None:
-                every()
-            if predicate():
-                return
-        raise AssertionError(f'timed out after {timeout_s} s waiting for {what}')
+        super().watch(msg_type, topic, latched=latched, keep=keep, depth=50)
 
     def truth(self):
         """Latest true pose (x, y, yaw, t)."""
@@ -164,10 +124,6 @@ class Listener:
             return math.hypot(x - rx, y - ry) < tol
         self.wait_for(done, timeout_s, f'reaching ({x}, {y})', every=step)
         self.stop()
-
-    def destroy(self):
-        """Destroy the node."""
-        self.node.destroy_node()
 
 
 def watch_truth(listener):

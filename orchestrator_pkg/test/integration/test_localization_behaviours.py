@@ -1,19 +1,14 @@
 """IsLocalized, WaitUntilLocalized and FindObject from tree XML, on real rclpy topics."""
-import time
 
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from py_trees.common import Status
 import pytest
-import rclpy
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
-from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.behaviours.ros.localization import POSE_QOS
+from orchestrator_pkg.testing.trees import build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
-from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import default_registry
-
-TIMEOUT_S = 20.0
 
 
 @pytest.fixture(scope='module')
@@ -23,33 +18,8 @@ def registry():
 
 @pytest.fixture
 def node(ros_domain):
-    rclpy.init(domain_id=ros_domain.domain_id)
-    node = rclpy.create_node('localization_behaviours_test')
-    try:
+    with rclpy_node(ros_domain, 'localization_behaviours_test') as node:
         yield node
-    finally:
-        node.destroy_node()
-        rclpy.shutdown()
-
-
-def build(registry, node, body):
-    xml = f'<root BTCPP_format="4"><BehaviorTree ID="T">{body}</BehaviorTree></root>'
-    built = load_string(xml, registry).build(clock=RosClock(node))
-    built.tree.setup(node=node, timeout=5.0)
-    return built
-
-
-def tick_until(node, built, predicate, timeout_s=TIMEOUT_S, every=None):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if every is not None:
-            every()
-        rclpy.spin_once(node, timeout_sec=0.02)
-        status = built.tick()
-        if predicate(status):
-            return status
-    raise AssertionError(f'timed out; last status {built.root.status}: '
-                         f'{built.root.feedback_message}')
 
 
 def amcl_pose(x, y, var_xy, var_yaw):

@@ -11,12 +11,9 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.testing.trees import TIMEOUT_S, build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode
-from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import default_registry
-
-TIMEOUT_S = 20.0
 
 
 @pytest.fixture(scope='module')
@@ -26,38 +23,14 @@ def registry():
 
 @pytest.fixture
 def node(ros_domain):
-    rclpy.init(domain_id=ros_domain.domain_id)
-    node = rclpy.create_node('node_types_test')
-    try:
+    with rclpy_node(ros_domain, 'node_types_test') as node:
         yield node
-    finally:
-        node.destroy_node()
-        rclpy.shutdown()
-
-
-def build(registry, node, body, **blackboard):
-    xml = f'<root BTCPP_format="4"><BehaviorTree ID="T">{body}</BehaviorTree></root>'
-    built = load_string(xml, registry, inputs=list(blackboard)).build(clock=RosClock(node))
-    for key, value in blackboard.items():
-        built.blackboard.set(key, value)
-    built.tree.setup(node=node, timeout=5.0)
-    return built
 
 
 def spin(node, seconds=0.3):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         rclpy.spin_once(node, timeout_sec=0.02)
-
-
-def tick_until(node, built, predicate, timeout_s=TIMEOUT_S):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = built.tick()
-        if predicate(status):
-            return status
-        rclpy.spin_once(node, timeout_sec=0.02)
-    raise AssertionError(f'timed out; last status {built.root.status}')
 
 
 def pose(x, y=0.0, sec=0):
