@@ -77,7 +77,8 @@ def _gazebo_and_bridge(value):
         raise BringupError(f'gazebo.launch.py: robot {value["robot"]!r}: no Gazebo model at '
                            f'{model}')
     x, y, yaw = parse_spawn(value['spawn'], world) or (0.0, 0.0, 0.0)
-    server = '' if value['gui'].lower() in ('1', 'true', 'yes') else '-s '
+    # server only: no GUI, and the lidar renders without a display
+    server = '' if value['gui'].lower() in ('1', 'true', 'yes') else '-s --headless-rendering '
     lidar = robot.lidar
     sim_time = {'use_sim_time': True}
     return [
