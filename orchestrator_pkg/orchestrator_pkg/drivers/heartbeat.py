@@ -31,6 +31,7 @@ class HeartbeatWatchdog:
         self.losses = 0
         self.last_beat: Optional[float] = None
         self.lost_at: Optional[float] = None
+        self.last_loss = ''  # the reason of the latest loss, kept after it ended
 
     def beat(self, now: float) -> bool:
         """Record a heartbeat at ``now``; return True when it ends a loss."""
@@ -48,6 +49,7 @@ class HeartbeatWatchdog:
                 self.state = LOST
                 self.lost_at = now
                 self.losses += 1
+                self.last_loss = self.reason
         return self.state == ALIVE
 
     @property

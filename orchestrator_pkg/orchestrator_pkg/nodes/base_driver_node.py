@@ -111,6 +111,7 @@ class BaseDriverNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._last_update = None
         self._last_mode = None
+        self._losses_logged = 0
         self.create_timer(1.0 / self.get_parameter('rate_hz').value, self._on_timer)
         self.get_logger().info(f'base_driver ready: {limits}, timeout '
                                f'{self.core.timeout_s} s, '
@@ -156,11 +157,14 @@ class BaseDriverNode(Node):
                                       throttle_duration_sec=1.0)
 
     def _on_heartbeat(self, msg):
+        now = self._now()
+        if now == 0.0:  # use_sim_time and no /clock yet: the ROS clock has not started
+            return
         watchdog = self.core.heartbeat
         lost_at = watchdog.lost_at
-        if watchdog.beat(self._now()):
+        if watchdog.beat(now):
             self.get_logger().warning(
-                f'heartbeat on {watchdog.source} is back after {self._now() - lost_at:.2f} s: '
+                f'heartbeat on {watchdog.source} is back after {now - lost_at:.2f} s: '
                 'accepting commands again')
 
     def _on_estop(self, msg):
@@ -178,9 +182,13 @@ class BaseDriverNode(Node):
             if self.core.mode == TIMEOUT:
                 self.get_logger().warning(
                     f'no command for {self.core.timeout_s} s: sending zero velocity')
-            elif self.core.mode == NO_HEARTBEAT:
-                self.get_logger().error(f'{self.core.stop_reason}: holding zero velocity')
+            elif self.core.mode == NO_HEARTBEAT and self.core.heartbeat.losses == 0:
+                self.get_logger().warning(f'{self.core.stop_reason}: holding zero velocity')
             self._last_mode = self.core.mode
+        beat = self.core.heartbeat
+        if beat is not None and beat.losses > self._losses_logged:
+            self._losses_logged = beat.losses
+            self.get_logger().error(f'{beat.last_loss}: holding zero velocity')
         twist = Twist()
         twist.linear.x, twist.angular.z = v, w
         if self.stamped:

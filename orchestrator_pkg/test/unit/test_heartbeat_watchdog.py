@@ -38,7 +38,8 @@ def test_a_beat_ends_a_loss_and_says_so():
     dog = HeartbeatWatchdog(0.1)
     dog.beat(0.0)
     dog.check(0.5)
-    assert dog.beat(0.6) is True and dog.state == ALIVE
+    assert dog.beat(0.6) is True and dog.state == ALIVE and dog.reason == ''
+    assert dog.last_loss.startswith('heartbeat on heartbeat lost')  # kept for the log
     assert dog.beat(0.62) is False  # an ordinary beat
 
 
