@@ -37,7 +37,7 @@ from orchestrator_pkg.testing.processes import ManagedProcess
 
 STARTUP_WAIT_S = 300.0      # wall: the stack comes up and the robot starts driving
 AFTER_KILL_SIM_S = 2.0      # sim seconds watched after the kill
-MOVING_MPS = 0.1            # "driving" at the kill
+MOVING_MPS = 0.3            # "driving" at the kill: cruising, not just setting off
 STILL_MPS = 0.02            # "stopped": ground-truth speed below this ...
 STILL_RADPS = 0.05          # ... and turn rate below this
 HEARTBEAT_BOUND_S = 0.3     # the requirement, sim time
