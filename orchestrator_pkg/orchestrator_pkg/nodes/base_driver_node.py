@@ -165,7 +165,8 @@ class BaseDriverNode(Node):
         if watchdog.beat(now):
             self.get_logger().warning(
                 f'heartbeat on {watchdog.source} is back after {now - lost_at:.2f} s: '
-                'accepting commands again')
+                f'accepting commands again ({watchdog.losses} losses so far)',
+                throttle_duration_sec=1.0)
 
     def _on_estop(self, msg):
         if msg.data != self.core.estop:
@@ -188,7 +189,8 @@ class BaseDriverNode(Node):
         beat = self.core.heartbeat
         if beat is not None and beat.losses > self._losses_logged:
             self._losses_logged = beat.losses
-            self.get_logger().error(f'{beat.last_loss}: holding zero velocity')
+            self.get_logger().error(f'{beat.last_loss}: holding zero velocity',
+                                    throttle_duration_sec=1.0)
         twist = Twist()
         twist.linear.x, twist.angular.z = v, w
         if self.stamped:
