@@ -85,7 +85,7 @@ class BaseDriverNode(Node):
         self.declare_parameter('heartbeat_topic', 'orchestrator/heartbeat', ParameterDescriptor(
             description='std_msgs/Header heartbeat to require (relative: in the namespace)',
             read_only=True))
-        self.declare_parameter('heartbeat_timeout_s', 0.1, ParameterDescriptor(
+        self.declare_parameter('heartbeat_timeout_s', 0.06, ParameterDescriptor(
             description='heartbeat missing for longer than this (ROS clock) stops the robot, s',
             floating_point_range=_range(0.01, 10.0)))
         limits = self._limits_from({})
