@@ -14,6 +14,7 @@ from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
 CANCEL_WAIT_S = 5.0
 CLOCK_SETTLE_S = 1.0  # sim seconds of /clock before the mission is sent
+E_STOP_TOPIC = 'e_stop'  # base_driver's std_msgs/Bool e-stop (latched), per robot
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -30,9 +31,15 @@ class MissionSession:
         from nav_msgs.msg import Odometry
         import rclpy
         from rclpy.action import ActionClient
-        from rclpy.qos import qos_profile_sensor_data
+        from rclpy.qos import (
+            DurabilityPolicy,
+            QoSProfile,
+            ReliabilityPolicy,
+            qos_profile_sensor_data,
+        )
         from rosgraph_msgs.msg import Clock
         from sensor_msgs.msg import BatteryState
+        from std_msgs.msg import Bool
 
         from orchestrator_interfaces.action import ExecuteMission
         from orchestrator_interfaces.msg import CollisionEvent, DetectionArray
@@ -40,6 +47,7 @@ class MissionSession:
         self._rclpy = rclpy
         self._ExecuteMission = ExecuteMission
         self._Twist = Twist
+        self._Bool = Bool
         self._output = output
         self.mission = mission
         self.inputs = inputs
@@ -58,6 +66,9 @@ class MissionSession:
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
         self._clients = {}
         self._zero = {}
+        self._estop = {}
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
         for ns in namespaces:
             stats = self.stats[ns]
             self.node.create_subscription(
@@ -76,6 +87,7 @@ class MissionSession:
             self._clients[ns] = ActionClient(self.node, ExecuteMission,
                                              _topic(ns, 'execute_mission'))
             self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
+            self._estop[ns] = self.node.create_publisher(Bool, _topic(ns, E_STOP_TOPIC), latched)
 
     def _on_objects(self, ns: str, msg) -> None:
         self.objects[ns] = {d.id: (d.pose.position.x, d.pose.position.y, d.pose.position.z)
@@ -137,7 +149,8 @@ class MissionSession:
             self._send(ns)
         while len(self.results) < len(self.namespaces):
             fatal = self._spin(runner)
-            if fatal:
+            if fatal:  # stop the robots first: a dead orchestrator cancels nothing
+                self.stop_robots()
                 self._cancel_all(runner)
                 return fatal
             if should_stop():
@@ -204,7 +217,14 @@ class MissionSession:
             for r in self.results.values()) and len(self.results) == len(self.namespaces)
 
     def stop_robots(self) -> None:
-        """Send zero velocity to every robot a few times (before nodes are stopped)."""
+        """Engage every robot's e-stop and send zero velocity (before nodes are stopped).
+
+        The zero Twist alone would be overwritten by base_driver's next cycle
+        while a controller still drives; the e-stop (latched) makes base_driver
+        hold zero until it is stopped itself.
+        """
+        for publisher in self._estop.values():
+            publisher.publish(self._Bool(data=True))
         for _ in range(3):
             for publisher in self._zero.values():
                 publisher.publish(self._Twist())

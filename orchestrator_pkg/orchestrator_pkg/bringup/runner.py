@@ -7,7 +7,7 @@ process started with ``--ros-args``; ``respawn``/``respawn_delay_s``/
 good shuts everything down (launch's ``on_exit=Shutdown()``).
 
 Shutdown order: first the ``before_shutdown`` hook (``orchestrator run``
-sends the robots zero velocity there), then SIGINT to the robot-scope nodes,
+engages the robots' e-stops and sends zero velocity there), then SIGINT to the robot-scope nodes,
 then to the world-scope nodes (the sim last, so it keeps stepping while the
 robots stop), each group given the grace period before SIGKILL.
 

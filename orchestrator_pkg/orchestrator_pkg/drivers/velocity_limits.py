@@ -12,12 +12,21 @@
   is engaged, the output is zero at once (not ramped: a robot stops when
   something goes wrong; the base's own traction limits how fast it does).
   After an e-stop is released the robot stays still until a new command.
+* with a :class:`~orchestrator_pkg.drivers.heartbeat.HeartbeatWatchdog`
+  (the orchestrator's heartbeat), the output is zero at once while the
+  heartbeat is missing (mode ``NO_HEARTBEAT``), and commands that arrive
+  meanwhile are dropped. Once the heartbeat is back, the next command moves
+  the robot again (ramped up from zero by the acceleration limits): motion
+  resumes by itself when the controller is still sending commands.
 """
 from dataclasses import dataclass
 import math
 from typing import Optional, Tuple
 
+from orchestrator_pkg.drivers.heartbeat import HeartbeatWatchdog
+
 IDLE, ACTIVE, TIMEOUT, ESTOP = 'IDLE', 'ACTIVE', 'TIMEOUT', 'ESTOP'
+NO_HEARTBEAT = 'NO_HEARTBEAT'
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ def _toward(current: float, target: float, up: float, down: float, dt: float) ->
 class BaseDriverCore:
     """Limits, watchdog and e-stop; feed it commands and ask it for the output."""
 
-    def __init__(self, limits: VelocityLimits, timeout_s: float = 0.2):
+    def __init__(self, limits: VelocityLimits, timeout_s: float = 0.2,
+                 heartbeat: Optional[HeartbeatWatchdog] = None):
         problem = limits.problem()
         if problem:
             raise ValueError(problem)
@@ -74,8 +84,10 @@ class BaseDriverCore:
             raise ValueError(f'timeout_s must be > 0, got {timeout_s}')
         self.limits = limits
         self.timeout_s = timeout_s
+        self.heartbeat = heartbeat
         self.estop = False
         self.mode = IDLE
+        self.dropped = 0  # valid commands dropped while the heartbeat was missing
         self.last_reject = ''
         self.rejected = 0
         self.clamped = False
@@ -95,9 +107,23 @@ class BaseDriverCore:
             self.rejected += 1
             self.last_reject = reason
             return reason
+        if self.heartbeat is not None and not self.heartbeat.check(now):
+            self.dropped += 1
+            return None
         self._target = (linear, angular)
         self._last_cmd_time = now
         return None
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the output is held at zero ('' while ACTIVE or IDLE)."""
+        if self.mode == ESTOP:
+            return 'e-stop engaged'
+        if self.mode == NO_HEARTBEAT:
+            return self.heartbeat.reason
+        if self.mode == TIMEOUT:
+            return f'no command for more than {self.timeout_s:g} s'
+        return ''
 
     def set_estop(self, engaged: bool) -> None:
         """Engage or release the e-stop; a release waits for a new command."""
@@ -109,8 +135,14 @@ class BaseDriverCore:
     def update(self, now: float, dt: float) -> Tuple[float, float]:
         """Compute the output for time ``now``, ``dt`` seconds after the last update."""
         lim = self.limits
+        alive = self.heartbeat is None or self.heartbeat.check(now)
+        if not alive:  # forget the last command: only one sent after the heartbeat counts
+            self._last_cmd_time = None
+            self._target = (0.0, 0.0)
         if self.estop:
             self.mode = ESTOP
+        elif not alive:
+            self.mode = NO_HEARTBEAT
         elif self._last_cmd_time is None:
             self.mode = IDLE
         elif now - self._last_cmd_time > self.timeout_s or now < self._last_cmd_time - 1.0:

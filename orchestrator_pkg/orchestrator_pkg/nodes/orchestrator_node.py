@@ -4,13 +4,15 @@ ROS interface
 -------------
 Parameters
     ``tick_rate_hz`` (20.0), ``missions_dir`` (''), ``server_wait_timeout_s`` (5.0),
-    ``publish_snapshots`` (true). See config/orchestrator.yaml.
+    ``publish_snapshots`` (true), ``heartbeat_rate_hz`` (50.0). See config/orchestrator.yaml.
 Actions (server)
     ``execute_mission`` (orchestrator_interfaces/ExecuteMission)
 Services (server)
     ``~/pause``, ``~/resume`` (std_srvs/Trigger)
 Publishers
     ``~/snapshot`` (orchestrator_interfaces/BehaviourTreeSnapshot), after every tick
+    ``~/heartbeat`` (std_msgs/Header, stamp = ROS clock) at ``heartbeat_rate_hz``, from the
+    same executor as the ticks: base_driver stops the robot when it goes missing
 
 One mission runs at a time; a goal that arrives while one runs is rejected.
 A mission that does not load or validate is accepted and ends at once with
@@ -28,6 +30,8 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
@@ -111,6 +115,10 @@ class OrchestratorNode(Node):
             description='Named places for GetPlacePose: a YAML file with a places: mapping, '
                         "or a shipped world's name (e.g. warehouse); read when a mission "
                         'is set up.'))
+        self.declare_parameter('heartbeat_rate_hz', 50.0, ParameterDescriptor(
+            description='Rate of ~/heartbeat on the ROS clock (Hz); base_driver stops the '
+                        'robot when it is missing. 0 = no heartbeat.', read_only=True,
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1000.0)]))
         self.add_on_set_parameters_callback(self._check_parameters)
         self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
         try:
@@ -130,6 +138,12 @@ class OrchestratorNode(Node):
         self._server = ActionServer(
             self, ExecuteMission, 'execute_mission', execute_callback=self._execute,
             goal_callback=self._on_goal, cancel_callback=self._on_cancel)
+        heartbeat_hz = self.get_parameter('heartbeat_rate_hz').value
+        if heartbeat_hz > 0:  # reliable: any subscriber's QoS matches
+            beats = self.create_publisher(Header, '~/heartbeat', QoSProfile(
+                depth=1, reliability=ReliabilityPolicy.RELIABLE))
+            self.create_timer(1.0 / heartbeat_hz, lambda: beats.publish(
+                Header(stamp=self.get_clock().now().to_msg())))
         self.create_service(Trigger, '~/pause', self._on_pause)
         self.create_service(Trigger, '~/resume', self._on_resume)
         self._timer = None

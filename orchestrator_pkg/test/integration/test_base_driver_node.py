@@ -3,11 +3,12 @@ import math
 import time
 
 from diagnostic_msgs.msg import DiagnosticStatus
-from geometry_msgs.msg import TwistStamped
+from geometry_msgs.msg import Twist, TwistStamped
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
+from std_msgs.msg import Header
 
 from orchestrator_pkg.nodes.base_driver_node import BaseDriverNode
 
@@ -89,4 +90,80 @@ def test_parameter_changes_are_validated_with_a_reason(driver):
     assert result.successful
     assert node.core.limits.max_vel_x == 1.5 and node.core.timeout_s == 0.5
     (result,) = node.set_parameters([Parameter('rate_hz', value=50.0)])
+    assert not result.successful  # read-only
+
+
+@pytest.fixture
+def guarded(ros_domain):
+    """base_driver requiring a heartbeat (Twist), and a probe that beats and commands."""
+    rclpy.init(domain_id=ros_domain.domain_id)
+    node = BaseDriverNode(parameter_overrides=[
+        Parameter('require_heartbeat', value=True),
+        Parameter('heartbeat_timeout_s', value=0.3)])
+    probe = rclpy.create_node('heartbeat_probe')
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.add_node(probe)
+    out, states = [], []
+    probe.create_subscription(Twist, 'cmd_vel', out.append, 50)
+    probe.create_subscription(DiagnosticStatus, 'base_driver/state', states.append, 50)
+    cmd = probe.create_publisher(Twist, 'cmd_vel_nav', 10)
+    beat = probe.create_publisher(Header, 'orchestrator/heartbeat', 1)
+
+    def spin_until(predicate, what, beating):
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.01)
+            if beating:
+                beat.publish(Header(stamp=probe.get_clock().now().to_msg()))
+            msg = Twist()
+            msg.linear.x = 0.3
+            cmd.publish(msg)
+            if predicate():
+                return
+        raise AssertionError(f'timed out waiting for {what}')
+    try:
+        yield node, out, states, spin_until
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        node.destroy_node()
+        rclpy.shutdown()
+
+
+def _values(state):
+    return {kv.key: kv.value for kv in state.values}
+
+
+def test_heartbeat_loss_holds_zero_with_a_reason_until_it_returns(guarded):
+    node, out, states, spin_until = guarded
+    # commands alone do not move it: no heartbeat yet
+    spin_until(lambda: len(states) > 10, 'state messages', beating=False)
+    assert states[-1].message == 'NO_HEARTBEAT' and out[-1].linear.x == 0.0
+    assert _values(states[-1])['stop_reason'] == \
+        'no heartbeat on /orchestrator/heartbeat yet'
+    spin_until(lambda: states[-1].message == 'ACTIVE' and out[-1].linear.x > 0.29,
+               'driving with the heartbeat', beating=True)
+    # the heartbeat stops, the commands go on: zero output, reported with the reason
+    spin_until(lambda: states[-1].message == 'NO_HEARTBEAT', 'the loss', beating=False)
+    values = _values(states[-1])
+    assert states[-1].level == DiagnosticStatus.ERROR
+    assert values['stop_reason'].startswith('heartbeat on /orchestrator/heartbeat lost')
+    assert values['heartbeat'] == 'LOST' and int(values['heartbeat_losses']) >= 1
+    spin_until(lambda: out[-1].linear.x == 0.0, 'zero output', beating=False)
+    dropped = node.core.dropped
+    spin_until(lambda: node.core.dropped > dropped + 5, 'commands dropped', beating=False)
+    assert out[-1].linear.x == 0.0
+    # back: the next commands move it again
+    spin_until(lambda: states[-1].message == 'ACTIVE' and out[-1].linear.x > 0.29,
+               'driving again', beating=True)
+
+
+def test_heartbeat_parameters_are_validated(guarded):
+    node = guarded[0]
+    (result,) = node.set_parameters([Parameter('heartbeat_timeout_s', value=0.0)])
+    assert not result.successful  # outside [0.01, 10]
+    (result,) = node.set_parameters([Parameter('heartbeat_timeout_s', value=0.5)])
+    assert result.successful and node.core.heartbeat.timeout_s == 0.5
+    (result,) = node.set_parameters([Parameter('require_heartbeat', value=False)])
     assert not result.successful  # read-only
