@@ -174,6 +174,13 @@ def test_window_grows_when_the_shortest_path_leaves_it():
     assert res.ok
     assert math.isclose(planner.cells_length(res.cells), _dijkstra_length(cm.data, start, goal))
     assert max(r for _, r in res.cells) >= 195
+    # a kept grid builds only the windows it searched: first the small one, then more
+    grid = planner.SearchGrid()
+    grid.sync(cm.data, RAW)
+    grid.search((80, 20), (100 - 2, 20), margin_cells=5)
+    assert grid.built == (75, 15, 104, 26)
+    cells, _, _, cost = grid.search(start, goal)
+    assert cells == res.cells and grid.built == (0, 0, 200, 200)
 
 
 def test_window_result_is_exact_when_a_cheaper_path_runs_outside():
@@ -187,9 +194,74 @@ def test_window_result_is_exact_when_a_cheaper_path_runs_outside():
     res = planner.plan(cm, _centre(5, 60), _centre(294, 60), params)
     mult = planner._step_multipliers(cm.data, params)
     full, _, _, full_cost = planner.astar_cost_cells(mult, (5, 60), (294, 60))
-    win, _, _ = planner.windowed_astar(mult, (5, 60), (294, 60))
+    grid = planner.SearchGrid()
+    grid.sync(cm.data, params)
+    win, _, _, win_cost = grid.search((5, 60), (294, 60))
     assert res.ok and win == res.cells
+    assert math.isclose(win_cost, full_cost, rel_tol=1e-9)
     cost = sum((math.sqrt(2) if a[0] != b[0] and a[1] != b[1] else 1.0) * mult[b[1], b[0]]
                for a, b in zip(res.cells[:-1], res.cells[1:], strict=True))
     assert math.isclose(cost, full_cost, rel_tol=1e-6)
     assert min(r for _, r in res.cells) == 10  # it took the corridor outside the window
+
+
+def _path_cost(cells, mult):
+    return sum((math.sqrt(2) if a[0] != b[0] and a[1] != b[1] else 1.0) * mult[b[1], b[0]]
+               for a, b in zip(cells[:-1], cells[1:], strict=True))
+
+
+def test_planner_reused_across_costmap_changes_matches_a_fresh_search():
+    # one Planner (as the server keeps) while scans change cells, the goal moves and
+    # parameters change: each plan costs what the reference full-grid A* finds
+    rng = np.random.default_rng(7)
+    cm = Costmap2D(80, 60, 1.0)
+    cm.data[rng.random((60, 80)) < 0.2] = LETHAL_OBSTACLE
+    cm.data[rng.random((60, 80)) < 0.2] = 120
+    keeper = planner.Planner()
+    goals = [(79, 59), (79, 59), (40, 5), (3, 50), (79, 59)]
+    for k, goal in enumerate(goals):
+        changed = rng.random((60, 80)) < (0.02 if k != 3 else 0.5)  # k = 3: most cells
+        cm.data[changed] = rng.choice(np.array([0, 60, 200, 253, 254, 255], dtype=np.uint8),
+                                      int(changed.sum()))
+        cm.data[0, 0] = INSCRIBED_INFLATED_OBSTACLE  # start in the inscribed zone
+        cm.data[goal[1], goal[0]] = 0
+        params = planner.PlannerParams(cost_weight=0.0 if k == 4 else 3.0, smooth=False)
+        res = keeper.plan(cm, _centre(0, 0), _centre(*goal), params)
+        mult = planner._step_multipliers(cm.data, params)
+        mult[0, 0] = 1.0 + params.cost_weight
+        want, _, _, want_cost = planner.astar_cost_cells(mult, (0, 0), goal)
+        if want is None:
+            assert res.error_code == planner.NO_VALID_PATH
+            continue
+        assert res.ok, res.message
+        assert res.cells[0] == (0, 0) and res.cells[-1] == goal
+        # the same cost as the reference (up to the search's rounding to 1e-6 per step)
+        assert math.isclose(_path_cost(res.cells, mult), _path_cost(want, mult),
+                            abs_tol=1e-6 * len(want))
+        assert math.isclose(_path_cost(want, mult), want_cost, abs_tol=1e-6 * len(want))
+        for a, b in zip(res.cells[:-1], res.cells[1:], strict=True):
+            assert max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1
+            if a[0] != b[0] and a[1] != b[1]:  # no corner cutting
+                assert math.isfinite(mult[a[1], b[0]]) and math.isfinite(mult[b[1], a[0]])
+    assert keeper.grid.rebuilds == 3  # first plan, most cells changed, cost_weight changed
+    assert keeper.grid.updated_cells > 0
+
+
+def test_search_grid_lists_match_a_fresh_build_after_updates():
+    rng = np.random.default_rng(3)
+    costs = rng.choice(np.array([0, 10, 128, 253, 254, 255], dtype=np.uint8), (30, 40))
+    params = planner.PlannerParams()
+    kept = planner.SearchGrid()
+    kept.sync(costs, params)
+    kept.search((0, 0), (39, 29), start_mult=4.0)  # overrides and fences are restored
+    for _ in range(3):
+        changed = rng.random(costs.shape) < 0.05
+        costs[changed] = rng.choice(np.array([0, 200, 254, 255], dtype=np.uint8),
+                                    int(changed.sum()))
+        kept.sync(costs, params)
+        kept.search((5, 5), (20, 10), margin_cells=2)
+    fresh = planner.SearchGrid()
+    fresh.sync(costs, params)
+    fresh._build((0, 0, 40, 30))
+    assert kept.rebuilds == 1 and kept.built == (0, 0, 40, 30)
+    assert kept._straight == fresh._straight and kept._diagonal == fresh._diagonal
