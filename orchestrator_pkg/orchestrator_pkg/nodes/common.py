@@ -36,9 +36,11 @@ class ConfigError(ValueError):
     """A node cannot start with its parameters or files; the message says why."""
 
 
-def run(node_factory, args=None) -> int:
+def run(node_factory, args=None, executor_factory=None) -> int:
     """Spin a node; a bad parameter or file at start-up is one stderr line and exit code 1."""
     try:
+        if executor_factory is not None:
+            return spin_node(node_factory, args, executor_factory)
         return spin_node(node_factory, args)
     except (ConfigError, ParameterException) as exc:
         print(f'{getattr(node_factory, "__name__", "node")}: {exc}', file=sys.stderr)

@@ -9,7 +9,13 @@ Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/Occup
 Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
 Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
+
+Threads: planning runs in its own callback group on a two-thread executor, so
+scans, odometry and tf keep flowing while a plan is searched. The costmap is
+shared under a lock: a plan copies it (after inflation) and searches the copy;
+the search grid (``planner.Planner``) is kept between plans.
 """
+import threading
 import time
 
 from nav2_msgs.action import ComputePathToPose
@@ -17,7 +23,9 @@ from nav2_msgs.srv import ClearEntireCostmap
 from nav_msgs.msg import OccupancyGrid, Odometry, Path
 import numpy as np
 from rclpy.action import ActionServer
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
@@ -55,6 +63,8 @@ class PlannerServer(Node):
         self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=False)
+        self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
+        self._planner = planner.Planner()  # used by the action callback group only
         self._pose = None
         self._tf = TfListener2D(self)
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -69,7 +79,8 @@ class PlannerServer(Node):
         self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
                             self._on_clear)
         self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
-                                    self._execute)
+                                    self._execute,
+                                    callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info('planner_server ready')
 
     def _on_map(self, msg: OccupancyGrid):
@@ -82,8 +93,9 @@ class PlannerServer(Node):
             occ = np.asarray(msg.data, dtype=np.int8).reshape(info.height, info.width)
             static = static_layer_from_occupancy(
                 occ, track_unknown=self.get_parameter('track_unknown_space').value)
-            self._costmap.set_static(static, info.origin.position.x, info.origin.position.y,
-                                     info.resolution)
+            with self._costmap_lock:
+                self._costmap.set_static(static, info.origin.position.x, info.origin.position.y,
+                                         info.resolution)
         except (ValueError, CostmapError) as exc:
             self.get_logger().error(f'map rejected: {exc}')
             return
@@ -98,19 +110,24 @@ class PlannerServer(Node):
         if self._pose is None:
             return
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
+        scan = common.scan_data(msg)
         # inflation of the whole global map waits until a plan needs it
-        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw, recompute=False)
+        with self._costmap_lock:
+            self._costmap.update_scan(scan, sx, sy, syaw, recompute=False)
 
     def _publish_costmap(self):
         if self._costmap_pub.get_subscription_count() == 0:
             return
-        if self._costmap.dirty:
-            self._costmap.update_costs()
+        with self._costmap_lock:
+            if self._costmap.dirty:
+                self._costmap.update_costs()
+            master = self._costmap.master.copy()
         self._costmap_pub.publish(common.costmap_to_grid(
-            self._costmap.master, self._frame, self.get_clock().now().to_msg()))
+            master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_clear(self, request, response):
-        self._costmap.clear_entirely()
+        with self._costmap_lock:
+            self._costmap.clear_entirely()
         self.get_logger().info('global costmap cleared')
         return response
 
@@ -177,9 +194,11 @@ class PlannerServer(Node):
                 await self._sleep_steady(0.05)
         gx, gy, gyaw = poses['goal']
         t0 = time.monotonic()  # planning time, not the wait above
-        if self._costmap.dirty:
-            self._costmap.update_costs()
-        res = planner.plan(self._costmap.master, start, (gx, gy), self._params())
+        with self._costmap_lock:
+            if self._costmap.dirty:
+                self._costmap.update_costs()
+            master = self._costmap.master.copy()
+        res = self._planner.plan(master, start, (gx, gy), self._params())
         result.planning_time = common.to_duration(time.monotonic() - t0)
         result.error_code = res.error_code
         result.error_msg = res.message
@@ -198,7 +217,8 @@ class PlannerServer(Node):
 
 def main(args=None):
     """Run the planner server."""
-    return common.run(PlannerServer, args)
+    return common.run(PlannerServer, args,
+                      executor_factory=lambda: MultiThreadedExecutor(num_threads=2))
 
 
 if __name__ == '__main__':
