@@ -11,7 +11,8 @@ Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
     world, robot, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
-    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf
+    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
+    max_lead_s, lead_wait_timeout_s, lockstep_topics (lockstep with the stack)
 
 Publishers
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
@@ -143,6 +144,8 @@ class SimNode(Node):
         self.cmd_timeout = p['cmd_vel_timeout_s']
         self.max_lead = p['max_lead_s']
         self.lead_wait_timeout = p['lead_wait_timeout_s']
+        self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
+        self._last_beat_time = -math.inf  # sim time of the last message on lockstep_topics
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
@@ -161,6 +164,7 @@ class SimNode(Node):
         self._last_odom_t = now
         self._last_battery_t = now
         self._make_interfaces(p['use_stamped'])
+        self._make_lockstep()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._running = True
         self._thread = threading.Thread(target=self._run, name='sim_physics', daemon=True)
@@ -224,6 +228,10 @@ class SimNode(Node):
         declare('lead_wait_timeout_s', 2.0, desc(
             'wall seconds to wait for cmd_vel in lockstep before running on without it',
             lo=0.01, hi=600.0))
+        declare('lockstep_topics', ['cmd_vel_nav'], desc(
+            'lockstep keys on these geometry_msgs/Twist topics: the controller\'s output, '
+            'one message per control cycle (base_driver republishes cmd_vel on its own timer, '
+            'so cmd_vel does not show that the stack kept up); [""]: key on cmd_vel'))
         declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
         for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
                               ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
@@ -286,6 +294,12 @@ class SimNode(Node):
                                      goal_callback=lambda _: GoalResponse.ACCEPT)
         self._publish_static_tf()
 
+    def _make_lockstep(self):
+        """Subscribe to the lockstep topics (only when lockstep is on)."""
+        if self.max_lead > 0:
+            for topic in self.lockstep_topics:
+                self.create_subscription(Twist, topic, self._on_lockstep_beat, 10)
+
     def _reset_odometry(self):
         truth = self.physics.pose()
         self.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
@@ -326,6 +340,10 @@ class SimNode(Node):
             self.physics.set_command(linear, angular)
             self._last_cmd_time = self.physics.time
 
+    def _on_lockstep_beat(self, _msg):
+        with self._lock:
+            self._last_beat_time = self.physics.time
+
     def _on_teleport(self, request, response):
         with self._lock:
             if request.place:
@@ -343,7 +361,7 @@ class SimNode(Node):
                     response.message = f'non-finite pose {pose}'
                     return response
             self.physics.teleport(*pose)
-            self._last_cmd_time = -math.inf
+            self._last_cmd_time = self._last_beat_time = -math.inf
             if request.reset_world:
                 self.physics.reset_objects()
                 self.battery = self._new_battery()
@@ -429,10 +447,17 @@ class SimNode(Node):
             raise
 
     def _held_back(self) -> bool:
-        """Whether lockstep holds the sim: too far past the last cmd_vel (lock held)."""
-        if self.max_lead <= 0 or self._last_cmd_time == -math.inf:
+        """Whether lockstep holds the sim: too far past the stack's last command (lock held).
+
+        The command is the last message on ``lockstep_topics`` (the controller's
+        cycle), or cmd_vel when that list is empty. Before the first one, and
+        for ``lead_wait_timeout_s`` of wall time after the commands stop (an idle
+        robot), the sim runs on.
+        """
+        last = self._last_beat_time if self.lockstep_topics else self._last_cmd_time
+        if self.max_lead <= 0 or last == -math.inf:
             return False
-        if self.physics.time - self._last_cmd_time < self.max_lead:
+        if self.physics.time - last < self.max_lead:
             self._held_since = None
             return False
         now = time.monotonic()
@@ -442,8 +467,9 @@ class SimNode(Node):
             self._pace_reset = True
         if now - self._held_since > self.lead_wait_timeout:
             self.get_logger().warning(
-                f'lockstep: no cmd_vel for {self.lead_wait_timeout} s of wall time; running on '
-                'without the stack until one arrives', throttle_duration_sec=10.0)
+                f'lockstep: nothing on {", ".join(self.lockstep_topics) or "cmd_vel"} for '
+                f'{self.lead_wait_timeout} s of wall time; running on without the stack until '
+                'a command arrives', throttle_duration_sec=10.0)
             return False
         return True
 

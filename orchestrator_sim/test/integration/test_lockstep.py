@@ -1,4 +1,9 @@
-"""Lockstep: with max_lead_s the sim at rtf 0 waits for the stack instead of racing ahead."""
+"""Lockstep: with max_lead_s the sim at rtf 0 waits for the stack instead of racing ahead.
+
+By default the sim keys on ``cmd_vel_nav`` (the controller's cycle), not on
+``cmd_vel``, which base_driver republishes on its own timer whether or not the
+controller kept up; ``lockstep_topics:=['']`` keys on cmd_vel as before.
+"""
 import time
 
 from geometry_msgs.msg import Twist
@@ -7,23 +12,32 @@ import rclpy
 from rosgraph_msgs.msg import Clock
 from sim_helpers import WAIT_S, Listener, sim_process
 
+LEAD_S = 0.2
+
 
 @pytest.fixture
-def listener_on(ros_domain):
-    """Start a sim in lockstep at rtf 0; yield a listener on /clock."""
-    proc = sim_process(ros_domain.env(), 'max_lead_s:=0.2', 'lead_wait_timeout_s:=60.0',
-                       rtf=0.0)
-    with proc:
+def start_sim(ros_domain):
+    """Return a function that starts a sim in lockstep at rtf 0 and a listener on /clock."""
+    started = []
+
+    def start(*params):
+        proc = sim_process(ros_domain.env(), f'max_lead_s:={LEAD_S}', *params, rtf=0.0)
+        started.append(proc.start())
         assert proc.wait_for_output('sim ready', WAIT_S), proc.output()
         rclpy.init(domain_id=ros_domain.domain_id)
         listener = Listener()
-        try:
-            listener.watch(Clock, '/clock', keep=10)
-            yield listener
-        finally:
-            listener.destroy()
-            rclpy.shutdown()
-    assert proc.returncode == 0, proc.output()
+        started.append(listener)
+        listener.watch(Clock, '/clock', keep=10)
+        listener.wait_for(lambda: (listener.sim_time_of('/clock') or 0.0) > 1.0,
+                          what='the free-running start')
+        return listener
+    yield start
+    if len(started) == 2:
+        started[1].destroy()
+        rclpy.shutdown()
+    if started:
+        proc = started[0]
+        assert proc.stop() == 0, proc.output()
 
 
 def _frozen_clock(listener, quiet_s=0.5):
@@ -36,24 +50,57 @@ def _frozen_clock(listener, quiet_s=0.5):
         if value != state['value']:
             state['value'], state['since'] = value, now
         return value is not None and now - state['since'] >= quiet_s
-    listener.wait_for(frozen, what='/clock to stop (the sim waiting for cmd_vel)')
+    listener.wait_for(frozen, what='/clock to stop (the sim waiting for the stack)')
     return state['value']
 
 
-def test_sim_time_advances_only_as_far_as_the_commands_allow(listener_on):
-    listener = listener_on
-    listener.wait_for(lambda: (listener.sim_time_of('/clock') or 0.0) > 1.0,
-                      what='the free-running start')
-    pub = listener.node.create_publisher(Twist, 'cmd_vel', 10)
-    listener.wait_for(lambda: pub.get_subscription_count() > 0, what='the sim subscribing')
+def _publisher(listener, topic):
+    pub = listener.node.create_publisher(Twist, topic, 10)
+    listener.wait_for(lambda: pub.get_subscription_count() > 0, what=f'the sim on {topic}')
+    return pub
+
+
+def _check_commands_pace_the_sim(listener, pub):
     pub.publish(Twist())
     held = _frozen_clock(listener)  # at rtf 0 a free-running sim never stops
     for _ in range(10):
         pub.publish(Twist())
         listener.spin_for(0.1)
     after = _frozen_clock(listener)
-    assert after > held + 0.2  # the commands let it run on ...
+    assert after > held + LEAD_S  # the commands let it run on ...
     # ... never more than max_lead_s past each one. Under CPU load the first
     # "frozen" reading can come from a starved sim short of its hold point, by
-    # at most one lead (it cannot pass the first hold), hence the extra 0.2 s.
-    assert after - held <= 10 * 0.2 + 0.2 + 0.05
+    # at most one lead (it cannot pass the first hold), hence the extra lead.
+    assert after - held <= 10 * LEAD_S + LEAD_S + 0.05
+    return after
+
+
+def test_the_controller_cycle_paces_the_sim_and_cmd_vel_does_not(start_sim):
+    listener = start_sim('lead_wait_timeout_s:=60.0')
+    nav = _publisher(listener, 'cmd_vel_nav')
+    held = _check_commands_pace_the_sim(listener, nav)
+    # base_driver's cmd_vel (its own timer, the watchdog) does not release the sim
+    cmd_vel = _publisher(listener, 'cmd_vel')
+    for _ in range(10):
+        cmd_vel.publish(Twist())
+        listener.spin_for(0.1)
+    assert _frozen_clock(listener) == held
+    nav.publish(Twist())
+    listener.wait_for(lambda: listener.sim_time_of('/clock') > held, what='the sim released')
+
+
+def test_an_empty_topic_list_keys_on_cmd_vel(start_sim):
+    listener = start_sim('lead_wait_timeout_s:=60.0', "lockstep_topics:=['']")
+    _check_commands_pace_the_sim(listener, _publisher(listener, 'cmd_vel'))
+
+
+def test_an_idle_robot_does_not_stall_the_sim(start_sim):
+    # the controller stops publishing (no goal): after lead_wait_timeout_s of wall time
+    # the sim runs on without it
+    listener = start_sim('lead_wait_timeout_s:=0.5')
+    nav = _publisher(listener, 'cmd_vel_nav')
+    nav.publish(Twist())
+    listener.wait_for(lambda: listener.sim_time_of('/clock') is not None, what='/clock')
+    first = listener.sim_time_of('/clock')
+    listener.wait_for(lambda: listener.sim_time_of('/clock') > first + 10 * LEAD_S,
+                      what='the sim running on without commands')
