@@ -65,6 +65,8 @@ class PlannerServer(Node):
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
         self._planner = planner.Planner()  # used by the action callback group only
+        self._planning = threading.Lock()  # held while a plan runs and is answered
+        self._closing = False
         self._pose = None
         self._tf = TfListener2D(self)
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -192,7 +194,22 @@ class PlannerServer(Node):
                     goal_handle.abort()
                     return result
                 await self._sleep_steady(0.05)
-        gx, gy, gyaw = poses['goal']
+        with self._planning:  # destroy_node waits for a plan in progress
+            if self._closing:
+                result.error_code = ComputePathToPose.Result.UNKNOWN
+                result.error_msg = 'planner_server is shutting down'
+                goal_handle.abort()
+                return result
+            return self._plan_and_answer(goal_handle, result, start, poses['goal'])
+
+    def destroy_node(self):
+        """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
+        with self._planning:
+            self._closing = True
+        super().destroy_node()
+
+    def _plan_and_answer(self, goal_handle, result, start, goal_pose):
+        gx, gy, gyaw = goal_pose
         t0 = time.monotonic()  # planning time, not the wait above
         with self._costmap_lock:
             if self._costmap.dirty:
