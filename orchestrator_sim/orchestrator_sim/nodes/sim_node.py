@@ -12,7 +12,7 @@ Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
     battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
-    max_lead_s, lead_wait_timeout_s, lockstep_topics (lockstep with the stack)
+    max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_idle_rtf (lockstep)
 
 Publishers
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
@@ -146,6 +146,8 @@ class SimNode(Node):
         self.lead_wait_timeout = p['lead_wait_timeout_s']
         self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
         self._last_beat_time = -math.inf  # sim time of the last message on lockstep_topics
+        self.idle_rtf = p['lockstep_idle_rtf']
+        self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
@@ -232,6 +234,12 @@ class SimNode(Node):
             'lockstep keys on these geometry_msgs/Twist topics: the controller\'s output, '
             'one message per control cycle (base_driver republishes cmd_vel on its own timer, '
             'so cmd_vel does not show that the stack kept up); [""]: key on cmd_vel'))
+        declare('lockstep_idle_rtf', 1.0, desc(
+            'lockstep: the pace while no command flows (before the first one, or '
+            'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
+            'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
+            'up, so racing ahead would shrink its timeouts. 0: as fast as possible',
+            lo=0.0, hi=1000.0))
         declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
         for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
                               ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
@@ -362,6 +370,7 @@ class SimNode(Node):
                     return response
             self.physics.teleport(*pose)
             self._last_cmd_time = self._last_beat_time = -math.inf
+            self._stack_idle = True
             if request.reset_world:
                 self.physics.reset_objects()
                 self.battery = self._new_battery()
@@ -426,7 +435,7 @@ class SimNode(Node):
                     held = self._held_back()
                     if not held:
                         self._advance()
-                    rtf = self.rtf
+                    rtf = self._pace()
                     if self._pace_reset:
                         wall0, sim0 = time.monotonic(), self.physics.time
                         self._pace_reset = False
@@ -451,14 +460,17 @@ class SimNode(Node):
 
         The command is the last message on ``lockstep_topics`` (the controller's
         cycle), or cmd_vel when that list is empty. Before the first one, and
-        for ``lead_wait_timeout_s`` of wall time after the commands stop (an idle
-        robot), the sim runs on.
+        ``lead_wait_timeout_s`` of wall time after the commands stop (an idle
+        robot), the sim runs on, paced by :meth:`_pace`.
         """
         last = self._last_beat_time if self.lockstep_topics else self._last_cmd_time
         if self.max_lead <= 0 or last == -math.inf:
             return False
         if self.physics.time - last < self.max_lead:
             self._held_since = None
+            if self._stack_idle:  # commands flow (again): lockstep, at real_time_factor
+                self._stack_idle = False
+                self._pace_reset = True
             return False
         now = time.monotonic()
         if self._held_since is None:
@@ -466,12 +478,22 @@ class SimNode(Node):
             self.holds += 1
             self._pace_reset = True
         if now - self._held_since > self.lead_wait_timeout:
+            if not self._stack_idle:
+                self._stack_idle = True
+                self._pace_reset = True
             self.get_logger().warning(
                 f'lockstep: nothing on {", ".join(self.lockstep_topics) or "cmd_vel"} for '
                 f'{self.lead_wait_timeout} s of wall time; running on without the stack until '
                 'a command arrives', throttle_duration_sec=10.0)
             return False
         return True
+
+    def _pace(self) -> float:
+        """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle."""
+        rtf = self.rtf
+        if self.max_lead > 0 and self._stack_idle and self.idle_rtf > 0:
+            rtf = self.idle_rtf if rtf == 0 else min(rtf, self.idle_rtf)
+        return rtf
 
     def _advance(self):
         """Step to the next scheduled output and publish what is due (lock held)."""
