@@ -1,20 +1,26 @@
 """The ROS side of ``orchestrator run``: send missions, show progress, watch the robots.
 
-A thin adapter: it sends an ExecuteMission goal per robot namespace, prints
-progress from the feedback, and feeds :class:`RobotRunStats` from the sim's
-topics (``ground_truth/odom``, ``collisions``, ``battery_state``) and
-``/clock``. It runs in the command's own process, never inside a node's
-callback, so spinning here blocks nothing else.
+A thin adapter: it sends an ExecuteMission goal per robot namespace, shows
+progress from the feedback (:mod:`progress`: step N/M and the running node's
+own progress), and feeds :class:`RobotRunStats` from the sim's topics
+(``ground_truth/odom``, ``collisions``, ``battery_state``) and ``/clock``.
+With a :class:`~orchestrator_pkg.bringup.recorder.RunRecorder` it waits until
+the recorder hears the orchestrators' status changes before sending a
+mission, and logs each mission's start and result to ``mission.jsonl``. It
+runs in the command's own process, never inside a node's callback, so
+spinning here blocks nothing else.
 """
 import time
 from typing import Callable, Dict, List, Optional
 
+from orchestrator_pkg.bringup.progress import ProgressDisplay, mission_steps
 from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
 CANCEL_WAIT_S = 5.0
 CLOCK_SETTLE_S = 1.0  # sim seconds of /clock before the mission is sent
 E_STOP_TOPIC = 'e_stop'  # base_driver's std_msgs/Bool e-stop (latched), per robot
+OUTCOMES = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -26,7 +32,8 @@ class MissionSession:
 
     def __init__(self, namespaces: List[str], mission: Optional[str], inputs: Dict[str, str],
                  zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
-                 output: Callable[[str], None] = print, wait_for_clock: bool = True):
+                 output: Callable[[str], None] = print, wait_for_clock: bool = True,
+                 progress_interval_s: float = 2.0):
         from geometry_msgs.msg import Twist
         from nav_msgs.msg import Odometry
         import rclpy
@@ -42,7 +49,11 @@ class MissionSession:
         from std_msgs.msg import Bool
 
         from orchestrator_interfaces.action import ExecuteMission
-        from orchestrator_interfaces.msg import CollisionEvent, DetectionArray
+        from orchestrator_interfaces.msg import (
+            BehaviourTreeSnapshot,
+            CollisionEvent,
+            DetectionArray,
+        )
 
         self._rclpy = rclpy
         self._ExecuteMission = ExecuteMission
@@ -59,7 +70,11 @@ class MissionSession:
         self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
         self.results: Dict[str, object] = {}
         self._goal_handles: Dict[str, object] = {}
-        self._last_feedback: Dict[str, str] = {}
+        self.recorder = None  # a RunRecorder, set by the caller before run()
+        self.run_dir = ''
+        self._progress = {ns: ProgressDisplay('mission' + ('/' + ns if ns else ''),
+                                              progress_interval_s) for ns in namespaces}
+        self._shape_subs = {}
         self.objects: Dict[str, Dict[str, tuple]] = {ns: {} for ns in namespaces}
         self._clock_first: Optional[float] = None
         self._clock_last: Optional[float] = None
@@ -88,6 +103,17 @@ class MissionSession:
                                              _topic(ns, 'execute_mission'))
             self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
             self._estop[ns] = self.node.create_publisher(Bool, _topic(ns, E_STOP_TOPIC), latched)
+            # the tree's shape, for the step numbers: the first snapshot is enough
+            self._shape_subs[ns] = self.node.create_subscription(
+                BehaviourTreeSnapshot, _topic(ns, 'orchestrator/snapshot'),
+                lambda m, ns=ns: self._on_snapshot(ns, m), 10)
+
+    def _on_snapshot(self, ns: str, msg) -> None:
+        if msg.mission != self.mission or ns not in self._shape_subs:
+            return  # a snapshot of another mission
+        self._progress[ns].set_steps(mission_steps(
+            [(b.id, b.parent_id, b.path) for b in msg.behaviours]))
+        self.node.destroy_subscription(self._shape_subs.pop(ns))
 
     def _on_objects(self, ns: str, msg) -> None:
         self.objects[ns] = {d.id: (d.pose.position.x, d.pose.position.y, d.pose.position.z)
@@ -99,6 +125,11 @@ class MissionSession:
         if self._clock_first is None:
             self._clock_first = t
         self._clock_last = t
+
+    @property
+    def clock_start_s(self) -> float:
+        """The /clock time (s) this run's sim_time_s counts from."""
+        return self._clock_first or 0.0
 
     @property
     def sim_time_s(self) -> float:
@@ -138,6 +169,11 @@ class MissionSession:
             runner, should_stop, deadline,
             lambda: all(client.server_is_ready() for client in self._clients.values()),
             f'execute_mission server not up within {SERVER_WAIT_S:.0f} s')
+        if not reason and self.recorder is not None:
+            # the recorder must hear every status change, from the first tick on
+            reason = self._wait_until(
+                runner, should_stop, deadline, self.recorder.status_topics_ready,
+                f'orchestrator status changes not seen within {SERVER_WAIT_S:.0f} s')
         if not reason and self.wait_for_clock:
             # in sim, start once the clock runs and the sensors have published a while
             reason = self._wait_until(runner, should_stop, deadline,
@@ -168,6 +204,8 @@ class MissionSession:
             inputs=[KeyValue(key=k, value=v) for k, v in sorted(self.inputs.items())])
         label = ns or 'robot'
         self._output(f'[run] {label}: mission {self.mission!r} sent')
+        self._log({'event': 'mission_start', 'robot': ns, 'mission': self.mission,
+                   'inputs': dict(sorted(self.inputs.items()))})
         future = self._clients[ns].send_goal_async(
             goal, feedback_callback=lambda m, ns=ns: self._on_feedback(ns, m.feedback))
         future.add_done_callback(lambda f, ns=ns: self._on_goal_response(ns, f))
@@ -182,17 +220,26 @@ class MissionSession:
         handle.get_result_async().add_done_callback(
             lambda f, ns=ns: self._on_result(ns, f.result().result))
 
+    def _log(self, record: dict) -> None:
+        if self.recorder is not None:
+            t = self._clock_last if self._clock_last is not None else 0.0
+            self.recorder.log({'event': record.pop('event'), 't': round(t, 6), **record})
+
     def _on_feedback(self, ns: str, feedback) -> None:
-        line = f'{feedback.active_node_path} - {feedback.status_text}'
-        if self._last_feedback.get(ns) != line:
-            self._last_feedback[ns] = line
-            self._output(f'[mission{"/" + ns if ns else ""}] {100 * feedback.progress:5.1f}%  '
-                         f't={self.sim_time_s:7.1f}s  {line}')
+        line = self._progress[ns].update(feedback.active_node_path, feedback.status_text,
+                                         feedback.progress, self.sim_time_s)
+        if line is not None:
+            self._output(line)
 
     def _on_result(self, ns: str, result) -> None:
         self.results[ns] = result
-        names = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
-        text = names.get(result.outcome, str(result.outcome))
+        text = OUTCOMES.get(result.outcome, str(result.outcome))
+        record = {'event': 'mission_result', 'robot': ns, 'mission': self.mission,
+                  'outcome': text, 'ticks': int(result.ticks),
+                  'elapsed_s': round(result.elapsed.sec + result.elapsed.nanosec * 1e-9, 6)}
+        if result.failure.code:
+            record['failure'] = _failure_dict(result.failure)
+        self._log(record)
         if result.failure.code:
             f = result.failure
             text += f': {f.node_path} [{f.node_type}] code {f.code}'
@@ -238,17 +285,17 @@ class MissionSession:
             outcome = 'SUCCEEDED'
         else:
             outcome = 'FAILED'
+        extra = [('run folder', self.run_dir)] if self.run_dir else []
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
-                                            list(self.stats.values()), reason)
+                                            list(self.stats.values()), reason, extra)
 
     def report(self, wall_time_s: float, reason: str) -> dict:
         """Return the run's outcome as plain data (for ``--summary-json``)."""
-        names = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
         robots = {}
         for ns, stats in self.stats.items():
             result = self.results.get(ns)
             entry = {
-                'mission_outcome': names.get(result.outcome, str(result.outcome))
+                'mission_outcome': OUTCOMES.get(result.outcome, str(result.outcome))
                 if result is not None else None,
                 'distance_m': round(stats.distance_m, 3),
                 'collisions': stats.collisions,
@@ -258,16 +305,20 @@ class MissionSession:
                 'objects': {oid: list(pos) for oid, pos in sorted(self.objects[ns].items())},
             }
             if result is not None and result.failure.code:
-                f = result.failure
-                entry['failure'] = {'node_path': f.node_path, 'node_type': f.node_type,
-                                    'code': f.code, 'leaf_error_code': f.leaf_error_code,
-                                    'leaf_interface': f.leaf_interface, 'message': f.message}
+                entry['failure'] = _failure_dict(result.failure)
             robots[ns or 'robot'] = entry
         return {'mission': self.mission, 'succeeded': self.succeeded and not reason,
                 'reason': reason, 'sim_time_s': round(self.sim_time_s, 3),
-                'wall_time_s': round(wall_time_s, 3), 'robots': robots}
+                'wall_time_s': round(wall_time_s, 3), 'run_dir': self.run_dir,
+                'robots': robots}
 
     def close(self) -> None:
         """Destroy the node and shut rclpy down."""
         self.node.destroy_node()
         self._rclpy.try_shutdown()
+
+
+def _failure_dict(f) -> dict:
+    return {'node_path': f.node_path, 'node_type': f.node_type, 'code': f.code,
+            'leaf_error_code': f.leaf_error_code, 'leaf_interface': f.leaf_interface,
+            'message': f.message}

@@ -1,7 +1,7 @@
 """What a run did, accumulated from the robot's topics: pure, no ROS."""
 from dataclasses import dataclass, field
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 
 @dataclass
@@ -42,8 +42,9 @@ class RobotRunStats:
 
 
 def format_summary(outcome: str, sim_time_s: float, wall_time_s: float,
-                   robots: List[RobotRunStats], reason: str = '') -> str:
-    """Render the end-of-run summary as aligned text lines."""
+                   robots: List[RobotRunStats], reason: str = '',
+                   extra: Sequence[Tuple[str, str]] = ()) -> str:
+    """Render the end-of-run summary as aligned text lines (``extra`` rows last)."""
     rows = [('outcome', outcome + (f' ({reason})' if reason else '')),
             ('sim time', f'{sim_time_s:.1f} s'),
             ('wall time', f'{wall_time_s:.1f} s'
@@ -56,5 +57,6 @@ def format_summary(outcome: str, sim_time_s: float, wall_time_s: float,
         rows += [(f'{prefix}distance', f'{stats.distance_m:.2f} m'),
                  (f'{prefix}collisions', str(stats.collisions)),
                  (f'{prefix}battery', battery)]
+    rows += list(extra)
     width = max(len(k) for k, _ in rows)
     return '\n'.join(f'  {k:<{width}}  {v}' for k, v in rows)

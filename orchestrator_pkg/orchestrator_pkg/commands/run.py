@@ -5,6 +5,8 @@ Where ROS launch is absent this is the launcher: it reads the same
 as its own process, sends the mission to ``execute_mission``, shows its
 progress, and ends with a summary. Ctrl-C (or a required node dying)
 cancels the mission, sends zero velocity, and stops everything in order.
+With ``--run-dir DIR`` it records the run there: summary.json,
+mission.jsonl, run.mcap and trajectory.png (see bringup/run_folder.py).
 """
 import argparse
 import json
@@ -40,7 +42,7 @@ def _inputs(pairs):
 
 def run(args) -> int:
     """Start the bringup, run the mission, print the summary; exit 0 on success."""
-    from orchestrator_pkg.bringup import description
+    from orchestrator_pkg.bringup import description, run_folder
     from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.runner import Runner, ament_executable
 
@@ -53,8 +55,15 @@ def run(args) -> int:
                                        robots=args.robots, only=only)
         runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
         inputs = _inputs(args.input)
+        files = None
+        if args.run_dir:
+            os.makedirs(args.run_dir, exist_ok=True)
+            files = run_folder.paths(args.run_dir)
     except (BringupError, FileNotFoundError, argparse.ArgumentTypeError) as exc:
         print(f'orchestrator run: {exc}')
+        return 2
+    except OSError as exc:
+        print(f'orchestrator run: --run-dir {args.run_dir}: {exc.strerror}')
         return 2
 
     stop = {'requested': False}
@@ -68,6 +77,13 @@ def run(args) -> int:
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT handler, which shuts the
     # context down at once: the robots could no longer be sent zero velocity. Ours wins.
     signal.signal(signal.SIGINT, on_sigint)
+    recorder = None
+    if files is not None:
+        from orchestrator_pkg.bringup.recorder import RunRecorder
+        recorder = RunRecorder(session.namespaces, files['recording'], files['mission_log'],
+                               use_sim_time=not args.no_sim)
+        session.recorder = recorder
+        session.run_dir = args.run_dir
     wall_start = time.monotonic()
     runner.start()
     reason = ''
@@ -75,12 +91,16 @@ def run(args) -> int:
         reason = session.run(runner, lambda: stop['requested'])
     finally:
         codes = runner.shutdown(before_shutdown=session.stop_robots)
+        if recorder is not None:
+            recorder.close()
         session.close()
         signal.signal(signal.SIGINT, previous)
     wall_time = time.monotonic() - wall_start
+    if recorder is not None:
+        _finish_run_folder(args, files, session, recorder)
     print(session.summary(wall_time, reason))
-    if args.summary_json:
-        with open(args.summary_json, 'w', encoding='utf-8') as f:
+    for path in filter(None, (args.summary_json, files and files['summary'])):
+        with open(path, 'w', encoding='utf-8') as f:
             json.dump(session.report(wall_time, reason), f, indent=2)
             f.write('\n')
     bad = {label: code for label, code in codes.items() if code not in (0, -2, 130, None)}
@@ -88,6 +108,28 @@ def run(args) -> int:
         print('orchestrator run: nodes exited uncleanly: '
               + ', '.join(f'{k} ({v})' for k, v in sorted(bad.items())))
     return 0 if session.succeeded and not reason else 1
+
+
+def _finish_run_folder(args, files, session, recorder) -> None:
+    """Draw trajectory.png from what the run recorded; say what went wrong, if anything."""
+    from orchestrator_pkg.bringup import run_folder
+    for problem in recorder.problems:
+        print(f'[run] recorder: {problem}')
+    empty = sorted(topic for topic, n in recorder.counts.items() if n == 0)
+    if empty:
+        print(f'[run] recorder: no messages on {", ".join(empty)}')
+    offset = session.clock_start_s  # stats count from the run's first /clock
+    driven = {ns: [(t + offset, x, y) for t, x, y in stats.path]
+              for ns, stats in session.stats.items()}
+    try:
+        records = run_folder.read_mission_log(files['mission_log'])
+        title = (f'{args.mission or "no mission"} in {args.world}: '
+                 f'{"succeeded" if session.succeeded else "did not succeed"}, '
+                 f'{session.sim_time_s:.0f} s sim time')
+        run_folder.write_picture(files['picture'], args.world, driven, recorder.plans, records,
+                                 title)
+    except (OSError, ValueError) as exc:
+        print(f'[run] cannot draw {files["picture"]}: {exc}')
 
 
 def register(subparsers) -> None:
@@ -120,6 +162,10 @@ def register(subparsers) -> None:
     parser.add_argument('--summary-json', metavar='FILE',
                         help='also write the summary (outcome, failure, distance, collisions, '
                              'battery, final robot and object positions) as JSON')
+    parser.add_argument('--run-dir', metavar='DIR',
+                        help='record the run in DIR (created): summary.json, mission.jsonl '
+                             '(every tree status change), run.mcap (key topics) and '
+                             'trajectory.png')
     parser.add_argument('--no-sim', action='store_true',
                         help='real robot: do not start sim-only nodes, use wall time')
     parser.set_defaults(func=run)

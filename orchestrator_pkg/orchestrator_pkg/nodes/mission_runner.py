@@ -13,9 +13,20 @@ afresh (an action leaf sends its goal again). See docs/behaviour_trees.md.
 """
 import py_trees
 from py_trees.common import Status
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from orchestrator_interfaces.msg import BehaviourStatus, BehaviourTreeSnapshot
+from orchestrator_interfaces.msg import (
+    BehaviourStatus,
+    BehaviourStatusChange,
+    BehaviourStatusChanges,
+    BehaviourTreeSnapshot,
+)
 from orchestrator_pkg.trees.failure import Failure, FailureCode, find_failure
+
+# Status changes are a log, not a sample: published reliably with a deep queue,
+# so a subscriber that falls behind for a while (the run recorder) loses none.
+STATUS_CHANGES_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
+                                history=HistoryPolicy.KEEP_LAST)
 
 _STATUS = {Status.INVALID: BehaviourStatus.INVALID, Status.RUNNING: BehaviourStatus.RUNNING,
            Status.SUCCESS: BehaviourStatus.SUCCESS, Status.FAILURE: BehaviourStatus.FAILURE}
@@ -35,6 +46,46 @@ class _VisitRecorder(py_trees.visitors.VisitorBase):
     def run(self, behaviour):
         """Record one ticked behaviour."""
         self.visited.add(id(behaviour))
+
+
+class _ChangeRecorder(py_trees.visitors.VisitorBase):
+    """Record every status a behaviour shows that differs from the last one seen.
+
+    The tree calls :meth:`run` right after each behaviour's own tick, so a
+    behaviour that goes RUNNING -> SUCCESS and is reset by its parent later in
+    the same tick is still seen as SUCCESS. :meth:`sweep` then catches what
+    changed without being ticked (halts and resets, which set INVALID).
+    """
+
+    def __init__(self, order):
+        super().__init__(full=False)
+        self._index = {id(b): i for i, (b, _) in enumerate(order)}
+        self._order = order
+        self._last = {}
+        self.changes = []
+
+    def run(self, behaviour):
+        """Compare one just-ticked behaviour with its last status."""
+        index = self._index.get(id(behaviour))
+        if index is not None:
+            self._observe(index, behaviour)
+
+    def sweep(self):
+        """Compare every behaviour with its last status (after a tick or a halt)."""
+        for index, (behaviour, _) in enumerate(self._order):
+            self._observe(index, behaviour)
+
+    def _observe(self, index, behaviour):
+        previous = self._last.get(index, Status.INVALID)
+        if behaviour.status == previous:
+            return
+        self._last[index] = behaviour.status
+        failure = ''
+        if behaviour.status == Status.FAILURE:
+            reason = getattr(behaviour, 'failure', None)
+            failure = str(getattr(reason, 'message', '') or behaviour.feedback_message or '')
+        self.changes.append((index, previous, behaviour.status,
+                             str(behaviour.feedback_message or ''), failure))
 
 
 def depth_first(root):
@@ -66,7 +117,9 @@ class MissionRunner:
         self._leaves = [b for b, _ in self._order if not b.children]
         self._succeeded = set()
         self._recorder = _VisitRecorder()
+        self._changes = _ChangeRecorder(self._order)
         built.tree.visitors.append(self._recorder)
+        built.tree.visitors.append(self._changes)
 
     def setup(self, node, timeout_s: float = 5.0) -> None:
         """Give every behaviour the ROS node (py_trees_ros convention)."""
@@ -86,6 +139,7 @@ class MissionRunner:
             self.halt()
             self.status = Status.FAILURE
             return self.status
+        self._changes.sweep()
         self.status = self.built.root.status
         for leaf in self._leaves:
             if leaf.status == Status.SUCCESS:
@@ -95,6 +149,7 @@ class MissionRunner:
     def halt(self) -> None:
         """Halt the whole tree: running leaves cancel their goals now."""
         self.built.halt()
+        self._changes.sweep()
 
     def pause(self) -> int:
         """Halt the running leaves and stop ticking; returns how many were halted.
@@ -103,6 +158,7 @@ class MissionRunner:
         remembers when the pause began, so timers do not count it.
         """
         halted = self.built.pause()
+        self._changes.sweep()
         self.paused = True
         return len(halted)
 
@@ -171,6 +227,24 @@ class MissionRunner:
                 feedback_message=str(behaviour.feedback_message or '')[:200]))
             if id(behaviour) in visited:
                 message.visited.append(index)
+        return message
+
+    def take_changes(self, stamp) -> BehaviourStatusChanges:
+        """Return the status changes since the last call (None when there were none)."""
+        changes, self._changes.changes = self._changes.changes, []
+        if not changes:
+            return None
+        message = BehaviourStatusChanges(mission=self.mission, tree_id=self.built.tree_id,
+                                         tick=self.ticks)
+        message.header.stamp = stamp
+        for index, previous, status, feedback, failure in changes:
+            behaviour = self._order[index][0]
+            message.changes.append(BehaviourStatusChange(
+                id=index, path=self.built.path_of(behaviour),
+                type=self.built.type_of(behaviour),
+                previous_status=_STATUS.get(previous, BehaviourStatus.INVALID),
+                status=_STATUS.get(status, BehaviourStatus.INVALID),
+                feedback_message=feedback[:500], failure_message=failure[:1000]))
         return message
 
 

@@ -21,6 +21,7 @@ Subscribers
     ``odom`` (nav_msgs/Odometry): the feedback's current_pose (no tf here; see docs)
 Publishers
     ``~/snapshot`` (orchestrator_interfaces/BehaviourTreeSnapshot)
+    ``~/status_changes`` (orchestrator_interfaces/BehaviourStatusChanges), as the orchestrator's
 
 A new goal while one runs preempts it (the old goal is aborted) and the
 running tree continues with the new ``goal``/``goals``, as in Nav2; a goal of
@@ -39,13 +40,13 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from orchestrator_interfaces.msg import BehaviourTreeSnapshot
+from orchestrator_interfaces.msg import BehaviourStatusChanges, BehaviourTreeSnapshot
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
 from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.node_main import spin_node
-from orchestrator_pkg.nodes.mission_runner import MissionRunner
+from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
 from orchestrator_pkg.trees.registry import default_registry
@@ -120,6 +121,8 @@ class NavigatorNode(Node):
         self._done = None
         self._retired = []
         self._snapshots = self.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
+        self._status_changes = self.create_publisher(BehaviourStatusChanges, '~/status_changes',
+                                                     STATUS_CHANGES_QOS)
         self._servers = [ActionServer(
             self, action, name, execute_callback=self._executor(kind, action),
             goal_callback=lambda goal: GoalResponse.ACCEPT,
@@ -165,6 +168,7 @@ class NavigatorNode(Node):
                 self._finish(NavigateToPose.Result.UNKNOWN, 'preempted by a new goal '
                              'with another behavior tree', aborted=True)
                 self.runner.halt()
+                self._publish_changes(self.runner)
                 self._retire()
             try:
                 self.runner = self._load(tree_file, key, value)
@@ -204,6 +208,11 @@ class NavigatorNode(Node):
         self.get_logger().info(f'navigating with {tree_file}')
         return runner
 
+    def _publish_changes(self, runner):
+        changes = runner.take_changes(self.get_clock().now().to_msg())
+        if changes is not None:
+            self._status_changes.publish(changes)
+
     def _finish(self, code, message, succeeded=False, canceled=False, aborted=False):
         if self._done is not None and not self._done.done():
             state = 'succeeded' if succeeded else 'canceled' if canceled else 'aborted'
@@ -226,11 +235,16 @@ class NavigatorNode(Node):
             return
         if handle.is_cancel_requested:
             runner.halt()
+            self._publish_changes(runner)
             self._finish(NavigateToPose.Result.NONE, 'canceled', canceled=True)
             self._retire()
             return
         status = runner.tick()
-        self._snapshots.publish(runner.snapshot(self.get_clock().now().to_msg()))
+        stamp = self.get_clock().now().to_msg()
+        changes = runner.take_changes(stamp)
+        if changes is not None:
+            self._status_changes.publish(changes)
+        self._snapshots.publish(runner.snapshot(stamp))
         if status == Status.SUCCESS:
             self._finish(NavigateToPose.Result.NONE, '', succeeded=True)
             self._retire()

@@ -13,6 +13,8 @@ Publishers
     ``~/snapshot`` (orchestrator_interfaces/BehaviourTreeSnapshot), after every tick
     ``~/heartbeat`` (std_msgs/Header, stamp = ROS clock) at ``heartbeat_rate_hz``, from the
     same executor as the ticks: base_driver stops the robot when it goes missing
+    ``~/status_changes`` (orchestrator_interfaces/BehaviourStatusChanges), every status
+    change of a tick (reliable, depth 1000, so a logger loses none)
 
 One mission runs at a time; a goal that arrives while one runs is rejected.
 A mission that does not load or validate is accepted and ends at once with
@@ -35,10 +37,10 @@ from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
-from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
+from orchestrator_interfaces.msg import BehaviourStatusChanges, BehaviourTreeSnapshot, FailureReason
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.node_main import spin_node
-from orchestrator_pkg.nodes.mission_runner import MissionRunner, failure_to_msg
+from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner, failure_to_msg
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
 from orchestrator_pkg.trees.registry import RegistryError, default_registry
@@ -135,6 +137,8 @@ class OrchestratorNode(Node):
         self._retired = []
         self._timer_ticks = 0
         self._snapshots = self.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
+        self._status_changes = self.create_publisher(BehaviourStatusChanges, '~/status_changes',
+                                                     STATUS_CHANGES_QOS)
         self._server = ActionServer(
             self, ExecuteMission, 'execute_mission', execute_callback=self._execute,
             goal_callback=self._on_goal, cancel_callback=self._on_cancel)
@@ -271,6 +275,7 @@ class OrchestratorNode(Node):
             return
         if handle.is_cancel_requested:
             runner.halt()
+            self._publish_changes(runner)
             seen = self._cancel_seen_at_tick
             ticks = self._timer_ticks - (seen if seen is not None else self._timer_ticks - 1)
             self._finish(ExecuteMission.Result.CANCELED, FailureReason(
@@ -281,6 +286,7 @@ class OrchestratorNode(Node):
         if runner.paused:
             return
         status = runner.tick()
+        self._publish_changes(runner)
         if self.get_parameter('publish_snapshots').value:
             self._snapshots.publish(runner.snapshot(self.get_clock().now().to_msg()))
         if status == Status.SUCCESS:
@@ -294,6 +300,11 @@ class OrchestratorNode(Node):
                 elapsed=Duration(seconds=runner.elapsed()).to_msg())
             handle.publish_feedback(feedback)
 
+    def _publish_changes(self, runner):
+        changes = runner.take_changes(self.get_clock().now().to_msg())
+        if changes is not None:
+            self._status_changes.publish(changes)
+
     def _finish(self, outcome, failure):
         if not self._done.done():
             self._done.set_result((outcome, failure))
@@ -306,6 +317,7 @@ class OrchestratorNode(Node):
             response.success, response.message = False, 'the mission is already paused'
         else:
             halted = self.runner.pause()
+            self._publish_changes(self.runner)
             response.success = True
             response.message = f'paused at tick {self.runner.ticks}; halted {halted} leaves'
             self.get_logger().info(response.message)

@@ -22,6 +22,7 @@ from rclpy.action import ActionClient
 
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
+from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
@@ -159,8 +160,12 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                     f'{self.result_timeout_s:g} s of acceptance (server gone?)')
             with self._lock:
                 feedback, self._feedback = self._feedback, None
-            if feedback is not None and self.on_feedback is not None:
-                self.on_feedback(feedback)
+            if feedback is not None:
+                text = describe_feedback(feedback)
+                if text:  # the server's progress, for the mission's feedback and viewers
+                    self.feedback_message = f'running: {text}'
+                if self.on_feedback is not None:
+                    self.on_feedback(feedback)
             if self.resend_on_goal_change:
                 self._resend_if_changed()
             return Status.RUNNING

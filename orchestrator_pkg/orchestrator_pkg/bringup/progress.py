@@ -1,0 +1,90 @@
+"""The progress display of ``orchestrator run``: mission steps and the running node.
+
+Plain lines for a terminal (no curses), e.g.::
+
+    [mission] step 3/6 GoToDropoff  t=  35.2s  32%  .../Navigate - running: 4.21 m to go
+
+A mission's *steps* are the children of the first node, from the root down,
+that has more than one child (for missions/deliver.xml: GoToPickup, Pick,
+GoToDropoff, Place, BackAway, ReturnToDock). A line is printed at once when
+the step or the running node changes, and at most every ``min_interval_s``
+while only the running node's own progress (its feedback text) changes.
+Pure: no ROS; the caller passes the tree shape and the feedback fields.
+"""
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Tuple
+
+
+def mission_steps(behaviours: Sequence[Tuple[int, int, str]]) -> List[str]:
+    """Return the paths of the mission's steps from ``(id, parent_id, path)`` rows.
+
+    Rows are a snapshot's behaviours (depth-first, root first). A tree with no
+    node of two or more children has one step, the root.
+    """
+    children = {}
+    for index, parent, path in behaviours:
+        children.setdefault(parent, []).append((index, path))
+    roots = children.get(-1, [])
+    if not roots:
+        return []
+    index, path = roots[0]
+    while len(children.get(index, [])) == 1:
+        index, path = children[index][0]
+    kids = children.get(index, [])
+    return [p for _, p in kids] if kids else [path]
+
+
+def step_of(steps: Sequence[str], active_path: str) -> int:
+    """Return the 1-based number of the step ``active_path`` is in (0 if none)."""
+    for number, path in enumerate(steps, start=1):
+        if active_path == path or active_path.startswith(path + '/'):
+            return number
+    return 0
+
+
+@dataclass
+class _Shown:
+    step: int = -1
+    node: str = ''
+    text: str = ''
+    at: float = float('-inf')
+
+
+class ProgressDisplay:
+    """Turn a stream of mission feedback into throttled progress lines."""
+
+    def __init__(self, label: str = 'mission', min_interval_s: float = 2.0,
+                 clock: Optional[Callable[[], float]] = None):
+        import time
+        self.label = label
+        self.min_interval_s = float(min_interval_s)
+        self.steps: List[str] = []
+        self._clock = clock or time.monotonic
+        self._shown = _Shown()
+
+    def set_steps(self, steps: Sequence[str]) -> None:
+        """Give the mission's steps (paths), once the tree's shape is known."""
+        self.steps = list(steps)
+
+    def update(self, active_path: str, status_text: str, progress: float,
+               sim_time_s: float) -> Optional[str]:
+        """Return the line to print for this feedback, or None when it is not due."""
+        step = step_of(self.steps, active_path) if self.steps else 0
+        now = self._clock()
+        shown = self._shown
+        node_changed = step != shown.step or active_path != shown.node
+        if not node_changed and (status_text == shown.text
+                                 or now - shown.at < self.min_interval_s):
+            return None
+        self._shown = _Shown(step, active_path, status_text, now)
+        if self.steps and step:
+            name = self.steps[step - 1].rsplit('/', 1)[-1]
+            where = f'step {step}/{len(self.steps)} {name}'
+        elif self.steps:
+            where = f'step -/{len(self.steps)}'
+        else:
+            where = 'step ?'
+        leaf = active_path[len(self.steps[step - 1]) + 1:] if step and \
+            active_path != self.steps[step - 1] else active_path.rsplit('/', 1)[-1]
+        return (f'[{self.label}] {where:<24} t={sim_time_s:7.1f}s {100 * progress:4.0f}%  '
+                f'{leaf or "-"} - {status_text}')

@@ -1,0 +1,218 @@
+"""The run recorder of ``orchestrator run``: ``run.mcap`` and ``mission.jsonl``.
+
+It runs in the command's own process, on a node and executor of its own in a
+background thread, so recording never waits on the progress display nor the
+other way round.
+
+- ``run.mcap``: the key topics of every robot (:data:`KEY_TOPICS`), recorded
+  as the serialized CDR bytes that arrive (``raw=True``: nothing is
+  deserialized to record it), with ``ros2msg`` schemas holding the full
+  concatenated definitions (:mod:`msg_definitions`), so Foxglove and
+  ``mcap_ros2`` decode them. A topic is subscribed once it appears in the
+  graph, with the type and the reliability/durability its publishers offer.
+  Log and publish times are the sim clock (``/clock``) in sim, else wall time.
+- ``mission.jsonl``: one JSON object per line: every status change of the
+  orchestrator's and the navigator's trees (``~/status_changes``, published
+  reliably with a deep queue, so none is lost), plus the lines
+  :meth:`RunRecorder.log` is given (mission start and result).
+- It keeps the planner's paths (``plan``) for ``trajectory.png``.
+"""
+import json
+import threading
+import time
+from typing import Dict, List, Optional, Tuple
+
+from orchestrator_pkg.bringup.msg_definitions import (DefinitionError, full_definition,
+                                                      schema_name)
+
+# relative topic names; each type comes from the graph
+KEY_TOPICS = (
+    'odom', 'scan', 'tf', 'tf_static', 'cmd_vel', 'cmd_vel_nav', 'detections',
+    'execute_mission/_action/feedback', 'plan', 'ground_truth/odom', 'collisions',
+    'battery_state', 'orchestrator/status_changes', 'bt_navigator/status_changes')
+STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',
+                 'bt_navigator/status_changes': 'bt_navigator'}
+STATUS_NAMES = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
+DISCOVERY_PERIOD_S = 0.5
+MAX_PLANS = 2000
+
+
+def topic_name(namespace: str, name: str) -> str:
+    """Return the absolute name of a robot's topic."""
+    return f'/{namespace}/{name}' if namespace else f'/{name}'
+
+
+def _message_class(type_name: str):
+    """Import ``pkg/msg/Name`` or ``pkg/action/Name_FeedbackMessage``."""
+    import importlib
+    package, kind, name = type_name.split('/')
+    module = importlib.import_module(f'{package}.{kind}')
+    if kind == 'action':  # the action's parts: Goal, Result, Feedback, FeedbackMessage
+        base, _, part = name.rpartition('_')
+        action = getattr(module, base)
+        return getattr(action.Impl, part) if part == 'FeedbackMessage' else getattr(action, part)
+    return getattr(module, name)
+
+
+def status_records(message, robot: str, tree: str) -> List[dict]:
+    """Turn one BehaviourStatusChanges message into mission.jsonl records."""
+    t = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
+    out = []
+    for c in message.changes:
+        record = {'event': 'status', 't': round(t, 6), 'robot': robot, 'tree': tree,
+                  'mission': message.mission, 'tick': int(message.tick), 'path': c.path,
+                  'type': c.type, 'from': STATUS_NAMES.get(c.previous_status, '?'),
+                  'to': STATUS_NAMES.get(c.status, '?')}
+        if c.feedback_message:
+            record['feedback'] = c.feedback_message
+        if c.failure_message:
+            record['failure'] = c.failure_message
+        out.append(record)
+    return out
+
+
+class RunRecorder:
+    """Record the key topics of ``namespaces`` into ``mcap_path`` and status changes to JSONL."""
+
+    def __init__(self, namespaces: List[str], mcap_path: str, jsonl_path: str,
+                 use_sim_time: bool = True, topics=KEY_TOPICS):
+        from mcap.writer import CompressionType, Writer
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        from rosgraph_msgs.msg import Clock
+
+        self._rclpy = rclpy
+        self._lock = threading.Lock()
+        self._use_sim_time = use_sim_time
+        self._clock_ns: Optional[int] = None
+        self._file = open(mcap_path, 'wb')
+        self._writer = Writer(self._file, compression=CompressionType.ZSTD)
+        self._writer.start(profile='ros2', library='orchestrator run')
+        self._jsonl = open(jsonl_path, 'w', encoding='utf-8')
+        self._schemas: Dict[str, int] = {}
+        self._channels: Dict[str, int] = {}
+        self._definitions: Dict[str, str] = {}
+        self.counts: Dict[str, int] = {}
+        self.plans: List[Tuple[str, float, list]] = []  # (robot, t, [(x, y), ...])
+        self.problems: List[str] = []
+        self._wanted = {topic_name(ns, t): (ns, t) for ns in namespaces for t in topics}
+        self._subscribed = {}
+        self.node = rclpy.create_node('orchestrator_run_recorder')
+        self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
+        self.node.create_timer(DISCOVERY_PERIOD_S, self._discover,
+                               clock=self._wall_clock())
+        self._executor = SingleThreadedExecutor()
+        self._executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, name='run-recorder', daemon=True)
+        self._closed = False
+        self._thread.start()
+
+    def _wall_clock(self):
+        from rclpy.clock import Clock, ClockType
+        return Clock(clock_type=ClockType.STEADY_TIME)
+
+    def _spin(self):
+        try:
+            self._executor.spin()
+        except Exception as exc:  # noqa: BLE001 - context shut down under us at exit
+            if not self._closed:
+                self.problems.append(f'recorder stopped: {type(exc).__name__}: {exc}')
+
+    # ------------------------------------------------------------ time
+    def _on_clock(self, msg) -> None:
+        self._clock_ns = msg.clock.sec * 1_000_000_000 + msg.clock.nanosec
+
+    def now_ns(self) -> Optional[int]:
+        """Sim time in sim (None before the first /clock), else wall time."""
+        return self._clock_ns if self._use_sim_time else time.time_ns()
+
+    # ------------------------------------------------------------ discovery
+    def _discover(self) -> None:
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+        if len(self._subscribed) == len(self._wanted):
+            return
+        types = dict(self.node.get_topic_names_and_types())
+        for name, (ns, rel) in self._wanted.items():
+            if name in self._subscribed or name not in types or not types[name]:
+                continue
+            type_name = types[name][0]
+            try:
+                definition = self._definitions.get(type_name) or full_definition(type_name)
+                cls = _message_class(type_name)
+            except (DefinitionError, ImportError, AttributeError, ValueError) as exc:
+                self.problems.append(f'{name}: not recorded: {exc}')
+                self._subscribed[name] = None
+                continue
+            self._definitions[type_name] = definition
+            infos = self.node.get_publishers_info_by_topic(name)
+            reliable = all(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                           for i in infos) if infos else True
+            latched = bool(infos) and all(
+                i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for i in infos)
+            qos = QoSProfile(
+                depth=1000 if rel in STATUS_TOPICS else 100,
+                reliability=ReliabilityPolicy.RELIABLE if reliable
+                else ReliabilityPolicy.BEST_EFFORT,
+                durability=DurabilityPolicy.TRANSIENT_LOCAL if latched
+                else DurabilityPolicy.VOLATILE)
+            with self._lock:
+                if type_name not in self._schemas:
+                    self._schemas[type_name] = self._writer.register_schema(
+                        name=schema_name(type_name), encoding='ros2msg',
+                        data=definition.encode())
+                self._channels[name] = self._writer.register_channel(
+                    topic=name, message_encoding='cdr', schema_id=self._schemas[type_name])
+            self.counts[name] = 0
+            self._subscribed[name] = self.node.create_subscription(
+                cls, name, lambda data, n=name, c=cls, ns=ns, r=rel: self._on_raw(n, c, ns, r,
+                                                                                  data),
+                qos, raw=True)
+
+    def status_topics_ready(self) -> bool:
+        """Whether every robot's orchestrator status-change topic is subscribed."""
+        return all(self._subscribed.get(name) is not None
+                   for name, (_, rel) in self._wanted.items() if rel == 'orchestrator/'
+                   'status_changes')
+
+    # ------------------------------------------------------------ messages
+    def _on_raw(self, name: str, cls, ns: str, rel: str, data: bytes) -> None:
+        stamp = self.now_ns()
+        if stamp is None:
+            return  # in sim, nothing before the clock runs
+        with self._lock:
+            if self._closed:
+                return
+            self._writer.add_message(channel_id=self._channels[name], log_time=stamp,
+                                     publish_time=stamp, data=data,
+                                     sequence=self.counts[name] & 0xFFFFFFFF)
+            self.counts[name] += 1
+        if rel in STATUS_TOPICS or rel == 'plan':
+            from rclpy.serialization import deserialize_message
+            message = deserialize_message(data, cls)
+            if rel == 'plan':
+                if len(self.plans) < MAX_PLANS:
+                    self.plans.append((ns, stamp * 1e-9, [(p.pose.position.x, p.pose.position.y)
+                                                          for p in message.poses]))
+            else:
+                for record in status_records(message, ns, STATUS_TOPICS[rel]):
+                    self.log(record)
+
+    def log(self, record: dict) -> None:
+        """Append one line to mission.jsonl (thread-safe; flushed at once)."""
+        line = json.dumps(record, sort_keys=False)
+        with self._lock:
+            if not self._jsonl.closed:
+                self._jsonl.write(line + '\n')
+                self._jsonl.flush()
+
+    # ------------------------------------------------------------ end
+    def close(self) -> None:
+        """Stop recording and finish both files."""
+        self._executor.shutdown(timeout_sec=2.0)
+        self._thread.join(timeout=2.0)
+        with self._lock:
+            self._closed = True
+            self._writer.finish()
+            self._file.close()
+            self._jsonl.close()
+        self.node.destroy_node()

@@ -1,0 +1,68 @@
+"""The run folder of ``orchestrator run --run-dir DIR``: names and the final picture.
+
+``DIR`` holds ``summary.json`` (the summary as data), ``mission.jsonl`` (every
+tree status change with sim time, and mission start/result lines),
+``run.mcap`` (the key topics, serialized as received) and ``trajectory.png``.
+This module is pure: it reads ``mission.jsonl`` back and hands plain data to
+:func:`run_report.draw_trajectory`.
+"""
+import json
+import os
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from orchestrator_pkg.bringup import run_report
+
+SUMMARY = 'summary.json'
+MISSION_LOG = 'mission.jsonl'
+RECORDING = 'run.mcap'
+PICTURE = 'trajectory.png'
+
+
+def paths(run_dir: str) -> Dict[str, str]:
+    """Return the run folder's file paths by role."""
+    return {'summary': os.path.join(run_dir, SUMMARY),
+            'mission_log': os.path.join(run_dir, MISSION_LOG),
+            'recording': os.path.join(run_dir, RECORDING),
+            'picture': os.path.join(run_dir, PICTURE)}
+
+
+def read_mission_log(path: str) -> List[dict]:
+    """Read ``mission.jsonl``; a bad line raises ValueError naming the file and line."""
+    records = []
+    with open(path, encoding='utf-8') as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f'{path}:{number}: not JSON: {exc.msg}') from None
+    return records
+
+
+def write_picture(png_path: str, world: str,
+                  driven: Dict[str, Sequence[Tuple[float, float, float]]],
+                  plans: Sequence[Tuple[str, float, Sequence[Tuple[float, float]]]],
+                  records: Sequence[dict], title: str) -> int:
+    """Draw ``trajectory.png``; return the number of events placed on it.
+
+    ``driven`` maps a robot to ``(t, x, y)`` samples with ``t`` on the same
+    clock as the records' ``t`` (absolute sim time); ``plans`` holds
+    ``(robot, t, [(x, y), ...])``. An unreadable world gives a picture
+    without the map rather than none.
+    """
+    try:
+        layers = run_report.world_layers(world)
+    except (ValueError, ImportError):
+        layers = run_report.WorldLayers(name=str(world))
+    tracks = {robot: np.asarray(samples, dtype=float).reshape(-1, 3)
+              for robot, samples in driven.items()}
+    events = run_report.place_events(run_report.events_from_changes(records),
+                                     run_report.pose_lookup(tracks))
+    run_report.draw_trajectory(
+        png_path, layers, {r: t[:, 1:] for r, t in tracks.items()},
+        planned=[(robot, np.asarray(xy, dtype=float).reshape(-1, 2)) for robot, _, xy in plans],
+        events=events, title=title)
+    return len(events)
