@@ -22,8 +22,7 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
-from orchestrator_pkg.bringup.msg_definitions import (DefinitionError, full_definition,
-                                                      schema_name)
+from orchestrator_pkg.bringup.msg_definitions import DefinitionError, full_definition, schema_name
 
 # relative topic names; each type comes from the graph
 KEY_TOPICS = (
@@ -42,7 +41,7 @@ def topic_name(namespace: str, name: str) -> str:
     return f'/{namespace}/{name}' if namespace else f'/{name}'
 
 
-def _message_class(type_name: str):
+def message_class(type_name: str):
     """Import ``pkg/msg/Name`` or ``pkg/action/Name_FeedbackMessage``."""
     import importlib
     package, kind, name = type_name.split('/')
@@ -138,7 +137,7 @@ class RunRecorder:
             type_name = types[name][0]
             try:
                 definition = self._definitions.get(type_name) or full_definition(type_name)
-                cls = _message_class(type_name)
+                cls = message_class(type_name)
             except (DefinitionError, ImportError, AttributeError, ValueError) as exc:
                 self.problems.append(f'{name}: not recorded: {exc}')
                 self._subscribed[name] = None

@@ -65,3 +65,46 @@ def test_failure_names_the_failing_leaf():
                         '</Sequence>', ManualClock())
     assert runner.tick() == Status.FAILURE
     assert runner.failure().node_path == 'M/S/No'
+
+
+STATUS = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
+
+
+def _changes(runner, stamp=1):
+    message = runner.take_changes(Time(sec=stamp))
+    if message is None:
+        return []
+    return [(c.path, STATUS[c.previous_status], STATUS[c.status]) for c in message.changes]
+
+
+def test_every_status_change_is_taken_once_even_one_that_lasts_one_tick():
+    clock = ManualClock()
+    runner = runner_for('<Sequence name="S"><AlwaysSuccess name="A"/><Sleep name="Z" msec="1000"/>'
+                        '</Sequence>', clock)
+    runner.tick()
+    first = _changes(runner)
+    assert ('M/S/A', 'INVALID', 'SUCCESS') in first  # done within the tick
+    assert ('M/S/Z', 'INVALID', 'RUNNING') in first and ('M/S', 'INVALID', 'RUNNING') in first
+    assert runner.take_changes(Time(sec=1)) is None  # taken once
+    runner.tick()
+    assert _changes(runner) == []  # nothing changed
+    clock.advance(1.5)
+    assert runner.tick() == Status.SUCCESS
+    assert _changes(runner) == [('M/S/Z', 'RUNNING', 'SUCCESS'), ('M/S', 'RUNNING', 'SUCCESS')]
+
+
+def test_a_halt_is_a_change_to_invalid_and_changes_are_stamped():
+    runner = runner_for('<Sequence name="S"><Sleep name="Z" msec="1000"/></Sequence>',
+                        ManualClock())
+    runner.tick()
+    _changes(runner)
+    runner.halt()
+    assert sorted(_changes(runner)) == [('M/S', 'RUNNING', 'INVALID'),
+                                        ('M/S/Z', 'RUNNING', 'INVALID')]
+    bad = runner_for('<Sequence name="S"><AlwaysFailure name="F"/></Sequence>', ManualClock())
+    bad.tick()
+    message = bad.take_changes(Time(sec=3))
+    assert message.header.stamp.sec == 3 and message.tick == 1 and message.mission == 'test'
+    by_path = {c.path: c for c in message.changes}
+    assert STATUS[by_path['M/S/F'].status] == 'FAILURE'
+    assert by_path['M/S/F'].type == 'AlwaysFailure'

@@ -1,0 +1,66 @@
+"""The progress display: mission steps from the tree's shape, throttled lines, feedback text."""
+from types import SimpleNamespace
+
+from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
+from orchestrator_pkg.bringup.progress import ProgressDisplay, mission_steps, step_of
+
+# Deliver's shape: root -> Sequence -> 3 steps, one a subtree with two leaves
+ROWS = [(0, -1, 'D'), (1, 0, 'D/S'), (2, 1, 'D/S/GoTo'), (3, 2, 'D/S/GoTo/Seq'),
+        (4, 3, 'D/S/GoTo/Seq/Look'), (5, 3, 'D/S/GoTo/Seq/Navigate'), (6, 1, 'D/S/Pick'),
+        (7, 1, 'D/S/Home')]
+
+
+def test_steps_are_the_children_of_the_first_branching_node():
+    steps = mission_steps(ROWS)
+    assert steps == ['D/S/GoTo', 'D/S/Pick', 'D/S/Home']
+    assert step_of(steps, 'D/S/GoTo/Seq/Navigate') == 1
+    assert step_of(steps, 'D/S/Pick') == 2
+    assert step_of(steps, 'D/S/PickUp') == 0  # a prefix of the name is not the step
+    assert mission_steps([(0, -1, 'A')]) == ['A']
+    assert mission_steps([]) == []
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_lines_on_node_change_at_once_and_progress_throttled():
+    clock = Clock()
+    display = ProgressDisplay('mission', min_interval_s=2.0, clock=clock)
+    display.set_steps(mission_steps(ROWS))
+    line = display.update('D/S/GoTo/Seq/Navigate', 'running: 5.00 m to go', 0.25, 3.0)
+    assert line.startswith('[mission] step 1/3 GoTo')
+    assert 'Seq/Navigate - running: 5.00 m to go' in line and ' 25%' in line
+    clock.t = 1.0  # progress only, too soon
+    assert display.update('D/S/GoTo/Seq/Navigate', 'running: 4.00 m to go', 0.25, 4.0) is None
+    clock.t = 2.5  # progress only, due
+    assert '4.50 m to go' in display.update('D/S/GoTo/Seq/Navigate', 'running: 4.50 m to go',
+                                            0.25, 5.0)
+    clock.t = 2.6  # same text again: nothing new
+    assert display.update('D/S/GoTo/Seq/Navigate', 'running: 4.50 m to go', 0.25, 5.1) is None
+    clock.t = 2.7  # a new step: at once
+    assert display.update('D/S/Pick', 'goal sent', 0.5, 5.2).startswith(
+        '[mission] step 2/3 Pick')
+
+
+def test_without_the_tree_shape_the_step_is_unknown():
+    line = ProgressDisplay(clock=Clock()).update('D/S/Pick', 'goal sent', 0.0, 1.0)
+    assert 'step ?' in line and 'Pick - goal sent' in line
+
+
+def test_feedback_text_of_nav2_style_feedback():
+    nav = SimpleNamespace(distance_remaining=4.214,
+                          estimated_time_remaining=SimpleNamespace(sec=12, nanosec=0),
+                          number_of_recoveries=0, navigation_time=SimpleNamespace(sec=3))
+    assert describe_feedback(nav) == '4.21 m to go, ETA 12 s'
+    nav.number_of_recoveries, nav.estimated_time_remaining.sec = 2, 0
+    assert describe_feedback(nav) == '4.21 m to go, recoveries 2'
+    assert describe_feedback(SimpleNamespace(distance_to_goal=1.0, speed=0.25)) == \
+        '1.00 m to go, speed 0.25 m/s'
+    assert describe_feedback(SimpleNamespace(angular_distance_traveled=1.5)) == 'turned 1.50 rad'
+    assert describe_feedback(SimpleNamespace(opening=0.04)) == 'opening 0.04 m'
+    assert describe_feedback(SimpleNamespace(other=1)) == ''
