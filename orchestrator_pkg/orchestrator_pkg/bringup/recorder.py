@@ -10,7 +10,9 @@ other way round.
   concatenated definitions (:mod:`msg_definitions`), so Foxglove and
   ``mcap_ros2`` decode them. A topic is subscribed once it appears in the
   graph, with the type and the reliability/durability its publishers offer.
-  Log and publish times are the sim clock (``/clock``) in sim, else wall time.
+  Log and publish times are the sim clock (``/clock``) in sim, else wall time;
+  what arrives before the first ``/clock`` (a latched ``tf_static``) is kept
+  and written with the first clock time.
 - ``mission.jsonl``: one JSON object per line: every status change of the
   orchestrator's and the navigator's trees (``~/status_changes``, published
   reliably with a deep queue, so none is lost), plus the lines
@@ -34,6 +36,7 @@ STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',
 STATUS_NAMES = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
 DISCOVERY_PERIOD_S = 0.5
 MAX_PLANS = 2000
+MAX_PENDING = 1000  # messages kept until the first /clock
 
 
 def topic_name(namespace: str, name: str) -> str:
@@ -84,6 +87,7 @@ class RunRecorder:
         self._lock = threading.Lock()
         self._use_sim_time = use_sim_time
         self._clock_ns: Optional[int] = None
+        self._pending: List[Tuple[str, bytes]] = []
         self._file = open(mcap_path, 'wb')
         self._writer = Writer(self._file, compression=CompressionType.ZSTD)
         self._writer.start(profile='ros2', library='orchestrator run')
@@ -120,6 +124,11 @@ class RunRecorder:
     # ------------------------------------------------------------ time
     def _on_clock(self, msg) -> None:
         self._clock_ns = msg.clock.sec * 1_000_000_000 + msg.clock.nanosec
+        if self._pending:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                for name, data in pending:
+                    self._write(name, data, self._clock_ns)
 
     def now_ns(self) -> Optional[int]:
         """Sim time in sim (None before the first /clock), else wall time."""
@@ -176,15 +185,14 @@ class RunRecorder:
     # ------------------------------------------------------------ messages
     def _on_raw(self, name: str, cls, ns: str, rel: str, data: bytes) -> None:
         stamp = self.now_ns()
-        if stamp is None:
-            return  # in sim, nothing before the clock runs
         with self._lock:
             if self._closed:
                 return
-            self._writer.add_message(channel_id=self._channels[name], log_time=stamp,
-                                     publish_time=stamp, data=data,
-                                     sequence=self.counts[name] & 0xFFFFFFFF)
-            self.counts[name] += 1
+            if stamp is None:  # in sim, before the clock runs: written at its first tick
+                if len(self._pending) < MAX_PENDING:
+                    self._pending.append((name, data))
+                return
+            self._write(name, data, stamp)
         if rel in STATUS_TOPICS or rel == 'plan':
             from rclpy.serialization import deserialize_message
             message = deserialize_message(data, cls)
@@ -195,6 +203,13 @@ class RunRecorder:
             else:
                 for record in status_records(message, ns, STATUS_TOPICS[rel]):
                     self.log(record)
+
+    def _write(self, name: str, data: bytes, stamp: int) -> None:
+        """Add one message to the MCAP file (the caller holds the lock)."""
+        self._writer.add_message(channel_id=self._channels[name], log_time=stamp,
+                                 publish_time=stamp, data=data,
+                                 sequence=self.counts[name] & 0xFFFFFFFF)
+        self.counts[name] += 1
 
     def log(self, record: dict) -> None:
         """Append one line to mission.jsonl (thread-safe; flushed at once)."""
