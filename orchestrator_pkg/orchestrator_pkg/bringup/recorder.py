@@ -16,7 +16,12 @@ other way round.
 - ``mission.jsonl``: one JSON object per line: every status change of the
   orchestrator's and the navigator's trees (``~/status_changes``, published
   reliably with a deep queue, so none is lost), plus the lines
-  :meth:`RunRecorder.log` is given (mission start and result).
+  :meth:`RunRecorder.log` is given (mission start and result). Lines are
+  written as they come (so a crash keeps them) and put in sim-time order
+  when the recorder closes (the trees' changes and the mission's result
+  arrive on different connections; equal times keep their arrival order).
+  A result's time is the clock when it was received, which can lag the
+  tree's last tick; it is raised to that tick's time, which it follows.
 - It keeps the planner's paths (``plan``) for ``trajectory.png``.
 """
 import json
@@ -230,3 +235,20 @@ class RunRecorder:
             self._file.close()
             self._jsonl.close()
         self.node.destroy_node()
+        order_mission_log(self._jsonl.name)
+
+
+def order_mission_log(path: str) -> None:
+    """Put mission.jsonl in sim-time order, each result after its tree's last change."""
+    with open(path, encoding='utf-8') as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    last_tick = {}
+    for r in records:
+        if r.get('event') == 'status' and r.get('tree') == 'orchestrator':
+            last_tick[r['robot']] = max(last_tick.get(r['robot'], r['t']), r['t'])
+    for r in records:
+        if r.get('event') == 'mission_result' and r['robot'] in last_tick:
+            r['t'] = max(r['t'], last_tick[r['robot']])
+    records.sort(key=lambda r: (r.get('t', 0.0), r.get('event') == 'mission_result'))
+    with open(path, 'w', encoding='utf-8') as f:
+        f.writelines(json.dumps(r) + '\n' for r in records)

@@ -4,13 +4,16 @@ Runs ``orchestrator run --world warehouse --mission deliver`` (sim, base
 driver, planner, controller, behavior server, navigator running Nav2's own
 tree, orchestrator) as a user would, then checks what happened in the sim's
 ground truth: the box is at the drop-off, the robot is back at the dock, and
-nothing was hit. The second test kills the planner mid-mission.
+nothing was hit; the same run checks its run folder (mission.jsonl, run.mcap,
+trajectory.png). The second test kills the planner mid-mission.
 """
 import json
 import math
 import os
+import re
 import signal
 import sys
+import time
 
 import pytest
 
@@ -20,11 +23,24 @@ from orchestrator_pkg.testing.processes import ManagedProcess
 RUN_TIMEOUT_S = 400.0  # wall; the mission takes about 70 s of sim time at rtf 1
 
 
-def _start_deliver(ros_domain, summary_file):
+def _start_deliver(ros_domain, summary_file=None, run_dir=None):
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-           '--mission', 'deliver', '--rtf', '1', '--timeout-s', '300',
-           '--summary-json', str(summary_file)]
+           '--mission', 'deliver', '--rtf', '1', '--timeout-s', '300']
+    if summary_file is not None:
+        cmd += ['--summary-json', str(summary_file)]
+    if run_dir is not None:
+        cmd += ['--run-dir', str(run_dir)]
     return ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0)
+
+
+def _wait_for_line(run, pattern, timeout_s):
+    """Wait until a line of the output matches ``pattern`` (a regex)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and run.poll() is None:
+        if re.search(pattern, run.output(), flags=re.MULTILINE):
+            return True
+        time.sleep(0.2)
+    return bool(re.search(pattern, run.output(), flags=re.MULTILINE))
 
 
 def _finish(run, summary_file):
@@ -68,13 +84,66 @@ def _child_pid(parent_pid, needle):
     return None
 
 
+def _check_mission_log(path):
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    events = [r['event'] for r in records]
+    assert events[0] == 'mission_start' and events[-1] == 'mission_result', events[:3]
+    assert records[-1]['outcome'] == 'SUCCEEDED'
+    status = [r for r in records if r['event'] == 'status']
+    for tree in ('orchestrator', 'bt_navigator'):  # both trees, each in sim-time order
+        times = [r['t'] for r in status if r['tree'] == tree]
+        assert times and times == sorted(times), tree
+    assert records[0]['t'] <= status[0]['t'] and status[-1]['t'] <= records[-1]['t']
+    gripper = [(r['path'].rsplit('/', 1)[-1], r['from'], r['to']) for r in status
+               if r['type'] == 'Gripper']
+    assert gripper == [('Pick', 'INVALID', 'RUNNING'), ('Pick', 'RUNNING', 'SUCCESS'),
+                       ('Place', 'INVALID', 'RUNNING'), ('Place', 'RUNNING', 'SUCCESS')]
+    # every step of the mission was seen to start and to succeed
+    steps = ('GoToPickup', 'Pick', 'GoToDropoff', 'Place', 'BackAway', 'ReturnToDock')
+    for step in steps:
+        seen = {r['to'] for r in status if r['path'] == f'Deliver/DeliverMission/{step}'}
+        assert {'RUNNING', 'SUCCESS'} <= seen, (step, seen)
+
+
+KEY_TOPICS = ('/odom', '/scan', '/tf', '/tf_static', '/cmd_vel', '/cmd_vel_nav', '/detections',
+              '/execute_mission/_action/feedback', '/plan', '/ground_truth/odom',
+              '/battery_state', '/orchestrator/status_changes')
+
+
+def _check_recording(path):
+    from mcap_ros2.reader import read_ros2_messages
+    counts, first = {}, {}
+    for message in read_ros2_messages(str(path)):  # decodes every message
+        topic = message.channel.topic
+        counts[topic] = counts.get(topic, 0) + 1
+        first.setdefault(topic, message)
+    missing = [t for t in KEY_TOPICS if not counts.get(t)]
+    assert not missing, (missing, counts)
+    assert first['/scan'].ros_msg.ranges and first['/odom'].schema.encoding == 'ros2msg'
+    assert first['/execute_mission/_action/feedback'].ros_msg.feedback.active_node_path
+    assert counts['/odom'] > 100 and counts['/plan'] >= 3
+
+
+def _check_picture(path):
+    import matplotlib.image
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert matplotlib.image.imread(str(path)).shape[:2] == (1000, 1600)
+
+
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain, tmp_path):
-    summary_file = tmp_path / 'summary.json'
-    with _start_deliver(ros_domain, summary_file) as run:
+    run_dir = tmp_path / 'run'
+    summary_file = run_dir / 'summary.json'
+    with _start_deliver(ros_domain, run_dir=run_dir) as run:
         report = _finish(run, summary_file)
     assert run.returncode == 0, run.output()[-5000:]
     _check_delivered(report, run.output())
+    # the progress display: steps with the running node's own progress
+    assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go', 0)
+    assert report['run_dir'] == str(run_dir)
+    _check_mission_log(run_dir / 'mission.jsonl')
+    _check_recording(run_dir / 'run.mcap')
+    _check_picture(run_dir / 'trajectory.png')
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
@@ -83,8 +152,8 @@ def test_killing_the_planner_mid_mission_respawns_it_and_the_mission_completes(
     summary_file = tmp_path / 'summary.json'
     with _start_deliver(ros_domain, summary_file) as run:
         # on the way to the drop-off, with the box held
-        assert run.wait_for_output('GoToDropoff/LookUpAndNavigate/Navigate - goal accepted',
-                                   RUN_TIMEOUT_S), run.output()[-5000:]
+        assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go',
+                              RUN_TIMEOUT_S), run.output()[-5000:]
         planner = _child_pid(run.pid, 'lib/orchestrator_pkg/planner_server')
         assert planner is not None, 'planner_server is not a child of the runner'
         os.kill(planner, signal.SIGKILL)
