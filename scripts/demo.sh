@@ -4,7 +4,8 @@
 # Starts every node of config/bringup.yaml (sim, base_driver, planner,
 # controller and behavior servers, the navigator running Nav2's own tree, the
 # orchestrator) as its own process, runs missions/deliver.xml, prints progress
-# and a summary, and writes runs/<stamp>/summary.json. Extra arguments go to
+# and a summary, and records the run in runs/<stamp>/: summary.json,
+# mission.jsonl, run.mcap and trajectory.png. Extra arguments go to
 # `orchestrator run`, e.g.  bash scripts/demo.sh --rtf 2
 set -Eeo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,8 +15,6 @@ source "$ROOT/env.sh"
 # a domain of the run's own, so nothing else on the machine talks to this robot
 exec python -m orchestrator_pkg.testing.ros_domain -- bash -c '
     stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-    mkdir -p "runs/$stamp"
     echo "demo: deliver mission in the warehouse; run folder runs/$stamp"
-    orchestrator run --world warehouse --mission deliver \
-        --summary-json "runs/$stamp/summary.json" "$@"
+    orchestrator run --world warehouse --mission deliver --run-dir "runs/$stamp" "$@"
 ' demo "$@"

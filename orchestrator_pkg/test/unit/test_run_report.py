@@ -107,3 +107,22 @@ def test_a_bad_mission_log_line_names_the_file_and_line(tmp_path):
     log.write_text('{"event": "status"}\nnot json\n')
     with pytest.raises(ValueError, match=r'mission.jsonl:2: not JSON'):
         run_folder.read_mission_log(str(log))
+
+
+def test_the_mission_log_is_put_in_sim_time_order_with_results_after_their_last_tick(tmp_path):
+    from orchestrator_pkg.bringup.recorder import order_mission_log
+    log = tmp_path / 'mission.jsonl'
+    arrived = [  # as written: the result came in before the last tick's changes
+        {'event': 'mission_start', 't': 1.0, 'robot': ''},
+        {'event': 'status', 't': 1.5, 'robot': '', 'tree': 'orchestrator', 'path': 'A'},
+        {'event': 'status', 't': 1.4, 'robot': '', 'tree': 'bt_navigator', 'path': 'N'},
+        {'event': 'mission_result', 't': 1.9, 'robot': '', 'outcome': 'SUCCEEDED'},
+        {'event': 'status', 't': 2.0, 'robot': '', 'tree': 'orchestrator', 'path': 'B'},
+        {'event': 'status', 't': 2.0, 'robot': '', 'tree': 'orchestrator', 'path': 'C'},
+    ]
+    log.write_text(''.join(json.dumps(r) + '\n' for r in arrived))
+    order_mission_log(str(log))
+    records = run_folder.read_mission_log(str(log))
+    assert [r.get('path', r['event']) for r in records] == \
+        ['mission_start', 'N', 'A', 'B', 'C', 'mission_result']
+    assert records[-1]['t'] == 2.0
