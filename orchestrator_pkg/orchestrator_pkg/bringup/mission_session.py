@@ -72,8 +72,11 @@ class MissionSession:
         self._goal_handles: Dict[str, object] = {}
         self.recorder = None  # a RunRecorder, set by the caller before run()
         self.run_dir = ''
+        # hold back the first feedback (a few ticks at most) until the first
+        # snapshot gives the tree's shape, so the first line has its step number
         self._progress = {ns: ProgressDisplay('mission' + ('/' + ns if ns else ''),
-                                              progress_interval_s) for ns in namespaces}
+                                              progress_interval_s, wait_for_steps=10)
+                          for ns in namespaces}
         self._shape_subs = {}
         self.objects: Dict[str, Dict[str, tuple]] = {ns: {} for ns in namespaces}
         self._clock_first: Optional[float] = None

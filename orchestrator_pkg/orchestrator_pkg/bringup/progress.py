@@ -54,10 +54,12 @@ class ProgressDisplay:
     """Turn a stream of mission feedback into throttled progress lines."""
 
     def __init__(self, label: str = 'mission', min_interval_s: float = 2.0,
-                 clock: Optional[Callable[[], float]] = None):
+                 clock: Optional[Callable[[], float]] = None, wait_for_steps: int = 0):
+        """Make a display; up to ``wait_for_steps`` updates are held back until steps are known."""
         import time
         self.label = label
         self.min_interval_s = float(min_interval_s)
+        self.wait_for_steps = int(wait_for_steps)
         self.steps: List[str] = []
         self._clock = clock or time.monotonic
         self._shown = _Shown()
@@ -69,6 +71,9 @@ class ProgressDisplay:
     def update(self, active_path: str, status_text: str, progress: float,
                sim_time_s: float) -> Optional[str]:
         """Return the line to print for this feedback, or None when it is not due."""
+        if not self.steps and self.wait_for_steps > 0:
+            self.wait_for_steps -= 1  # the tree's shape usually comes with the next tick
+            return None
         step = step_of(self.steps, active_path) if self.steps else 0
         now = self._clock()
         shown = self._shown

@@ -199,7 +199,7 @@ def draw_trajectory(path: str, layers: WorldLayers, driven: Dict[str, np.ndarray
             plan_labelled.add(robot)
             label = f'planned paths{" " + robot if robot else ""}'
         line, = ax.plot(xy[:, 0], xy[:, 1], color=plan_colour_of[robot], linestyle='--',
-                        linewidth=0.8, alpha=0.5, zorder=4, label=label)
+                        linewidth=0.7, alpha=0.35, zorder=4, label=label)
         if label:
             handles.append(line)
     for robot in sorted(driven):

@@ -117,7 +117,7 @@ def _finish_run_folder(args, files, session, recorder) -> None:
         print(f'[run] recorder: {problem}')
     empty = sorted(topic for topic, n in recorder.counts.items() if n == 0)
     if empty:
-        print(f'[run] recorder: no messages on {", ".join(empty)}')
+        print(f'[run] recorder: nothing was published on {", ".join(empty)}')
     offset = session.clock_start_s  # stats count from the run's first /clock
     driven = {ns: [(t + offset, x, y) for t, x, y in stats.path]
               for ns, stats in session.stats.items()}

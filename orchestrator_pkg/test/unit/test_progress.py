@@ -52,6 +52,16 @@ def test_without_the_tree_shape_the_step_is_unknown():
     assert 'step ?' in line and 'Pick - goal sent' in line
 
 
+def test_the_first_lines_wait_a_little_for_the_tree_shape():
+    display = ProgressDisplay(clock=Clock(), wait_for_steps=2)
+    assert display.update('D/S/Pick', 'goal sent', 0.0, 1.0) is None
+    display.set_steps(mission_steps(ROWS))
+    assert 'step 2/3 Pick' in display.update('D/S/Pick', 'goal sent', 0.0, 1.1)
+    late = ProgressDisplay(clock=Clock(), wait_for_steps=2)  # no shape comes: then without
+    assert [late.update('D/S/Pick', 'goal sent', 0.0, t) is None for t in (1, 2)] == [True] * 2
+    assert 'step ?' in late.update('D/S/Pick', 'goal sent', 0.0, 3.0)
+
+
 def test_feedback_text_of_nav2_style_feedback():
     nav = SimpleNamespace(distance_remaining=4.214,
                           estimated_time_remaining=SimpleNamespace(sec=12, nanosec=0),
