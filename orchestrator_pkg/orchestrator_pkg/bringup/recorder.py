@@ -88,7 +88,6 @@ class RunRecorder:
         from rclpy.executors import SingleThreadedExecutor
         from rosgraph_msgs.msg import Clock
 
-        self._rclpy = rclpy
         self._lock = threading.Lock()
         self._use_sim_time = use_sim_time
         self._clock_ns: Optional[int] = None
@@ -182,10 +181,10 @@ class RunRecorder:
                 qos, raw=True)
 
     def status_topics_ready(self) -> bool:
-        """Whether every robot's orchestrator status-change topic is subscribed."""
-        return all(self._subscribed.get(name) is not None
-                   for name, (_, rel) in self._wanted.items() if rel == 'orchestrator/'
-                   'status_changes')
+        """Whether every robot's orchestrator status changes reach the recorder (matched)."""
+        subs = [self._subscribed.get(name) for name, (_, rel) in self._wanted.items()
+                if rel == 'orchestrator/status_changes']
+        return all(sub is not None and sub.get_publisher_count() > 0 for sub in subs)
 
     # ------------------------------------------------------------ messages
     def _on_raw(self, name: str, cls, ns: str, rel: str, data: bytes) -> None:
