@@ -9,7 +9,8 @@ other way round.
   deserialized to record it), with ``ros2msg`` schemas holding the full
   concatenated definitions (:mod:`msg_definitions`), so Foxglove and
   ``mcap_ros2`` decode them. A topic is subscribed once it appears in the
-  graph, with the type and the reliability/durability its publishers offer.
+  graph with a publisher, with the type and the reliability/durability its
+  publishers offer (a topic that only has subscribers yet is left for later).
   Log and publish times are the sim clock (``/clock``) in sim, else wall time;
   what arrives before the first ``/clock`` (a latched ``tf_static``) is kept
   and written with the first clock time.
@@ -147,6 +148,9 @@ class RunRecorder:
         for name, (ns, rel) in self._wanted.items():
             if name in self._subscribed or name not in types or not types[name]:
                 continue
+            infos = self.node.get_publishers_info_by_topic(name)
+            if not infos:
+                continue  # only subscribers so far: wait for a publisher and its QoS
             type_name = types[name][0]
             try:
                 definition = self._definitions.get(type_name) or full_definition(type_name)
@@ -156,11 +160,10 @@ class RunRecorder:
                 self._subscribed[name] = None
                 continue
             self._definitions[type_name] = definition
-            infos = self.node.get_publishers_info_by_topic(name)
             reliable = all(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                           for i in infos) if infos else True
-            latched = bool(infos) and all(
-                i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for i in infos)
+                           for i in infos)
+            latched = all(i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+                          for i in infos)
             qos = QoSProfile(
                 depth=1000 if rel in STATUS_TOPICS else 100,
                 reliability=ReliabilityPolicy.RELIABLE if reliable

@@ -48,15 +48,19 @@ def test_recorded_topics_decode_and_status_changes_become_jsonl_lines(context, t
     odom = node.create_publisher(Odometry, 'odom', 10)
     cmd = node.create_publisher(TwistStamped, 'cmd_vel', 10)
     latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    tf_static = node.create_publisher(TFMessage, 'tf_static', latched)
+    # a tf listener is there first: the topic exists before anyone publishes it
+    node.create_subscription(TFMessage, 'tf_static', lambda m: None, latched)
     changes = node.create_publisher(BehaviourStatusChanges, 'orchestrator/status_changes',
                                     STATUS_CHANGES_QOS)
-    tf_static.publish(TFMessage(transforms=[TransformStamped(child_frame_id='base_scan')]))
     mcap, jsonl = tmp_path / 'run.mcap', tmp_path / 'mission.jsonl'
     recorder = RunRecorder([''], str(mcap), str(jsonl), use_sim_time=True)
     try:
-        topics = ('/odom', '/cmd_vel', '/tf_static', '/orchestrator/status_changes')
+        topics = ('/odom', '/cmd_vel', '/orchestrator/status_changes')
         assert wait_for(lambda: all(t in recorder.counts for t in topics)), recorder.counts
+        assert '/tf_static' not in recorder.counts  # no publisher yet: not subscribed
+        tf_static = node.create_publisher(TFMessage, 'tf_static', latched)
+        tf_static.publish(TFMessage(transforms=[TransformStamped(child_frame_id='base_scan')]))
+        assert wait_for(lambda: '/tf_static' in recorder.counts), recorder.counts
         assert recorder.status_topics_ready()
         # the clock runs: from now on messages are recorded with sim time
         assert wait_for(lambda: (clock.publish(Clock(clock=rclpy.time.Time(
