@@ -115,6 +115,9 @@ def _finish_run_folder(args, files, session, recorder) -> None:
     from orchestrator_pkg.bringup import run_folder
     for problem in recorder.problems:
         print(f'[run] recorder: {problem}')
+    size_mb = os.path.getsize(files['recording']) / 1e6
+    print(f'[run] recorder: {sum(recorder.counts.values())} messages on '
+          f'{len(recorder.counts)} topics, {size_mb:.1f} MB')
     empty = sorted(topic for topic, n in recorder.counts.items() if n == 0)
     if empty:
         print(f'[run] recorder: nothing was published on {", ".join(empty)}')
