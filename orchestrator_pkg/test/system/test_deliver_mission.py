@@ -108,7 +108,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
 
 
 def _small_battery_run(tmp_path):
-    """A bringup and a robot preset for a battery run: 2 Wh that start at 30 %, fast charging."""
+    """Write a bringup and a robot preset for a battery run: 2 Wh at 30 %, fast charging."""
     share = get_package_share_directory('orchestrator_sim')
     with open(os.path.join(share, 'robots', 'small_indoor.yaml')) as f:
         preset = yaml.safe_load(f)
