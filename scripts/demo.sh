@@ -3,7 +3,7 @@
 #
 # Starts every node of config/bringup.yaml (sim, base_driver, planner,
 # controller and behavior servers, the navigator running Nav2's own tree, the
-# orchestrator) as its own process, runs missions/deliver.xml, prints progress
+# orchestrator) as its own process, runs missions/fetch_and_deliver.xml, prints progress
 # and a summary, and writes runs/<stamp>/summary.json. Extra arguments go to
 # `orchestrator run`, e.g.  bash scripts/demo.sh --rtf 2
 set -Eeo pipefail
@@ -15,7 +15,7 @@ source "$ROOT/env.sh"
 exec python -m orchestrator_pkg.testing.ros_domain -- bash -c '
     stamp="$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "runs/$stamp"
-    echo "demo: deliver mission in the warehouse; run folder runs/$stamp"
-    orchestrator run --world warehouse --mission deliver \
+    echo "demo: fetch_and_deliver mission in the warehouse; run folder runs/$stamp"
+    orchestrator run --world warehouse --mission fetch_and_deliver \
         --summary-json "runs/$stamp/summary.json" "$@"
 ' demo "$@"

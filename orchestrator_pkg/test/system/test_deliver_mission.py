@@ -108,7 +108,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
 
 
 def _small_battery_run(tmp_path):
-    """Write a bringup and a robot preset for a battery run: 2 Wh at 30 %, fast charging."""
+    """Write a bringup and a robot preset for a battery run: 2 Wh at 30 %, off the dock."""
     share = get_package_share_directory('orchestrator_sim')
     with open(os.path.join(share, 'robots', 'small_indoor.yaml')) as f:
         preset = yaml.safe_load(f)
@@ -122,6 +122,8 @@ def _small_battery_run(tmp_path):
         bringup = yaml.safe_load(f)
     sim = next(n for n in bringup['bringup']['nodes'] if n['name'] == 'sim')
     sim['overrides']['battery_initial_fraction'] = 0.3
+    # not on the dock, which would charge it while the stack starts up
+    sim['overrides']['spawn'] = '-5.5 -2.5 1.5708'
     path = tmp_path / 'bringup.yaml'
     path.write_text(yaml.safe_dump(bringup))
     return ['--bringup', str(path), '--robot', str(robot)]
