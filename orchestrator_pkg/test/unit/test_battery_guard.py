@@ -129,7 +129,7 @@ def test_low_battery_preempts_recharges_and_resumes_at_the_step_it_was_in(world)
                    'start GoToDock', 'done GoToDock', 'charged 0.85',   # recharged
                    'start B', 'done B', 'start C', 'done C']            # resumed at B, not A
     assert built.root.preemptions == 1
-    assert 'mission preempted, recharging' in events[0] and '20% < 25%' in events[0]
+    assert 'mission preempted, recharging' in events[0] and '20.0% < 25%' in events[0]
     assert events[1] == 'recharged to 85%: resuming the mission'
     assert built.path_of(built.root.children[1].children[1]) == 'Recharge/RechargeAtDock/Charge'
     assert built.path_of(built.root.children[0]) == 'Mission/Steps'
@@ -181,3 +181,4 @@ def test_threshold_out_of_range_is_refused():
     leaf = py_trees.behaviours.Success('s')
     with pytest.raises(ValueError, match='low_threshold must be in'):
         BatteryGuard('g', leaf, py_trees.behaviours.Success('r'), lambda: 1.0, 1.5)
+

@@ -63,7 +63,7 @@ class BatteryGuard(BtNode):
                 self.preemptions += 1
                 self.halt_child(0)
                 self.recharging = True
-                self._event(f'battery {100 * level:.0f}% < {100 * self.low_threshold:.0f}%: '
+                self._event(f'battery {100 * level:.1f}% < {100 * self.low_threshold:g}%: '
                             f'mission preempted, recharging (preemption {self.preemptions})')
         if self.recharging:
             status = yield from self.tick_child(1)
