@@ -45,7 +45,11 @@ from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
-from orchestrator_pkg.behaviours.controls.battery_guard import guard_tree
+from orchestrator_pkg.behaviours.controls.battery_guard import (
+    RechargeTreeError,
+    guard_tree,
+    load_recharge_tree,
+)
 from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.behaviours.ros.tasks import BatteryMonitor
 from orchestrator_pkg.node_main import spin_node
@@ -309,29 +313,19 @@ class OrchestratorNode(Node):
 
     def _guard(self, built):
         """Wrap a built mission in the battery guard with the recharge tree."""
-        name = self.get_parameter('recharge_mission').value
-        directories = [d for d in (self.missions_dir, default_missions_dir()) if d]
-        path = next((os.path.join(d, name + '.xml') for d in directories
-                     if os.path.isfile(os.path.join(d, name + '.xml'))), None)
-        if not MISSION_NAME.match(name) or path is None:
-            raise MissionRejected(FailureReason.INVALID_TREE,
-                                  f'battery guard: no recharge mission "{name}" in '
-                                  f'{", ".join(directories) or "(no missions folder)"}')
-        inputs = {'dock_place': self.get_parameter('dock_place').value,
-                  'resume_threshold': str(self.get_parameter('battery_resume_threshold').value)}
-        blackboard = Blackboard()
-        blackboard.set('wait_for_service_timeout',
-                       1000.0 * float(self.get_parameter('server_wait_timeout_s').value))
-        for key, value in inputs.items():
-            blackboard.set(key, value)
+        parameter = self.get_parameter
+        inputs = {'dock_place': parameter('dock_place').value,
+                  'resume_threshold': float(parameter('battery_resume_threshold').value),
+                  'wait_for_service_timeout':
+                      1000.0 * float(parameter('server_wait_timeout_s').value)}
         try:
-            recharge = load_file(path, self.registry, inputs=list(inputs)).build(
-                clock=self.clock_adapter, blackboard=blackboard)
-        except TreeLoadError as exc:
-            raise MissionRejected(FailureReason.INVALID_TREE, 'battery guard: ' + '; '.join(
-                str(p) for p in exc.problems[:5])) from None
+            recharge = load_recharge_tree(parameter('recharge_mission').value,
+                                          (self.missions_dir, default_missions_dir()),
+                                          self.registry, self.clock_adapter, inputs)
+        except RechargeTreeError as exc:
+            raise MissionRejected(FailureReason.INVALID_TREE, str(exc)) from None
         return guard_tree(built, recharge, self.battery.level,
-                          float(self.get_parameter('battery_low_threshold').value),
+                          float(parameter('battery_low_threshold').value),
                           on_event=self.get_logger().info)
 
     def _retire(self, runner):

@@ -182,3 +182,24 @@ def test_threshold_out_of_range_is_refused():
     with pytest.raises(ValueError, match='low_threshold must be in'):
         BatteryGuard('g', leaf, py_trees.behaviours.Success('r'), lambda: 1.0, 1.5)
 
+
+
+def test_the_shipped_recharge_tree_loads_and_a_missing_one_is_a_clear_error(tmp_path):
+    import os
+
+    from orchestrator_pkg.behaviours.controls.battery_guard import (
+        RechargeTreeError,
+        load_recharge_tree,
+    )
+    from orchestrator_pkg.trees import default_registry
+    missions = os.path.join(os.path.dirname(__file__), '..', '..', 'missions')
+    registry = default_registry()
+    built = load_recharge_tree('recharge', [str(tmp_path), missions], registry, ManualClock(),
+                               {'dock_place': 'dock', 'resume_threshold': 0.8})
+    assert [built.path_of(b) for b in built.root.children] == [
+        'Recharge/RechargeAtDock/LookUpDock', 'Recharge/RechargeAtDock/GoToDock',
+        'Recharge/RechargeAtDock/Charge']
+    with pytest.raises(RechargeTreeError, match=f'no recharge mission "nope" in {tmp_path}'):
+        load_recharge_tree('nope', [str(tmp_path)], registry, ManualClock(), {})
+    with pytest.raises(RechargeTreeError, match='is not a mission name'):
+        load_recharge_tree('../recharge', [missions], registry, ManualClock(), {})

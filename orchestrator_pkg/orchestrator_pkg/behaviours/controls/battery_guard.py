@@ -19,9 +19,17 @@ The orchestrator wraps every mission's root in a guard (when its
 The guard is pure (no ROS): the battery source and the event callback are
 injected, so it is unit-tested with a fake battery.
 """
+import os
+import re
 from typing import Callable, Optional
 
 from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, BtNode
+
+_TREE_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
+
+
+class RechargeTreeError(ValueError):
+    """The recharge tree cannot be found, loaded or built; the message says why."""
 
 
 class BatteryGuard(BtNode):
@@ -98,3 +106,31 @@ def guard_tree(mission_built, recharge_built, battery, low_threshold: float, on_
     info[id(guard)] = (name, 'BatteryGuard', 'control', ('<orchestrator>', 0))
     return BuiltTree(guard, mission_built.blackboard, mission_built.tree_id, info,
                      mission_built.clock)
+
+
+def load_recharge_tree(name: str, directories, registry, clock, inputs: dict):
+    """Build ``<name>.xml`` from the first of ``directories`` that has it.
+
+    ``inputs`` (e.g. ``dock_place``, ``resume_threshold``) go to a blackboard
+    of the recharge tree's own. Raises :class:`RechargeTreeError`.
+    """
+    from orchestrator_pkg.trees.blackboard import Blackboard
+    from orchestrator_pkg.trees.loader import TreeLoadError, load_file
+    directories = [d for d in directories if d]
+    if not _TREE_NAME.match(name):
+        raise RechargeTreeError(f'battery guard: "{name}" is not a mission name '
+                                '(letters, digits, _ and -)')
+    path = next((os.path.join(d, name + '.xml') for d in directories
+                 if os.path.isfile(os.path.join(d, name + '.xml'))), None)
+    if path is None:
+        raise RechargeTreeError(f'battery guard: no recharge mission "{name}" in '
+                                f'{", ".join(directories) or "(no missions folder)"}')
+    blackboard = Blackboard()
+    for key, value in inputs.items():
+        blackboard.set(key, value)
+    try:
+        return load_file(path, registry, inputs=list(inputs)).build(clock=clock,
+                                                                     blackboard=blackboard)
+    except TreeLoadError as exc:
+        raise RechargeTreeError('battery guard: ' + '; '.join(
+            str(p) for p in exc.problems[:5])) from None
