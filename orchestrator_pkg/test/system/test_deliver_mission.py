@@ -90,8 +90,8 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
     summary_file = tmp_path / 'summary.json'
     with _start(ros_domain, summary_file, 'fetch_and_deliver') as run:
         # on the way to the drop-off, with the box held
-        assert run.wait_for_output('GoToDropoff/LookUpAndNavigate/Navigate - goal accepted',
-                                   RUN_TIMEOUT_S), run.output()[-5000:]
+        assert run.wait_for_output('GoToDropoff/RetryNavigation/LookUpAndNavigate/Navigate'
+                                   ' - goal accepted', RUN_TIMEOUT_S), run.output()[-5000:]
         planner = _child_pid(run.pid, 'lib/orchestrator_pkg/planner_server')
         assert planner is not None, 'planner_server is not a child of the runner'
         os.kill(planner, signal.SIGKILL)
@@ -104,7 +104,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
     _check_delivered(report, output)
     # found by perception from the first search place, then approached
     assert 'LookFromSearch1/GoAndLook/LookAround' in output
-    assert 'FetchAndDeliverMission/GoToObject - goal accepted' in output
+    assert 'FetchAndDeliverMission/RetryGoToObject/GoToObject - goal accepted' in output
 
 
 def _small_battery_run(tmp_path):
