@@ -3,8 +3,8 @@
 #
 # Starts every node of config/bringup.yaml (sim, base_driver, planner,
 # controller and behavior servers, the navigator running Nav2's own tree, the
-# orchestrator) as its own process, runs missions/deliver.xml, prints progress
-# and a summary, and records the run in runs/<stamp>/: summary.json,
+# orchestrator) as its own process, runs missions/fetch_and_deliver.xml, prints
+# progress and a summary, and records the run in runs/<stamp>/: summary.json,
 # mission.jsonl, run.mcap and trajectory.png. Extra arguments go to
 # `orchestrator run`, e.g.  bash scripts/demo.sh --rtf 2
 set -Eeo pipefail
@@ -15,6 +15,6 @@ source "$ROOT/env.sh"
 # a domain of the run's own, so nothing else on the machine talks to this robot
 exec python -m orchestrator_pkg.testing.ros_domain -- bash -c '
     stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-    echo "demo: deliver mission in the warehouse; run folder runs/$stamp"
-    orchestrator run --world warehouse --mission deliver --run-dir "runs/$stamp" "$@"
+    echo "demo: fetch_and_deliver mission in the warehouse; run folder runs/$stamp"
+    orchestrator run --world warehouse --mission fetch_and_deliver --run-dir "runs/$stamp" "$@"
 ' demo "$@"

@@ -19,6 +19,12 @@ def spin_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) 
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        # Under load, a take that races the SIGINT shutdown can raise
+        # "Unable to convert call argument '0' to Python object" (the same as
+        # ros/joint_state_publisher#117). After a shutdown that is a clean exit.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()

@@ -115,7 +115,7 @@ class MissionSession:
         if msg.mission != self.mission or ns not in self._shape_subs:
             return  # a snapshot of another mission
         self._progress[ns].set_steps(mission_steps(
-            [(b.id, b.parent_id, b.path) for b in msg.behaviours]))
+            [(b.id, b.parent_id, b.path, b.type) for b in msg.behaviours]))
         self.node.destroy_subscription(self._shape_subs.pop(ns))
 
     def _on_objects(self, ns: str, msg) -> None:

@@ -15,20 +15,25 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
 
-def mission_steps(behaviours: Sequence[Tuple[int, int, str]]) -> List[str]:
-    """Return the paths of the mission's steps from ``(id, parent_id, path)`` rows.
+def mission_steps(behaviours: Sequence[Tuple]) -> List[str]:
+    """Return the paths of the mission's steps from ``(id, parent_id, path[, type])`` rows.
 
     Rows are a snapshot's behaviours (depth-first, root first). A tree with no
-    node of two or more children has one step, the root.
+    node of two or more children has one step, the root. The orchestrator's
+    ``BatteryGuard`` (type given) is looked through: its first child is the
+    mission, its second the recharge tree, which is not a step of the mission.
     """
-    children = {}
-    for index, parent, path in behaviours:
+    children, types = {}, {}
+    for row in behaviours:
+        index, parent, path = row[:3]
+        types[index] = row[3] if len(row) > 3 else ''
         children.setdefault(parent, []).append((index, path))
     roots = children.get(-1, [])
     if not roots:
         return []
     index, path = roots[0]
-    while len(children.get(index, [])) == 1:
+    while (len(children.get(index, [])) == 1
+           or (types.get(index) == 'BatteryGuard' and children.get(index))):
         index, path = children[index][0]
     kids = children.get(index, [])
     return [p for _, p in kids] if kids else [path]

@@ -4,7 +4,11 @@ ROS interface
 -------------
 Parameters
     ``tick_rate_hz`` (20.0), ``missions_dir`` (''), ``server_wait_timeout_s`` (5.0),
-    ``publish_snapshots`` (true), ``heartbeat_rate_hz`` (50.0). See config/orchestrator.yaml.
+    ``publish_snapshots`` (true), ``heartbeat_rate_hz`` (50.0), ``places_file`` (''),
+    and the battery guard's
+    ``battery_guard_enabled`` (true), ``battery_low_threshold`` (0.2),
+    ``battery_resume_threshold`` (0.8), ``dock_place`` ('dock'),
+    ``recharge_mission`` ('recharge'). See config/orchestrator.yaml.
 Actions (server)
     ``execute_mission`` (orchestrator_interfaces/ExecuteMission)
 Services (server)
@@ -15,11 +19,16 @@ Publishers
     same executor as the ticks: base_driver stops the robot when it goes missing
     ``~/status_changes`` (orchestrator_interfaces/BehaviourStatusChanges), every status
     change of a tick (reliable, depth 1000, so a logger loses none)
+Subscribers
+    ``battery_state`` (sensor_msgs/BatteryState), for the battery guard
 
 One mission runs at a time; a goal that arrives while one runs is rejected.
 A mission that does not load or validate is accepted and ends at once with
 outcome REJECTED and the reason (a ROS goal rejection cannot carry one).
 Ticks happen in a timer on the node's clock, so ``use_sim_time`` applies.
+With the battery guard enabled, every mission runs under a
+:class:`~orchestrator_pkg.behaviours.controls.battery_guard.BatteryGuard`: a
+low battery preempts it, the recharge mission runs, and it resumes.
 """
 import os
 import re
@@ -38,7 +47,13 @@ from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourStatusChanges, BehaviourTreeSnapshot, FailureReason
+from orchestrator_pkg.behaviours.controls.battery_guard import (
+    RechargeTreeError,
+    guard_tree,
+    load_recharge_tree,
+)
 from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.ros.tasks import BatteryMonitor
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner, failure_to_msg
 from orchestrator_pkg.trees.blackboard import Blackboard
@@ -121,6 +136,7 @@ class OrchestratorNode(Node):
             description='Rate of ~/heartbeat on the ROS clock (Hz); base_driver stops the '
                         'robot when it is missing. 0 = no heartbeat.', read_only=True,
             floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1000.0)]))
+        self._declare_battery_parameters()
         self.add_on_set_parameters_callback(self._check_parameters)
         self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
         try:
@@ -136,6 +152,7 @@ class OrchestratorNode(Node):
         self._cancel_seen_at_tick = None
         self._retired = []
         self._timer_ticks = 0
+        self.battery = BatteryMonitor(self, 'battery_state')
         self._snapshots = self.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
         self._status_changes = self.create_publisher(BehaviourStatusChanges, '~/status_changes',
                                                      STATUS_CHANGES_QOS)
@@ -159,7 +176,42 @@ class OrchestratorNode(Node):
             f'{self.get_parameter("tick_rate_hz").value:g} Hz')
 
     # -- parameters ------------------------------------------------------------
+    def _declare_battery_parameters(self):
+        fraction = [FloatingPointRange(from_value=0.0, to_value=1.0)]
+        self.declare_parameter('battery_guard_enabled', True, ParameterDescriptor(
+            description='Run every mission under the battery guard: below '
+                        'battery_low_threshold the mission is preempted, the recharge '
+                        'mission runs, then the mission resumes.'))
+        self.declare_parameter('battery_low_threshold', 0.2, ParameterDescriptor(
+            description='State of charge (0..1) below which a mission is preempted to '
+                        'recharge.', floating_point_range=fraction))
+        self.declare_parameter('battery_resume_threshold', 0.8, ParameterDescriptor(
+            description='State of charge (0..1) to charge to before the mission resumes; '
+                        'above battery_low_threshold.', floating_point_range=fraction))
+        self.declare_parameter('dock_place', 'dock', ParameterDescriptor(
+            description='Named place (places_file) of the charging dock.'))
+        self.declare_parameter('recharge_mission', 'recharge', ParameterDescriptor(
+            description='Mission run to recharge (missions_dir, else the installed '
+                        'missions); its inputs are dock_place and resume_threshold.'))
+
+    def _check_battery_thresholds(self, parameters):
+        values = {name: self.get_parameter(name).value
+                  for name in ('battery_low_threshold', 'battery_resume_threshold')}
+        for parameter in parameters:
+            if parameter.name in values:
+                if parameter.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER):
+                    return f'{parameter.name} must be a number, got {parameter.value!r}'
+                values[parameter.name] = float(parameter.value)
+        low, resume = values['battery_low_threshold'], values['battery_resume_threshold']
+        if not low < resume:
+            return (f'battery_low_threshold ({low:g}) must be below '
+                    f'battery_resume_threshold ({resume:g})')
+        return None
+
     def _check_parameters(self, parameters):
+        reason = self._check_battery_thresholds(parameters)
+        if reason is not None:
+            return SetParametersResult(successful=False, reason=reason)
         for parameter in parameters:
             if parameter.name == 'tick_rate_hz':
                 if parameter.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER) or \
@@ -250,6 +302,8 @@ class OrchestratorNode(Node):
         except TreeLoadError as exc:
             raise MissionRejected(FailureReason.INVALID_TREE,
                                   '; '.join(str(p) for p in exc.problems[:5])) from None
+        if self.get_parameter('battery_guard_enabled').value:
+            built = self._guard(built)
         runner = MissionRunner(built, label, self.clock_adapter)
         try:
             runner.setup(self)
@@ -260,6 +314,23 @@ class OrchestratorNode(Node):
                                   f'{exc}') from None
         self.get_logger().info(f'mission {label!r} started (tree {built.tree_id})')
         return runner
+
+    def _guard(self, built):
+        """Wrap a built mission in the battery guard with the recharge tree."""
+        parameter = self.get_parameter
+        inputs = {'dock_place': parameter('dock_place').value,
+                  'resume_threshold': float(parameter('battery_resume_threshold').value),
+                  'wait_for_service_timeout':
+                      1000.0 * float(parameter('server_wait_timeout_s').value)}
+        try:
+            recharge = load_recharge_tree(parameter('recharge_mission').value,
+                                          (self.missions_dir, default_missions_dir()),
+                                          self.registry, self.clock_adapter, inputs)
+        except RechargeTreeError as exc:
+            raise MissionRejected(FailureReason.INVALID_TREE, str(exc)) from None
+        return guard_tree(built, recharge, self.battery.level,
+                          float(parameter('battery_low_threshold').value),
+                          on_event=self.get_logger().info)
 
     def _retire(self, runner):
         self._retired.append((self.clock_adapter.now() + RETIRE_AFTER_S, runner))

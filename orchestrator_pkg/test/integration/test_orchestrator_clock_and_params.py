@@ -42,6 +42,15 @@ def test_ticks_follow_sim_time_and_parameters_are_validated(ros_domain):
             assert not answer.results[0].successful
             assert answer.results[0].reason
 
+            # the battery guard's low threshold must stay below the resume threshold
+            bad = Parameter('battery_low_threshold', Parameter.Type.DOUBLE,
+                            0.9).to_parameter_msg()
+            answer = wait_future(node, params.call_async(SetParameters.Request(
+                parameters=[bad])), TIMEOUT_S)
+            assert not answer.results[0].successful
+            assert answer.results[0].reason == ('battery_low_threshold (0.9) must be below '
+                                                'battery_resume_threshold (0.8)')
+
             sim = [10.0]
 
             def publish_clock():

@@ -107,10 +107,13 @@ def test_mission_by_name_succeeds_with_feedback_and_snapshots(harness):
                                                  for s in harness.snapshots), 5.0)
     snapshot = [s for s in harness.snapshots if s.mission == 'hello'][-1]
     assert snapshot.tree_id == 'Hello'
+    # the battery guard wraps every mission: the mission, then the recharge tree
     assert [b.path for b in snapshot.behaviours] == [
-        'Hello/SayHello', 'Hello/SayHello/SetBlackboard', 'Hello/SayHello/Pause',
-        'Hello/SayHello/Done']
+        'BatteryGuard', 'Hello/SayHello', 'Hello/SayHello/SetBlackboard', 'Hello/SayHello/Pause',
+        'Hello/SayHello/Done', 'Recharge/RechargeAtDock', 'Recharge/RechargeAtDock/LookUpDock',
+        'Recharge/RechargeAtDock/GoToDock', 'Recharge/RechargeAtDock/Charge']
     assert snapshot.behaviours[0].parent_id == -1 and snapshot.visited
+    assert snapshot.behaviours[1].parent_id == 0 and snapshot.behaviours[5].parent_id == 0
 
 
 def test_failure_carries_the_leaf_reason(harness):

@@ -20,6 +20,20 @@ def test_steps_are_the_children_of_the_first_branching_node():
     assert mission_steps([]) == []
 
 
+def test_the_battery_guard_is_looked_through_and_recharging_is_not_a_step():
+    # the orchestrator wraps every mission: BatteryGuard -> [mission root, recharge root]
+    rows = [(0, -1, 'BatteryGuard', 'BatteryGuard')]
+    rows += [(i + 1, 0 if p == -1 else p + 1, path, 'X') for i, p, path in ROWS]
+    rows += [(20, 0, 'Recharge', 'Sequence'), (21, 20, 'Recharge/GoToDock', 'NavigateToPose'),
+             (22, 20, 'Recharge/Charge', 'WaitUntilCharged')]
+    steps = mission_steps(rows)
+    assert steps == ['D/S/GoTo', 'D/S/Pick', 'D/S/Home']
+    display = ProgressDisplay(clock=Clock())
+    display.set_steps(steps)
+    line = display.update('Recharge/Charge', 'charging: 45% of 80%', 0.5, 40.0)
+    assert line.startswith('[mission] step -/3') and 'Charge - charging: 45% of 80%' in line
+
+
 class Clock:
     def __init__(self):
         self.t = 0.0

@@ -16,6 +16,8 @@ Registered through the ``orchestrator.behaviours`` entry point
 - ``IsLocalized`` (condition), ``WaitUntilLocalized`` (action) and
   ``FindObject`` (action): localization and perception (docs/localization.md,
   docs/perception.md), in :mod:`.localization`.
+- ``WaitUntilCharged`` (action), ``ApproachPose`` (action) and ``SetDefault``
+  (action): for task missions (fetch, recharge), in :mod:`.tasks`.
 - ``Gripper`` (action): orchestrator_interfaces/Gripper, made by
   :func:`action_type_spec`, which makes a node type of any action:
   goal fields become input ports, result fields output ports and feedback
@@ -31,6 +33,7 @@ from orchestrator_pkg.behaviours.ros.localization import FindObject, IsLocalized
 from orchestrator_pkg.behaviours.ros.places import GetPlacePose
 from orchestrator_pkg.behaviours.ros.port_types import register_message_port_types
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
+from orchestrator_pkg.behaviours.ros.tasks import register_task_types
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
 from orchestrator_pkg.trees.ports import input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec
@@ -287,3 +290,4 @@ def register(registry) -> None:
     registry.register(action_type_spec('Gripper', Gripper, 'gripper',
                                        'Open or close the gripper '
                                        '(orchestrator_interfaces/Gripper).'))
+    register_task_types(registry)
