@@ -7,14 +7,20 @@ callbacks (cmd_vel, gripper, teleport) only take the lock, change state and
 return. With the same ``seed`` and the same commands at the same simulated
 times, two runs are identical.
 
+With ``robots: [robot1, robot2]`` several robots share the world, each with
+all of the per-robot interfaces below under its own namespace (``/robot1/scan``,
+``/robot1/tf``, ...); frame ids are not prefixed, since each robot has its own
+tf tree on its own ``<ns>/tf`` (Nav2's multi-robot convention). ``/clock`` and
+``ground_truth/objects`` stay global. ``robots: ['']`` (the default) is one
+un-namespaced robot.
+
 Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
-    world, robot, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
+    world, robot, robots, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
-    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
-    max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_idle_rtf (lockstep)
+    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf
 
-Publishers
+Publishers (per robot, except /clock and ground_truth/objects)
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
     odom (nav_msgs/Odometry), tf and tf_static (tf2_msgs/TFMessage),
     battery_state (sensor_msgs/BatteryState),
@@ -46,6 +52,7 @@ from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
     ParameterDescriptor,
+    ParameterType,
     SetParametersResult,
 )
 from rclpy.action import ActionServer, GoalResponse
@@ -62,7 +69,7 @@ from orchestrator_pkg.node_main import spin_node
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
-from orchestrator_sim.physics import Physics
+from orchestrator_sim.physics import Physics, world_spawns
 from orchestrator_sim.resolve import parse_spawn, resolve_world
 from orchestrator_sim.robots import RobotPresetError, load_robot
 from orchestrator_sim.world import WorldError, load_world
@@ -109,6 +116,29 @@ class _Every:
         return True
 
 
+def _topic(namespace: str, name: str) -> str:
+    """Return a robot's topic name: ``robot1/scan``, or ``scan`` without a namespace."""
+    return f'{namespace}/{name}' if namespace else name
+
+
+class _Robot:
+    """One robot's sim-side state and ROS interfaces (publishers filled in by the node)."""
+
+    def __init__(self, index: int, namespace: str, spawn, rng, odom_noise, battery):
+        self.index = index
+        self.namespace = namespace
+        self.label = namespace or 'robot'
+        self.spawn = spawn
+        self.rng = rng
+        self.odometry = DriftingOdometry(odom_noise, rng)
+        self.battery = battery
+        self.collisions = None
+        self.last_cmd_time = -math.inf
+        self.last_odom_t = 0.0
+        self.last_battery_t = 0.0
+        self.pub = {}
+
+
 class SimNode(Node):
     """The embedded MuJoCo world as a ROS 2 node (see the module docstring)."""
 
@@ -116,46 +146,50 @@ class SimNode(Node):
         super().__init__('sim', **kwargs)
         self._declare_parameters()
         p = self._params()
+        names = tuple(n for n in p['robots'] if n) or ('',)
         try:
             world_path = resolve_world(p['world'])
             self.world = load_world(world_path, strict=p['strict_world'])
             self.robot = load_robot(p['robot'])
-            spawn = parse_spawn(p['spawn'], self.world)
+            if len(names) == 1:
+                spawns = [parse_spawn(p['spawn'], self.world)]
+            else:
+                if p['spawn'].strip():
+                    raise ValueError('spawn: one pose for several robots; with robots '
+                                     f'{list(names)} the world file\'s spawns list is used')
+                spawns = world_spawns(self.world, len(names))
+            self.physics = Physics(self.world, self.robot, p['physics_timestep_s'],
+                                   robots=names, spawns=spawns)
         except (WorldError, RobotPresetError, ValueError) as exc:
             raise SimConfigError(str(exc)) from None
         for warning in self.world.warnings:
             self.get_logger().warning(warning)
-        self.physics = Physics(self.world, self.robot, p['physics_timestep_s'])
-        if spawn is not None:
-            self.physics.teleport(*spawn)
-        self.spawn = spawn or (0.0, 0.0, 0.0)
         lidar = self.robot.lidar
         self.scan_rate = p['scan_rate_hz'] or lidar.rate_hz
         self.scan_samples = p['scan_samples'] or lidar.samples
         self.scan_range_max = p['scan_range_max_m'] or lidar.range_max
         self.scan_noise = lidar.noise_std if p['scan_noise_std_m'] < 0 else p['scan_noise_std_m']
-        self.rng = np.random.default_rng(p['seed'])
         self.odom_noise = OdometryNoise(*(p[k] for k in ODOM_NOISE_PARAMS))
-        self.odometry = DriftingOdometry(self.odom_noise, self.rng)
         self.odom_at_truth = p['odom_starts_at_truth']
-        self._reset_odometry()
-        self.battery = self._new_battery()
+        # robot 0 draws from seed alone, so one robot is as reproducible as before
+        self.robots = [
+            _Robot(i, name, spawns[i] or (0.0, 0.0, 0.0),
+                   np.random.default_rng(p['seed'] if i == 0 else [p['seed'], i]),
+                   self.odom_noise, self._new_battery())
+            for i, name in enumerate(names)]
+        for robot in self.robots:
+            robot.collisions = CollisionCounter(p['collision_debounce_s'])
+            self._reset_odometry(robot)
         self.rtf = p['real_time_factor']
         self.cmd_timeout = p['cmd_vel_timeout_s']
         self.max_lead = p['max_lead_s']
         self.lead_wait_timeout = p['lead_wait_timeout_s']
-        self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
-        self._last_beat_time = -math.inf  # sim time of the last message on lockstep_topics
-        self.idle_rtf = p['lockstep_idle_rtf']
-        self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
                                          'camera_frame', 'world_frame')}
         self.publish_tf = p['publish_tf']
-        self.collisions = CollisionCounter(p['collision_debounce_s'])
         self._lock = threading.Lock()
-        self._last_cmd_time = -math.inf
         now = self.physics.time
         self._clock_every = _Every(p['clock_rate_hz'], now)
         self._scan_every = _Every(self.scan_rate, now)
@@ -163,18 +197,17 @@ class SimNode(Node):
         self._camera_every = _Every(p['camera_rate_hz'] or self.robot.camera.rate_hz, now)
         self._battery_every = _Every(p['battery_rate_hz'], now)
         self._objects_every = _Every(p['ground_truth_objects_rate_hz'], now)
-        self._last_odom_t = now
-        self._last_battery_t = now
         self._make_interfaces(p['use_stamped'])
-        self._make_lockstep()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._running = True
         self._thread = threading.Thread(target=self._run, name='sim_physics', daemon=True)
         self._thread.start()
+        where = ', '.join(
+            (f'{r.namespace} ' if r.namespace else '')
+            + f'at ({r.spawn[0]:.2f}, {r.spawn[1]:.2f}, {r.spawn[2]:.2f})' for r in self.robots)
         self.get_logger().info(
             f'sim ready: world {self.world.name!r} ({world_path}, {len(self.world.geoms)} '
-            f'geoms, {len(self.world.objects)} objects), robot {self.robot.name!r} at '
-            f'({self.spawn[0]:.2f}, {self.spawn[1]:.2f}, {self.spawn[2]:.2f}), '
+            f'geoms, {len(self.world.objects)} objects), robot {self.robot.name!r} {where}, '
             f'rtf {self.rtf:g}, seed {p["seed"]}')
 
     # ------------------------------------------------------------ parameters
@@ -196,6 +229,11 @@ class SimNode(Node):
 
         declare('world', 'warehouse', desc('world file (.yaml, .world, .sdf) or shipped name'))
         declare('robot', 'small_indoor', desc('robot preset name or YAML file'))
+        robots = desc('robot namespaces, one robot each, all of the robot preset; [\'\']: '
+                      'one robot without a namespace. Several robots start at the world '
+                      'file\'s spawns')
+        robots.type = ParameterType.PARAMETER_STRING_ARRAY
+        declare('robots', [''], robots)
         declare('strict_world', False, desc('unsupported world elements are errors'))
         declare('spawn', '', desc('start pose: "" (world spawn), a place name, or "x y yaw"'))
         declare('seed', 0, desc('seed of every random draw (noise)', lo=0, hi=2**31 - 1,
@@ -225,21 +263,12 @@ class SimNode(Node):
             'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
             hi=60.0))
         declare('max_lead_s', 0.0, desc(
-            'lockstep: never run more than this much sim time past the last cmd_vel, so a '
-            'stack that cannot keep up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
+            'lockstep: never run more than this much sim time past the last cmd_vel (of the '
+            'robot furthest behind, among those that sent one), so a stack that cannot keep '
+            'up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
         declare('lead_wait_timeout_s', 2.0, desc(
             'wall seconds to wait for cmd_vel in lockstep before running on without it',
             lo=0.01, hi=600.0))
-        declare('lockstep_topics', ['cmd_vel_nav'], desc(
-            'lockstep keys on these geometry_msgs/Twist topics: the controller\'s output, '
-            'one message per control cycle (base_driver republishes cmd_vel on its own timer, '
-            'so cmd_vel does not show that the stack kept up); [""]: key on cmd_vel'))
-        declare('lockstep_idle_rtf', 1.0, desc(
-            'lockstep: the pace while no command flows (before the first one, or '
-            'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
-            'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
-            'up, so racing ahead would shrink its timeouts. 0: as fast as possible',
-            lo=0.0, hi=1000.0))
         declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
         for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
                               ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
@@ -282,37 +311,38 @@ class SimNode(Node):
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.pub_clock = self.create_publisher(Clock, '/clock', reliable)
-        # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
-        # reliable here still matches both reliable and best-effort subscribers.
-        self.pub_scan = self.create_publisher(LaserScan, 'scan', reliable)
-        self.pub_odom = self.create_publisher(Odometry, 'odom', reliable)
-        self.pub_truth = self.create_publisher(Odometry, 'ground_truth/odom', reliable)
-        self.pub_tf = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
-        self.pub_tf_static = self.create_publisher(TFMessage, 'tf_static', latched)
-        self.pub_battery = self.create_publisher(BatteryState, 'battery_state', reliable)
-        self.pub_collisions = self.create_publisher(CollisionEvent, 'collisions',
-                                                    QoSProfile(depth=50))
-        self.pub_detections = self.create_publisher(DetectionArray, 'detections', reliable)
         self.pub_true_objects = self.create_publisher(DetectionArray, 'ground_truth/objects',
                                                       reliable)
         cmd_type = TwistStamped if use_stamped else Twist
-        self.create_subscription(cmd_type, 'cmd_vel', self._on_cmd_vel, 10)
-        self.create_service(TeleportRobot, 'teleport', self._on_teleport)
-        self._gripper = ActionServer(self, Gripper, 'gripper', self._on_gripper,
-                                     goal_callback=lambda _: GoalResponse.ACCEPT)
-        self._publish_static_tf()
+        for robot in self.robots:
+            ns, pub = robot.namespace, robot.pub
+            # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
+            # reliable here still matches both reliable and best-effort subscribers.
+            for key, kind, name, qos in (
+                    ('scan', LaserScan, 'scan', reliable),
+                    ('odom', Odometry, 'odom', reliable),
+                    ('truth', Odometry, 'ground_truth/odom', reliable),
+                    ('tf', TFMessage, 'tf', QoSProfile(depth=100)),
+                    ('tf_static', TFMessage, 'tf_static', latched),
+                    ('battery', BatteryState, 'battery_state', reliable),
+                    ('collisions', CollisionEvent, 'collisions', QoSProfile(depth=50)),
+                    ('detections', DetectionArray, 'detections', reliable)):
+                pub[key] = self.create_publisher(kind, _topic(ns, name), qos)
+            self.create_subscription(cmd_type, _topic(ns, 'cmd_vel'),
+                                     lambda msg, r=robot: self._on_cmd_vel(r, msg), 10)
+            self.create_service(TeleportRobot, _topic(ns, 'teleport'),
+                                lambda req, res, r=robot: self._on_teleport(r, req, res))
+            robot.gripper = ActionServer(
+                self, Gripper, _topic(ns, 'gripper'),
+                lambda goal, r=robot: self._on_gripper(r, goal),
+                goal_callback=lambda _: GoalResponse.ACCEPT)
+            self._publish_static_tf(robot)
 
-    def _make_lockstep(self):
-        """Subscribe to the lockstep topics (only when lockstep is on)."""
-        if self.max_lead > 0:
-            for topic in self.lockstep_topics:
-                self.create_subscription(Twist, topic, self._on_lockstep_beat, 10)
+    def _reset_odometry(self, robot: _Robot):
+        truth = self.physics.pose(robot.index)
+        robot.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
 
-    def _reset_odometry(self):
-        truth = self.physics.pose()
-        self.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
-
-    def _publish_static_tf(self):
+    def _publish_static_tf(self, robot: _Robot):
         lidar, camera = self.robot.lidar, self.robot.camera
         msgs = []
         if self.odom_at_truth:
@@ -333,26 +363,22 @@ class SimNode(Node):
             t.transform.translation.z = spec.z
             _yaw_quat(t.transform.rotation, spec.yaw)
             msgs.append(t)
-        self.pub_tf_static.publish(TFMessage(transforms=msgs))
+        robot.pub['tf_static'].publish(TFMessage(transforms=msgs))
 
     # ------------------------------------------------------------ callbacks (short)
-    def _on_cmd_vel(self, msg):
+    def _on_cmd_vel(self, robot: _Robot, msg):
         twist = msg.twist if isinstance(msg, TwistStamped) else msg
         linear, angular = twist.linear.x, twist.angular.z
         if not (math.isfinite(linear) and math.isfinite(angular)):
             self.get_logger().warning(
-                f'cmd_vel rejected: non-finite value (linear.x={linear}, angular.z={angular}); '
-                'robot stopped', throttle_duration_sec=1.0)
+                f'{robot.label} cmd_vel rejected: non-finite value (linear.x={linear}, '
+                f'angular.z={angular}); robot stopped', throttle_duration_sec=1.0)
             linear = angular = 0.0
         with self._lock:
-            self.physics.set_command(linear, angular)
-            self._last_cmd_time = self.physics.time
+            self.physics.set_command(linear, angular, robot.index)
+            robot.last_cmd_time = self.physics.time
 
-    def _on_lockstep_beat(self, _msg):
-        with self._lock:
-            self._last_beat_time = self.physics.time
-
-    def _on_teleport(self, request, response):
+    def _on_teleport(self, robot: _Robot, request, response):
         with self._lock:
             if request.place:
                 place = self.world.places.get(request.place)
@@ -368,49 +394,51 @@ class SimNode(Node):
                     response.success = False
                     response.message = f'non-finite pose {pose}'
                     return response
-            self.physics.teleport(*pose)
-            self._last_cmd_time = self._last_beat_time = -math.inf
-            self._stack_idle = True
+            self.physics.teleport(*pose, robot=robot.index)
+            robot.last_cmd_time = -math.inf
             if request.reset_world:
                 self.physics.reset_objects()
-                self.battery = self._new_battery()
-                self._reset_odometry()
-                self.collisions.reset()
+                for each in self.robots:
+                    each.battery = self._new_battery()
+                    self._reset_odometry(each)
+                    each.collisions.reset()
             else:
-                self.odometry.carried(self.physics.pose())
+                robot.odometry.carried(self.physics.pose(robot.index))
             self.physics.step(1)
-            touching = [c.other for c in self.physics.contacts()]
+            touching = [c.other for c in self.physics.contacts(robot.index)]
         response.success = True
         response.message = f'robot at ({pose[0]:.3f}, {pose[1]:.3f}, {pose[2]:.3f})' + (
             f'; touching {", ".join(touching)}' if touching else '') + (
             '; world reset' if request.reset_world else '')
         return response
 
-    def _on_gripper(self, goal_handle):
+    def _on_gripper(self, robot: _Robot, goal_handle):
         goal = goal_handle.request
         result = Gripper.Result()
+        index = robot.index
         with self._lock:
             physics = self.physics
+            held = physics.bodies[index].held
             if goal.command == Gripper.Goal.CLOSE:
-                if physics.held is not None:
+                if held is not None:
                     result.error_code = Gripper.Result.ALREADY_HOLDING
-                    result.error_msg = f'already holding {physics.held!r}'
+                    result.error_msg = f'already holding {held!r}'
                 else:
-                    grasped = physics.grasp(goal.object_id)
+                    grasped = physics.grasp(goal.object_id, robot=index)
                     if grasped is None:
                         result.error_code = Gripper.Result.NOTHING_IN_REACH
                         wanted = f'object {goal.object_id!r}' if goal.object_id else 'no object'
                         result.error_msg = f'{wanted} within reach of the gripper'
             elif goal.command == Gripper.Goal.OPEN:
-                if physics.held is None:
+                if held is None:
                     result.error_code = Gripper.Result.NOT_HOLDING
                     result.error_msg = 'gripper already open: holding nothing'
                 else:
-                    physics.release()
+                    physics.release(robot=index)
             else:
                 result.error_code = Gripper.Result.FAILED
                 result.error_msg = f'unknown command {goal.command}; OPEN=0, CLOSE=1'
-            held = physics.held
+            held = physics.bodies[index].held
         result.holding = held is not None
         result.object_id = held or ''
         result.object_class = self._object_class(held)
@@ -435,7 +463,7 @@ class SimNode(Node):
                     held = self._held_back()
                     if not held:
                         self._advance()
-                    rtf = self._pace()
+                    rtf = self.rtf
                     if self._pace_reset:
                         wall0, sim0 = time.monotonic(), self.physics.time
                         self._pace_reset = False
@@ -455,22 +483,18 @@ class SimNode(Node):
             self.get_logger().fatal(f'physics thread stopped: {exc!r}')
             raise
 
-    def _held_back(self) -> bool:
-        """Whether lockstep holds the sim: too far past the stack's last command (lock held).
+    def _last_cmd_time(self) -> float:
+        """Lockstep's reference: the oldest last cmd_vel among robots that sent one."""
+        times = [r.last_cmd_time for r in self.robots if r.last_cmd_time != -math.inf]
+        return min(times) if times else -math.inf
 
-        The command is the last message on ``lockstep_topics`` (the controller's
-        cycle), or cmd_vel when that list is empty. Before the first one, and
-        ``lead_wait_timeout_s`` of wall time after the commands stop (an idle
-        robot), the sim runs on, paced by :meth:`_pace`.
-        """
-        last = self._last_beat_time if self.lockstep_topics else self._last_cmd_time
-        if self.max_lead <= 0 or last == -math.inf:
+    def _held_back(self) -> bool:
+        """Whether lockstep holds the sim: too far past the last cmd_vel (lock held)."""
+        last_cmd_time = self._last_cmd_time()
+        if self.max_lead <= 0 or last_cmd_time == -math.inf:
             return False
-        if self.physics.time - last < self.max_lead:
+        if self.physics.time - last_cmd_time < self.max_lead:
             self._held_since = None
-            if self._stack_idle:  # commands flow (again): lockstep, at real_time_factor
-                self._stack_idle = False
-                self._pace_reset = True
             return False
         now = time.monotonic()
         if self._held_since is None:
@@ -478,30 +502,20 @@ class SimNode(Node):
             self.holds += 1
             self._pace_reset = True
         if now - self._held_since > self.lead_wait_timeout:
-            if not self._stack_idle:
-                self._stack_idle = True
-                self._pace_reset = True
             self.get_logger().warning(
-                f'lockstep: nothing on {", ".join(self.lockstep_topics) or "cmd_vel"} for '
-                f'{self.lead_wait_timeout} s of wall time; running on without the stack until '
-                'a command arrives', throttle_duration_sec=10.0)
+                f'lockstep: no cmd_vel for {self.lead_wait_timeout} s of wall time; running on '
+                'without the stack until one arrives', throttle_duration_sec=10.0)
             return False
         return True
-
-    def _pace(self) -> float:
-        """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle."""
-        rtf = self.rtf
-        if self.max_lead > 0 and self._stack_idle and self.idle_rtf > 0:
-            rtf = self.idle_rtf if rtf == 0 else min(rtf, self.idle_rtf)
-        return rtf
 
     def _advance(self):
         """Step to the next scheduled output and publish what is due (lock held)."""
         physics = self.physics
         now = physics.time
-        if self.cmd_timeout > 0 and now - self._last_cmd_time > self.cmd_timeout \
-                and physics.command != (0.0, 0.0):
-            physics.set_command(0.0, 0.0)
+        for robot in self.robots:
+            if self.cmd_timeout > 0 and now - robot.last_cmd_time > self.cmd_timeout \
+                    and physics.bodies[robot.index].command != (0.0, 0.0):
+                physics.set_command(0.0, 0.0, robot.index)
         step = physics.timestep
         next_due = min(e.next for e in (self._clock_every, self._scan_every, self._odom_every,
                                         self._camera_every, self._battery_every,
@@ -510,45 +524,49 @@ class SimNode(Node):
         for _ in range(count):
             physics.step(1)
             if physics.data.ncon:
-                self._check_collisions()
+                for robot in self.robots:
+                    self._check_collisions(robot)
         now = physics.time
         if self._clock_every.due(now):
             self.pub_clock.publish(Clock(clock=_stamp(now)))
-        if self._odom_every.due(now):
-            self._publish_odom(now)
-        if self._scan_every.due(now):
-            self._publish_scan(now)
-        if self._camera_every.due(now):
-            self._publish_detections(now)
-        if self._battery_every.due(now):
-            self._publish_battery(now)
+        for every, publish in ((self._odom_every, self._publish_odom),
+                               (self._scan_every, self._publish_scan),
+                               (self._camera_every, self._publish_detections),
+                               (self._battery_every, self._publish_battery)):
+            if every.due(now):
+                for robot in self.robots:
+                    publish(robot, now)
         if self._objects_every.due(now):
             self._publish_true_objects(now)
 
-    def _check_collisions(self):
-        contacts = self.physics.contacts()
-        onsets = set(self.collisions.update(self.physics.time, [c.other for c in contacts]))
+    def _check_collisions(self, robot: _Robot):
+        contacts = self.physics.contacts(robot.index)
+        if not contacts:
+            return
+        counter = robot.collisions
+        onsets = set(counter.update(self.physics.time, [c.other for c in contacts]))
         for contact in contacts:
             if contact.other not in onsets:
                 continue
             event = CollisionEvent(other=contact.other, depth=max(contact.depth, 0.0),
-                                   count=self.collisions.count)
+                                   count=counter.count)
             event.header.stamp = _stamp(self.physics.time)
             event.header.frame_id = self.frames['world_frame']
             event.position.x, event.position.y, event.position.z = contact.position
-            self.pub_collisions.publish(event)
+            robot.pub['collisions'].publish(event)
             self.get_logger().warning(
-                f'collision #{self.collisions.count} with {contact.other!r} at '
+                f'{robot.namespace + " " if robot.namespace else ""}collision '
+                f'#{counter.count} with {contact.other!r} at '
                 f'({contact.position[0]:.2f}, {contact.position[1]:.2f})')
 
-    def _publish_odom(self, now: float):
+    def _publish_odom(self, robot: _Robot, now: float):
         physics = self.physics
-        truth = physics.pose()
-        vx, vy, wz = physics.velocity()
-        dt = now - self._last_odom_t
-        self._last_odom_t = now
-        ox, oy, oyaw = self.odometry.update(truth, dt)
-        mvx, mvy, mwz = self.odometry.twist
+        truth = physics.pose(robot.index)
+        vx, vy, wz = physics.velocity(robot.index)
+        dt = now - robot.last_odom_t
+        robot.last_odom_t = now
+        ox, oy, oyaw = robot.odometry.update(truth, dt)
+        mvx, mvy, mwz = robot.odometry.twist
         stamp = _stamp(now)
         frames = self.frames
         odom = Odometry()
@@ -566,14 +584,14 @@ class SimNode(Node):
         odom.pose.covariance[35] = cov_yaw
         odom.twist.covariance[0] = odom.twist.covariance[7] = cov_xy
         odom.twist.covariance[35] = cov_yaw
-        self.pub_odom.publish(odom)
+        robot.pub['odom'].publish(odom)
         if self.publish_tf:
             t = TransformStamped()
             t.header = odom.header
             t.child_frame_id = frames['base_frame']
             t.transform.translation.x, t.transform.translation.y = ox, oy
             t.transform.rotation = odom.pose.pose.orientation
-            self.pub_tf.publish(TFMessage(transforms=[t]))
+            robot.pub['tf'].publish(TFMessage(transforms=[t]))
         gt = Odometry()
         gt.header.stamp = stamp
         gt.header.frame_id = frames['world_frame']
@@ -581,12 +599,12 @@ class SimNode(Node):
         gt.pose.pose.position.x, gt.pose.pose.position.y = truth[0], truth[1]
         _yaw_quat(gt.pose.pose.orientation, truth[2])
         gt.twist.twist.linear.x, gt.twist.twist.linear.y, gt.twist.twist.angular.z = vx, vy, wz
-        self.pub_truth.publish(gt)
+        robot.pub['truth'].publish(gt)
 
-    def _publish_scan(self, now: float):
+    def _publish_scan(self, robot: _Robot, now: float):
         lidar = self.robot.lidar
-        ranges = self.physics.scan(lidar, self.scan_samples, self.scan_range_max)
-        ranges = lidar_noise(ranges, self.scan_noise, self.rng, lidar.range_min,
+        ranges = self.physics.scan(lidar, self.scan_samples, self.scan_range_max, robot.index)
+        ranges = lidar_noise(ranges, self.scan_noise, robot.rng, lidar.range_min,
                              self.scan_range_max)
         msg = LaserScan()
         msg.header.stamp = _stamp(now)
@@ -598,7 +616,7 @@ class SimNode(Node):
         msg.range_min = lidar.range_min
         msg.range_max = self.scan_range_max
         msg.ranges = array.array('f', ranges.astype(np.float32).tobytes())
-        self.pub_scan.publish(msg)
+        robot.pub['scan'].publish(msg)
 
     @staticmethod
     def _detection(obj, position, yaw) -> Detection:
@@ -613,13 +631,13 @@ class SimNode(Node):
             d.size.x, d.size.y, d.size.z = shape.size
         return d
 
-    def _publish_detections(self, now: float):
+    def _publish_detections(self, robot: _Robot, now: float):
         msg = DetectionArray()
         msg.header.stamp = _stamp(now)
         msg.header.frame_id = self.frames['camera_frame']
-        for seen in self.physics.camera_view(self.robot.camera):
+        for seen in self.physics.camera_view(self.robot.camera, robot.index):
             msg.detections.append(self._detection(seen.obj, seen.position, seen.yaw))
-        self.pub_detections.publish(msg)
+        robot.pub['detections'].publish(msg)
 
     def _publish_true_objects(self, now: float):
         msg = DetectionArray()
@@ -631,15 +649,16 @@ class SimNode(Node):
                                                    physics.object_yaw(oid)))
         self.pub_true_objects.publish(msg)
 
-    def _publish_battery(self, now: float):
+    def _publish_battery(self, robot: _Robot, now: float):
         physics = self.physics
-        dt = now - self._last_battery_t
-        self._last_battery_t = now
-        speed = abs(physics.velocity()[0])
+        dt = now - robot.last_battery_t
+        robot.last_battery_t = now
+        speed = abs(physics.velocity(robot.index)[0])
         dock = self.world.dock
-        docked = dock is not None and physics.distance_to_dock() <= dock.radius and speed < 0.05
-        self.battery.update(dt, speed / self.robot.max_vel_x, docked)
-        r = self.battery.reading()
+        docked = dock is not None and physics.distance_to_dock(robot.index) <= dock.radius \
+            and speed < 0.05
+        robot.battery.update(dt, speed / self.robot.max_vel_x, docked)
+        r = robot.battery.reading()
         msg = BatteryState()
         msg.header.stamp = _stamp(now)
         msg.header.frame_id = self.frames['base_frame']
@@ -655,7 +674,7 @@ class SimNode(Node):
         msg.power_supply_health = BatteryState.POWER_SUPPLY_HEALTH_GOOD
         msg.power_supply_technology = BatteryState.POWER_SUPPLY_TECHNOLOGY_LION
         msg.present = True
-        self.pub_battery.publish(msg)
+        robot.pub['battery'].publish(msg)
 
     def destroy_node(self):
         """Stop the physics thread, then destroy the node."""
