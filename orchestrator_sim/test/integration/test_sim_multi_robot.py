@@ -118,5 +118,6 @@ def test_teleport_is_per_robot(sim):
     response = listener.wait_future(client.call_async(TeleportRobot.Request(place='office')))
     assert response.success, response.message
     listener.wait_for(lambda: listener.messages['/robot2/ground_truth/odom']
+                      and listener.messages['/robot1/ground_truth/odom']
                       and _truth(listener, 'robot2')[1] > 3.0, what='robot2 at the office')
     assert _truth(listener, 'robot1')[:2] == pytest.approx((-6.5, -3.5), abs=1e-3)
