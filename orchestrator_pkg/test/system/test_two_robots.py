@@ -54,7 +54,7 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
         final = robot['final_position']
         assert math.hypot(final[0] - goal[0], final[1] - goal[1]) < 0.5, (ns, final)
         assert robot['distance_m'] > 3.0, (ns, robot)  # each drove its own ~3.6 m
-    assert 'exited uncleanly' not in output
+    assert 'exited uncleanly' not in output, output[-8000:]
     for name in ROOT_TOPICS:
         assert name not in graph, f'{name} at the root with two robots: {sorted(graph)}'
     for ns in GOALS:
