@@ -56,6 +56,7 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 from rclpy.action import ActionServer, GoalResponse
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -114,11 +115,6 @@ class _Every:
         if self.next <= now:  # skipped a period (a big step): resynchronise
             self.next = now + self.period
         return True
-
-
-def _topic(namespace: str, name: str) -> str:
-    """Return a robot's topic name: ``robot1/scan``, or ``scan`` without a namespace."""
-    return f'{namespace}/{name}' if namespace else name
 
 
 class _Robot:
@@ -309,34 +305,45 @@ class SimNode(Node):
     # ------------------------------------------------------------ interfaces
     def _make_interfaces(self, use_stamped: bool):
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.pub_clock = self.create_publisher(Clock, '/clock', reliable)
         self.pub_true_objects = self.create_publisher(DetectionArray, 'ground_truth/objects',
                                                       reliable)
-        cmd_type = TwistStamped if use_stamped else Twist
+        # One robot: its interfaces are this node's. Several: each robot gets a
+        # node of its own in its namespace (/robot1/sim), spun by the same
+        # executor, so every per-robot name stays relative: robot1's 'scan' is
+        # /robot1/scan, and remappings work as for one robot.
+        self.robot_nodes = []
         for robot in self.robots:
-            ns, pub = robot.namespace, robot.pub
-            # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
-            # reliable here still matches both reliable and best-effort subscribers.
-            for key, kind, name, qos in (
-                    ('scan', LaserScan, 'scan', reliable),
-                    ('odom', Odometry, 'odom', reliable),
-                    ('truth', Odometry, 'ground_truth/odom', reliable),
-                    ('tf', TFMessage, 'tf', QoSProfile(depth=100)),
-                    ('tf_static', TFMessage, 'tf_static', latched),
-                    ('battery', BatteryState, 'battery_state', reliable),
-                    ('collisions', CollisionEvent, 'collisions', QoSProfile(depth=50)),
-                    ('detections', DetectionArray, 'detections', reliable)):
-                pub[key] = self.create_publisher(kind, _topic(ns, name), qos)
-            self.create_subscription(cmd_type, _topic(ns, 'cmd_vel'),
-                                     lambda msg, r=robot: self._on_cmd_vel(r, msg), 10)
-            self.create_service(TeleportRobot, _topic(ns, 'teleport'),
-                                lambda req, res, r=robot: self._on_teleport(r, req, res))
-            robot.gripper = ActionServer(
-                self, Gripper, _topic(ns, 'gripper'),
-                lambda goal, r=robot: self._on_gripper(r, goal),
-                goal_callback=lambda _: GoalResponse.ACCEPT)
-            self._publish_static_tf(robot)
+            node = self
+            if robot.namespace:
+                node = Node('sim', namespace=robot.namespace)
+                self.robot_nodes.append(node)
+            self._make_robot_interfaces(node, robot, use_stamped)
+
+    def _make_robot_interfaces(self, node: Node, robot: _Robot, use_stamped: bool):
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        pub = robot.pub
+        # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
+        # reliable here still matches both reliable and best-effort subscribers.
+        pub['scan'] = node.create_publisher(LaserScan, 'scan', reliable)
+        pub['odom'] = node.create_publisher(Odometry, 'odom', reliable)
+        pub['truth'] = node.create_publisher(Odometry, 'ground_truth/odom', reliable)
+        pub['tf'] = node.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
+        pub['tf_static'] = node.create_publisher(TFMessage, 'tf_static', latched)
+        pub['battery'] = node.create_publisher(BatteryState, 'battery_state', reliable)
+        pub['collisions'] = node.create_publisher(CollisionEvent, 'collisions',
+                                                  QoSProfile(depth=50))
+        pub['detections'] = node.create_publisher(DetectionArray, 'detections', reliable)
+        cmd_type = TwistStamped if use_stamped else Twist
+        node.create_subscription(cmd_type, 'cmd_vel',
+                                 lambda msg: self._on_cmd_vel(robot, msg), 10)
+        node.create_service(TeleportRobot, 'teleport',
+                            lambda req, res: self._on_teleport(robot, req, res))
+        robot.gripper = ActionServer(node, Gripper, 'gripper',
+                                     lambda goal: self._on_gripper(robot, goal),
+                                     goal_callback=lambda _: GoalResponse.ACCEPT)
+        self._publish_static_tf(robot)
 
     def _reset_odometry(self, robot: _Robot):
         truth = self.physics.pose(robot.index)
@@ -677,18 +684,30 @@ class SimNode(Node):
         robot.pub['battery'].publish(msg)
 
     def destroy_node(self):
-        """Stop the physics thread, then destroy the node."""
+        """Stop the physics thread, then destroy the robots' nodes and this one."""
         self._running = False
         thread = getattr(self, '_thread', None)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
+        for node in getattr(self, 'robot_nodes', ()):
+            node.destroy_node()
         return super().destroy_node()
+
+
+class _SimExecutor(SingleThreadedExecutor):
+    """Spins the sim node together with its robots' nodes (several robots)."""
+
+    def add_node(self, node):
+        added = super().add_node(node)
+        for robot_node in getattr(node, 'robot_nodes', ()):
+            super().add_node(robot_node)
+        return added
 
 
 def main(args=None) -> int:
     """Run the sim node; a bad world or robot is reported in one line, exit code 2."""
     try:
-        return spin_node(SimNode, args)
+        return spin_node(SimNode, args, executor_factory=_SimExecutor)
     except SimConfigError as exc:
         print(f'sim: {exc}', file=sys.stderr)
         return 2
