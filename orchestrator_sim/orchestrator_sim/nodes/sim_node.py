@@ -18,7 +18,8 @@ Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
     world, robot, robots, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
-    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf
+    battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
+    max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_idle_rtf (lockstep)
 
 Publishers (per robot, except /clock and ground_truth/objects)
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
@@ -130,6 +131,7 @@ class _Robot:
         self.battery = battery
         self.collisions = None
         self.last_cmd_time = -math.inf
+        self.last_beat_time = -math.inf  # sim time of its last message on lockstep_topics
         self.last_odom_t = 0.0
         self.last_battery_t = 0.0
         self.pub = {}
@@ -180,6 +182,9 @@ class SimNode(Node):
         self.cmd_timeout = p['cmd_vel_timeout_s']
         self.max_lead = p['max_lead_s']
         self.lead_wait_timeout = p['lead_wait_timeout_s']
+        self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
+        self.idle_rtf = p['lockstep_idle_rtf']
+        self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
@@ -265,6 +270,17 @@ class SimNode(Node):
         declare('lead_wait_timeout_s', 2.0, desc(
             'wall seconds to wait for cmd_vel in lockstep before running on without it',
             lo=0.01, hi=600.0))
+        declare('lockstep_topics', ['cmd_vel_nav'], desc(
+            'lockstep keys on these geometry_msgs/Twist topics (in each robot\'s namespace): '
+            'the controller\'s output, one message per control cycle (base_driver republishes '
+            'cmd_vel on its own timer, so cmd_vel does not show that the stack kept up); '
+            '[""]: key on cmd_vel'))
+        declare('lockstep_idle_rtf', 1.0, desc(
+            'lockstep: the pace while no command flows (before the first one, or '
+            'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
+            'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
+            'up, so racing ahead would shrink its timeouts. 0: as fast as possible',
+            lo=0.0, hi=1000.0))
         declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
         for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
                               ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
@@ -343,6 +359,10 @@ class SimNode(Node):
         robot.gripper = ActionServer(node, Gripper, 'gripper',
                                      lambda goal: self._on_gripper(robot, goal),
                                      goal_callback=lambda _: GoalResponse.ACCEPT)
+        if self.max_lead > 0:  # lockstep's heartbeat: the controller's cycle
+            for topic in self.lockstep_topics:
+                node.create_subscription(Twist, topic,
+                                         lambda _msg: self._on_lockstep_beat(robot), 10)
         self._publish_static_tf(robot)
 
     def _reset_odometry(self, robot: _Robot):
@@ -385,6 +405,10 @@ class SimNode(Node):
             self.physics.set_command(linear, angular, robot.index)
             robot.last_cmd_time = self.physics.time
 
+    def _on_lockstep_beat(self, robot: _Robot):
+        with self._lock:
+            robot.last_beat_time = self.physics.time
+
     def _on_teleport(self, robot: _Robot, request, response):
         with self._lock:
             if request.place:
@@ -402,7 +426,8 @@ class SimNode(Node):
                     response.message = f'non-finite pose {pose}'
                     return response
             self.physics.teleport(*pose, robot=robot.index)
-            robot.last_cmd_time = -math.inf
+            robot.last_cmd_time = robot.last_beat_time = -math.inf
+            self._stack_idle = True
             if request.reset_world:
                 self.physics.reset_objects()
                 for each in self.robots:
@@ -470,7 +495,7 @@ class SimNode(Node):
                     held = self._held_back()
                     if not held:
                         self._advance()
-                    rtf = self.rtf
+                    rtf = self._pace()
                     if self._pace_reset:
                         wall0, sim0 = time.monotonic(), self.physics.time
                         self._pace_reset = False
@@ -490,18 +515,32 @@ class SimNode(Node):
             self.get_logger().fatal(f'physics thread stopped: {exc!r}')
             raise
 
-    def _last_cmd_time(self) -> float:
-        """Lockstep's reference: the oldest last cmd_vel among robots that sent one."""
-        times = [r.last_cmd_time for r in self.robots if r.last_cmd_time != -math.inf]
+    def _last_command_time(self) -> float:
+        """Lockstep's reference: the oldest last command among robots that sent one.
+
+        A robot's command is its last message on ``lockstep_topics`` (its
+        controller's cycle), or its cmd_vel when that list is empty; the robot
+        whose stack is furthest behind sets the pace.
+        """
+        times = [r.last_beat_time if self.lockstep_topics else r.last_cmd_time
+                 for r in self.robots]
+        times = [t for t in times if t != -math.inf]
         return min(times) if times else -math.inf
 
     def _held_back(self) -> bool:
-        """Whether lockstep holds the sim: too far past the last cmd_vel (lock held)."""
-        last_cmd_time = self._last_cmd_time()
-        if self.max_lead <= 0 or last_cmd_time == -math.inf:
+        """Whether lockstep holds the sim: too far past the stack's last command (lock held).
+
+        Before the first command, and ``lead_wait_timeout_s`` of wall time after
+        the commands stop (an idle robot), the sim runs on, paced by :meth:`_pace`.
+        """
+        last = self._last_command_time()
+        if self.max_lead <= 0 or last == -math.inf:
             return False
-        if self.physics.time - last_cmd_time < self.max_lead:
+        if self.physics.time - last < self.max_lead:
             self._held_since = None
+            if self._stack_idle:  # commands flow (again): lockstep, at real_time_factor
+                self._stack_idle = False
+                self._pace_reset = True
             return False
         now = time.monotonic()
         if self._held_since is None:
@@ -509,11 +548,22 @@ class SimNode(Node):
             self.holds += 1
             self._pace_reset = True
         if now - self._held_since > self.lead_wait_timeout:
+            if not self._stack_idle:
+                self._stack_idle = True
+                self._pace_reset = True
             self.get_logger().warning(
-                f'lockstep: no cmd_vel for {self.lead_wait_timeout} s of wall time; running on '
-                'without the stack until one arrives', throttle_duration_sec=10.0)
+                f'lockstep: nothing on {", ".join(self.lockstep_topics) or "cmd_vel"} for '
+                f'{self.lead_wait_timeout} s of wall time; running on without the stack until '
+                'a command arrives', throttle_duration_sec=10.0)
             return False
         return True
+
+    def _pace(self) -> float:
+        """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle."""
+        rtf = self.rtf
+        if self.max_lead > 0 and self._stack_idle and self.idle_rtf > 0:
+            rtf = self.idle_rtf if rtf == 0 else min(rtf, self.idle_rtf)
+        return rtf
 
     def _advance(self):
         """Step to the next scheduled output and publish what is due (lock held)."""

@@ -110,8 +110,6 @@ def test_an_idle_robot_does_not_stall_the_sim(start_sim):
     sim1, wall1 = listener.sim_time_of('/clock'), time.monotonic()
     assert sim1 > sim0  # it runs ...
     assert sim1 - sim0 <= (wall1 - wall0) * 1.0 + 0.3  # ... no faster than real time
-    # at most one lead (it cannot pass the first hold), hence the extra 0.2 s.
-    assert after - held <= 10 * 0.2 + 0.2 + 0.05
 
 
 def test_with_two_robots_the_robot_whose_stack_is_behind_holds_the_sim(ros_domain):
@@ -123,10 +121,11 @@ def test_with_two_robots_the_robot_whose_stack_is_behind_holds_the_sim(ros_domai
         listener = Listener()
         try:
             listener.watch(Clock, '/clock', keep=10)
-            pubs = [listener.node.create_publisher(Twist, f'/{ns}/cmd_vel', 10)
+            # each robot's controller cycle (cmd_vel_nav, in its namespace) is its heartbeat
+            pubs = [listener.node.create_publisher(Twist, f'/{ns}/cmd_vel_nav', 10)
                     for ns in ('robot1', 'robot2')]
             listener.wait_for(lambda: all(p.get_subscription_count() > 0 for p in pubs),
-                              what='the sim subscribing to both cmd_vel')
+                              what='the sim subscribing to both cmd_vel_nav')
             for pub in pubs:
                 pub.publish(Twist())
             held = _frozen_clock(listener)
