@@ -5,6 +5,10 @@ The nodes, parameters, namespaces and respawn policies come from
 module that ``orchestrator run`` uses, so both start the same system.
 
 Arguments: bringup, world, robot, robots, rtf, seed, mission, use_sim, only.
+With ``robots:=2`` every robot-scope node runs once in ``robot1`` and once in
+``robot2``, and the sim gets ``robots: [robot1, robot2]`` (one body each). The
+nodes use relative names, tf included (``tf``, ``tf_static``), so each robot's
+stack lives entirely under its namespace.
 For example, only the orchestrator and the navigator on a robot whose drivers
 and Nav2 run already::
 

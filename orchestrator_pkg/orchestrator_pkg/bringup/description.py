@@ -33,6 +33,11 @@ Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 A value that is exactly one ``${name}`` takes the argument's YAML type
 (``1.0`` a float, ``3`` an int, ``true`` a bool), so run arguments given as
 text (``ros2 launch ... rtf:=2``) set typed parameters.
+
+:func:`resolve` adds two arguments of its own: ``robot_namespaces``, the list
+of robot namespaces of the run (``['']`` for one robot, else ``['robot1',
+'robot2', ...]``; the sim takes it to create one body per robot), and, for
+robot-scope nodes only, ``namespace``, the node's own robot namespace.
 """
 from dataclasses import dataclass, field
 import re
@@ -42,6 +47,7 @@ import yaml
 
 _SUBST = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}')
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace')  # added by resolve(), not run arguments
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
               'required', 'sim_only', 'description'}
@@ -245,6 +251,9 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
         return [substitute(v, args, where) for v in value]
     if not isinstance(value, str):
         return value
+    whole = _SUBST.fullmatch(value)
+    if whole is not None and isinstance(args.get(whole.group(1)), (list, tuple)):
+        return list(args[whole.group(1)])  # e.g. ${robot_namespaces}: a string array
 
     def repl(match):
         name = match.group(1)
@@ -253,7 +262,6 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
                                f'(known: {", ".join(sorted(args)) or "none"})')
         return str(args[name])
     text = _SUBST.sub(repl, value)
-    whole = _SUBST.fullmatch(value)
     if whole is None or text == '':
         return text
     # "${rtf}" alone takes the argument's type, as a parameter would from YAML:
@@ -273,7 +281,9 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
     real use; a plain function in tests). World-scope nodes come first, then
     each robot's nodes, in file order. ``only``, a collection of node names,
     keeps just those nodes (e.g. the orchestrator alone, on a robot whose
-    drivers run elsewhere).
+    drivers run elsewhere). Robot-scope nodes get their robot's namespace
+    (none for one robot), so their relative topic, action and tf names
+    (``scan``, ``follow_path``, ``tf``) become ``/robot1/scan`` and so on.
     """
     names = {node.name for node in bringup.nodes}
     if only:
@@ -283,15 +293,19 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                                f'(nodes: {", ".join(sorted(names))})')
     launches = []
     namespaces = bringup.namespaces(robots)
+    run_args = {**args, RESOLVE_ARGUMENTS[0]: list(namespaces)}
     for scope, spaces in (('world', ['']), ('robot', namespaces)):
         for namespace in spaces:
+            node_args = {**run_args, RESOLVE_ARGUMENTS[1]: namespace} if scope == 'robot' \
+                else run_args
             for node in bringup.nodes:
                 if node.scope != scope or (node.sim_only and not sim):
                     continue
                 if only and node.name not in only:
                     continue
                 files = tuple(f'{share_dir(pkg)}/{path}' for pkg, path in node.parameters)
-                overrides = {k: substitute(v, args, f'{bringup.source}: {node.name}.overrides.{k}')
+                overrides = {k: substitute(v, node_args,
+                                           f'{bringup.source}: {node.name}.overrides.{k}')
                              for k, v in node.overrides}
                 overrides['use_sim_time'] = bool(sim)
                 launches.append(NodeLaunch(node, namespace, files, overrides))

@@ -31,6 +31,7 @@ class MissionSession:
     """Missions and monitoring for the robots of one run."""
 
     def __init__(self, namespaces: List[str], mission: Optional[str], inputs: Dict[str, str],
+                 robot_inputs: Optional[Dict[str, Dict[str, str]]] = None,
                  zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
                  output: Callable[[str], None] = print, wait_for_clock: bool = True,
                  progress_interval_s: float = 2.0):
@@ -62,6 +63,7 @@ class MissionSession:
         self._output = output
         self.mission = mission
         self.inputs = inputs
+        self.robot_inputs = robot_inputs or {}  # namespace -> inputs for that robot only
         self.timeout_s = timeout_s
         self.namespaces = namespaces
         self.wait_for_clock = wait_for_clock
@@ -82,6 +84,9 @@ class MissionSession:
         self._clock_first: Optional[float] = None
         self._clock_last: Optional[float] = None
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
+        # the world's objects are global (one world, however many robots)
+        self.node.create_subscription(DetectionArray, '/ground_truth/objects',
+                                      self._on_objects, 10)
         self._clients = {}
         self._zero = {}
         self._estop = {}
@@ -99,9 +104,6 @@ class MissionSession:
             self.node.create_subscription(
                 BatteryState, _topic(ns, 'battery_state'),
                 lambda m, s=stats: s.on_battery(m.percentage), 10)
-            self.node.create_subscription(
-                DetectionArray, _topic(ns, 'ground_truth/objects'),
-                lambda m, ns=ns: self._on_objects(ns, m), 10)
             self._clients[ns] = ActionClient(self.node, ExecuteMission,
                                              _topic(ns, 'execute_mission'))
             self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
@@ -118,9 +120,11 @@ class MissionSession:
             [(b.id, b.parent_id, b.path, b.type) for b in msg.behaviours]))
         self.node.destroy_subscription(self._shape_subs.pop(ns))
 
-    def _on_objects(self, ns: str, msg) -> None:
-        self.objects[ns] = {d.id: (d.pose.position.x, d.pose.position.y, d.pose.position.z)
-                            for d in msg.detections}
+    def _on_objects(self, msg) -> None:
+        objects = {d.id: (d.pose.position.x, d.pose.position.y, d.pose.position.z)
+                   for d in msg.detections}
+        for ns in self.namespaces:
+            self.objects[ns] = objects
 
     # ------------------------------------------------------------ clock
     def _on_clock(self, msg) -> None:
@@ -202,9 +206,10 @@ class MissionSession:
 
     def _send(self, ns: str) -> None:
         from diagnostic_msgs.msg import KeyValue
+        inputs = {**self.inputs, **self.robot_inputs.get(ns, {})}
         goal = self._ExecuteMission.Goal(
             mission_name=self.mission,
-            inputs=[KeyValue(key=k, value=v) for k, v in sorted(self.inputs.items())])
+            inputs=[KeyValue(key=k, value=v) for k, v in sorted(inputs.items())])
         label = ns or 'robot'
         self._output(f'[run] {label}: mission {self.mission!r} sent')
         self._log({'event': 'mission_start', 'robot': ns, 'mission': self.mission,

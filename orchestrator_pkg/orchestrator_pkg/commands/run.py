@@ -30,14 +30,24 @@ def _bringup_path(value: str) -> str:
     return os.path.join(_share('orchestrator_pkg'), 'config', value)
 
 
-def _inputs(pairs):
-    inputs = {}
+def _inputs(pairs, namespaces):
+    """Split ``--input`` into inputs for every robot and per-robot ``NS:KEY=VALUE`` ones."""
+    inputs, per_robot = {}, {}
     for pair in pairs or []:
         key, sep, value = pair.partition('=')
         if not sep or not key:
-            raise argparse.ArgumentTypeError(f'--input {pair!r}: expected KEY=VALUE')
-        inputs[key] = value
-    return inputs
+            raise argparse.ArgumentTypeError(f'--input {pair!r}: expected KEY=VALUE '
+                                             'or ROBOT:KEY=VALUE')
+        robot, colon, name = key.partition(':')
+        if not colon:
+            inputs[key] = value
+            continue
+        if robot not in namespaces or not name:
+            known = ', '.join(ns for ns in namespaces if ns) or 'none: one robot'
+            raise argparse.ArgumentTypeError(
+                f'--input {pair!r}: {robot!r} is not a robot of this run (robots: {known})')
+        per_robot.setdefault(robot, {})[name] = value
+    return inputs, per_robot
 
 
 def run(args) -> int:
@@ -54,7 +64,7 @@ def run(args) -> int:
         launches = description.resolve(bringup, _share, run_args, sim=not args.no_sim,
                                        robots=args.robots, only=only)
         runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
-        inputs = _inputs(args.input)
+        inputs, robot_inputs = _inputs(args.input, bringup.namespaces(args.robots))
         files = None
         if args.run_dir:
             os.makedirs(args.run_dir, exist_ok=True)
@@ -72,6 +82,7 @@ def run(args) -> int:
         stop['requested'] = True
     previous = signal.signal(signal.SIGINT, on_sigint)
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
+                             robot_inputs=robot_inputs,
                              zero_velocity_topic=bringup.zero_velocity_topic,
                              timeout_s=args.timeout_s, wait_for_clock=not args.no_sim)
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT handler, which shuts the
@@ -149,12 +160,14 @@ def register(subparsers) -> None:
     parser.add_argument('--robot', default='small_indoor',
                         help='robot preset (default: %(default)s)')
     parser.add_argument('--robots', type=int, default=None,
-                        help='number of robots (default: the description\'s)')
+                        help='number of robots, each with its own stack and mission in '
+                             'namespace robot1, robot2, ... (default: the description\'s)')
     parser.add_argument('--mission', default=None,
                         help='mission name from orchestrator_pkg/missions; '
                              'without one, just run the stack')
-    parser.add_argument('--input', action='append', metavar='KEY=VALUE',
-                        help='mission input, written to the blackboard (repeatable)')
+    parser.add_argument('--input', action='append', metavar='[ROBOT:]KEY=VALUE',
+                        help='mission input, written to the blackboard (repeatable); '
+                             'ROBOT:KEY=VALUE (e.g. robot2:goal=...) for one robot only')
     parser.add_argument('--rtf', type=float, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=int, default=0, help='sim random seed (default: 0)')

@@ -7,14 +7,21 @@ callbacks (cmd_vel, gripper, teleport) only take the lock, change state and
 return. With the same ``seed`` and the same commands at the same simulated
 times, two runs are identical.
 
+With ``robots: [robot1, robot2]`` several robots share the world, each with
+all of the per-robot interfaces below under its own namespace (``/robot1/scan``,
+``/robot1/tf``, ...); frame ids are not prefixed, since each robot has its own
+tf tree on its own ``<ns>/tf`` (Nav2's multi-robot convention). ``/clock`` and
+``ground_truth/objects`` stay global. ``robots: ['']`` (the default) is one
+un-namespaced robot.
+
 Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
-    world, robot, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
+    world, robot, robots, strict_world, spawn, seed, real_time_factor, physics_timestep_s,
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
     battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
     max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_idle_rtf (lockstep)
 
-Publishers
+Publishers (per robot, except /clock and ground_truth/objects)
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
     odom (nav_msgs/Odometry), tf and tf_static (tf2_msgs/TFMessage),
     battery_state (sensor_msgs/BatteryState),
@@ -46,9 +53,11 @@ from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
     ParameterDescriptor,
+    ParameterType,
     SetParametersResult,
 )
 from rclpy.action import ActionServer, GoalResponse
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -62,7 +71,7 @@ from orchestrator_pkg.node_main import spin_node
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
-from orchestrator_sim.physics import Physics
+from orchestrator_sim.physics import Physics, world_spawns
 from orchestrator_sim.resolve import parse_spawn, resolve_world
 from orchestrator_sim.robots import RobotPresetError, load_robot
 from orchestrator_sim.world import WorldError, load_world
@@ -109,6 +118,25 @@ class _Every:
         return True
 
 
+class _Robot:
+    """One robot's sim-side state and ROS interfaces (publishers filled in by the node)."""
+
+    def __init__(self, index: int, namespace: str, spawn, rng, odom_noise, battery):
+        self.index = index
+        self.namespace = namespace
+        self.label = namespace or 'robot'
+        self.spawn = spawn
+        self.rng = rng
+        self.odometry = DriftingOdometry(odom_noise, rng)
+        self.battery = battery
+        self.collisions = None
+        self.last_cmd_time = -math.inf
+        self.last_beat_time = -math.inf  # sim time of its last message on lockstep_topics
+        self.last_odom_t = 0.0
+        self.last_battery_t = 0.0
+        self.pub = {}
+
+
 class SimNode(Node):
     """The embedded MuJoCo world as a ROS 2 node (see the module docstring)."""
 
@@ -116,36 +144,45 @@ class SimNode(Node):
         super().__init__('sim', **kwargs)
         self._declare_parameters()
         p = self._params()
+        names = tuple(n for n in p['robots'] if n) or ('',)
         try:
             world_path = resolve_world(p['world'])
             self.world = load_world(world_path, strict=p['strict_world'])
             self.robot = load_robot(p['robot'])
-            spawn = parse_spawn(p['spawn'], self.world)
+            if len(names) == 1:
+                spawns = [parse_spawn(p['spawn'], self.world)]
+            else:
+                if p['spawn'].strip():
+                    raise ValueError('spawn: one pose for several robots; with robots '
+                                     f'{list(names)} the world file\'s spawns list is used')
+                spawns = world_spawns(self.world, len(names))
+            self.physics = Physics(self.world, self.robot, p['physics_timestep_s'],
+                                   robots=names, spawns=spawns)
         except (WorldError, RobotPresetError, ValueError) as exc:
             raise SimConfigError(str(exc)) from None
         for warning in self.world.warnings:
             self.get_logger().warning(warning)
-        self.physics = Physics(self.world, self.robot, p['physics_timestep_s'])
-        if spawn is not None:
-            self.physics.teleport(*spawn)
-        self.spawn = spawn or (0.0, 0.0, 0.0)
         lidar = self.robot.lidar
         self.scan_rate = p['scan_rate_hz'] or lidar.rate_hz
         self.scan_samples = p['scan_samples'] or lidar.samples
         self.scan_range_max = p['scan_range_max_m'] or lidar.range_max
         self.scan_noise = lidar.noise_std if p['scan_noise_std_m'] < 0 else p['scan_noise_std_m']
-        self.rng = np.random.default_rng(p['seed'])
         self.odom_noise = OdometryNoise(*(p[k] for k in ODOM_NOISE_PARAMS))
-        self.odometry = DriftingOdometry(self.odom_noise, self.rng)
         self.odom_at_truth = p['odom_starts_at_truth']
-        self._reset_odometry()
-        self.battery = self._new_battery()
+        # robot 0 draws from seed alone, so one robot is as reproducible as before
+        self.robots = [
+            _Robot(i, name, spawns[i] or (0.0, 0.0, 0.0),
+                   np.random.default_rng(p['seed'] if i == 0 else [p['seed'], i]),
+                   self.odom_noise, self._new_battery())
+            for i, name in enumerate(names)]
+        for robot in self.robots:
+            robot.collisions = CollisionCounter(p['collision_debounce_s'])
+            self._reset_odometry(robot)
         self.rtf = p['real_time_factor']
         self.cmd_timeout = p['cmd_vel_timeout_s']
         self.max_lead = p['max_lead_s']
         self.lead_wait_timeout = p['lead_wait_timeout_s']
         self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
-        self._last_beat_time = -math.inf  # sim time of the last message on lockstep_topics
         self.idle_rtf = p['lockstep_idle_rtf']
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
@@ -153,9 +190,7 @@ class SimNode(Node):
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
                                          'camera_frame', 'world_frame')}
         self.publish_tf = p['publish_tf']
-        self.collisions = CollisionCounter(p['collision_debounce_s'])
         self._lock = threading.Lock()
-        self._last_cmd_time = -math.inf
         now = self.physics.time
         self._clock_every = _Every(p['clock_rate_hz'], now)
         self._scan_every = _Every(self.scan_rate, now)
@@ -163,18 +198,17 @@ class SimNode(Node):
         self._camera_every = _Every(p['camera_rate_hz'] or self.robot.camera.rate_hz, now)
         self._battery_every = _Every(p['battery_rate_hz'], now)
         self._objects_every = _Every(p['ground_truth_objects_rate_hz'], now)
-        self._last_odom_t = now
-        self._last_battery_t = now
         self._make_interfaces(p['use_stamped'])
-        self._make_lockstep()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._running = True
         self._thread = threading.Thread(target=self._run, name='sim_physics', daemon=True)
         self._thread.start()
+        where = ', '.join(
+            (f'{r.namespace} ' if r.namespace else '')
+            + f'at ({r.spawn[0]:.2f}, {r.spawn[1]:.2f}, {r.spawn[2]:.2f})' for r in self.robots)
         self.get_logger().info(
             f'sim ready: world {self.world.name!r} ({world_path}, {len(self.world.geoms)} '
-            f'geoms, {len(self.world.objects)} objects), robot {self.robot.name!r} at '
-            f'({self.spawn[0]:.2f}, {self.spawn[1]:.2f}, {self.spawn[2]:.2f}), '
+            f'geoms, {len(self.world.objects)} objects), robot {self.robot.name!r} {where}, '
             f'rtf {self.rtf:g}, seed {p["seed"]}')
 
     # ------------------------------------------------------------ parameters
@@ -196,6 +230,11 @@ class SimNode(Node):
 
         declare('world', 'warehouse', desc('world file (.yaml, .world, .sdf) or shipped name'))
         declare('robot', 'small_indoor', desc('robot preset name or YAML file'))
+        robots = desc('robot namespaces, one robot each, all of the robot preset; [\'\']: '
+                      'one robot without a namespace. Several robots start at the world '
+                      'file\'s spawns')
+        robots.type = ParameterType.PARAMETER_STRING_ARRAY
+        declare('robots', [''], robots)
         declare('strict_world', False, desc('unsupported world elements are errors'))
         declare('spawn', '', desc('start pose: "" (world spawn), a place name, or "x y yaw"'))
         declare('seed', 0, desc('seed of every random draw (noise)', lo=0, hi=2**31 - 1,
@@ -225,15 +264,17 @@ class SimNode(Node):
             'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
             hi=60.0))
         declare('max_lead_s', 0.0, desc(
-            'lockstep: never run more than this much sim time past the last cmd_vel, so a '
-            'stack that cannot keep up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
+            'lockstep: never run more than this much sim time past the last cmd_vel (of the '
+            'robot furthest behind, among those that sent one), so a stack that cannot keep '
+            'up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
         declare('lead_wait_timeout_s', 2.0, desc(
             'wall seconds to wait for cmd_vel in lockstep before running on without it',
             lo=0.01, hi=600.0))
         declare('lockstep_topics', ['cmd_vel_nav'], desc(
-            'lockstep keys on these geometry_msgs/Twist topics: the controller\'s output, '
-            'one message per control cycle (base_driver republishes cmd_vel on its own timer, '
-            'so cmd_vel does not show that the stack kept up); [""]: key on cmd_vel'))
+            'lockstep keys on these geometry_msgs/Twist topics (in each robot\'s namespace): '
+            'the controller\'s output, one message per control cycle (base_driver republishes '
+            'cmd_vel on its own timer, so cmd_vel does not show that the stack kept up); '
+            '[""]: key on cmd_vel'))
         declare('lockstep_idle_rtf', 1.0, desc(
             'lockstep: the pace while no command flows (before the first one, or '
             'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
@@ -280,39 +321,55 @@ class SimNode(Node):
     # ------------------------------------------------------------ interfaces
     def _make_interfaces(self, use_stamped: bool):
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.pub_clock = self.create_publisher(Clock, '/clock', reliable)
-        # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
-        # reliable here still matches both reliable and best-effort subscribers.
-        self.pub_scan = self.create_publisher(LaserScan, 'scan', reliable)
-        self.pub_odom = self.create_publisher(Odometry, 'odom', reliable)
-        self.pub_truth = self.create_publisher(Odometry, 'ground_truth/odom', reliable)
-        self.pub_tf = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
-        self.pub_tf_static = self.create_publisher(TFMessage, 'tf_static', latched)
-        self.pub_battery = self.create_publisher(BatteryState, 'battery_state', reliable)
-        self.pub_collisions = self.create_publisher(CollisionEvent, 'collisions',
-                                                    QoSProfile(depth=50))
-        self.pub_detections = self.create_publisher(DetectionArray, 'detections', reliable)
         self.pub_true_objects = self.create_publisher(DetectionArray, 'ground_truth/objects',
                                                       reliable)
+        # One robot: its interfaces are this node's. Several: each robot gets a
+        # node of its own in its namespace (/robot1/sim), spun by the same
+        # executor, so every per-robot name stays relative: robot1's 'scan' is
+        # /robot1/scan, and remappings work as for one robot.
+        self.robot_nodes = []
+        for robot in self.robots:
+            node = self
+            if robot.namespace:
+                node = Node('sim', namespace=robot.namespace)
+                self.robot_nodes.append(node)
+            self._make_robot_interfaces(node, robot, use_stamped)
+
+    def _make_robot_interfaces(self, node: Node, robot: _Robot, use_stamped: bool):
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        pub = robot.pub
+        # Nav2 and the Gazebo plugins publish scans best-effort (SensorDataQoS);
+        # reliable here still matches both reliable and best-effort subscribers.
+        pub['scan'] = node.create_publisher(LaserScan, 'scan', reliable)
+        pub['odom'] = node.create_publisher(Odometry, 'odom', reliable)
+        pub['truth'] = node.create_publisher(Odometry, 'ground_truth/odom', reliable)
+        pub['tf'] = node.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
+        pub['tf_static'] = node.create_publisher(TFMessage, 'tf_static', latched)
+        pub['battery'] = node.create_publisher(BatteryState, 'battery_state', reliable)
+        pub['collisions'] = node.create_publisher(CollisionEvent, 'collisions',
+                                                  QoSProfile(depth=50))
+        pub['detections'] = node.create_publisher(DetectionArray, 'detections', reliable)
         cmd_type = TwistStamped if use_stamped else Twist
-        self.create_subscription(cmd_type, 'cmd_vel', self._on_cmd_vel, 10)
-        self.create_service(TeleportRobot, 'teleport', self._on_teleport)
-        self._gripper = ActionServer(self, Gripper, 'gripper', self._on_gripper,
+        node.create_subscription(cmd_type, 'cmd_vel',
+                                 lambda msg: self._on_cmd_vel(robot, msg), 10)
+        node.create_service(TeleportRobot, 'teleport',
+                            lambda req, res: self._on_teleport(robot, req, res))
+        robot.gripper = ActionServer(node, Gripper, 'gripper',
+                                     lambda goal: self._on_gripper(robot, goal),
                                      goal_callback=lambda _: GoalResponse.ACCEPT)
-        self._publish_static_tf()
-
-    def _make_lockstep(self):
-        """Subscribe to the lockstep topics (only when lockstep is on)."""
-        if self.max_lead > 0:
+        if self.max_lead > 0:  # lockstep's heartbeat: the controller's cycle
             for topic in self.lockstep_topics:
-                self.create_subscription(Twist, topic, self._on_lockstep_beat, 10)
+                node.create_subscription(Twist, topic,
+                                         lambda _msg: self._on_lockstep_beat(robot), 10)
+        self._publish_static_tf(robot)
 
-    def _reset_odometry(self):
-        truth = self.physics.pose()
-        self.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
+    def _reset_odometry(self, robot: _Robot):
+        truth = self.physics.pose(robot.index)
+        robot.odometry.reset(truth, start=truth if self.odom_at_truth else (0.0, 0.0, 0.0))
 
-    def _publish_static_tf(self):
+    def _publish_static_tf(self, robot: _Robot):
         lidar, camera = self.robot.lidar, self.robot.camera
         msgs = []
         if self.odom_at_truth:
@@ -333,26 +390,26 @@ class SimNode(Node):
             t.transform.translation.z = spec.z
             _yaw_quat(t.transform.rotation, spec.yaw)
             msgs.append(t)
-        self.pub_tf_static.publish(TFMessage(transforms=msgs))
+        robot.pub['tf_static'].publish(TFMessage(transforms=msgs))
 
     # ------------------------------------------------------------ callbacks (short)
-    def _on_cmd_vel(self, msg):
+    def _on_cmd_vel(self, robot: _Robot, msg):
         twist = msg.twist if isinstance(msg, TwistStamped) else msg
         linear, angular = twist.linear.x, twist.angular.z
         if not (math.isfinite(linear) and math.isfinite(angular)):
             self.get_logger().warning(
-                f'cmd_vel rejected: non-finite value (linear.x={linear}, angular.z={angular}); '
-                'robot stopped', throttle_duration_sec=1.0)
+                f'{robot.label} cmd_vel rejected: non-finite value (linear.x={linear}, '
+                f'angular.z={angular}); robot stopped', throttle_duration_sec=1.0)
             linear = angular = 0.0
         with self._lock:
-            self.physics.set_command(linear, angular)
-            self._last_cmd_time = self.physics.time
+            self.physics.set_command(linear, angular, robot.index)
+            robot.last_cmd_time = self.physics.time
 
-    def _on_lockstep_beat(self, _msg):
+    def _on_lockstep_beat(self, robot: _Robot):
         with self._lock:
-            self._last_beat_time = self.physics.time
+            robot.last_beat_time = self.physics.time
 
-    def _on_teleport(self, request, response):
+    def _on_teleport(self, robot: _Robot, request, response):
         with self._lock:
             if request.place:
                 place = self.world.places.get(request.place)
@@ -368,49 +425,52 @@ class SimNode(Node):
                     response.success = False
                     response.message = f'non-finite pose {pose}'
                     return response
-            self.physics.teleport(*pose)
-            self._last_cmd_time = self._last_beat_time = -math.inf
+            self.physics.teleport(*pose, robot=robot.index)
+            robot.last_cmd_time = robot.last_beat_time = -math.inf
             self._stack_idle = True
             if request.reset_world:
                 self.physics.reset_objects()
-                self.battery = self._new_battery()
-                self._reset_odometry()
-                self.collisions.reset()
+                for each in self.robots:
+                    each.battery = self._new_battery()
+                    self._reset_odometry(each)
+                    each.collisions.reset()
             else:
-                self.odometry.carried(self.physics.pose())
+                robot.odometry.carried(self.physics.pose(robot.index))
             self.physics.step(1)
-            touching = [c.other for c in self.physics.contacts()]
+            touching = [c.other for c in self.physics.contacts(robot.index)]
         response.success = True
         response.message = f'robot at ({pose[0]:.3f}, {pose[1]:.3f}, {pose[2]:.3f})' + (
             f'; touching {", ".join(touching)}' if touching else '') + (
             '; world reset' if request.reset_world else '')
         return response
 
-    def _on_gripper(self, goal_handle):
+    def _on_gripper(self, robot: _Robot, goal_handle):
         goal = goal_handle.request
         result = Gripper.Result()
+        index = robot.index
         with self._lock:
             physics = self.physics
+            held = physics.bodies[index].held
             if goal.command == Gripper.Goal.CLOSE:
-                if physics.held is not None:
+                if held is not None:
                     result.error_code = Gripper.Result.ALREADY_HOLDING
-                    result.error_msg = f'already holding {physics.held!r}'
+                    result.error_msg = f'already holding {held!r}'
                 else:
-                    grasped = physics.grasp(goal.object_id)
+                    grasped = physics.grasp(goal.object_id, robot=index)
                     if grasped is None:
                         result.error_code = Gripper.Result.NOTHING_IN_REACH
                         wanted = f'object {goal.object_id!r}' if goal.object_id else 'no object'
                         result.error_msg = f'{wanted} within reach of the gripper'
             elif goal.command == Gripper.Goal.OPEN:
-                if physics.held is None:
+                if held is None:
                     result.error_code = Gripper.Result.NOT_HOLDING
                     result.error_msg = 'gripper already open: holding nothing'
                 else:
-                    physics.release()
+                    physics.release(robot=index)
             else:
                 result.error_code = Gripper.Result.FAILED
                 result.error_msg = f'unknown command {goal.command}; OPEN=0, CLOSE=1'
-            held = physics.held
+            held = physics.bodies[index].held
         result.holding = held is not None
         result.object_id = held or ''
         result.object_class = self._object_class(held)
@@ -455,15 +515,25 @@ class SimNode(Node):
             self.get_logger().fatal(f'physics thread stopped: {exc!r}')
             raise
 
+    def _last_command_time(self) -> float:
+        """Lockstep's reference: the oldest last command among robots that sent one.
+
+        A robot's command is its last message on ``lockstep_topics`` (its
+        controller's cycle), or its cmd_vel when that list is empty; the robot
+        whose stack is furthest behind sets the pace.
+        """
+        times = [r.last_beat_time if self.lockstep_topics else r.last_cmd_time
+                 for r in self.robots]
+        times = [t for t in times if t != -math.inf]
+        return min(times) if times else -math.inf
+
     def _held_back(self) -> bool:
         """Whether lockstep holds the sim: too far past the stack's last command (lock held).
 
-        The command is the last message on ``lockstep_topics`` (the controller's
-        cycle), or cmd_vel when that list is empty. Before the first one, and
-        ``lead_wait_timeout_s`` of wall time after the commands stop (an idle
-        robot), the sim runs on, paced by :meth:`_pace`.
+        Before the first command, and ``lead_wait_timeout_s`` of wall time after
+        the commands stop (an idle robot), the sim runs on, paced by :meth:`_pace`.
         """
-        last = self._last_beat_time if self.lockstep_topics else self._last_cmd_time
+        last = self._last_command_time()
         if self.max_lead <= 0 or last == -math.inf:
             return False
         if self.physics.time - last < self.max_lead:
@@ -499,9 +569,10 @@ class SimNode(Node):
         """Step to the next scheduled output and publish what is due (lock held)."""
         physics = self.physics
         now = physics.time
-        if self.cmd_timeout > 0 and now - self._last_cmd_time > self.cmd_timeout \
-                and physics.command != (0.0, 0.0):
-            physics.set_command(0.0, 0.0)
+        for robot in self.robots:
+            if self.cmd_timeout > 0 and now - robot.last_cmd_time > self.cmd_timeout \
+                    and physics.bodies[robot.index].command != (0.0, 0.0):
+                physics.set_command(0.0, 0.0, robot.index)
         step = physics.timestep
         next_due = min(e.next for e in (self._clock_every, self._scan_every, self._odom_every,
                                         self._camera_every, self._battery_every,
@@ -510,45 +581,49 @@ class SimNode(Node):
         for _ in range(count):
             physics.step(1)
             if physics.data.ncon:
-                self._check_collisions()
+                for robot in self.robots:
+                    self._check_collisions(robot)
         now = physics.time
         if self._clock_every.due(now):
             self.pub_clock.publish(Clock(clock=_stamp(now)))
-        if self._odom_every.due(now):
-            self._publish_odom(now)
-        if self._scan_every.due(now):
-            self._publish_scan(now)
-        if self._camera_every.due(now):
-            self._publish_detections(now)
-        if self._battery_every.due(now):
-            self._publish_battery(now)
+        for every, publish in ((self._odom_every, self._publish_odom),
+                               (self._scan_every, self._publish_scan),
+                               (self._camera_every, self._publish_detections),
+                               (self._battery_every, self._publish_battery)):
+            if every.due(now):
+                for robot in self.robots:
+                    publish(robot, now)
         if self._objects_every.due(now):
             self._publish_true_objects(now)
 
-    def _check_collisions(self):
-        contacts = self.physics.contacts()
-        onsets = set(self.collisions.update(self.physics.time, [c.other for c in contacts]))
+    def _check_collisions(self, robot: _Robot):
+        contacts = self.physics.contacts(robot.index)
+        if not contacts:
+            return
+        counter = robot.collisions
+        onsets = set(counter.update(self.physics.time, [c.other for c in contacts]))
         for contact in contacts:
             if contact.other not in onsets:
                 continue
             event = CollisionEvent(other=contact.other, depth=max(contact.depth, 0.0),
-                                   count=self.collisions.count)
+                                   count=counter.count)
             event.header.stamp = _stamp(self.physics.time)
             event.header.frame_id = self.frames['world_frame']
             event.position.x, event.position.y, event.position.z = contact.position
-            self.pub_collisions.publish(event)
+            robot.pub['collisions'].publish(event)
             self.get_logger().warning(
-                f'collision #{self.collisions.count} with {contact.other!r} at '
+                f'{robot.namespace + " " if robot.namespace else ""}collision '
+                f'#{counter.count} with {contact.other!r} at '
                 f'({contact.position[0]:.2f}, {contact.position[1]:.2f})')
 
-    def _publish_odom(self, now: float):
+    def _publish_odom(self, robot: _Robot, now: float):
         physics = self.physics
-        truth = physics.pose()
-        vx, vy, wz = physics.velocity()
-        dt = now - self._last_odom_t
-        self._last_odom_t = now
-        ox, oy, oyaw = self.odometry.update(truth, dt)
-        mvx, mvy, mwz = self.odometry.twist
+        truth = physics.pose(robot.index)
+        vx, vy, wz = physics.velocity(robot.index)
+        dt = now - robot.last_odom_t
+        robot.last_odom_t = now
+        ox, oy, oyaw = robot.odometry.update(truth, dt)
+        mvx, mvy, mwz = robot.odometry.twist
         stamp = _stamp(now)
         frames = self.frames
         odom = Odometry()
@@ -566,14 +641,14 @@ class SimNode(Node):
         odom.pose.covariance[35] = cov_yaw
         odom.twist.covariance[0] = odom.twist.covariance[7] = cov_xy
         odom.twist.covariance[35] = cov_yaw
-        self.pub_odom.publish(odom)
+        robot.pub['odom'].publish(odom)
         if self.publish_tf:
             t = TransformStamped()
             t.header = odom.header
             t.child_frame_id = frames['base_frame']
             t.transform.translation.x, t.transform.translation.y = ox, oy
             t.transform.rotation = odom.pose.pose.orientation
-            self.pub_tf.publish(TFMessage(transforms=[t]))
+            robot.pub['tf'].publish(TFMessage(transforms=[t]))
         gt = Odometry()
         gt.header.stamp = stamp
         gt.header.frame_id = frames['world_frame']
@@ -581,12 +656,12 @@ class SimNode(Node):
         gt.pose.pose.position.x, gt.pose.pose.position.y = truth[0], truth[1]
         _yaw_quat(gt.pose.pose.orientation, truth[2])
         gt.twist.twist.linear.x, gt.twist.twist.linear.y, gt.twist.twist.angular.z = vx, vy, wz
-        self.pub_truth.publish(gt)
+        robot.pub['truth'].publish(gt)
 
-    def _publish_scan(self, now: float):
+    def _publish_scan(self, robot: _Robot, now: float):
         lidar = self.robot.lidar
-        ranges = self.physics.scan(lidar, self.scan_samples, self.scan_range_max)
-        ranges = lidar_noise(ranges, self.scan_noise, self.rng, lidar.range_min,
+        ranges = self.physics.scan(lidar, self.scan_samples, self.scan_range_max, robot.index)
+        ranges = lidar_noise(ranges, self.scan_noise, robot.rng, lidar.range_min,
                              self.scan_range_max)
         msg = LaserScan()
         msg.header.stamp = _stamp(now)
@@ -598,7 +673,7 @@ class SimNode(Node):
         msg.range_min = lidar.range_min
         msg.range_max = self.scan_range_max
         msg.ranges = array.array('f', ranges.astype(np.float32).tobytes())
-        self.pub_scan.publish(msg)
+        robot.pub['scan'].publish(msg)
 
     @staticmethod
     def _detection(obj, position, yaw) -> Detection:
@@ -613,13 +688,13 @@ class SimNode(Node):
             d.size.x, d.size.y, d.size.z = shape.size
         return d
 
-    def _publish_detections(self, now: float):
+    def _publish_detections(self, robot: _Robot, now: float):
         msg = DetectionArray()
         msg.header.stamp = _stamp(now)
         msg.header.frame_id = self.frames['camera_frame']
-        for seen in self.physics.camera_view(self.robot.camera):
+        for seen in self.physics.camera_view(self.robot.camera, robot.index):
             msg.detections.append(self._detection(seen.obj, seen.position, seen.yaw))
-        self.pub_detections.publish(msg)
+        robot.pub['detections'].publish(msg)
 
     def _publish_true_objects(self, now: float):
         msg = DetectionArray()
@@ -631,15 +706,16 @@ class SimNode(Node):
                                                    physics.object_yaw(oid)))
         self.pub_true_objects.publish(msg)
 
-    def _publish_battery(self, now: float):
+    def _publish_battery(self, robot: _Robot, now: float):
         physics = self.physics
-        dt = now - self._last_battery_t
-        self._last_battery_t = now
-        speed = abs(physics.velocity()[0])
+        dt = now - robot.last_battery_t
+        robot.last_battery_t = now
+        speed = abs(physics.velocity(robot.index)[0])
         dock = self.world.dock
-        docked = dock is not None and physics.distance_to_dock() <= dock.radius and speed < 0.05
-        self.battery.update(dt, speed / self.robot.max_vel_x, docked)
-        r = self.battery.reading()
+        docked = dock is not None and physics.distance_to_dock(robot.index) <= dock.radius \
+            and speed < 0.05
+        robot.battery.update(dt, speed / self.robot.max_vel_x, docked)
+        r = robot.battery.reading()
         msg = BatteryState()
         msg.header.stamp = _stamp(now)
         msg.header.frame_id = self.frames['base_frame']
@@ -655,21 +731,33 @@ class SimNode(Node):
         msg.power_supply_health = BatteryState.POWER_SUPPLY_HEALTH_GOOD
         msg.power_supply_technology = BatteryState.POWER_SUPPLY_TECHNOLOGY_LION
         msg.present = True
-        self.pub_battery.publish(msg)
+        robot.pub['battery'].publish(msg)
 
     def destroy_node(self):
-        """Stop the physics thread, then destroy the node."""
+        """Stop the physics thread, then destroy the robots' nodes and this one."""
         self._running = False
         thread = getattr(self, '_thread', None)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
+        for node in getattr(self, 'robot_nodes', ()):
+            node.destroy_node()
         return super().destroy_node()
+
+
+class _SimExecutor(SingleThreadedExecutor):
+    """Spins the sim node together with its robots' nodes (several robots)."""
+
+    def add_node(self, node):
+        added = super().add_node(node)
+        for robot_node in getattr(node, 'robot_nodes', ()):
+            super().add_node(robot_node)
+        return added
 
 
 def main(args=None) -> int:
     """Run the sim node; a bad world or robot is reported in one line, exit code 2."""
     try:
-        return spin_node(SimNode, args)
+        return spin_node(SimNode, args, executor_factory=_SimExecutor)
     except SimConfigError as exc:
         print(f'sim: {exc}', file=sys.stderr)
         return 2

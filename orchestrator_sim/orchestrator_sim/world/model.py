@@ -105,7 +105,7 @@ class Dock:
 
 @dataclass
 class World:
-    """A loaded world: static geometry, objects, dock, named places, warnings."""
+    """A loaded world: static geometry, objects, dock, named places, spawns, warnings."""
 
     name: str
     source: str
@@ -114,6 +114,7 @@ class World:
     dock: Optional[Dock] = None
     places: Dict[str, Place] = field(default_factory=dict)
     spawn: Optional[Place] = None
+    spawns: List[Place] = field(default_factory=list)  # one per robot, several robots
     warnings: List[str] = field(default_factory=list)
 
     def geoms_of_kind(self, shape_kind: str) -> List[StaticGeom]:

@@ -4,6 +4,7 @@ A world file is a mapping; every key is optional except ``name``::
 
     name: warehouse
     spawn: dock                  # a place name, or [x, y, yaw]
+    spawns: [dock, start_2]      # one per robot when several share the world
     walls:                       # straight wall segments, 2D end points
       - {name: north, from: [-5, 5], to: [5, 5], thickness: 0.1, height: 1.0}
     boxes:
@@ -39,7 +40,7 @@ from orchestrator_sim.world.model import (
 )
 
 KNOWN_KEYS = ('name', 'spawn', 'walls', 'boxes', 'cylinders', 'shelves', 'objects', 'dock',
-              'places')
+              'places', 'spawns')
 COLOURS = {
     'red': (0.85, 0.15, 0.15, 1.0), 'green': (0.15, 0.7, 0.2, 1.0),
     'blue': (0.15, 0.3, 0.85, 1.0), 'yellow': (0.9, 0.85, 0.1, 1.0),
@@ -217,6 +218,10 @@ def parse_yaml_world(doc, path: str = '<yaml>', strict: bool = False) -> World:
         world.places[str(name)] = Place(str(name), x, y, yaw)
     if 'spawn' in doc:
         world.spawn = _spawn(r, doc['spawn'], world)
+    spawns = doc.get('spawns') or []
+    if not isinstance(spawns, list):
+        r.fail('spawns', f'expected a list of place names or [x, y, yaw], got {spawns!r}')
+    world.spawns = [_spawn(r, value, world, f'spawns[{i}]') for i, value in enumerate(spawns)]
     return world
 
 
@@ -229,14 +234,14 @@ def _pose2d(r: _Reader, value, where: str):
     return pose if len(pose) == 3 else pose + (0.0,)
 
 
-def _spawn(r: _Reader, value, world: World) -> Place:
+def _spawn(r: _Reader, value, world: World, where: str = 'spawn') -> Place:
     if isinstance(value, str):
         if value not in world.places:
-            r.fail('spawn', f'unknown place {value!r}; places are '
+            r.fail(where, f'unknown place {value!r}; places are '
                    f'{", ".join(sorted(world.places)) or "(none)"}')
         return world.places[value]
-    x, y, yaw = _pose2d(r, value, 'spawn')
-    return Place('spawn', x, y, yaw)
+    x, y, yaw = _pose2d(r, value, where)
+    return Place(where, x, y, yaw)
 
 
 def _stem(path: str) -> str:

@@ -110,3 +110,36 @@ def test_an_idle_robot_does_not_stall_the_sim(start_sim):
     sim1, wall1 = listener.sim_time_of('/clock'), time.monotonic()
     assert sim1 > sim0  # it runs ...
     assert sim1 - sim0 <= (wall1 - wall0) * 1.0 + 0.3  # ... no faster than real time
+
+
+def test_with_two_robots_the_robot_whose_stack_is_behind_holds_the_sim(ros_domain):
+    proc = sim_process(ros_domain.env(), 'max_lead_s:=0.2', 'lead_wait_timeout_s:=60.0',
+                       'robots:=[robot1, robot2]', rtf=0.0, world='warehouse')
+    with proc:
+        assert proc.wait_for_output('sim ready', WAIT_S), proc.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        listener = Listener()
+        try:
+            listener.watch(Clock, '/clock', keep=10)
+            # each robot's controller cycle (cmd_vel_nav, in its namespace) is its heartbeat
+            pubs = [listener.node.create_publisher(Twist, f'/{ns}/cmd_vel_nav', 10)
+                    for ns in ('robot1', 'robot2')]
+            listener.wait_for(lambda: all(p.get_subscription_count() > 0 for p in pubs),
+                              what='the sim subscribing to both cmd_vel_nav')
+            for pub in pubs:
+                pub.publish(Twist())
+            held = _frozen_clock(listener)
+            for _ in range(10):  # robot1's stack keeps going, robot2's is silent
+                pubs[0].publish(Twist())
+                listener.spin_for(0.1)
+            # robot2's last command holds the sim (within one lead of the hold point)
+            assert _frozen_clock(listener) - held <= 0.2 + 0.05
+            for _ in range(10):  # now both stacks keep up
+                for pub in pubs:
+                    pub.publish(Twist())
+                listener.spin_for(0.1)
+            assert _frozen_clock(listener) > held + 0.2
+        finally:
+            listener.destroy()
+            rclpy.shutdown()
+    assert proc.returncode == 0, proc.output()

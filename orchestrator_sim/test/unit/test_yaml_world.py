@@ -72,6 +72,9 @@ spawn: b
     ('name: x\nboxes:\n  - {name: a, position: [0, 0], size: [1, 1, 1]}\n'
      '  - {name: a, position: [2, 0], size: [1, 1, 1]}\n', 'boxes[1]', 'duplicate name'),
     ('name: x\nspawn: nowhere\n', 'spawn', 'unknown place'),
+    ('name: x\nplaces: {a: [1, 2]}\nspawns: [a, nowhere]\n', 'spawns[1]', 'unknown place'),
+    ('name: x\nspawns: [[1, 2, 0], [oops]]\n', 'spawns[1]', 'finite numbers'),
+    ('name: x\nspawns: a\n', 'spawns', 'expected a list'),
     ('name: x\nplaces: {a: [1]}\n', 'places.a', '[x, y]'),
     ('- just\n- a list\n', 'document', 'expected a mapping'),
 ])
@@ -105,3 +108,10 @@ def test_unknown_key_warns_or_fails_in_strict_mode(tmp_path):
     assert len(world.warnings) == 1 and 'ramps' in world.warnings[0]
     with pytest.raises(UnsupportedElementError, match='ramps'):
         load_world(path, strict=True)
+
+
+def test_spawns_list_places_and_poses_in_order(tmp_path):
+    world = load_world(_write(tmp_path, 'name: x\nplaces: {a: [1, 2, 0.5]}\n'
+                                        'spawns: [a, [3, 4]]\n'))
+    assert [(p.x, p.y, p.yaw) for p in world.spawns] == [(1.0, 2.0, 0.5), (3.0, 4.0, 0.0)]
+    assert world.spawn is None

@@ -1,0 +1,81 @@
+"""System test: two robots in one warehouse, each with its own stack and mission.
+
+Runs ``orchestrator run --robots 2`` as a user would: one sim with two
+bodies, and per robot namespace a base driver, planner, controller, behavior
+server, navigator and orchestrator (every node real). Each robot gets its own
+goal through ``--input robotN:goal=...``. Checked in the sim's ground truth:
+both missions succeed, each robot ends at its own goal (so neither was
+driven by the other's commands), nobody hit anything, and while they run
+every robot topic exists only under a robot namespace.
+"""
+import json
+import math
+import sys
+import time
+
+import pytest
+import rclpy
+
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+RUN_TIMEOUT_S = 400.0  # wall; ~15 s of sim time, most of the wall time is 13 processes starting
+GOALS = {'robot1': (-3.0, -2.5), 'robot2': (-3.0, 0.3)}  # from the dock and from start_2
+ROOT_TOPICS = ('/cmd_vel', '/cmd_vel_nav', '/scan', '/odom', '/tf', '/battery_state',
+               '/plan', '/ground_truth/odom')
+
+
+def _goal(x, y):
+    return f'0;map;{x};{y};0;0;0;0;1'
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
+def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
+        ros_domain, tmp_path):
+    summary_file = tmp_path / 'summary.json'
+    cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
+           '--robots', '2', '--mission', 'go_to', '--rtf', '1', '--timeout-s', '120',
+           '--summary-json', str(summary_file)]
+    for ns, (x, y) in GOALS.items():
+        cmd += ['--input', f'{ns}:goal={_goal(x, y)}']
+    with ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0) as run:
+        assert run.wait_for_output("[run] robot2: mission 'go_to' sent", RUN_TIMEOUT_S), \
+            run.output()[-5000:]
+        graph = _topics_while_running(ros_domain.domain_id)
+        assert run.wait_for_output('summary\n', RUN_TIMEOUT_S), run.output()[-5000:]
+        run.wait(30.0)
+    output = run.output()
+    assert run.returncode == 0, output[-5000:]
+    report = json.loads(summary_file.read_text())
+    assert report['succeeded'], report
+    for ns, goal in GOALS.items():
+        robot = report['robots'][ns]
+        assert robot['mission_outcome'] == 'SUCCEEDED', (ns, robot)
+        assert robot['collisions'] == 0, (ns, output[-5000:])
+        final = robot['final_position']
+        assert math.hypot(final[0] - goal[0], final[1] - goal[1]) < 0.5, (ns, final)
+        assert robot['distance_m'] > 3.0, (ns, robot)  # each drove its own ~3.6 m
+    assert 'exited uncleanly' not in output, output[-8000:]
+    for name in ROOT_TOPICS:
+        assert name not in graph, f'{name} at the root with two robots: {sorted(graph)}'
+    for ns in GOALS:
+        for name in ('cmd_vel', 'cmd_vel_nav', 'scan', 'odom', 'tf'):
+            assert f'/{ns}/{name}' in graph, (ns, name, sorted(graph))
+
+
+def _topics_while_running(domain_id):
+    """Topic names of the running system, once both stacks' cmd_vel_nav are up."""
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    node = rclpy.create_node('two_robot_graph_probe', context=context)
+    try:
+        end = time.monotonic() + 60.0
+        names = set()
+        while time.monotonic() < end:
+            names = {name for name, _ in node.get_topic_names_and_types()}
+            if {'/robot1/cmd_vel_nav', '/robot2/cmd_vel_nav'} <= names:
+                break
+            time.sleep(0.2)
+        return names
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=context)
