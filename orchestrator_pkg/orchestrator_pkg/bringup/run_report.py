@@ -82,35 +82,58 @@ def world_layers(world: str) -> WorldLayers:
         dock=(w.dock.x, w.dock.y, w.dock.radius) if w.dock is not None else None)
 
 
+def _is_dock(kind_of: str, name: str) -> bool:
+    return 'Dock' in kind_of or 'Dock' in name
+
+
 def events_from_changes(records: Iterable[dict]) -> List[Event]:
     """Derive picture events from ``mission.jsonl`` status-change records.
 
-    A Gripper leaf that succeeds, a docking node (type containing ``Dock``) that
-    succeeds, a recovery (:data:`RECOVERY_TYPES`) that starts in the navigator's
-    tree (in the mission's own tree the same types are deliberate manoeuvres,
-    e.g. backing away), and a mission node that fails (the first failure of a
-    tick) are events; each is labelled with the node's name.
+    Events, each labelled with the node's name:
+
+    - a Gripper leaf that succeeds (pick / place);
+    - docking: a node whose type or name has ``Dock`` in it (a ``Dock`` action,
+      a ``ReturnToDock`` step) that succeeds, and a ``WaitUntilCharged`` that
+      starts (the battery guard charging at the dock);
+    - a recovery (:data:`RECOVERY_TYPES`) that starts in the navigator's tree
+      (in the mission's own tree the same types are deliberate manoeuvres, e.g.
+      backing away);
+    - a failure that reached the top of the mission's tree (its root or the
+      root's child failed in the same tick), drawn at the deepest node that
+      failed. A failure the tree absorbs (a Fallback trying its next child, a
+      retry) is not an event; it stays in ``mission.jsonl``.
     """
-    events, failed_at = [], set()
+    events: List[Event] = []
+    failures = {}  # (robot, tick or t) -> [(depth, name, t)]
     for r in records:
         if r.get('event') != 'status':
             continue
         kind_of, new = r.get('type', ''), r.get('to', '')
-        name = r.get('path', '').rsplit('/', 1)[-1] or kind_of
+        path = r.get('path', '')
+        name = path.rsplit('/', 1)[-1] or kind_of
         kind = None
         if kind_of == 'Gripper' and new == 'SUCCESS':
             kind = 'gripper'
-        elif 'Dock' in kind_of and new == 'SUCCESS':
+        elif _is_dock(kind_of, name) and new == 'SUCCESS':
+            kind = 'dock'
+        elif kind_of == 'WaitUntilCharged' and new == 'RUNNING' and r.get('from') != 'RUNNING':
             kind = 'dock'
         elif kind_of in RECOVERY_TYPES and new == 'RUNNING' and r.get('from') != 'RUNNING':
             kind = 'manoeuvre' if r.get('tree') == 'orchestrator' else 'recovery'
-        elif new == 'FAILURE' and r.get('tree') == 'orchestrator' and r.get('failure') and \
-                (r.get('robot', ''), r.get('t')) not in failed_at:
-            kind = 'failure'  # the first (deepest) node to fail in that tick
-            failed_at.add((r.get('robot', ''), r.get('t')))
+        elif new == 'FAILURE' and r.get('tree') == 'orchestrator':
+            key = (r.get('robot', ''), r.get('tick', r.get('t')))
+            failures.setdefault(key, []).append((path.count('/') + 1, name, float(r['t']),
+                                                 bool(r.get('failure'))))
         if kind is not None:
             events.append(Event(t=float(r['t']), robot=r.get('robot', ''), kind=kind,
                                 label=name))
+    for (robot, _), failed in failures.items():
+        if min(depth for depth, *_ in failed) > 2:
+            continue  # absorbed below the mission's top: not a mission failure
+        with_reason = [f for f in failed if f[3]] or failed
+        depth, name, t, _ = max(with_reason, key=lambda f: f[0])
+        events.append(Event(t=t, robot=robot, kind='failure', label=name))
+    events.sort(key=lambda e: e.t)
     return events
 
 

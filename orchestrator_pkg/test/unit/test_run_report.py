@@ -43,6 +43,28 @@ def test_the_picture_has_the_size_asked_and_draws_the_driven_path(tmp_path):
     assert np.allclose(_rgb(image, *to_pixel(-2.0, 3.0)), 0.55, atol=0.05)
 
 
+def test_absorbed_failures_are_not_events_and_docking_is():
+    def status(t, path, kind, new, tick, old='RUNNING', failure=''):
+        return {'event': 'status', 't': t, 'robot': '', 'tree': 'orchestrator', 'tick': tick,
+                'path': path, 'type': kind, 'from': old, 'to': new, 'failure': failure}
+    records = [
+        # a Fallback's first child fails and the Fallback goes on: not an event
+        status(3.0, 'F/M/Find/Or/AlreadyTracked', 'FindObject', 'FAILURE', 1, 'INVALID',
+               'no red box among the tracked objects'),
+        status(3.0, 'F/M/Find/Or', 'Fallback', 'RUNNING', 1, 'INVALID'),
+        status(50.0, 'F/M/ReturnToDock', 'SubTree', 'SUCCESS', 900),
+        status(60.0, 'Recharge/RechargeAtDock/Charge', 'WaitUntilCharged', 'RUNNING', 1000,
+               'INVALID'),
+        # a failure that ends the mission: drawn at the deepest node with a reason
+        status(70.0, 'F/M/Go/Navigate', 'NavigateToPose', 'FAILURE', 1200, failure='aborted'),
+        status(70.0, 'F/M/Go', 'SubTree', 'FAILURE', 1200),
+        status(70.0, 'F/M', 'SequenceWithMemory', 'FAILURE', 1200),
+    ]
+    events = run_report.events_from_changes(records)
+    assert [(e.kind, e.label, e.t) for e in events] == [
+        ('dock', 'ReturnToDock', 50.0), ('dock', 'Charge', 60.0), ('failure', 'Navigate', 70.0)]
+
+
 def test_events_are_marked_where_the_robot_was(tmp_path):
     driven = {'': np.array([[0.0, 0.0], [4.0, 0.0]])}
     records = [
