@@ -96,5 +96,8 @@ class ProgressDisplay:
             where = 'step ?'
         leaf = active_path[len(self.steps[step - 1]) + 1:] if step and \
             active_path != self.steps[step - 1] else active_path.rsplit('/', 1)[-1]
+        parts = leaf.split('/')
+        if len(parts) > 2:  # deep in a subtree: its last two levels say enough
+            leaf = '.../' + '/'.join(parts[-2:])
         return (f'[{self.label}] {where:<24} t={sim_time_s:7.1f}s {100 * progress:4.0f}%  '
                 f'{leaf or "-"} - {status_text}')

@@ -32,6 +32,9 @@ def test_the_battery_guard_is_looked_through_and_recharging_is_not_a_step():
     display.set_steps(steps)
     line = display.update('Recharge/Charge', 'charging: 45% of 80%', 0.5, 40.0)
     assert line.startswith('[mission] step -/3') and 'Charge - charging: 45% of 80%' in line
+    # deep inside a step only the last two levels are shown
+    line = display.update('D/S/GoTo/Search/Look1/GoAndLook/Nav', 'running: 2.00 m to go', 0.5, 41)
+    assert line.startswith('[mission] step 1/3 GoTo') and ' .../GoAndLook/Nav - running' in line
 
 
 class Clock:
