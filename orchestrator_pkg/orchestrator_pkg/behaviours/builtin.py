@@ -10,6 +10,7 @@ from orchestrator_pkg.behaviours.actions.basic import (
     Sleep,
 )
 from orchestrator_pkg.behaviours.actions.script import Script, ScriptCondition
+from orchestrator_pkg.behaviours.base import SUCCESS
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
 from orchestrator_pkg.behaviours.controls.fallback import Fallback, ReactiveFallback
 from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence, RecoveryNode, RoundRobin
@@ -25,10 +26,17 @@ from orchestrator_pkg.behaviours.decorators.basic import (
     Inverter,
     KeepRunningUntilFailure,
 )
+from orchestrator_pkg.behaviours.decorators.loop_queue import (
+    LOOP_TYPES,
+    STATUS_PORT_TYPE,
+    LoopQueue,
+    queue_port_type,
+    register_loop_port_types,
+)
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
-from orchestrator_pkg.trees.ports import input_port, output_port
+from orchestrator_pkg.trees.ports import inout_port, input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
 
 
@@ -48,6 +56,24 @@ def _control(registry, type_name, build, description, ports=(), min_children=1,
 
 def _decor(registry, type_name, build, description, ports=()):
     registry.register(NodeSpec(type_name, 'decorator', tuple(ports), build, description, 1, 1))
+
+
+def _register_loops(registry: Registry) -> None:
+    register_loop_port_types()
+    for type_name, element_type in LOOP_TYPES.items():
+        def build(ctx, element_type=element_type):
+            return LoopQueue(ctx.name, ctx.children[0], ctx.ports, element_type)
+        _decor(registry, type_name, build,
+               f'Run the child once per element of queue ({element_type}), '
+               'the element in value.',
+               ports=(inout_port('queue', queue_port_type(element_type), True, None,
+                                 f'elements ({element_type}): "a;b;c", or a key holding such '
+                                 'a string, a list or a deque (popped in place)'),
+                      output_port('value', element_type, False,
+                                  'the element of the current run'),
+                      input_port('if_empty', STATUS_PORT_TYPE, False, SUCCESS,
+                                 'status once the queue is empty: SUCCESS, FAILURE or '
+                                 'SKIPPED (= SUCCESS here)')))
 
 
 def register(registry: Registry) -> None:
@@ -102,6 +128,7 @@ def register(registry: Registry) -> None:
            'Repeat the child while it succeeds.',
            ports=(input_port('num_cycles', 'int', True, None,
                              'successful cycles to run (-1: forever)'),))
+    _register_loops(registry)
     _decor(registry, 'Timeout', lambda ctx: Timeout(
                ctx.name, ctx.children[0], ctx.clock, ctx.ports.get('msec')),
            'Halt the child and fail after msec milliseconds.',
