@@ -123,8 +123,7 @@ def register(registry: Registry) -> None:
            'Retry the child after FAILURE.',
            ports=(input_port('num_attempts', 'int', True, None,
                              'tries before giving up (-1: forever)'),))
-    _decor(registry, 'Repeat', lambda ctx: Repeat(
-               ctx.name, ctx.children[0], ctx.ports.get('num_cycles')),
+    _decor(registry, 'Repeat', lambda ctx: Repeat(ctx.name, ctx.children[0], ports=ctx.ports),
            'Repeat the child while it succeeds.',
            ports=(input_port('num_cycles', 'int', True, None,
                              'successful cycles to run (-1: forever)'),))

@@ -271,3 +271,19 @@ def test_rate_controller_resumes_its_paused_child_at_once():
     assert tick(node) == R and leaf.ticks == 1
     leaf.stop(INV)  # what a pause does to a running leaf
     assert tick(node) == R and leaf.ticks == 2 and leaf.starts == 2
+
+
+def test_repeat_reads_num_cycles_when_it_starts():
+    xml = '''<root BTCPP_format="4"><BehaviorTree ID="M">
+      <Sequence>
+        <SetBlackboard value="3" output_key="n"/>
+        <Repeat name="rep" num_cycles="{n}"><Script code="count := count + 1"/></Repeat>
+      </Sequence></BehaviorTree></root>'''
+    built = load_string(xml, default_registry()).build()  # {n} is not set yet: builds
+    built.blackboard.set('count', 0)
+    assert built.tick() == S and built.blackboard.get('count') == 3
+    xml = xml.replace('value="3"', 'value="three"')
+    built = load_string(xml, default_registry()).build()
+    assert built.tick() == F
+    failure = find_failure(built)
+    assert failure.code == FailureCode.INVALID_INPUT and 'num_cycles' in failure.message

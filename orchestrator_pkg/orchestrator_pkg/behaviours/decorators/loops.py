@@ -1,5 +1,7 @@
 """RetryUntilSuccessful and Repeat (BehaviorTree.CPP v4)."""
 from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.failure import Failure, FailureCode
+from orchestrator_pkg.trees.ports import PortError
 
 
 class RetryUntilSuccessful(BtDecorator):
@@ -45,19 +47,37 @@ class Repeat(BtDecorator):
     A FAILURE stops the loop and is returned. A synchronous child is repeated
     within the same tick, as in BehaviorTree.CPP; with ``num_cycles=-1`` this
     engine returns RUNNING after each cycle instead, so the tick loop never hangs.
+    Given ``ports``, ``num_cycles`` is read from them each time the loop starts
+    (as BT.CPP does), so it may name a key that is only set while the tree runs.
     """
 
-    def __init__(self, name, child, num_cycles=1):
+    def __init__(self, name, child, num_cycles=1, ports=None):
         super().__init__(name, child)
         self.num_cycles = num_cycles
+        self.ports = ports
         self.cycles = 0
+        self.failure = None
 
     def reset_state(self):
         """Forget the cycles done."""
         self.cycles = 0
 
+    def initialise(self):
+        """Read num_cycles from the port when the loop starts."""
+        self.failure = None
+        if self.ports is None:
+            return
+        try:
+            self.num_cycles = self.ports.get('num_cycles')
+        except PortError as exc:
+            self.failure = Failure(code=int(FailureCode.INVALID_INPUT), message=str(exc))
+
     def bt_tick(self):
         """Repeat the child."""
+        if self.failure is not None:
+            self.feedback_message = self.failure.message
+            self.fail_on_my_own()
+            return FAILURE
         while self.num_cycles < 0 or self.cycles < self.num_cycles:
             status = yield from self.tick_the_child()
             if status is RUNNING:
