@@ -5,8 +5,12 @@ equivalent: init, build the node, spin, and on Ctrl-C or an external
 shutdown destroy the node and shut down cleanly with exit code 0 (also when
 the executor trips over a handle that the shutdown invalidated).
 """
+import time
+
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 
 
 def spin_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
@@ -25,7 +29,12 @@ def spin_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) 
         # executor that was taking a message at that moment raises from the
         # invalidated handle (RuntimeError "Unable to convert call argument
         # '0' to Python object", seen under load). That is the shutdown, not
-        # a failure. Anything raised while the context is still ok is.
+        # a failure. Anything raised while the context is still ok is. The take
+        # can fail a moment before the context reports the shutdown, so a
+        # shutdown in progress gets a short while to show.
+        deadline = time.monotonic() + SHUTDOWN_SETTLE_S
+        while rclpy.ok() and time.monotonic() < deadline:
+            time.sleep(0.02)
         if rclpy.ok():
             raise
     finally:

@@ -75,6 +75,12 @@ def _check_delivered(report, output):
     assert 'exited uncleanly' not in output
 
 
+def _status_changes(run_dir):
+    """(path, new status) of every tree status change the run recorded in mission.jsonl."""
+    records = [json.loads(line) for line in (run_dir / 'mission.jsonl').read_text().splitlines()]
+    return {(r['path'], r['to']) for r in records if r['event'] == 'status'}
+
+
 def _child_pid(parent_pid, needle):
     """PID of a direct child of ``parent_pid`` whose command line contains ``needle``."""
     for entry in os.listdir('/proc'):
@@ -162,8 +168,9 @@ def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
         ros_domain, tmp_path):
-    summary_file = tmp_path / 'summary.json'
-    with _start(ros_domain, summary_file, 'fetch_and_deliver') as run:
+    run_dir = tmp_path / 'run'
+    summary_file = run_dir / 'summary.json'
+    with _start(ros_domain, mission='fetch_and_deliver', run_dir=run_dir) as run:
         # on the way to the drop-off, with the box held
         assert _wait_for_line(run, r'^\[mission\] step \d+/\d+ GoToDropoff .* m to go',
                               RUN_TIMEOUT_S), run.output()[-5000:]
@@ -178,8 +185,11 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
     assert 'planner_server exited with code -9; respawn in 1 s' in output
     _check_delivered(report, output)
     # found by perception from the first search place, then approached
-    assert 'LookFromSearch1/GoAndLook/LookAround' in output
-    assert 'FetchAndDeliverMission/RetryGoToObject/GoToObject - goal accepted' in output
+    changes = _status_changes(run_dir)
+    top = 'FetchAndDeliver/FetchAndDeliverMission'
+    assert (f'{top}/FindTheObject/FindOrSearch/LookFromSearch1/GoAndLook/LookAround',
+            'SUCCESS') in changes, sorted(p for p, _ in changes if 'Search' in p)
+    assert (f'{top}/RetryGoToObject/GoToObject', 'SUCCESS') in changes
 
 
 def _small_battery_run(tmp_path):
@@ -207,17 +217,20 @@ def _small_battery_run(tmp_path):
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_a_low_battery_preempts_the_mission_to_recharge_and_it_resumes_and_completes(
         ros_domain, tmp_path):
-    summary_file = tmp_path / 'summary.json'
+    run_dir = tmp_path / 'run'
+    summary_file = run_dir / 'summary.json'
     extra = _small_battery_run(tmp_path)
-    with _start(ros_domain, summary_file, 'fetch_and_deliver', extra) as run:
+    with _start(ros_domain, None, 'fetch_and_deliver', extra, run_dir=run_dir) as run:
         report = _finish(run, summary_file)
     output = run.output()
     assert run.returncode == 0, output[-5000:]
     _check_delivered(report, output)
     # preempted (the running navigation goal canceled), recharged on the dock, resumed
     assert '% < 20%: mission preempted, recharging (preemption 1)' in output, output[-5000:]
-    assert 'Recharge/RechargeAtDock/GoToDock - goal accepted' in output
-    assert 'Recharge/RechargeAtDock/Charge - charging:' in output
+    changes = _status_changes(run_dir)
+    assert ('Recharge/RechargeAtDock/GoToDock', 'SUCCESS') in changes, \
+        sorted(c for c in changes if c[0].startswith('Recharge'))
+    assert ('Recharge/RechargeAtDock/Charge', 'SUCCESS') in changes
     assert ': resuming the mission' in output
     assert '(preemption 2)' not in output
     robot = report['robots']['robot']

@@ -63,7 +63,7 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
 
 
 def _topics_while_running(domain_id):
-    """Topic names of the running system, once both stacks' cmd_vel_nav are up."""
+    """Topic names of the running system, once both stacks' key topics are up (60 s at most)."""
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain_id)
     node = rclpy.create_node('two_robot_graph_probe', context=context)
@@ -72,8 +72,9 @@ def _topics_while_running(domain_id):
         names = set()
         while time.monotonic() < end:
             names = {name for name, _ in node.get_topic_names_and_types()}
-            if {'/robot1/cmd_vel_nav', '/robot2/cmd_vel_nav'} <= names:
-                break
+            if {f'/{ns}/{name}' for ns in GOALS
+                    for name in ('cmd_vel', 'cmd_vel_nav', 'scan', 'odom', 'tf')} <= names:
+                break  # discovery reaches each topic in its own time
             time.sleep(0.2)
         return names
     finally:
