@@ -166,7 +166,9 @@ def test_callbacks_are_served_while_a_long_search_runs(ros_domain, tmp_path):
                 assert spin_until(node, lambda c=call: c.done() or result.done(),
                                   timeout_s=120.0)
                 answered += call.done() and not result.done()
-            assert answered >= 5, f'{answered} service answers during the search'
+            # on one thread at most the first call (made before the search began) is
+            # answered; how many more come depends on the machine's load, not on the code
+            assert answered >= 3, f'{answered} service answers during the search'
             response = wait_future(node, result, timeout_s=120.0, what='result')
             assert response.result.error_code == ComputePathToPose.Result.NO_VALID_PATH
         finally:
