@@ -26,14 +26,19 @@ def stamp_s(stamp) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
 
-def sim_process(env, *params, rtf=1.0, world='test_room', robot='small_indoor'):
-    """Return a ManagedProcess running the sim node with ``-p name:=value`` parameters."""
+def sim_process(env, *params, rtf=1.0, world='test_room', robot='small_indoor',
+                stop_timeout_s=30.0):
+    """Return a ManagedProcess running the sim node with ``-p name:=value`` parameters.
+
+    On exit it gets SIGINT and ``stop_timeout_s`` to stop (then SIGKILL): a sim of
+    several robots on a loaded CI machine once needed more than 10 s.
+    """
     args = ['-m', 'orchestrator_sim.nodes.sim_node', '--ros-args',
             '-p', f'world:={world}', '-p', f'robot:={robot}',
             '-p', f'real_time_factor:={rtf}']
     for param in params:
         args += ['-p', param]
-    return ManagedProcess([sys.executable, *args], env=env)
+    return ManagedProcess([sys.executable, *args], env=env, stop_timeout_s=stop_timeout_s)
 
 
 class TopicListener:
