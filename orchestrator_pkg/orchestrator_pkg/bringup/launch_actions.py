@@ -16,13 +16,17 @@ def node_actions(launches):
     from launch.events import Shutdown
     from launch_ros.actions import Node
 
+    from orchestrator_pkg.bringup.runner import any_namespace_parameter_file
+
     actions = []
     for launch in launches:
         node = launch.node
         ros_node = Node(
             package=node.package, executable=node.executable, name=node.name,
             namespace=launch.namespace or None, output='screen', emulate_tty=True,
-            parameters=[*launch.parameter_files, launch.overrides],
+            # in a namespace rcl would not apply a file keyed "node_name:" (runner.py)
+            parameters=[*(any_namespace_parameter_file(path) if launch.namespace else path
+                          for path in launch.parameter_files), launch.overrides],
             remappings=list(node.remappings),
             respawn=node.respawn, respawn_delay=node.respawn_delay_s,
             respawn_max_retries=node.respawn_max_retries)

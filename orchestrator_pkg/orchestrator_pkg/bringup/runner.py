@@ -13,9 +13,11 @@ robots stop), each group given the grace period before SIGKILL.
 
 It never blocks for long: :meth:`Runner.poll` is called in a loop.
 """
+import hashlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from typing import Callable, Dict, List, Optional
@@ -33,12 +35,38 @@ def parameter_value(value) -> str:
     return text.removesuffix('...').strip()
 
 
+_ANY_NAMESPACE_DIR: List[str] = []
+
+
+def any_namespace_parameter_file(path: str) -> str:
+    """Return a copy of a parameter file whose node keys match in any namespace.
+
+    rcl matches a key such as ``planner_server`` only against the node
+    ``/planner_server``: in ``/robot2`` the file would silently not apply. The
+    copy keys it ``/**/planner_server`` (rcl's wildcard), which matches the node
+    in every namespace. Keys that already start with ``/`` are kept.
+    """
+    if not _ANY_NAMESPACE_DIR:
+        _ANY_NAMESPACE_DIR.append(tempfile.mkdtemp(prefix='orchestrator-params-'))
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    rekeyed = {(key if str(key).startswith('/') else f'/**/{key}'): value
+               for key, value in data.items()}
+    digest = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:10]
+    out = os.path.join(_ANY_NAMESPACE_DIR[0], f'{digest}_{os.path.basename(path)}')
+    with open(out, 'w') as f:
+        yaml.safe_dump(rekeyed, f, sort_keys=False)
+    return out
+
+
 def ros_arguments(launch: NodeLaunch) -> List[str]:
     """Build the ``--ros-args`` part of a node's command line."""
     args = ['--ros-args', '-r', f'__node:={launch.node.name}']
     if launch.namespace:
         args += ['-r', f'__ns:=/{launch.namespace}']
     for path in launch.parameter_files:
+        if launch.namespace:
+            path = any_namespace_parameter_file(path)
         args += ['--params-file', path]
     for name, value in launch.overrides.items():
         args += ['-p', f'{name}:={parameter_value(value)}']

@@ -51,11 +51,14 @@ def test_one_robot_has_no_namespace_and_sim_only_nodes_drop_on_hardware():
     assert launches[0].overrides == {'use_sim_time': False}
 
 
-def test_ros_arguments_carry_name_namespace_params_overrides_and_remaps():
+def test_ros_arguments_carry_name_namespace_params_overrides_and_remaps(monkeypatch):
+    from orchestrator_pkg.bringup import runner
+    # in a namespace, a file re-keyed for any namespace stands in for each parameter file
+    monkeypatch.setattr(runner, 'any_namespace_parameter_file', lambda path: path + '.any_ns')
     launch = resolve(parse(GOOD), share, {'world': 'w'}, sim=True, robots=2)[1]
     assert ros_arguments(launch) == [
         '--ros-args', '-r', '__node:=base_driver', '-r', '__ns:=/robot1',
-        '--params-file', '/share/orchestrator_pkg/config/base_driver.yaml',
+        '--params-file', '/share/orchestrator_pkg/config/base_driver.yaml.any_ns',
         '-p', 'use_sim_time:=true', '-r', 'cmd_vel_in:=cmd_vel_nav']
 
 

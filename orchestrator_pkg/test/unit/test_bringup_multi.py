@@ -106,3 +106,25 @@ def test_inputs_for_all_robots_and_for_one_robot():
 def test_bad_inputs_name_the_input_and_the_robots(pair, namespaces, message):
     with pytest.raises(argparse.ArgumentTypeError, match=message):
         _inputs([pair], namespaces)
+
+
+def test_namespaced_nodes_get_parameter_files_keyed_for_any_namespace():
+    # rcl matches "planner_server:" only to /planner_server, never /robot2/planner_server
+    launches = resolve(load(BRINGUP), share, ARGS, sim=True, robots=2)
+    planner = next(launch for launch in launches if launch.node.name == 'planner_server'
+                   and launch.namespace == 'robot2')
+    args = ros_arguments(planner)
+    files = [args[i + 1] for i, a in enumerate(args) if a == '--params-file']
+    assert files and all(f not in planner.parameter_files for f in files)
+    with open(planner.parameter_files[0]) as f:
+        original = yaml.safe_load(f)
+    with open(files[0]) as f:
+        rekeyed = yaml.safe_load(f)
+    assert rekeyed['/**/planner_server'] == original['planner_server']
+    assert set(rekeyed) == {f'/**/{key}' for key in original}
+    # one robot, no namespace: the files as they are
+    single = next(launch for launch in resolve(load(BRINGUP), share, ARGS, sim=True, robots=1)
+                  if launch.node.name == 'planner_server')
+    args = ros_arguments(single)
+    assert [args[i + 1] for i, a in enumerate(args) if a == '--params-file'] == \
+        list(single.parameter_files)

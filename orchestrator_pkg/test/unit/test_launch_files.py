@@ -65,7 +65,10 @@ def test_node_actions_makes_one_node_per_resolved_launch():
     keywords = {k.arg: ast.unparse(k.value) for k in nodes[0].keywords}
     # everything the description says about a node reaches launch_ros
     assert keywords['namespace'] == 'launch.namespace or None'
-    assert keywords['parameters'] == '[*launch.parameter_files, launch.overrides]'
+    # the parameter files, re-keyed for any namespace when the node has one (runner.py)
+    assert keywords['parameters'] == (
+        '[*(any_namespace_parameter_file(path) if launch.namespace else path '
+        'for path in launch.parameter_files), launch.overrides]')
     for field in ('package', 'executable', 'name'):
         assert keywords[field] == f'node.{field}'
     assert keywords['respawn'] == 'node.respawn'
