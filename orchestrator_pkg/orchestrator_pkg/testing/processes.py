@@ -112,3 +112,20 @@ class ManagedProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def child_pid(parent_pid, needle):
+    """PID of a direct child of ``parent_pid`` whose command line contains ``needle``."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent_pid and needle in cmdline:
+            return int(entry)
+    return None

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from orchestrator_pkg.places import load_places
-from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 
 RUN_TIMEOUT_S = 400.0  # wall; the mission takes about 70 s of sim time at rtf 1
 
@@ -79,23 +79,6 @@ def _status_changes(run_dir):
     """(path, new status) of every tree status change the run recorded in mission.jsonl."""
     records = [json.loads(line) for line in (run_dir / 'mission.jsonl').read_text().splitlines()]
     return {(r['path'], r['to']) for r in records if r['event'] == 'status'}
-
-
-def _child_pid(parent_pid, needle):
-    """PID of a direct child of ``parent_pid`` whose command line contains ``needle``."""
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as f:
-                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-            with open(f'/proc/{entry}/cmdline', 'rb') as f:
-                cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent_pid and needle in cmdline:
-            return int(entry)
-    return None
 
 
 def _check_mission_log(path):
@@ -174,7 +157,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
         # on the way to the drop-off, with the box held
         assert _wait_for_line(run, r'^\[mission\] step \d+/\d+ GoToDropoff .* m to go',
                               RUN_TIMEOUT_S), run.output()[-5000:]
-        planner = _child_pid(run.pid, 'lib/orchestrator_pkg/planner_server')
+        planner = child_pid(run.pid, 'lib/orchestrator_pkg/planner_server')
         assert planner is not None, 'planner_server is not a child of the runner'
         os.kill(planner, signal.SIGKILL)
         assert run.wait_for_output('respawning planner_server (start 2)', 60.0), \

@@ -33,7 +33,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 import yaml
 
-from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 
 STARTUP_WAIT_S = 300.0      # wall: the stack comes up and the robot starts driving
 AFTER_KILL_SIM_S = 2.0      # sim seconds watched after the kill
@@ -145,23 +145,6 @@ def _bringup(tmp_path, orchestrator_required: bool, require_heartbeat: bool) -> 
     return str(out)
 
 
-def _child_pid(parent_pid, needle):
-    """PID of a direct child of ``parent_pid`` whose command line contains ``needle``."""
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as f:
-                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-            with open(f'/proc/{entry}/cmdline', 'rb') as f:
-                cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent_pid and needle in cmdline:
-            return int(entry)
-    return None
-
-
 def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s):
     """Run deliver, SIGKILL the orchestrator at speed; return (kill time, samples, states, log)."""
     monitor = Monitor(ros_domain.domain_id)
@@ -175,7 +158,7 @@ def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s):
                 and all(s[1] > MOVING_MPS for s in monitor.samples[-5:]),
                 STARTUP_WAIT_S, run)
             assert moving, run.output()[-5000:]
-            orchestrator = _child_pid(run.pid, 'lib/orchestrator_pkg/orchestrator_node')
+            orchestrator = child_pid(run.pid, 'lib/orchestrator_pkg/orchestrator_node')
             assert orchestrator is not None, 'orchestrator_node is not a child of the runner'
             kill_at = monitor.now()
             speed_at_kill = monitor.speed()
