@@ -22,7 +22,6 @@ from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
 from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -30,6 +29,9 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
+from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 BEHAVIOR_SPECS = {
     'cycle_frequency_hz': Spec(20.0, 'behavior loop rate on the ROS clock', 1.0, 200.0,
@@ -63,8 +65,8 @@ class BehaviorServer(Node):
     def __init__(self):
         super().__init__('behavior_server')
         self._cm_specs = costmap_specs(rolling=True)
-        common.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
-        cm = common.values(self, self._cm_specs)
+        params.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
+        cm = params.values(self, self._cm_specs)
         self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=True)
@@ -219,7 +221,7 @@ class BehaviorServer(Node):
 
 def main(args=None):
     """Run the behavior server."""
-    return common.run(BehaviorServer, args)
+    return run_node(BehaviorServer, args)
 
 
 if __name__ == '__main__':

@@ -37,9 +37,11 @@ from orchestrator_pkg.localization.particle_filter import (
     ParticleFilter,
 )
 from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
+from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 SPECS = {
     'min_particles': Spec(500, 'lower bound of the KLD-adapted particle count', 10, 100000),
@@ -105,11 +107,11 @@ class LocalizationNode(Node):
 
     def __init__(self):
         super().__init__('localization_node')
-        common.declare(self, SPECS, _check)
-        v = common.values(self, SPECS)
+        params.declare(self, SPECS, _check)
+        v = params.values(self, SPECS)
         reason = _check(v)
         if reason:
-            raise common.ConfigError(reason)
+            raise params.ConfigError(reason)
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
         self._tf = TfListener2D(self)
@@ -137,7 +139,7 @@ class LocalizationNode(Node):
 
     # -------------------------------------------------------------- helpers
     def _filter_params(self) -> FilterParams:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         return FilterParams(**{k: v[k] for k in _FILTER_FIELDS})
 
     def _warn_once(self, key, text):
@@ -335,7 +337,7 @@ class LocalizationNode(Node):
 
 def main(args=None):
     """Run the localization node; bad parameters are reported in one line, exit code 1."""
-    return common.run(LocalizationNode, args)
+    return run_node(LocalizationNode, args)
 
 
 if __name__ == '__main__':

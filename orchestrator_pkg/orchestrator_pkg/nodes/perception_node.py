@@ -24,10 +24,12 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
 from orchestrator_pkg.planning.frames import FrameError, compose
+from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 SPECS = {
     'global_frame_id': Spec('map', 'frame of the tracked objects', read_only=True),
@@ -67,11 +69,11 @@ class PerceptionNode(Node):
 
     def __init__(self):
         super().__init__('perception_node')
-        common.declare(self, SPECS, _check)
-        v = common.values(self, SPECS)
+        params.declare(self, SPECS, _check)
+        v = params.values(self, SPECS)
         reason = _check(v)
         if reason:
-            raise common.ConfigError(reason)
+            raise params.ConfigError(reason)
         self._frame = v['global_frame_id']
         self.tracker = Tracker(self._camera(), v['gate_m'], v['forget_after_s'],
                                v['position_smoothing'])
@@ -84,14 +86,14 @@ class PerceptionNode(Node):
         self.get_logger().info('perception_node ready')
 
     def _camera(self) -> CameraModel:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         margin = v['view_margin_m']
         near = max(v['camera_near_m'] + margin, v['min_view_depth_m'])
         return CameraModel(v['camera_horizontal_fov'], near,
                            max(v['camera_far_m'] - margin, near))
 
     def _sync_params(self) -> None:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         t = self.tracker
         t.camera = self._camera()
         t.gate_m, t.forget_after_s, t.alpha = (v['gate_m'], v['forget_after_s'],
@@ -165,7 +167,7 @@ class PerceptionNode(Node):
 
 def main(args=None):
     """Run the perception node; bad parameters are reported in one line, exit code 1."""
-    return common.run(PerceptionNode, args)
+    return run_node(PerceptionNode, args)
 
 
 if __name__ == '__main__':
