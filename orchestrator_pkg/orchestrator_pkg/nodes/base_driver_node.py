@@ -85,12 +85,8 @@ class BaseDriverNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('base_driver', **kwargs)
-        params.declare(self, SPECS, _check)
-        v = params.values(self, SPECS)
+        v = params.declare(self, SPECS, _check)
         limits = _limits(v)
-        problem = limits.problem()
-        if problem:
-            raise params.ConfigError(f'bad parameters: {problem}')
         heartbeat = None
         if v['require_heartbeat']:
             topic = self.resolve_topic_name(v['heartbeat_topic'])

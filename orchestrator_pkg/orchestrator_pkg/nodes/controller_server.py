@@ -98,9 +98,6 @@ class ControllerServer(Node):
         super().__init__('controller_server')
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
-        reason = _check_controller(params.values(self, CONTROLLER_SPECS))
-        if reason:
-            raise params.ConfigError(f'bad parameters: {reason}')
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],

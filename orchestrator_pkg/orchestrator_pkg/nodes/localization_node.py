@@ -107,11 +107,7 @@ class LocalizationNode(Node):
 
     def __init__(self):
         super().__init__('localization_node')
-        params.declare(self, SPECS, _check)
-        v = params.values(self, SPECS)
-        reason = _check(v)
-        if reason:
-            raise params.ConfigError(reason)
+        v = params.declare(self, SPECS, _check)
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
         self._tf = TfListener2D(self)

@@ -40,8 +40,7 @@ class MapServer(Node):
 
     def __init__(self):
         super().__init__('map_server')
-        params.declare(self, SPECS)
-        v = params.values(self, SPECS)
+        v = params.declare(self, SPECS)
         if not v['yaml_filename']:
             raise params.ConfigError('parameter yaml_filename is empty')
         try:

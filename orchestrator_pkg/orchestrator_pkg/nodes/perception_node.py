@@ -69,11 +69,7 @@ class PerceptionNode(Node):
 
     def __init__(self):
         super().__init__('perception_node')
-        params.declare(self, SPECS, _check)
-        v = params.values(self, SPECS)
-        reason = _check(v)
-        if reason:
-            raise params.ConfigError(reason)
+        v = params.declare(self, SPECS, _check)
         self._frame = v['global_frame_id']
         self.tracker = Tracker(self._camera(), v['gate_m'], v['forget_after_s'],
                                v['position_smoothing'])

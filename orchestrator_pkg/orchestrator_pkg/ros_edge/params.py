@@ -1,12 +1,9 @@
-"""The one way a node declares its parameters: descriptors with ranges, checked on change.
+"""The one parameter helper: every node declares its parameters as :class:`Spec` values.
 
-A node lists its parameters as :class:`Spec` values keyed by name, declares
-them with :func:`declare` (a ParameterDescriptor each: description, range,
-read_only) and reads them with :func:`values`. Changes at run time outside a
-range, or failing a cross-field ``check``, are refused with a reason that
-names the field. A node that cannot start with its parameters raises
-:class:`ConfigError`; the main helper (:mod:`orchestrator_pkg.ros_edge.main`)
-prints it in one line and exits with code 1.
+Each gets a ParameterDescriptor (description, range, read_only); changes out of
+range or failing a cross-field check are refused with a reason naming the
+field; bad values at start-up raise :class:`ConfigError` (one line, exit code 1
+through :mod:`orchestrator_pkg.ros_edge.main`).
 """
 from dataclasses import dataclass
 
@@ -16,7 +13,6 @@ from rcl_interfaces.msg import (
     ParameterDescriptor,
     SetParametersResult,
 )
-from rclpy.parameter import Parameter
 
 
 class ConfigError(ValueError):
@@ -34,47 +30,39 @@ class Spec:
     read_only: bool = False
 
 
-def declare(node, specs: dict, check=None) -> None:
-    """Declare every parameter with a descriptor, then validate changes against the ranges.
+def declare(node, specs: dict, check=None) -> dict:
+    """Declare every parameter with a descriptor, validate changes; return the values.
 
-    Runtime changes of a read-only parameter, or a value outside its range, are
-    rejected by an on-set-parameters callback whose reason names the field.
-    ``check(values)``, if given, sees all values as they would be after the
-    change and returns a reason string to reject it (cross-field rules).
+    rclpy refuses a change of a read-only parameter, of the wrong type or out of
+    range, with a reason naming the field. ``check(values)``, if given, sees all
+    values as they would be after a change and returns a reason to refuse it
+    (cross-field rules); values that fail it at start-up raise ConfigError.
     """
     for name, spec in specs.items():
         desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-        if spec.lo is not None:
-            if isinstance(spec.default, bool):
-                pass
-            elif isinstance(spec.default, int):
-                desc.integer_range = [IntegerRange(from_value=int(spec.lo), to_value=int(spec.hi),
-                                                   step=1)]
-            elif isinstance(spec.default, float):
-                desc.floating_point_range = [FloatingPointRange(
-                    from_value=float(spec.lo), to_value=float(spec.hi), step=0.0)]
+        if spec.lo is None or isinstance(spec.default, bool):
+            pass
+        elif isinstance(spec.default, int):
+            desc.integer_range = [IntegerRange(from_value=int(spec.lo), to_value=int(spec.hi),
+                                               step=1)]
+        elif isinstance(spec.default, float):
+            desc.floating_point_range = [FloatingPointRange(
+                from_value=float(spec.lo), to_value=float(spec.hi), step=0.0)]
         node.declare_parameter(name, spec.default, desc)
+    if check is None:
+        return values(node, specs)
+    reason = check(values(node, specs))
+    if reason:
+        raise ConfigError(reason)
 
-    def _check(params):
-        for p in params:
-            spec = specs.get(p.name)
-            if spec is None or p.type_ == Parameter.Type.NOT_SET:
-                continue
-            if spec.lo is not None and isinstance(p.value, (int, float)) \
-                    and not isinstance(p.value, bool) \
-                    and not spec.lo <= p.value <= spec.hi:
-                return SetParametersResult(
-                    successful=False,
-                    reason=f'{p.name}={p.value} is outside [{spec.lo}, {spec.hi}]')
-        if check is not None:
-            proposed = values(node, specs)
-            proposed.update({p.name: p.value for p in params if p.name in specs})
-            reason = check(proposed)
-            if reason:
-                return SetParametersResult(successful=False, reason=reason)
-        return SetParametersResult(successful=True)
+    def _check(params):  # rclpy has checked types, ranges and read_only by now
+        proposed = values(node, specs)
+        proposed.update({p.name: p.value for p in params if p.name in specs})
+        reason = check(proposed)
+        return SetParametersResult(successful=not reason, reason=reason or '')
 
     node.add_on_set_parameters_callback(_check)
+    return values(node, specs)
 
 
 def values(node, specs: dict) -> dict:
