@@ -28,10 +28,12 @@ from orchestrator_pkg.trees.registry import (
     RegistryError,
     default_registry,
 )
+from orchestrator_pkg.trees.runner import MissionRunner
 
 __all__ = [
     'Blackboard', 'BuildContext', 'BuiltTree', 'Clock', 'Failure', 'FailureCode',
-    'ManualClock', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec', 'Problem',
+    'ManualClock', 'MissionRunner', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec',
+    'Problem',
     'Registry', 'RegistryError', 'TreeDocument', 'TreeLoadError', 'default_registry',
     'find_failure', 'load_file', 'load_string', 'register_port_type', 'validate_file',
     'validate_string',
