@@ -10,7 +10,6 @@ from orchestrator_pkg.behaviours.actions.basic import (
     Sleep,
 )
 from orchestrator_pkg.behaviours.actions.script import Script, ScriptCondition
-from orchestrator_pkg.behaviours.base import SUCCESS
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
 from orchestrator_pkg.behaviours.controls.fallback import Fallback, ReactiveFallback
 from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence, RecoveryNode, RoundRobin
@@ -36,6 +35,7 @@ from orchestrator_pkg.behaviours.decorators.loop_queue import (
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
+from orchestrator_pkg.trees.behaviour import SUCCESS
 from orchestrator_pkg.trees.ports import inout_port, input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
 

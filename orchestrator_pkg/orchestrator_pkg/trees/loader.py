@@ -23,9 +23,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 import py_trees
 
-from orchestrator_pkg.behaviours.base import SubTreeNode
+from orchestrator_pkg.trees.behaviour import SubTreeNode
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.clock import MonotonicClock
+from orchestrator_pkg.trees.guard import Guarded
 from orchestrator_pkg.trees.ports import convert, looks_like_reference, parse_reference
 from orchestrator_pkg.trees.registry import BuildContext, Ports, Registry
 from orchestrator_pkg.trees.script import Script, ScriptError, parse_script
@@ -779,7 +780,6 @@ def _guard(behaviour, inst: _Instance, info: dict):
     """Wrap a behaviour whose XML node has pre/post-conditions; both share its path."""
     if not inst.xnode.conditions:
         return behaviour
-    from orchestrator_pkg.behaviours.decorators.conditions import Guarded  # imports trees
     guarded = Guarded(behaviour.name, behaviour, inst.scope, dict(inst.xnode.conditions))
     info[id(guarded)] = info[id(behaviour)]
     return guarded

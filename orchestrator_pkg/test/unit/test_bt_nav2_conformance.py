@@ -12,7 +12,6 @@ import py_trees
 from py_trees.common import Status
 import pytest
 
-from orchestrator_pkg.behaviours.base import SubTreeNode
 from orchestrator_pkg.trees import (
     ManualClock,
     NodeSpec,
@@ -21,6 +20,7 @@ from orchestrator_pkg.trees import (
     load_file,
     validate_file,
 )
+from orchestrator_pkg.trees.behaviour import SubTreeNode
 from orchestrator_pkg.trees.ports import PortSpec
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data', 'nav2_jazzy_trees')

@@ -2,7 +2,6 @@
 from bt_leaves import INV, F, Leaf, R, S
 import pytest
 
-from orchestrator_pkg.behaviours.decorators.conditions import Guarded
 from orchestrator_pkg.trees import (
     Blackboard,
     default_registry,
@@ -11,6 +10,7 @@ from orchestrator_pkg.trees import (
     validate_string,
 )
 from orchestrator_pkg.trees.failure import FailureCode
+from orchestrator_pkg.trees.guard import Guarded
 from orchestrator_pkg.trees.script import ScriptError, parse_script
 
 REG = default_registry()

@@ -23,7 +23,7 @@ import os
 import re
 from typing import Callable, Optional
 
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, BtNode
 
 _TREE_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
 

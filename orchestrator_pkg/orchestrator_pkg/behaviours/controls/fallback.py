@@ -1,9 +1,9 @@
 """Fallback and ReactiveFallback (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import SUCCESS
 from orchestrator_pkg.behaviours.controls.ordered import (
     OrderedComposite,
     ReactiveOrderedComposite,
 )
+from orchestrator_pkg.trees.behaviour import SUCCESS
 
 
 class Fallback(OrderedComposite):

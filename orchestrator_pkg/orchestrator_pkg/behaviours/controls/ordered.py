@@ -6,7 +6,7 @@ subclasses only set ``STOP_ON``: the child status that ends the loop and is
 returned. The other terminal status lets the loop move on to the next child
 and, after the last one, is the result.
 """
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 
 
 def _other(status):

@@ -1,9 +1,9 @@
 """Sequence, SequenceWithMemory and ReactiveSequence (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.behaviours.controls.ordered import (
     OrderedComposite,
     ReactiveOrderedComposite,
 )
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 
 
 class Sequence(OrderedComposite):

@@ -23,7 +23,7 @@ keeps the already-emptied copy.
 """
 from collections import deque
 
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.ports import PortError, check_native, convert, register_port_type
 
@@ -72,7 +72,7 @@ def register_loop_port_types() -> None:
         register_port_type(queue_port_type(element_type), _queue_converter(element_type))
 
 
-class LoopQueue(BtDecorator):
+class LoopQueue(BtNode):
     """Run the child once per element of ``queue``, the element written to ``value``."""
 
     def __init__(self, name, child, ports, element_type: str):
@@ -143,10 +143,10 @@ class LoopQueue(BtDecorator):
                     return self._empty_status()
             except PortError as exc:
                 return self._fail(str(exc))
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         self.child_running = status is RUNNING
         if status is not RUNNING:
-            self.halt_the_child()
+            self.halt_child(0)
         if status is FAILURE:
             return FAILURE
         return RUNNING

@@ -16,10 +16,10 @@ from py_trees.common import Status
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
-from orchestrator_pkg.behaviours.base import BtDecorator
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.trees.behaviour import BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.ports import PortError, input_port, output_port
 
@@ -245,12 +245,12 @@ class PathExpiringTimer(_Leaf):
 
 
 # -- decorators -----------------------------------------------------------------------
-class GatedDecorator(BtDecorator):
+class GatedDecorator(BtNode):
     """A decorator that decides each tick whether to tick its child at all.
 
     Subclasses implement ``gate() -> bool`` (tick the child now?) and
     optionally ``after_child(status)`` and ``skipped()`` (default RUNNING,
-    Nav2's throttling semantics). Built on the engine's BtDecorator, so a
+    Nav2's throttling semantics). Built on the engine's BtNode, so a
     halt halts the child and failures are traced to the child.
     """
 
@@ -282,7 +282,7 @@ class GatedDecorator(BtDecorator):
         if self.was_idle:
             self._fresh = True
         if self.gate():
-            status = yield from self.tick_the_child()
+            status = yield from self.tick_child(0)
             return self.after_child(status)
         return self.skipped()
 
