@@ -59,10 +59,11 @@ def _decor(registry, type_name, build, description, ports=()):
 
 
 def _register_loops(registry: Registry) -> None:
-    register_loop_port_types()
+    register_loop_port_types(registry)
     for type_name, element_type in LOOP_TYPES.items():
         def build(ctx, element_type=element_type):
-            return LoopQueue(ctx.name, ctx.children[0], ctx.ports, element_type)
+            return LoopQueue(ctx.name, ctx.children[0], ctx.ports, element_type,
+                             registry.port_types)
         _decor(registry, type_name, build,
                f'Run the child once per element of queue ({element_type}), '
                'the element in value.',

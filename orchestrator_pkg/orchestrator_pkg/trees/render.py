@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from orchestrator_pkg.trees.blackboard import Blackboard
-from orchestrator_pkg.trees.loader import Problem, _Expander, _Loader
+from orchestrator_pkg.trees.validate import Checker, Expander
+from orchestrator_pkg.trees.xml_source import Problem, TreeSource
 
 COLOURS = {'control': '#cfe2ff', 'decorator': '#e2d9f3', 'action': '#d1e7dd',
            'condition': '#fff3cd', 'subtree': '#f8f9fa', 'unknown': '#f8d7da'}
@@ -38,10 +39,10 @@ class Box:
 
 def load_boxes(path: str, registry, tree_id: str | None = None) -> tuple[Box, list[Problem]]:
     """Load ``path`` and return the expanded tree as boxes, with the problems found."""
-    loader = _Loader(registry)
+    loader = TreeSource()
     loader.load_path(path, top=True)
     if not loader.has_errors:
-        loader.validate_trees()
+        Checker(loader, registry).check()
     blocking = [p for p in loader.problems if p.severity == 'error'
                 and not p.message.startswith('unknown node type')]
     if blocking or not loader.trees:
@@ -49,7 +50,7 @@ def load_boxes(path: str, registry, tree_id: str | None = None) -> tuple[Box, li
     tree_id = tree_id or loader.main_tree_id or next(iter(loader.trees))
     if tree_id not in loader.trees:
         raise RenderError([Problem(path, 0, 'error', f'no BehaviorTree "{tree_id}"')])
-    expander = _Expander(loader)
+    expander = Expander(loader)
     instance = expander.expand(tree_id, Blackboard())
     if instance is None or expander.failed:
         raise RenderError([p for p in loader.problems if p.severity == 'error'])

@@ -13,7 +13,8 @@ from orchestrator_pkg.behaviours.decorators.basic import (
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
-from orchestrator_pkg.trees import ManualClock, default_registry, find_failure, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import ManualClock, find_failure, load_string
 from orchestrator_pkg.trees.failure import FailureCode
 
 

@@ -5,7 +5,8 @@ import py_trees
 import pytest
 
 from orchestrator_pkg.behaviours.decorators.loop_queue import split_queue
-from orchestrator_pkg.trees import default_registry, find_failure, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import find_failure, load_string
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.loader import TreeLoadError
 from orchestrator_pkg.trees.ports import input_port
