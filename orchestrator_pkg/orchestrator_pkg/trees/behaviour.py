@@ -100,10 +100,8 @@ class BtNode(py_trees.behaviour.Behaviour):
 
     def halt_children(self, start: int = 0) -> None:
         """Halt (if running) and mark idle every child from ``start`` on."""
-        for child in self.children[start:]:
-            if child.status is RUNNING:
-                child.stop(INVALID)
-            child.idle = True
+        for index in range(start, len(self.children)):
+            self.halt_child(index)
 
     def reset_children(self) -> None:
         """BehaviorTree.CPP's resetChildren: halt running children, mark all idle."""

@@ -1,31 +1,15 @@
 """Load and validate BehaviorTree.CPP v4 XML, then build py_trees behaviours from it.
 
-The public face of the engine's loading: parsing is in
-:mod:`~orchestrator_pkg.trees.xml_source`, the checks in
-:mod:`~orchestrator_pkg.trees.validate` and building in
-:mod:`~orchestrator_pkg.trees.runtime`.
-
-Loading is all-or-nothing: every file is parsed safely (defusedxml, size,
-depth, node-count and include-depth limits), every tree is checked against
-the registry (node types, children, ports, literal types, SubTree IDs,
-cycles, blackboard flow), and only a document without errors can be built.
-Each :class:`Problem` names the file, the line and the reason.
-
-Supported XML (see docs/behaviour_trees.md): ``<root BTCPP_format="4"
-main_tree_to_execute="...">``, several ``<BehaviorTree ID>``, ``<SubTree ID
-... _autoremap>`` with port remapping, ``<include path>`` (relative to the
-including file), ``<TreeNodesModel>`` (accepted; SubTree port declarations
-are read), and the explicit ``<Action ID="X">`` / ``<Condition ID>`` /
-``<Control ID>`` / ``<Decorator ID>`` forms.
+The engine's public face. Loading is all-or-nothing: the files are parsed
+safely (:mod:`.xml_source`), every tree is checked against the registry
+(:mod:`.validate`), and only a document without errors can be built
+(:mod:`.runtime`). Each :class:`Problem` names the file, the line and the reason.
 """
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.registry import Registry
 from orchestrator_pkg.trees.runtime import BuiltTree, build_tree
 from orchestrator_pkg.trees.validate import validate
 from orchestrator_pkg.trees.xml_source import Problem, TreeLoadError, TreeSource
-
-__all__ = ['Problem', 'TreeDocument', 'TreeLoadError', 'load_file', 'load_string',
-           'validate_file', 'validate_string']
 
 
 class TreeDocument:

@@ -68,33 +68,16 @@ def _to_script(text: str):
         raise ValueError(f'script "{text}": {exc}') from None
 
 
-# The builtin port types (never changed: each Registry's PortTypes starts from a copy).
-_BUILTIN: dict[str, Callable[[str], Any]] = {
-    'str': str,
-    'int': _to_int,
-    'float': _to_float,
-    'bool': _to_bool,
-    'duration_s': _to_duration,
-    'any': lambda text: text,
-    'script': _to_script,
-}
-
-# Python types a blackboard value of that port type may already have.
-_BUILTIN_NATIVE: dict[str, tuple[type, ...]] = {
-    'str': (str,),
-    'int': (int,),
-    'float': (float, int),
-    'bool': (bool,),
-    'duration_s': (float, int),
-}
-
-
 class PortTypes:
     """The named port types of one registry: the builtins and whatever plugins add."""
 
     def __init__(self):
-        self._from_string = dict(_BUILTIN)
-        self._native = dict(_BUILTIN_NATIVE)
+        self._from_string = {'str': str, 'int': _to_int, 'float': _to_float, 'bool': _to_bool,
+                             'duration_s': _to_duration, 'any': lambda text: text,
+                             'script': _to_script}
+        # Python types a blackboard value of that port type may already have.
+        self._native = {'str': (str,), 'int': (int,), 'float': (float, int), 'bool': (bool,),
+                        'duration_s': (float, int)}
 
     def register(self, name: str, from_string: Callable[[str], Any],
                  native: tuple[type, ...] = ()) -> None:

@@ -31,7 +31,6 @@ UNSUPPORTED_TYPES = {
 }
 
 
-
 class Checker:
     """Checks each tree definition of ``source`` against ``registry``."""
 

@@ -1,10 +1,13 @@
-"""Safe reading of BehaviorTree.CPP v4 XML (files, strings and their includes).
+"""Safe reading of BehaviorTree.CPP v4 XML into :class:`XNode` elements with file and line.
 
-Every file is parsed with defusedxml (no DTDs, no entities) under size, depth,
-element-count and include-depth limits. What is read is kept as
-:class:`XNode` elements with their file and line, and each finding as a
-:class:`Problem`; nothing is checked against a registry here
-(:mod:`orchestrator_pkg.trees.validate` does that).
+Files are parsed with defusedxml (no DTDs, no entities) under size, depth,
+element-count and include-depth limits; nothing is checked against a registry
+here (:mod:`.validate` does). Supported XML (see docs/behaviour_trees.md):
+``<root BTCPP_format="4" main_tree_to_execute="...">``, several
+``<BehaviorTree ID>``, ``<SubTree ID ... _autoremap>`` with port remapping,
+``<include path>`` (relative to the including file), ``<TreeNodesModel>``
+(accepted; SubTree port declarations are read), and the explicit
+``<Action ID="X">`` / ``<Condition ID>`` / ``<Control ID>`` / ``<Decorator ID>`` forms.
 """
 from dataclasses import dataclass, field
 import os
@@ -144,8 +147,7 @@ class TreeSource:
         return any(p.severity == 'error' for p in self.problems)
 
     # -- parsing ------------------------------------------------------------------
-    def parse_text(self, data: bytes | str, file: str) -> XNode | None:
-        """Parse one document safely; None (and a problem recorded) when it cannot be read."""
+    def _parse(self, data: bytes | str, file: str) -> XNode | None:
         builder = _Builder(file, self)
         parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True,
                                   forbid_external=True)
@@ -208,7 +210,7 @@ class TreeSource:
             self.error(file, 0, f'document is {len(data)} bytes, over the limit of '
                                 f'{MAX_FILE_BYTES} bytes')
             return
-        root = self.parse_text(data, file)
+        root = self._parse(data, file)
         if root is None:
             if not self.has_errors:
                 self.error(file, 0, 'empty document')

@@ -17,7 +17,7 @@ from orchestrator_pkg.trees import (
 
 
 def test_default_registry_has_the_builtins():
-    registry = default_registry()
+    registry = default_registry(plugins=False)
     for name in ('Sequence', 'ReactiveFallback', 'Parallel', 'RecoveryNode', 'Timeout',
                  'RateController', 'SetBlackboard', 'Sleep', 'RunOnce', 'WhileDoElse'):
         assert name in registry
@@ -53,9 +53,9 @@ def test_port_types_convert_and_reject():
 def test_custom_port_type_only_from_blackboard():
     def never(text):
         raise ValueError('only from the blackboard')
-    registry = default_registry()
+    registry = default_registry(plugins=False)
     registry.register_port_type('test_pose', never, native=(tuple,))
-    assert 'test_pose' not in default_registry().port_types, 'port types are per registry'
+    assert 'test_pose' not in default_registry(plugins=False).port_types, 'one per registry'
     seen = {}
 
     class Probe:
@@ -118,7 +118,7 @@ def test_load_build_and_tick_with_subtree_remapping():
         </Sequence>
       </BehaviorTree>
       <BehaviorTree ID="Copy"><SetBlackboard value="{src}" output_key="{dst}"/></BehaviorTree>
-    </root>''', default_registry())
+    </root>''', default_registry(plugins=False))
     assert doc.tree_ids == ['Main', 'Copy'] and doc.main_tree_id == 'Main'
     clock = ManualClock()
     built = doc.build(clock=clock)

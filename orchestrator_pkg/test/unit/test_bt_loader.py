@@ -14,7 +14,7 @@ from orchestrator_pkg.trees import (
 )
 from orchestrator_pkg.trees import xml_source as xml_source_module
 
-REG = default_registry()
+REG = default_registry(plugins=False)
 
 
 def write(tmp_path, name, text):

@@ -46,7 +46,7 @@ class Record(py_trees.behaviour.Behaviour):
 
 def build(xml, fail_on=(), ticks_per_item=1, inputs=()):
     log = []
-    registry = default_registry()
+    registry = default_registry(plugins=False)
     registry.register(NodeSpec('Record', 'action', (input_port('item', 'any'),),
                                lambda ctx: Record(ctx.name, ctx.ports, log, fail_on,
                                                   ticks_per_item)))

@@ -8,7 +8,7 @@ from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.guard import Guarded
 from orchestrator_pkg.trees.script import ScriptError, parse_script
 
-REG = default_registry()
+REG = default_registry(plugins=False)
 
 
 @pytest.mark.parametrize('source, value', [

@@ -259,7 +259,6 @@ class GatedDecorator(BtNode):
         super().__init__(ctx.name, ctx.children[0])
         self.ctx = ctx
         self.ports = ctx.ports
-        self.node_type = ctx.type_name
         self.clock = ctx.clock
         self.gate = gate
         self._fresh = True
