@@ -14,11 +14,12 @@ def _other(status):
     return FAILURE if status is SUCCESS else SUCCESS
 
 
-def ordered_tick(node, stop_on):
+def ordered_tick(node, stop_on, memory=False):
     """Tick ``node``'s children in order from ``node.index`` (use with ``yield from``).
 
     - child RUNNING: return RUNNING; the next tick resumes at that child;
-    - child ``stop_on``: reset children, restart from the first, return ``stop_on``;
+    - child ``stop_on``: reset children, restart from the first, return ``stop_on``
+      (with ``memory``: halt that child and the later ones, keep the place);
     - every child the other status: reset children, return it.
     The node's halt (``reset_state``) sets ``index`` back to 0.
     """
@@ -28,8 +29,11 @@ def ordered_tick(node, stop_on):
         if status is RUNNING:
             return RUNNING
         if status is stop_on:
-            node.reset_children()
-            node.index = 0
+            if memory:
+                node.halt_children(node.index)
+            else:
+                node.reset_children()
+                node.index = 0
             return status
         node.index += 1
     node.reset_children()

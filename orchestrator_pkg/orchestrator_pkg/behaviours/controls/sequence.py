@@ -1,6 +1,6 @@
 """Sequence, SequenceWithMemory and ReactiveSequence (BehaviorTree.CPP v4)."""
 from orchestrator_pkg.behaviours.controls.ordered import ordered_tick, reactive_tick
-from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, BtNode
 
 
 class Sequence(BtNode):
@@ -32,24 +32,11 @@ class SequenceWithMemory(BtNode):
     only reaching the end (SUCCESS) does.
     """
 
-    def __init__(self, name, children=()):
-        super().__init__(name, children)
-        self.index = 0
+    index = 0  # the child to tick next
 
     def bt_tick(self):
         """Run the sequence with memory."""
-        count = len(self.children)
-        while self.index < count:
-            status = yield from self.tick_child(self.index)
-            if status is RUNNING:
-                return RUNNING
-            if status is FAILURE:
-                self.halt_children(self.index)
-                return FAILURE
-            self.index += 1
-        self.reset_children()
-        self.index = 0
-        return SUCCESS
+        return (yield from ordered_tick(self, FAILURE, memory=True))
 
 
 class ReactiveSequence(BtNode):

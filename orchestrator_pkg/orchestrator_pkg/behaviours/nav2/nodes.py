@@ -264,9 +264,11 @@ class GatedDecorator(BtNode):
         self._fresh = True
 
     def setup(self, **kwargs):
-        """Use the node clock unless the tree has one; let the gate subscribe."""
+        """Use the node clock unless the tree has one; subscribe to what the gate needs."""
         if self.clock is None and kwargs.get('node') is not None:
             self.clock = RosClock(kwargs['node'])
+        if self.gate.uses_odom:
+            self.odom = odom_state(_node_of(self, kwargs))
         self.gate.setup(self, kwargs)
 
     def reset_state(self):
@@ -306,6 +308,7 @@ class Gate:
     """What a :class:`GatedDecorator` asks each tick; the defaults pass the child through."""
 
     closed_status = Status.RUNNING
+    uses_odom = False  # the decorator then has ``odom`` (robot_state.OdomState)
 
     def setup(self, decorator, kwargs) -> None:
         """Connect to ROS (``kwargs['node']``) if the gate needs to."""
@@ -328,14 +331,11 @@ class SpeedGate(Gate):
     The rate grows with the robot's speed (odom) from ``min_rate`` to ``max_rate``.
     """
 
+    uses_odom = True
+
     def __init__(self):
         self._start = 0.0
         self._goal = None
-        self._odom = None
-
-    def setup(self, decorator, kwargs):
-        """Subscribe to odometry."""
-        self._odom = odom_state(_node_of(decorator, kwargs))
 
     def shift_time(self, seconds):
         """Do not count a pause as part of the period."""
@@ -352,7 +352,7 @@ class SpeedGate(Gate):
         if decorator.child.status == Status.RUNNING:
             return True
         p = decorator.ports
-        rate = geometry.rate_for_speed(self._odom.speed(), float(p.get('min_rate')),
+        rate = geometry.rate_for_speed(decorator.odom.speed(), float(p.get('min_rate')),
                                        float(p.get('max_rate')), float(p.get('min_speed')),
                                        float(p.get('max_speed')))
         return rate > 0 and now - self._start >= 1.0 / rate
@@ -367,17 +367,14 @@ class SpeedGate(Gate):
 class DistanceGate(Gate):
     """DistanceController: every ``distance`` metres the robot travels (odom), and at first."""
 
+    uses_odom = True
+
     def __init__(self):
         self._from = None
-        self._odom = None
-
-    def setup(self, decorator, kwargs):
-        """Subscribe to odometry."""
-        self._odom = odom_state(_node_of(decorator, kwargs))
 
     def opens(self, decorator):
         """First tick, child running, or far enough from the last run."""
-        here = self._odom.xy()
+        here = decorator.odom.xy()
         if decorator.first_tick() or self._from is None:
             self._from = here
             return True
@@ -391,7 +388,7 @@ class DistanceGate(Gate):
     def after_child(self, decorator, status):
         """Measure the next distance from here once the child succeeded."""
         if status == Status.SUCCESS:
-            self._from = self._odom.xy()
+            self._from = decorator.odom.xy()
         return status
 
 
