@@ -61,6 +61,7 @@ def _env():
     env['PYTHONPATH'] = os.pathsep.join([str(UNIT_DIR)] + [p for p in [
         env.get('PYTHONPATH')] if p])
     env['PYTEST_DISABLE_PLUGIN_AUTOLOAD'] = '1'  # ROS's pytest plugins are not the engine's
+    env.pop('PYTEST_ADDOPTS', None)  # the outer run's options (colcon's -k, cache_dir)
     return env
 
 
