@@ -96,7 +96,6 @@ class BuiltTree:
                 shift(paused_for)
 
 
-
 def build_tree(source: TreeSource, registry: Registry, tree_id: str, clock=None,
                blackboard: Blackboard | None = None, name: str = '<inline>') -> BuiltTree:
     """Instantiate the validated tree ``tree_id`` of ``source`` (read from ``name``)."""

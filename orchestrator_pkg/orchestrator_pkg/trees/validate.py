@@ -196,7 +196,6 @@ class Checker:
                                                    'not declared in its TreeNodesModel')
 
 
-
 @dataclass
 class Instance:
     """A node of the expanded tree (SubTrees inlined)."""

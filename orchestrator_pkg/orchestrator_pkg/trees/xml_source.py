@@ -47,7 +47,6 @@ class TreeLoadError(Exception):
         super().__init__(f'{len(errors)} error(s): {text}{more}')
 
 
-
 class _Abort(Exception):
     """Stop parsing one file (a limit was hit); the problem is already recorded."""
 
@@ -117,7 +116,6 @@ class _Builder:
 
     def close(self):
         return self.root
-
 
 
 class TreeSource:
