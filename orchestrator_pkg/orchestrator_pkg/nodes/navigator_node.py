@@ -39,6 +39,7 @@ from rclpy.node import Node
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
 from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.nodes.tree_host import (
     CANCELED,
     FAILED,
@@ -53,7 +54,6 @@ from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
-from orchestrator_pkg.trees.registry import default_registry
 from orchestrator_pkg.trees.runner import MissionRunner
 
 DEFAULT_TREE = 'navigate_to_pose_w_replanning_and_recovery.xml'

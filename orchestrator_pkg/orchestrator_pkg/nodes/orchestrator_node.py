@@ -41,6 +41,7 @@ from orchestrator_pkg.behaviours.controls.battery_guard import (
     guard_tree,
     load_recharge_tree,
 )
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.behaviours.ros.tasks import BatteryMonitor
 from orchestrator_pkg.nodes.tree_host import (
     CANCELED,
@@ -56,7 +57,7 @@ from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
-from orchestrator_pkg.trees.registry import RegistryError, default_registry
+from orchestrator_pkg.trees.registry import RegistryError
 from orchestrator_pkg.trees.runner import MissionRunner
 
 MISSION_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')

@@ -87,7 +87,7 @@ def depth_first(root):
 
 
 class MissionRunner:
-    """Drive one :class:`~orchestrator_pkg.trees.loader.BuiltTree`.
+    """Drive one :class:`~orchestrator_pkg.trees.runtime.BuiltTree`.
 
     ``mission`` labels the run (snapshots, status changes); ``source`` says
     where the tree came from (its file, '' for an inline tree).
