@@ -12,7 +12,7 @@ from geometry_msgs.msg import PoseStamped
 from py_trees.common import Status
 import pytest
 
-from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.trees import rclpy_node, tick_until
 from orchestrator_pkg.trees import default_registry, find_failure
