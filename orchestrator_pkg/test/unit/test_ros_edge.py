@@ -1,15 +1,29 @@
-"""The ROS edge's conversions and lookups: one rule each (no ROS traffic)."""
+"""The ROS edge's conversions and lookups: one rule each; the ROS leaves' shape (no traffic)."""
+import inspect
 import math
 import os
+import subprocess
+import sys
 
 from geometry_msgs.msg import Quaternion
 import numpy as np
+import py_trees
 import pytest
 from rclpy.duration import Duration as RclpyDuration
 
 from orchestrator_interfaces.action import ExecuteMission
+from orchestrator_pkg.behaviours.nav2 import actions, conditions, selectors
+from orchestrator_pkg.behaviours.ros import (
+    action_client,
+    localization,
+    places,
+    service_client,
+    tasks,
+    topics,
+)
 from orchestrator_pkg.planning.frames import yaw_of
 from orchestrator_pkg.ros_edge import convert, share
+from orchestrator_pkg.ros_edge.leaf import RosLeaf
 
 
 @pytest.mark.parametrize('yaw', [0.0, 0.3, -1.2, math.pi / 2, 3.0, -3.0])
@@ -85,3 +99,40 @@ def test_share_lookups(tmp_path):
     assert share.config_file(str(given)) == str(given)  # a path stays a path
     tree = share.behavior_tree('navigate_to_pose_w_replanning_and_recovery.xml')
     assert os.path.isfile(tree)
+
+
+def test_every_ros_leaf_is_a_ros_leaf_two_below_py_trees_behaviour():
+    modules = (action_client, service_client, topics, localization, places, tasks,
+               actions, conditions, selectors)
+    leaves = [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
+              if issubclass(cls, py_trees.behaviour.Behaviour)
+              and cls.__module__ == module.__name__]
+    assert len(leaves) >= 15
+    for cls in leaves:
+        assert cls.__mro__.index(py_trees.behaviour.Behaviour) <= 2, cls
+        assert issubclass(cls, RosLeaf) or cls is tasks.SetDefault, cls  # SetDefault: no ROS
+
+
+BLOCK_ROS = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        top = name.split('.')[0]
+        if top in ('rclpy', 'builtin_interfaces', 'orchestrator_interfaces') \\
+                or top.endswith('_msgs'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+@pytest.mark.parametrize('module', ['orchestrator_pkg.behaviours.ros',
+                                    'orchestrator_pkg.behaviours.nav2',
+                                    'orchestrator_pkg.ros_edge',
+                                    'orchestrator_pkg.ros_edge.share',
+                                    'orchestrator_pkg.places'])
+def test_packages_and_pure_modules_import_no_ros(module):
+    code = BLOCK_ROS + f'import {module}\nprint("imported", flush=True)\nimport rclpy\n'
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == 'imported', done.stderr  # without any ROS module
+    assert 'ImportError: blocked: rclpy' in done.stderr  # and the blocker works
