@@ -17,8 +17,11 @@ from py_trees.common import Status
 
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.trees.failure import Failure, FailureCode
-from orchestrator_pkg.trees.ports import input_port
+from orchestrator_pkg.trees.ports import PortError, input_port
 
+# Bad input when a leaf builds a goal, request or message: an unset or ill-typed port
+# (PortError) or a wrong value for a field. Anything else is a bug and propagates.
+INPUT_ERRORS = (PortError, ValueError, LookupError, TypeError, AttributeError)
 SERVER_WAIT_PARAMETER = 'server_wait_timeout_s'
 DEFAULT_SERVER_WAIT_S = 5.0
 DEFAULT_SERVER_TIMEOUT_MS = 5000.0  # a request's answer (Nav2's server_timeout default)

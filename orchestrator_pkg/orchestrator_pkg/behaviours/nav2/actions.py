@@ -191,6 +191,18 @@ def build_spin(ctx):
         time_allowance=to_duration(ports.get('time_allowance'))), recovery=True)
 
 
+# BackUp and DriveOnHeading differ only in their action, server, port names and defaults.
+STRAIGHT_LINES = (
+    # type name, action, server, (distance port, text), (speed port, text), is_recovery default
+    ('BackUp', BackUp, 'backup', ('backup_dist', 'Total distance to back up (m).'),
+     ('backup_speed', 'Backup speed (m/s).'), True,
+     'Back up in a straight line (nav2_msgs/BackUp).'),
+    ('DriveOnHeading', DriveOnHeading, 'drive_on_heading',
+     ('dist_to_travel', 'Distance to travel (m).'), ('speed', 'Speed (m/s).'), False,
+     'Drive on the current heading (nav2_msgs/DriveOnHeading).'),
+)
+
+
 def straight_line_builder(action_type, server, distance_port, speed_port):
     """Return the build function of BackUp or DriveOnHeading: ``distance_port`` m along x."""
     def build(ctx):
@@ -206,9 +218,20 @@ def straight_line_builder(action_type, server, distance_port, speed_port):
     return build
 
 
-build_back_up = straight_line_builder(BackUp, 'backup', 'backup_dist', 'backup_speed')
-build_drive_on_heading = straight_line_builder(DriveOnHeading, 'drive_on_heading',
-                                               'dist_to_travel', 'speed')
+def straight_line_specs(time_allowance):
+    """Return the specs() rows of BackUp and DriveOnHeading, from STRAIGHT_LINES."""
+    return [
+        (type_name, 'action', (
+            input_port(distance, 'float', required=False, default=0.15,
+                       description=distance_text),
+            input_port(speed, 'float', required=False, default=0.025, description=speed_text),
+            time_allowance,
+            input_port('is_recovery', 'bool', required=False, default=recovery,
+                       description='Count this run in number_recoveries.'),
+            *error_ports(), *common_ports(server)),
+         straight_line_builder(action_type, server, distance, speed), description)
+        for type_name, action_type, server, (distance, distance_text), (speed, speed_text),
+        recovery, description in STRAIGHT_LINES]
 
 
 def build_wait(ctx):
@@ -338,23 +361,7 @@ def specs():
                        description='Spin distance (rad).'),
             time_allowance, recovery, *error_ports(), *common_ports('spin')),
          build_spin, 'Spin in place (nav2_msgs/Spin).'),
-        ('BackUp', 'action', (
-            input_port('backup_dist', 'float', required=False, default=0.15,
-                       description='Total distance to back up (m).'),
-            input_port('backup_speed', 'float', required=False, default=0.025,
-                       description='Backup speed (m/s).'),
-            time_allowance, recovery, *error_ports(), *common_ports('backup')),
-         build_back_up, 'Back up in a straight line (nav2_msgs/BackUp).'),
-        ('DriveOnHeading', 'action', (
-            input_port('dist_to_travel', 'float', required=False, default=0.15,
-                       description='Distance to travel (m).'),
-            input_port('speed', 'float', required=False, default=0.025,
-                       description='Speed (m/s).'),
-            time_allowance,
-            input_port('is_recovery', 'bool', required=False, default=False,
-                       description='Count this run in number_recoveries.'),
-            *error_ports(), *common_ports('drive_on_heading')),
-         build_drive_on_heading, 'Drive on the current heading (nav2_msgs/DriveOnHeading).'),
+        *straight_line_specs(time_allowance),
         ('Wait', 'action', (
             input_port('wait_duration', 'float', required=False, default=1.0,
                        description='Wait time (s).'),

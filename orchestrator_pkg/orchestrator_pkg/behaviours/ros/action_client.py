@@ -20,9 +20,8 @@ from action_msgs.msg import GoalStatus
 from py_trees.common import Status
 from rclpy.action import ActionClient
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
-from orchestrator_pkg.ros_edge.leaf import RosLeaf
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.trees.failure import FailureCode
 
 

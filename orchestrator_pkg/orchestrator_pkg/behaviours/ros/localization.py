@@ -16,9 +16,8 @@ from typing import Optional, Sequence
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from py_trees.common import Status
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.behaviours.ros.topics import TopicCondition, subscribe
-from orchestrator_pkg.ros_edge.leaf import RosLeaf
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.trees.failure import FailureCode
 

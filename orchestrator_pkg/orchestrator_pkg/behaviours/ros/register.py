@@ -158,6 +158,25 @@ def build_find_object(ctx):
                       node_type=ctx.type_name)
 
 
+def build_wait_until_charged(ctx):
+    """WaitUntilCharged."""
+    p = ctx.ports
+    return WaitUntilCharged(ctx.name, lambda: p.get('threshold'),
+                            p.get('topic_name', 'battery_state'),
+                            timeout_s=p.get('timeout', None), clock=ctx.clock,
+                            node_type=ctx.type_name)
+
+
+def build_approach_pose(ctx):
+    """ApproachPose."""
+    p = ctx.ports
+    return ApproachPose(ctx.name, lambda: p.get('target'), p.get('distance', 0.35),
+                        lambda pose: p.set('pose', pose),
+                        robot_frame=p.get('robot_frame', 'base_link'),
+                        timeout_s=p.get('timeout', 5.0), clock=ctx.clock,
+                        node_type=ctx.type_name)
+
+
 def _localized_ports():
     return (
         input_port('topic_name', 'str', required=False, default='amcl_pose',
@@ -285,26 +304,6 @@ def register(registry) -> None:
     registry.register(action_type_spec('Gripper', Gripper, 'gripper',
                                        'Open or close the gripper '
                                        '(orchestrator_interfaces/Gripper).'))
-    register_task_types(registry)
-
-
-def register_task_types(registry) -> None:
-    """Register WaitUntilCharged, ApproachPose and SetDefault (called by the ``ros`` plugin)."""
-    def build_wait_until_charged(ctx):
-        p = ctx.ports
-        return WaitUntilCharged(ctx.name, lambda: p.get('threshold'),
-                                p.get('topic_name', 'battery_state'),
-                                timeout_s=p.get('timeout', None), clock=ctx.clock,
-                                node_type=ctx.type_name)
-
-    def build_approach_pose(ctx):
-        p = ctx.ports
-        return ApproachPose(ctx.name, lambda: p.get('target'), p.get('distance', 0.35),
-                            lambda pose: p.set('pose', pose),
-                            robot_frame=p.get('robot_frame', 'base_link'),
-                            timeout_s=p.get('timeout', 5.0), clock=ctx.clock,
-                            node_type=ctx.type_name)
-
     registry.register(NodeSpec('WaitUntilCharged', 'action', (
         input_port('threshold', 'float',
                    description='State of charge to wait for, in [0, 1] (e.g. 0.8).'),

@@ -14,8 +14,7 @@ from typing import Any, Callable, Optional
 
 from py_trees.common import Status
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
-from orchestrator_pkg.ros_edge.leaf import RosLeaf
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.trees.failure import FailureCode
 
 

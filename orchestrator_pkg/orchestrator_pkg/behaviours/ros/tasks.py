@@ -19,11 +19,10 @@ from geometry_msgs.msg import PoseStamped
 import py_trees
 from py_trees.common import Status
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.planning.approach import approach_pose
 from orchestrator_pkg.planning.frames import FrameError
 from orchestrator_pkg.ros_edge.convert import pose_stamped
-from orchestrator_pkg.ros_edge.leaf import RosLeaf
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.state import battery_monitor
 from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.trees.failure import FailureCode

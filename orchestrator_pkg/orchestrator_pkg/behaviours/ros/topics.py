@@ -16,8 +16,7 @@ from typing import Any, Callable, Optional
 from py_trees.common import Status
 from rclpy.qos import QoSProfile
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
-from orchestrator_pkg.ros_edge.leaf import RosLeaf
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.state import LatestMessage
 from orchestrator_pkg.trees.failure import FailureCode
 
