@@ -84,7 +84,7 @@ class RosLeaf(py_trees.behaviour.Behaviour):
         self.failure = None
         self.fresh = True
         self.started = 0.0
-        self.server_wait_timeout_s = server_wait_timeout_s
+        self.server_wait_timeout_s = self._server_wait_override = server_wait_timeout_s
         self._owned = []
 
     def setup(self, **kwargs) -> None:
@@ -92,7 +92,7 @@ class RosLeaf(py_trees.behaviour.Behaviour):
         self.node = require_node(self, kwargs)
         if self.clock is None:
             self.clock = RosClock(self.node)
-        self.server_wait_timeout_s = server_wait_s(self.node, self.server_wait_timeout_s)
+        self.server_wait_timeout_s = server_wait_s(self.node, self._server_wait_override)
         self.connect(self.node)
 
     def connect(self, node) -> None:
