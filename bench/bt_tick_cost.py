@@ -19,7 +19,8 @@ import time
 
 import py_trees
 
-from orchestrator_pkg.trees import default_registry, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import load_string
 
 BRANCHES = 9
 

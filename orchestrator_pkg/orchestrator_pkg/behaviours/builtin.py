@@ -10,7 +10,6 @@ from orchestrator_pkg.behaviours.actions.basic import (
     Sleep,
 )
 from orchestrator_pkg.behaviours.actions.script import Script, ScriptCondition
-from orchestrator_pkg.behaviours.base import SUCCESS
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
 from orchestrator_pkg.behaviours.controls.fallback import Fallback, ReactiveFallback
 from orchestrator_pkg.behaviours.controls.nav2 import PipelineSequence, RecoveryNode, RoundRobin
@@ -36,6 +35,7 @@ from orchestrator_pkg.behaviours.decorators.loop_queue import (
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
+from orchestrator_pkg.trees.behaviour import SUCCESS
 from orchestrator_pkg.trees.ports import inout_port, input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
 
@@ -59,10 +59,11 @@ def _decor(registry, type_name, build, description, ports=()):
 
 
 def _register_loops(registry: Registry) -> None:
-    register_loop_port_types()
+    register_loop_port_types(registry)
     for type_name, element_type in LOOP_TYPES.items():
         def build(ctx, element_type=element_type):
-            return LoopQueue(ctx.name, ctx.children[0], ctx.ports, element_type)
+            return LoopQueue(ctx.name, ctx.children[0], ctx.ports, element_type,
+                             registry.port_types)
         _decor(registry, type_name, build,
                f'Run the child once per element of queue ({element_type}), '
                'the element in value.',

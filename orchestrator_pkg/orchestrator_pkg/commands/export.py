@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import sys
 
-from orchestrator_pkg.trees import RegistryError, default_registry
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import RegistryError
 from orchestrator_pkg.trees.render import RenderError, load_boxes, to_dot, to_svg
 
 

@@ -6,7 +6,8 @@ summary on stderr. Exits 0 only when every file is valid (warnings allowed),
 """
 import sys
 
-from orchestrator_pkg.trees import RegistryError, default_registry, validate_file
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import RegistryError, validate_file
 
 
 def run(args) -> int:

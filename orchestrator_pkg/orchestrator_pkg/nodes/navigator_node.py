@@ -43,6 +43,7 @@ from rclpy.parameter import Parameter
 from orchestrator_interfaces.msg import BehaviourStatusChanges, BehaviourTreeSnapshot
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner
 from orchestrator_pkg.ros_edge.clock import RosClock
@@ -50,7 +51,6 @@ from orchestrator_pkg.ros_edge.share import behavior_tree
 from orchestrator_pkg.ros_edge.state import odom_state
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
-from orchestrator_pkg.trees.registry import default_registry
 
 DEFAULT_TREE = 'navigate_to_pose_w_replanning_and_recovery.xml'
 DEFAULT_THROUGH_POSES_TREE = 'navigate_through_poses_w_replanning_and_recovery.xml'

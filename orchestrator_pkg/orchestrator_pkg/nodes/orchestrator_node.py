@@ -52,6 +52,7 @@ from orchestrator_pkg.behaviours.controls.battery_guard import (
     guard_tree,
     load_recharge_tree,
 )
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner, failure_to_msg
 from orchestrator_pkg.ros_edge.clock import RosClock
@@ -60,7 +61,7 @@ from orchestrator_pkg.ros_edge.share import outcome_name
 from orchestrator_pkg.ros_edge.state import BatteryMonitor
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
-from orchestrator_pkg.trees.registry import RegistryError, default_registry
+from orchestrator_pkg.trees.registry import RegistryError
 
 MISSION_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
 # Keep a finished tree's clients alive this long, so cancel requests sent

@@ -1,8 +1,10 @@
 """Behaviour trees as data: BehaviorTree.CPP v4 XML loaded onto py_trees (pure, no ROS).
 
-The public entry points are re-exported here::
+The engine's public entry points are re-exported here; the registry of node
+types comes from the library (:mod:`orchestrator_pkg.behaviours.plugins`)::
 
-    from orchestrator_pkg.trees import default_registry, load_file
+    from orchestrator_pkg.behaviours.plugins import default_registry
+    from orchestrator_pkg.trees import load_file
     document = load_file('mission.xml', default_registry())
     built = document.build()
     built.tree.tick()
@@ -11,7 +13,6 @@ from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.clock import Clock, ManualClock, MonotonicClock
 from orchestrator_pkg.trees.failure import Failure, FailureCode, find_failure
 from orchestrator_pkg.trees.loader import (
-    BuiltTree,
     Problem,
     TreeDocument,
     TreeLoadError,
@@ -20,19 +21,13 @@ from orchestrator_pkg.trees.loader import (
     validate_file,
     validate_string,
 )
-from orchestrator_pkg.trees.ports import PortError, PortSpec, register_port_type
-from orchestrator_pkg.trees.registry import (
-    BuildContext,
-    NodeSpec,
-    Registry,
-    RegistryError,
-    default_registry,
-)
+from orchestrator_pkg.trees.ports import PortError, PortSpec, PortTypes
+from orchestrator_pkg.trees.registry import BuildContext, NodeSpec, Registry, RegistryError
+from orchestrator_pkg.trees.runtime import BuiltTree
 
 __all__ = [
     'Blackboard', 'BuildContext', 'BuiltTree', 'Clock', 'Failure', 'FailureCode',
-    'ManualClock', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec', 'Problem',
-    'Registry', 'RegistryError', 'TreeDocument', 'TreeLoadError', 'default_registry',
-    'find_failure', 'load_file', 'load_string', 'register_port_type', 'validate_file',
-    'validate_string',
+    'ManualClock', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec', 'PortTypes',
+    'Problem', 'Registry', 'RegistryError', 'TreeDocument', 'TreeLoadError', 'find_failure',
+    'load_file', 'load_string', 'validate_file', 'validate_string',
 ]

@@ -44,7 +44,7 @@ class Failure:
 def find_failure(built_tree) -> Failure:
     """Return the Failure of the deepest node responsible for the root's FAILURE.
 
-    ``built_tree`` is a :class:`~orchestrator_pkg.trees.loader.BuiltTree`. The
+    ``built_tree`` is a :class:`~orchestrator_pkg.trees.runtime.BuiltTree`. The
     walk follows ``failure_cause`` links recorded by the control nodes; where a
     node has none (a leaf, or a node that failed on its own, such as Timeout),
     that node is the culprit. Its own ``failure`` is returned with the path and

@@ -5,12 +5,13 @@ A port value in XML is either a blackboard reference ``{key}`` (``{=}`` means
 blackboard) or a literal, which is converted to the port's declared type when
 the tree is loaded, so a bad literal is a load error, not a runtime surprise.
 
-Port types are named converters. The builtin ones are ``str``, ``int``,
-``float``, ``bool``, ``duration_s`` (seconds, float), ``any`` (no
-conversion) and ``script`` (parsed by :mod:`orchestrator_pkg.trees.script`).
-More can be added with :func:`register_port_type`; a type whose values can
-only come from the blackboard (a pose, a path) registers a converter that
-raises ``ValueError`` for every string.
+Port types are named converters, kept by each registry in a :class:`PortTypes`
+table. The builtin ones are ``str``, ``int``, ``float``, ``bool``,
+``duration_s`` (seconds, float), ``any`` (no conversion) and ``script``
+(parsed by :mod:`orchestrator_pkg.trees.script`). A plugin adds more with
+``registry.register_port_type``; a type whose values can only come from the
+blackboard (a pose, a path) registers a converter that raises ``ValueError``
+for every string.
 """
 from dataclasses import dataclass
 import math
@@ -67,69 +68,60 @@ def _to_script(text: str):
         raise ValueError(f'script "{text}": {exc}') from None
 
 
-_PORT_TYPES: dict[str, Callable[[str], Any]] = {
-    'str': str,
-    'int': _to_int,
-    'float': _to_float,
-    'bool': _to_bool,
-    'duration_s': _to_duration,
-    'any': lambda text: text,
-    'script': _to_script,
-}
+class PortTypes:
+    """The named port types of one registry: the builtins and whatever plugins add."""
 
-# Python types a blackboard value of that port type may already have.
-_NATIVE: dict[str, tuple[type, ...]] = {
-    'str': (str,),
-    'int': (int,),
-    'float': (float, int),
-    'bool': (bool,),
-    'duration_s': (float, int),
-}
+    def __init__(self):
+        self._from_string = {'str': str, 'int': _to_int, 'float': _to_float, 'bool': _to_bool,
+                             'duration_s': _to_duration, 'any': lambda text: text,
+                             'script': _to_script}
+        # Python types a blackboard value of that port type may already have.
+        self._native = {'str': (str,), 'int': (int,), 'float': (float, int), 'bool': (bool,),
+                        'duration_s': (float, int)}
 
+    def register(self, name: str, from_string: Callable[[str], Any],
+                 native: tuple[type, ...] = ()) -> None:
+        """Add (or replace) a named port type.
 
-def register_port_type(name: str, from_string: Callable[[str], Any],
-                       native: tuple[type, ...] = ()) -> None:
-    """Add (or replace) a named port type.
+        ``from_string`` converts a literal from XML and raises ``ValueError`` with
+        a reason when it cannot. ``native`` optionally lists the Python types a
+        blackboard value must already have (empty: anything goes).
+        """
+        if not name or not name.replace('_', '').isalnum():
+            raise ValueError(f'port type name "{name}" must be alphanumeric/underscore')
+        self._from_string[name] = from_string
+        if native:
+            self._native[name] = tuple(native)
+        else:
+            self._native.pop(name, None)
 
-    ``from_string`` converts a literal from XML and raises ``ValueError`` with
-    a reason when it cannot. ``native`` optionally lists the Python types a
-    blackboard value must already have (empty: anything goes).
-    """
-    if not name or not name.replace('_', '').isalnum():
-        raise ValueError(f'port type name "{name}" must be alphanumeric/underscore')
-    _PORT_TYPES[name] = from_string
-    if native:
-        _NATIVE[name] = tuple(native)
-    else:
-        _NATIVE.pop(name, None)
+    def __contains__(self, name: str) -> bool:
+        return name in self._from_string
 
+    def names(self) -> tuple[str, ...]:
+        """Return the names of every known port type."""
+        return tuple(sorted(self._from_string))
 
-def port_types() -> tuple[str, ...]:
-    """Return the names of every known port type."""
-    return tuple(sorted(_PORT_TYPES))
+    def convert(self, type_name: str, text: str) -> Any:
+        """Convert a literal string to ``type_name``; raises ``ValueError`` with a reason."""
+        try:
+            converter = self._from_string[type_name]
+        except KeyError:
+            raise ValueError(f'unknown port type "{type_name}"') from None
+        return converter(text)
 
-
-def convert(type_name: str, text: str) -> Any:
-    """Convert a literal string to ``type_name``; raises ``ValueError`` with a reason."""
-    try:
-        converter = _PORT_TYPES[type_name]
-    except KeyError:
-        raise ValueError(f'unknown port type "{type_name}"') from None
-    return converter(text)
-
-
-def check_native(type_name: str, value: Any) -> Any:
-    """Return ``value`` as ``type_name`` (converting strings); ``ValueError`` if it cannot be."""
-    if isinstance(value, str) and type_name not in ('str', 'any'):
-        return convert(type_name, value)
-    native = _NATIVE.get(type_name)
-    if native is not None and not isinstance(value, native):
-        raise ValueError(f'holds a {type(value).__name__}, expected {type_name}')
-    if type_name in ('int',) and isinstance(value, bool):
-        raise ValueError('holds a bool, expected int')
-    if type_name in ('float', 'duration_s') and not isinstance(value, bool):
-        return float(value)
-    return value
+    def check_native(self, type_name: str, value: Any) -> Any:
+        """Return ``value`` as ``type_name`` (converting strings); ``ValueError`` if it cannot."""
+        if isinstance(value, str) and type_name not in ('str', 'any'):
+            return self.convert(type_name, value)
+        native = self._native.get(type_name)
+        if native is not None and not isinstance(value, native):
+            raise ValueError(f'holds a {type(value).__name__}, expected {type_name}')
+        if type_name in ('int',) and isinstance(value, bool):
+            raise ValueError('holds a bool, expected int')
+        if type_name in ('float', 'duration_s') and not isinstance(value, bool):
+            return float(value)
+        return value
 
 
 def parse_reference(text: str, port_name: str) -> str | None:
@@ -149,7 +141,11 @@ def looks_like_reference(text: str) -> bool:
 
 @dataclass(frozen=True)
 class PortSpec:
-    """One declared port of a node type (names follow BehaviorTree.CPP)."""
+    """One declared port of a node type (names follow BehaviorTree.CPP).
+
+    ``type`` names a port type of the registry the node type is registered in,
+    which checks it at registration.
+    """
 
     name: str
     direction: str = 'input'
@@ -162,9 +158,6 @@ class PortSpec:
         if self.direction not in DIRECTIONS:
             raise ValueError(f'port "{self.name}": direction must be one of {DIRECTIONS}, '
                              f'not "{self.direction}"')
-        if self.type not in _PORT_TYPES:
-            raise ValueError(f'port "{self.name}": unknown port type "{self.type}" '
-                             f'(known: {", ".join(port_types())})')
 
 
 def input_port(name, type='any', required=True, default=None, description=''):

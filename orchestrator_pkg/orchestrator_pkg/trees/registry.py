@@ -2,20 +2,18 @@
 
 Every node type is a :class:`NodeSpec`: its category, its declared ports and
 a ``build`` callable that turns a :class:`BuildContext` into a py_trees
-behaviour. :func:`default_registry` loads the builtins and every plugin that
-declares an entry point in the group ``orchestrator.behaviours``; each such
-entry point names a callable ``register(registry) -> None``.
+behaviour. A :class:`Registry` also owns the port types its node types use.
+Filling one with the builtins and the plugins is the library's job
+(:func:`orchestrator_pkg.behaviours.plugins.default_registry`).
 """
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, Callable
 
 import py_trees
 
-from orchestrator_pkg.trees.ports import PortError, PortSpec, check_native
+from orchestrator_pkg.trees.ports import PortError, PortSpec, PortTypes
 
 CATEGORIES = ('action', 'condition', 'control', 'decorator')
-ENTRY_POINT_GROUP = 'orchestrator.behaviours'
 
 _UNSET = object()
 
@@ -32,11 +30,12 @@ class Ports:
     sees the current value.
     """
 
-    __slots__ = ('_specs', '_literals', '_refs', '_blackboard', '_owner')
+    __slots__ = ('_specs', '_literals', '_refs', '_blackboard', '_types', '_owner')
 
     def __init__(self, specs: dict[str, PortSpec], literals: dict[str, Any],
-                 refs: dict[str, str], blackboard, owner: str = ''):
+                 refs: dict[str, str], blackboard, types: PortTypes, owner: str = ''):
         self._specs = specs
+        self._types = types
         self._literals = literals
         self._refs = refs
         self._blackboard = blackboard
@@ -74,7 +73,7 @@ class Ports:
             raise PortError(f'{self._owner}: port "{name}" reads blackboard key "{key}", '
                             'which is not set') from None
         try:
-            return check_native(self._specs[name].type, value)
+            return self._types.check_native(self._specs[name].type, value)
         except ValueError as exc:
             raise PortError(f'{self._owner}: port "{name}" (blackboard key "{key}") '
                             f'{exc}') from None
@@ -136,17 +135,30 @@ class NodeSpec:
 
 
 class Registry:
-    """Node types by name."""
+    """Node types by name, and the port types their ports may use (``port_types``)."""
 
     def __init__(self):
         self._specs: dict[str, NodeSpec] = {}
         self._origin: dict[str, str] = {}
         self._current_origin = 'code'
+        self.port_types = PortTypes()
+
+    def register_port_type(self, name: str, from_string: Callable[[str], Any],
+                           native: tuple[type, ...] = ()) -> None:
+        """Add (or replace) a port type of this registry; see :meth:`PortTypes.register`."""
+        self.port_types.register(name, from_string, native)
 
     def register(self, spec: NodeSpec, replace: bool = False) -> None:
-        """Add a node type; registering a name twice is an error unless ``replace``."""
+        """Add a node type; registering a name twice is an error unless ``replace``.
+
+        Every port's type must already be a port type of this registry.
+        """
         if not isinstance(spec, NodeSpec):
             raise RegistryError(f'register() needs a NodeSpec, got {type(spec).__name__}')
+        for port in spec.ports:
+            if port.type not in self.port_types:
+                raise RegistryError(f'{spec.type_name}: port "{port.name}": unknown port type '
+                                    f'"{port.type}" (known: {", ".join(self.port_types.names())})')
         if spec.type_name in self._specs and not replace:
             raise RegistryError(
                 f'node type "{spec.type_name}" is already registered '
@@ -177,38 +189,3 @@ class Registry:
             register(self)
         finally:
             self._current_origin = previous
-
-
-def _entry_points():
-    return metadata.entry_points(group=ENTRY_POINT_GROUP)
-
-
-def default_registry(plugins: bool = True) -> Registry:
-    """Return a registry with the builtins and every ``orchestrator.behaviours`` plugin.
-
-    A plugin that fails to import or register raises :class:`RegistryError`
-    naming the entry point. With ``plugins=False`` only the builtins load.
-    """
-    from orchestrator_pkg.behaviours import builtin
-
-    registry = Registry()
-    loaded_builtin = False
-    entry_points = list(_entry_points()) if plugins else []
-    for entry_point in sorted(entry_points, key=lambda ep: (ep.name != 'builtin', ep.name)):
-        if entry_point.value == f'{builtin.__name__}:register':
-            if loaded_builtin:
-                continue
-            loaded_builtin = True
-        try:
-            register = entry_point.load()
-            registry.load_plugin(entry_point.name, register)
-        except RegistryError as exc:
-            raise RegistryError(f'behaviour plugin entry point "{entry_point.name} = '
-                                f'{entry_point.value}": {exc}') from exc
-        except Exception as exc:  # a plugin's own bug: name it, do not crash the caller
-            raise RegistryError(
-                f'behaviour plugin entry point "{entry_point.name} = {entry_point.value}" '
-                f'(group {ENTRY_POINT_GROUP}) failed: {type(exc).__name__}: {exc}') from exc
-    if not loaded_builtin:
-        registry.load_plugin('builtin', builtin.register)
-    return registry

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from orchestrator_pkg.trees.blackboard import Blackboard
-from orchestrator_pkg.trees.loader import Problem, _Expander, _Loader
+from orchestrator_pkg.trees.validate import Checker, Expander
+from orchestrator_pkg.trees.xml_source import Problem, TreeSource
 
 COLOURS = {'control': '#cfe2ff', 'decorator': '#e2d9f3', 'action': '#d1e7dd',
            'condition': '#fff3cd', 'subtree': '#f8f9fa', 'unknown': '#f8d7da'}
@@ -38,22 +39,22 @@ class Box:
 
 def load_boxes(path: str, registry, tree_id: str | None = None) -> tuple[Box, list[Problem]]:
     """Load ``path`` and return the expanded tree as boxes, with the problems found."""
-    loader = _Loader(registry)
-    loader.load_path(path, top=True)
-    if not loader.has_errors:
-        loader.validate_trees()
-    blocking = [p for p in loader.problems if p.severity == 'error'
+    parsed = TreeSource()
+    parsed.load_path(path, top=True)
+    if not parsed.has_errors:
+        Checker(parsed, registry).check()
+    blocking = [p for p in parsed.problems if p.severity == 'error'
                 and not p.message.startswith('unknown node type')]
-    if blocking or not loader.trees:
+    if blocking or not parsed.trees:
         raise RenderError(blocking or [Problem(path, 0, 'error', 'no BehaviorTree in the file')])
-    tree_id = tree_id or loader.main_tree_id or next(iter(loader.trees))
-    if tree_id not in loader.trees:
+    tree_id = tree_id or parsed.main_tree_id or next(iter(parsed.trees))
+    if tree_id not in parsed.trees:
         raise RenderError([Problem(path, 0, 'error', f'no BehaviorTree "{tree_id}"')])
-    expander = _Expander(loader)
+    expander = Expander(parsed)
     instance = expander.expand(tree_id, Blackboard())
     if instance is None or expander.failed:
-        raise RenderError([p for p in loader.problems if p.severity == 'error'])
-    return _to_box(instance), list(loader.problems)
+        raise RenderError([p for p in parsed.problems if p.severity == 'error'])
+    return _to_box(instance), list(parsed.problems)
 
 
 def _to_box(inst) -> Box:

@@ -5,10 +5,10 @@ from py_trees.common import Status
 import pytest
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.testing.trees import build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
-from orchestrator_pkg.trees.registry import default_registry
 
 
 @pytest.fixture(scope='module')

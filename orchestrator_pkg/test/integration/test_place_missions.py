@@ -12,10 +12,11 @@ from geometry_msgs.msg import PoseStamped
 from py_trees.common import Status
 import pytest
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.trees import rclpy_node, tick_until
-from orchestrator_pkg.trees import default_registry, find_failure
+from orchestrator_pkg.trees import find_failure
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.loader import load_file
 

@@ -13,13 +13,13 @@ from rosgraph_msgs.msg import Clock
 from std_msgs.msg import String
 from tf2_msgs.msg import TFMessage
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import TopicCondition
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S
 from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.testing.trees import build, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
-from orchestrator_pkg.trees.registry import default_registry
 
 TIMEOUT_S = 20.0
 

@@ -11,9 +11,9 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.testing.trees import TIMEOUT_S, build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode
-from orchestrator_pkg.trees.registry import default_registry
 
 
 @pytest.fixture(scope='module')

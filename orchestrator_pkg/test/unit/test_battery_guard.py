@@ -191,7 +191,7 @@ def test_the_shipped_recharge_tree_loads_and_a_missing_one_is_a_clear_error(tmp_
         RechargeTreeError,
         load_recharge_tree,
     )
-    from orchestrator_pkg.trees import default_registry
+    from orchestrator_pkg.behaviours.plugins import default_registry
     missions = os.path.join(os.path.dirname(__file__), '..', '..', 'missions')
     registry = default_registry()
     built = load_recharge_tree('recharge', [str(tmp_path), missions], registry, ManualClock(),

@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from orchestrator_pkg.trees import default_registry, validate_file
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import validate_file
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data', 'nav2_jazzy_trees')
 

@@ -13,7 +13,8 @@ from orchestrator_pkg.behaviours.decorators.basic import (
 from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSuccessful
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
-from orchestrator_pkg.trees import ManualClock, default_registry, find_failure, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import ManualClock, find_failure, load_string
 from orchestrator_pkg.trees.failure import FailureCode
 
 
@@ -196,7 +197,7 @@ def test_find_failure_follows_the_causing_child_through_recoveries():
         </Sequence>
       </BehaviorTree></root>'''
     clock = ManualClock()
-    built = load_string(xml, default_registry()).build(clock=clock)
+    built = load_string(xml, default_registry(plugins=False)).build(clock=clock)
     assert built.tick() == R
     clock.advance(2.0)
     assert built.tick() == F
@@ -206,7 +207,7 @@ def test_find_failure_follows_the_causing_child_through_recoveries():
     xml2 = xml.replace('<ForceSuccess><AlwaysFailure name="recovered"/></ForceSuccess>',
                        '<Inverter name="inv"><AlwaysSuccess name="ok"/></Inverter>'
                        '<AlwaysFailure name="last"/>')
-    built = load_string(xml2, default_registry()).build(clock=clock)
+    built = load_string(xml2, default_registry(plugins=False)).build(clock=clock)
     assert built.tick() == F
     failure = find_failure(built)
     assert failure.node_path == 'Main/mission/try/last' and failure.node_type == 'AlwaysFailure'
@@ -245,7 +246,7 @@ def test_pause_halts_running_leaves_and_resume_continues_where_the_tree_was():
         <SetBlackboard value="2" output_key="last"/>
       </Sequence></BehaviorTree></root>'''
     clock = ManualClock()
-    built = load_string(xml, default_registry()).build(clock=clock)
+    built = load_string(xml, default_registry(plugins=False)).build(clock=clock)
     assert built.tick() == R
     clock.advance(0.5)
     assert built.tick() == R
@@ -279,11 +280,11 @@ def test_repeat_reads_num_cycles_when_it_starts():
         <SetBlackboard value="3" output_key="n"/>
         <Repeat name="rep" num_cycles="{n}"><Script code="count := count + 1"/></Repeat>
       </Sequence></BehaviorTree></root>'''
-    built = load_string(xml, default_registry()).build()  # {n} is not set yet: builds
+    built = load_string(xml, default_registry(plugins=False)).build()  # {n} unset yet: builds
     built.blackboard.set('count', 0)
     assert built.tick() == S and built.blackboard.get('count') == 3
     xml = xml.replace('value="3"', 'value="three"')
-    built = load_string(xml, default_registry()).build()
+    built = load_string(xml, default_registry(plugins=False)).build()
     assert built.tick() == F
     failure = find_failure(built)
     assert failure.code == FailureCode.INVALID_INPUT and 'num_cycles' in failure.message

@@ -1,23 +1,23 @@
 """The engine's public API: registry, ports, blackboard scopes, clock, loading and building."""
 import pytest
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.trees import (
     Blackboard,
     ManualClock,
     NodeSpec,
     PortError,
     PortSpec,
+    PortTypes,
     Registry,
     RegistryError,
     TreeLoadError,
-    default_registry,
     load_string,
 )
-from orchestrator_pkg.trees.ports import convert, register_port_type
 
 
 def test_default_registry_has_the_builtins():
-    registry = default_registry()
+    registry = default_registry(plugins=False)
     for name in ('Sequence', 'ReactiveFallback', 'Parallel', 'RecoveryNode', 'Timeout',
                  'RateController', 'SetBlackboard', 'Sleep', 'RunOnce', 'WhileDoElse'):
         assert name in registry
@@ -35,22 +35,27 @@ def test_registering_twice_is_an_error_naming_the_type():
 
 
 def test_port_types_convert_and_reject():
-    assert convert('int', ' 42 ') == 42
-    assert convert('bool', 'true') is True
-    assert convert('duration_s', '1.5') == 1.5
+    types = PortTypes()
+    assert types.convert('int', ' 42 ') == 42
+    assert types.convert('bool', 'true') is True
+    assert types.convert('duration_s', '1.5') == 1.5
     for type_name, text in (('int', '4.2'), ('float', 'fast'), ('bool', 'yes'),
                             ('duration_s', '-1')):
         with pytest.raises(ValueError):
-            convert(type_name, text)
+            types.convert(type_name, text)
     with pytest.raises(ValueError, match='unknown port type'):
-        PortSpec('p', 'input', 'no_such_type')
+        types.convert('no_such_type', 'x')
+    with pytest.raises(RegistryError, match='port "p": unknown port type "no_such_type"'):
+        Registry().register(NodeSpec('P', 'action', (PortSpec('p', 'input', 'no_such_type'),),
+                                     lambda ctx: None))
 
 
 def test_custom_port_type_only_from_blackboard():
     def never(text):
         raise ValueError('only from the blackboard')
-    register_port_type('test_pose', never, native=(tuple,))
-    registry = default_registry()
+    registry = default_registry(plugins=False)
+    registry.register_port_type('test_pose', never, native=(tuple,))
+    assert 'test_pose' not in default_registry(plugins=False).port_types, 'one per registry'
     seen = {}
 
     class Probe:
@@ -113,7 +118,7 @@ def test_load_build_and_tick_with_subtree_remapping():
         </Sequence>
       </BehaviorTree>
       <BehaviorTree ID="Copy"><SetBlackboard value="{src}" output_key="{dst}"/></BehaviorTree>
-    </root>''', default_registry())
+    </root>''', default_registry(plugins=False))
     assert doc.tree_ids == ['Main', 'Copy'] and doc.main_tree_id == 'Main'
     clock = ManualClock()
     built = doc.build(clock=clock)

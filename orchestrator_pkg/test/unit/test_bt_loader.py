@@ -3,18 +3,18 @@ import time
 
 import pytest
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.trees import (
     ManualClock,
     TreeLoadError,
-    default_registry,
     load_file,
     load_string,
     validate_file,
     validate_string,
 )
-from orchestrator_pkg.trees import loader as loader_module
+from orchestrator_pkg.trees import xml_source as xml_source_module
 
-REG = default_registry()
+REG = default_registry(plugins=False)
 
 
 def write(tmp_path, name, text):
@@ -83,7 +83,7 @@ def test_node_count_and_file_size_limits(tmp_path, monkeypatch):
     many = '<Sequence>' + '<AlwaysSuccess/>' * 10_200 + '</Sequence>'
     problem = only_error(validate_string(tree(many), REG, source='many.xml'))
     assert problem.file == 'many.xml' and 'node count limit' in problem.message
-    monkeypatch.setattr(loader_module, 'MAX_FILE_BYTES', 100)
+    monkeypatch.setattr(xml_source_module, 'MAX_FILE_BYTES', 100)
     path = write(tmp_path, 'big.xml', tree('<AlwaysSuccess/>' * 10))
     problem = only_error(validate_file(path, REG))
     assert problem.file == path and 'over the limit of 100 bytes' in problem.message

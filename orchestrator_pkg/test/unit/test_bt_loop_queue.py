@@ -5,7 +5,8 @@ import py_trees
 import pytest
 
 from orchestrator_pkg.behaviours.decorators.loop_queue import split_queue
-from orchestrator_pkg.trees import default_registry, find_failure, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import find_failure, load_string
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.loader import TreeLoadError
 from orchestrator_pkg.trees.ports import input_port
@@ -45,7 +46,7 @@ class Record(py_trees.behaviour.Behaviour):
 
 def build(xml, fail_on=(), ticks_per_item=1, inputs=()):
     log = []
-    registry = default_registry()
+    registry = default_registry(plugins=False)
     registry.register(NodeSpec('Record', 'action', (input_port('item', 'any'),),
                                lambda ctx: Record(ctx.name, ctx.ports, log, fail_on,
                                                   ticks_per_item)))

@@ -12,15 +12,9 @@ import py_trees
 from py_trees.common import Status
 import pytest
 
-from orchestrator_pkg.behaviours.base import SubTreeNode
-from orchestrator_pkg.trees import (
-    ManualClock,
-    NodeSpec,
-    default_registry,
-    find_failure,
-    load_file,
-    validate_file,
-)
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import ManualClock, NodeSpec, find_failure, load_file, validate_file
+from orchestrator_pkg.trees.behaviour import SubTreeNode
 from orchestrator_pkg.trees.ports import PortSpec
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data', 'nav2_jazzy_trees')

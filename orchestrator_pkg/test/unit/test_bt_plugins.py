@@ -3,11 +3,12 @@ from importlib import metadata
 
 import pytest
 
+from orchestrator_pkg.behaviours import plugins as plugins_module
 from orchestrator_pkg.behaviours.actions.basic import AlwaysSuccess
-from orchestrator_pkg.trees import NodeSpec, PortSpec, RegistryError, default_registry, load_string
-from orchestrator_pkg.trees import registry as registry_module
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import NodeSpec, PortSpec, RegistryError, load_string
 
-GROUP = registry_module.ENTRY_POINT_GROUP
+GROUP = plugins_module.ENTRY_POINT_GROUP
 
 
 def register_greeter(registry):
@@ -31,7 +32,7 @@ def test_the_installed_builtin_entry_point_is_found():
 
 
 def test_a_plugin_adds_node_types(monkeypatch):
-    monkeypatch.setattr(registry_module, '_entry_points',
+    monkeypatch.setattr(plugins_module, '_entry_points',
                         entry_points(('greeter', f'{__name__}:register_greeter')))
     registry = default_registry()
     assert 'Greet' in registry and 'Sequence' in registry
@@ -47,7 +48,7 @@ def test_a_plugin_adds_node_types(monkeypatch):
     (f'{__name__}:no_such_function', 'AttributeError'),
 ])
 def test_a_broken_plugin_is_named(monkeypatch, value, reason):
-    monkeypatch.setattr(registry_module, '_entry_points', entry_points(('acme', value)))
+    monkeypatch.setattr(plugins_module, '_entry_points', entry_points(('acme', value)))
     with pytest.raises(RegistryError) as info:
         default_registry()
     message = str(info.value)
@@ -59,7 +60,7 @@ def register_clash(registry):
 
 
 def test_a_plugin_cannot_silently_replace_a_builtin(monkeypatch):
-    monkeypatch.setattr(registry_module, '_entry_points',
+    monkeypatch.setattr(plugins_module, '_entry_points',
                         entry_points(('clash', f'{__name__}:register_clash')))
     with pytest.raises(RegistryError) as info:
         default_registry()
@@ -69,7 +70,7 @@ def test_a_plugin_cannot_silently_replace_a_builtin(monkeypatch):
 
 def test_validate_cli_reports_a_broken_plugin(monkeypatch, capsys):
     from orchestrator_pkg.cli import main
-    monkeypatch.setattr(registry_module, '_entry_points',
+    monkeypatch.setattr(plugins_module, '_entry_points',
                         entry_points(('acme', f'{__name__}:register_broken')))
     assert main(['validate', 'whatever.xml']) == 2
     assert 'entry point "acme' in capsys.readouterr().err

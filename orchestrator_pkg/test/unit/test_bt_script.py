@@ -2,18 +2,13 @@
 from bt_leaves import INV, F, Leaf, R, S
 import pytest
 
-from orchestrator_pkg.behaviours.decorators.conditions import Guarded
-from orchestrator_pkg.trees import (
-    Blackboard,
-    default_registry,
-    find_failure,
-    load_string,
-    validate_string,
-)
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import Blackboard, find_failure, load_string, validate_string
 from orchestrator_pkg.trees.failure import FailureCode
+from orchestrator_pkg.trees.guard import Guarded
 from orchestrator_pkg.trees.script import ScriptError, parse_script
 
-REG = default_registry()
+REG = default_registry(plugins=False)
 
 
 @pytest.mark.parametrize('source, value', [

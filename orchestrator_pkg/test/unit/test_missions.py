@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.cli import main
 from orchestrator_pkg.trees.loader import load_file, validate_file
-from orchestrator_pkg.trees.registry import default_registry
 
 MISSIONS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), '..', '..', 'missions',
                                          '*.xml')))

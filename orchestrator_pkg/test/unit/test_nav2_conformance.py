@@ -4,8 +4,8 @@ import os
 
 import pytest
 
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.trees.loader import load_file, validate_file
-from orchestrator_pkg.trees.registry import default_registry
 
 CONFORMANCE = os.environ.get('NAV2_CONFORMANCE_DIR', os.path.join(
     os.path.dirname(__file__), '..', 'data', 'nav2_jazzy_trees'))

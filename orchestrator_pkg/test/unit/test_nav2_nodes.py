@@ -8,9 +8,9 @@ import pytest
 
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import PLANNER_RESULT_TIMEOUT_S
+from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.loader import load_string
-from orchestrator_pkg.trees.registry import default_registry
 
 
 @pytest.fixture(scope='module')

@@ -1,7 +1,8 @@
 """Pure task leaves: SetDefault (mission inputs with a default)."""
 from py_trees.common import Status
 
-from orchestrator_pkg.trees import Blackboard, default_registry, load_string
+from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.trees import Blackboard, load_string
 
 
 def test_set_default_keeps_a_given_input_and_fills_a_missing_one():

@@ -23,7 +23,10 @@ import os
 import re
 from typing import Callable, Optional
 
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, BtNode
+from orchestrator_pkg.trees.blackboard import Blackboard
+from orchestrator_pkg.trees.loader import TreeLoadError, load_file
+from orchestrator_pkg.trees.runtime import BuiltTree
 
 _TREE_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
 
@@ -98,7 +101,6 @@ def guard_tree(mission_built, recharge_built, battery, low_threshold: float, on_
     ``Deliver/DeliverMission/Pick``); the recharge tree's paths start with its
     own tree id (e.g. ``Recharge/GoToDock``).
     """
-    from orchestrator_pkg.trees.loader import BuiltTree
     guard = BatteryGuard(name, mission_built.root, recharge_built.root, battery,
                          low_threshold, on_event)
     info = dict(mission_built._info)
@@ -114,8 +116,6 @@ def load_recharge_tree(name: str, directories, registry, clock, inputs: dict):
     ``inputs`` (e.g. ``dock_place``, ``resume_threshold``) go to a blackboard
     of the recharge tree's own. Raises :class:`RechargeTreeError`.
     """
-    from orchestrator_pkg.trees.blackboard import Blackboard
-    from orchestrator_pkg.trees.loader import TreeLoadError, load_file
     directories = [d for d in directories if d]
     if not _TREE_NAME.match(name):
         raise RechargeTreeError(f'battery guard: "{name}" is not a mission name '

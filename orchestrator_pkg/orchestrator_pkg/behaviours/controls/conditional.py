@@ -1,5 +1,5 @@
 """IfThenElse and WhileDoElse (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, BtNode
 
 
 class IfThenElse(BtNode):

@@ -1,5 +1,5 @@
 """Nav2's control nodes: PipelineSequence, RecoveryNode, RoundRobin (nav2_behavior_tree)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 
 
 class PipelineSequence(BtNode):

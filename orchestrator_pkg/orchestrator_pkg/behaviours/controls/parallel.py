@@ -1,5 +1,5 @@
 """Parallel with success_count / failure_count (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 
 
 def threshold(count: int, children: int) -> int:

@@ -1,12 +1,9 @@
 """Sequence, SequenceWithMemory and ReactiveSequence (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtNode
-from orchestrator_pkg.behaviours.controls.ordered import (
-    OrderedComposite,
-    ReactiveOrderedComposite,
-)
+from orchestrator_pkg.behaviours.controls.ordered import ordered_tick, reactive_tick
+from orchestrator_pkg.trees.behaviour import FAILURE, BtNode
 
 
-class Sequence(OrderedComposite):
+class Sequence(BtNode):
     """Tick children in order; a RUNNING child is resumed, not re-ticked from the start.
 
     - child RUNNING: return RUNNING; the next tick resumes at that child;
@@ -15,7 +12,15 @@ class Sequence(OrderedComposite):
     Halting it halts the running child and restarts it from the first child.
     """
 
-    STOP_ON = FAILURE
+    index = 0  # the child to tick next
+
+    def reset_state(self):
+        """Restart from the first child."""
+        self.index = 0
+
+    def bt_tick(self):
+        """Run the children in order."""
+        return (yield from ordered_tick(self, FAILURE))
 
 
 class SequenceWithMemory(BtNode):
@@ -27,27 +32,14 @@ class SequenceWithMemory(BtNode):
     only reaching the end (SUCCESS) does.
     """
 
-    def __init__(self, name, children=()):
-        super().__init__(name, children)
-        self.index = 0
+    index = 0  # the child to tick next
 
     def bt_tick(self):
         """Run the sequence with memory."""
-        count = len(self.children)
-        while self.index < count:
-            status = yield from self.tick_child(self.index)
-            if status is RUNNING:
-                return RUNNING
-            if status is FAILURE:
-                self.halt_children(self.index)
-                return FAILURE
-            self.index += 1
-        self.reset_children()
-        self.index = 0
-        return SUCCESS
+        return (yield from ordered_tick(self, FAILURE, memory=True))
 
 
-class ReactiveSequence(ReactiveOrderedComposite):
+class ReactiveSequence(BtNode):
     """Tick every child from the first on each tick; a RUNNING child halts the others.
 
     - child RUNNING: halt every other child (later ones that were running are
@@ -56,4 +48,6 @@ class ReactiveSequence(ReactiveOrderedComposite):
     - every child SUCCESS: reset all children, return SUCCESS.
     """
 
-    STOP_ON = FAILURE
+    def bt_tick(self):
+        """Run the children from the first."""
+        return (yield from reactive_tick(self, FAILURE))

@@ -23,9 +23,9 @@ keeps the already-emptied copy.
 """
 from collections import deque
 
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
-from orchestrator_pkg.trees.ports import PortError, check_native, convert, register_port_type
+from orchestrator_pkg.trees.ports import PortError
 
 # element port type of each loop node type
 LOOP_TYPES = {'LoopString': 'str', 'LoopDouble': 'float', 'LoopInt': 'int', 'LoopBool': 'bool'}
@@ -53,32 +53,37 @@ def _status_from_string(text: str):
         raise ValueError(f'"{text}" is not a status (SUCCESS, FAILURE or SKIPPED)') from None
 
 
-def _queue_converter(element_type: str):
+def _queue_converter(types, element_type: str):
     def from_string(text: str) -> tuple:
         items = []
         for index, part in enumerate(split_queue(text)):
             try:
-                items.append(convert(element_type, part))
+                items.append(types.convert(element_type, part))
             except ValueError as exc:
                 raise ValueError(f'element {index} of "{text}": {exc}') from None
         return tuple(items)
     return from_string
 
 
-def register_loop_port_types() -> None:
-    """Register the ``bt_status`` and ``queue_<type>`` port types (idempotent)."""
-    register_port_type(STATUS_PORT_TYPE, _status_from_string)
+def register_loop_port_types(registry) -> None:
+    """Add the ``bt_status`` and ``queue_<type>`` port types to ``registry`` (idempotent)."""
+    registry.register_port_type(STATUS_PORT_TYPE, _status_from_string)
     for element_type in LOOP_TYPES.values():
-        register_port_type(queue_port_type(element_type), _queue_converter(element_type))
+        registry.register_port_type(queue_port_type(element_type),
+                                    _queue_converter(registry.port_types, element_type))
 
 
-class LoopQueue(BtDecorator):
-    """Run the child once per element of ``queue``, the element written to ``value``."""
+class LoopQueue(BtNode):
+    """Run the child once per element of ``queue``, the element written to ``value``.
 
-    def __init__(self, name, child, ports, element_type: str):
+    ``types`` is the registry's :class:`~orchestrator_pkg.trees.ports.PortTypes`.
+    """
+
+    def __init__(self, name, child, ports, element_type: str, types):
         super().__init__(name, child)
         self.ports = ports
         self.element_type = element_type
+        self.types = types
         self.queue = None
         self.child_running = False
         self.failure = None
@@ -112,7 +117,7 @@ class LoopQueue(BtDecorator):
             return False
         element = queue.popleft()
         try:
-            value = check_native(self.element_type, element)
+            value = self.types.check_native(self.element_type, element)
         except ValueError as exc:
             raise PortError(f'{self.name}: queue element {element!r}: {exc}') from None
         self.ports.set('value', value)
@@ -143,10 +148,10 @@ class LoopQueue(BtDecorator):
                     return self._empty_status()
             except PortError as exc:
                 return self._fail(str(exc))
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         self.child_running = status is RUNNING
         if status is not RUNNING:
-            self.halt_the_child()
+            self.halt_child(0)
         if status is FAILURE:
             return FAILURE
         return RUNNING

@@ -1,10 +1,10 @@
 """RetryUntilSuccessful and Repeat (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.ports import PortError
 
 
-class RetryUntilSuccessful(BtDecorator):
+class RetryUntilSuccessful(BtNode):
     """Tick the child again after each FAILURE, up to ``num_attempts`` tries (-1: forever).
 
     As in BehaviorTree.CPP, a child that fails synchronously is retried within
@@ -25,15 +25,15 @@ class RetryUntilSuccessful(BtDecorator):
     def bt_tick(self):
         """Retry the child."""
         while self.num_attempts < 0 or self.tries < self.num_attempts:
-            status = yield from self.tick_the_child()
+            status = yield from self.tick_child(0)
             if status is RUNNING:
                 return RUNNING
             if status is SUCCESS:
                 self.tries = 0
-                self.halt_the_child()
+                self.halt_child(0)
                 return SUCCESS
             self.tries += 1
-            self.halt_the_child()
+            self.halt_child(0)
             if self.num_attempts < 0:
                 return RUNNING
         self.tries = 0
@@ -41,7 +41,7 @@ class RetryUntilSuccessful(BtDecorator):
         return FAILURE
 
 
-class Repeat(BtDecorator):
+class Repeat(BtNode):
     """Tick the child ``num_cycles`` times while it succeeds (-1: forever).
 
     A FAILURE stops the loop and is returned. A synchronous child is repeated
@@ -79,15 +79,15 @@ class Repeat(BtDecorator):
             self.fail_on_my_own()
             return FAILURE
         while self.num_cycles < 0 or self.cycles < self.num_cycles:
-            status = yield from self.tick_the_child()
+            status = yield from self.tick_child(0)
             if status is RUNNING:
                 return RUNNING
             if status is FAILURE:
                 self.cycles = 0
-                self.halt_the_child()
+                self.halt_child(0)
                 return FAILURE
             self.cycles += 1
-            self.halt_the_child()
+            self.halt_child(0)
             if self.num_cycles < 0:
                 return RUNNING
         self.cycles = 0

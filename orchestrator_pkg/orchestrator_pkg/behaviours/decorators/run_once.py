@@ -1,8 +1,8 @@
 """RunOnce (BehaviorTree.CPP v4)."""
-from orchestrator_pkg.behaviours.base import RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import RUNNING, SUCCESS, BtNode
 
 
-class RunOnce(BtDecorator):
+class RunOnce(BtNode):
     """Tick the child until it finishes once; afterwards skip it or repeat its result.
 
     ``then_skip=true`` (default): later ticks return SKIPPED in BehaviorTree.CPP;
@@ -26,8 +26,8 @@ class RunOnce(BtDecorator):
             if self.result is not SUCCESS:
                 self.fail_on_my_own()
             return self.result
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         if status is not RUNNING:
             self.result = status
-            self.halt_the_child()
+            self.halt_child(0)
         return status

@@ -1,9 +1,9 @@
 """Timeout, Delay (BehaviorTree.CPP v4) and RateController (Nav2), on the tree's clock."""
-from orchestrator_pkg.behaviours.base import FAILURE, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 
 
-class Timeout(BtDecorator):
+class Timeout(BtNode):
     """Halt the child and fail when it runs longer than ``msec`` milliseconds.
 
     The timer starts at the first tick; it is checked at each tick, before the
@@ -33,7 +33,7 @@ class Timeout(BtDecorator):
             self.started_at = now
             self.failure = None
         elif self.msec > 0 and (now - self.started_at) * 1000.0 >= self.msec:
-            self.halt_the_child()
+            self.halt_child(0)
             self.started_at = None
             self.fail_on_my_own()
             self.feedback_message = f'timed out after {self.msec} ms'
@@ -41,14 +41,14 @@ class Timeout(BtDecorator):
                                    message=f'Timeout "{self.name}": child did not finish '
                                            f'within {self.msec} ms')
             return FAILURE
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         if status is not RUNNING:
             self.started_at = None
-            self.halt_the_child()
+            self.halt_child(0)
         return status
 
 
-class Delay(BtDecorator):
+class Delay(BtNode):
     """Wait ``delay_msec`` milliseconds (RUNNING), then tick the child and pass its result."""
 
     def __init__(self, name, child, clock, delay_msec=0):
@@ -77,14 +77,14 @@ class Delay(BtDecorator):
             if (now - self.started_at) * 1000.0 < self.delay_msec:
                 return RUNNING
             self.done = True
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         if status is not RUNNING:
             self.reset_state()
-            self.halt_the_child()
+            self.halt_child(0)
         return status
 
 
-class RateController(BtDecorator):
+class RateController(BtNode):
     """Tick the child at most at ``hz``; while it runs, tick it every time (Nav2).
 
     The child is ticked on the first tick after the node was idle, every tick
@@ -118,7 +118,7 @@ class RateController(BtDecorator):
             self.first_time = True
         if self.first_time or self.child_active or now - self.started_at >= self.period:
             self.first_time = False
-            status = yield from self.tick_the_child()
+            status = yield from self.tick_child(0)
             self.child_active = status is RUNNING
             if status is SUCCESS:
                 self.started_at = self.clock.now()

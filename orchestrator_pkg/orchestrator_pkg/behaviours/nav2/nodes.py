@@ -13,47 +13,53 @@ import threading
 import numpy as np
 from py_trees.common import Status
 
-from orchestrator_pkg.behaviours.base import BtDecorator
 from orchestrator_pkg.behaviours.nav2 import geometry
-from orchestrator_pkg.behaviours.nav2.conditions import goal_ports as _goal_ports
-from orchestrator_pkg.behaviours.nav2.conditions import goal_values
-from orchestrator_pkg.behaviours.nav2.geometry import xy_of_poses as _xy_of_poses
+from orchestrator_pkg.behaviours.nav2.conditions import goal_ports, goal_values
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.convert import seconds_of
-from orchestrator_pkg.ros_edge.leaf import require_node as _node_of
+from orchestrator_pkg.ros_edge.leaf import require_node
 from orchestrator_pkg.ros_edge.state import odom_state
+from orchestrator_pkg.trees.behaviour import BtNode
 from orchestrator_pkg.trees.ports import PortError, input_port, output_port
 
 
-# -- decorators -----------------------------------------------------------------------
-class GatedDecorator(BtDecorator):
-    """A decorator that decides each tick whether to tick its child at all.
+# -- decorators ---------------------------------------------------------------------
+class GatedDecorator(BtNode):
+    """A Nav2 decorator that decides each tick whether to tick its child at all.
 
-    Subclasses implement ``gate() -> bool`` (tick the child now?) and
-    optionally ``after_child(status)`` and ``skipped()`` (default RUNNING,
-    Nav2's throttling semantics). Built on the engine's BtDecorator, so a
-    halt halts the child and failures are traced to the child.
+    What decides is its ``gate``, one object per node type (:class:`Gate`): it
+    opens (tick the child now?), sees the child's status, and says what to
+    return when closed (RUNNING, Nav2's throttling semantics, unless the gate
+    says otherwise). Built on the engine's BtNode, so a halt halts the child
+    and failures are traced to the child.
     """
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx.name, child)
+    def __init__(self, ctx, gate):
+        super().__init__(ctx.name, ctx.children[0])
         self.ctx = ctx
         self.ports = ctx.ports
-        self.node_type = ctx.type_name
         self.clock = ctx.clock
+        self.gate = gate
         self._fresh = True
 
     def setup(self, **kwargs):
-        """Use the node clock unless the tree has one."""
+        """Use the node clock unless the tree has one; subscribe to what the gate needs."""
         if self.clock is None and kwargs.get('node') is not None:
             self.clock = RosClock(kwargs['node'])
+        if self.gate.uses_odom:
+            self.odom = odom_state(require_node(self, kwargs))
+        self.gate.setup(self, kwargs)
 
     def reset_state(self):
         """Make the node fresh again on a halt."""
         self._fresh = True
 
+    def shift_time(self, seconds: float) -> None:
+        """Do not count a pause of ``seconds`` (engine resume hook)."""
+        self.gate.shift_time(seconds)
+
     def bt_tick(self):
-        """Tick the child only when ``gate()`` says so.
+        """Tick the child only when the gate opens.
 
         Idle before this tick (never ticked, halted, or its parent finished
         and marked it idle) means fresh, as BT.CPP's ``status() == IDLE``.
@@ -62,190 +68,191 @@ class GatedDecorator(BtDecorator):
         """
         if self.was_idle:
             self._fresh = True
-        if self.gate():
-            status = yield from self.tick_the_child()
-            return self.after_child(status)
-        return self.skipped()
+        if self.gate.opens(self):
+            status = yield from self.tick_child(0)
+            return self.gate.after_child(self, status)
+        return self.gate.closed_status
 
-    def after_child(self, status):
-        """Pass the child's status through."""
-        return status
+    def first_tick(self) -> bool:
+        """Tell whether the node is fresh, and make it not fresh."""
+        fresh, self._fresh = self._fresh, False
+        return fresh
 
-    def skipped(self):
-        """Nav2's throttling decorators stay RUNNING while they wait."""
-        return Status.RUNNING
-
-    def _goals(self):
+    def goals(self):
+        """Return a copy of (goal, goals), see :func:`goal_values`."""
         return copy.deepcopy(goal_values(self.ports, self.ctx.blackboard))
 
 
-class RateLimitedDecorator(GatedDecorator):
-    """Tick the child when it runs, first time, or every 1/rate seconds (rate from ``rate()``)."""
+class Gate:
+    """What a :class:`GatedDecorator` asks each tick; the defaults pass the child through."""
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx, child)
-        self._start = 0.0
-        self._goal = None
+    closed_status = Status.RUNNING
+    uses_odom = False  # the decorator then has ``odom`` (ros_edge.state.OdomState)
+
+    def setup(self, decorator, kwargs) -> None:
+        """Connect to ROS (``kwargs['node']``) if the gate needs to."""
 
     def shift_time(self, seconds: float) -> None:
-        """Do not count a pause of ``seconds`` (engine resume hook)."""
-        self._start += seconds
+        """Move the gate's timers by a pause of ``seconds``."""
 
-    def gate(self):
-        """First tick, goal change, child running or period elapsed."""
-        now = self.clock.now()
-        goal = self._goals()
-        if self._fresh or goal != self._goal:
-            self._fresh = False
-            self._goal = goal
-            self._start = now
-            return True
-        if self.child.status == Status.RUNNING:
-            return True
-        rate = self.rate()
-        return rate > 0 and now - self._start >= 1.0 / rate
+    def opens(self, decorator) -> bool:
+        """Tell whether to tick the child now."""
+        return True
 
-    def after_child(self, status):
-        """Restart the period when the child finished."""
-        if status == Status.SUCCESS:
-            self._start = self.clock.now()
+    def after_child(self, decorator, status):
+        """Return the decorator's status after the child returned ``status``."""
         return status
 
 
-class SpeedController(RateLimitedDecorator):
-    """Tick the child at a rate that grows with the robot's speed (odom)."""
+class SpeedGate(Gate):
+    """SpeedController: first tick, goal change, child running, or 1/rate elapsed.
 
-    def setup(self, **kwargs):
-        """Subscribe to odometry."""
-        super().setup(**kwargs)
-        self._odom = odom_state(_node_of(self, kwargs))
+    The rate grows with the robot's speed (odom) from ``min_rate`` to ``max_rate``.
+    """
 
-    def rate(self):
-        """Map the current speed onto [min_rate, max_rate]."""
-        p = self.ports
-        return geometry.rate_for_speed(self._odom.speed(), float(p.get('min_rate')),
+    uses_odom = True
+
+    def __init__(self):
+        self._start = 0.0
+        self._goal = None
+
+    def shift_time(self, seconds):
+        """Do not count a pause as part of the period."""
+        self._start += seconds
+
+    def opens(self, decorator):
+        """First tick, goal change, child running or period elapsed."""
+        now = decorator.clock.now()
+        goal = decorator.goals()
+        if decorator.first_tick() or goal != self._goal:
+            self._goal = goal
+            self._start = now
+            return True
+        if decorator.child.status == Status.RUNNING:
+            return True
+        p = decorator.ports
+        rate = geometry.rate_for_speed(decorator.odom.speed(), float(p.get('min_rate')),
                                        float(p.get('max_rate')), float(p.get('min_speed')),
                                        float(p.get('max_speed')))
+        return rate > 0 and now - self._start >= 1.0 / rate
+
+    def after_child(self, decorator, status):
+        """Restart the period when the child succeeded."""
+        if status == Status.SUCCESS:
+            self._start = decorator.clock.now()
+        return status
 
 
-class DistanceController(GatedDecorator):
-    """Tick the child every ``distance`` metres the robot travels (odom), and at first."""
+class DistanceGate(Gate):
+    """DistanceController: every ``distance`` metres the robot travels (odom), and at first."""
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx, child)
+    uses_odom = True
+
+    def __init__(self):
         self._from = None
 
-    def setup(self, **kwargs):
-        """Subscribe to odometry."""
-        super().setup(**kwargs)
-        self._odom = odom_state(_node_of(self, kwargs))
-
-    def gate(self):
+    def opens(self, decorator):
         """First tick, child running, or far enough from the last run."""
-        here = self._odom.xy()
-        if self._fresh or self._from is None:
-            self._fresh = False
+        here = decorator.odom.xy()
+        if decorator.first_tick() or self._from is None:
             self._from = here
             return True
-        if self.child.status == Status.RUNNING:
+        if decorator.child.status == Status.RUNNING:
             return True
         if here is None or self._from is None:
             return False
         return float(np.hypot(here[0] - self._from[0], here[1] - self._from[1])) >= \
-            float(self.ports.get('distance'))
+            float(decorator.ports.get('distance'))
 
-    def after_child(self, status):
-        """Measure the next distance from here once the child finished."""
+    def after_child(self, decorator, status):
+        """Measure the next distance from here once the child succeeded."""
         if status == Status.SUCCESS:
-            self._from = self._odom.xy()
+            self._from = decorator.odom.xy()
         return status
 
 
-class GoalUpdatedController(GatedDecorator):
-    """Tick the child only when the goal changed (or while it runs); first tick ticks it."""
+class GoalUpdatedGate(Gate):
+    """GoalUpdatedController: only when the goal changed (or while the child runs), and at first."""
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx, child)
+    def __init__(self):
         self._goal = None
 
-    def gate(self):
+    def opens(self, decorator):
         """Goal changed, first tick, or child running."""
-        goal = self._goals()
-        updated = self._fresh or goal != self._goal
-        self._fresh = False
+        goal = decorator.goals()
+        updated = decorator.first_tick() or goal != self._goal
         self._goal = goal
-        return updated or self.child.status == Status.RUNNING
+        return updated or decorator.child.status == Status.RUNNING
 
 
-class PathLongerOnApproach(GatedDecorator):
-    """Tick the child when, near the goal, a new path is much longer than the old one.
+class PathLongerGate(Gate):
+    """PathLongerOnApproach: when, near the goal, a new path is much longer than the old one.
 
     Otherwise SUCCESS. "Near" means the old path is shorter than ``prox_len``;
     "much longer" means longer than ``length_factor`` × the old one.
     """
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx, child)
+    closed_status = Status.SUCCESS
+
+    def __init__(self):
         self._old = None
 
-    def gate(self):
+    def opens(self, decorator):
         """Decide on the new path."""
         try:
-            path = self.ports.get('path')
+            path = decorator.ports.get('path')
         except PortError:
             return False
-        if self.child.status == Status.RUNNING:
+        if decorator.child.status == Status.RUNNING:
             return True
         old, self._old = self._old, path
-        if self._fresh or old is None or not old.poses or not path.poses:
-            self._fresh = False
+        if decorator.first_tick() or old is None or not old.poses or not path.poses:
             return False
         if old.poses[-1] != path.poses[-1]:  # a new goal, not a replanned path
             return False
         if path == old:
             return False
-        old_xy, new_xy = _xy_of_poses(old.poses), _xy_of_poses(path.poses)
-        near = geometry.path_length(old_xy) < float(self.ports.get('prox_len'))
-        return near and geometry.new_path_is_much_longer(new_xy, old_xy,
-                                                         float(self.ports.get('length_factor')))
-
-    def skipped(self):
-        """Nothing to do: SUCCESS."""
-        return Status.SUCCESS
+        old_xy, new_xy = geometry.xy_of_poses(old.poses), geometry.xy_of_poses(path.poses)
+        near = geometry.path_length(old_xy) < float(decorator.ports.get('prox_len'))
+        return near and geometry.new_path_is_much_longer(
+            new_xy, old_xy, float(decorator.ports.get('length_factor')))
 
 
-class GoalUpdater(GatedDecorator):
-    """Copy ``input_goal`` to ``output_goal``, replaced by a newer goal from a topic; tick child.
+class GoalUpdaterGate(Gate):
+    """GoalUpdater: copy ``input_goal`` to ``output_goal``, replaced by a newer one from a topic.
 
     Listens on ``goal_update`` (geometry_msgs/PoseStamped), as Nav2's
-    ``goal_updater_topic`` default.
+    ``goal_updater_topic`` default; always ticks the child.
     """
 
-    def __init__(self, ctx, child):
-        super().__init__(ctx, child)
+    def __init__(self):
         self._lock = threading.Lock()
         self._update = None
 
-    def setup(self, **kwargs):
+    def setup(self, decorator, kwargs):
         """Subscribe to goal updates."""
         from geometry_msgs.msg import PoseStamped
-        super().setup(**kwargs)
-        _node_of(self, kwargs).create_subscription(PoseStamped, 'goal_update', self._store, 10)
+        require_node(decorator, kwargs).create_subscription(PoseStamped, 'goal_update',
+                                                            self._store, 10)
 
     def _store(self, message):
         with self._lock:
             self._update = message
 
-    def gate(self):
+    def opens(self, decorator):
         """Write the goal, then tick the child (always)."""
-        goal = self.ports.get('input_goal', None)
+        goal = decorator.ports.get('input_goal', None)
         with self._lock:
             update = self._update
         if update is not None and (goal is None or _stamp(update) > _stamp(goal)):
             goal = update
         if goal is not None:
-            self.ports.set('output_goal', goal)
+            decorator.ports.set('output_goal', goal)
         return True
+
+
+def _gated(gate_class):
+    return lambda ctx: GatedDecorator(ctx, gate_class())
 
 
 def _stamp(pose):
@@ -254,7 +261,7 @@ def _stamp(pose):
 
 def specs():
     """Return (type_name, category, ports, build, description, min, max children) rows."""
-    goal_ports = _goal_ports()
+    goals = goal_ports()
     return [
         ('SpeedController', 'decorator', (
             input_port('min_rate', 'float', required=False, default=0.1,
@@ -265,8 +272,8 @@ def specs():
                        description='Speed mapped to min_rate (m/s).'),
             input_port('max_speed', 'float', required=False, default=0.5,
                        description='Speed mapped to max_rate (m/s).'),
-            *goal_ports),
-         lambda ctx: SpeedController(ctx, ctx.children[0]),
+            *goals),
+         _gated(SpeedGate),
          'Tick the child at a rate that grows with speed.', 1, 1),
         ('DistanceController', 'decorator', (
             input_port('distance', 'float', required=False, default=1.0,
@@ -275,10 +282,10 @@ def specs():
                        description='Unused: the pose comes from odom.'),
             input_port('robot_base_frame', 'str', required=False, default='base_link',
                        description='Unused: the pose comes from odom.')),
-         lambda ctx: DistanceController(ctx, ctx.children[0]),
+         _gated(DistanceGate),
          'Tick the child every `distance` metres travelled.', 1, 1),
-        ('GoalUpdatedController', 'decorator', goal_ports,
-         lambda ctx: GoalUpdatedController(ctx, ctx.children[0]),
+        ('GoalUpdatedController', 'decorator', goals,
+         _gated(GoalUpdatedGate),
          'Tick the child only when the goal changed.', 1, 1),
         ('PathLongerOnApproach', 'decorator', (
             input_port('path', 'path', description='Planned path.'),
@@ -286,12 +293,12 @@ def specs():
                        description='Proximity to the goal (m).'),
             input_port('length_factor', 'float', required=False, default=2.0,
                        description='How much longer the new path must be.')),
-         lambda ctx: PathLongerOnApproach(ctx, ctx.children[0]),
+         _gated(PathLongerGate),
          'Tick the child if a new path near the goal is much longer.', 1, 1),
         ('GoalUpdater', 'decorator', (
             input_port('input_goal', 'pose_stamped', required=False,
                        description='Original goal.'),
             output_port('output_goal', 'pose_stamped', description='Updated goal.')),
-         lambda ctx: GoalUpdater(ctx, ctx.children[0]),
+         _gated(GoalUpdaterGate),
          'Replace the goal by a newer one from the goal_update topic.', 1, 1),
     ]

@@ -9,7 +9,7 @@ from orchestrator_pkg.trees.registry import NodeSpec
 
 def register(registry) -> None:
     """Add the Nav2 node types (and the message port types they use) to ``registry``."""
-    register_message_port_types()
+    register_message_port_types(registry)
     for module in (actions, selectors, conditions):
         for type_name, category, ports, build, description in module.specs():
             registry.register(NodeSpec(type_name, category, tuple(ports), build, description,

@@ -12,8 +12,6 @@ import math
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Path
 
-from orchestrator_pkg.trees.ports import register_port_type
-
 POSE_FORMAT = 'stamp_ns;frame_id;x;y;z;qx;qy;qz;qw'
 
 
@@ -47,9 +45,9 @@ def _blackboard_only(kind: str):
     return convert
 
 
-def register_message_port_types() -> None:
-    """Register ``pose_stamped``, ``pose_stamped_list`` and ``path`` (idempotent)."""
-    register_port_type('pose_stamped', pose_from_string, native=(PoseStamped,))
-    register_port_type('pose_stamped_list', _blackboard_only('list of PoseStamped'),
-                       native=(list, tuple))
-    register_port_type('path', _blackboard_only('nav_msgs/Path'), native=(Path,))
+def register_message_port_types(registry) -> None:
+    """Add ``pose_stamped``, ``pose_stamped_list`` and ``path`` to ``registry`` (idempotent)."""
+    registry.register_port_type('pose_stamped', pose_from_string, native=(PoseStamped,))
+    registry.register_port_type('pose_stamped_list', _blackboard_only('list of PoseStamped'),
+                                native=(list, tuple))
+    registry.register_port_type('path', _blackboard_only('nav_msgs/Path'), native=(Path,))

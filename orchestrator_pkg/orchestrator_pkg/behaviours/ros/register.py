@@ -246,7 +246,7 @@ def action_type_spec(type_name: str, action_type, default_server: str,
 def register(registry) -> None:
     """Add the generic ROS node types to ``registry``."""
     from orchestrator_interfaces.action import Gripper
-    register_message_port_types()
+    register_message_port_types(registry)
     topic = input_port('topic_name', 'str', description='Topic name.')
     msg_type = input_port('msg_type', 'str', description='Message type, e.g. std_msgs/msg/String.')
     registry.register(NodeSpec('WaitForMessage', 'action', (

@@ -1,17 +1,14 @@
 """Pre- and post-conditions (BehaviorTree.CPP v4 ``_failureIf``, ``_onSuccess``, ...).
 
-The loader wraps a node that carries condition attributes in :class:`Guarded`,
+The tree builder wraps a node that carries condition attributes in :class:`Guarded`,
 which shares the node's path in failure reports.
 """
-from orchestrator_pkg.behaviours.base import FAILURE, INVALID, RUNNING, SUCCESS, BtDecorator
+from orchestrator_pkg.trees.behaviour import FAILURE, INVALID, RUNNING, SUCCESS, BtNode
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.script import ScriptError
 
-PRECONDITIONS = ('_failureIf', '_successIf')
-POSTCONDITIONS = ('_onSuccess', '_onFailure', '_onHalted', '_post')
 
-
-class Guarded(BtDecorator):
+class Guarded(BtNode):
     """Check pre-conditions before a node starts and run post-conditions when it ends.
 
     When the node is not already RUNNING: ``_failureIf`` true returns FAILURE
@@ -64,7 +61,7 @@ class Guarded(BtDecorator):
                     status = SUCCESS
                     break
         if status is None:
-            status = yield from self.tick_the_child()
+            status = yield from self.tick_child(0)
         if status is RUNNING:
             return RUNNING
         return self._run_post(status)

@@ -2,9 +2,10 @@
 
 py_trees' own composites differ from BehaviorTree.CPP in which children they
 halt and what they remember, so the control nodes of this package derive
-from :class:`BtNode`. Its subclasses implement :meth:`BtNode.bt_tick`, a
-generator that ticks children with ``status = yield from self.tick_child(i)``
-and returns the node's new status.
+from :class:`BtNode`, and so do the decorators (a decorator is a BtNode with
+one child, :attr:`BtNode.child`). Its subclasses implement
+:meth:`BtNode.bt_tick`, a generator that ticks children with
+``status = yield from self.tick_child(i)`` and returns the node's new status.
 
 Vocabulary, mapped onto py_trees:
 
@@ -28,10 +29,15 @@ INVALID = Status.INVALID
 
 
 class BtNode(py_trees.behaviour.Behaviour):
-    """A control node or decorator with BehaviorTree.CPP semantics."""
+    """A control node or decorator with BehaviorTree.CPP semantics.
+
+    ``children`` is a list of behaviours, or one behaviour (a decorator's child).
+    """
 
     def __init__(self, name: str, children=()):
         super().__init__(name)
+        if isinstance(children, py_trees.behaviour.Behaviour):
+            children = [children]
         for child in children:
             if not isinstance(child, py_trees.behaviour.Behaviour):
                 raise TypeError(f'{name}: child {child!r} is not a py_trees Behaviour')
@@ -53,6 +59,11 @@ class BtNode(py_trees.behaviour.Behaviour):
     def update(self) -> Status:
         """Unused: :meth:`tick` drives the node through :meth:`bt_tick`."""
         return self.status
+
+    @property
+    def child(self):
+        """The first (for a decorator: the only) child."""
+        return self.children[0]
 
     # -- machinery ----------------------------------------------------------
     def tick(self):
@@ -89,10 +100,8 @@ class BtNode(py_trees.behaviour.Behaviour):
 
     def halt_children(self, start: int = 0) -> None:
         """Halt (if running) and mark idle every child from ``start`` on."""
-        for child in self.children[start:]:
-            if child.status is RUNNING:
-                child.stop(INVALID)
-            child.idle = True
+        for index in range(start, len(self.children)):
+            self.halt_child(index)
 
     def reset_children(self) -> None:
         """BehaviorTree.CPP's resetChildren: halt running children, mark all idle."""
@@ -125,34 +134,10 @@ class BtNode(py_trees.behaviour.Behaviour):
         self._last_failed = None
 
 
-class BtDecorator(BtNode):
-    """A BtNode with exactly one child, ``self.child``."""
-
-    def __init__(self, name: str, child):
-        super().__init__(name, [child])
-        self.child = child
-
-    def tick_the_child(self):
-        """Tick the only child; returns its status (use with ``yield from``)."""
-        child = self.child
-        yield from child.tick()
-        status = child.status
-        if status is FAILURE:
-            self._last_failed = child
-        return status
-
-    def halt_the_child(self) -> None:
-        """Halt the child if running and mark it idle."""
-        child = self.child
-        if child.status is RUNNING:
-            child.stop(INVALID)
-        child.idle = True
-
-
-class SubTreeNode(BtDecorator):
+class SubTreeNode(BtNode):
     """The instance of a ``<SubTree>``: passes its child's status through."""
 
     def bt_tick(self):
         """Tick the subtree's root."""
-        status = yield from self.tick_the_child()
+        status = yield from self.tick_child(0)
         return status

@@ -1,0 +1,356 @@
+"""Static checks of loaded trees against a registry, SubTree expansion, blackboard flow.
+
+:class:`Checker` checks every node of every tree (node types, children, ports,
+literal types, conditions, SubTree IDs); :class:`Expander` inlines SubTrees
+from one tree (cycles, depth, node count); :func:`validate` runs both and warns
+about blackboard keys read before any node writes them. Problems are recorded
+in the :class:`~orchestrator_pkg.trees.xml_source.TreeSource`.
+"""
+from dataclasses import dataclass
+import difflib
+
+from orchestrator_pkg.trees.blackboard import Blackboard
+from orchestrator_pkg.trees.ports import looks_like_reference, parse_reference
+from orchestrator_pkg.trees.registry import Registry
+from orchestrator_pkg.trees.script import Script, ScriptError, parse_script
+from orchestrator_pkg.trees.xml_source import MAX_DEPTH, MAX_NODES, TreeSource, XNode
+
+# Attributes any node may carry besides its ports.
+COMMON_ATTRIBUTES = ('name', 'ID')
+# BehaviorTree.CPP v4 pre/post conditions, in the safe script language of .script.
+CONDITION_ATTRIBUTES = ('_failureIf', '_successIf', '_onSuccess', '_onFailure', '_onHalted',
+                        '_post')
+# These need BT.CPP's SKIPPED status, which py_trees does not have.
+UNSUPPORTED_CONDITIONS = ('_skipIf', '_while')
+EXPLICIT_TAGS = {'Action': 'action', 'Condition': 'condition', 'Control': 'control',
+                 'Decorator': 'decorator'}
+UNSUPPORTED_TYPES = {
+    'Precondition': 'use the _failureIf / _successIf attributes, or a ScriptCondition '
+                    'in a Sequence',
+    'SubTreePlus': 'SubTreePlus is BehaviorTree.CPP v3; in v4 use SubTree (with _autoremap)',
+}
+
+
+class Checker:
+    """Checks each tree definition of ``source`` against ``registry``."""
+
+    def __init__(self, source: TreeSource, registry: Registry):
+        self.source = source
+        self.registry = registry
+        self.trees = source.trees
+        self.error = source.error
+        self.warning = source.warning
+
+
+    def check(self) -> None:
+        """Check every tree; each problem goes to the source."""
+        main = self.source.main_tree_id
+        if main is not None and main not in self.trees:
+            file, line = self.source.main_where
+            self.error(file, line, f'main_tree_to_execute="{main}" names no '
+                                   f'BehaviorTree (defined: {self._tree_list()})')
+        for tree in self.trees.values():
+            if tree.root is not None:
+                self._check_node(tree.root)
+
+    def _tree_list(self) -> str:
+        return ', '.join(sorted(self.trees)) or 'none'
+
+    def _check_node(self, node: XNode) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            self._check_one(current)
+            stack.extend(reversed(current.children))
+
+    def _check_one(self, node: XNode) -> None:
+        attrs = dict(node.attrs)
+        tag = node.tag
+        if tag == 'SubTree':
+            self._check_subtree(node)
+            return
+        if tag in EXPLICIT_TAGS:
+            type_name = attrs.pop('ID', None)
+            if not type_name:
+                self.error(node.file, node.line, f'<{tag}> without an ID naming its node type')
+                return
+        else:
+            type_name = tag
+        node.type_name = type_name
+        if type_name in UNSUPPORTED_TYPES:
+            self.error(node.file, node.line, f'{type_name} is not supported: '
+                                             f'{UNSUPPORTED_TYPES[type_name]}')
+            return
+        if type_name not in self.registry:
+            hint = difflib.get_close_matches(type_name, self.registry.types(), n=1,
+                                           cutoff=0.8)
+            extra = f' (did you mean {hint[0]}?)' if hint else ''
+            self.error(node.file, node.line, f'unknown node type "{type_name}"{extra}')
+            return
+        spec = self.registry.get(type_name)
+        node.spec = spec
+        label = f'{type_name}' + (f' "{attrs["name"]}"' if attrs.get('name') else '')
+        count = len(node.children)
+        if count < spec.min_children or (spec.max_children is not None
+                                         and count > spec.max_children):
+            if spec.max_children == 0:
+                want = 'no children'
+            elif spec.max_children is None:
+                want = f'at least {spec.min_children} child(ren)'
+            elif spec.min_children == spec.max_children:
+                want = f'exactly {spec.min_children} child(ren)'
+            else:
+                want = f'{spec.min_children} to {spec.max_children} children'
+            self.error(node.file, node.line, f'{label} takes {want}, it has {count}')
+        for attr, value in attrs.items():
+            if attr in COMMON_ATTRIBUTES:
+                continue
+            if attr in CONDITION_ATTRIBUTES or attr in UNSUPPORTED_CONDITIONS:
+                self._check_condition(node, label, attr, value)
+                continue
+            port = spec.port(attr)
+            if port is None:
+                names = ', '.join(p.name for p in spec.ports) or 'none'
+                self.error(node.file, node.line, f'{label} has no port "{attr}" '
+                                                 f'(its ports: {names})')
+                continue
+            self._check_port_value(node, label, port, value)
+        for port in spec.ports:
+            if port.name in attrs:
+                continue
+            if port.default is not None:
+                node.literals[port.name] = port.default
+            elif port.required:
+                self.error(node.file, node.line, f'{label} is missing required port '
+                                                 f'"{port.name}"')
+
+    def _check_condition(self, node, label, attr, value) -> None:
+        if attr in UNSUPPORTED_CONDITIONS:
+            self.error(node.file, node.line, f'{label}: the {attr} condition is not supported '
+                                             "(it needs BehaviorTree.CPP's SKIPPED status, "
+                                             'which py_trees does not have)')
+            return
+        try:
+            node.conditions[attr] = parse_script(value)
+        except ScriptError as exc:
+            self.error(node.file, node.line, f'{label}: {attr} script "{value}": {exc}')
+
+    def _check_port_value(self, node, label, port, value) -> None:
+        key = parse_reference(value, port.name)
+        if key is not None:
+            node.refs[port.name] = key
+            return
+        if looks_like_reference(value):
+            self.error(node.file, node.line, f'{label}: port "{port.name}" has a malformed '
+                                             f'blackboard reference "{value}"')
+            return
+        if port.direction == 'output':
+            stripped = value.strip()
+            if stripped and parse_reference('{' + stripped + '}', port.name) is not None:
+                node.refs[port.name] = stripped  # BT.CPP accepts a bare key name here
+                return
+            self.error(node.file, node.line, f'{label}: output port "{port.name}" needs a '
+                                             f'blackboard key like {{key}}, not "{value}"')
+            return
+        try:
+            node.literals[port.name] = self.registry.port_types.convert(port.type, value)
+        except ValueError as exc:
+            self.error(node.file, node.line, f'{label}: port "{port.name}" ({port.type}): '
+                                             f'{exc}')
+
+    def _check_subtree(self, node: XNode) -> None:
+        node.type_name = 'SubTree'
+        tree_id = node.attrs.get('ID')
+        if not tree_id:
+            self.error(node.file, node.line, '<SubTree> without an ID attribute')
+            return
+        if tree_id not in self.trees:
+            hint = difflib.get_close_matches(tree_id, list(self.trees), n=1)
+            extra = f'; did you mean "{hint[0]}"?' if hint else ''
+            self.error(node.file, node.line, f'SubTree ID "{tree_id}" names no BehaviorTree '
+                                             f'(defined: {self._tree_list()}){extra}')
+        if node.children:
+            self.error(node.file, node.line, f'SubTree "{tree_id}" must not have children '
+                                             '(its content is the BehaviorTree it names)')
+        autoremap = node.attrs.get('_autoremap', 'false').strip().lower()
+        if autoremap not in ('true', 'false', '1', '0'):
+            self.error(node.file, node.line, f'SubTree "{tree_id}": _autoremap must be true '
+                                             f'or false, not "{node.attrs["_autoremap"]}"')
+        for attr, value in node.attrs.items():
+            if attr in ('ID', 'name', '_autoremap'):
+                continue
+            if attr in CONDITION_ATTRIBUTES or attr in UNSUPPORTED_CONDITIONS:
+                self._check_condition(node, f'SubTree "{tree_id}"', attr, value)
+                continue
+            key = parse_reference(value, attr)
+            if key is not None:
+                node.refs[attr] = key
+            elif looks_like_reference(value):
+                self.error(node.file, node.line, f'SubTree "{tree_id}": port "{attr}" has a '
+                                                 f'malformed blackboard reference "{value}"')
+            else:
+                node.literals[attr] = value
+            model = self.source.tree_models.get(tree_id)
+            if model is not None and attr not in model:
+                self.warning(node.file, node.line, f'SubTree "{tree_id}": port "{attr}" is '
+                                                   'not declared in its TreeNodesModel')
+
+
+@dataclass
+class Instance:
+    """A node of the expanded tree (SubTrees inlined)."""
+
+    xnode: XNode
+    path: str
+    scope: Blackboard
+    children: list
+
+
+class Expander:
+    """Expands SubTrees from one tree, checking cycles, depth and node count."""
+
+    def __init__(self, source: TreeSource):
+        self.source = source
+        self.count = 0
+        self.failed = False
+
+    def expand(self, tree_id: str, scope: Blackboard) -> Instance | None:
+        """Expand tree ``tree_id`` on blackboard ``scope``; None if it is empty or failed."""
+        tree = self.source.trees[tree_id]
+        if tree.root is None:
+            return None
+        return self._node(tree.root, tree_id, scope, [tree_id], 1)
+
+    def _node(self, x: XNode, parent_path: str, scope: Blackboard, chain: list,
+              depth: int) -> Instance | None:
+        if self.failed:
+            return None
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.source.error(x.file, x.line, f'the expanded tree has more than {MAX_NODES} '
+                                              'nodes (node count limit)')
+            self.failed = True
+            return None
+        if depth > MAX_DEPTH:
+            self.source.error(x.file, x.line, f'the expanded tree is deeper than the limit of '
+                                              f'{MAX_DEPTH} levels')
+            self.failed = True
+            return None
+        name = x.attrs.get('name') or (x.attrs.get('ID') if x.tag == 'SubTree'
+                                       else x.type_name or x.tag)
+        path = f'{parent_path}/{name}'
+        if x.tag == 'SubTree':
+            tree_id = x.attrs.get('ID')
+            if tree_id not in self.source.trees:
+                return None
+            if tree_id in chain:
+                cycle = ' -> '.join(chain[chain.index(tree_id):] + [tree_id])
+                self.source.error(x.file, x.line, f'SubTree cycle: {cycle}')
+                self.failed = True
+                return None
+            autoremap = x.attrs.get('_autoremap', 'false').strip().lower() in ('true', '1')
+            child_scope = scope.scope(remap=x.refs, autoremap=autoremap)
+            for key, value in x.literals.items():
+                child_scope.set_local(key, value)
+            tree = self.source.trees[tree_id]
+            children = []
+            if tree.root is not None:
+                child = self._node(tree.root, path, child_scope, chain + [tree_id], depth + 1)
+                if child is not None:
+                    children.append(child)
+            return Instance(x, path, scope, children)
+        children = []
+        for xc in x.children:
+            child = self._node(xc, path, scope, chain, depth + 1)
+            if child is not None:
+                children.append(child)
+        return Instance(x, path, scope, children)
+
+
+def _ident(scope: Blackboard, key: str) -> tuple[int, str]:
+    board, real = scope.resolve(key)
+    return id(board), real
+
+
+def _script_keys(scope, script, order, x, port_name, reads, writes) -> None:
+    for key in script.read_keys():
+        reads.setdefault(_ident(scope, key), (order, x, port_name, key))
+    for key in script.assigned_keys():
+        writes.setdefault(_ident(scope, key), (order, x))
+
+
+def _analyse_blackboard(source: TreeSource, root: Instance, inputs) -> None:
+    """Warn about keys read (in tick order) before the first node that writes them.
+
+    Keys that no node writes at all are inputs the caller provides (a mission's
+    blackboard inputs, Nav2's ``goal``), so they are not reported.
+    """
+    reads: dict = {}
+    writes: dict = {}
+    external = {_ident(root.scope, key) for key in inputs}
+    order = 0
+    stack = [root]
+    while stack:
+        inst = stack.pop()
+        order += 1
+        x = inst.xnode
+        if x.tag == 'SubTree':
+            if inst.children:
+                board = inst.children[0].scope
+                for key in x.literals:
+                    writes.setdefault(_ident(board, key), (order, x))
+        elif x.spec is not None:
+            for port in x.spec.ports:
+                key = x.refs.get(port.name)
+                if key is None:
+                    script = x.literals.get(port.name)
+                    if isinstance(script, Script):
+                        _script_keys(inst.scope, script, order, x, port.name, reads, writes)
+                    continue
+                ident = _ident(inst.scope, key)
+                if port.direction == 'input':
+                    reads.setdefault(ident, (order, x, port.name, key))
+                else:
+                    writes.setdefault(ident, (order, x))
+        for attr, script in x.conditions.items():
+            _script_keys(inst.scope, script, order, x, attr, reads, writes)
+        stack.extend(reversed(inst.children))
+    for ident, (order_read, x, port_name, key) in reads.items():
+        if ident in external or ident not in writes:
+            continue
+        order_write, writer = writes[ident]
+        if order_read < order_write:
+            source.warning(x.file, x.line,
+                           f'{x.type_name}: port "{port_name}" reads blackboard key "{key}" '
+                           f'before any node can write it (first writer: {writer.type_name} '
+                           f'at {writer.file}:{writer.line})')
+
+
+def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
+    """Check every tree, expand each root tree and analyse its blackboard flow."""
+    Checker(source, registry).check()
+    if source.main_tree_id in source.trees:
+        roots = [source.main_tree_id]
+    else:
+        referenced = set()
+        for tree in source.trees.values():
+            stack = [tree.root] if tree.root else []
+            while stack:
+                x = stack.pop()
+                if x.tag == 'SubTree' and x.attrs.get('ID'):
+                    referenced.add(x.attrs['ID'])
+                stack.extend(x.children)
+        roots = [t for t in source.trees if t not in referenced] or list(source.trees)
+    for tree_id in roots:
+        expander = Expander(source)
+        instance = expander.expand(tree_id, Blackboard())
+        if instance is not None and not expander.failed:
+            _analyse_blackboard(source, instance, inputs)
+    # de-duplicate (a subtree used twice reports once), keep order
+    seen = set()
+    unique = []
+    for problem in source.problems:
+        if problem not in seen:
+            seen.add(problem)
+            unique.append(problem)
+    source.problems[:] = unique
