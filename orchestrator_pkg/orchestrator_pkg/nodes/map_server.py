@@ -10,6 +10,7 @@ from rclpy.node import Node
 from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
+from orchestrator_pkg.ros_edge import convert, qos
 
 SPECS = {
     'yaml_filename': Spec('', 'map YAML file (map_server format, PGM image)', read_only=True),
@@ -28,7 +29,7 @@ def occupancy_grid(omap, frame_id: str, stamp) -> OccupancyGrid:
     msg.info.height, msg.info.width = (int(n) for n in omap.data.shape)
     msg.info.origin.position.x = float(omap.origin_x)
     msg.info.origin.position.y = float(omap.origin_y)
-    msg.info.origin.orientation = common.yaw_to_quaternion(omap.origin_yaw)
+    msg.info.origin.orientation = convert.yaw_to_quaternion(omap.origin_yaw)
     msg.data = omap.data.astype('int8').ravel().tolist()
     return msg
 
@@ -46,7 +47,7 @@ class MapServer(Node):
             omap = load_map(v['yaml_filename'])
         except MapFileError as exc:
             raise common.ConfigError(str(exc)) from None
-        self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], common.MAP_QOS)
+        self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], qos.LATCHED_QOS)
         self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
         h, w = omap.data.shape
         self.get_logger().info(f'map_server ready: {v["yaml_filename"]} ({w} x {h} cells)')

@@ -43,30 +43,18 @@ from rclpy.parameter import Parameter
 from orchestrator_interfaces.msg import BehaviourStatusChanges, BehaviourTreeSnapshot
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
-from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.plugins import default_registry
-from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner
+from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.share import behavior_tree
+from orchestrator_pkg.ros_edge.state import odom_state
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
 
 DEFAULT_TREE = 'navigate_to_pose_w_replanning_and_recovery.xml'
 DEFAULT_THROUGH_POSES_TREE = 'navigate_through_poses_w_replanning_and_recovery.xml'
 RETIRE_AFTER_S = 2.0
-
-
-def default_tree_path(name: str = DEFAULT_TREE) -> str:
-    """Return the installed copy of one of Nav2's default trees (or the source one)."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        path = os.path.join(get_package_share_directory('orchestrator_pkg'), 'behavior_trees',
-                            name)
-        if os.path.exists(path):
-            return path
-    except (ImportError, LookupError, ValueError):
-        pass
-    return os.path.join(os.path.dirname(__file__), '..', '..', 'behavior_trees', name)
 
 
 def highest_error_code(blackboard, names) -> tuple[int, str]:
@@ -108,9 +96,9 @@ class NavigatorNode(Node):
         self.add_on_set_parameters_callback(self._check_parameters)
         self.default_trees = {
             'to_pose': self.get_parameter('default_nav_to_pose_bt_xml').value or
-            default_tree_path(DEFAULT_TREE),
+            behavior_tree(DEFAULT_TREE),
             'through_poses': self.get_parameter('default_nav_through_poses_bt_xml').value or
-            default_tree_path(DEFAULT_THROUGH_POSES_TREE)}
+            behavior_tree(DEFAULT_THROUGH_POSES_TREE)}
         self.kind = None
         self.registry = default_registry()
         self.clock_adapter = RosClock(self)

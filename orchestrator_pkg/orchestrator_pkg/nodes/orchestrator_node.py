@@ -53,10 +53,12 @@ from orchestrator_pkg.behaviours.controls.battery_guard import (
     load_recharge_tree,
 )
 from orchestrator_pkg.behaviours.plugins import default_registry
-from orchestrator_pkg.behaviours.ros.clock import RosClock
-from orchestrator_pkg.behaviours.ros.tasks import BatteryMonitor
 from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS, MissionRunner, failure_to_msg
+from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.share import missions_dir as default_missions_dir
+from orchestrator_pkg.ros_edge.share import outcome_name
+from orchestrator_pkg.ros_edge.state import BatteryMonitor
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
 from orchestrator_pkg.trees.registry import RegistryError
@@ -65,15 +67,6 @@ MISSION_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
 # Keep a finished tree's clients alive this long, so cancel requests sent
 # in its last tick reach the servers before the clients are destroyed.
 RETIRE_AFTER_S = 2.0
-
-
-def default_missions_dir() -> str:
-    """Return the installed missions/ folder of orchestrator_pkg ('' if not installed)."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return os.path.join(get_package_share_directory('orchestrator_pkg'), 'missions')
-    except (ImportError, LookupError, ValueError):
-        return ''
 
 
 class MissionRejected(Exception):
@@ -286,7 +279,7 @@ class OrchestratorNode(Node):
         else:
             goal_handle.abort()
         self.get_logger().info(
-            f'mission {runner.mission!r} ended {_OUTCOMES[outcome]} after {runner.ticks} ticks'
+            f'mission {runner.mission!r} ended {outcome_name(outcome)} after {runner.ticks} ticks'
             + (f': {failure.node_path}: {failure.message}' if failure.code else ''))
         return result
 
@@ -412,10 +405,6 @@ class OrchestratorNode(Node):
         if self.runner is not None:
             self.runner.halt()
         return super().destroy_node()
-
-
-_OUTCOMES = {ExecuteMission.Result.SUCCEEDED: 'SUCCEEDED', ExecuteMission.Result.FAILED: 'FAILED',
-             ExecuteMission.Result.CANCELED: 'CANCELED', ExecuteMission.Result.REJECTED: 'REJECTED'}
 
 
 def main(args=None):

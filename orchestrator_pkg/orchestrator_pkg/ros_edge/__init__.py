@@ -1,0 +1,5 @@
+"""The ROS edge: what nodes and leaves share at the ROS boundary, each defined once.
+
+clock, state (latest-message caches), tf, convert, share (package files,
+outcome names), qos, leaf (RosLeaf). This package's __init__ imports nothing.
+"""
