@@ -42,8 +42,8 @@ setup(
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [
             'builtin = orchestrator_pkg.behaviours.builtin:register',
-            'ros = orchestrator_pkg.behaviours.ros:register',
-            'nav2 = orchestrator_pkg.behaviours.nav2:register',
+            'ros = orchestrator_pkg.behaviours.ros.register:register',
+            'nav2 = orchestrator_pkg.behaviours.nav2.register:register',
         ],
     },
 )

@@ -15,9 +15,11 @@ names the file and the field.
 """
 import math
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 
 import yaml
+
+from orchestrator_pkg.ros_edge.share import sim_world
 
 Place = Tuple[float, float, float]
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -63,22 +65,11 @@ def parse_places(text: str, source: str = '<string>') -> Dict[str, Place]:
     return places
 
 
-def _world_file(name: str) -> Optional[str]:
-    """Path of a world shipped with orchestrator_sim, when that package is installed."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        share = get_package_share_directory('orchestrator_sim')
-    except (ImportError, LookupError, ValueError):
-        return None
-    path = os.path.join(share, 'worlds', name + '.yaml')
-    return path if os.path.isfile(path) else None
-
-
 def load_places(name_or_path: str) -> Dict[str, Place]:
     """Load places from a YAML file, or from a shipped world given by name."""
     path = name_or_path
     if not os.path.exists(path) and os.path.sep not in path:
-        path = _world_file(name_or_path) or path
+        path = sim_world(name_or_path) or path
     try:
         if os.path.getsize(path) > MAX_FILE_BYTES:
             raise PlacesError(f'{path}: larger than {MAX_FILE_BYTES} bytes')

@@ -15,12 +15,13 @@ from typing import Callable, Dict, List, Optional
 
 from orchestrator_pkg.bringup.progress import ProgressDisplay, mission_steps
 from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
+from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.share import outcome_name
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
 CANCEL_WAIT_S = 5.0
 CLOCK_SETTLE_S = 1.0  # sim seconds of /clock before the mission is sent
 E_STOP_TOPIC = 'e_stop'  # base_driver's std_msgs/Bool e-stop (latched), per robot
-OUTCOMES = {0: 'SUCCEEDED', 1: 'FAILED', 2: 'CANCELED', 3: 'REJECTED'}
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -128,7 +129,7 @@ class MissionSession:
 
     # ------------------------------------------------------------ clock
     def _on_clock(self, msg) -> None:
-        t = msg.clock.sec + msg.clock.nanosec * 1e-9
+        t = seconds_of(msg.clock)
         if self._clock_first is None:
             self._clock_first = t
         self._clock_last = t
@@ -241,10 +242,10 @@ class MissionSession:
 
     def _on_result(self, ns: str, result) -> None:
         self.results[ns] = result
-        text = OUTCOMES.get(result.outcome, str(result.outcome))
+        text = outcome_name(result.outcome)
         record = {'event': 'mission_result', 'robot': ns, 'mission': self.mission,
                   'outcome': text, 'ticks': int(result.ticks),
-                  'elapsed_s': round(result.elapsed.sec + result.elapsed.nanosec * 1e-9, 6)}
+                  'elapsed_s': round(seconds_of(result.elapsed), 6)}
         if result.failure.code:
             record['failure'] = _failure_dict(result.failure)
         self._log(record)
@@ -303,7 +304,7 @@ class MissionSession:
         for ns, stats in self.stats.items():
             result = self.results.get(ns)
             entry = {
-                'mission_outcome': OUTCOMES.get(result.outcome, str(result.outcome))
+                'mission_outcome': outcome_name(result.outcome)
                 if result is not None else None,
                 'distance_m': round(stats.distance_m, 3),
                 'collisions': stats.collisions,

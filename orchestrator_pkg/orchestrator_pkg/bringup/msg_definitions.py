@@ -15,9 +15,10 @@ name, so in a schema those generated parts are spelled without it
 Pure: files are read through a ``read(package, kind, name)`` callable, so
 this is tested without ROS. :func:`share_reader` is the installed one.
 """
-import os
 import re
 from typing import Callable, Dict, List, Tuple
+
+from orchestrator_pkg.ros_edge.share import share_path
 
 SEPARATOR = '=' * 80
 PRIMITIVES = frozenset((
@@ -34,13 +35,10 @@ class DefinitionError(LookupError):
 
 def share_reader(package: str, kind: str, name: str) -> str:
     """Read ``share/<package>/<kind>/<name>.<kind>`` of an installed package."""
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-    try:
-        share = get_package_share_directory(package)
-    except PackageNotFoundError:
+    path = share_path(package, kind, f'{name}.{kind}')
+    if path is None:
         raise DefinitionError(f'{package}/{kind}/{name}: package {package!r} is not '
-                              'installed') from None
-    path = os.path.join(share, kind, f'{name}.{kind}')
+                              'installed')
     try:
         with open(path, encoding='utf-8') as f:
             return f.read()

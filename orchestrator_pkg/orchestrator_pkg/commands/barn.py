@@ -19,6 +19,7 @@ import time
 
 from orchestrator_pkg.benchmark import barn
 from orchestrator_pkg.bringup.description import BringupError
+from orchestrator_pkg.ros_edge import convert, share
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
 SERVER_WAIT_S = 180.0  # wall time for the stack to come up on a loaded machine
@@ -41,24 +42,13 @@ def default_barn_dir() -> str:
     return os.path.normpath(candidates[0])
 
 
-def _share(package: str) -> str:
-    from ament_index_python.packages import get_package_share_directory
-    return get_package_share_directory(package)
-
-
-def _bringup_path(value: str) -> str:
-    if os.path.sep in value or os.path.exists(value):
-        return value
-    return os.path.join(_share('orchestrator_pkg'), 'config', value)
-
-
 def _check_bringup(path: str) -> None:
     """Load and resolve the bringup once, so a bad file is one line before any run."""
     from orchestrator_pkg.bringup import description
     from orchestrator_pkg.bringup.runner import ament_executable
-    bringup = description.load(_bringup_path(path))
+    bringup = description.load(share.config_file(path))
     args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1}
-    for launch in description.resolve(bringup, _share, args, sim=True):
+    for launch in description.resolve(bringup, share.share_dir, args, sim=True):
         ament_executable(launch.node.package, launch.node.executable)
 
 
@@ -114,14 +104,13 @@ class BarnRun:
         self.probe = None
 
     def _on_clock(self, msg) -> None:
-        self.clock_s = msg.clock.sec + msg.clock.nanosec * 1e-9
+        self.clock_s = convert.seconds_of(msg.clock)
 
     def _on_pose(self, msg) -> None:
         self.pose = (msg.pose.pose.position.x, msg.pose.pose.position.y)
 
     def _on_collision(self, msg) -> None:
-        self.collisions.append((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9,
-                                msg.other))
+        self.collisions.append((convert.seconds_of(msg.header.stamp), msg.other))
 
     def spin(self, seconds: float = 0.02) -> None:
         """Process what arrived (this process's own loop; never inside a callback)."""
@@ -135,11 +124,7 @@ class BarnRun:
     def probe_planner(self, goal_xy) -> None:
         """Ask compute_path_to_pose for the goal once; the answer lands in ``probe``."""
         from nav2_msgs.action import ComputePathToPose
-        goal = ComputePathToPose.Goal()
-        goal.goal.header.frame_id = 'map'
-        goal.goal.pose.position.x = float(goal_xy[0])
-        goal.goal.pose.position.y = float(goal_xy[1])
-        goal.goal.pose.orientation.w = 1.0
+        goal = ComputePathToPose.Goal(goal=convert.pose_stamped('map', *goal_xy, 0.0))
         self.probe = None
 
         def on_response(future):
@@ -154,12 +139,8 @@ class BarnRun:
 
     def send_goal(self, goal_xy) -> None:
         """Send NavigateToPose to the goal, in the map frame."""
-        goal = self._NavigateToPose.Goal()
-        goal.pose.header.frame_id = 'map'
-        goal.pose.pose.position.x = float(goal_xy[0])
-        goal.pose.pose.position.y = float(goal_xy[1])
-        goal.pose.pose.orientation.z = math.sin(self.goal_yaw / 2)
-        goal.pose.pose.orientation.w = math.cos(self.goal_yaw / 2)
+        goal = self._NavigateToPose.Goal(
+            pose=convert.pose_stamped('map', *goal_xy, self.goal_yaw))
         self.handle = None
         self.result = None
         self.rejected = False
@@ -215,11 +196,11 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     from orchestrator_pkg.bringup import description
     from orchestrator_pkg.bringup.runner import Runner, ament_executable
 
-    bringup = description.load(_bringup_path(args.bringup))
+    bringup = description.load(share.config_file(args.bringup))
     spawn = f'{barn.START[0]} {barn.START[1]} {barn.START[2]}'
     run_args = {'world': world_file, 'rtf': float(args.rtf), 'seed': int(args.seed) + run,
                 'spawn': spawn, 'max_lead_s': float(args.max_lead_s)}
-    launches = description.resolve(bringup, _share, run_args, sim=True)
+    launches = description.resolve(bringup, share.share_dir, run_args, sim=True)
     runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
                     output=log)
     wall_start = time.monotonic()

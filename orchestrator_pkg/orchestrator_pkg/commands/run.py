@@ -15,19 +15,9 @@ import signal
 import time
 
 from orchestrator_pkg.bringup.description import BringupError
+from orchestrator_pkg.ros_edge import share
 
 DEFAULT_BRINGUP = 'bringup.yaml'
-
-
-def _share(package: str) -> str:
-    from ament_index_python.packages import get_package_share_directory
-    return get_package_share_directory(package)
-
-
-def _bringup_path(value: str) -> str:
-    if os.path.sep in value or os.path.exists(value):
-        return value
-    return os.path.join(_share('orchestrator_pkg'), 'config', value)
 
 
 def _inputs(pairs, namespaces):
@@ -57,11 +47,11 @@ def run(args) -> int:
     from orchestrator_pkg.bringup.runner import Runner, ament_executable
 
     try:
-        bringup = description.load(_bringup_path(args.bringup))
+        bringup = description.load(share.config_file(args.bringup))
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
-        launches = description.resolve(bringup, _share, run_args, sim=not args.no_sim,
+        launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
                                        robots=args.robots, only=only)
         runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
         inputs, robot_inputs = _inputs(args.input, bringup.namespaces(args.robots))

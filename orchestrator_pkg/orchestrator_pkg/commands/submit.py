@@ -12,8 +12,10 @@ from diagnostic_msgs.msg import KeyValue
 from rclpy.action import ActionClient
 
 from orchestrator_pkg import cli_ros
+from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.share import outcome_name
 
-OUTCOMES = {0: ('SUCCEEDED', 0), 1: ('FAILED', 1), 2: ('CANCELED', 3), 3: ('REJECTED', 2)}
+EXIT_CODES = {'SUCCEEDED': 0, 'FAILED': 1, 'REJECTED': 2, 'CANCELED': 3}  # else 1
 
 
 def build_goal(mission: str, inputs, main_tree: str):
@@ -83,8 +85,8 @@ def run(args) -> int:
         if not future.done():
             return cli_ros.fail('no result', 4)
         result = future.result().result
-        name, code = OUTCOMES.get(result.outcome, ('UNKNOWN', 1))
-        seconds = result.elapsed.sec + result.elapsed.nanosec * 1e-9
+        name = outcome_name(result.outcome)
+        seconds = seconds_of(result.elapsed)
         print(f'{name} after {result.ticks} ticks ({seconds:.2f} s)')
         failure = result.failure
         if failure.code:
@@ -92,7 +94,7 @@ def run(args) -> int:
             leaf = (f' [{failure.leaf_interface} error_code {failure.leaf_error_code}]'
                     if failure.leaf_error_code else '')
             print(f'reason {failure.code}: {where}{failure.message}{leaf}')
-        return code
+        return EXIT_CODES.get(name, 1)
 
 
 def register(subparsers) -> None:

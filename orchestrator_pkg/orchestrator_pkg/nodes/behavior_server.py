@@ -21,7 +21,6 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -29,7 +28,7 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -67,7 +66,7 @@ class BehaviorServer(Node):
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
         cm = params.values(self, self._cm_specs)
-        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+        self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=True)
         self._samples = footprint_points(footprint_from(cm), cm['resolution_m'] * 0.5)
@@ -75,7 +74,7 @@ class BehaviorServer(Node):
         self._pose_time = None
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, 10)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
@@ -89,14 +88,15 @@ class BehaviorServer(Node):
 
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose
-        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
 
     def _on_scan(self, msg: LaserScan):
         if self._pose is None:
             return
         self._costmap.update_origin(self._pose[0], self._pose[1])
-        self._costmap.update_scan(common.scan_data(msg), *self._scan_mount.sensor_pose(*self._pose))
+        self._costmap.update_scan(convert.scan_data(msg),
+                                  *self._scan_mount.sensor_pose(*self._pose))
 
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -123,7 +123,7 @@ class BehaviorServer(Node):
     def _result(kind, code_name, message, elapsed_s):
         action = {'spin': Spin, 'backup': BackUp, 'wait': Wait}[kind]
         result = action.Result()
-        result.total_elapsed_time = common.to_duration(elapsed_s)
+        result.total_elapsed_time = convert.to_duration(elapsed_s)
         result.error_code = getattr(action.Result, code_name, 0) if code_name else 0
         result.error_msg = message
         return result
@@ -167,14 +167,14 @@ class BehaviorServer(Node):
         elapsed = self._now_s() - run.start_s
         req = run.handle.request
         if run.kind == 'wait':
-            left = common.duration_s(req.time) - elapsed
+            left = convert.seconds_of(req.time) - elapsed
             if left <= 0.0:
                 self._end(run, None, '')
             else:
-                run.handle.publish_feedback(Wait.Feedback(time_left=common.to_duration(left)))
+                run.handle.publish_feedback(Wait.Feedback(time_left=convert.to_duration(left)))
             return
-        if common.duration_s(req.time_allowance) > 0.0 and \
-                elapsed > common.duration_s(req.time_allowance):
+        if convert.seconds_of(req.time_allowance) > 0.0 and \
+                elapsed > convert.seconds_of(req.time_allowance):
             self._end(run, 'TIMEOUT', f'{run.kind} exceeded its time_allowance', abort=True)
             return
         age = (self.get_clock().now() - self._pose_time).nanoseconds * 1e-9

@@ -22,11 +22,10 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -100,7 +99,7 @@ class ControllerServer(Node):
         params.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
-        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+        self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._footprint = footprint_from(cm)
         self._costmap = build_costmap(cm, rolling=True)
@@ -115,7 +114,7 @@ class ControllerServer(Node):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
                             self._on_clear)
@@ -128,7 +127,7 @@ class ControllerServer(Node):
     # -- inputs -----------------------------------------------------------------
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose
-        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
 
     def _on_scan(self, msg: LaserScan):
@@ -136,11 +135,11 @@ class ControllerServer(Node):
             return
         self._costmap.update_origin(self._pose[0], self._pose[1])
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
-        self._costmap.update_scan(common.scan_data(msg), sx, sy, syaw)
+        self._costmap.update_scan(convert.scan_data(msg), sx, sy, syaw)
 
     def _publish_costmap(self):
         if self._costmap_pub.get_subscription_count():
-            self._costmap_pub.publish(common.costmap_to_grid(
+            self._costmap_pub.publish(convert.costmap_to_grid(
                 self._costmap.master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_clear(self, request, response):
@@ -175,7 +174,7 @@ class ControllerServer(Node):
                 params = self._controller_params()
                 ctl = rpp.RegulatedPurePursuit(params, self._footprint)
                 pts = np.array([(p.pose.position.x, p.pose.position.y) for p in msg.poses])
-                ctl.set_path(pts, goal_yaw=common.quaternion_to_yaw(
+                ctl.set_path(pts, goal_yaw=convert.quaternion_to_yaw(
                     msg.poses[-1].pose.orientation))
             except ValueError as exc:
                 error = str(exc)

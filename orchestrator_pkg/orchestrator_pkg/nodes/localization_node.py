@@ -36,12 +36,11 @@ from orchestrator_pkg.localization.particle_filter import (
     LocalizationError,
     ParticleFilter,
 )
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
     'min_particles': Spec(500, 'lower bound of the KLD-adapted particle count', 10, 100000),
@@ -98,10 +97,6 @@ def _check(v: dict):
     return None
 
 
-def _stamp_s(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
 class LocalizationNode(Node):
     """Particle filter localization: scan + odom + map -> map -> odom and amcl_pose."""
 
@@ -110,7 +105,7 @@ class LocalizationNode(Node):
         v = params.declare(self, SPECS, _check)
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
-        self._tf = TfListener2D(self)
+        self._tf = tf_listener(self)
         self._odom = deque()            # (t, (x, y, yaw)) in odom
         self._last_update_odom = None   # odom pose of the last filter update
         self._force_update = False
@@ -121,13 +116,13 @@ class LocalizationNode(Node):
                                   v['initial_pose.yaw']),
                                  (v['initial_cov_xx'], v['initial_cov_yy'], v['initial_cov_aa'])
                                  ) if v['set_initial_pose'] else None
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, common.MAP_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=50))
         self.create_subscription(PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
                                  10)
         self._pose_pub = self.create_publisher(PoseWithCovarianceStamped, 'amcl_pose',
-                                               common.MAP_QOS)
+                                               qos.LATCHED_QOS)
         self._cloud_pub = self.create_publisher(PoseArray, 'particle_cloud', 2)
         self._tf_pub = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
         self.create_service(Empty, 'reinitialize_global_localization', self._on_global)
@@ -173,7 +168,7 @@ class LocalizationNode(Node):
             if len(msg.data) != info.width * info.height:
                 raise LocalizationError(f'map: {len(msg.data)} cells for {info.width} x '
                                         f'{info.height}')
-            yaw = common.quaternion_to_yaw(info.origin.orientation)
+            yaw = convert.quaternion_to_yaw(info.origin.orientation)
             if abs(yaw) > 1e-6:
                 raise LocalizationError(f'map: rotated origin (yaw {yaw:.3f}) is not supported')
             grid = np.asarray(msg.data, dtype=np.int8).reshape(info.height, info.width)
@@ -210,7 +205,7 @@ class LocalizationNode(Node):
             return
         p = msg.pose.pose
         c = msg.pose.covariance
-        pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._initialize(pose, (c[0], c[7], c[35]))
 
     def _on_global(self, request, response):
@@ -226,11 +221,11 @@ class LocalizationNode(Node):
 
     def _on_odom(self, msg: Odometry) -> None:
         p = msg.pose.pose
-        pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         if not all(math.isfinite(x) for x in pose):
             self._warn_once('odom_nan', f'odom: non-finite pose {pose} ignored')
             return
-        t = _stamp_s(msg.header.stamp)
+        t = convert.seconds_of(msg.header.stamp)
         if self._odom and t < self._odom[0][0]:
             self._odom.clear()  # time went back (sim reset)
         self._odom.append((t, pose))
@@ -240,7 +235,7 @@ class LocalizationNode(Node):
     def _on_scan(self, msg: LaserScan) -> None:
         if self.pf.field is None or not self.pf.initialized:
             return
-        t = _stamp_s(msg.header.stamp)
+        t = convert.seconds_of(msg.header.stamp)
         odom_pose = self._odom_at(t)
         if odom_pose is None:
             self._warn_once('no_odom', 'no odometry yet; scans are skipped')
@@ -298,7 +293,7 @@ class LocalizationNode(Node):
         out.header.frame_id = self._frames[0]
         out.header.stamp = stamp
         out.pose.pose.position.x, out.pose.pose.position.y = float(pose[0]), float(pose[1])
-        out.pose.pose.orientation = common.yaw_to_quaternion(pose[2])
+        out.pose.pose.orientation = convert.yaw_to_quaternion(pose[2])
         c = np.zeros(36)
         c[0], c[1], c[6], c[7] = cov[0, 0], cov[0, 1], cov[1, 0], cov[1, 1]
         c[5], c[11], c[30], c[31] = cov[0, 2], cov[1, 2], cov[2, 0], cov[2, 1]
@@ -313,7 +308,7 @@ class LocalizationNode(Node):
         for x, y, yaw in self.pf.particles[:500]:
             p = Pose()
             p.position.x, p.position.y = float(x), float(y)
-            p.orientation = common.yaw_to_quaternion(float(yaw))
+            p.orientation = convert.yaw_to_quaternion(float(yaw))
             out.poses.append(p)
         self._cloud_pub.publish(out)
 
@@ -327,7 +322,7 @@ class LocalizationNode(Node):
         t.header.frame_id, t.child_frame_id = self._frames[0], self._frames[1]
         x, y, yaw = self._map_to_odom
         t.transform.translation.x, t.transform.translation.y = float(x), float(y)
-        t.transform.rotation = common.yaw_to_quaternion(yaw)
+        t.transform.rotation = convert.yaw_to_quaternion(yaw)
         self._tf_pub.publish(TFMessage(transforms=[t]))
 
 

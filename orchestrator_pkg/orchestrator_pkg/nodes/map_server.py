@@ -7,9 +7,8 @@ Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published once).
 from nav_msgs.msg import OccupancyGrid
 from rclpy.node import Node
 
-from orchestrator_pkg.nodes import common
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -30,7 +29,7 @@ def occupancy_grid(omap, frame_id: str, stamp) -> OccupancyGrid:
     msg.info.height, msg.info.width = (int(n) for n in omap.data.shape)
     msg.info.origin.position.x = float(omap.origin_x)
     msg.info.origin.position.y = float(omap.origin_y)
-    msg.info.origin.orientation = common.yaw_to_quaternion(omap.origin_yaw)
+    msg.info.origin.orientation = convert.yaw_to_quaternion(omap.origin_yaw)
     msg.data = omap.data.astype('int8').ravel().tolist()
     return msg
 
@@ -47,7 +46,7 @@ class MapServer(Node):
             omap = load_map(v['yaml_filename'])
         except MapFileError as exc:
             raise params.ConfigError(str(exc)) from None
-        self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], common.MAP_QOS)
+        self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], qos.LATCHED_QOS)
         self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
         h, w = omap.data.shape
         self.get_logger().info(f'map_server ready: {v["yaml_filename"]} ({w} x {h} cells)')

@@ -38,7 +38,6 @@ from rclpy.node import Node
 
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
-from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
 from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.nodes.tree_host import (
     CANCELED,
@@ -53,6 +52,8 @@ from orchestrator_pkg.nodes.tree_host import (
 from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.share import behavior_tree
+from orchestrator_pkg.ros_edge.state import odom_state
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
 from orchestrator_pkg.trees.runner import MissionRunner
 
@@ -72,19 +73,6 @@ SPECS = {
 # kind -> (action type, action name, blackboard key of the goal)
 KINDS = {'to_pose': (NavigateToPose, 'navigate_to_pose', 'goal'),
          'through_poses': (NavigateThroughPoses, 'navigate_through_poses', 'goals')}
-
-
-def default_tree_path(name: str = DEFAULT_TREE) -> str:
-    """Return the installed copy of one of Nav2's default trees (or the source one)."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        path = os.path.join(get_package_share_directory('orchestrator_pkg'), 'behavior_trees',
-                            name)
-        if os.path.exists(path):
-            return path
-    except (ImportError, LookupError, ValueError):
-        pass
-    return os.path.join(os.path.dirname(__file__), '..', '..', 'behavior_trees', name)
 
 
 def highest_error_code(blackboard, names) -> tuple[int, str]:
@@ -108,9 +96,9 @@ class NavigatorNode(Node):
         params.declare(self, SPECS)
         self.default_trees = {
             'to_pose': self.get_parameter('default_nav_to_pose_bt_xml').value or
-            default_tree_path(DEFAULT_TREE),
+            behavior_tree(DEFAULT_TREE),
             'through_poses': self.get_parameter('default_nav_through_poses_bt_xml').value or
-            default_tree_path(DEFAULT_THROUGH_POSES_TREE)}
+            behavior_tree(DEFAULT_THROUGH_POSES_TREE)}
         self.registry = default_registry()
         self.odom = odom_state(self)
         self.host = TreeHost(self, 'navigation')

@@ -42,7 +42,6 @@ from orchestrator_pkg.behaviours.controls.battery_guard import (
     load_recharge_tree,
 )
 from orchestrator_pkg.behaviours.plugins import default_registry
-from orchestrator_pkg.behaviours.ros.tasks import BatteryMonitor
 from orchestrator_pkg.nodes.tree_host import (
     CANCELED,
     FAILED,
@@ -56,6 +55,8 @@ from orchestrator_pkg.nodes.tree_host import (
 from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.share import missions_dir as default_missions_dir
+from orchestrator_pkg.ros_edge.state import BatteryMonitor
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
 from orchestrator_pkg.trees.registry import RegistryError
 from orchestrator_pkg.trees.runner import MissionRunner
@@ -92,13 +93,6 @@ def _check_battery_thresholds(values: dict):
     return None
 
 
-def default_missions_dir() -> str:
-    """Return the installed missions/ folder of orchestrator_pkg ('' if not installed)."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return os.path.join(get_package_share_directory('orchestrator_pkg'), 'missions')
-    except (ImportError, LookupError, ValueError):
-        return ''
 
 
 def resolve_mission(goal, missions_dir: str, registry, source_label='inline'):

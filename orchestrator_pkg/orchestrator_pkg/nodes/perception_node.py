@@ -23,13 +23,12 @@ from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
 from orchestrator_pkg.planning.frames import FrameError, compose
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
     'global_frame_id': Spec('map', 'frame of the tracked objects', read_only=True),
@@ -60,10 +59,6 @@ def _check(v: dict):
     return None
 
 
-def _stamp_s(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
 class PerceptionNode(Node):
     """Track detected objects in the map frame; publish them and their markers."""
 
@@ -73,7 +68,7 @@ class PerceptionNode(Node):
         self._frame = v['global_frame_id']
         self.tracker = Tracker(self._camera(), v['gate_m'], v['forget_after_s'],
                                v['position_smoothing'])
-        self._tf = TfListener2D(self)
+        self._tf = tf_listener(self)
         self._warned = set()
         self.create_subscription(DetectionArray, 'detections', self._on_detections,
                                  QoSProfile(depth=10))
@@ -107,7 +102,7 @@ class PerceptionNode(Node):
         observations = []
         for i, d in enumerate(msg.detections):
             p = d.pose.position
-            yaw = common.quaternion_to_yaw(d.pose.orientation)
+            yaw = convert.quaternion_to_yaw(d.pose.orientation)
             if not all(math.isfinite(x) for x in (p.x, p.y, p.z, yaw)):
                 self.get_logger().warning(
                     f'detections[{i}] ({d.class_id!r}, {d.id!r}): non-finite pose; ignored',
@@ -117,7 +112,7 @@ class PerceptionNode(Node):
             observations.append(Observation(d.class_id, d.color, x, y, 0.0, th,
                                             (d.size.x, d.size.y, d.size.z), d.id))
         self._sync_params()
-        now = _stamp_s(msg.header.stamp)
+        now = convert.seconds_of(msg.header.stamp)
         try:
             dropped = self.tracker.update(observations, camera, now)
         except TrackerError as exc:
@@ -138,7 +133,7 @@ class PerceptionNode(Node):
             d = Detection()
             d.id, d.class_id, d.color = t.track_id, t.class_id, t.color
             d.pose.position.x, d.pose.position.y, d.pose.position.z = t.x, t.y, t.z
-            d.pose.orientation = common.yaw_to_quaternion(t.yaw)
+            d.pose.orientation = convert.yaw_to_quaternion(t.yaw)
             d.size = Vector3(x=float(t.size[0]), y=float(t.size[1]), z=float(t.size[2]))
             d.confidence = float(t.confidence(now, self.tracker.forget_after_s))
             out.detections.append(d)

@@ -30,15 +30,14 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
-from orchestrator_pkg.nodes.tf_listener import TfListener2D
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import convert, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.tf import tf_listener
 
 PLANNER_SPECS = {
     'cost_weight': Spec(3.0, 'how strongly paths avoid inflated cost (0 = shortest)', 0.0, 50.0),
@@ -62,7 +61,7 @@ class PlannerServer(Node):
         params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
-        self._scan_mount = common.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
+        self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
@@ -70,15 +69,15 @@ class PlannerServer(Node):
         self._planning = threading.Lock()  # held while a plan runs and is answered
         self._closing = False
         self._pose = None
-        self._tf = TfListener2D(self)
+        self._tf = tf_listener(self)
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, common.MAP_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, common.SENSOR_QOS)
+        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
+        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
                             self._on_clear)
@@ -108,13 +107,13 @@ class PlannerServer(Node):
 
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose
-        self._pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
 
     def _on_scan(self, msg: LaserScan):
         if self._pose is None:
             return
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
-        scan = common.scan_data(msg)
+        scan = convert.scan_data(msg)
         # inflation of the whole global map waits until a plan needs it
         with self._costmap_lock:
             self._costmap.update_scan(scan, sx, sy, syaw, recompute=False)
@@ -126,7 +125,7 @@ class PlannerServer(Node):
             if self._costmap.dirty:
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
-        self._costmap_pub.publish(common.costmap_to_grid(
+        self._costmap_pub.publish(convert.costmap_to_grid(
             master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_clear(self, request, response):
@@ -144,7 +143,7 @@ class PlannerServer(Node):
     def _in_global_frame(self, pose_stamped):
         """``(x, y, yaw)`` of a PoseStamped in global_frame ('' means global_frame)."""
         p = pose_stamped.pose
-        pose = (p.position.x, p.position.y, common.quaternion_to_yaw(p.orientation))
+        pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         frame = pose_stamped.header.frame_id
         if frame in ('', self._frame):
             return pose
@@ -218,7 +217,7 @@ class PlannerServer(Node):
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
         res = self._planner.plan(master, start, (gx, gy), self._params())
-        result.planning_time = common.to_duration(time.monotonic() - t0)
+        result.planning_time = convert.to_duration(time.monotonic() - t0)
         result.error_code = res.error_code
         result.error_msg = res.message
         if not res.ok:
@@ -227,7 +226,7 @@ class PlannerServer(Node):
             return result
         result.path.header.frame_id = self._frame
         result.path.header.stamp = self.get_clock().now().to_msg()
-        result.path.poses = common.path_poses(res.path, self._frame, result.path.header.stamp,
+        result.path.poses = convert.path_poses(res.path, self._frame, result.path.header.stamp,
                                               gyaw)
         self._path_pub.publish(result.path)
         goal_handle.succeed()

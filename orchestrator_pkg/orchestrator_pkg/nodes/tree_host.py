@@ -20,7 +20,6 @@ from typing import Callable, Optional
 
 from py_trees.common import Status
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 import rclpy.task
 from std_srvs.srv import Trigger
 
@@ -31,19 +30,16 @@ from orchestrator_interfaces.msg import (
     BehaviourTreeSnapshot,
     FailureReason,
 )
-from orchestrator_pkg.behaviours.ros.clock import RosClock
 from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.runner import MissionRunner
 
 # Keep a finished tree's clients alive this long, so cancel requests sent
 # in its last tick reach the servers before the clients are destroyed.
 RETIRE_AFTER_S = 2.0
-# Status changes are a log, not a sample: published reliably with a deep queue,
-# so a subscriber that falls behind for a while (the run recorder) loses none.
-STATUS_CHANGES_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
-                                history=HistoryPolicy.KEEP_LAST)
 SPECS = {
     'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
     'server_wait_timeout_s': Spec(5.0, 'How long ROS leaves wait for their action/service '

@@ -4,26 +4,17 @@ Shared by the sim's integration tests (``orchestrator_sim/test/sim_helpers.py``)
 and the localization/perception tests (``test/integration/loc_helpers.py``),
 which add their own helpers (ground truth, driving) on top.
 """
-import math
 import sys
 import time
 
 import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile
 
+from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw as yaw_of  # noqa: F401
+from orchestrator_pkg.ros_edge.convert import seconds_of as stamp_s  # noqa: F401
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 WAIT_S = 60.0  # generous: the machine is shared and may be loaded
-
-
-def yaw_of(q) -> float:
-    """Yaw of a geometry_msgs/Quaternion."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
-def stamp_s(stamp) -> float:
-    """Seconds of a builtin_interfaces/Time."""
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def sim_process(env, *params, rtf=1.0, world='test_room', robot='small_indoor',

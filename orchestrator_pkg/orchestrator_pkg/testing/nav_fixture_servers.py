@@ -19,7 +19,6 @@ import argparse
 import sys
 import time
 
-from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import (
     BackUp,
@@ -37,6 +36,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
 
+from orchestrator_pkg.ros_edge.convert import seconds_of, to_duration
 from orchestrator_pkg.ros_edge.main import run_node
 
 
@@ -193,15 +193,13 @@ class NavFixtureServers(Node):
     async def _behavior(self, goal_handle, action_type):
         seconds = self.options.behavior_s
         if action_type is Wait:
-            time_ = goal_handle.request.time
-            seconds = time_.sec + time_.nanosec * 1e-9
+            seconds = seconds_of(goal_handle.request.time)
         finished = await self._run_for(goal_handle, seconds)
         result = action_type.Result()
         if finished and action_type is Spin and self.options.spin_error:
             result.error_code = self.options.spin_error
             result.error_msg = f'fixture spin told to fail with {self.options.spin_error}'
-        result.total_elapsed_time = Duration(sec=int(seconds),
-                                             nanosec=int((seconds % 1) * 1e9))
+        result.total_elapsed_time = to_duration(seconds)
         return result
 
 

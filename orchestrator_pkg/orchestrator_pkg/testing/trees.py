@@ -4,7 +4,7 @@ import time
 
 import rclpy
 
-from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.trees.loader import load_string
 
 TIMEOUT_S = 20.0

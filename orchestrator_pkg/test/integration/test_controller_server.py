@@ -18,7 +18,6 @@ import rclpy
 from rclpy.action import ActionClient
 from rosgraph_msgs.msg import Clock
 
-from orchestrator_pkg.nodes.common import path_poses
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.controller import footprint_points
 from orchestrator_pkg.planning.costmap import (
@@ -28,6 +27,7 @@ from orchestrator_pkg.planning.costmap import (
     inflate,
     rectangle_footprint,
 )
+from orchestrator_pkg.ros_edge.convert import path_poses
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 BOXES = [(2.0, -3.0, 2.3, 0.3), (4.0, -0.3, 4.3, 3.0)]  # a slalom

@@ -14,7 +14,7 @@ import rclpy
 from rclpy.action import ActionClient
 from rosgraph_msgs.msg import Clock
 
-from orchestrator_pkg.nodes.common import path_poses
+from orchestrator_pkg.ros_edge.convert import path_poses
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 R = FollowPath.Result

@@ -16,7 +16,7 @@ from std_srvs.srv import Empty
 from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
-from orchestrator_pkg.nodes.common import MAP_QOS
+from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 LATCHED = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL,
@@ -70,7 +70,7 @@ def test_localization_node_reports_bad_inputs_and_keeps_running(ros_domain):
         rclpy.init(domain_id=ros_domain.domain_id)
         node = rclpy.create_node('bad_input_test')
         try:
-            map_pub = node.create_publisher(OccupancyGrid, 'map', MAP_QOS)
+            map_pub = node.create_publisher(OccupancyGrid, 'map', LATCHED_QOS)
             init_pub = node.create_publisher(PoseWithCovarianceStamped, 'initialpose', 10)
             scan_pub = node.create_publisher(LaserScan, 'scan', 10)
             odom_pub = node.create_publisher(Odometry, 'odom', 10)
@@ -125,7 +125,7 @@ def test_localization_node_reports_bad_inputs_and_keeps_running(ros_domain):
             # some NaN among good ranges: they are ignored and the filter updates
             poses = []
             node.create_subscription(PoseWithCovarianceStamped, 'amcl_pose', poses.append,
-                                     MAP_QOS)
+                                     LATCHED_QOS)
             mixed = scan([math.nan, 1.5] * 90)
             spin_until_output(node, loc, 'ranges are NaN; ignored',
                               every=lambda: (odom_now(), scan_pub.publish(mixed)))

@@ -6,7 +6,7 @@ import pytest
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.behaviours.plugins import default_registry
-from orchestrator_pkg.behaviours.ros.localization import POSE_QOS
+from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.testing.trees import build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
 
@@ -44,7 +44,7 @@ def tracked(*objects):
 
 
 def test_is_localized_and_wait_until_localized(registry, node):
-    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', LATCHED_QOS)
     cond = build(registry, node, '<IsLocalized max_cov_xy="0.05" max_cov_yaw="0.1"/>')
     assert cond.tick() == Status.FAILURE
     assert 'no message on amcl_pose' in find_failure(cond).message
@@ -64,7 +64,7 @@ def test_is_localized_and_wait_until_localized(registry, node):
 
 
 def test_wait_until_localized_times_out_with_the_reason(registry, node):
-    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    pub = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', LATCHED_QOS)
     pub.publish(amcl_pose(0.0, 0.0, 1.0, 1.0))
     wait = build(registry, node, '<WaitUntilLocalized timeout="0.5"/>')
     assert tick_until(node, wait, lambda s: s != Status.RUNNING) == Status.FAILURE
@@ -76,7 +76,7 @@ def test_wait_until_localized_times_out_with_the_reason(registry, node):
 
 def test_find_object_writes_the_nearest_match(registry, node):
     objects = node.create_publisher(DetectionArray, 'tracked_objects', 10)
-    poses = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', POSE_QOS)
+    poses = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', LATCHED_QOS)
     poses.publish(amcl_pose(3.0, 0.0, 0.01, 0.01))
     msg = tracked(('box_1', 'box', 'red', 1.0, 0.0), ('box_2', 'box', 'red', 2.5, 0.0),
                   ('box_3', 'box', 'green', 3.0, 0.1), ('can_1', 'can', 'blue', 3.0, 0.0))

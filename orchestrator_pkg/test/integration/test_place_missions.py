@@ -13,7 +13,7 @@ from py_trees.common import Status
 import pytest
 
 from orchestrator_pkg.behaviours.plugins import default_registry
-from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.trees import rclpy_node, tick_until
 from orchestrator_pkg.trees import find_failure

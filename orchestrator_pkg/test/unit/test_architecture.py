@@ -27,11 +27,9 @@ SIM_DIR = Path(__file__).resolve().parents[3] / 'orchestrator_sim' / 'orchestrat
 ENGINE = 'orchestrator_pkg.trees'
 ENGINE_MAY_IMPORT = {'py_trees', 'defusedxml', 'numpy'} | set(sys.stdlib_module_names)
 MAX_DEPTH = 2
-# Classes still deeper than MAX_DEPTH below py_trees, flattened by the ROS-leaf base work
-# (each must leave this list as soon as it is flattened: the test says so).
-DEEP_ALLOWED = {
-    'orchestrator_pkg.behaviours.ros.localization.IsLocalized',
-}
+# Classes still deeper than MAX_DEPTH below py_trees (each must leave this list as soon
+# as it is flattened: the test says so).
+DEEP_ALLOWED = set()
 
 
 def module_sources(root: Path, package: str) -> dict[str, tuple[Path, str]]:

@@ -178,7 +178,7 @@ def test_deferred_recompute_for_large_global_maps():
 def test_costmap_as_occupancy_grid_uses_nav2_translation():
     from builtin_interfaces.msg import Time
 
-    from orchestrator_pkg.nodes.common import costmap_to_grid
+    from orchestrator_pkg.ros_edge.convert import costmap_to_grid
     cm = Costmap2D(6, 1, 0.1, 1.0, 2.0)
     cm.data[0] = [0, 1, 252, 253, 254, 255]
     msg = costmap_to_grid(cm, 'odom', Time())

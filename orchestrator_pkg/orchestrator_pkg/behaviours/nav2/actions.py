@@ -1,15 +1,18 @@
-"""Nav2's action and service node types, built on the generic ROS leaves.
+"""Nav2's action node types: the server clients (on the generic ROS leaves), path tools.
 
 Ports follow nav2_behavior_tree (Jazzy): names, types and defaults. Every
 action node has ``server_name`` and ``server_timeout`` (ms: how long the
 server may take to accept a goal) and writes the server's ``error_code`` to
 its ``error_code_id`` output port. How long a leaf waits for a server to
-appear is the blackboard's ``wait_for_service_timeout`` (ms, as the Nav2
-navigators set it) or 5000 ms.
+appear is :class:`~orchestrator_pkg.ros_edge.leaf.RosLeaf`'s server wait:
+the ``wait_for_server`` port (s), else the node's ``server_wait_timeout_s``.
+TruncatePath and RemovePassedGoals change a path or a goal list; the robot
+pose comes from ``odom`` (:func:`~orchestrator_pkg.ros_edge.state.odom_state`).
 """
+import copy
+
 from action_msgs.msg import GoalStatus
 from action_msgs.srv import CancelGoal
-from builtin_interfaces.msg import Duration
 from nav2_msgs.action import (
     BackUp,
     ComputePathThroughPoses,
@@ -23,33 +26,27 @@ from nav2_msgs.action import (
 from nav2_msgs.srv import ClearEntireCostmap, IsPathValid
 from py_trees.common import Status
 
+from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
-from orchestrator_pkg.trees.ports import input_port, output_port
+from orchestrator_pkg.ros_edge.convert import to_duration
+from orchestrator_pkg.ros_edge.leaf import RosLeaf, server_ports, server_timeouts
+from orchestrator_pkg.ros_edge.state import odom_state
+from orchestrator_pkg.trees.failure import FailureCode
+from orchestrator_pkg.trees.ports import PortError, input_port, output_port
 
-DEFAULT_WAIT_FOR_SERVICE_MS = 5000.0
 LAST_SERVER_ERROR_KEY = '@last_server_error'  # root blackboard: the last failing server
-DEFAULT_SERVER_TIMEOUT_MS = 5000.0
 # A planner answers within its own timeout (1 s by default); one that has not
 # answered in this long (ROS time) is gone, e.g. killed and respawned.
 PLANNER_RESULT_TIMEOUT_S = 10.0
 
 
-def duration(seconds: float) -> Duration:
-    """Return a builtin_interfaces/Duration for ``seconds`` (≥ 0)."""
-    seconds = max(float(seconds), 0.0)
-    whole = int(seconds)
-    return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
-
-
-def common_ports(server_name: str):
-    """``server_name``, ``server_timeout`` as every Nav2 action node has them."""
+def common_ports(server_name: str, what: str = 'action server', port: str = 'server_name'):
+    """``server_name`` (or ``port``), ``server_timeout`` and ``wait_for_server``."""
     return (
-        input_port('server_name', 'str', required=False, default=server_name,
-                   description='Action server name.'),
-        input_port('server_timeout', 'float', required=False,
-                   default=DEFAULT_SERVER_TIMEOUT_MS,
-                   description='How long the server may take to answer a request (ms).'),
+        input_port(port, 'str', required=False, default=server_name,
+                   description=f'{what[0].upper()}{what[1:]} name.'),
+        *server_ports(what),
     )
 
 
@@ -63,20 +60,11 @@ def error_ports():
     )
 
 
-def _timeouts(ctx):
-    wait_ms = ctx.blackboard.get('wait_for_service_timeout', DEFAULT_WAIT_FOR_SERVICE_MS)
-    try:
-        wait_s = float(wait_ms) / 1000.0
-    except (TypeError, ValueError):
-        wait_s = DEFAULT_WAIT_FOR_SERVICE_MS / 1000.0
-    return wait_s, float(ctx.ports.get('server_timeout', DEFAULT_SERVER_TIMEOUT_MS)) / 1000.0
-
-
 def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
                 resend_on_goal_change=False, recovery=False, result_timeout_s=None):
     """Build an :class:`ActionClientBehaviour` wired to a Nav2 node's ports."""
     ports = ctx.ports
-    wait_s, response_s = _timeouts(ctx)
+    wait_s, response_s = server_timeouts(ports)
 
     def store_result(result, status):
         code = int(getattr(result, 'error_code', 0))
@@ -200,7 +188,19 @@ def build_spin(ctx):
     ports = ctx.ports
     return action_leaf(ctx, Spin, 'spin', lambda: Spin.Goal(
         target_yaw=float(ports.get('spin_dist')),
-        time_allowance=duration(ports.get('time_allowance'))), recovery=True)
+        time_allowance=to_duration(ports.get('time_allowance'))), recovery=True)
+
+
+# BackUp and DriveOnHeading differ only in their action, server, port names and defaults.
+STRAIGHT_LINES = (
+    # type name, action, server, (distance port, text), (speed port, text), is_recovery default
+    ('BackUp', BackUp, 'backup', ('backup_dist', 'Total distance to back up (m).'),
+     ('backup_speed', 'Backup speed (m/s).'), True,
+     'Back up in a straight line (nav2_msgs/BackUp).'),
+    ('DriveOnHeading', DriveOnHeading, 'drive_on_heading',
+     ('dist_to_travel', 'Distance to travel (m).'), ('speed', 'Speed (m/s).'), False,
+     'Drive on the current heading (nav2_msgs/DriveOnHeading).'),
+)
 
 
 def straight_line_builder(action_type, server, distance_port, speed_port):
@@ -210,7 +210,7 @@ def straight_line_builder(action_type, server, distance_port, speed_port):
 
         def goal():
             message = action_type.Goal(speed=float(ports.get(speed_port)),
-                                       time_allowance=duration(ports.get('time_allowance')))
+                                       time_allowance=to_duration(ports.get('time_allowance')))
             message.target.x = float(ports.get(distance_port))
             return message
         return action_leaf(ctx, action_type, server, goal, recovery=True)
@@ -218,22 +218,33 @@ def straight_line_builder(action_type, server, distance_port, speed_port):
     return build
 
 
-build_back_up = straight_line_builder(BackUp, 'backup', 'backup_dist', 'backup_speed')
-build_drive_on_heading = straight_line_builder(DriveOnHeading, 'drive_on_heading',
-                                               'dist_to_travel', 'speed')
+def straight_line_specs(time_allowance):
+    """Return the specs() rows of BackUp and DriveOnHeading, from STRAIGHT_LINES."""
+    return [
+        (type_name, 'action', (
+            input_port(distance, 'float', required=False, default=0.15,
+                       description=distance_text),
+            input_port(speed, 'float', required=False, default=0.025, description=speed_text),
+            time_allowance,
+            input_port('is_recovery', 'bool', required=False, default=recovery,
+                       description='Count this run in number_recoveries.'),
+            *error_ports(), *common_ports(server)),
+         straight_line_builder(action_type, server, distance, speed), description)
+        for type_name, action_type, server, (distance, distance_text), (speed, speed_text),
+        recovery, description in STRAIGHT_LINES]
 
 
 def build_wait(ctx):
     """Wait ``wait_duration`` seconds (on the server)."""
     ports = ctx.ports
     return action_leaf(ctx, Wait, 'wait', lambda: Wait.Goal(
-        time=duration(ports.get('wait_duration'))), recovery=True)
+        time=to_duration(ports.get('wait_duration'))), recovery=True)
 
 
 # -- services -----------------------------------------------------------------------
 def service_leaf(ctx, srv_type, default_service, request_factory=None, on_response=None):
     """Build a :class:`ServiceClientBehaviour` wired to a Nav2 node's ports."""
-    wait_s, response_s = _timeouts(ctx)
+    wait_s, response_s = server_timeouts(ctx.ports)
     return ServiceClientBehaviour(
         ctx.name, srv_type, ctx.ports.get('service_name', default_service), request_factory,
         on_response=on_response, server_wait_timeout_s=wait_s, response_timeout_s=response_s,
@@ -264,11 +275,60 @@ def build_cancel_control(ctx):
     cancels all goals, to ``<server_name>/_action/cancel_goal``.
     """
     server = ctx.ports.get('server_name', 'follow_path').rstrip('/')
-    wait_s, response_s = _timeouts(ctx)
+    wait_s, response_s = server_timeouts(ctx.ports)
     return ServiceClientBehaviour(
         ctx.name, CancelGoal, f'{server}/_action/cancel_goal', CancelGoal.Request,
         server_wait_timeout_s=wait_s, response_timeout_s=response_s,
         node_type=ctx.type_name, clock=ctx.clock)
+
+
+# -- path tools ---------------------------------------------------------------------
+class TruncatePath(RosLeaf):
+    """Remove the part of ``input_path`` within ``distance`` (along the path) of its end."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx.name, node_type=ctx.type_name, clock=ctx.clock)
+        self.ports = ctx.ports
+
+    def update(self):
+        """Write ``output_path``."""
+        try:
+            path = self.ports.get('input_path')
+        except PortError as exc:
+            return self.fail(FailureCode.INVALID_INPUT, str(exc))
+        keep = geometry.truncate_end(geometry.xy_of_poses(path.poses),
+                                     float(self.ports.get('distance')))
+        out = copy.deepcopy(path)
+        out.poses = list(path.poses[:keep])
+        self.ports.set('output_path', out)
+        return Status.SUCCESS
+
+
+class RemovePassedGoals(RosLeaf):
+    """Drop the leading goals the robot is within ``radius`` of (pose from odom)."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx.name, node_type=ctx.type_name, clock=ctx.clock)
+        self.ports = ctx.ports
+        self.odom = None
+
+    def connect(self, node):
+        """Use the node's odometry."""
+        self.odom = odom_state(node)
+
+    def update(self):
+        """Write ``output_goals``."""
+        try:
+            goals = list(self.ports.get('input_goals'))
+        except PortError as exc:
+            return self.fail(FailureCode.INVALID_INPUT, str(exc))
+        robot = self.odom.xy()
+        if robot is None:
+            return self.fail(FailureCode.UNKNOWN, 'no odometry yet: robot pose unknown')
+        removed = geometry.passed_goals(geometry.xy_of_poses(goals), robot,
+                                        float(self.ports.get('radius')))
+        self.ports.set('output_goals', goals[removed:])
+        return Status.SUCCESS
 
 
 def specs():
@@ -276,6 +336,8 @@ def specs():
     pose = 'pose_stamped'
     recovery = input_port('is_recovery', 'bool', required=False, default=True,
                           description='Count this run in number_recoveries.')
+    time_allowance = input_port('time_allowance', 'float', required=False, default=10.0,
+                                description='Time to invoke behavior for (s).')
     return [
         ('NavigateToPose', 'action', (
             input_port('goal', pose, description='Destination.'),
@@ -297,51 +359,37 @@ def specs():
         ('Spin', 'action', (
             input_port('spin_dist', 'float', required=False, default=1.57,
                        description='Spin distance (rad).'),
-            input_port('time_allowance', 'float', required=False, default=10.0,
-                       description='Time to invoke behavior for (s).'),
-            recovery, *error_ports(), *common_ports('spin')),
+            time_allowance, recovery, *error_ports(), *common_ports('spin')),
          build_spin, 'Spin in place (nav2_msgs/Spin).'),
-        ('BackUp', 'action', (
-            input_port('backup_dist', 'float', required=False, default=0.15,
-                       description='Total distance to back up (m).'),
-            input_port('backup_speed', 'float', required=False, default=0.025,
-                       description='Backup speed (m/s).'),
-            input_port('time_allowance', 'float', required=False, default=10.0,
-                       description='Time to invoke behavior for (s).'),
-            recovery, *error_ports(), *common_ports('backup')),
-         build_back_up, 'Back up in a straight line (nav2_msgs/BackUp).'),
-        ('DriveOnHeading', 'action', (
-            input_port('dist_to_travel', 'float', required=False, default=0.15,
-                       description='Distance to travel (m).'),
-            input_port('speed', 'float', required=False, default=0.025,
-                       description='Speed (m/s).'),
-            input_port('time_allowance', 'float', required=False, default=10.0,
-                       description='Time to invoke behavior for (s).'),
-            input_port('is_recovery', 'bool', required=False, default=False,
-                       description='Count this run in number_recoveries.'),
-            *error_ports(), *common_ports('drive_on_heading')),
-         build_drive_on_heading, 'Drive on the current heading (nav2_msgs/DriveOnHeading).'),
+        *straight_line_specs(time_allowance),
         ('Wait', 'action', (
             input_port('wait_duration', 'float', required=False, default=1.0,
                        description='Wait time (s).'),
             recovery, *error_ports(), *common_ports('wait')),
          build_wait, 'Wait on the behavior server (nav2_msgs/Wait).'),
-        ('ClearEntireCostmap', 'action', (
-            input_port('service_name', 'str', required=False,
-                       default='clear_entirely_global_costmap',
-                       description='Costmap clearing service name.'),
-            input_port('server_timeout', 'float', required=False,
-                       default=DEFAULT_SERVER_TIMEOUT_MS,
-                       description='How long the service may take to answer (ms).')),
+        ('ClearEntireCostmap', 'action',
+         common_ports('clear_entirely_global_costmap', 'service', 'service_name'),
          build_clear_entire_costmap, 'Clear a whole costmap (nav2_msgs/ClearEntireCostmap).'),
         ('IsPathValid', 'condition', (
             input_port('path', 'path', description='Path to check.'),
-            input_port('service_name', 'str', required=False, default='is_path_valid',
-                       description='Path validity service name.'),
-            input_port('server_timeout', 'float', required=False,
-                       default=DEFAULT_SERVER_TIMEOUT_MS,
-                       description='How long the service may take to answer (ms).')),
+            *common_ports('is_path_valid', 'service', 'service_name')),
          build_is_path_valid, 'SUCCESS if the path is still valid (nav2_msgs/IsPathValid).'),
         ('CancelControl', 'action', common_ports('follow_path'),
          build_cancel_control, 'Cancel every goal of the controller server.'),
+        ('TruncatePath', 'action', (
+            input_port('input_path', 'path', description='Path to truncate.'),
+            output_port('output_path', 'path', description='Truncated path.'),
+            input_port('distance', 'float', required=False, default=1.0,
+                       description='Distance to cut from the end (m).')),
+         TruncatePath, 'Cut the last metres off a path.'),
+        ('RemovePassedGoals', 'action', (
+            input_port('input_goals', 'pose_stamped_list', description='Goals.'),
+            output_port('output_goals', 'pose_stamped_list', description='Goals left.'),
+            input_port('radius', 'float', required=False, default=0.5,
+                       description='A goal within this distance counts as passed (m).'),
+            input_port('global_frame', 'str', required=False, default='map',
+                       description='Unused: the pose comes from odom.'),
+            input_port('robot_base_frame', 'str', required=False, default='base_link',
+                       description='Unused: the pose comes from odom.')),
+         RemovePassedGoals, 'Drop goals the robot has passed.'),
     ]

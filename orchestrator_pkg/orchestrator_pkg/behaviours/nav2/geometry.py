@@ -5,6 +5,11 @@ Paths and goal lists are ``(N, 2)`` arrays of x, y in metres.
 import numpy as np
 
 
+def xy_of_poses(poses) -> np.ndarray:
+    """Return the ``(N, 2)`` x, y of PoseStamped-like objects (``.pose.position``)."""
+    return np.array([[p.pose.position.x, p.pose.position.y] for p in poses]).reshape(-1, 2)
+
+
 def path_length(xy) -> float:
     """Return the length of a polyline (0 for fewer than two points)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)

@@ -1,247 +1,26 @@
-"""Nav2's non-server node types: selectors, path tools, conditions and decorators.
+"""Nav2's decorator node types (the leaves are in actions, conditions and selectors).
 
 Semantics follow nav2_behavior_tree (Jazzy). Where Nav2 asks "is this node
 IDLE?" (fresh since the last halt), these behaviours keep a ``_fresh`` flag
 that is set at construction and on a halt (terminate with INVALID), because
 py_trees calls ``initialise`` again after every SUCCESS/FAILURE. A throttling
 decorator that does not tick its child returns RUNNING, as Nav2's do.
-The robot pose and speed come from ``odom`` (see :mod:`.robot_state`).
+The robot pose and speed come from ``odom`` (see :mod:`orchestrator_pkg.ros_edge.state`).
 """
 import copy
 import threading
 
 import numpy as np
-import py_trees
 from py_trees.common import Status
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import String
 
 from orchestrator_pkg.behaviours.nav2 import geometry
-from orchestrator_pkg.behaviours.nav2.robot_state import odom_state
-from orchestrator_pkg.behaviours.ros.clock import RosClock
+from orchestrator_pkg.behaviours.nav2.conditions import goal_ports, goal_values
+from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.leaf import require_node
+from orchestrator_pkg.ros_edge.state import odom_state
 from orchestrator_pkg.trees.behaviour import BtNode
-from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.ports import PortError, input_port, output_port
-
-# ComputePathToPose / ComputePathThroughPoses / FollowPath result codes for which
-# Nav2's Would*RecoveryHelp conditions say a recovery may help.
-PLANNER_RECOVERABLE = (200, 207, 208, 300, 307, 308)  # UNKNOWN, TIMEOUT, NO_VALID_PATH
-CONTROLLER_RECOVERABLE = (100, 104, 105, 106)  # UNKNOWN, PATIENCE_EXCEEDED,
-# FAILED_TO_MAKE_PROGRESS, NO_VALID_CONTROL
-
-
-def _xy_of_poses(poses):
-    return np.array([[p.pose.position.x, p.pose.position.y] for p in poses]).reshape(-1, 2)
-
-
-def _node_of(behaviour, kwargs):
-    node = kwargs.get('node')
-    if node is None:
-        raise KeyError(f'{behaviour.name}: setup() needs node=<rclpy node>')
-    return node
-
-
-class _Leaf(py_trees.behaviour.Behaviour):
-    """A leaf that reads ports through ``ctx`` and records a Failure when it fails."""
-
-    def __init__(self, ctx):
-        super().__init__(ctx.name)
-        self.ctx = ctx
-        self.ports = ctx.ports
-        self.node_type = ctx.type_name
-        self.failure = None
-        self._fresh = True
-
-    def initialise(self):
-        """IDLE before this run means fresh, as BT.CPP's status() == IDLE.
-
-        Idle is INVALID (never ticked, or halted) or marked idle by a parent
-        that finished (the engine's reset keeps the last py_trees status).
-        """
-        if self.status == Status.INVALID or getattr(self, 'idle', False):
-            self._fresh = True
-        self.idle = False
-
-    def terminate(self, new_status):
-        """Make the node fresh again on a halt."""
-        if new_status == Status.INVALID:
-            self._fresh = True
-
-    def _fail(self, message, code=FailureCode.CONDITION_FAILED):
-        self.failure = Failure(node_type=self.node_type, code=int(code), message=message)
-        self.feedback_message = message
-        return Status.FAILURE
-
-
-# -- selectors ------------------------------------------------------------------------
-class Selector(_Leaf):
-    """ControllerSelector / PlannerSelector: the latest name on a topic, else the default."""
-
-    def __init__(self, ctx, default_port, output_port_name, default_topic):
-        super().__init__(ctx)
-        self.default_port = default_port
-        self.output_port_name = output_port_name
-        self.topic = ctx.ports.get('topic_name', default_topic)
-        self._lock = threading.Lock()
-        self._last = None
-        self._subscription = None
-
-    def setup(self, **kwargs):
-        """Subscribe (reliable, transient local, as Nav2's selectors do)."""
-        node = _node_of(self, kwargs)
-        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self._subscription = node.create_subscription(String, self.topic, self._store, qos)
-
-    def _store(self, message):
-        with self._lock:
-            self._last = message.data
-
-    def update(self):
-        """Write the selection and succeed."""
-        with self._lock:
-            last = self._last
-        value = last if last else self.ports.get(self.default_port, '')
-        self.ports.set(self.output_port_name, value)
-        self.feedback_message = f'selected {value!r}'
-        return Status.SUCCESS
-
-
-# -- path tools -----------------------------------------------------------------------
-class TruncatePath(_Leaf):
-    """Remove the part of ``input_path`` within ``distance`` (along the path) of its end."""
-
-    def update(self):
-        """Write ``output_path``."""
-        try:
-            path = self.ports.get('input_path')
-        except PortError as exc:
-            return self._fail(str(exc), FailureCode.INVALID_INPUT)
-        keep = geometry.truncate_end(_xy_of_poses(path.poses), float(self.ports.get('distance')))
-        out = copy.deepcopy(path)
-        out.poses = list(path.poses[:keep])
-        self.ports.set('output_path', out)
-        return Status.SUCCESS
-
-
-class RemovePassedGoals(_Leaf):
-    """Drop the leading goals the robot is within ``radius`` of (pose from odom)."""
-
-    def setup(self, **kwargs):
-        """Subscribe to odometry."""
-        self._odom = odom_state(_node_of(self, kwargs))
-
-    def update(self):
-        """Write ``output_goals``."""
-        try:
-            goals = list(self.ports.get('input_goals'))
-        except PortError as exc:
-            return self._fail(str(exc), FailureCode.INVALID_INPUT)
-        robot = self._odom.xy()
-        if robot is None:
-            return self._fail('no odometry yet: robot pose unknown', FailureCode.UNKNOWN)
-        removed = geometry.passed_goals(_xy_of_poses(goals), robot,
-                                        float(self.ports.get('radius')))
-        self.ports.set('output_goals', goals[removed:])
-        return Status.SUCCESS
-
-
-# -- conditions -----------------------------------------------------------------------
-class GoalUpdated(_Leaf):
-    """SUCCESS when ``goal``/``goals`` changed since the previous tick (first tick: FAILURE).
-
-    With ``global_memory`` (GlobalUpdatedGoal) the remembered goal survives
-    halts; otherwise a halt forgets it.
-    """
-
-    def __init__(self, ctx, global_memory=False):
-        super().__init__(ctx)
-        self.global_memory = global_memory
-        self._seen = None
-
-    def _current(self):
-        return goal_values(self.ports, self.ctx.blackboard)
-
-    def update(self):
-        """Compare with the remembered goal(s)."""
-        try:
-            current = copy.deepcopy(self._current())
-        except PortError as exc:
-            return self._fail(str(exc), FailureCode.INVALID_INPUT)
-        if self._fresh or self._seen is None:
-            self._fresh = False
-            self._seen = current
-            return self._fail('goal not updated (first check)')
-        if current != self._seen:
-            self._seen = current
-            self.feedback_message = 'goal updated'
-            return Status.SUCCESS
-        return self._fail('goal not updated')
-
-    def initialise(self):
-        """GlobalUpdatedGoal keeps its memory across halts and resets."""
-        if not self.global_memory:
-            super().initialise()
-
-    def terminate(self, new_status):
-        """GlobalUpdatedGoal keeps its memory across halts and resets."""
-        if not self.global_memory:
-            super().terminate(new_status)
-
-
-class ErrorCodeCondition(_Leaf):
-    """SUCCESS if ``error_code`` is one of ``codes`` (Would*RecoveryHelp)."""
-
-    def __init__(self, ctx, codes):
-        super().__init__(ctx)
-        self.codes = frozenset(codes)
-
-    def update(self):
-        """Check the error code; an unset code counts as NONE (0)."""
-        try:
-            code = int(self.ports.get('error_code'))
-        except PortError:
-            code = 0
-        if code in self.codes:
-            self.feedback_message = f'error code {code}: a recovery may help'
-            return Status.SUCCESS
-        return self._fail(f'error code {code}: no recovery helps')
-
-
-class PathExpiringTimer(_Leaf):
-    """SUCCESS once every ``seconds`` (ROS clock); a new ``path`` restarts the timer."""
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self._start = 0.0
-        self._path = None
-        self.clock = ctx.clock
-
-    def setup(self, **kwargs):
-        """Use the node clock unless the tree has one."""
-        if self.clock is None:
-            self.clock = RosClock(_node_of(self, kwargs))
-
-    def shift_time(self, seconds: float) -> None:
-        """Do not count a pause of ``seconds`` (engine resume hook)."""
-        self._start += seconds
-
-    def update(self):
-        """Check the timer."""
-        now = self.clock.now()
-        path = self.ports.get('path', None)
-        if self._fresh:
-            self._fresh = False
-            self._start, self._path = now, path
-            return self._fail('timer started')
-        if path != self._path:
-            self._start, self._path = now, path
-            return self._fail('path changed: timer restarted')
-        if now - self._start >= float(self.ports.get('seconds')):
-            self._start = now
-            self.feedback_message = 'timer expired'
-            return Status.SUCCESS
-        return self._fail('timer running')
 
 
 # -- decorators ---------------------------------------------------------------------
@@ -268,7 +47,7 @@ class GatedDecorator(BtNode):
         if self.clock is None and kwargs.get('node') is not None:
             self.clock = RosClock(kwargs['node'])
         if self.gate.uses_odom:
-            self.odom = odom_state(_node_of(self, kwargs))
+            self.odom = odom_state(require_node(self, kwargs))
         self.gate.setup(self, kwargs)
 
     def reset_state(self):
@@ -308,7 +87,7 @@ class Gate:
     """What a :class:`GatedDecorator` asks each tick; the defaults pass the child through."""
 
     closed_status = Status.RUNNING
-    uses_odom = False  # the decorator then has ``odom`` (robot_state.OdomState)
+    uses_odom = False  # the decorator then has ``odom`` (ros_edge.state.OdomState)
 
     def setup(self, decorator, kwargs) -> None:
         """Connect to ROS (``kwargs['node']``) if the gate needs to."""
@@ -433,7 +212,7 @@ class PathLongerGate(Gate):
             return False
         if path == old:
             return False
-        old_xy, new_xy = _xy_of_poses(old.poses), _xy_of_poses(path.poses)
+        old_xy, new_xy = geometry.xy_of_poses(old.poses), geometry.xy_of_poses(path.poses)
         near = geometry.path_length(old_xy) < float(decorator.ports.get('prox_len'))
         return near and geometry.new_path_is_much_longer(
             new_xy, old_xy, float(decorator.ports.get('length_factor')))
@@ -453,8 +232,8 @@ class GoalUpdaterGate(Gate):
     def setup(self, decorator, kwargs):
         """Subscribe to goal updates."""
         from geometry_msgs.msg import PoseStamped
-        _node_of(decorator, kwargs).create_subscription(PoseStamped, 'goal_update',
-                                                        self._store, 10)
+        require_node(decorator, kwargs).create_subscription(PoseStamped, 'goal_update',
+                                                            self._store, 10)
 
     def _store(self, message):
         with self._lock:
@@ -476,81 +255,14 @@ def _gated(gate_class):
     return lambda ctx: GatedDecorator(ctx, gate_class())
 
 
-def goal_values(ports, blackboard):
-    """Return (goal, goals): the ports when given, else the keys ``goal``/``goals`` (Nav2)."""
-    values = []
-    for name in ('goal', 'goals'):
-        if ports.has(name):
-            values.append(ports.get(name, None))
-        else:
-            values.append(blackboard.get(name, None))
-    return tuple(values)
-
-
 def _stamp(pose):
-    return pose.header.stamp.sec + pose.header.stamp.nanosec * 1e-9
+    return seconds_of(pose.header.stamp)
 
 
 def specs():
     """Return (type_name, category, ports, build, description, min, max children) rows."""
-    goal_ports = (
-        input_port('goal', 'pose_stamped', required=False, description='Destination.'),
-        input_port('goals', 'pose_stamped_list', required=False, description='Destinations.'),
-    )
+    goals = goal_ports()
     return [
-        ('ControllerSelector', 'action', (
-            input_port('topic_name', 'str', required=False, default='controller_selector',
-                       description='Topic with the controller to use (std_msgs/String).'),
-            input_port('default_controller', 'str', required=False, default='',
-                       description='Controller used until one is selected.'),
-            output_port('selected_controller', 'str', description='The selection.')),
-         lambda ctx: Selector(ctx, 'default_controller', 'selected_controller',
-                              'controller_selector'),
-         'Select the controller from a topic.', 0, 0),
-        ('PlannerSelector', 'action', (
-            input_port('topic_name', 'str', required=False, default='planner_selector',
-                       description='Topic with the planner to use (std_msgs/String).'),
-            input_port('default_planner', 'str', required=False, default='',
-                       description='Planner used until one is selected.'),
-            output_port('selected_planner', 'str', description='The selection.')),
-         lambda ctx: Selector(ctx, 'default_planner', 'selected_planner', 'planner_selector'),
-         'Select the planner from a topic.', 0, 0),
-        ('TruncatePath', 'action', (
-            input_port('input_path', 'path', description='Path to truncate.'),
-            output_port('output_path', 'path', description='Truncated path.'),
-            input_port('distance', 'float', required=False, default=1.0,
-                       description='Distance to cut from the end (m).')),
-         TruncatePath, 'Cut the last metres off a path.', 0, 0),
-        ('RemovePassedGoals', 'action', (
-            input_port('input_goals', 'pose_stamped_list', description='Goals.'),
-            output_port('output_goals', 'pose_stamped_list', description='Goals left.'),
-            input_port('radius', 'float', required=False, default=0.5,
-                       description='A goal within this distance counts as passed (m).'),
-            input_port('global_frame', 'str', required=False, default='map',
-                       description='Unused: the pose comes from odom.'),
-            input_port('robot_base_frame', 'str', required=False, default='base_link',
-                       description='Unused: the pose comes from odom.')),
-         RemovePassedGoals, 'Drop goals the robot has passed.', 0, 0),
-        ('GoalUpdated', 'condition', goal_ports, GoalUpdated,
-         'SUCCESS if the goal changed since the last tick.', 0, 0),
-        ('GlobalUpdatedGoal', 'condition', goal_ports,
-         lambda ctx: GoalUpdated(ctx, global_memory=True),
-         'SUCCESS if the goal changed since the last tick, remembered across halts.', 0, 0),
-        ('WouldAPlannerRecoveryHelp', 'condition', (
-            input_port('error_code', 'int', required=False, default=0,
-                       description='Planner error code.'),),
-         lambda ctx: ErrorCodeCondition(ctx, PLANNER_RECOVERABLE),
-         'SUCCESS if a planner recovery may help this error code.', 0, 0),
-        ('WouldAControllerRecoveryHelp', 'condition', (
-            input_port('error_code', 'int', required=False, default=0,
-                       description='Controller error code.'),),
-         lambda ctx: ErrorCodeCondition(ctx, CONTROLLER_RECOVERABLE),
-         'SUCCESS if a controller recovery may help this error code.', 0, 0),
-        ('PathExpiringTimer', 'condition', (
-            input_port('seconds', 'float', required=False, default=1.0,
-                       description='Timer period (s).'),
-            input_port('path', 'path', required=False, description='Path to watch.')),
-         PathExpiringTimer, 'SUCCESS every `seconds` unless the path changes.', 0, 0),
         ('SpeedController', 'decorator', (
             input_port('min_rate', 'float', required=False, default=0.1,
                        description='Minimum rate (Hz).'),
@@ -560,7 +272,7 @@ def specs():
                        description='Speed mapped to min_rate (m/s).'),
             input_port('max_speed', 'float', required=False, default=0.5,
                        description='Speed mapped to max_rate (m/s).'),
-            *goal_ports),
+            *goals),
          _gated(SpeedGate),
          'Tick the child at a rate that grows with speed.', 1, 1),
         ('DistanceController', 'decorator', (
@@ -572,7 +284,7 @@ def specs():
                        description='Unused: the pose comes from odom.')),
          _gated(DistanceGate),
          'Tick the child every `distance` metres travelled.', 1, 1),
-        ('GoalUpdatedController', 'decorator', goal_ports,
+        ('GoalUpdatedController', 'decorator', goals,
          _gated(GoalUpdatedGate),
          'Tick the child only when the goal changed.', 1, 1),
         ('PathLongerOnApproach', 'decorator', (

@@ -5,7 +5,8 @@ futures in ``update`` and cancels an outstanding goal in ``terminate`` when
 it is halted (RUNNING → INVALID). Nothing in it waits: every future is
 completed by the executor that spins the node between ticks, and every wait
 (server discovery, goal acceptance) has a timeout on the behaviour's clock,
-which is the node's ROS clock unless one is given.
+which is the node's ROS clock unless one is given. How long it waits for the
+server is :class:`~orchestrator_pkg.ros_edge.leaf.RosLeaf`'s server wait.
 
 ROS interface
 -------------
@@ -16,17 +17,15 @@ import threading
 from typing import Any, Callable, Optional
 
 from action_msgs.msg import GoalStatus
-import py_trees
 from py_trees.common import Status
 from rclpy.action import ActionClient
 
-from orchestrator_pkg.behaviours.ros.clock import RosClock
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
-from orchestrator_pkg.trees.failure import Failure, FailureCode
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
+from orchestrator_pkg.trees.failure import FailureCode
 
 
-class ActionClientBehaviour(py_trees.behaviour.Behaviour):
+class ActionClientBehaviour(RosLeaf):
     """Send a goal, wait for its result, cancel it when halted.
 
     Args:
@@ -39,7 +38,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         on_result: ``on_result(result, status)`` for every final result
             (writes output ports such as ``error_code_id``).
         on_feedback: ``on_feedback(feedback)`` for each feedback message.
-        server_wait_timeout_s: how long to wait for the server to appear.
+        server_wait_timeout_s: how long to wait for the server to appear (s);
+            None: the node's ``server_wait_timeout_s`` (see RosLeaf).
         goal_response_timeout_s: how long to wait for the goal to be accepted.
         result_timeout_s: how long an accepted goal may take to give a result
             (None: no limit). A server that dies with a goal in flight never
@@ -56,91 +56,69 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                  goal_factory: Callable[[], Any], *,
                  on_result: Optional[Callable[[Any, int], None]] = None,
                  on_feedback: Optional[Callable[[Any], None]] = None,
-                 server_wait_timeout_s: float = 1.0,
+                 server_wait_timeout_s: Optional[float] = None,
                  goal_response_timeout_s: float = 1.0,
                  resend_on_goal_change: bool = False,
                  result_timeout_s: Optional[float] = None,
                  on_result_timeout: Optional[Callable[[], None]] = None,
                  node_type: str = '', clock=None):
-        super().__init__(name)
+        super().__init__(name, node_type=node_type, clock=clock,
+                         server_wait_timeout_s=server_wait_timeout_s)
         self.action_type = action_type
         self.action_name = action_name
         self.goal_factory = goal_factory
         self.on_result = on_result
         self.on_feedback = on_feedback
-        self.server_wait_timeout_s = float(server_wait_timeout_s)
         self.goal_response_timeout_s = float(goal_response_timeout_s)
         self.resend_on_goal_change = resend_on_goal_change
         self.result_timeout_s = None if result_timeout_s is None else float(result_timeout_s)
         self.on_result_timeout = on_result_timeout
-        self.node_type = node_type or type(self).__name__
         self.interface = _interface_name(action_type)
-        self.clock = clock
-        self.failure = None
-        self.node = None
         self._client = None
         self._lock = threading.Lock()
         self._feedback = None
         self._reset()
 
     # -- lifecycle -----------------------------------------------------------
-    def setup(self, **kwargs) -> None:
-        """Create the action client on ``kwargs['node']``."""
-        node = kwargs.get('node')
-        if node is None:
-            raise KeyError(f'{self.name}: setup() needs node=<rclpy node> '
-                           '(py_trees_ros convention: tree.setup(node=node))')
-        self.node = node
-        if self.clock is None:
-            self.clock = RosClock(node)
-        self._client = ActionClient(node, self.action_type, self.action_name)
-
-    def shutdown(self) -> None:
-        """Destroy the client."""
-        if self._client is not None:
-            self._client.destroy()
-            self._client = None
+    def connect(self, node) -> None:
+        """Create the action client."""
+        self._client = self.own(ActionClient(node, self.action_type, self.action_name),
+                                ActionClient.destroy)
 
     def initialise(self) -> None:
         """Reset, build the goal and send it if the server is there."""
+        super().initialise()
         self._reset()
-        self.failure = None
-        self._started = self.clock.now()
         try:
             self._goal = self.goal_factory()
         except INPUT_ERRORS as exc:
-            self._fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
+            self.fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
             return
-        if self._client.server_is_ready():
+        if self.server_wait(self._client.server_is_ready(),
+                            f'action server {self._full_name()}') is None:
             self._send(self._goal)
-        else:
-            self.feedback_message = f'waiting for action server {self._full_name()}'
 
     def update(self) -> Status:
         """Advance the goal's state machine by looking at its futures; never waits."""
-        if self.failure is not None and self._state == 'failed':
+        if self.failure is not None:
             return Status.FAILURE
         now = self.clock.now()
         if self._state == 'waiting_server':
-            if self._client.server_is_ready():
-                self._send(self._goal)
-            elif now - self._started > self.server_wait_timeout_s:
-                return self._fail(
-                    FailureCode.SERVER_UNAVAILABLE,
-                    f'action server {self._full_name()} not available after '
-                    f'{self.server_wait_timeout_s:g} s')
-            else:
-                return Status.RUNNING
+            waiting = self.server_wait(self._client.server_is_ready(),
+                                       f'action server {self._full_name()}')
+            if waiting is not None:
+                return waiting
+            self._send(self._goal)
         if self._state == 'sent':
             if not self._send_future.done():
                 if now - self._sent_at > self.goal_response_timeout_s:
-                    return self._fail(
+                    return self.fail(
                         FailureCode.TIMEOUT, f'no goal response from {self._full_name()} within '
                         f'{self.goal_response_timeout_s:g} s')
                 return Status.RUNNING
             handle = self._send_future.result()
             if handle is None or not handle.accepted:
-                return self._fail(FailureCode.GOAL_REJECTED,
+                return self.fail(FailureCode.GOAL_REJECTED,
                                   f'{self._full_name()} rejected the goal')
             self._handle = handle
             self._result_future = handle.get_result_async()
@@ -155,7 +133,7 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
                 self._cancel_outstanding()
                 if self.on_result_timeout is not None:
                     self.on_result_timeout()
-                return self._fail(
+                return self.fail(
                     FailureCode.TIMEOUT, f'no result from {self._full_name()} within '
                     f'{self.result_timeout_s:g} s of acceptance (server gone?)')
             with self._lock:
@@ -169,10 +147,11 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             if self.resend_on_goal_change:
                 self._resend_if_changed()
             return Status.RUNNING
-        return Status.FAILURE if self.failure is not None else Status.RUNNING
+        return Status.RUNNING
 
     def terminate(self, new_status: Status) -> None:
         """Cancel the outstanding goal when halted (RUNNING → INVALID)."""
+        super().terminate(new_status)
         if new_status != Status.INVALID:
             return
         self._cancel_outstanding()
@@ -181,8 +160,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
     # -- helpers -------------------------------------------------------------
     @property
     def goal_in_flight(self) -> bool:
-        """Whether a goal was sent and has no result yet."""
-        return self._state in ('sent', 'active')
+        """Whether a goal was sent and has no result yet (a failed run has none)."""
+        return self.failure is None and self._state in ('sent', 'active')
 
     def _reset(self):
         self._state = 'waiting_server'
@@ -190,7 +169,6 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
         self._send_future = None
         self._handle = None
         self._result_future = None
-        self._started = 0.0
         self._sent_at = 0.0
         self._accepted_at = 0.0
 
@@ -223,6 +201,8 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             self.feedback_message = 'goal changed, sent again'
 
     def _cancel_outstanding(self):
+        if self.failure is not None:  # failed: nothing of this run is outstanding
+            return
         if self._state == 'active' and self._handle is not None:
             if not self._result_future.done():
                 self._handle.cancel_goal_async()
@@ -241,28 +221,19 @@ class ActionClientBehaviour(py_trees.behaviour.Behaviour):
             try:
                 self.on_result(result, status)
             except INPUT_ERRORS as exc:
-                return self._fail(FailureCode.INVALID_INPUT, f'cannot store the result: {exc}')
+                return self.fail(FailureCode.INVALID_INPUT, f'cannot store the result: {exc}')
         code = int(getattr(result, 'error_code', 0) or 0)
         text = str(getattr(result, 'error_msg', '') or '')
         if status == GoalStatus.STATUS_SUCCEEDED:
             self.feedback_message = 'succeeded'
             return Status.SUCCESS
         if status == GoalStatus.STATUS_CANCELED:
-            return self._fail(FailureCode.CANCELED, f'{self._full_name()} canceled the goal',
-                              leaf_error_code=code)
+            return self.fail(FailureCode.CANCELED, f'{self._full_name()} canceled the goal',
+                             leaf_error_code=code, leaf_interface=self.interface if code else '')
         detail = f': error_code {code}' + (f' ({text})' if text else '') if code or text else ''
-        return self._fail(FailureCode.ACTION_FAILED,
-                          f'{self._full_name()} aborted the goal{detail}',
-                          leaf_error_code=code)
-
-    def _fail(self, code: int, message: str, leaf_error_code: int = 0) -> Status:
-        self._state = 'failed'
-        self.failure = Failure(node_type=self.node_type, code=int(code),
-                                  leaf_error_code=leaf_error_code,
-                                  leaf_interface=self.interface if leaf_error_code else '',
-                                  message=message)
-        self.feedback_message = message
-        return Status.FAILURE
+        return self.fail(FailureCode.ACTION_FAILED,
+                         f'{self._full_name()} aborted the goal{detail}',
+                         leaf_error_code=code, leaf_interface=self.interface if code else '')
 
 
 def _interface_name(action_type) -> str:

@@ -15,14 +15,11 @@ from typing import Optional, Sequence
 
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from py_trees.common import Status
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from orchestrator_pkg.behaviours.ros.errors import INPUT_ERRORS
-from orchestrator_pkg.behaviours.ros.topics import TopicCondition, _Subscribed
+from orchestrator_pkg.behaviours.ros.topics import TopicCondition, subscribe
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
+from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.trees.failure import FailureCode
-
-POSE_QOS = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                      reliability=ReliabilityPolicy.RELIABLE)
 
 
 def localized(msg, max_cov_xy: float, max_cov_yaw: float) -> bool:
@@ -52,29 +49,21 @@ def select_object(detections: Sequence, class_id: str, color: str = '',
     return best
 
 
-class IsLocalized(TopicCondition):
-    """SUCCESS when the latest ``amcl_pose`` has x/y variance ≤ max_cov_xy and yaw ≤ max_cov_yaw."""
-
-    def __init__(self, name: str, topic: str = 'amcl_pose', max_cov_xy: float = 0.05,
+def is_localized(name: str, topic: str = 'amcl_pose', max_cov_xy: float = 0.05,
                  max_cov_yaw: float = 0.07, max_age_s: Optional[float] = None, clock=None,
-                 node_type: str = 'IsLocalized'):
-        super().__init__(name, PoseWithCovarianceStamped, topic,
-                         lambda m: localized(m, max_cov_xy, max_cov_yaw), max_age_s=max_age_s,
-                         qos=POSE_QOS, clock=clock, node_type=node_type)
-        self.limits = (max_cov_xy, max_cov_yaw)
+                 node_type: str = 'IsLocalized') -> TopicCondition:
+    """IsLocalized: SUCCESS when the latest ``amcl_pose`` is certain enough, else FAILURE.
 
-    def update(self) -> Status:
-        """Check the latest pose; the failure message gives the variances."""
-        status = super().update()
-        message, _, _ = self._latest()
-        if status == Status.FAILURE and message is not None and \
-                self.failure.code == FailureCode.CONDITION_FAILED and \
-                'false' in self.failure.message:
-            return self._fail(FailureCode.CONDITION_FAILED, _why_not(message, *self.limits))
-        return status
+    Certain enough: x/y variance ≤ max_cov_xy and yaw variance ≤ max_cov_yaw;
+    the failure message gives the variances.
+    """
+    return TopicCondition(name, PoseWithCovarianceStamped, topic,
+                          lambda m: localized(m, max_cov_xy, max_cov_yaw), max_age_s=max_age_s,
+                          explain=lambda m: _why_not(m, max_cov_xy, max_cov_yaw),
+                          qos=LATCHED_QOS, clock=clock, node_type=node_type)
 
 
-class WaitUntilLocalized(_Subscribed):
+class WaitUntilLocalized(RosLeaf):
     """RUNNING until ``amcl_pose`` is certain enough; FAILURE (TIMEOUT) after ``timeout_s``.
 
     The latest pose counts, even one from before the node started: a robot
@@ -84,34 +73,38 @@ class WaitUntilLocalized(_Subscribed):
     def __init__(self, name: str, topic: str = 'amcl_pose', max_cov_xy: float = 0.05,
                  max_cov_yaw: float = 0.07, timeout_s: Optional[float] = None, clock=None,
                  node_type: str = 'WaitUntilLocalized'):
-        super().__init__(name, PoseWithCovarianceStamped, topic, POSE_QOS, clock, node_type)
+        super().__init__(name, node_type=node_type, clock=clock)
+        self.topic = topic
         self.limits = (max_cov_xy, max_cov_yaw)
         self.timeout_s = timeout_s
-        self._started = 0.0
+        self.pose = None
+
+    def connect(self, node) -> None:
+        """Subscribe to the pose."""
+        self.pose = subscribe(self, PoseWithCovarianceStamped, self.topic, LATCHED_QOS)
 
     def initialise(self) -> None:
         """Start the timeout."""
-        self.failure = None
-        self._started = self.clock.now()
+        super().initialise()
         self.feedback_message = f'waiting until localized ({self.topic})'
 
     def update(self) -> Status:
         """SUCCESS once localized, FAILURE on timeout, else RUNNING."""
-        message, _, _ = self._latest()
+        message = self.pose.message
         if message is not None and localized(message, *self.limits):
             self.feedback_message = 'localized'
             return Status.SUCCESS
-        if self.timeout_s is not None and self.clock.now() - self._started > self.timeout_s:
+        if self.timed_out(self.timeout_s):
             why = _why_not(message, *self.limits) if message is not None else \
                 f'no pose on {self.topic}'
-            return self._fail(FailureCode.TIMEOUT,
-                              f'not localized within {self.timeout_s:g} s ({why})')
+            return self.fail(FailureCode.TIMEOUT,
+                             f'not localized within {self.timeout_s:g} s ({why})')
         self.feedback_message = _why_not(message, *self.limits) if message is not None else \
             f'no pose on {self.topic} yet'
         return Status.RUNNING
 
 
-class FindObject(_Subscribed):
+class FindObject(RosLeaf):
     """Write the pose of the nearest tracked object of a class (and colour) to the blackboard.
 
     Nearest to the robot's latest ``amcl_pose`` (to the map origin before one
@@ -127,51 +120,39 @@ class FindObject(_Subscribed):
     def __init__(self, name: str, query, on_found=None,
                  topic: str = 'tracked_objects', pose_topic: str = 'amcl_pose', clock=None,
                  node_type: str = 'FindObject'):
-        from orchestrator_interfaces.msg import DetectionArray
-        super().__init__(name, DetectionArray, topic, QoSProfile(depth=10), clock, node_type)
+        super().__init__(name, node_type=node_type, clock=clock)
         self.query = query
         self.on_found = on_found
+        self.topic = topic
         self.pose_topic = pose_topic
-        self._robot = None
-        self._pose_subscription = None
+        self.objects = self.pose = None
 
-    def setup(self, **kwargs) -> None:
+    def connect(self, node) -> None:
         """Subscribe to the tracked objects and the robot pose."""
-        super().setup(**kwargs)
-        self._pose_subscription = self.node.create_subscription(
-            PoseWithCovarianceStamped, self.pose_topic, self._on_pose, POSE_QOS)
-
-    def shutdown(self) -> None:
-        """Unsubscribe."""
-        super().shutdown()
-        if self._pose_subscription is not None and self.node is not None:
-            self.node.destroy_subscription(self._pose_subscription)
-            self._pose_subscription = None
-
-    def _on_pose(self, msg) -> None:
-        with self._lock:
-            self._robot = (msg.pose.pose.position.x, msg.pose.pose.position.y)
+        from orchestrator_interfaces.msg import DetectionArray
+        self.objects = subscribe(self, DetectionArray, self.topic)
+        self.pose = subscribe(self, PoseWithCovarianceStamped, self.pose_topic, LATCHED_QOS)
 
     def update(self) -> Status:
         """SUCCESS with the pose written, or FAILURE with the reason; never RUNNING."""
-        self.failure = None
         try:
             class_id, color = self.query()
         except INPUT_ERRORS as exc:
-            return self._fail(FailureCode.INVALID_INPUT, f'bad query: {exc}')
-        message, _, _ = self._latest()
+            return self.fail(FailureCode.INVALID_INPUT, f'bad query: {exc}')
+        message = self.objects.message
         what = f'{color + " " if color else ""}{class_id}'
         if message is None:
-            return self._fail(FailureCode.CONDITION_FAILED,
-                              f'no {what}: nothing received on {self.topic} yet')
-        with self._lock:
-            rx, ry = self._robot if self._robot is not None else (0.0, 0.0)
+            return self.fail(FailureCode.CONDITION_FAILED,
+                             f'no {what}: nothing received on {self.topic} yet')
+        robot = self.pose.message
+        rx, ry = (robot.pose.pose.position.x, robot.pose.pose.position.y) \
+            if robot is not None else (0.0, 0.0)
         found = select_object(message.detections, class_id, color, rx, ry)
         if found is None:
             tracked = ', '.join(sorted(f'{d.id} ({d.color} {d.class_id})'.replace('( ', '(')
                                        for d in message.detections)) or 'nothing'
-            return self._fail(FailureCode.CONDITION_FAILED,
-                              f'no {what} among the tracked objects (tracked: {tracked})')
+            return self.fail(FailureCode.CONDITION_FAILED,
+                             f'no {what} among the tracked objects (tracked: {tracked})')
         pose = PoseStamped()
         pose.header = message.header
         pose.pose = found.pose

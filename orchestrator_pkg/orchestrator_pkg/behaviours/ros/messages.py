@@ -63,10 +63,8 @@ def coerce(message_cls, field: str, value):
     if kind == 'str':
         return str(value)
     if kind == 'duration_s' and isinstance(value, (int, float, str)):
-        from builtin_interfaces.msg import Duration
-        seconds = float(value)
-        whole = int(seconds)
-        return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
+        from orchestrator_pkg.ros_edge.convert import to_duration
+        return to_duration(float(value))
     return value
 
 

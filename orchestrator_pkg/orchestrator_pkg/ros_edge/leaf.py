@@ -1,0 +1,150 @@
+"""RosLeaf: the base of every ROS leaf (py_trees Behaviour -> RosLeaf -> concrete leaf).
+
+Defined once here: the node from ``setup(node=...)`` (py_trees_ros; a
+``KeyError`` naming the leaf without one) and the :meth:`RosLeaf.connect` hook;
+the clock (the tree's, else the node's ROS clock); :meth:`RosLeaf.fail`;
+entities destroyed by ``shutdown()`` (:meth:`RosLeaf.own`); BT.CPP's idle
+state as :attr:`RosLeaf.fresh`; and the server wait (:meth:`RosLeaf.server_wait`),
+in seconds on the leaf's clock: the leaf's ``wait_for_server`` port when the
+tree gives it, else the node's parameter ``server_wait_timeout_s``, else
+:data:`DEFAULT_SERVER_WAIT_S`. ``server_timeout`` (ms, as in Nav2's trees) is
+how long a server that is there may take to answer a request.
+"""
+from typing import Optional
+
+import py_trees
+from py_trees.common import Status
+
+from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.trees.failure import Failure, FailureCode
+from orchestrator_pkg.trees.ports import PortError, input_port
+
+# Bad input when a leaf builds a goal, request or message: an unset or ill-typed port
+# (PortError) or a wrong value for a field. Anything else is a bug and propagates.
+INPUT_ERRORS = (PortError, ValueError, LookupError, TypeError, AttributeError)
+SERVER_WAIT_PARAMETER = 'server_wait_timeout_s'
+DEFAULT_SERVER_WAIT_S = 5.0
+DEFAULT_SERVER_TIMEOUT_MS = 5000.0  # a request's answer (Nav2's server_timeout default)
+
+
+def require_node(behaviour, kwargs):
+    """Return ``kwargs['node']``; ``KeyError`` naming ``behaviour`` when it is missing."""
+    node = kwargs.get('node')
+    if node is None:
+        raise KeyError(f'{behaviour.name}: setup() needs node=<rclpy node> '
+                       '(py_trees_ros convention: tree.setup(node=node))')
+    return node
+
+
+def server_wait_s(node, override: Optional[float] = None) -> float:
+    """How long to wait for a server (s): ``override``, the node's parameter, or the default."""
+    if override is not None:
+        return float(override)
+    if node.has_parameter(SERVER_WAIT_PARAMETER):
+        return float(node.get_parameter(SERVER_WAIT_PARAMETER).value)
+    return DEFAULT_SERVER_WAIT_S
+
+
+def server_ports(what: str = 'server'):
+    """Return the ``server_timeout`` (ms) and ``wait_for_server`` (s) ports of a client leaf."""
+    return (
+        input_port('server_timeout', 'float', required=False, default=DEFAULT_SERVER_TIMEOUT_MS,
+                   description=f'How long the {what} may take to answer a request (ms).'),
+        input_port('wait_for_server', 'duration_s', required=False,
+                   description=f'How long to wait for the {what} to appear (s); default: the '
+                               f"node's {SERVER_WAIT_PARAMETER} parameter "
+                               f'({DEFAULT_SERVER_WAIT_S:g} s without one).'),
+    )
+
+
+def server_timeouts(ports):
+    """Return (wait_for_server in s or None, server_timeout in s) from a leaf's ports."""
+    wait = ports.get('wait_for_server', None)
+    return (None if wait is None else float(wait),
+            float(ports.get('server_timeout', DEFAULT_SERVER_TIMEOUT_MS)) / 1000.0)
+
+
+class RosLeaf(py_trees.behaviour.Behaviour):
+    """The base of every ROS leaf: node, clock, failure, owned entities, server wait.
+
+    Args:
+        name: instance name.
+        node_type: registered node type, for failure reasons (default: the class name).
+        clock: an engine clock (``now()`` in seconds); default the node's ROS clock.
+        server_wait_timeout_s: how long to wait for a server (s); None: the
+            node's ``server_wait_timeout_s`` parameter, else the default.
+    """
+
+    def __init__(self, name: str, *, node_type: str = '', clock=None,
+                 server_wait_timeout_s: Optional[float] = None):
+        super().__init__(name)
+        self.node_type = node_type or type(self).__name__
+        self.clock = clock
+        self.node = None
+        self.failure = None
+        self.fresh = True
+        self.started = 0.0
+        self.server_wait_timeout_s = self._server_wait_override = server_wait_timeout_s
+        self._owned = []
+
+    def setup(self, **kwargs) -> None:
+        """Take the node from ``kwargs['node']``, then :meth:`connect` to it."""
+        self.node = require_node(self, kwargs)
+        if self.clock is None:
+            self.clock = RosClock(self.node)
+        self.server_wait_timeout_s = server_wait_s(self.node, self._server_wait_override)
+        self.connect(self.node)
+
+    def connect(self, node) -> None:
+        """Make subscriptions, clients and publishers on ``node`` (hook; default none)."""
+
+    def own(self, entity, destroy):
+        """Return ``entity``; ``shutdown()`` calls ``destroy(entity)``."""
+        self._owned.append((entity, destroy))
+        return entity
+
+    def shutdown(self) -> None:
+        """Destroy what :meth:`own` registered, newest first."""
+        while self._owned:
+            entity, destroy = self._owned.pop()
+            destroy(entity)
+
+    def initialise(self) -> None:
+        """Note freshness and the start time; clear the last failure."""
+        if self.status == Status.INVALID or getattr(self, 'idle', False):
+            self.fresh = True
+        self.idle = False
+        self.failure = None
+        self.started = self.clock.now() if self.clock is not None else 0.0
+
+    def terminate(self, new_status: Status) -> None:
+        """Make the leaf fresh again on a halt."""
+        if new_status == Status.INVALID:
+            self.fresh = True
+
+    def elapsed(self) -> float:
+        """Seconds on the clock since ``initialise``."""
+        return self.clock.now() - self.started
+
+    def timed_out(self, timeout_s: Optional[float]) -> bool:
+        """Whether more than ``timeout_s`` passed since ``initialise`` (never for None)."""
+        return timeout_s is not None and self.elapsed() > timeout_s
+
+    def fail(self, code: int, message: str, *, leaf_error_code: int = 0,
+             leaf_interface: str = '') -> Status:
+        """Record why the leaf fails, show it as feedback and return FAILURE."""
+        self.failure = Failure(node_type=self.node_type, code=int(code),
+                               leaf_error_code=int(leaf_error_code),
+                               leaf_interface=leaf_interface, message=message)
+        self.feedback_message = message
+        return Status.FAILURE
+
+    def server_wait(self, ready: bool, what: str) -> Optional[Status]:
+        """None once ``ready``; RUNNING while waiting; FAILURE after the server wait."""
+        if ready:
+            return None
+        if self.timed_out(self.server_wait_timeout_s):
+            return self.fail(FailureCode.SERVER_UNAVAILABLE,
+                             f'{what} not available after {self.server_wait_timeout_s:g} s')
+        self.feedback_message = f'waiting for {what}'
+        return Status.RUNNING

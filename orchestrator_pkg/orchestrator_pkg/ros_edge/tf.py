@@ -1,0 +1,67 @@
+"""Feed a :class:`FrameTree2D` from ``tf`` and ``tf_static`` (tf2_ros is not on PyPI).
+
+A thin adapter: the callbacks only store transforms under a lock; lookups
+go through :meth:`TfListener2D.lookup` and :meth:`TfListener2D.transform_pose`.
+A node has one listener (:func:`tf_listener`), shared by the node and its
+tree's leaves. A transform that cannot be used (an empty or equal frame
+name, a non-finite number) is dropped with a warning, at most one per
+parent → child edge every :data:`WARN_EVERY_S` seconds.
+"""
+import threading
+import time
+
+from tf2_msgs.msg import TFMessage
+
+from orchestrator_pkg.planning.frames import FrameError, FrameTree2D, yaw_of
+from orchestrator_pkg.ros_edge.qos import TF_QOS, TF_STATIC_QOS
+from orchestrator_pkg.ros_edge.state import per_node
+
+WARN_EVERY_S = 10.0  # wall time between two warnings about the same edge
+
+
+class TfListener2D:
+    """Planar transforms from the node's ``tf`` and ``tf_static`` topics."""
+
+    def __init__(self, node):
+        self._logger = node.get_logger()
+        self._tree = FrameTree2D()
+        self._lock = threading.Lock()
+        self._warned = {}  # (parent, child) -> [wall time of the last warning, dropped since]
+        node.create_subscription(TFMessage, 'tf', self._on_tf, TF_QOS)
+        node.create_subscription(TFMessage, 'tf_static', self._on_tf, TF_STATIC_QOS)
+
+    def _on_tf(self, msg: TFMessage) -> None:
+        for t in msg.transforms:
+            r, p = t.transform.rotation, t.transform.translation
+            try:
+                with self._lock:
+                    self._tree.set_transform(t.header.frame_id, t.child_frame_id,
+                                             (p.x, p.y, yaw_of(r.x, r.y, r.z, r.w)))
+            except FrameError as exc:
+                self._dropped((t.header.frame_id, t.child_frame_id), exc)
+
+    def _dropped(self, edge, exc) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._warned.setdefault(edge, [None, 0])
+            last[1] += 1
+            if last[0] is not None and now - last[0] < WARN_EVERY_S:
+                return
+            more = f' ({last[1] - 1} more since the last warning)' if last[1] > 1 else ''
+            last[0], last[1] = now, 0
+        self._logger.warning(f'ignoring a transform: {exc}{more}')
+
+    def lookup(self, target: str, source: str):
+        """Return the pose ``(x, y, yaw)`` of ``source`` in ``target``; raises FrameError."""
+        with self._lock:
+            return self._tree.lookup(target, source)
+
+    def transform_pose(self, pose, source: str, target: str):
+        """Express ``(x, y, yaw)`` from ``source`` in ``target``; raises FrameError."""
+        with self._lock:
+            return self._tree.transform_pose(pose, source, target)
+
+
+def tf_listener(node) -> TfListener2D:
+    """Return the node's shared :class:`TfListener2D`, subscribing on first use."""
+    return per_node(node, 'tf', lambda: TfListener2D(node))
