@@ -32,6 +32,7 @@ from orchestrator_interfaces.msg import (
 )
 from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 from orchestrator_pkg.trees.blackboard import Blackboard
@@ -42,8 +43,8 @@ from orchestrator_pkg.trees.runner import MissionRunner
 RETIRE_AFTER_S = 2.0
 SPECS = {
     'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
-    'server_wait_timeout_s': Spec(5.0, 'How long ROS leaves wait for their action/service '
-                                  'server to appear (s).', 0.0, 600.0),
+    SERVER_WAIT_PARAMETER: Spec(DEFAULT_SERVER_WAIT_S, 'How long ROS leaves wait for their '
+                                'action/service server to appear (s).', 0.0, 600.0),
     'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
                               'every tick.'),
 }
@@ -156,7 +157,7 @@ class TreeHost:
 
     def server_wait_ms(self) -> float:
         """Return how long leaves wait for their servers, in ms (``server_wait_timeout_s``)."""
-        return 1000.0 * float(self.node.get_parameter('server_wait_timeout_s').value)
+        return 1000.0 * float(self.node.get_parameter(SERVER_WAIT_PARAMETER).value)
 
     def blackboard(self) -> Blackboard:
         """Return a new blackboard for a tree, with the leaves' server wait set."""
