@@ -27,12 +27,10 @@ Publishers
     ~/state (diagnostic_msgs/DiagnosticStatus: mode IDLE/ACTIVE/TIMEOUT/ESTOP/NO_HEARTBEAT,
     stop_reason, heartbeat state and losses, output, clamping and the last rejection)
 """
-import math
 import sys
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Header
@@ -46,20 +44,40 @@ from orchestrator_pkg.drivers.velocity_limits import (
     BaseDriverCore,
     VelocityLimits,
 )
-from orchestrator_pkg.node_main import spin_node
+from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
-LIMIT_PARAMS = {
-    'max_vel_x': (0.5, 'forward speed limit, m/s', 0.0, 20.0),
-    'min_vel_x': (-0.25, 'reverse speed limit (<= 0), m/s', -20.0, 0.0),
-    'max_vel_theta': (2.0, 'turn rate limit, rad/s', 0.0, 20.0),
-    'max_accel_x': (1.0, 'linear acceleration limit, m/s^2', 0.0, 100.0),
-    'max_decel_x': (2.0, 'linear deceleration limit, m/s^2', 0.0, 100.0),
-    'max_accel_theta': (3.0, 'angular acceleration limit, rad/s^2', 0.0, 100.0),
+LIMIT_SPECS = {
+    'max_vel_x': Spec(0.5, 'forward speed limit, m/s', 0.0, 20.0),
+    'min_vel_x': Spec(-0.25, 'reverse speed limit (<= 0), m/s', -20.0, 0.0),
+    'max_vel_theta': Spec(2.0, 'turn rate limit, rad/s', 0.0, 20.0),
+    'max_accel_x': Spec(1.0, 'linear acceleration limit, m/s^2', 0.0, 100.0),
+    'max_decel_x': Spec(2.0, 'linear deceleration limit, m/s^2', 0.0, 100.0),
+    'max_accel_theta': Spec(3.0, 'angular acceleration limit, rad/s^2', 0.0, 100.0),
+}
+SPECS = {
+    **LIMIT_SPECS,
+    'timeout_s': Spec(0.2, 'zero output when no command arrived for this long (ROS clock), s',
+                      0.01, 10.0),
+    'rate_hz': Spec(20.0, 'output rate, Hz (ROS clock)', 1.0, 500.0, read_only=True),
+    'use_stamped': Spec(False, 'geometry_msgs/TwistStamped instead of Twist on both topics',
+                        read_only=True),
+    'require_heartbeat': Spec(False, 'hold zero velocity unless heartbeat_topic had a message '
+                              'within heartbeat_timeout_s', read_only=True),
+    'heartbeat_topic': Spec('orchestrator/heartbeat', 'std_msgs/Header heartbeat to require '
+                            '(relative: in the namespace)', read_only=True),
+    'heartbeat_timeout_s': Spec(0.06, 'heartbeat missing for longer than this (ROS clock) stops '
+                                'the robot, s', 0.01, 10.0),
 }
 
 
-def _range(lo, hi):
-    return [FloatingPointRange(from_value=float(lo), to_value=float(hi), step=0.0)]
+def _limits(values: dict) -> VelocityLimits:
+    return VelocityLimits(**{name: values[name] for name in LIMIT_SPECS})
+
+
+def _check(values: dict):
+    return _limits(values).problem() or None
 
 
 class BaseDriverNode(Node):
@@ -67,37 +85,14 @@ class BaseDriverNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('base_driver', **kwargs)
-        for name, (default, text, lo, hi) in LIMIT_PARAMS.items():
-            self.declare_parameter(name, default, ParameterDescriptor(
-                description=text, floating_point_range=_range(lo, hi)))
-        self.declare_parameter('timeout_s', 0.2, ParameterDescriptor(
-            description='zero output when no command arrived for this long (ROS clock), s',
-            floating_point_range=_range(0.01, 10.0)))
-        self.declare_parameter('rate_hz', 20.0, ParameterDescriptor(
-            description='output rate, Hz (ROS clock)', floating_point_range=_range(1.0, 500.0),
-            read_only=True))
-        self.declare_parameter('use_stamped', False, ParameterDescriptor(
-            description='geometry_msgs/TwistStamped instead of Twist on both topics',
-            read_only=True))
-        self.declare_parameter('require_heartbeat', False, ParameterDescriptor(
-            description='hold zero velocity unless heartbeat_topic had a message within '
-                        'heartbeat_timeout_s', read_only=True))
-        self.declare_parameter('heartbeat_topic', 'orchestrator/heartbeat', ParameterDescriptor(
-            description='std_msgs/Header heartbeat to require (relative: in the namespace)',
-            read_only=True))
-        self.declare_parameter('heartbeat_timeout_s', 0.06, ParameterDescriptor(
-            description='heartbeat missing for longer than this (ROS clock) stops the robot, s',
-            floating_point_range=_range(0.01, 10.0)))
-        limits = self._limits_from({})
-        problem = limits.problem()
-        if problem:
-            raise ValueError(f'base_driver: bad parameters: {problem}')
+        v = params.declare(self, SPECS, _check)
+        limits = _limits(v)
         heartbeat = None
-        if self.get_parameter('require_heartbeat').value:
-            topic = self.resolve_topic_name(self.get_parameter('heartbeat_topic').value)
-            heartbeat = HeartbeatWatchdog(self.get_parameter('heartbeat_timeout_s').value, topic)
-        self.core = BaseDriverCore(limits, self.get_parameter('timeout_s').value, heartbeat)
-        self.stamped = self.get_parameter('use_stamped').value
+        if v['require_heartbeat']:
+            topic = self.resolve_topic_name(v['heartbeat_topic'])
+            heartbeat = HeartbeatWatchdog(v['heartbeat_timeout_s'], topic)
+        self.core = BaseDriverCore(limits, v['timeout_s'], heartbeat)
+        self.stamped = v['use_stamped']
         msg_type = TwistStamped if self.stamped else Twist
         self.pub_cmd = self.create_publisher(msg_type, 'cmd_vel', 10)
         self.pub_state = self.create_publisher(DiagnosticStatus, '~/state', 10)
@@ -108,11 +103,11 @@ class BaseDriverNode(Node):
         if heartbeat is not None:  # best effort: a late beat is a missed beat, never queued
             beats = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
             self.create_subscription(Header, heartbeat.source, self._on_heartbeat, beats)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
         self._last_update = None
         self._last_mode = None
         self._losses_logged = 0
-        self.create_timer(1.0 / self.get_parameter('rate_hz').value, self._on_timer)
+        self.create_timer(1.0 / v['rate_hz'], self._on_timer)
         self.get_logger().info(f'base_driver ready: {limits}, timeout '
                                f'{self.core.timeout_s} s, '
                                f'{"TwistStamped" if self.stamped else "Twist"}'
@@ -122,32 +117,13 @@ class BaseDriverNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def _limits_from(self, overrides: dict) -> VelocityLimits:
-        values = {name: overrides.get(name, self.get_parameter(name).value)
-                  for name in LIMIT_PARAMS}
-        return VelocityLimits(**values)
-
-    def _on_set_parameters(self, params):
-        changes = {p.name: p.value for p in params}
-        limits = self._limits_from({k: v for k, v in changes.items() if k in LIMIT_PARAMS})
-        problem = limits.problem()
-        if problem:
-            return SetParametersResult(successful=False, reason=problem)
-        timeout = changes.get('timeout_s', self.core.timeout_s)
-        if not (isinstance(timeout, float) and math.isfinite(timeout) and timeout > 0):
-            return SetParametersResult(successful=False,
-                                       reason=f'timeout_s must be > 0, got {timeout!r}')
-        beat_timeout = changes.get('heartbeat_timeout_s')
-        if beat_timeout is not None and not (isinstance(beat_timeout, float)
-                                             and math.isfinite(beat_timeout)
-                                             and beat_timeout > 0):
-            return SetParametersResult(
-                successful=False, reason=f'heartbeat_timeout_s must be > 0, got {beat_timeout!r}')
-        self.core.limits = limits
-        self.core.timeout_s = timeout
-        if beat_timeout is not None and self.core.heartbeat is not None:
-            self.core.heartbeat.timeout_s = beat_timeout
-        return SetParametersResult(successful=True)
+    def _apply_parameters(self, _parameters):
+        """Use the parameters as changed (declare's callback has checked them)."""
+        v = params.values(self, SPECS)
+        self.core.limits = _limits(v)
+        self.core.timeout_s = v['timeout_s']
+        if self.core.heartbeat is not None:
+            self.core.heartbeat.timeout_s = v['heartbeat_timeout_s']
 
     def _on_command(self, msg):
         twist = msg.twist if self.stamped else msg
@@ -221,8 +197,8 @@ class BaseDriverNode(Node):
 
 
 def main(args=None) -> int:
-    """Run the base_driver node."""
-    return spin_node(BaseDriverNode, args)
+    """Run the base_driver node; bad parameters are reported in one line, exit code 1."""
+    return run_node(BaseDriverNode, args)
 
 
 if __name__ == '__main__':

@@ -21,8 +21,6 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -30,7 +28,9 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 BEHAVIOR_SPECS = {
     'cycle_frequency_hz': Spec(20.0, 'behavior loop rate on the ROS clock', 1.0, 200.0,
@@ -64,8 +64,8 @@ class BehaviorServer(Node):
     def __init__(self):
         super().__init__('behavior_server')
         self._cm_specs = costmap_specs(rolling=True)
-        common.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
-        cm = common.values(self, self._cm_specs)
+        params.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
+        cm = params.values(self, self._cm_specs)
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=True)
@@ -221,7 +221,7 @@ class BehaviorServer(Node):
 
 def main(args=None):
     """Run the behavior server."""
-    return common.run(BehaviorServer, args)
+    return run_node(BehaviorServer, args)
 
 
 if __name__ == '__main__':

@@ -22,12 +22,12 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 R = FollowPath.Result
 CONTROLLER_SPECS = {
@@ -96,11 +96,8 @@ class ControllerServer(Node):
     def __init__(self):
         super().__init__('controller_server')
         self._cm_specs = costmap_specs(rolling=True)
-        common.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
-        reason = _check_controller(common.values(self, CONTROLLER_SPECS))
-        if reason:
-            raise common.ConfigError(f'bad parameters: {reason}')
-        cm = common.values(self, self._cm_specs)
+        params.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
+        cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
@@ -152,7 +149,7 @@ class ControllerServer(Node):
 
     # -- goals ------------------------------------------------------------------
     def _controller_params(self) -> rpp.ControllerParams:
-        v = common.values(self, CONTROLLER_SPECS)
+        v = params.values(self, CONTROLLER_SPECS)
         inscribed, _ = footprint_radii(self._footprint)
         fields = {k: v[k] for k in rpp.ControllerParams.__dataclass_fields__ if k in v}
         return rpp.ControllerParams(**fields, inscribed_radius_m=inscribed,
@@ -277,7 +274,7 @@ def params_value(node, name):
 
 def main(args=None):
     """Run the controller server."""
-    return common.run(ControllerServer, args)
+    return run_node(ControllerServer, args)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,4 @@
 """Costmap parameters shared by the planner, controller and behavior servers."""
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.planning.costmap import (
     Costmap2D,
     InflationParams,
@@ -7,6 +6,7 @@ from orchestrator_pkg.planning.costmap import (
     footprint_radii,
     rectangle_footprint,
 )
+from orchestrator_pkg.ros_edge.params import Spec
 
 
 def costmap_specs(rolling: bool) -> dict:

@@ -36,10 +36,10 @@ from orchestrator_pkg.localization.particle_filter import (
     LocalizationError,
     ParticleFilter,
 )
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
-from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
@@ -102,11 +102,7 @@ class LocalizationNode(Node):
 
     def __init__(self):
         super().__init__('localization_node')
-        common.declare(self, SPECS, _check)
-        v = common.values(self, SPECS)
-        reason = _check(v)
-        if reason:
-            raise common.ConfigError(reason)
+        v = params.declare(self, SPECS, _check)
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
         self._tf = tf_listener(self)
@@ -134,7 +130,7 @@ class LocalizationNode(Node):
 
     # -------------------------------------------------------------- helpers
     def _filter_params(self) -> FilterParams:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         return FilterParams(**{k: v[k] for k in _FILTER_FIELDS})
 
     def _warn_once(self, key, text):
@@ -332,7 +328,7 @@ class LocalizationNode(Node):
 
 def main(args=None):
     """Run the localization node; bad parameters are reported in one line, exit code 1."""
-    return common.run(LocalizationNode, args)
+    return run_node(LocalizationNode, args)
 
 
 if __name__ == '__main__':

@@ -7,10 +7,10 @@ Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published once).
 from nav_msgs.msg import OccupancyGrid
 from rclpy.node import Node
 
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
-from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 
 SPECS = {
     'yaml_filename': Spec('', 'map YAML file (map_server format, PGM image)', read_only=True),
@@ -39,14 +39,13 @@ class MapServer(Node):
 
     def __init__(self):
         super().__init__('map_server')
-        common.declare(self, SPECS)
-        v = common.values(self, SPECS)
+        v = params.declare(self, SPECS)
         if not v['yaml_filename']:
-            raise common.ConfigError('parameter yaml_filename is empty')
+            raise params.ConfigError('parameter yaml_filename is empty')
         try:
             omap = load_map(v['yaml_filename'])
         except MapFileError as exc:
-            raise common.ConfigError(str(exc)) from None
+            raise params.ConfigError(str(exc)) from None
         self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], qos.LATCHED_QOS)
         self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
         h, w = omap.data.shape
@@ -55,7 +54,7 @@ class MapServer(Node):
 
 def main(args=None):
     """Run the map server; a bad map file is reported in one line, exit code 1."""
-    return common.run(MapServer, args)
+    return run_node(MapServer, args)
 
 
 if __name__ == '__main__':

@@ -23,11 +23,11 @@ from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
 from orchestrator_pkg.planning.frames import FrameError, compose
-from orchestrator_pkg.ros_edge import convert
+from orchestrator_pkg.ros_edge import convert, params
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
@@ -64,11 +64,7 @@ class PerceptionNode(Node):
 
     def __init__(self):
         super().__init__('perception_node')
-        common.declare(self, SPECS, _check)
-        v = common.values(self, SPECS)
-        reason = _check(v)
-        if reason:
-            raise common.ConfigError(reason)
+        v = params.declare(self, SPECS, _check)
         self._frame = v['global_frame_id']
         self.tracker = Tracker(self._camera(), v['gate_m'], v['forget_after_s'],
                                v['position_smoothing'])
@@ -81,14 +77,14 @@ class PerceptionNode(Node):
         self.get_logger().info('perception_node ready')
 
     def _camera(self) -> CameraModel:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         margin = v['view_margin_m']
         near = max(v['camera_near_m'] + margin, v['min_view_depth_m'])
         return CameraModel(v['camera_horizontal_fov'], near,
                            max(v['camera_far_m'] - margin, near))
 
     def _sync_params(self) -> None:
-        v = common.values(self, SPECS)
+        v = params.values(self, SPECS)
         t = self.tracker
         t.camera = self._camera()
         t.gate_m, t.forget_after_s, t.alpha = (v['gate_m'], v['forget_after_s'],
@@ -162,7 +158,7 @@ class PerceptionNode(Node):
 
 def main(args=None):
     """Run the perception node; bad parameters are reported in one line, exit code 1."""
-    return common.run(PerceptionNode, args)
+    return run_node(PerceptionNode, args)
 
 
 if __name__ == '__main__':

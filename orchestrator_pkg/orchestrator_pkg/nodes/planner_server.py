@@ -30,13 +30,13 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_pkg.nodes import common
-from orchestrator_pkg.nodes.common import Spec
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 PLANNER_SPECS = {
@@ -58,8 +58,8 @@ class PlannerServer(Node):
     def __init__(self):
         super().__init__('planner_server')
         self._cm_specs = costmap_specs(rolling=False)
-        common.declare(self, {**self._cm_specs, **PLANNER_SPECS})
-        cm = common.values(self, self._cm_specs)
+        params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
+        cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
@@ -135,7 +135,7 @@ class PlannerServer(Node):
         return response
 
     def _params(self) -> planner.PlannerParams:
-        v = common.values(self, PLANNER_SPECS)
+        v = params.values(self, PLANNER_SPECS)
         return planner.PlannerParams(cost_weight=v['cost_weight'],
                                      allow_unknown=v['allow_unknown'],
                                      timeout_s=v['timeout_s'], smooth=v['smooth_path'])
@@ -235,7 +235,7 @@ class PlannerServer(Node):
 
 def main(args=None):
     """Run the planner server."""
-    return common.run(PlannerServer, args,
+    return run_node(PlannerServer, args,
                       executor_factory=lambda: MultiThreadedExecutor(num_threads=2))
 
 

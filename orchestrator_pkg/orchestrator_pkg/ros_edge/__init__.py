@@ -1,5 +1,6 @@
 """The ROS edge: what nodes and leaves share at the ROS boundary, each defined once.
 
-clock, state (latest-message caches), tf, convert, share (package files,
+main (run_node, the one main helper), params (Spec and declare, the one parameter
+helper), clock, state (latest-message caches), tf, convert, share (package files,
 outcome names), qos, leaf (RosLeaf). This package's __init__ imports nothing.
 """

@@ -16,3 +16,7 @@ SENSOR_QOS = qos_profile_sensor_data
 TF_QOS = QoSProfile(depth=100)
 TF_STATIC_QOS = QoSProfile(depth=100, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                            reliability=ReliabilityPolicy.RELIABLE)
+# Status changes are a log, not a sample: published reliably with a deep queue,
+# so a subscriber that falls behind for a while (the run recorder) loses none.
+STATUS_CHANGES_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
+                                history=HistoryPolicy.KEEP_LAST)

@@ -36,8 +36,8 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
 
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_pkg.ros_edge.convert import seconds_of, to_duration
+from orchestrator_pkg.ros_edge.main import run_node
 
 
 def event(interface: str, what: str) -> None:
@@ -226,7 +226,7 @@ def main(args=None):
     """Spin the fixture servers until SIGINT."""
     argv = remove_ros_args(sys.argv if args is None else args)[1:]
     options = parse_args(argv)
-    return spin_node(lambda: NavFixtureServers(options), args)
+    return run_node(lambda: NavFixtureServers(options), args)
 
 
 if __name__ == '__main__':

@@ -23,11 +23,12 @@ from orchestrator_pkg.trees.loader import (
 )
 from orchestrator_pkg.trees.ports import PortError, PortSpec, PortTypes
 from orchestrator_pkg.trees.registry import BuildContext, NodeSpec, Registry, RegistryError
+from orchestrator_pkg.trees.runner import MissionRunner
 from orchestrator_pkg.trees.runtime import BuiltTree
 
 __all__ = [
     'Blackboard', 'BuildContext', 'BuiltTree', 'Clock', 'Failure', 'FailureCode',
-    'ManualClock', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec', 'PortTypes',
-    'Problem', 'Registry', 'RegistryError', 'TreeDocument', 'TreeLoadError', 'find_failure',
-    'load_file', 'load_string', 'validate_file', 'validate_string',
+    'ManualClock', 'MissionRunner', 'MonotonicClock', 'NodeSpec', 'PortError', 'PortSpec',
+    'PortTypes', 'Problem', 'Registry', 'RegistryError', 'TreeDocument', 'TreeLoadError',
+    'find_failure', 'load_file', 'load_string', 'validate_file', 'validate_string',
 ]

@@ -130,3 +130,65 @@ def test_navigate_through_poses_runs_nav2s_tree(navigation):
         assert feedback and feedback[-1].number_of_poses_remaining == 2
     finally:
         client.destroy()
+
+
+def test_a_new_goal_preempts_the_running_one(navigation):
+    from nav2_msgs.action import NavigateThroughPoses
+    node, client, servers, navigator = navigation('--follow-s', '60')
+    first = send(node, client, 2.0, 1.0, [])
+    assert spin_until(node, lambda: 'EVENT follow_path goal' in servers.output(), TIMEOUT_S)
+    # the same action and tree: the old goal is aborted, the running tree goes on
+    second = send(node, client, 3.0, 1.0, [])
+    response = wait_future(node, first.get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == NavigateToPose.Result.UNKNOWN
+    assert response.result.error_msg == 'preempted by a new goal'
+    assert navigator.output().count('navigating with') == 1  # not loaded again
+    assert 'EVENT follow_path cancel' not in servers.output()
+    # the other action: the tree is halted (its controller goal canceled), another starts
+    through = ActionClient(node, NavigateThroughPoses, 'navigate_through_poses')
+    try:
+        assert through.wait_for_server(timeout_sec=TIMEOUT_S)
+        goal = NavigateThroughPoses.Goal()
+        pose = PoseStamped()
+        pose.header.frame_id = 'map'
+        pose.pose.position.x, pose.pose.position.y = 3.0, 2.0
+        goal.poses.append(pose)
+        third = wait_future(node, through.send_goal_async(goal), TIMEOUT_S)
+        assert third.accepted
+        response = wait_future(node, second.get_result_async(), TIMEOUT_S)
+        assert response.status == GoalStatus.STATUS_ABORTED
+        assert response.result.error_code == NavigateToPose.Result.UNKNOWN
+        assert response.result.error_msg == 'preempted by a new goal with another behavior tree'
+        assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output() and
+                          'EVENT compute_path_through_poses goal' in servers.output(), TIMEOUT_S)
+        assert navigator.output().count('navigating with') == 2
+        wait_future(node, third.cancel_goal_async(), TIMEOUT_S)
+        response = wait_future(node, third.get_result_async(), TIMEOUT_S)
+        assert response.status == GoalStatus.STATUS_CANCELED
+        assert response.result.error_code == 0 and response.result.error_msg == 'canceled'
+    finally:
+        through.destroy()
+
+
+def test_pause_and_resume_as_the_orchestrators(navigation):
+    from std_srvs.srv import Trigger
+    node, client, servers, _ = navigation('--follow-s', '60')
+    handle = send(node, client, 2.0, 1.0, [])
+    assert spin_until(node, lambda: 'EVENT follow_path goal' in servers.output(), TIMEOUT_S)
+
+    def trigger(name):
+        service = node.create_client(Trigger, f'/bt_navigator/{name}')
+        assert service.wait_for_service(timeout_sec=TIMEOUT_S)
+        return wait_future(node, service.call_async(Trigger.Request()), TIMEOUT_S)
+    paused = trigger('pause')
+    assert paused.success and 'halted' in paused.message, paused.message
+    assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output(), TIMEOUT_S)
+    assert not trigger('pause').success  # already paused
+    goals = servers.output().count('EVENT follow_path goal')
+    assert trigger('resume').success
+    assert spin_until(node, lambda: servers.output().count('EVENT follow_path goal') > goals,
+                      TIMEOUT_S)  # the controller goal is sent again
+    wait_future(node, handle.cancel_goal_async(), TIMEOUT_S)
+    assert wait_future(node, handle.get_result_async(), TIMEOUT_S).status == \
+        GoalStatus.STATUS_CANCELED

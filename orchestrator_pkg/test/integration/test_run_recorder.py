@@ -18,7 +18,7 @@ from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.msg import BehaviourStatusChange, BehaviourStatusChanges
 from orchestrator_pkg.bringup.recorder import RunRecorder
-from orchestrator_pkg.nodes.mission_runner import STATUS_CHANGES_QOS
+from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 
 TIMEOUT_S = 30.0
 N = 20

@@ -19,7 +19,6 @@ import pkgutil
 import sys
 
 import py_trees
-import pytest
 
 import orchestrator_pkg
 
@@ -157,7 +156,6 @@ def test_no_import_cycle_in_orchestrator_pkg():
     assert cycles(graph) == []
 
 
-@pytest.mark.xfail(strict=True, reason='lands with the node-convention branch')
 def test_the_sim_does_not_import_orchestrator_pkg():
     modules = module_sources(SIM_DIR, 'orchestrator_sim')
     assert 'orchestrator_sim.world' in modules

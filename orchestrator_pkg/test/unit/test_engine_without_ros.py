@@ -15,7 +15,8 @@ PKG_ROOT = UNIT_DIR.parents[1]
 # The engine's unit tests and those of the pure node library.
 ENGINE_TESTS = ['test_bt_controls.py', 'test_bt_decorators.py', 'test_bt_engine_api.py',
                 'test_bt_loader.py', 'test_bt_loop_queue.py', 'test_bt_nav2_conformance.py',
-                'test_bt_plugins.py', 'test_bt_script.py', 'test_battery_guard.py']
+                'test_bt_plugins.py', 'test_bt_script.py', 'test_battery_guard.py',
+                'test_tree_runner.py']
 # Tests in those modules that need ROS on purpose: the `orchestrator` command loads
 # every sub-command (several are ROS clients); the recharge mission uses ROS node types.
 NEED_ROS = ['test_bt_plugins.py::test_validate_cli_reports_a_broken_plugin',
@@ -72,7 +73,8 @@ def test_the_engine_and_the_pure_library_import_and_tick_without_ros():
     out = result.stdout
     assert 'blocked rclpy' in out
     for module in ('trees.loader', 'trees.xml_source', 'trees.validate', 'trees.runtime',
-                   'trees.registry', 'trees.render', 'behaviours.controls.battery_guard',
+                   'trees.registry', 'trees.render', 'trees.runner',
+                   'behaviours.controls.battery_guard',
                    'behaviours.decorators.timing', 'behaviours.plugins'):
         assert f'imported orchestrator_pkg.{module}\n' in out
     assert 'ticked RUNNING SUCCESS' in out

@@ -49,13 +49,6 @@ from builtin_interfaces.msg import Time as TimeMsg
 from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    ParameterType,
-    SetParametersResult,
-)
 from rclpy.action import ActionServer, GoalResponse
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -67,9 +60,9 @@ from tf2_msgs.msg import TFMessage
 from orchestrator_interfaces.action import Gripper
 from orchestrator_interfaces.msg import CollisionEvent, Detection, DetectionArray
 from orchestrator_interfaces.srv import TeleportRobot
-from orchestrator_pkg.node_main import spin_node
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
+from orchestrator_sim.nodes.node_convention import ConfigError, Spec, declare, run_node
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
 from orchestrator_sim.physics import Physics, world_spawns
 from orchestrator_sim.resolve import parse_spawn, resolve_world
@@ -85,8 +78,65 @@ ODOM_NOISE_PARAMS = {
 }
 
 
-class SimConfigError(RuntimeError):
-    """The sim cannot start: a bad world, robot or parameter (message says which)."""
+SPECS = {
+    'world': Spec('warehouse', 'world file (.yaml, .world, .sdf) or shipped name'),
+    'robot': Spec('small_indoor', 'robot preset name or YAML file'),
+    'robots': Spec([''], "robot namespaces, one robot each, all of the robot preset; ['']: "
+                   'one robot without a namespace. Several robots start at the world '
+                   "file's spawns"),
+    'strict_world': Spec(False, 'unsupported world elements are errors'),
+    'spawn': Spec('', 'start pose: "" (world spawn), a place name, or "x y yaw"'),
+    'seed': Spec(0, 'seed of every random draw (noise)', 0, 2**31 - 1),
+    'real_time_factor': Spec(1.0, 'sim seconds per wall second; 0 runs as fast as possible',
+                             0.0, 1000.0, read_only=False),
+    'physics_timestep_s': Spec(0.005, 'MuJoCo step', 0.0005, 0.02),
+    'clock_rate_hz': Spec(100.0, '/clock rate in sim time', 1.0, 1000.0),
+    'scan_rate_hz': Spec(0.0, 'scan rate; 0: robot preset', 0.0, 100.0),
+    'scan_samples': Spec(0, 'rays per scan; 0: robot preset', 0, 10000),
+    'scan_range_max_m': Spec(0.0, 'scan range; 0: robot preset', 0.0, 100.0),
+    'scan_noise_std_m': Spec(-1.0, 'range noise std; -1: robot preset', -1.0, 1.0),
+    'odom_rate_hz': Spec(50.0, 'odom and tf rate', 1.0, 1000.0),
+    **{name: Spec(getattr(OdometryNoise(), name[len('odom_'):]), text, 0.0, 1.0)
+       for name, text in ODOM_NOISE_PARAMS.items()},
+    'camera_rate_hz': Spec(0.0, 'logical camera rate; 0: robot preset', 0.0, 100.0),
+    'battery_rate_hz': Spec(1.0, 'battery_state rate', 0.01, 100.0),
+    'ground_truth_objects_rate_hz': Spec(
+        1.0, "rate of ground_truth/objects (every object's true pose; evaluation only)",
+        0.01, 100.0),
+    'battery_initial_fraction': Spec(1.0, 'start charge, 0..1', 0.0, 1.0),
+    'cmd_vel_timeout_s': Spec(
+        0.5, 'stop when no cmd_vel arrived for this long (sim time); 0 disables', 0.0, 60.0),
+    'max_lead_s': Spec(
+        0.0, 'lockstep: never run more than this much sim time past the last cmd_vel (of the '
+        'robot furthest behind, among those that sent one), so a stack that cannot keep '
+        'up slows the sim down; 0: free-running', 0.0, 60.0),
+    'lead_wait_timeout_s': Spec(
+        2.0, 'wall seconds to wait for cmd_vel in lockstep before running on without it',
+        0.01, 600.0),
+    'lockstep_topics': Spec(
+        ['cmd_vel_nav'], "lockstep keys on these geometry_msgs/Twist topics (in each robot's "
+        "namespace): the controller's output, one message per control cycle (base_driver "
+        'republishes cmd_vel on its own timer, so cmd_vel does not show that the stack kept '
+        'up); [""]: key on cmd_vel'),
+    'lockstep_idle_rtf': Spec(
+        1.0, 'lockstep: the pace while no command flows (before the first one, or '
+        'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
+        'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
+        'up, so racing ahead would shrink its timeouts. 0: as fast as possible', 0.0, 1000.0),
+    'use_stamped': Spec(False, 'cmd_vel is TwistStamped instead of Twist'),
+    **{name: Spec(default, f'{name.replace("_", " ")} id')
+       for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
+                             ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
+                             ('world_frame', 'map'))},
+    'publish_tf': Spec(True, 'publish odom -> base_link on tf'),
+    'collision_debounce_s': Spec(
+        0.5, 'a contact with the same obstacle within this much sim time of the last one '
+        'is the same collision (contact flicker while pushing)', 0.0, 10.0),
+    'odom_starts_at_truth': Spec(
+        False, 'start odometry at the true pose in the world frame instead of at the origin, '
+        'and publish world_frame -> odom as identity on tf_static: a stand-in for '
+        'localization (exact at the start, drifting after), for stacks without one'),
+}
 
 
 def _stamp(t: float) -> TimeMsg:
@@ -142,8 +192,7 @@ class SimNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim', **kwargs)
-        self._declare_parameters()
-        p = self._params()
+        p = declare(self, SPECS)
         names = tuple(n for n in p['robots'] if n) or ('',)
         try:
             world_path = resolve_world(p['world'])
@@ -159,7 +208,7 @@ class SimNode(Node):
             self.physics = Physics(self.world, self.robot, p['physics_timestep_s'],
                                    robots=names, spawns=spawns)
         except (WorldError, RobotPresetError, ValueError) as exc:
-            raise SimConfigError(str(exc)) from None
+            raise ConfigError(str(exc)) from None
         for warning in self.world.warnings:
             self.get_logger().warning(warning)
         lidar = self.robot.lidar
@@ -199,7 +248,7 @@ class SimNode(Node):
         self._battery_every = _Every(p['battery_rate_hz'], now)
         self._objects_every = _Every(p['ground_truth_objects_rate_hz'], now)
         self._make_interfaces(p['use_stamped'])
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
         self._running = True
         self._thread = threading.Thread(target=self._run, name='sim_physics', daemon=True)
         self._thread.start()
@@ -212,105 +261,13 @@ class SimNode(Node):
             f'rtf {self.rtf:g}, seed {p["seed"]}')
 
     # ------------------------------------------------------------ parameters
-    def _declare_parameters(self):
-        def desc(text, read_only=True, lo=None, hi=None, integer=False):
-            d = ParameterDescriptor(description=text, read_only=read_only)
-            if lo is not None and integer:
-                d.integer_range = [IntegerRange(from_value=lo, to_value=hi, step=1)]
-            elif lo is not None:
-                d.floating_point_range = [FloatingPointRange(from_value=float(lo),
-                                                             to_value=float(hi), step=0.0)]
-            return d
-
-        self._declared = []
-
-        def declare(name, default, descriptor):
-            self._declared.append(name)
-            self.declare_parameter(name, default, descriptor)
-
-        declare('world', 'warehouse', desc('world file (.yaml, .world, .sdf) or shipped name'))
-        declare('robot', 'small_indoor', desc('robot preset name or YAML file'))
-        robots = desc('robot namespaces, one robot each, all of the robot preset; [\'\']: '
-                      'one robot without a namespace. Several robots start at the world '
-                      'file\'s spawns')
-        robots.type = ParameterType.PARAMETER_STRING_ARRAY
-        declare('robots', [''], robots)
-        declare('strict_world', False, desc('unsupported world elements are errors'))
-        declare('spawn', '', desc('start pose: "" (world spawn), a place name, or "x y yaw"'))
-        declare('seed', 0, desc('seed of every random draw (noise)', lo=0, hi=2**31 - 1,
-                                integer=True))
-        declare('real_time_factor', 1.0, desc(
-            'sim seconds per wall second; 0 runs as fast as possible', False, 0.0, 1000.0))
-        declare('physics_timestep_s', 0.005, desc('MuJoCo step', lo=0.0005, hi=0.02))
-        declare('clock_rate_hz', 100.0, desc('/clock rate in sim time', lo=1.0, hi=1000.0))
-        declare('scan_rate_hz', 0.0, desc('scan rate; 0: robot preset', lo=0.0, hi=100.0))
-        declare('scan_samples', 0, desc('rays per scan; 0: robot preset', lo=0, hi=10000,
-                                        integer=True))
-        declare('scan_range_max_m', 0.0, desc('scan range; 0: robot preset', lo=0.0, hi=100.0))
-        declare('scan_noise_std_m', -1.0, desc('range noise std; -1: robot preset',
-                                               lo=-1.0, hi=1.0))
-        declare('odom_rate_hz', 50.0, desc('odom and tf rate', lo=1.0, hi=1000.0))
-        defaults = OdometryNoise()
-        for name, text in ODOM_NOISE_PARAMS.items():
-            declare(name, getattr(defaults, name[len('odom_'):]), desc(text, lo=0.0, hi=1.0))
-        declare('camera_rate_hz', 0.0, desc('logical camera rate; 0: robot preset',
-                                            lo=0.0, hi=100.0))
-        declare('battery_rate_hz', 1.0, desc('battery_state rate', lo=0.01, hi=100.0))
-        declare('ground_truth_objects_rate_hz', 1.0, desc(
-            'rate of ground_truth/objects (every object\'s true pose; evaluation only)',
-            lo=0.01, hi=100.0))
-        declare('battery_initial_fraction', 1.0, desc('start charge, 0..1', lo=0.0, hi=1.0))
-        declare('cmd_vel_timeout_s', 0.5, desc(
-            'stop when no cmd_vel arrived for this long (sim time); 0 disables', lo=0.0,
-            hi=60.0))
-        declare('max_lead_s', 0.0, desc(
-            'lockstep: never run more than this much sim time past the last cmd_vel (of the '
-            'robot furthest behind, among those that sent one), so a stack that cannot keep '
-            'up slows the sim down; 0: free-running', lo=0.0, hi=60.0))
-        declare('lead_wait_timeout_s', 2.0, desc(
-            'wall seconds to wait for cmd_vel in lockstep before running on without it',
-            lo=0.01, hi=600.0))
-        declare('lockstep_topics', ['cmd_vel_nav'], desc(
-            'lockstep keys on these geometry_msgs/Twist topics (in each robot\'s namespace): '
-            'the controller\'s output, one message per control cycle (base_driver republishes '
-            'cmd_vel on its own timer, so cmd_vel does not show that the stack kept up); '
-            '[""]: key on cmd_vel'))
-        declare('lockstep_idle_rtf', 1.0, desc(
-            'lockstep: the pace while no command flows (before the first one, or '
-            'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
-            'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
-            'up, so racing ahead would shrink its timeouts. 0: as fast as possible',
-            lo=0.0, hi=1000.0))
-        declare('use_stamped', False, desc('cmd_vel is TwistStamped instead of Twist'))
-        for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
-                              ('scan_frame', 'base_scan'), ('camera_frame', 'logical_camera'),
-                              ('world_frame', 'map')):
-            declare(name, default, desc(f'{name.replace("_", " ")} id'))
-        declare('publish_tf', True, desc('publish odom -> base_link on tf'))
-        declare('collision_debounce_s', 0.5, desc(
-            'a contact with the same obstacle within this much sim time of the last one '
-            'is the same collision (contact flicker while pushing)', lo=0.0, hi=10.0))
-        declare('odom_starts_at_truth', False, desc(
-            'start odometry at the true pose in the world frame instead of at the origin, '
-            'and publish world_frame -> odom as identity on tf_static: a stand-in for '
-            'localization (exact at the start, drifting after), for stacks without one'))
-
-    def _params(self) -> dict:
-        return {name: self.get_parameter(name).value for name in self._declared}
-
-    def _on_set_parameters(self, params):
-        for param in params:
-            if param.name == 'real_time_factor':
-                value = param.value
-                if not isinstance(value, float) or not math.isfinite(value) or value < 0:
-                    return SetParametersResult(
-                        successful=False, reason=f'real_time_factor must be >= 0, got {value!r}')
-        for param in params:
+    def _apply_parameters(self, parameters):
+        """Use a new real_time_factor (the only writable parameter; rclpy checked its range)."""
+        for param in parameters:
             if param.name == 'real_time_factor':
                 with self._lock:
                     self.rtf = param.value
                     self._pace_reset = True
-        return SetParametersResult(successful=True)
 
     def _new_battery(self) -> Battery:
         r = self.robot
@@ -756,11 +713,7 @@ class _SimExecutor(SingleThreadedExecutor):
 
 def main(args=None) -> int:
     """Run the sim node; a bad world or robot is reported in one line, exit code 2."""
-    try:
-        return spin_node(SimNode, args, executor_factory=_SimExecutor)
-    except SimConfigError as exc:
-        print(f'sim: {exc}', file=sys.stderr)
-        return 2
+    return run_node(SimNode, 'sim', args, executor_factory=_SimExecutor)
 
 
 if __name__ == '__main__':

@@ -1,9 +1,10 @@
-"""spin_node: an error raised by a shutdown in progress is a clean exit, any other is not."""
+"""run_node: a shutdown in progress is a clean exit, a bad config exit code 1, a bug raises."""
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
-from orchestrator_pkg.node_main import spin_node
+from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.params import ConfigError
 
 
 class _ShutdownDuringTake(SingleThreadedExecutor):
@@ -20,22 +21,32 @@ class _FailWhileRunning(SingleThreadedExecutor):
 
 
 def _node():
-    return rclpy.create_node('node_main_test')
+    return rclpy.create_node('ros_edge_main_test')
 
 
 @pytest.fixture
 def own_domain(ros_domain, monkeypatch):
-    """spin_node reads the domain from the environment: point it at this test's own."""
+    """run_node reads the domain from the environment: point it at this test's own."""
     for key, value in ros_domain.env({}).items():
         monkeypatch.setenv(key, value)
 
 
 def test_an_error_from_a_shutdown_in_progress_exits_cleanly(own_domain):
-    assert spin_node(_node, ['--ros-args'], executor_factory=_ShutdownDuringTake) == 0
+    assert run_node(_node, ['--ros-args'], executor_factory=_ShutdownDuringTake) == 0
     assert not rclpy.ok()
 
 
 def test_an_error_while_the_context_is_up_is_raised_and_rclpy_still_shuts_down(own_domain):
     with pytest.raises(RuntimeError, match='a real bug'):
-        spin_node(_node, ['--ros-args'], executor_factory=_FailWhileRunning)
+        run_node(_node, ['--ros-args'], executor_factory=_FailWhileRunning)
+    assert not rclpy.ok()
+
+
+def _bad_config():
+    raise ConfigError('parameter x=3 is no good')
+
+
+def test_a_config_error_is_one_stderr_line_and_exit_code_1(own_domain, capsys):
+    assert run_node(_bad_config, ['--ros-args']) == 1
+    assert capsys.readouterr().err == '_bad_config: parameter x=3 is no good\n'
     assert not rclpy.ok()

@@ -1,20 +1,26 @@
-"""The one ``main()`` that every node of the stack uses.
+"""The one ``main()`` helper that every node of the stack starts through.
 
 rclpy 7.1 (Jazzy) has no context-manager ``rclpy.init``, so this is the
 equivalent: init, build the node, spin, and on Ctrl-C or an external
 shutdown destroy the node and shut down cleanly with exit code 0 (also when
-the executor trips over a handle that the shutdown invalidated).
+the executor trips over a handle that the shutdown invalidated). A node that
+cannot start with its parameters or files (:class:`ConfigError`, or rclpy's
+ParameterException) is one stderr line and exit code 1, not a traceback.
 """
+import sys
 import time
 
 import rclpy
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+from orchestrator_pkg.ros_edge.params import ConfigError
 
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 
 
-def spin_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
-    """Create the node with ``node_factory()`` and spin it until shutdown."""
+def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
+    """Create the node with ``node_factory()``, spin it until shutdown; return the exit code."""
     rclpy.init(args=args)
     node = None
     try:
@@ -24,6 +30,9 @@ def spin_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) 
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ConfigError, ParameterException) as exc:
+        print(f'{getattr(node_factory, "__name__", "node")}: {exc}', file=sys.stderr)
+        return 1
     except Exception:
         # SIGINT shuts the context down from rclpy's signal handler; an
         # executor that was taking a message at that moment raises from the

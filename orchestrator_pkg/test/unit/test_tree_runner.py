@@ -1,15 +1,13 @@
-"""MissionRunner without ROS traffic: progress, snapshot, pause/resume, exceptions."""
-from builtin_interfaces.msg import Time
+"""MissionRunner (pure, no ROS): progress, snapshot, pause/resume, status changes, exceptions."""
 import py_trees
 from py_trees.common import Status
 
-from orchestrator_interfaces.msg import BehaviourStatus
 from orchestrator_pkg.behaviours.builtin import register as register_builtin
-from orchestrator_pkg.nodes.mission_runner import MissionRunner
 from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
+from orchestrator_pkg.trees.runner import MissionRunner
 
 
 class Boom(py_trees.behaviour.Behaviour):
@@ -37,15 +35,17 @@ def test_progress_snapshot_and_pause_resume():
     assert runner.tick() == Status.RUNNING
     assert runner.active_path() == 'M/S/Z'
     assert runner.progress() == 1 / 3
-    snapshot = runner.snapshot(Time(sec=1))
-    assert [b.name for b in snapshot.behaviours] == ['S', 'A', 'Z', 'B']
-    assert [b.parent_id for b in snapshot.behaviours] == [-1, 0, 0, 0]
-    assert snapshot.behaviours[2].status == BehaviourStatus.RUNNING
-    assert sorted(snapshot.visited) == [0, 1, 2] and snapshot.tick == 1
+    snapshot = runner.snapshot()
+    assert [b.name for b in snapshot] == ['S', 'A', 'Z', 'B']
+    assert [b.parent_id for b in snapshot] == [-1, 0, 0, 0]
+    assert snapshot[2].status == Status.RUNNING and snapshot[2].path == 'M/S/Z'
+    assert [b.id for b in snapshot if b.visited] == [0, 1, 2] and runner.ticks == 1
     assert runner.pause() == 1  # the Sleep was halted
+    assert runner.paused and runner.built.paused  # one pause state: the built tree's
     assert runner.tick() == Status.RUNNING and runner.ticks == 1  # paused: no tick
     clock.advance(5.0)
     runner.resume()
+    assert not runner.paused
     assert runner.tick() == Status.RUNNING  # Sleep starts again, A is not re-run
     clock.advance(1.1)
     assert runner.tick() == Status.SUCCESS
@@ -67,14 +67,8 @@ def test_failure_names_the_failing_leaf():
     assert runner.failure().node_path == 'M/S/No'
 
 
-STATUS = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
-
-
-def _changes(runner, stamp=1):
-    message = runner.take_changes(Time(sec=stamp))
-    if message is None:
-        return []
-    return [(c.path, STATUS[c.previous_status], STATUS[c.status]) for c in message.changes]
+def _changes(runner):
+    return [(c.path, c.previous.name, c.status.name) for c in runner.take_changes()]
 
 
 def test_every_status_change_is_taken_once_even_one_that_lasts_one_tick():
@@ -85,7 +79,7 @@ def test_every_status_change_is_taken_once_even_one_that_lasts_one_tick():
     first = _changes(runner)
     assert ('M/S/A', 'INVALID', 'SUCCESS') in first  # done within the tick
     assert ('M/S/Z', 'INVALID', 'RUNNING') in first and ('M/S', 'INVALID', 'RUNNING') in first
-    assert runner.take_changes(Time(sec=1)) is None  # taken once
+    assert runner.take_changes() == []  # taken once
     runner.tick()
     assert _changes(runner) == []  # nothing changed
     clock.advance(1.5)
@@ -93,7 +87,7 @@ def test_every_status_change_is_taken_once_even_one_that_lasts_one_tick():
     assert _changes(runner) == [('M/S/Z', 'RUNNING', 'SUCCESS'), ('M/S', 'RUNNING', 'SUCCESS')]
 
 
-def test_a_halt_is_a_change_to_invalid_and_changes_are_stamped():
+def test_a_halt_is_a_change_to_invalid_and_a_failure_is_recorded():
     runner = runner_for('<Sequence name="S"><Sleep name="Z" msec="1000"/></Sequence>',
                         ManualClock())
     runner.tick()
@@ -103,8 +97,6 @@ def test_a_halt_is_a_change_to_invalid_and_changes_are_stamped():
                                         ('M/S/Z', 'RUNNING', 'INVALID')]
     bad = runner_for('<Sequence name="S"><AlwaysFailure name="F"/></Sequence>', ManualClock())
     bad.tick()
-    message = bad.take_changes(Time(sec=3))
-    assert message.header.stamp.sec == 3 and message.tick == 1 and message.mission == 'test'
-    by_path = {c.path: c for c in message.changes}
-    assert STATUS[by_path['M/S/F'].status] == 'FAILURE'
-    assert by_path['M/S/F'].type == 'AlwaysFailure'
+    by_path = {c.path: c for c in bad.take_changes()}
+    assert by_path['M/S/F'].status == Status.FAILURE and by_path['M/S/F'].type == 'AlwaysFailure'
+    assert by_path['M/S/F'].previous == Status.INVALID and by_path['M/S/F'].id == 1

@@ -1,55 +1,32 @@
-"""One running tree: tick, halt, pause/resume, progress, snapshot and failure.
+"""One running tree: tick, halt, pause/resume, progress, active path, status changes, failure.
 
-Shared by the orchestrator node (``execute_mission``) and the navigator node
-(``navigate_to_pose``). It never waits: a tick is one pass over the tree,
-and everything the ROS leaves wait for is completed by the executor between
-ticks.
+Pure: no ROS. The tree host (``nodes/tree_host.py``) drives a runner from its
+timer and turns what it reports (snapshots, status changes, the failure) into
+messages. A tick is one pass over the tree; it never waits, and everything the
+ROS leaves wait for is completed by the executor between ticks.
 
 Pause halts every running leaf (a leaf's ``terminate(INVALID)`` cancels its
 goal or drops its request) but leaves the control nodes untouched, so their
 memory (current child, retry counts, RoundRobin position, ...) survives.
 Resume ticks again: the control nodes tick the same child, which starts
-afresh (an action leaf sends its goal again). See docs/behaviour_trees.md.
+afresh (an action leaf sends its goal again). The pause itself is the built
+tree's state (:meth:`BuiltTree.pause`); see docs/behaviour_trees.md.
 """
+from collections import namedtuple
+
 import py_trees
 from py_trees.common import Status
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from orchestrator_interfaces.msg import (
-    BehaviourStatus,
-    BehaviourStatusChange,
-    BehaviourStatusChanges,
-    BehaviourTreeSnapshot,
-)
 from orchestrator_pkg.trees.failure import Failure, FailureCode, find_failure
 
-# Status changes are a log, not a sample: published reliably with a deep queue,
-# so a subscriber that falls behind for a while (the run recorder) loses none.
-STATUS_CHANGES_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
-                                history=HistoryPolicy.KEEP_LAST)
-
-_STATUS = {Status.INVALID: BehaviourStatus.INVALID, Status.RUNNING: BehaviourStatus.RUNNING,
-           Status.SUCCESS: BehaviourStatus.SUCCESS, Status.FAILURE: BehaviourStatus.FAILURE}
+# One behaviour of a snapshot, depth first (parent_id -1: the root; visited: in the last tick).
+BehaviourRow = namedtuple('BehaviourRow', 'id parent_id name type path status feedback visited')
+# A behaviour showed ``status`` after ``previous``; ``failure`` is its reason, on FAILURE.
+StatusChange = namedtuple('StatusChange', 'id path type previous status feedback failure')
 
 
-class _VisitRecorder(py_trees.visitors.VisitorBase):
-    """Collect the behaviours ticked during one tick."""
-
-    def __init__(self):
-        super().__init__(full=False)
-        self.visited = set()
-
-    def initialise(self):
-        """Start a new tick."""
-        self.visited = set()
-
-    def run(self, behaviour):
-        """Record one ticked behaviour."""
-        self.visited.add(id(behaviour))
-
-
-class _ChangeRecorder(py_trees.visitors.VisitorBase):
-    """Record every status a behaviour shows that differs from the last one seen.
+class _Recorder(py_trees.visitors.VisitorBase):
+    """Record the behaviours ticked in a tick, and every status that differs from the last seen.
 
     The tree calls :meth:`run` right after each behaviour's own tick, so a
     behaviour that goes RUNNING -> SUCCESS and is reset by its parent later in
@@ -57,15 +34,22 @@ class _ChangeRecorder(py_trees.visitors.VisitorBase):
     changed without being ticked (halts and resets, which set INVALID).
     """
 
-    def __init__(self, order):
+    def __init__(self, order, built):
         super().__init__(full=False)
         self._index = {id(b): i for i, (b, _) in enumerate(order)}
         self._order = order
+        self._built = built
         self._last = {}
-        self.changes = []
+        self.changes = []  # [StatusChange]
+        self.visited = set()  # id() of the behaviours ticked in the last tick
+
+    def initialise(self):
+        """Start a new tick."""
+        self.visited = set()
 
     def run(self, behaviour):
-        """Compare one just-ticked behaviour with its last status."""
+        """Record one just-ticked behaviour; compare it with its last status."""
+        self.visited.add(id(behaviour))
         index = self._index.get(id(behaviour))
         if index is not None:
             self._observe(index, behaviour)
@@ -84,8 +68,9 @@ class _ChangeRecorder(py_trees.visitors.VisitorBase):
         if behaviour.status == Status.FAILURE:
             reason = getattr(behaviour, 'failure', None)
             failure = str(getattr(reason, 'message', '') or behaviour.feedback_message or '')
-        self.changes.append((index, previous, behaviour.status,
-                             str(behaviour.feedback_message or ''), failure))
+        self.changes.append(StatusChange(
+            index, self._built.path_of(behaviour), self._built.type_of(behaviour), previous,
+            behaviour.status, str(behaviour.feedback_message or ''), failure))
 
 
 def depth_first(root):
@@ -102,28 +87,35 @@ def depth_first(root):
 
 
 class MissionRunner:
-    """Drive one :class:`~orchestrator_pkg.trees.loader.BuiltTree`."""
+    """Drive one :class:`~orchestrator_pkg.trees.runtime.BuiltTree`.
 
-    def __init__(self, built, mission: str, clock):
+    ``mission`` labels the run (snapshots, status changes); ``source`` says
+    where the tree came from (its file, '' for an inline tree).
+    """
+
+    def __init__(self, built, mission: str, clock, source: str = ''):
         self.built = built
         self.mission = mission
+        self.source = source
         self.clock = clock
         self.ticks = 0
-        self.paused = False
         self.status = Status.INVALID
         self.exception = None
         self.started = None
         self._order = depth_first(built.root)
         self._leaves = [b for b, _ in self._order if not b.children]
         self._succeeded = set()
-        self._recorder = _VisitRecorder()
-        self._changes = _ChangeRecorder(self._order)
+        self._recorder = _Recorder(self._order, built)
         built.tree.visitors.append(self._recorder)
-        built.tree.visitors.append(self._changes)
 
-    def setup(self, node, timeout_s: float = 5.0) -> None:
-        """Give every behaviour the ROS node (py_trees_ros convention)."""
-        self.built.tree.setup(node=node, timeout=timeout_s)
+    def setup(self, timeout_s: float = 5.0, **kwargs) -> None:
+        """Set every behaviour up; ROS leaves take ``node=`` (the py_trees_ros convention)."""
+        self.built.tree.setup(timeout=timeout_s, **kwargs)
+
+    @property
+    def paused(self) -> bool:
+        """Tell whether the tree is paused (the built tree keeps that state)."""
+        return self.built.paused
 
     def tick(self) -> Status:
         """Tick once (unless paused); a behaviour that raises fails the mission."""
@@ -139,7 +131,7 @@ class MissionRunner:
             self.halt()
             self.status = Status.FAILURE
             return self.status
-        self._changes.sweep()
+        self._recorder.sweep()
         self.status = self.built.root.status
         for leaf in self._leaves:
             if leaf.status == Status.SUCCESS:
@@ -147,9 +139,9 @@ class MissionRunner:
         return self.status
 
     def halt(self) -> None:
-        """Halt the whole tree: running leaves cancel their goals now."""
+        """Halt the whole tree (this also ends a pause): running leaves cancel their goals now."""
         self.built.halt()
-        self._changes.sweep()
+        self._recorder.sweep()
 
     def pause(self) -> int:
         """Halt the running leaves and stop ticking; returns how many were halted.
@@ -158,17 +150,15 @@ class MissionRunner:
         remembers when the pause began, so timers do not count it.
         """
         halted = self.built.pause()
-        self._changes.sweep()
-        self.paused = True
+        self._recorder.sweep()
         return len(halted)
 
     def resume(self) -> None:
         """Tick again from where the tree was (timers shifted by the paused time)."""
         self.built.resume()
-        self.paused = False
 
     def shutdown(self) -> None:
-        """Release the behaviours' ROS resources."""
+        """Release the behaviours' resources (their ROS clients)."""
         try:
             self.built.tree.shutdown()
         except Exception:  # noqa: BLE001 - best effort at the end of a mission
@@ -211,47 +201,17 @@ class MissionRunner:
                                    f'{self.exception}')
         return find_failure(self.built)
 
-    def snapshot(self, stamp) -> BehaviourTreeSnapshot:
-        """Return a BehaviourTreeSnapshot of the tree after the last tick."""
-        message = BehaviourTreeSnapshot()
-        message.header.stamp = stamp
-        message.mission = self.mission
-        message.tree_id = self.built.tree_id
-        message.tick = self.ticks
+    def snapshot(self) -> list:
+        """Return every behaviour as a :class:`BehaviourRow` after the last tick."""
         visited = self._recorder.visited
-        for index, (behaviour, parent) in enumerate(self._order):
-            message.behaviours.append(BehaviourStatus(
-                id=index, parent_id=parent, name=behaviour.name,
-                type=self.built.type_of(behaviour), path=self.built.path_of(behaviour),
-                status=_STATUS.get(behaviour.status, BehaviourStatus.INVALID),
-                feedback_message=str(behaviour.feedback_message or '')[:200]))
-            if id(behaviour) in visited:
-                message.visited.append(index)
-        return message
+        return [BehaviourRow(id=index, parent_id=parent, name=behaviour.name,
+                             type=self.built.type_of(behaviour),
+                             path=self.built.path_of(behaviour), status=behaviour.status,
+                             feedback=str(behaviour.feedback_message or ''),
+                             visited=id(behaviour) in visited)
+                for index, (behaviour, parent) in enumerate(self._order)]
 
-    def take_changes(self, stamp) -> BehaviourStatusChanges:
-        """Return the status changes since the last call (None when there were none)."""
-        changes, self._changes.changes = self._changes.changes, []
-        if not changes:
-            return None
-        message = BehaviourStatusChanges(mission=self.mission, tree_id=self.built.tree_id,
-                                         tick=self.ticks)
-        message.header.stamp = stamp
-        for index, previous, status, feedback, failure in changes:
-            behaviour = self._order[index][0]
-            message.changes.append(BehaviourStatusChange(
-                id=index, path=self.built.path_of(behaviour),
-                type=self.built.type_of(behaviour),
-                previous_status=_STATUS.get(previous, BehaviourStatus.INVALID),
-                status=_STATUS.get(status, BehaviourStatus.INVALID),
-                feedback_message=feedback[:500], failure_message=failure[:1000]))
-        return message
-
-
-def failure_to_msg(failure: Failure):
-    """Convert a pure Failure into orchestrator_interfaces/FailureReason."""
-    from orchestrator_interfaces.msg import FailureReason
-    return FailureReason(code=int(failure.code), node_path=failure.node_path,
-                         node_type=failure.node_type,
-                         leaf_error_code=int(failure.leaf_error_code),
-                         leaf_interface=failure.leaf_interface, message=failure.message)
+    def take_changes(self) -> list:
+        """Return the :class:`StatusChange` list since the last call (each change once)."""
+        changes, self._recorder.changes = self._recorder.changes, []
+        return changes

@@ -1,0 +1,320 @@
+"""The one tree-running action server of the orchestrator and the navigator.
+
+In the manner of Nav2's ``BtActionServer<ActionT>``: a node owns a
+:class:`TreeHost` and serves its actions through it, each a :class:`TreeAction`
+with hooks: ``on_goal(request)`` loads a tree (a MissionRunner) or raises
+:class:`GoalRejected`; ``on_loop(runner)`` builds the feedback after a tick
+that left the tree RUNNING; ``on_preempt(request, runner, action)`` says
+whether a goal arriving while a tree runs continues that tree (True) or
+restarts (False; no hook: the goal is refused); ``on_completion(ending)``
+builds the result of a goal that ended (:class:`Ending`). One tree runs at a
+time. The host owns the rest: the tick timer on the ROS clock, status changes
+and snapshots, cancel, pause/resume, retiring finished trees and halting in
+``destroy_node``. Acceptance and preemption are decided under one lock in the
+goal callbacks; a goal's result is set once and its execute callback only
+awaits it, so no callback blocks and no result is lost (docs/orchestrator.md).
+"""
+from dataclasses import dataclass
+import threading
+from typing import Callable, Optional
+
+from py_trees.common import Status
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+import rclpy.task
+from std_srvs.srv import Trigger
+
+from orchestrator_interfaces.msg import (
+    BehaviourStatus,
+    BehaviourStatusChange,
+    BehaviourStatusChanges,
+    BehaviourTreeSnapshot,
+    FailureReason,
+)
+from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
+from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
+from orchestrator_pkg.trees.blackboard import Blackboard
+from orchestrator_pkg.trees.runner import MissionRunner
+
+# Keep a finished tree's clients alive this long, so cancel requests sent
+# in its last tick reach the servers before the clients are destroyed.
+RETIRE_AFTER_S = 2.0
+SPECS = {
+    'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
+    SERVER_WAIT_PARAMETER: Spec(DEFAULT_SERVER_WAIT_S, 'How long ROS leaves wait for their '
+                                'action/service server to appear (s).', 0.0, 600.0),
+    'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
+                              'every tick.'),
+}
+SUCCEEDED, FAILED, CANCELED, REJECTED, PREEMPTED = (
+    'SUCCEEDED', 'FAILED', 'CANCELED', 'REJECTED', 'PREEMPTED')
+_STATUS = {Status.INVALID: BehaviourStatus.INVALID, Status.RUNNING: BehaviourStatus.RUNNING,
+           Status.SUCCESS: BehaviourStatus.SUCCESS, Status.FAILURE: BehaviourStatus.FAILURE}
+
+
+class GoalRejected(Exception):
+    """A goal whose tree cannot start; ``code`` is the action's own error code."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Ending:
+    """How a goal ended (``state``), its tree (None if REJECTED) and why."""
+
+    state: str  # SUCCEEDED, FAILED, CANCELED, REJECTED or PREEMPTED
+    runner: Optional[MissionRunner] = None
+    code: int = 0  # REJECTED: GoalRejected's code
+    message: str = ''  # REJECTED: the reason; PREEMPTED: by what
+    cancel_ticks: int = 0  # CANCELED: ticks from the cancel request to the halt
+
+
+@dataclass
+class TreeAction:
+    """One action served by running a tree, and its hooks (see the module docstring)."""
+
+    action_type: type
+    name: str
+    on_goal: Callable
+    on_loop: Callable
+    on_completion: Callable
+    on_preempt: Optional[Callable] = None
+
+
+class _Goal:
+    """One accepted goal: its handle, its tree and its (state, Result), set once."""
+
+    def __init__(self, action: TreeAction, handle):
+        self.action, self.handle = action, handle
+        self.runner = None
+        self.cancel_tick = None
+        self.result = rclpy.task.Future()
+
+    def finish(self, state: str, result) -> None:
+        if not self.result.done():
+            self.result.set_result((state, result))
+
+
+def snapshot_msg(runner: MissionRunner, stamp) -> BehaviourTreeSnapshot:
+    """Return the BehaviourTreeSnapshot of a runner after its last tick."""
+    message = BehaviourTreeSnapshot(mission=runner.mission, tree_id=runner.built.tree_id,
+                                    tick=runner.ticks)
+    message.header.stamp = stamp
+    rows = runner.snapshot()
+    message.behaviours = [BehaviourStatus(
+        id=row.id, parent_id=row.parent_id, name=row.name, type=row.type, path=row.path,
+        status=_STATUS[row.status], feedback_message=row.feedback[:200]) for row in rows]
+    message.visited = [row.id for row in rows if row.visited]
+    return message
+
+
+def changes_msg(runner: MissionRunner, changes, stamp) -> BehaviourStatusChanges:
+    """Return the BehaviourStatusChanges message of a runner's StatusChange list."""
+    message = BehaviourStatusChanges(mission=runner.mission, tree_id=runner.built.tree_id,
+                                     tick=runner.ticks)
+    message.header.stamp = stamp
+    message.changes = [BehaviourStatusChange(
+        id=c.id, path=c.path, type=c.type, previous_status=_STATUS[c.previous],
+        status=_STATUS[c.status], feedback_message=c.feedback[:500],
+        failure_message=c.failure[:1000]) for c in changes]
+    return message
+
+
+def failure_msg(failure) -> FailureReason:
+    """Convert a pure :class:`~orchestrator_pkg.trees.failure.Failure` into a FailureReason."""
+    return FailureReason(code=int(failure.code), node_path=failure.node_path,
+                         node_type=failure.node_type,
+                         leaf_error_code=int(failure.leaf_error_code),
+                         leaf_interface=failure.leaf_interface, message=failure.message)
+
+
+class TreeHost:
+    """Runs one tree at a time for a node's actions; ``what`` names a run in replies."""
+
+    def __init__(self, node, what: str = 'tree'):
+        self.node, self.what = node, what
+        params.declare(node, SPECS)
+        self.clock = RosClock(node)
+        self._lock = threading.RLock()
+        self._goal = None  # the goal whose tree runs
+        self._pending = 0  # goals accepted, not yet in _on_accepted
+        self._accepted = {}  # goal id -> _Goal, until its execute callback takes it
+        self._retired = []  # [(shut down at, runner)]
+        self._timer_ticks = 0
+        self._servers = []
+        self._snapshots = node.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
+        self._status_changes = node.create_publisher(BehaviourStatusChanges, '~/status_changes',
+                                                     STATUS_CHANGES_QOS)
+        node.create_service(Trigger, '~/pause', lambda _, response: self._pause(response, True))
+        node.create_service(Trigger, '~/resume', lambda _, response: self._pause(response, False))
+        self._timer = None
+        self._start_timer()
+        node.add_post_set_parameters_callback(self._on_parameters)
+
+    def server_wait_ms(self) -> float:
+        """Return how long leaves wait for their servers, in ms (``server_wait_timeout_s``)."""
+        return 1000.0 * float(self.node.get_parameter(SERVER_WAIT_PARAMETER).value)
+
+    def blackboard(self) -> Blackboard:
+        """Return a new blackboard for a tree, with the leaves' server wait set."""
+        blackboard = Blackboard()
+        blackboard.set('wait_for_service_timeout', self.server_wait_ms())
+        return blackboard
+
+    def serve(self, action: TreeAction) -> None:
+        """Serve ``action`` with this host's tree."""
+        self._servers.append(ActionServer(
+            self.node, action.action_type, action.name, execute_callback=self._execute,
+            goal_callback=lambda request: self._on_goal(action),
+            handle_accepted_callback=lambda handle: self._on_accepted(action, handle),
+            cancel_callback=self._on_cancel))
+
+    def halt(self) -> None:
+        """Halt a running tree (cancelling its goals); the node calls this in destroy_node."""
+        with self._lock:
+            if self._goal is not None:
+                self._goal.runner.halt()
+
+    def _on_parameters(self, changed):
+        if any(p.name == 'tick_rate_hz' for p in changed):
+            self._start_timer()
+
+    def _start_timer(self):
+        if self._timer is not None:
+            self.node.destroy_timer(self._timer)
+        rate_hz = float(self.node.get_parameter('tick_rate_hz').value)
+        self._timer = self.node.create_timer(1.0 / rate_hz, self._tick)
+
+    # -- goals -------------------------------------------------------------------
+    def _on_goal(self, action: TreeAction):
+        with self._lock:
+            if action.on_preempt is None and (self._goal is not None or self._pending):
+                self.node.get_logger().warning(
+                    f'{action.name} goal rejected: a {self.what} is running')
+                return GoalResponse.REJECT
+            self._pending += 1
+            return GoalResponse.ACCEPT
+
+    def _on_accepted(self, action: TreeAction, handle):
+        goal = _Goal(action, handle)
+        with self._lock:
+            self._pending -= 1
+            current = self._goal
+            if current is not None:
+                if action.on_preempt is not None and \
+                        action.on_preempt(handle.request, current.runner, current.action):
+                    goal.runner = current.runner
+                    self._end(current, Ending(PREEMPTED, current.runner,
+                                              message='preempted by a new goal'), retire=False)
+                else:
+                    self._halt(current.runner)
+                    self._end(current, Ending(PREEMPTED, current.runner, message='preempted '
+                                              'by a new goal with another behavior tree'))
+            if goal.runner is None:
+                try:
+                    goal.runner = action.on_goal(handle.request)
+                    self._goal = goal
+                except GoalRejected as exc:
+                    goal.finish(REJECTED, action.on_completion(
+                        Ending(REJECTED, code=exc.code, message=str(exc))))
+                except Exception as exc:  # a bug in the hook: abort this goal, keep serving
+                    self.node.get_logger().error(
+                        f'{action.name}: starting the goal raised {type(exc).__name__}: {exc}')
+                    goal.finish(FAILED, action.action_type.Result())
+            else:
+                self._goal = goal
+            self._accepted[bytes(handle.goal_id.uuid)] = goal
+        handle.execute()
+
+    async def _execute(self, handle):
+        """Wait for the goal's result (set by a tick or a preemption); end the goal with it."""
+        with self._lock:
+            goal = self._accepted.pop(bytes(handle.goal_id.uuid))
+        state, result = await goal.result
+        if state == SUCCEEDED:
+            handle.succeed()
+        elif state == CANCELED:
+            handle.canceled()
+        else:
+            handle.abort()
+        return result
+
+    def _on_cancel(self, handle):
+        with self._lock:
+            goal = self._goal
+            if goal is not None and goal.handle == handle and goal.cancel_tick is None:
+                goal.cancel_tick = self._timer_ticks
+        return CancelResponse.ACCEPT
+
+    def _end(self, goal: _Goal, ending: Ending, retire: bool = True) -> None:
+        goal.finish(ending.state, goal.action.on_completion(ending))
+        if self._goal is goal:
+            self._goal = None
+        if retire:
+            self._retired.append((self.clock.now() + RETIRE_AFTER_S, ending.runner))
+
+    def _halt(self, runner: MissionRunner) -> None:
+        runner.halt()
+        self._publish_changes(runner)
+
+    # -- ticking -----------------------------------------------------------------
+    def _tick(self):
+        with self._lock:
+            self._timer_ticks += 1
+            now = self.clock.now()
+            while self._retired and self._retired[0][0] <= now:
+                self._retired.pop(0)[1].shutdown()
+            goal = self._goal
+            if goal is None:
+                return
+            runner = goal.runner
+            if goal.handle.is_cancel_requested:
+                self._halt(runner)
+                seen = goal.cancel_tick
+                ticks = self._timer_ticks - seen if seen is not None else 1
+                self._end(goal, Ending(CANCELED, runner, cancel_ticks=ticks))
+                return
+            if runner.paused:
+                return
+            status = runner.tick()
+            self._publish_changes(runner)
+            if self.node.get_parameter('publish_snapshots').value:
+                self._snapshots.publish(snapshot_msg(runner, self._stamp()))
+            if status == Status.SUCCESS:
+                self._end(goal, Ending(SUCCEEDED, runner))
+            elif status == Status.FAILURE:
+                self._end(goal, Ending(FAILED, runner))
+            else:
+                goal.handle.publish_feedback(goal.action.on_loop(runner))
+
+    def _stamp(self):
+        return self.node.get_clock().now().to_msg()
+
+    def _publish_changes(self, runner: MissionRunner) -> None:
+        changes = runner.take_changes()
+        if changes:
+            self._status_changes.publish(changes_msg(runner, changes, self._stamp()))
+
+    def _pause(self, response, pause: bool):
+        """Serve ``~/pause`` (``pause``) or ``~/resume``."""
+        with self._lock:
+            runner = self._goal.runner if self._goal is not None else None
+            response.success = runner is not None and runner.paused != pause
+            if runner is None:
+                response.message = f'no {self.what} is running'
+            elif not response.success:
+                response.message = f'the {self.what} is {"already" if pause else "not"} paused'
+            elif pause:
+                halted = runner.pause()
+                self._publish_changes(runner)
+                response.message = f'paused at tick {runner.ticks}; halted {halted} leaves'
+            else:
+                runner.resume()
+                response.message = f'resumed at tick {runner.ticks}'
+            if response.success:
+                self.node.get_logger().info(response.message)
+        return response

@@ -1,0 +1,30 @@
+"""config/orchestrator.yaml and the tree nodes' declared parameters agree (names, types, ranges)."""
+import os
+
+import yaml
+
+from orchestrator_pkg.nodes import navigator_node, orchestrator_node, tree_host
+
+YAML = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'orchestrator.yaml')
+NODES = {'orchestrator': {**tree_host.SPECS, **orchestrator_node.SPECS},
+         'bt_navigator': {**tree_host.SPECS, **navigator_node.SPECS}}
+
+
+def test_every_node_block_sets_declared_parameters_of_the_declared_type_and_range():
+    with open(YAML, encoding='utf-8') as f:
+        doc = yaml.safe_load(f)
+    assert set(doc) == set(NODES)
+    for node, specs in NODES.items():
+        for name, value in doc[node]['ros__parameters'].items():
+            spec = specs[name]
+            assert spec.description, f'{node}.{name} has no description'
+            assert type(value) is type(spec.default), f'{node}.{name}: {value!r}'
+            if spec.lo is not None:
+                assert spec.lo <= value <= spec.hi, f'{node}.{name}={value} out of range'
+
+
+def test_the_battery_thresholds_are_checked_across_fields():
+    check = orchestrator_node._check_battery_thresholds
+    assert check({'battery_low_threshold': 0.2, 'battery_resume_threshold': 0.8}) is None
+    assert check({'battery_low_threshold': 0.9, 'battery_resume_threshold': 0.8}) == (
+        'battery_low_threshold (0.9) must be below battery_resume_threshold (0.8)')

@@ -1,0 +1,88 @@
+"""The sim's node convention: parameters with descriptors and ranges, and one main helper.
+
+orchestrator_sim imports nothing from orchestrator_pkg, so it keeps this small
+helper of its own, following the convention of orchestrator_pkg's nodes: every
+parameter is declared with a ParameterDescriptor (description, range,
+read_only), so rclpy refuses a change of the wrong type, outside the range or
+of a read-only parameter; ``main()`` starts the node through :func:`run_node`.
+"""
+from dataclasses import dataclass
+import sys
+import time
+
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    ParameterType,
+)
+import rclpy
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+CONFIG_EXIT_CODE = 2  # a node that cannot start with its files or parameters
+SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
+
+
+class ConfigError(RuntimeError):
+    """A node cannot start: a bad world, robot or parameter (the message says which)."""
+
+
+@dataclass
+class Spec:
+    """One parameter: default, description, range (lo, hi) or None, read_only."""
+
+    default: object
+    description: str
+    lo: float = None
+    hi: float = None
+    read_only: bool = True
+
+
+def declare(node, specs: dict) -> dict:
+    """Declare every parameter with its descriptor; return the values."""
+    for name, spec in specs.items():
+        desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+        if isinstance(spec.default, list):
+            desc.type = ParameterType.PARAMETER_STRING_ARRAY
+        elif spec.lo is not None and isinstance(spec.default, int):
+            desc.integer_range = [IntegerRange(from_value=spec.lo, to_value=spec.hi, step=1)]
+        elif spec.lo is not None:
+            desc.floating_point_range = [FloatingPointRange(
+                from_value=float(spec.lo), to_value=float(spec.hi), step=0.0)]
+        node.declare_parameter(name, spec.default, desc)
+    return {name: node.get_parameter(name).value for name in specs}
+
+
+def run_node(node_factory, label: str, args=None,
+             executor_factory=SingleThreadedExecutor) -> int:
+    """Create the node, spin it until shutdown (Ctrl-C: exit code 0).
+
+    A :class:`ConfigError` or a bad parameter value is one stderr line
+    ``label: reason`` and exit code 2. An error raised while the context is
+    shutting down (SIGINT invalidates the handles an executor is taking from)
+    is the shutdown, not a failure.
+    """
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = node_factory()
+        executor = executor_factory()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ConfigError, ParameterException) as exc:
+        print(f'{label}: {exc}', file=sys.stderr)
+        return CONFIG_EXIT_CODE
+    except Exception:
+        deadline = time.monotonic() + SHUTDOWN_SETTLE_S
+        while rclpy.ok() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if rclpy.ok():
+            raise
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
