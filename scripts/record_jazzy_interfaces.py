@@ -57,6 +57,8 @@ def main(argv=None) -> int:
     parser.add_argument('--source', action='append', default=[], required=True,
                         help='package=owner/repo@branch@commit, once per package')
     parser.add_argument('--output', required=True)
+    parser.add_argument('--note', default='',
+                        help='how the install was made, where it was not a plain colcon build')
     args = parser.parse_args(argv)
 
     sources = {}
@@ -125,6 +127,8 @@ def main(argv=None) -> int:
         },
         'interfaces': recorded,
     }
+    if args.note:
+        data['method']['note'] = args.note
     with open(args.output, 'w', encoding='utf-8') as stream:
         json.dump(data, stream, indent=1, sort_keys=False)
         stream.write('\n')
