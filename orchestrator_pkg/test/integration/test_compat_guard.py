@@ -1,6 +1,6 @@
 """The compat interface packages never shadow a distro's own.
 
-Runs CMake's configure step on compat/nav2_msgs and compat/tf2_msgs, once
+Runs CMake's configure step on each compat package, once
 with a fake "real" package on AMENT_PREFIX_PATH (it must configure nothing)
 and once without (it must generate the interfaces).
 """
@@ -31,7 +31,7 @@ def _needs_cmake():
         pytest.fail(f'{COMPAT} not found; the test expects the repository layout')
 
 
-@pytest.mark.parametrize('package', ['nav2_msgs', 'tf2_msgs'])
+@pytest.mark.parametrize('package', ['nav2_msgs', 'tf2_msgs', 'geographic_msgs'])
 def test_real_package_on_the_path_wins(tmp_path, package):
     real = tmp_path / 'distro'
     (real / 'share' / package).mkdir(parents=True)

@@ -1,69 +1,74 @@
-"""The generated interfaces have the field layouts that the wire needs.
+"""The generated interfaces have the layouts and constants that the wire needs.
 
-nav2_msgs and tf2_msgs must match ROS 2 Jazzy field for field (name, type,
-order), or real Nav2 peers will not talk to ours. When a distro provides the
-real packages, these tests check the distro's, which must pass too.
+nav2_msgs, tf2_msgs and geographic_msgs must match ROS 2 Jazzy field for field
+(name, type, order), constant for constant and default for default, or real
+Nav2 peers will not talk to ours, or scripts written for Jazzy will not run.
+The facts come from a build of the real Jazzy packages
+(test/data/jazzy_interfaces.json, see compat/README.md). When a distro
+provides the real packages, these tests check the distro's, which must pass too.
 """
+import glob
+import json
+import os
+
 import pytest
 
-JAZZY_NAV2 = {
-    'NavigateToPose': (
-        {'pose': 'geometry_msgs/PoseStamped', 'behavior_tree': 'string'},
-        {'error_code': 'uint16', 'error_msg': 'string'},
-        {'current_pose': 'geometry_msgs/PoseStamped',
-         'navigation_time': 'builtin_interfaces/Duration',
-         'estimated_time_remaining': 'builtin_interfaces/Duration',
-         'number_of_recoveries': 'int16', 'distance_remaining': 'float'}),
-    'NavigateThroughPoses': (
-        {'poses': 'sequence<geometry_msgs/PoseStamped>', 'behavior_tree': 'string'},
-        {'error_code': 'uint16', 'error_msg': 'string'},
-        {'current_pose': 'geometry_msgs/PoseStamped',
-         'navigation_time': 'builtin_interfaces/Duration',
-         'estimated_time_remaining': 'builtin_interfaces/Duration',
-         'number_of_recoveries': 'int16', 'distance_remaining': 'float',
-         'number_of_poses_remaining': 'int16'}),
-    'ComputePathToPose': (
-        {'goal': 'geometry_msgs/PoseStamped', 'start': 'geometry_msgs/PoseStamped',
-         'planner_id': 'string', 'use_start': 'boolean'},
-        {'path': 'nav_msgs/Path', 'planning_time': 'builtin_interfaces/Duration',
-         'error_code': 'uint16', 'error_msg': 'string'},
-        {}),
-    'FollowPath': (
-        {'path': 'nav_msgs/Path', 'controller_id': 'string', 'goal_checker_id': 'string',
-         'progress_checker_id': 'string'},
-        {'result': 'std_msgs/Empty', 'error_code': 'uint16', 'error_msg': 'string'},
-        {'distance_to_goal': 'float', 'speed': 'float'}),
-    'Spin': (
-        {'target_yaw': 'float', 'time_allowance': 'builtin_interfaces/Duration'},
-        {'total_elapsed_time': 'builtin_interfaces/Duration', 'error_code': 'uint16',
-         'error_msg': 'string'},
-        {'angular_distance_traveled': 'float'}),
-    'BackUp': (
-        {'target': 'geometry_msgs/Point', 'speed': 'float',
-         'time_allowance': 'builtin_interfaces/Duration'},
-        {'total_elapsed_time': 'builtin_interfaces/Duration', 'error_code': 'uint16',
-         'error_msg': 'string'},
-        {'distance_traveled': 'float'}),
-    'Wait': (
-        {'time': 'builtin_interfaces/Duration'},
-        {'total_elapsed_time': 'builtin_interfaces/Duration', 'error_code': 'uint16',
-         'error_msg': 'string'},
-        {'time_left': 'builtin_interfaces/Duration'}),
-}
+from orchestrator_pkg.testing.interfaces import layout, message_classes
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+with open(os.path.join(HERE, '..', 'data', 'jazzy_interfaces.json'), encoding='utf-8') as _f:
+    JAZZY = json.load(_f)
+PARTS = [(name, part) for name, facts in sorted(JAZZY['interfaces'].items())
+         for part in facts['layouts']]
 
 
 def _layout(msg_class):
     return list(msg_class.get_fields_and_field_types().items())
 
 
-@pytest.mark.parametrize('name', sorted(JAZZY_NAV2))
-def test_nav2_action_matches_jazzy(name):
+def test_every_compat_type_has_jazzy_facts():
+    # a type added to compat/ without recording Jazzy's facts for it fails here
+    compat = set()
+    for path in glob.glob(os.path.join(REPO, 'compat', '*', '*', '*.*')):
+        package, kind, filename = path.split(os.sep)[-3:]
+        name, ext = os.path.splitext(filename)
+        if ext == f'.{kind}':
+            compat.add(f'{package}/{kind}/{name}')
+    assert compat, 'no interface files found under compat/'
+    assert compat == set(JAZZY['interfaces'])
+
+
+@pytest.mark.parametrize('type_name,part', PARTS, ids=[f'{n}.{p}' if p else n for n, p in PARTS])
+def test_layout_matches_jazzy(type_name, part):
+    facts = JAZZY['interfaces'][type_name]['layouts'][part]
+    ours = layout(message_classes(type_name)[part])
+    assert ours['fields'] == facts['fields']
+    assert ours['constants'] == facts['constants']
+    assert ours['defaults'] == facts['defaults']
+
+
+def test_basic_navigator_imports_resolve():
+    # the nav2_msgs names that Jazzy's nav2_simple_commander/robot_navigator.py imports
     import nav2_msgs.action as actions
-    action = getattr(actions, name)
-    goal, result, feedback = JAZZY_NAV2[name]
-    assert _layout(action.Goal) == list(goal.items())
-    assert _layout(action.Result) == list(result.items())
-    assert _layout(action.Feedback) == list(feedback.items())
+    import nav2_msgs.srv as services
+    for name in ('AssistedTeleop', 'BackUp', 'ComputePathThroughPoses', 'ComputePathToPose',
+                 'DockRobot', 'DriveOnHeading', 'FollowGPSWaypoints', 'FollowPath',
+                 'FollowWaypoints', 'NavigateThroughPoses', 'NavigateToPose', 'SmoothPath',
+                 'Spin', 'UndockRobot'):
+        assert hasattr(actions, name), name
+    for name in ('ClearCostmapAroundPose', 'ClearCostmapAroundRobot',
+                 'ClearCostmapExceptRegion', 'ClearEntireCostmap', 'GetCostmap', 'LoadMap',
+                 'ManageLifecycleNodes'):
+        assert hasattr(services, name), name
+
+
+def test_navigators_define_only_jazzy_constants():
+    # Kilted added UNKNOWN, FAILED_TO_LOAD_BEHAVIOR_TREE, TF_ERROR, TIMEOUT; Jazzy has NONE
+    from nav2_msgs.action import NavigateThroughPoses, NavigateToPose
+    for action in (NavigateToPose, NavigateThroughPoses):
+        assert layout(action.Result)['constants'] == {'NONE': 0}
+        assert not hasattr(action.Result, 'UNKNOWN')
 
 
 def test_nav2_error_codes_used_by_the_stack():
@@ -71,17 +76,6 @@ def test_nav2_error_codes_used_by_the_stack():
     assert ComputePathToPose.Result.GOAL_OCCUPIED == 206
     assert ComputePathToPose.Result.NO_VALID_PATH == 208
     assert FollowPath.Result.FAILED_TO_MAKE_PROGRESS == 105
-
-
-def test_clear_entire_costmap_service():
-    from nav2_msgs.srv import ClearEntireCostmap
-    assert _layout(ClearEntireCostmap.Request) == [('request', 'std_msgs/Empty')]
-    assert _layout(ClearEntireCostmap.Response) == [('response', 'std_msgs/Empty')]
-
-
-def test_tf_message():
-    from tf2_msgs.msg import TFMessage
-    assert _layout(TFMessage) == [('transforms', 'sequence<geometry_msgs/TransformStamped>')]
 
 
 def test_execute_mission_carries_a_structured_failure():
