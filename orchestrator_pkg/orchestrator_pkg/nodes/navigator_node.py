@@ -36,6 +36,7 @@ from nav2_msgs.action import NavigateThroughPoses, NavigateToPose
 from rclpy.duration import Duration
 from rclpy.node import Node
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.nav2.actions import LAST_SERVER_ERROR_KEY
 from orchestrator_pkg.behaviours.plugins import default_registry
@@ -75,6 +76,11 @@ KINDS = {'to_pose': (NavigateToPose, 'navigate_to_pose', 'goal'),
          'through_poses': (NavigateThroughPoses, 'navigate_through_poses', 'goals')}
 
 
+def _codes(kind) -> nav2_codes.NavigatorCodes:
+    """Return the navigator's own error codes for one action (Kilted's; Jazzy has only NONE)."""
+    return nav2_codes.BY_ACTION[KINDS[kind][1]]
+
+
 def highest_error_code(blackboard, names) -> tuple[int, str]:
     """Return (code, key): the highest non-zero error code among ``names`` (Nav2 Jazzy rule)."""
     best, best_key = 0, ''
@@ -106,7 +112,7 @@ class NavigatorNode(Node):
         for kind, (action, name, _) in KINDS.items():
             self._actions[kind] = TreeAction(
                 action, name, on_goal=partial(self._start, kind),
-                on_loop=partial(self._feedback, kind), on_completion=partial(self._result, action),
+                on_loop=partial(self._feedback, kind), on_completion=partial(self._result, kind),
                 on_preempt=partial(self._preempt, kind))
             self.host.serve(self._actions[kind])
         self.get_logger().info(f'navigator ready: default trees {self.default_trees}')
@@ -141,29 +147,28 @@ class NavigatorNode(Node):
             text = '; '.join(str(p) for p in exc.problems[:3]) \
                 if isinstance(exc, TreeLoadError) else str(exc)
             self.get_logger().error(f'cannot load {tree_file}: {text}')
-            raise GoalRejected(KINDS[kind][0].Result.FAILED_TO_LOAD_BEHAVIOR_TREE,
+            raise GoalRejected(_codes(kind).FAILED_TO_LOAD_BEHAVIOR_TREE,
                                f'cannot load {tree_file}: {text}') from None
         self.get_logger().info(f'navigating with {tree_file}')
         return runner
 
-    def _result(self, action, ending: Ending):
+    def _result(self, kind, ending: Ending):
+        codes = _codes(kind)
         if ending.state == FAILED:
-            code, message = self._failure(ending.runner)
+            code, message = self._failure(kind, ending.runner)
         elif ending.state in (PREEMPTED, REJECTED):
-            code, message = ending.code or NavigateToPose.Result.UNKNOWN, ending.message
-        elif ending.state == CANCELED:
-            code, message = NavigateToPose.Result.NONE, 'canceled'
+            code, message = ending.code or codes.UNKNOWN, ending.message
         else:
-            code, message = NavigateToPose.Result.NONE, ''
-        return action.Result(error_code=int(code), error_msg=message)
+            code, message = codes.NONE, 'canceled' if ending.state == CANCELED else ''
+        return KINDS[kind][0].Result(error_code=int(code), error_msg=message)
 
-    def _failure(self, runner) -> tuple[int, str]:
+    def _failure(self, kind, runner) -> tuple[int, str]:
         """Return the (error_code, error_msg) of a failed navigation (Nav2 Jazzy's rule)."""
         failure = runner.failure()
         names = list(self.get_parameter('error_code_names').value)
         code, key = highest_error_code(runner.built.blackboard, names)
         if not code:
-            code = failure.leaf_error_code or NavigateToPose.Result.UNKNOWN
+            code = failure.leaf_error_code or _codes(kind).UNKNOWN
         where = f'{key}={code}; ' if key else ''
         server = runner.built.blackboard.get(LAST_SERVER_ERROR_KEY, '')
         server = f'; last server error: {server}' if server else ''

@@ -11,6 +11,7 @@ import pytest
 import rclpy
 from rclpy.action import ActionClient
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
@@ -51,8 +52,9 @@ def navigation(ros_domain):
             assert proc.returncode == 0, proc.output()
 
 
-def send(node, client, x, y, feedback):
+def send(node, client, x, y, feedback, behavior_tree=''):
     goal = NavigateToPose.Goal()
+    goal.behavior_tree = behavior_tree
     goal.pose = PoseStamped()
     goal.pose.header.frame_id = 'map'
     goal.pose.pose.position.x, goal.pose.pose.position.y = x, y
@@ -93,6 +95,20 @@ def test_planner_error_code_reaches_the_result(navigation):
     assert 'EVENT compute_path_to_pose aborted' in out
     # GOAL_OCCUPIED is not one a planner recovery helps with: no recoveries ran
     assert 'EVENT spin goal' not in out and 'clear_entirely_global_costmap call' not in out
+
+
+def test_a_tree_that_does_not_load_is_failed_to_load_behavior_tree(navigation, tmp_path):
+    # Jazzy's nav2_msgs has no constant for it: the navigator reports Kilted's value
+    bad = tmp_path / 'bad.xml'
+    bad.write_text('<root BTCPP_format="4"><BehaviorTree ID="T"><NoSuchNode/>'
+                   '</BehaviorTree></root>')
+    node, client, _, _ = navigation()
+    response = wait_future(node, send(node, client, 1.0, 0.0, [], str(bad)).get_result_async(),
+                           TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == nav2_codes.NAVIGATE_TO_POSE.FAILED_TO_LOAD_BEHAVIOR_TREE
+    assert 'unknown node type "NoSuchNode"' in response.result.error_msg
+    assert f'{bad}:1' in response.result.error_msg
 
 
 def test_cancel_cancels_the_controller_goal(navigation):
@@ -141,7 +157,7 @@ def test_a_new_goal_preempts_the_running_one(navigation):
     second = send(node, client, 3.0, 1.0, [])
     response = wait_future(node, first.get_result_async(), TIMEOUT_S)
     assert response.status == GoalStatus.STATUS_ABORTED
-    assert response.result.error_code == NavigateToPose.Result.UNKNOWN
+    assert response.result.error_code == nav2_codes.NAVIGATE_TO_POSE.UNKNOWN
     assert response.result.error_msg == 'preempted by a new goal'
     assert navigator.output().count('navigating with') == 1  # not loaded again
     assert 'EVENT follow_path cancel' not in servers.output()
@@ -158,7 +174,7 @@ def test_a_new_goal_preempts_the_running_one(navigation):
         assert third.accepted
         response = wait_future(node, second.get_result_async(), TIMEOUT_S)
         assert response.status == GoalStatus.STATUS_ABORTED
-        assert response.result.error_code == NavigateToPose.Result.UNKNOWN
+        assert response.result.error_code == nav2_codes.NAVIGATE_TO_POSE.UNKNOWN
         assert response.result.error_msg == 'preempted by a new goal with another behavior tree'
         assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output() and
                           'EVENT compute_path_through_poses goal' in servers.output(), TIMEOUT_S)
