@@ -9,7 +9,6 @@ and no collision within 100 s of sim time is a success. Then the stack is
 stopped, so every run starts clean. The protocol's arithmetic is in
 :mod:`orchestrator_pkg.benchmark.barn`.
 """
-import argparse
 import json
 import math
 import os
@@ -19,6 +18,7 @@ import time
 
 from orchestrator_pkg.benchmark import barn
 from orchestrator_pkg.bringup.description import BringupError
+from orchestrator_pkg.commands import _args
 from orchestrator_pkg.ros_edge import convert, share
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
@@ -50,26 +50,6 @@ def _check_bringup(path: str) -> None:
     args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1}
     for launch in description.resolve(bringup, share.share_dir, args, sim=True):
         ament_executable(launch.node.package, launch.node.executable)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {text!r}')
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f'must be a finite number >= 0, got {text!r}')
-    return value
 
 
 class BarnRun:
@@ -391,18 +371,19 @@ def register(subparsers) -> None:
                         help='folder of path_N.npy files (default: path_files next to --worlds)')
     parser.add_argument('--indices', default='all', metavar='LIST',
                         help="world indices, e.g. '0,2,10-20' (default: all)")
-    parser.add_argument('--sample', type=_positive_int, metavar='N',
+    parser.add_argument('--sample', type=_args.positive_int, metavar='N',
                         help='keep N of the selected worlds, spread evenly over them')
-    parser.add_argument('--runs', type=_positive_int, default=1, help='runs per world')
+    parser.add_argument('--runs', type=_args.positive_int, default=1, help='runs per world')
     parser.add_argument('--out', metavar='FILE.json', help='write per-run results and means')
-    parser.add_argument('--rtf', type=_non_negative, default=1.0,
+    parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as the lockstep allows '
                              '(default: %(default)s)')
-    parser.add_argument('--max-lead-s', type=_non_negative, default=0.1,
+    parser.add_argument('--max-lead-s', type=_args.non_negative, default=0.1,
                         help='sim lockstep: never run more than this sim time past the last '
                              'cmd_vel; 0 = free-running (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=0, help='sim seed of run 0 (run k: seed+k)')
-    parser.add_argument('--time-limit-s', type=_non_negative, default=barn.TIME_LIMIT_S,
+    parser.add_argument('--seed', type=_args.seed, default=0,
+                        help='sim seed of run 0 (run k: seed+k)')
+    parser.add_argument('--time-limit-s', type=_args.non_negative, default=barn.TIME_LIMIT_S,
                         help='sim time limit per run (default: %(default)s)')
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')

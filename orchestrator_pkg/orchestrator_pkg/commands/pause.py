@@ -1,14 +1,14 @@
-"""``orchestrator pause``: halt the running leaves and stop ticking the mission."""
+"""``orchestrator pause`` / ``resume``: halt the running leaves and stop ticking, or go on."""
 from orchestrator_pkg import cli_ros
 
-
-def run(args) -> int:
-    """Call ``<node>/pause``."""
-    return cli_ros.call_trigger(f'{args.node.rstrip("/")}/pause', args.timeout)
+HELP = {'pause': 'pause the running mission',
+        'resume': 'resume the paused mission from where the tree was'}
 
 
 def register(subparsers) -> None:
-    """Add ``pause``."""
-    parser = subparsers.add_parser('pause', help='pause the running mission')
-    cli_ros.add_common(parser)
-    parser.set_defaults(func=run)
+    """Add ``pause`` and ``resume``: each calls ``<node>/<command>`` (std_srvs/Trigger)."""
+    for command, text in HELP.items():
+        parser = subparsers.add_parser(command, help=text)
+        cli_ros.add_common(parser)
+        parser.set_defaults(func=lambda args, command=command: cli_ros.call_trigger(
+            f'{args.node.rstrip("/")}/{command}', args.timeout))

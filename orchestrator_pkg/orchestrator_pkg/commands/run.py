@@ -15,6 +15,7 @@ import signal
 import time
 
 from orchestrator_pkg.bringup.description import BringupError
+from orchestrator_pkg.commands import _args
 from orchestrator_pkg.ros_edge import share
 
 DEFAULT_BRINGUP = 'bringup.yaml'
@@ -158,10 +159,10 @@ def register(subparsers) -> None:
     parser.add_argument('--input', action='append', metavar='[ROBOT:]KEY=VALUE',
                         help='mission input, written to the blackboard (repeatable); '
                              'ROBOT:KEY=VALUE (e.g. robot2:goal=...) for one robot only')
-    parser.add_argument('--rtf', type=float, default=1.0,
+    parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
-    parser.add_argument('--seed', type=int, default=0, help='sim random seed (default: 0)')
-    parser.add_argument('--timeout-s', type=float, default=600.0,
+    parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')
+    parser.add_argument('--timeout-s', type=_args.non_negative, default=600.0,
                         help='give up after this much sim time (default: %(default)s)')
     parser.add_argument('--only', metavar='NAMES',
                         help='comma-separated node names to start (default: all)')

@@ -5,32 +5,11 @@ With ``--with-driver`` the base_driver runs beside it (on sim time), so that
 commands go to ``cmd_vel_nav`` and are limited, watched and e-stoppable as
 they are in the full stack.
 """
-import math
 import os
 import subprocess
 import sys
 
-
-def _non_negative(text: str) -> float:
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f'must be a finite number >= 0, got {text!r}')
-    return value
-
-
-def _seed(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
-    if not 0 <= value < 2 ** 31:
-        raise argparse.ArgumentTypeError(f'must be in [0, 2^31), got {text!r}')
-    return value
+from orchestrator_pkg.commands import _args
 
 
 def ros_args(args) -> list:
@@ -80,9 +59,9 @@ def register(subparsers) -> None:
                              '(warehouse, test_room)')
     parser.add_argument('--robot', default='small_indoor',
                         help='robot preset name (small_indoor, jackal) or YAML file')
-    parser.add_argument('--rtf', type=_non_negative, default=1.0,
+    parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='real-time factor: 1 real time (default), 0 as fast as possible')
-    parser.add_argument('--seed', type=_seed, default=0, help='seed of the sensor noise')
+    parser.add_argument('--seed', type=_args.seed, default=0, help='seed of the sensor noise')
     parser.add_argument('--spawn', default='',
                         help='start pose: a place name of the world or "x y yaw"')
     parser.add_argument('--strict', action='store_true',

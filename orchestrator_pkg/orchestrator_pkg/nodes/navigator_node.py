@@ -55,6 +55,7 @@ from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import behavior_tree
 from orchestrator_pkg.ros_edge.state import odom_state
+from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
 from orchestrator_pkg.trees.runner import MissionRunner
 
@@ -136,7 +137,7 @@ class NavigatorNode(Node):
         tree_file, key, value = self._goal(kind, request)
         try:
             document = load_file(tree_file, self.registry, inputs=['goal', 'goals'])
-            blackboard = self.host.blackboard()
+            blackboard = Blackboard()
             blackboard.set(key, value)
             blackboard.set('number_recoveries', 0)
             built = document.build(clock=self.host.clock, blackboard=blackboard)

@@ -57,6 +57,7 @@ from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import missions_dir as default_missions_dir
 from orchestrator_pkg.ros_edge.state import BatteryMonitor
+from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
 from orchestrator_pkg.trees.registry import RegistryError
 from orchestrator_pkg.trees.runner import MissionRunner
@@ -154,7 +155,7 @@ class OrchestratorNode(Node):
     # -- the tree host's hooks -----------------------------------------------------
     def _start(self, goal) -> MissionRunner:
         document, label = resolve_mission(goal, self.missions_dir, self.registry)
-        blackboard = self.host.blackboard()
+        blackboard = Blackboard()
         for kv in goal.inputs:
             blackboard.set(kv.key, kv.value)
         try:
@@ -180,8 +181,7 @@ class OrchestratorNode(Node):
         """Wrap a built mission in the battery guard with the recharge tree."""
         parameter = self.get_parameter
         inputs = {'dock_place': parameter('dock_place').value,
-                  'resume_threshold': float(parameter('battery_resume_threshold').value),
-                  'wait_for_service_timeout': self.host.server_wait_ms()}
+                  'resume_threshold': float(parameter('battery_resume_threshold').value)}
         try:
             recharge = load_recharge_tree(parameter('recharge_mission').value,
                                           (self.missions_dir, default_missions_dir()),

@@ -35,7 +35,6 @@ from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
-from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.runner import MissionRunner
 
 # Keep a finished tree's clients alive this long, so cancel requests sent
@@ -154,16 +153,6 @@ class TreeHost:
         self._timer = None
         self._start_timer()
         node.add_post_set_parameters_callback(self._on_parameters)
-
-    def server_wait_ms(self) -> float:
-        """Return how long leaves wait for their servers, in ms (``server_wait_timeout_s``)."""
-        return 1000.0 * float(self.node.get_parameter(SERVER_WAIT_PARAMETER).value)
-
-    def blackboard(self) -> Blackboard:
-        """Return a new blackboard for a tree, with the leaves' server wait set."""
-        blackboard = Blackboard()
-        blackboard.set('wait_for_service_timeout', self.server_wait_ms())
-        return blackboard
 
     def serve(self, action: TreeAction) -> None:
         """Serve ``action`` with this host's tree."""

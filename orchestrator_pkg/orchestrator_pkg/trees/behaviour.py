@@ -22,6 +22,8 @@ Vocabulary, mapped onto py_trees:
 import py_trees
 from py_trees.common import Status
 
+from orchestrator_pkg.trees.failure import Failure
+
 RUNNING = Status.RUNNING
 SUCCESS = Status.SUCCESS
 FAILURE = Status.FAILURE
@@ -132,6 +134,13 @@ class BtNode(py_trees.behaviour.Behaviour):
     def fail_on_my_own(self) -> None:
         """Declare that the coming FAILURE is this node's own (not a child's)."""
         self._last_failed = None
+
+    def fail(self, code: int, message: str) -> Status:
+        """Fail on the node's own account: record why, show it as feedback, return FAILURE."""
+        self.fail_on_my_own()
+        self.failure = Failure(code=int(code), message=message)
+        self.feedback_message = message
+        return FAILURE
 
 
 class SubTreeNode(BtNode):

@@ -4,7 +4,7 @@ The tree builder wraps a node that carries condition attributes in :class:`Guard
 which shares the node's path in failure reports.
 """
 from orchestrator_pkg.trees.behaviour import FAILURE, INVALID, RUNNING, SUCCESS, BtNode
-from orchestrator_pkg.trees.failure import Failure, FailureCode
+from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.script import ScriptError
 
 
@@ -24,12 +24,6 @@ class Guarded(BtNode):
         self.conditions = conditions
         self.failure = None
 
-    def _fail(self, code, message):
-        self.fail_on_my_own()
-        self.failure = Failure(code=int(code), message=message)
-        self.feedback_message = message
-        return FAILURE
-
     def _run_post(self, status):
         names = ('_onSuccess', '_post') if status is SUCCESS else ('_onFailure', '_post')
         for name in names:
@@ -38,7 +32,7 @@ class Guarded(BtNode):
                 try:
                     script.run(self.blackboard)
                 except ScriptError as exc:
-                    return self._fail(FailureCode.EXCEPTION, f'{name} "{script}": {exc}')
+                    return self.fail(FailureCode.EXCEPTION, f'{name} "{script}": {exc}')
         return status
 
     def bt_tick(self):
@@ -53,10 +47,10 @@ class Guarded(BtNode):
                 try:
                     hit = script.test(self.blackboard)
                 except ScriptError as exc:
-                    return self._fail(FailureCode.EXCEPTION, f'{name} "{script}": {exc}')
+                    return self.fail(FailureCode.EXCEPTION, f'{name} "{script}": {exc}')
                 if hit:
                     if result is FAILURE:
-                        return self._run_post(self._fail(
+                        return self._run_post(self.fail(
                             FailureCode.CONDITION_FAILED, f'{name} "{script}" is true'))
                     status = SUCCESS
                     break

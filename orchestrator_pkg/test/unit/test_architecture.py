@@ -4,6 +4,8 @@
   defusedxml, numpy and other ``trees/`` modules: nothing from the library
   (``behaviours/``), the nodes, the ROS edge, bringup or the commands, and
   never rclpy or a message package;
+- every room imports only the rooms below it (:data:`ROOMS_BELOW`), and the pure
+  algorithm rooms import no ROS;
 - no import cycle between modules of orchestrator_pkg (imports inside
   functions count too);
 - the sim package does not import orchestrator_pkg;
@@ -26,6 +28,23 @@ PKG_DIR = Path(__file__).resolve().parents[2] / 'orchestrator_pkg'
 SIM_DIR = Path(__file__).resolve().parents[3] / 'orchestrator_sim' / 'orchestrator_sim'
 ENGINE = 'orchestrator_pkg.trees'
 ENGINE_MAY_IMPORT = {'py_trees', 'defusedxml', 'numpy'} | set(sys.stdlib_module_names)
+# room -> the rooms of orchestrator_pkg it may import (besides itself); rooms not named
+# here (bringup, commands, cli, cli_ros, testing, benchmark) are the top floor.
+ROOMS_BELOW = {
+    'trees': set(),
+    'planning': set(),
+    'drivers': set(),
+    'localization': {'planning'},
+    'perception': {'planning'},
+    'nav2_codes': set(),
+    'ros_edge': {'trees', 'planning'},
+    'places': {'ros_edge', 'planning', 'trees'},
+    'behaviours': {'trees', 'ros_edge', 'planning', 'places', 'nav2_codes'},
+    'nodes': {'trees', 'ros_edge', 'planning', 'localization', 'perception', 'drivers',
+              'behaviours', 'places', 'nav2_codes'},
+}
+PURE_ROOMS = ('trees', 'planning', 'drivers', 'localization', 'perception', 'nav2_codes')
+ROS_PACKAGES = ('rclpy', 'rosidl_runtime_py', 'ament_index_python', 'orchestrator_interfaces')
 MAX_DEPTH = 2
 # Classes still deeper than MAX_DEPTH below py_trees (each must leave this list as soon
 # as it is flattened: the test says so).
@@ -148,6 +167,34 @@ def test_the_engine_imports_nothing_above_it():
     modules = module_sources(PKG_DIR, 'orchestrator_pkg')
     assert ENGINE + '.loader' in modules
     assert engine_violations(modules) == []
+
+
+def room_violations(modules: dict) -> list[str]:
+    """Return 'file:line: room imports X' for each import against ROOMS_BELOW / PURE_ROOMS."""
+    problems = []
+    for module, (path, source) in modules.items():
+        room = module.split('.')[1] if '.' in module else ''
+        if room not in ROOMS_BELOW:
+            continue
+        for target, _, line in imports_of(module, path, source):
+            parts = target.split('.')
+            if parts[0] == 'orchestrator_pkg' and len(parts) > 1:
+                if parts[1] != room and parts[1] not in ROOMS_BELOW[room]:
+                    problems.append(f'{path.name}:{line}: {room} imports {target}')
+            elif room in PURE_ROOMS and (parts[0] in ROS_PACKAGES or
+                                         parts[0].endswith('_msgs')):
+                problems.append(f'{path.name}:{line}: {room} (pure) imports {target}')
+    return problems
+
+
+def test_every_room_imports_only_the_rooms_below_it():
+    modules = module_sources(PKG_DIR, 'orchestrator_pkg')
+    assert room_violations({'orchestrator_pkg.ros_edge.x': (
+        Path('x.py'), 'from orchestrator_pkg.nodes import tree_host\nimport rclpy'),
+        'orchestrator_pkg.planning.y': (Path('y.py'), 'import nav_msgs.msg')}) == [
+        'x.py:1: ros_edge imports orchestrator_pkg.nodes',
+        'y.py:1: planning (pure) imports nav_msgs.msg']
+    assert room_violations(modules) == []
 
 
 def test_no_import_cycle_in_orchestrator_pkg():

@@ -24,7 +24,7 @@ keeps the already-emptied copy.
 from collections import deque
 
 from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, SUCCESS, BtNode
-from orchestrator_pkg.trees.failure import Failure, FailureCode
+from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.ports import PortError
 
 # element port type of each loop node type
@@ -134,12 +134,6 @@ class LoopQueue(BtNode):
             self.fail_on_my_own()
         return status
 
-    def _fail(self, message):
-        self.failure = Failure(code=int(FailureCode.INVALID_INPUT), message=message)
-        self.feedback_message = message
-        self.fail_on_my_own()
-        return FAILURE
-
     def bt_tick(self):
         """Pop the next element and tick the child with it."""
         if not self.child_running:
@@ -147,7 +141,7 @@ class LoopQueue(BtNode):
                 if not self._pop():
                     return self._empty_status()
             except PortError as exc:
-                return self._fail(str(exc))
+                return self.fail(FailureCode.INVALID_INPUT, str(exc))
         status = yield from self.tick_child(0)
         self.child_running = status is RUNNING
         if status is not RUNNING:
