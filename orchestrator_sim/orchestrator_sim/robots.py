@@ -183,6 +183,9 @@ def load_robot(name_or_path: str) -> RobotPreset:
             doc = yaml.safe_load(stream)
     except OSError as exc:
         raise RobotPresetError(path, 'file', f'cannot read: {exc.strerror or exc}') from None
+    except UnicodeDecodeError as exc:
+        raise RobotPresetError(path, 'file', f'not UTF-8 text: byte {exc.start}: '
+                               f'{exc.reason}') from None
     except yaml.YAMLError as exc:
         raise RobotPresetError(path, 'YAML', f'invalid YAML: {exc}') from None
     return parse_robot(doc, path)

@@ -36,8 +36,12 @@ from orchestrator_pkg.behaviours.decorators.loops import Repeat, RetryUntilSucce
 from orchestrator_pkg.behaviours.decorators.run_once import RunOnce
 from orchestrator_pkg.behaviours.decorators.timing import Delay, RateController, Timeout
 from orchestrator_pkg.trees.behaviour import SUCCESS
-from orchestrator_pkg.trees.ports import inout_port, input_port, output_port
+from orchestrator_pkg.trees.ports import Range, inout_port, input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
+
+# Repeat's num_cycles, RetryUntilSuccessful's num_attempts: a count, or -1 (forever)
+# where the tree file says so (docs/behaviour_trees.md, "Port ranges").
+FOREVER_OR_COUNT = Range(0, None, literal_only=(-1,), meaning='forever')
 
 
 def _composite(cls):
@@ -109,7 +113,7 @@ def register(registry: Registry) -> None:
                  ctx.name, ctx.children, ctx.ports.get('number_of_retries')),
              'Nav2: an action and its recovery, retried number_of_retries times.',
              ports=(input_port('number_of_retries', 'int', False, 1,
-                               'how many times the recovery may run'),),
+                               'how many times the recovery may run', range=(0, None)),),
              min_children=2, max_children=2)
     _control(registry, 'RoundRobin', _composite(RoundRobin),
              'Nav2: one child per activation, in turn.')
@@ -120,24 +124,25 @@ def register(registry: Registry) -> None:
     _decor(registry, 'KeepRunningUntilFailure', _decorator(KeepRunningUntilFailure),
            'Child SUCCESS becomes RUNNING; FAILURE ends it.')
     _decor(registry, 'RetryUntilSuccessful', lambda ctx: RetryUntilSuccessful(
-               ctx.name, ctx.children[0], ctx.ports.get('num_attempts')),
+               ctx.name, ctx.children[0], ports=ctx.ports),
            'Retry the child after FAILURE.',
            ports=(input_port('num_attempts', 'int', True, None,
-                             'tries before giving up (-1: forever)'),))
+                             'tries before giving up (-1: forever)', range=FOREVER_OR_COUNT),))
     _decor(registry, 'Repeat', lambda ctx: Repeat(ctx.name, ctx.children[0], ports=ctx.ports),
            'Repeat the child while it succeeds.',
            ports=(input_port('num_cycles', 'int', True, None,
-                             'successful cycles to run (-1: forever)'),))
+                             'successful cycles to run (-1: forever)', range=FOREVER_OR_COUNT),))
     _register_loops(registry)
     _decor(registry, 'Timeout', lambda ctx: Timeout(
                ctx.name, ctx.children[0], ctx.clock, ctx.ports.get('msec')),
            'Halt the child and fail after msec milliseconds.',
-           ports=(input_port('msec', 'int', True, None, 'timeout in milliseconds'),))
+           ports=(input_port('msec', 'int', True, None, 'timeout in milliseconds (0: none)',
+                             range=(0, None)),))
     _decor(registry, 'Delay', lambda ctx: Delay(
                ctx.name, ctx.children[0], ctx.clock, ctx.ports.get('delay_msec')),
            'Wait delay_msec milliseconds, then tick the child.',
            ports=(input_port('delay_msec', 'int', True, None,
-                             'delay in milliseconds'),))
+                             'delay in milliseconds', range=(0, None)),))
     _decor(registry, 'RunOnce', lambda ctx: RunOnce(
                ctx.name, ctx.children[0], ctx.ports.get('then_skip')),
            'Run the child once; then skip it or repeat its result.',
@@ -146,7 +151,8 @@ def register(registry: Registry) -> None:
     _decor(registry, 'RateController', lambda ctx: RateController(
                ctx.name, ctx.children[0], ctx.clock, ctx.ports.get('hz')),
            'Nav2: tick the child at most hz times per second.',
-           ports=(input_port('hz', 'float', False, 10.0, 'rate in Hz'),))
+           ports=(input_port('hz', 'float', False, 10.0, 'rate in Hz',
+                             range=Range(0, None, lo_open=True)),))
 
     registry.register(NodeSpec('AlwaysSuccess', 'action', (), lambda ctx: AlwaysSuccess(
         ctx.name), 'Return SUCCESS.'))
@@ -158,7 +164,8 @@ def register(registry: Registry) -> None:
          output_port('output_key', 'any', True, 'blackboard key to write ({key} or a bare name)')),
         lambda ctx: SetBlackboard(ctx.name, ctx.ports), 'Write a value to the blackboard.'))
     registry.register(NodeSpec(
-        'Sleep', 'action', (input_port('msec', 'int', True, None, 'milliseconds'),),
+        'Sleep', 'action', (input_port('msec', 'int', True, None, 'milliseconds',
+                                       range=(0, None)),),
         lambda ctx: Sleep(ctx.name, ctx.clock, ctx.ports),
         'RUNNING for msec milliseconds on the tree clock, then SUCCESS.'))
     registry.register(NodeSpec(

@@ -98,7 +98,7 @@ def _check_battery_thresholds(values: dict):
 
 def resolve_mission(goal, missions_dir: str, registry, source_label='inline'):
     """Load the goal's mission; return (TreeDocument, label). Raises GoalRejected."""
-    inputs = [kv.key for kv in goal.inputs]
+    inputs = {kv.key: kv.value for kv in goal.inputs}
     if bool(goal.mission_name) == bool(goal.tree_xml):
         raise GoalRejected(FailureReason.INVALID_INPUT,
                            'give exactly one of mission_name and tree_xml')

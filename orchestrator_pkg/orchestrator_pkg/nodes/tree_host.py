@@ -35,7 +35,7 @@ from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
-from orchestrator_pkg.trees.runner import MissionRunner
+from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRunner
 
 # Keep a finished tree's clients alive this long, so cancel requests sent
 # in its last tick reach the servers before the clients are destroyed.
@@ -46,6 +46,10 @@ SPECS = {
                                 'action/service server to appear (s).', 0.0, 600.0),
     'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
                               'every tick.'),
+    'max_node_visits_per_tick': Spec(DEFAULT_MAX_VISITS_PER_TICK, 'Tick budget: a tick that '
+                                     'visits more behaviours than this (a node type that loops '
+                                     'without yielding) halts the tree, which fails with '
+                                     'TICK_BUDGET_EXCEEDED.', 100, 10_000_000),
 }
 SUCCEEDED, FAILED, CANCELED, REJECTED, PREEMPTED = (
     'SUCCEEDED', 'FAILED', 'CANCELED', 'REJECTED', 'PREEMPTED')
@@ -152,6 +156,7 @@ class TreeHost:
         node.create_service(Trigger, '~/resume', lambda _, response: self._pause(response, False))
         self._timer = None
         self._start_timer()
+        self._visit_budget = int(node.get_parameter('max_node_visits_per_tick').value)
         node.add_post_set_parameters_callback(self._on_parameters)
 
     def serve(self, action: TreeAction) -> None:
@@ -171,6 +176,7 @@ class TreeHost:
     def _on_parameters(self, changed):
         if any(p.name == 'tick_rate_hz' for p in changed):
             self._start_timer()
+        self._visit_budget = int(self.node.get_parameter('max_node_visits_per_tick').value)
 
     def _start_timer(self):
         if self._timer is not None:
@@ -269,6 +275,7 @@ class TreeHost:
                 return
             if runner.paused:
                 return
+            runner.max_visits_per_tick = self._visit_budget
             status = runner.tick()
             self._publish_changes(runner)
             if self.node.get_parameter('publish_snapshots').value:

@@ -18,6 +18,12 @@ Vocabulary, mapped onto py_trees:
   :attr:`BtNode.was_idle` during its tick;
 - a node's own halt (``stop(INVALID)``) halts its running children and clears
   its memory through :meth:`BtNode.reset_state`.
+
+Loops yield as BehaviorTree.CPP v4's do: a loop whose child was idle and
+finished within the tick (it completed synchronously) returns RUNNING before
+its next iteration, which runs at the next tick (:meth:`BtNode.child_is_idle`).
+A tick therefore visits each node at most a few times, whatever the counts
+say, and the host between ticks keeps serving cancels and new goals.
 """
 import py_trees
 from py_trees.common import Status
@@ -92,6 +98,15 @@ class BtNode(py_trees.behaviour.Behaviour):
         if status is FAILURE:
             self._last_failed = child
         return status
+
+    def child_is_idle(self, index: int = 0) -> bool:
+        """Tell whether child ``index`` will start afresh at its next tick (it is not RUNNING).
+
+        Read it before ticking the child: a loop whose child was idle and ended in
+        the same tick yields (returns RUNNING) before its next iteration, as
+        BehaviorTree.CPP v4's Repeat and RetryUntilSuccessful do.
+        """
+        return self.children[index].status is not RUNNING
 
     def halt_child(self, index: int) -> None:
         """Halt child ``index`` if it is RUNNING, then mark it idle."""

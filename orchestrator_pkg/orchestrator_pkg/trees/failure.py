@@ -27,6 +27,7 @@ class FailureCode(enum.IntEnum):
     CANCELED = 9
     CONDITION_FAILED = 10
     EXCEPTION = 11
+    TICK_BUDGET_EXCEEDED = 12
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,9 @@ def _finish(parsed: TreeSource, registry: Registry, source: str, inputs) -> Tree
 def load_file(path: str, registry: Registry, inputs=()) -> TreeDocument:
     """Load, validate and return the trees of ``path`` (and its includes).
 
-    ``inputs`` names blackboard keys the caller will provide (mission inputs).
+    ``inputs`` names blackboard keys the caller will provide (mission inputs),
+    or maps them to their values, which are then checked against the type and
+    range of every port that reads them.
     Raises :class:`TreeLoadError` listing every problem when anything is wrong.
     """
     parsed = TreeSource()

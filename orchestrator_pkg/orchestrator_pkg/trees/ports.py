@@ -140,11 +140,77 @@ def looks_like_reference(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a numeric port accepts: ``lo`` to ``hi`` (None: unbounded).
+
+    The bounds are inclusive unless ``lo_open`` / ``hi_open`` (e.g. a rate
+    ``> 0``). ``literal_only`` lists special values that only a literal in the
+    tree file may give, ``meaning`` says what they mean: ``num_cycles="-1"``
+    (forever) is BehaviorTree.CPP's and allowed when the tree's author wrote
+    it, but a value from the blackboard (a mission input, a key set while the
+    tree runs) must lie within the bounds, so no input can make a loop endless.
+    """
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    literal_only: tuple = ()
+    meaning: str = ''
+
+    def bounds(self) -> str:
+        """Say the bounds in words, e.g. ``at least 0``, ``> 0``, ``in [0, 1]``."""
+        if self.lo is not None and self.hi is not None:
+            return (f'in {"(" if self.lo_open else "["}{self.lo:g}, '
+                    f'{self.hi:g}{")" if self.hi_open else "]"}')
+        if self.lo is not None:
+            return f'> {self.lo:g}' if self.lo_open else f'at least {self.lo:g}'
+        if self.hi is not None:
+            return f'< {self.hi:g}' if self.hi_open else f'at most {self.hi:g}'
+        return 'any number'
+
+    def describe(self) -> str:
+        """Say every accepted value in words (the bounds and the literal-only values)."""
+        special = ', '.join(f'{value:g}' for value in self.literal_only)
+        meaning = f' ({self.meaning})' if self.meaning else ''
+        return f'{self.bounds()}' + (f', or {special}{meaning} written in the tree file'
+                                     if special else '')
+
+    def _within(self, value) -> bool:
+        if self.lo is not None and (value < self.lo or (self.lo_open and value == self.lo)):
+            return False
+        if self.hi is not None and (value > self.hi or (self.hi_open and value == self.hi)):
+            return False
+        return True
+
+    def check(self, value, literal: bool) -> str | None:
+        """Return why ``value`` is refused, or None; ``literal``: written in the tree file.
+
+        Values that are not numbers are left to the port's type.
+        """
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if not math.isfinite(value):
+            return f'{value} is not a finite number'
+        if self._within(value) or (literal and value in self.literal_only):
+            return None
+        if value in self.literal_only:
+            meaning = f' ({self.meaning})' if self.meaning else ''
+            return (f'{value:g}{meaning} may only be written in the tree file; a value from '
+                    f'the blackboard must be {self.bounds()}')
+        return f'{value:g} is out of range: must be {self.describe()}'
+
+
+@dataclass(frozen=True)
 class PortSpec:
     """One declared port of a node type (names follow BehaviorTree.CPP).
 
     ``type`` names a port type of the registry the node type is registered in,
-    which checks it at registration.
+    which checks it at registration. ``range`` (a :class:`Range`, or a
+    ``(lo, hi)`` pair with None for an open end) bounds a numeric port: literals
+    are checked when the tree is loaded (an error with file and line), mission
+    inputs when the mission is validated, and blackboard values each time the
+    node reads them (a :class:`PortError`).
     """
 
     name: str
@@ -153,16 +219,29 @@ class PortSpec:
     required: bool = True
     default: Any = None
     description: str = ''
+    range: Range | None = None
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
             raise ValueError(f'port "{self.name}": direction must be one of {DIRECTIONS}, '
                              f'not "{self.direction}"')
+        if isinstance(self.range, tuple):
+            if len(self.range) != 2:
+                raise ValueError(f'port "{self.name}": range must be (lo, hi), '
+                                 f'not {self.range!r}')
+            object.__setattr__(self, 'range', Range(*self.range))
+        elif self.range is not None and not isinstance(self.range, Range):
+            raise ValueError(f'port "{self.name}": range must be a Range or (lo, hi), '
+                             f'not {self.range!r}')
+
+    def check_range(self, value, literal: bool) -> str | None:
+        """Return why ``value`` is out of this port's range, or None (no range: None)."""
+        return None if self.range is None else self.range.check(value, literal)
 
 
-def input_port(name, type='any', required=True, default=None, description=''):
+def input_port(name, type='any', required=True, default=None, description='', range=None):
     """Shorthand for an input :class:`PortSpec`."""
-    return PortSpec(name, 'input', type, required, default, description)
+    return PortSpec(name, 'input', type, required, default, description, range)
 
 
 def output_port(name, type='any', required=True, description=''):
@@ -170,6 +249,6 @@ def output_port(name, type='any', required=True, description=''):
     return PortSpec(name, 'output', type, required, None, description)
 
 
-def inout_port(name, type='any', required=True, default=None, description=''):
+def inout_port(name, type='any', required=True, default=None, description='', range=None):
     """Shorthand for an input/output :class:`PortSpec`."""
-    return PortSpec(name, 'inout', type, required, default, description)
+    return PortSpec(name, 'inout', type, required, default, description, range)

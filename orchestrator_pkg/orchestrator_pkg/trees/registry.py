@@ -72,11 +72,16 @@ class Ports:
                 return default
             raise PortError(f'{self._owner}: port "{name}" reads blackboard key "{key}", '
                             'which is not set') from None
+        spec = self._specs[name]
         try:
-            return self._types.check_native(self._specs[name].type, value)
+            value = self._types.check_native(spec.type, value)
         except ValueError as exc:
             raise PortError(f'{self._owner}: port "{name}" (blackboard key "{key}") '
                             f'{exc}') from None
+        reason = spec.check_range(value, literal=False)
+        if reason:
+            raise PortError(f'{self._owner}: port "{name}" (blackboard key "{key}"): {reason}')
+        return value
 
     def set(self, name: str, value: Any) -> None:
         """Write an output port's value to its blackboard key (no-op if not connected)."""

@@ -11,6 +11,13 @@ memory (current child, retry counts, RoundRobin position, ...) survives.
 Resume ticks again: the control nodes tick the same child, which starts
 afresh (an action leaf sends its goal again). The pause itself is the built
 tree's state (:meth:`BuiltTree.pause`); see docs/behaviour_trees.md.
+
+A tick has a budget: the engine's loops yield between iterations, so a tick
+visits each node only a few times; a tick that visits more than
+``max_visits_per_tick`` behaviours anyway (a node type that loops over its
+children without yielding, or an enormous tree ticked at once) is cut short,
+the tree is halted and the run fails with TICK_BUDGET_EXCEEDED, naming the
+node that kept ticking its children.
 """
 from collections import namedtuple
 
@@ -23,6 +30,12 @@ from orchestrator_pkg.trees.failure import Failure, FailureCode, find_failure
 BehaviourRow = namedtuple('BehaviourRow', 'id parent_id name type path status feedback visited')
 # A behaviour showed ``status`` after ``previous``; ``failure`` is its reason, on FAILURE.
 StatusChange = namedtuple('StatusChange', 'id path type previous status feedback failure')
+# Behaviours one tick may visit before it is cut short (MissionRunner.max_visits_per_tick).
+DEFAULT_MAX_VISITS_PER_TICK = 10_000
+
+
+class TickBudgetExceeded(RuntimeError):
+    """One tick visited more behaviours than its budget allows."""
 
 
 class _Recorder(py_trees.visitors.VisitorBase):
@@ -41,18 +54,43 @@ class _Recorder(py_trees.visitors.VisitorBase):
         self._built = built
         self._last = {}
         self.changes = []  # [StatusChange]
-        self.visited = set()  # id() of the behaviours ticked in the last tick
+        self.visited = {}  # id() of each behaviour ticked in the last tick -> times
+        self.visits = 0
+        self.budget = DEFAULT_MAX_VISITS_PER_TICK
 
     def initialise(self):
         """Start a new tick."""
-        self.visited = set()
+        self.visited = {}
+        self.visits = 0
 
     def run(self, behaviour):
         """Record one just-ticked behaviour; compare it with its last status."""
-        self.visited.add(id(behaviour))
-        index = self._index.get(id(behaviour))
+        key = id(behaviour)
+        self.visited[key] = self.visited.get(key, 0) + 1
+        self.visits += 1
+        if self.visits > self.budget:
+            raise TickBudgetExceeded(f'{self.visits} behaviours visited in one tick')
+        index = self._index.get(key)
         if index is not None:
             self._observe(index, behaviour)
+
+    def looping_node(self):
+        """Return the behaviour that kept ticking its children in the last tick.
+
+        That is the parent of the shallowest of the most-visited behaviours
+        (the looping node itself is not visited until its own tick ends).
+        """
+        depth = []
+        for _, parent in self._order:
+            depth.append(0 if parent < 0 else depth[parent] + 1)
+        most = max(self.visited.values(), default=0)
+        candidates = [(depth[i], i) for i, (b, _) in enumerate(self._order)
+                      if self.visited.get(id(b), 0) == most]
+        if not candidates:
+            return self._built.root
+        index = min(candidates)[1]
+        parent = self._order[index][1]
+        return self._order[parent if parent >= 0 else index][0]
 
     def sweep(self):
         """Compare every behaviour with its last status (after a tick or a halt)."""
@@ -93,7 +131,8 @@ class MissionRunner:
     where the tree came from (its file, '' for an inline tree).
     """
 
-    def __init__(self, built, mission: str, clock, source: str = ''):
+    def __init__(self, built, mission: str, clock, source: str = '',
+                 max_visits_per_tick: int = DEFAULT_MAX_VISITS_PER_TICK):
         self.built = built
         self.mission = mission
         self.source = source
@@ -101,12 +140,25 @@ class MissionRunner:
         self.ticks = 0
         self.status = Status.INVALID
         self.exception = None
+        self.budget_failure = None
         self.started = None
         self._order = depth_first(built.root)
         self._leaves = [b for b, _ in self._order if not b.children]
         self._succeeded = set()
         self._recorder = _Recorder(self._order, built)
+        self.max_visits_per_tick = max_visits_per_tick
         built.tree.visitors.append(self._recorder)
+
+    @property
+    def max_visits_per_tick(self) -> int:
+        """The tick budget: behaviours one tick may visit before it is cut short."""
+        return self._recorder.budget
+
+    @max_visits_per_tick.setter
+    def max_visits_per_tick(self, visits: int) -> None:
+        if int(visits) < 1:
+            raise ValueError(f'max_visits_per_tick must be at least 1, not {visits}')
+        self._recorder.budget = int(visits)
 
     def setup(self, timeout_s: float = 5.0, **kwargs) -> None:
         """Set every behaviour up; ROS leaves take ``node=`` (the py_trees_ros convention)."""
@@ -126,6 +178,9 @@ class MissionRunner:
         self.ticks += 1
         try:
             self.built.tree.tick()
+        except TickBudgetExceeded:
+            self._over_budget()
+            return self.status
         except Exception as exc:  # a behaviour's bug must not take the node down
             self.exception = exc
             self.halt()
@@ -137,6 +192,21 @@ class MissionRunner:
             if leaf.status == Status.SUCCESS:
                 self._succeeded.add(id(leaf))
         return self.status
+
+    def _over_budget(self) -> None:
+        """Fail the run: the tick visited more behaviours than its budget."""
+        looping = self._recorder.looping_node()
+        path = self.built.path_of(looping)
+        node_type = self.built.type_of(looping)
+        times = max(self._recorder.visited.values(), default=0)
+        self.budget_failure = Failure(
+            node_path=path, node_type=node_type, code=int(FailureCode.TICK_BUDGET_EXCEEDED),
+            message=f'tick budget exceeded: tick {self.ticks} visited more than '
+                    f'{self.max_visits_per_tick} behaviours; {node_type} "{looping.name}" '
+                    f'ticked its children {times} times without returning (a loop that does '
+                    'not yield); the tree was halted')
+        self.halt()
+        self.status = Status.FAILURE
 
     def halt(self) -> None:
         """Halt the whole tree (this also ends a pause): running leaves cancel their goals now."""
@@ -194,6 +264,8 @@ class MissionRunner:
 
     def failure(self) -> Failure:
         """Return the structured reason of the root's FAILURE."""
+        if self.budget_failure is not None:
+            return self.budget_failure
         if self.exception is not None:
             return Failure(node_path=self.built.tree_id, node_type='',
                            code=int(FailureCode.EXCEPTION),

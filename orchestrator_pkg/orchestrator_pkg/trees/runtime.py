@@ -57,9 +57,18 @@ class BuiltTree:
         return self.root.status
 
     def halt(self) -> None:
-        """Halt the whole tree (running leaves get ``terminate(INVALID)``)."""
+        """Halt the whole tree (running leaves get ``terminate(INVALID)``).
+
+        Nothing is left RUNNING, even after a tick that was cut short (an
+        exception, the tick budget): a behaviour still RUNNING under a parent
+        that never finished its tick is halted too, children first.
+        """
         self._paused_at = None
-        self.root.stop(py_trees.common.Status.INVALID)
+        invalid = py_trees.common.Status.INVALID
+        self.root.stop(invalid)
+        for behaviour in self.root.iterate():
+            if behaviour.status is py_trees.common.Status.RUNNING:
+                behaviour.stop(invalid)
 
     @property
     def paused(self) -> bool:

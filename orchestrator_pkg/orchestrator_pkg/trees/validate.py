@@ -6,6 +6,7 @@ from one tree (cycles, depth, node count); :func:`validate` runs both and warns
 about blackboard keys read before any node writes them. Problems are recorded
 in the :class:`~orchestrator_pkg.trees.xml_source.TreeSource`.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass
 import difflib
 
@@ -157,6 +158,14 @@ class Checker:
         except ValueError as exc:
             self.error(node.file, node.line, f'{label}: port "{port.name}" ({port.type}): '
                                              f'{exc}')
+            return
+        self._check_literal_range(node, label, port)
+
+    def _check_literal_range(self, node, label, port) -> None:
+        """Report a literal outside the port's range, at the node's line."""
+        reason = port.check_range(node.literals[port.name], literal=True)
+        if reason:
+            self.error(node.file, node.line, f'{label}: port "{port.name}": {reason}')
 
     def _check_subtree(self, node: XNode) -> None:
         node.type_name = 'SubTree'
@@ -326,8 +335,47 @@ def _analyse_blackboard(source: TreeSource, root: Instance, inputs) -> None:
                            f'at {writer.file}:{writer.line})')
 
 
+def _check_input_values(source: TreeSource, root: Instance, inputs: Mapping,
+                        types) -> None:
+    """Check the mission's input values against the type and range of the ports that read them.
+
+    A port with a range that reads an input key (e.g. ``Repeat num_cycles="{laps}"``
+    with the input ``laps=-1``) makes an out-of-range input an error at that
+    node's line, before anything runs.
+    """
+    given = {_ident(root.scope, key): (key, value) for key, value in inputs.items()}
+    stack = [root]
+    while stack:
+        inst = stack.pop()
+        stack.extend(inst.children)
+        spec = inst.xnode.spec
+        if spec is None or inst.xnode.tag == 'SubTree':
+            continue
+        for port in spec.ports:
+            ref = inst.xnode.refs.get(port.name)
+            if port.range is None or port.direction == 'output' or ref is None:
+                continue
+            found = given.get(_ident(inst.scope, ref))
+            if found is None:
+                continue
+            key, value = found
+            try:
+                reason = port.check_range(types.check_native(port.type, value), literal=False)
+            except ValueError as exc:
+                reason = str(exc)
+            if reason:
+                x = inst.xnode
+                label = x.type_name + (f' "{x.attrs["name"]}"' if x.attrs.get('name') else '')
+                source.error(x.file, x.line, f'{label}: port "{port.name}" reads input '
+                                             f'"{key}" = {value!r}: {reason}')
+
+
 def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
-    """Check every tree, expand each root tree and analyse its blackboard flow."""
+    """Check every tree, expand each root tree and analyse its blackboard flow.
+
+    ``inputs`` names the keys the caller provides, or maps them to their values;
+    given values are checked against the ports that read them.
+    """
     Checker(source, registry).check()
     if source.main_tree_id in source.trees:
         roots = [source.main_tree_id]
@@ -346,6 +394,8 @@ def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
         instance = expander.expand(tree_id, Blackboard())
         if instance is not None and not expander.failed:
             _analyse_blackboard(source, instance, inputs)
+            if isinstance(inputs, Mapping):
+                _check_input_values(source, instance, inputs, registry.port_types)
     # de-duplicate (a subtree used twice reports once), keep order
     seen = set()
     unique = []

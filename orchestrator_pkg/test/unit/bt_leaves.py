@@ -30,5 +30,21 @@ def tick(node):
     return node.status
 
 
+def run(node, max_ticks=1000):
+    """Tick until the node is not RUNNING; return (status, ticks taken)."""
+    for ticks in range(1, max_ticks + 1):
+        if tick(node) != R:
+            return node.status, ticks
+    return node.status, max_ticks
+
+
+def run_tree(built, max_ticks=1000):
+    """Tick a BuiltTree until its root is not RUNNING; return (status, ticks taken)."""
+    for ticks in range(1, max_ticks + 1):
+        if built.tick() != R:
+            return built.root.status, ticks
+    return built.root.status, max_ticks
+
+
 def leaves(*results):
     return [Leaf(chr(ord('A') + i), r) for i, r in enumerate(results)]

@@ -1,5 +1,5 @@
 """Composite semantics, checked against BehaviorTree.CPP v4 and Nav2 (incl. halting and memory)."""
-from bt_leaves import INV, F, R, S, leaves, tick
+from bt_leaves import INV, F, R, S, leaves, run, tick
 import pytest
 
 from orchestrator_pkg.behaviours.controls.conditional import IfThenElse, WhileDoElse
@@ -217,7 +217,10 @@ def test_pipeline_sequence_reticks_earlier_children():
 def test_recovery_node_retries_after_a_successful_recovery():
     action, recovery = leaves(F, S)
     node = RecoveryNode('rec', [action, recovery], number_of_retries=2)
-    assert tick(node) == F
+    # a recovery that succeeds within the tick is followed by RUNNING: the action
+    # is tried again at the next tick (the loop yields, as BT.CPP v4's loops do)
+    assert tick(node) == R and (action.ticks, recovery.ticks) == (1, 1)
+    assert run(node) == (F, 2)
     assert (action.ticks, recovery.ticks) == (3, 2)
     action, recovery = leaves(F, R)
     node = RecoveryNode('rec', [action, recovery], number_of_retries=1)

@@ -1,5 +1,5 @@
 """Decorator and builtin-leaf semantics (BehaviorTree.CPP v4, Nav2), timing on a manual clock."""
-from bt_leaves import INV, F, Leaf, R, S, tick
+from bt_leaves import INV, F, Leaf, R, S, run, run_tree, tick
 
 from orchestrator_pkg.behaviours.actions.basic import Sleep
 from orchestrator_pkg.behaviours.controls.fallback import Fallback
@@ -46,19 +46,34 @@ def test_inverter_force_success_force_failure():
     assert tick(ForceFailure('ff', Leaf('a', R))) == R
 
 
-def test_retry_until_successful_retries_within_the_tick():
+def test_retry_yields_between_synchronous_attempts_as_bt_cpp_v4():
+    # BT.CPP v4's RetryNode: a child that was idle and failed within the tick is
+    # retried at the next tick (RUNNING in between), so one attempt per tick
     leaf = FlakyLeaf('a', failures=2)
-    assert tick(RetryUntilSuccessful('retry', leaf, num_attempts=3)) == S and leaf.ticks == 3
+    retry = RetryUntilSuccessful('retry', leaf, num_attempts=3)
+    assert tick(retry) == R and leaf.ticks == 1
+    assert run(retry) == (S, 2) and leaf.ticks == 3
     leaf = FlakyLeaf('a', failures=5)
     retry = RetryUntilSuccessful('retry', leaf, num_attempts=3)
-    assert tick(retry) == F and leaf.ticks == 3
-    assert tick(retry) == S and leaf.ticks == 6  # attempts counted afresh: 4, 5 fail, 6 ok
+    assert run(retry) == (F, 3) and leaf.ticks == 3
+    assert run(retry) == (S, 3) and leaf.ticks == 6  # attempts counted afresh: 4, 5 fail, 6 ok
+
+
+def test_retry_after_an_asynchronous_failure_tries_again_in_the_same_tick():
+    leaf = Leaf('a', R)
+    retry = RetryUntilSuccessful('retry', leaf, num_attempts=3)
+    assert tick(retry) == R
+    leaf.result = F  # the running child fails: the next attempt starts at once
+    assert tick(retry) == R and leaf.ticks == 3 and leaf.starts == 2
+    leaf.result = S
+    assert tick(retry) == S and leaf.ticks == 4
 
 
 def test_retry_forever_yields_between_attempts_and_halts_its_running_child():
     leaf = FlakyLeaf('a', failures=100)
     retry = RetryUntilSuccessful('retry', leaf, num_attempts=-1)
     assert tick(retry) == R and leaf.ticks == 1
+    assert run(retry) == (S, 100) and leaf.ticks == 101
     leaf = Leaf('a', R)
     retry = RetryUntilSuccessful('retry', leaf, num_attempts=2)
     assert tick(retry) == R
@@ -66,9 +81,11 @@ def test_retry_forever_yields_between_attempts_and_halts_its_running_child():
     assert leaf.halts == 1
 
 
-def test_repeat_runs_num_cycles_and_stops_on_failure():
+def test_repeat_runs_num_cycles_one_per_tick_and_stops_on_failure():
     leaf = Leaf('a', S)
-    assert tick(Repeat('rep', leaf, num_cycles=3)) == S and leaf.ticks == 3
+    rep = Repeat('rep', leaf, num_cycles=3)
+    assert [tick(rep) for _ in range(3)] == [R, R, S] and leaf.ticks == 3
+    assert run(rep) == (S, 3) and leaf.ticks == 6  # and again from the start
     leaf = FlakyLeaf('a', failures=0)
     leaf.update = lambda: F
     assert tick(Repeat('rep', leaf, num_cycles=3)) == F
@@ -76,12 +93,24 @@ def test_repeat_runs_num_cycles_and_stops_on_failure():
     rep = Repeat('rep', leaf, num_cycles=2)
     assert tick(rep) == R
     leaf.result = S
-    assert tick(rep) == S and leaf.ticks == 3  # cycle 1 ends, cycle 2 runs in the same tick
+    # the running child ends: cycle 2 starts in the same tick (as in BT.CPP) and,
+    # being synchronous, ends it; nothing is left to do
+    assert tick(rep) == S and leaf.ticks == 3
     leaf.result = R
     assert tick(rep) == R
     rep.stop(INV)
     assert leaf.halts == 1 and rep.cycles == 0
     assert tick(Repeat('forever', Leaf('b', S), num_cycles=-1)) == R
+
+
+def test_a_huge_synchronous_loop_costs_one_visit_per_tick():
+    # the issue's probe: Repeat 1e9 over AlwaysSuccess held one tick for ever
+    leaf = Leaf('a', S)
+    rep = Repeat('rep', leaf, num_cycles=1_000_000_000)
+    assert [tick(rep) for _ in range(5)] == [R] * 5 and leaf.ticks == 5
+    leaf = Leaf('a', F)
+    retry = RetryUntilSuccessful('retry', leaf, num_attempts=1_000_000_000)
+    assert [tick(retry) for _ in range(5)] == [R] * 5 and leaf.ticks == 5
 
 
 def test_keep_running_until_failure():
@@ -282,7 +311,7 @@ def test_repeat_reads_num_cycles_when_it_starts():
       </Sequence></BehaviorTree></root>'''
     built = load_string(xml, default_registry(plugins=False)).build()  # {n} unset yet: builds
     built.blackboard.set('count', 0)
-    assert built.tick() == S and built.blackboard.get('count') == 3
+    assert run_tree(built) == (S, 3) and built.blackboard.get('count') == 3
     xml = xml.replace('value="3"', 'value="three"')
     built = load_string(xml, default_registry(plugins=False)).build()
     assert built.tick() == F

@@ -8,6 +8,7 @@ import glob
 import os
 import re
 
+from bt_leaves import run_tree
 import py_trees
 from py_trees.common import Status
 import pytest
@@ -100,7 +101,11 @@ def test_navigate_to_pose_recoveries_go_round_robin_then_fail_with_the_follow_pa
     script = {'FollowPath': Status.FAILURE, 'GoalUpdated': Status.FAILURE}
     path = os.path.join(DATA, 'navigate_to_pose_w_replanning_and_recovery.xml')
     built = load_file(path, stand_in_registry(script)).build(clock=ManualClock())
-    assert built.tick() == Status.FAILURE
+    # the stand-ins finish within the tick, so a RecoveryNode whose recovery
+    # succeeded tries its action again at the next tick (it yields, as BT.CPP
+    # v4's loops do): 7 attempts of NavigateRecovery, each with a retry of the
+    # FollowPath RecoveryNode after its contextual recovery, take 14 ticks
+    assert run_tree(built) == (Status.FAILURE, 14)
     recoveries = [name for name in script['log']
                   if name in ('ClearLocalCostmap-Subtree', 'Spin', 'Wait', 'BackUp')]
     # 6 retries of the whole navigation, each with the next recovery in turn
@@ -118,6 +123,6 @@ def test_navigate_to_pose_succeeds_after_a_contextual_recovery():
     script = {'FollowPath': lambda: next(results)}
     path = os.path.join(DATA, 'navigate_to_pose_w_replanning_and_recovery.xml')
     built = load_file(path, stand_in_registry(script)).build(clock=ManualClock())
-    assert built.tick() == Status.SUCCESS
+    assert run_tree(built) == (Status.SUCCESS, 2)
     assert script['log'].count('ClearLocalCostmap-Context') == 1
     assert 'Spin' not in script['log']

@@ -49,7 +49,7 @@ xml = """<root BTCPP_format="4"><BehaviorTree ID="T"><Sequence>
 clock = ManualClock()
 built = load_string(xml, default_registry(plugins=False), inputs=['count']).build(clock=clock)
 built.blackboard.set('count', 0)
-statuses = [built.tick().name]
+statuses = [built.tick().name for _ in range(3)]  # Repeat: one synchronous cycle per tick
 clock.advance(0.1)
 statuses.append(built.tick().name)
 print('ticked', ' '.join(statuses))
@@ -77,7 +77,7 @@ def test_the_engine_and_the_pure_library_import_and_tick_without_ros():
                    'behaviours.controls.battery_guard',
                    'behaviours.decorators.timing', 'behaviours.plugins'):
         assert f'imported orchestrator_pkg.{module}\n' in out
-    assert 'ticked RUNNING SUCCESS' in out
+    assert 'ticked RUNNING RUNNING RUNNING SUCCESS' in out
     assert 'ros modules []' in out
 
 

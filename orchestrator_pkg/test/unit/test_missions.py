@@ -42,3 +42,21 @@ def test_navigate_runs_nav2s_own_tree_unmodified():
 
 def test_validate_command_accepts_them(capsys):
     assert main(['validate', '--inputs', ','.join(INPUTS), *MISSIONS]) == 0
+
+
+def test_patrol_refuses_laps_that_would_never_end_before_it_runs():
+    # issue 12: laps=-1 patrolled for ever; the input is checked against the
+    # range of Repeat's num_cycles when the mission's inputs are known
+    path = os.path.join(os.path.dirname(MISSIONS[0]), 'patrol.xml')
+    registry = default_registry()
+    for laps, reason in (('-1', "-1 (forever) may only be written in the tree file; a value "
+                                'from the blackboard must be at least 0'),
+                         ('-3', '-3 is out of range: must be at least 0, or -1 (forever) '
+                                'written in the tree file'),
+                         ('two', '"two" is not an integer')):
+        [problem] = [p for p in validate_file(path, registry, inputs={'laps': laps})
+                     if p.severity == 'error']
+        assert (os.path.basename(problem.file), problem.line) == ('patrol.xml', 21)
+        assert problem.message == (f'Repeat "Laps": port "num_cycles" reads input "laps" = '
+                                   f'{laps!r}: {reason}')
+    assert validate_file(path, registry, inputs={'laps': '2', 'places': 'dock'}) == []

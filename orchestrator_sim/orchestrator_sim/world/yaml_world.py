@@ -125,6 +125,9 @@ def load_yaml_world(path: str, strict: bool = False) -> World:
             doc = yaml.safe_load(stream)
     except OSError as exc:
         raise WorldError(path, 'file', f'cannot read: {exc.strerror or exc}') from None
+    except UnicodeDecodeError as exc:
+        raise WorldError(path, 'file', f'not UTF-8 text: byte {exc.start}: {exc.reason}') \
+            from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, 'problem_mark', None)
         where = f'line {mark.line + 1}, column {mark.column + 1}' if mark else 'YAML'

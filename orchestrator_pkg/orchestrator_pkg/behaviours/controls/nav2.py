@@ -40,7 +40,11 @@ class RecoveryNode(BtNode):
     The first child's SUCCESS is SUCCESS. Its FAILURE ticks the recovery (the
     second child); if the recovery succeeds the first child is tried again, up
     to ``number_of_retries`` recoveries. A failed recovery, or retries used up,
-    is FAILURE.
+    is FAILURE. A recovery that was idle and succeeded within the tick (it
+    completed synchronously) is followed by RUNNING, and the action is tried
+    again at the next tick: the loop yields as BehaviorTree.CPP v4's Repeat and
+    RetryUntilSuccessful do, so no retry count can hold a tick (Nav2 loops
+    within the tick).
     """
 
     def __init__(self, name, children=(), number_of_retries=1):
@@ -62,6 +66,7 @@ class RecoveryNode(BtNode):
     def bt_tick(self):
         """Run the action/recovery loop."""
         while self.index < 2 and self.retries <= self.number_of_retries:
+            started = self.child_is_idle(self.index)
             status = yield from self.tick_child(self.index)
             if self.index == 0:
                 if status is SUCCESS:
@@ -78,6 +83,9 @@ class RecoveryNode(BtNode):
                     self.halt_child(1)
                     self.retries += 1
                     self.index = 0
+                    if started:
+                        self.feedback_message = f'recovery {self.retries} done; retrying'
+                        return RUNNING
                 elif status is FAILURE:
                     return self._finish(FAILURE)
                 else:
