@@ -27,7 +27,8 @@ class FailureCode(enum.IntEnum):
     CANCELED = 9
     CONDITION_FAILED = 10
     EXCEPTION = 11
-    TICK_BUDGET_EXCEEDED = 12
+    # 12 is SERVER_DIED (issue 12, the action leaves)
+    TICK_BUDGET_EXCEEDED = 13
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,8 @@ def specs():
     recovery = input_port('is_recovery', 'bool', required=False, default=True,
                           description='Count this run in number_recoveries.')
     time_allowance = input_port('time_allowance', 'float', required=False, default=10.0,
-                                description='Time to invoke behavior for (s).')
+                                description='Time to invoke behavior for (s).',
+                                range=(0, None))
     return [
         ('NavigateToPose', 'action', (
             input_port('goal', pose, description='Destination.'),
@@ -364,7 +365,7 @@ def specs():
         *straight_line_specs(time_allowance),
         ('Wait', 'action', (
             input_port('wait_duration', 'float', required=False, default=1.0,
-                       description='Wait time (s).'),
+                       description='Wait time (s).', range=(0, None)),
             recovery, *error_ports(), *common_ports('wait')),
          build_wait, 'Wait on the behavior server (nav2_msgs/Wait).'),
         ('ClearEntireCostmap', 'action',

@@ -140,7 +140,7 @@ def specs():
          'SUCCESS if a controller recovery may help this error code.'),
         ('PathExpiringTimer', 'condition', (
             input_port('seconds', 'float', required=False, default=1.0,
-                       description='Timer period (s).'),
+                       description='Timer period (s).', range=(0, None)),
             input_port('path', 'path', required=False, description='Path to watch.')),
          PathExpiringTimer, 'SUCCESS every `seconds` unless the path changes.'),
     ]

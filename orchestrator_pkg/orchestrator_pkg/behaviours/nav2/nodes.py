@@ -20,7 +20,9 @@ from orchestrator_pkg.ros_edge.convert import seconds_of
 from orchestrator_pkg.ros_edge.leaf import require_node
 from orchestrator_pkg.ros_edge.state import odom_state
 from orchestrator_pkg.trees.behaviour import BtNode
-from orchestrator_pkg.trees.ports import PortError, input_port, output_port
+from orchestrator_pkg.trees.ports import PortError, Range, input_port, output_port
+
+POSITIVE = Range(0, None, lo_open=True)
 
 
 # -- decorators ---------------------------------------------------------------------
@@ -265,9 +267,9 @@ def specs():
     return [
         ('SpeedController', 'decorator', (
             input_port('min_rate', 'float', required=False, default=0.1,
-                       description='Minimum rate (Hz).'),
+                       description='Minimum rate (Hz).', range=POSITIVE),
             input_port('max_rate', 'float', required=False, default=1.0,
-                       description='Maximum rate (Hz).'),
+                       description='Maximum rate (Hz).', range=POSITIVE),
             input_port('min_speed', 'float', required=False, default=0.0,
                        description='Speed mapped to min_rate (m/s).'),
             input_port('max_speed', 'float', required=False, default=0.5,
@@ -277,7 +279,8 @@ def specs():
          'Tick the child at a rate that grows with speed.', 1, 1),
         ('DistanceController', 'decorator', (
             input_port('distance', 'float', required=False, default=1.0,
-                       description='Distance between ticks of the child (m).'),
+                       description='Distance between ticks of the child (m).',
+                       range=POSITIVE),
             input_port('global_frame', 'str', required=False, default='map',
                        description='Unused: the pose comes from odom.'),
             input_port('robot_base_frame', 'str', required=False, default='base_link',

@@ -306,7 +306,8 @@ def register(registry) -> None:
                                        '(orchestrator_interfaces/Gripper).'))
     registry.register(NodeSpec('WaitUntilCharged', 'action', (
         input_port('threshold', 'float',
-                   description='State of charge to wait for, in [0, 1] (e.g. 0.8).'),
+                   description='State of charge to wait for, in [0, 1] (e.g. 0.8).',
+                   range=(0, 1)),
         input_port('topic_name', 'str', required=False, default='battery_state',
                    description='sensor_msgs/BatteryState topic.'),
         input_port('timeout', 'duration_s', required=False,
@@ -315,7 +316,7 @@ def register(registry) -> None:
     registry.register(NodeSpec('ApproachPose', 'action', (
         input_port('target', 'pose_stamped', description='Pose of the thing to approach.'),
         input_port('distance', 'float', required=False, default=0.35,
-                   description='Stop this far short of the target (m).'),
+                   description='Stop this far short of the target (m).', range=(0, None)),
         input_port('robot_frame', 'str', required=False, default='base_link',
                    description="The robot's frame on tf."),
         input_port('timeout', 'duration_s', required=False, default=5.0,
