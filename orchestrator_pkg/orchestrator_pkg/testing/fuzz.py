@@ -42,14 +42,19 @@ TOKENS = (
 )
 
 
-def load_profile() -> str:
-    """Register both profiles and load the one ``ORCHESTRATOR_FUZZ`` names; return its name."""
+def load_profile(storage_dir: str) -> str:
+    """Register both profiles and load the one ``ORCHESTRATOR_FUZZ`` names; return its name.
+
+    Hypothesis keeps its own files in ``storage_dir`` (the repository's
+    ``build/``), not in the folder the tests run from.
+    """
+    os.environ.setdefault('HYPOTHESIS_STORAGE_DIRECTORY', os.path.join(storage_dir, 'hypothesis'))
     deadline = timedelta(seconds=DEADLINE_S)
     settings.register_profile('ci', max_examples=CI_EXAMPLES, derandomize=True, database=None,
                               deadline=deadline, suppress_health_check=_SLOW_OK,
                               print_blob=True)
     folder = os.environ.get('ORCHESTRATOR_FUZZ_DB',
-                            os.path.join(os.getcwd(), 'build', 'hypothesis-fuzz'))
+                            os.path.join(storage_dir, 'hypothesis-fuzz'))
     settings.register_profile(
         'long', max_examples=int(os.environ.get('ORCHESTRATOR_FUZZ_EXAMPLES', LONG_EXAMPLES)),
         derandomize=False, database=DirectoryBasedExampleDatabase(folder), deadline=deadline,

@@ -22,8 +22,8 @@ from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.loader import TreeLoadError, load_string
 from orchestrator_pkg.trees.runner import MissionRunner
 
-load_profile()
-PACKAGE = os.path.join(os.path.dirname(__file__), '..', '..')
+PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+load_profile(os.path.join(PACKAGE, '..', 'build'))
 SOURCE = 'fuzz.xml'
 REGISTRY = default_registry()
 CORPUS = read_corpus(os.path.join(os.path.dirname(__file__), 'corpus', 'trees'), ('.xml',))

@@ -27,9 +27,9 @@ from orchestrator_sim.world import load_world
 from orchestrator_sim.world.model import WorldError
 from orchestrator_sim.world.yaml_world import parse_yaml_world
 
-load_profile()
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(os.path.dirname(HERE))
+load_profile(os.path.join(os.path.dirname(PACKAGE), 'build'))
 CORPUS = os.path.join(HERE, 'corpus')
 
 
