@@ -6,7 +6,8 @@
 #   ROS_DISTRO set   : .venv on top of the distro's Python (system site
 #                      packages), Python deps only, colcon build.
 #
-# Nothing is written outside the repository except pip's cache.
+# Nothing is written outside the repository except pip's cache (and, as root on
+# Debian without tmux, the tmux package for test/system/test_run_terminal.py).
 # A second run with nothing changed skips every step that has nothing to do.
 set -Eeuo pipefail
 

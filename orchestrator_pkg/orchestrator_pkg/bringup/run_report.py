@@ -280,7 +280,10 @@ def draw_trajectory(path: str, layers: WorldLayers, driven: Dict[str, np.ndarray
                 transform=ax.transAxes, va='top', ha='left', fontsize=7.5,
                 family='monospace')
     fig.tight_layout()
-    _draw_labels(fig, ax, labels)
+    markers = [(x, y) for robot in (collisions or {}) for x, y in collisions[robot]]
+    markers += [(e.x, e.y) for e in placed] + [(g.x, g.y) for g in goals]
+    markers += [(x, y) for _, x, y in layers.objects] + list((objects_end or {}).values())
+    _draw_labels(fig, ax, labels, markers)
     fig.savefig(path, dpi=dpi, format='png')
     height = fig.bbox.height
 
@@ -457,8 +460,9 @@ def place_labels(anchors: Sequence[Tuple[float, float]], sizes: Sequence[Tuple[f
     return placed
 
 
-def _draw_labels(fig, ax, labels: Sequence[Label], marker_px: float = 6.0) -> None:
-    """Measure the labels, place them (:func:`place_labels`) and draw them."""
+def _draw_labels(fig, ax, labels: Sequence[Label],
+                 markers: Sequence[Tuple[float, float]] = (), marker_px: float = 8.0) -> None:
+    """Measure the labels, place them (:func:`place_labels`) clear of ``markers``, draw them."""
     if not labels:
         return
     ax.apply_aspect()
@@ -466,15 +470,18 @@ def _draw_labels(fig, ax, labels: Sequence[Label], marker_px: float = 6.0) -> No
     ax.set_xlim(ax.get_xlim())
     ax.set_ylim(ax.get_ylim())
     renderer = fig.canvas.get_renderer()
-    texts = [ax.text(0, 0, lab.text, fontsize=8, color=lab.colour, zorder=11,
+    texts = [ax.text(0, 0, lab.text, fontsize=9 if lab.bold else 8, color=lab.colour, zorder=11,
                      fontweight='bold' if lab.bold else 'normal', ha='left', va='bottom')
              for lab in labels]
     sizes = [(t.get_window_extent(renderer).width, t.get_window_extent(renderer).height)
              for t in texts]
     anchors = [tuple(ax.transData.transform((lab.x, lab.y))) for lab in labels]
     window = ax.get_window_extent(renderer)
-    blocked = [(x - marker_px, y - marker_px, x + marker_px, y + marker_px) for x, y in anchors]
-    boxes = place_labels(anchors, sizes, (window.x0, window.y0, window.x1, window.y1), blocked)
+    points = anchors + [tuple(ax.transData.transform(p)) for p in markers
+                        if math.isfinite(p[0]) and math.isfinite(p[1])]
+    blocked = [(x - marker_px, y - marker_px, x + marker_px, y + marker_px) for x, y in points]
+    boxes = place_labels(anchors, sizes, (window.x0, window.y0, window.x1, window.y1), blocked,
+                         gap=marker_px + 2)
     to_data = ax.transData.inverted()
     for text, lab, anchor, box in zip(texts, labels, anchors, boxes, strict=True):
         text.set_position(to_data.transform((box[0], box[1])))

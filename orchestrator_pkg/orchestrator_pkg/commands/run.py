@@ -26,6 +26,7 @@ from orchestrator_pkg.commands import _args, _missions
 from orchestrator_pkg.ros_edge import share
 
 DEFAULT_BRINGUP = 'bringup.yaml'
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _inputs(pairs, namespaces):
@@ -129,18 +130,22 @@ def _run(args, bringup, launches, inputs, robot_inputs, tree_xml, files, termina
     terminal(f'[run] node logs: {logs.folder}')
     stop = {'requested': False}
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         stop['requested'] = True
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C, kill, and the terminal closing (SIGHUP) all stop the run in order: the
+    # nodes run in sessions of their own, so nothing else would stop them
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
                              robot_inputs=robot_inputs,
                              zero_velocity_topic=bringup.zero_velocity_topic,
                              timeout_s=args.timeout_s, output=terminal,
                              wait_for_clock=not args.no_sim, tree_xml=tree_xml,
                              rtf=0.0 if args.no_sim else args.rtf)
-    # rclpy.init() (in MissionSession) installs rclpy's SIGINT handler, which shuts the
-    # context down at once: the robots could no longer be sent zero velocity. Ours wins.
-    signal.signal(signal.SIGINT, on_sigint)
+    # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
+    # shut the context down at once: the robots could no longer be sent zero velocity.
+    # Ours win.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_stop_signal)
     recorder = None
     if files is not None:
         from orchestrator_pkg.bringup.recorder import RunRecorder
@@ -151,6 +156,7 @@ def _run(args, bringup, launches, inputs, robot_inputs, tree_xml, files, termina
     wall_start = time.monotonic()
     runner.start()
     reason = ''
+
     def before_shutdown():
         logs.min_level = ERROR  # the warnings of a shutdown are the runner's own doing
         session.stop_robots()
@@ -161,7 +167,8 @@ def _run(args, bringup, launches, inputs, robot_inputs, tree_xml, files, termina
         if recorder is not None:
             recorder.close()
         session.close()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     wall_time = time.monotonic() - wall_start
     for line in logs.summary():
         terminal(line)

@@ -20,7 +20,8 @@ import time
 
 import pytest
 
-RUN_TIMEOUT_S = 600.0  # wall: start-up, ~80 s of sim time at rtf 2, shutdown, the picture
+RUN_TIMEOUT_S = 600.0  # wall: start-up, ~80 s of sim time at rtf 2 (slower under load),
+# shutdown, the picture
 LABELS = (r'runner|run|mission(?:/robot\d+)?|(?:robot\d+/)?(?:sim|base_driver|planner_server|'
           r'controller_server|behavior_server|bt_navigator|perception_node|orchestrator)')
 PREFIX = re.compile(rf'\[(?:{LABELS})\] ')
@@ -35,6 +36,7 @@ def _tmux(socket, *args, env=None, check=True):
                           text=True, check=check, timeout=30)
 
 
+@pytest.mark.timeout(RUN_TIMEOUT_S + 120)
 def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(ros_domain,
                                                                                tmp_path):
     run_dir = tmp_path / 'run'
@@ -59,6 +61,13 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
         screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
                        '-t', 'demo').stdout
     finally:
+        if not (dead and dead[0] == '1'):  # Ctrl-C, as a user would: the run stops its nodes
+            _tmux(socket, 'send-keys', '-t', 'demo', 'C-c', check=False)
+            stop_by = time.monotonic() + 60
+            while time.monotonic() < stop_by and _tmux(
+                    socket, 'display-message', '-p', '-t', 'demo',
+                    '#{pane_dead}', check=False).stdout.strip() == '0':
+                time.sleep(1.0)
         _tmux(socket, 'kill-server', check=False)
     lines = [line.rstrip() for line in screen.splitlines()]
     text = '\n'.join(lines)
