@@ -84,18 +84,23 @@ def check_mission(mission: str, world: str, inputs, robot_inputs,
 def run(args) -> int:
     """Start the bringup, run the mission, print the summary; exit 0 on success."""
     from orchestrator_pkg.bringup import description, run_folder
+    from orchestrator_pkg.bringup.runner import Runner, ament_executable
     from orchestrator_pkg.bringup.terminal import NodeLogs, Terminal
 
+    terminal = Terminal()
     try:
         bringup = description.load(share.config_file(args.bringup))
         inputs, robot_inputs = _inputs(args.input, bringup.namespaces(args.robots))
-        tree_xml = check_mission(args.mission, args.world, inputs, robot_inputs) \
+        tree_xml = check_mission(args.mission, args.world, inputs, robot_inputs, terminal) \
             if args.mission else ''
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
                                        robots=args.robots, only=only)
+        logs = None  # made below, once the log folder is known; the runner writes to it
+        runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
+                        output=terminal, node_output=lambda label, line: logs(label, line))
         files = None
         if args.run_dir:
             os.makedirs(args.run_dir, exist_ok=True)
@@ -105,28 +110,26 @@ def run(args) -> int:
             log_dir = tempfile.mkdtemp(prefix='orchestrator-run-')
     except (BringupError, FileNotFoundError, argparse.ArgumentTypeError,
             _missions.MissionError) as exc:
-        print(f'orchestrator run: {exc}')
+        terminal(f'orchestrator run: {exc}')
+        terminal.close()
         return 2
     except OSError as exc:
-        print(f'orchestrator run: --run-dir {args.run_dir}: {exc.strerror}')
+        terminal(f'orchestrator run: --run-dir {args.run_dir}: {exc.strerror}')
+        terminal.close()
         return 2
 
-    terminal = Terminal()
     logs = NodeLogs(log_dir, terminal, verbose=args.verbose)
     try:
-        return _run(args, bringup, launches, inputs, robot_inputs, tree_xml, files, terminal,
+        return _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                     logs)
     finally:
         logs.close()
         terminal.close()
 
 
-def _run(args, bringup, launches, inputs, robot_inputs, tree_xml, files, terminal, logs) -> int:
+def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs) -> int:
     from orchestrator_pkg.bringup.mission_session import MissionSession
-    from orchestrator_pkg.bringup.runner import Runner, ament_executable
     from orchestrator_pkg.bringup.terminal import ERROR
-    runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
-                    output=terminal, node_output=logs)
     terminal(f'[run] node logs: {logs.folder}')
     stop = {'requested': False}
 
