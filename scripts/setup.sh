@@ -6,7 +6,8 @@
 #   ROS_DISTRO set   : .venv on top of the distro's Python (system site
 #                      packages), Python deps only, colcon build.
 #
-# Nothing is written outside the repository except pip's cache.
+# Nothing is written outside the repository except pip's cache (and, as root on
+# Debian without tmux, the tmux package for test/system/test_run_terminal.py).
 # A second run with nothing changed skips every step that has nothing to do.
 set -Eeuo pipefail
 
@@ -113,6 +114,22 @@ step "put the 'orchestrator' command in .venv/bin" \
      "the orchestrator_pkg build did not install its console script; see $ROOT/log/latest_build"
 ln -sfn "$ROOT/install/orchestrator_pkg/lib/orchestrator_pkg/orchestrator" "$VENV/bin/orchestrator"
 test -e "$VENV/bin/orchestrator"
+
+# ---------------------------------------------------------------- optional: tmux
+# test/system/test_run_terminal.py drives `orchestrator run` in tmux (a Debian
+# package) and skips without it. Installed from the distro's archive only when
+# this runs as root with apt-get; never fatal.
+if ! command -v tmux >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: install tmux (for the terminal test)"
+        { apt-get install -y --no-install-recommends tmux >/dev/null 2>&1 \
+          || { apt-get update -qq >/dev/null 2>&1 \
+               && apt-get install -y --no-install-recommends tmux >/dev/null 2>&1; }; } \
+          || echo "setup:   could not install tmux: test_run_terminal.py will skip"
+    else
+        echo "setup:   no tmux (apt-get install tmux): test_run_terminal.py will skip"
+    fi
+fi
 
 trap - ERR
 echo "setup: done ($MODE). Use it with: source env.sh"

@@ -1,9 +1,13 @@
 """What the ROS sub-commands of ``orchestrator`` share: a short-lived client node.
 
 The commands are clients outside any callback, so they spin in bounded loops
-(never forever) and exit with a clear message when nothing answers.
+(never forever) and exit with a clear message when nothing answers. They look
+for what they talk to in the ROS graph first, for at most
+:data:`DISCOVERY_S`: with no orchestrator running they say so within that
+time, instead of waiting out the whole ``--timeout``.
 """
 import contextlib
+import os
 import sys
 
 import rclpy
@@ -11,6 +15,8 @@ from rclpy.utilities import remove_ros_args
 
 DEFAULT_NODE = '/orchestrator'
 DEFAULT_ACTION = 'execute_mission'
+DISCOVERY_S = 1.0  # how long a command looks for its server in the ROS graph
+READY_S = 5.0  # then how long its client may take to connect to it (DDS matching)
 
 
 def add_common(parser, timeout_s: float = 10.0) -> None:
@@ -39,6 +45,71 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
+def absolute(name: str) -> str:
+    """Return a relative ROS name as the absolute name a client in ``/`` resolves it to."""
+    return name if name.startswith('/') else '/' + name
+
+
+def discover(node, present, timeout_s: float = DISCOVERY_S) -> bool:
+    """Spin until ``present(node)`` (a graph query) is true, for at most ``timeout_s``."""
+    from orchestrator_pkg.testing.waiting import spin_until
+    return spin_until(node, lambda: present(node), timeout_s)
+
+
+def has_service(name: str):
+    """Return a graph query that tells whether another node serves a service of that name.
+
+    Servers only: the graph's service list also shows a service that only has
+    clients (our own client among them), which says nothing about a server.
+    """
+    name = absolute(name)
+
+    def present(node) -> bool:
+        me = (node.get_name(), node.get_namespace())
+        for other in node.get_node_names_and_namespaces():
+            if other == me:
+                continue
+            try:
+                served = node.get_service_names_and_types_by_node(*other)
+            except Exception:  # the node left the graph meanwhile
+                continue
+            if any(service == name for service, _ in served):
+                return True
+        return False
+    return present
+
+
+def has_publisher(topic: str):
+    """Return a graph query that tells whether anyone publishes on that topic."""
+    topic = absolute(topic)
+    return lambda node: node.count_publishers(topic) > 0
+
+
+def connect(node, present, ready, what: str, timeout_s: float):
+    """Find a server in the graph, then wait until the client is connected to it.
+
+    ``present(node)`` is a graph query, ``ready()`` the client's readiness.
+    Returns None, or the message to fail with: nothing in the graph after
+    :data:`DISCOVERY_S` (no orchestrator running), or a server in the graph
+    that the client cannot reach within :data:`READY_S` (one that stopped and
+    whose entry is still in the graph, or a hung one).
+    """
+    from orchestrator_pkg.testing.waiting import spin_until
+    if not discover(node, present, min(timeout_s, DISCOVERY_S)):
+        return not_running(what)
+    if not spin_until(node, ready, min(timeout_s, READY_S)):
+        return (f'{what} is in the ROS graph but does not answer (an orchestrator that '
+                'stopped a moment ago, or a hung one?)')
+    return None
+
+
+def not_running(what: str) -> str:
+    """Return the message for a server that is not in the graph."""
+    domain = os.environ.get('ROS_DOMAIN_ID', '0')
+    return (f'no orchestrator running: {what} is not in the ROS graph (ROS_DOMAIN_ID={domain}); '
+            'start one with `orchestrator run`')
+
+
 def call_trigger(service: str, timeout_s: float) -> int:
     """Call a std_srvs/Trigger service; print its message; 0 when it says success."""
     from std_srvs.srv import Trigger
@@ -46,8 +117,10 @@ def call_trigger(service: str, timeout_s: float) -> int:
     from orchestrator_pkg.testing.waiting import wait_future
     with client_node('orchestrator_cli') as node:
         client = node.create_client(Trigger, service)
-        if not client.wait_for_service(timeout_sec=timeout_s):
-            return fail(f'service {service} is not available (is the orchestrator running?)')
+        problem = connect(node, has_service(service), client.service_is_ready,
+                          f'service {service}', timeout_s)
+        if problem:
+            return fail(problem)
         try:
             response = wait_future(node, client.call_async(Trigger.Request()), timeout_s)
         except TimeoutError:

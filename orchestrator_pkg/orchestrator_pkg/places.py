@@ -23,6 +23,9 @@ from orchestrator_pkg.ros_edge.share import sim_world
 
 Place = Tuple[float, float, float]
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# the port type of a place name (GetPlacePose's ``place``): validation checks literal
+# values of ports of this type against a world's places (``orchestrator validate --world``)
+PORT_TYPE = 'place'
 
 
 class PlacesError(ValueError):

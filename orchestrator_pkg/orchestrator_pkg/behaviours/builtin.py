@@ -58,8 +58,9 @@ def _control(registry, type_name, build, description, ports=(), min_children=1,
                                min_children, max_children))
 
 
-def _decor(registry, type_name, build, description, ports=()):
-    registry.register(NodeSpec(type_name, 'decorator', tuple(ports), build, description, 1, 1))
+def _decor(registry, type_name, build, description, ports=(), forwards=()):
+    registry.register(NodeSpec(type_name, 'decorator', tuple(ports), build, description, 1, 1,
+                               forwards))
 
 
 def _register_loops(registry: Registry) -> None:
@@ -78,7 +79,8 @@ def _register_loops(registry: Registry) -> None:
                                   'the element of the current run'),
                       input_port('if_empty', STATUS_PORT_TYPE, False, SUCCESS,
                                  'status once the queue is empty: SUCCESS, FAILURE or '
-                                 'SKIPPED (= SUCCESS here)')))
+                                 'SKIPPED (= SUCCESS here)')),
+               forwards=(('queue', 'value', ';'),))
 
 
 def register(registry: Registry) -> None:
@@ -162,7 +164,8 @@ def register(registry: Registry) -> None:
         'SetBlackboard', 'action',
         (input_port('value', 'any', True, None, 'value to write (literal or {key})'),
          output_port('output_key', 'any', True, 'blackboard key to write ({key} or a bare name)')),
-        lambda ctx: SetBlackboard(ctx.name, ctx.ports), 'Write a value to the blackboard.'))
+        lambda ctx: SetBlackboard(ctx.name, ctx.ports), 'Write a value to the blackboard.',
+        forwards=(('value', 'output_key', ''),)))
     registry.register(NodeSpec(
         'Sleep', 'action', (input_port('msec', 'int', True, None, 'milliseconds',
                                        range=(0, None)),),

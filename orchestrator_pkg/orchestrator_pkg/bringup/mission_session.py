@@ -14,7 +14,13 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from orchestrator_pkg.bringup.progress import ProgressDisplay, mission_steps
-from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
+from orchestrator_pkg.bringup.run_stats import (
+    STOPPED_BY_USER,
+    RobotRunStats,
+    format_summary,
+    rtf_hint,
+    run_outcome,
+)
 from orchestrator_pkg.ros_edge.convert import seconds_of
 from orchestrator_pkg.ros_edge.share import outcome_name
 
@@ -22,6 +28,9 @@ SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compile
 CANCEL_WAIT_S = 5.0
 CLOCK_SETTLE_S = 1.0  # sim seconds of /clock before the mission is sent
 E_STOP_TOPIC = 'e_stop'  # base_driver's std_msgs/Bool e-stop (latched), per robot
+DRIVER_STATE_TOPIC = 'base_driver/state'  # its safety-stop counts, per robot
+FOLLOW_FEEDBACK_TOPIC = 'follow_path/_action/feedback'  # the controller's distance to go
+TO_GO_FRESH_S = 1.0  # wall: an older distance to go is not shown (no path followed now)
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -35,8 +44,15 @@ class MissionSession:
                  robot_inputs: Optional[Dict[str, Dict[str, str]]] = None,
                  zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
                  output: Callable[[str], None] = print, wait_for_clock: bool = True,
-                 progress_interval_s: float = 2.0):
+                 progress_interval_s: float = 3.0, tree_xml: str = '', rtf: float = 0.0):
+        """Prepare the run's node; ``tree_xml`` sends a mission file's XML (``mission`` its name).
+
+        ``rtf`` is the real-time factor asked of the sim (0: as fast as possible),
+        for the summary's hint when the machine could not keep it.
+        """
+        from diagnostic_msgs.msg import DiagnosticStatus
         from geometry_msgs.msg import Twist
+        from nav2_msgs.action import FollowPath
         from nav_msgs.msg import Odometry
         import rclpy
         from rclpy.action import ActionClient
@@ -63,6 +79,10 @@ class MissionSession:
         self._Bool = Bool
         self._output = output
         self.mission = mission
+        self.tree_xml = tree_xml
+        # how the orchestrator names the mission in its snapshots (an inline tree: 'inline')
+        self._label = 'inline' if tree_xml else mission
+        self.rtf = rtf
         self.inputs = inputs
         self.robot_inputs = robot_inputs or {}  # namespace -> inputs for that robot only
         self.timeout_s = timeout_s
@@ -84,6 +104,11 @@ class MissionSession:
         self.objects: Dict[str, Dict[str, tuple]] = {ns: {} for ns in namespaces}
         self._clock_first: Optional[float] = None
         self._clock_last: Optional[float] = None
+        self._clock_first_wall: Optional[float] = None  # wall time of the first /clock
+        self._clock_last_wall: Optional[float] = None
+        self._safety_frozen = False  # the runner's own e-stop at shutdown is not counted
+        self._failures: Dict[str, str] = {}  # robot -> failure text
+        self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
         # the world's objects are global (one world, however many robots)
         self.node.create_subscription(DetectionArray, '/ground_truth/objects',
@@ -101,7 +126,15 @@ class MissionSession:
                                              m.pose.pose.position.y), qos_profile_sensor_data)
             self.node.create_subscription(
                 CollisionEvent, _topic(ns, 'collisions'),
-                lambda m, s=stats: s.on_collision(m.count), 10)
+                lambda m, s=stats: s.on_collision(m.count, seconds_of(m.header.stamp),
+                                                  m.position.x, m.position.y, m.other), 10)
+            self.node.create_subscription(
+                DiagnosticStatus, _topic(ns, DRIVER_STATE_TOPIC),
+                lambda m, s=stats: self._on_driver_state(s, m), 10)
+            self.node.create_subscription(
+                FollowPath.Impl.FeedbackMessage, _topic(ns, FOLLOW_FEEDBACK_TOPIC),
+                lambda m, ns=ns: self._to_go.__setitem__(
+                    ns, (time.monotonic(), float(m.feedback.distance_to_goal))), 10)
             self.node.create_subscription(
                 BatteryState, _topic(ns, 'battery_state'),
                 lambda m, s=stats: s.on_battery(m.percentage), 10)
@@ -114,8 +147,17 @@ class MissionSession:
                 BehaviourTreeSnapshot, _topic(ns, 'orchestrator/snapshot'),
                 lambda m, ns=ns: self._on_snapshot(ns, m), 10)
 
+    def _on_driver_state(self, stats: RobotRunStats, msg) -> None:
+        if self._safety_frozen:
+            return
+        values = {kv.key: kv.value for kv in msg.values}
+        try:
+            stats.on_safety(int(values.get('heartbeat_losses', 0)), int(values.get('estops', 0)))
+        except ValueError:
+            pass  # not base_driver's state: nothing to count
+
     def _on_snapshot(self, ns: str, msg) -> None:
-        if msg.mission != self.mission or ns not in self._shape_subs:
+        if msg.mission != self._label or ns not in self._shape_subs:
             return  # a snapshot of another mission
         self._progress[ns].set_steps(mission_steps(
             [(b.id, b.parent_id, b.path, b.type) for b in msg.behaviours]))
@@ -132,12 +174,21 @@ class MissionSession:
         t = seconds_of(msg.clock)
         if self._clock_first is None:
             self._clock_first = t
+            self._clock_first_wall = time.monotonic()
         self._clock_last = t
+        self._clock_last_wall = time.monotonic()
 
     @property
     def clock_start_s(self) -> float:
         """The /clock time (s) this run's sim_time_s counts from."""
         return self._clock_first or 0.0
+
+    @property
+    def clock_wall_s(self) -> float:
+        """Wall time (s) from the first /clock message to the last: the sim's part of the run."""
+        if self._clock_first_wall is None:
+            return 0.0
+        return self._clock_last_wall - self._clock_first_wall
 
     @property
     def sim_time_s(self) -> float:
@@ -158,7 +209,7 @@ class MissionSession:
             if fatal:
                 return fatal
             if should_stop():
-                return 'stopped by the user'
+                return STOPPED_BY_USER
             if time.monotonic() > deadline:
                 return timeout_reason
         return ''
@@ -171,7 +222,7 @@ class MissionSession:
                 fatal = self._spin(runner, 0.1)
                 if fatal:
                     return fatal
-            return 'stopped by the user'
+            return STOPPED_BY_USER
         deadline = time.monotonic() + SERVER_WAIT_S
         reason = self._wait_until(
             runner, should_stop, deadline,
@@ -199,7 +250,7 @@ class MissionSession:
                 return fatal
             if should_stop():
                 self._cancel_all(runner)
-                return 'stopped by the user'
+                return STOPPED_BY_USER
             if self.sim_time_s > self.timeout_s:
                 self._cancel_all(runner)
                 return f'mission timeout after {self.timeout_s:.0f} s sim time'
@@ -209,12 +260,12 @@ class MissionSession:
         from diagnostic_msgs.msg import KeyValue
         inputs = {**self.inputs, **self.robot_inputs.get(ns, {})}
         goal = self._ExecuteMission.Goal(
-            mission_name=self.mission,
+            mission_name='' if self.tree_xml else self.mission, tree_xml=self.tree_xml,
             inputs=[KeyValue(key=k, value=v) for k, v in sorted(inputs.items())])
         label = ns or 'robot'
         self._output(f'[run] {label}: mission {self.mission!r} sent')
         self._log({'event': 'mission_start', 'robot': ns, 'mission': self.mission,
-                   'inputs': dict(sorted(self.inputs.items()))})
+                   'inputs': dict(sorted(inputs.items()))})
         future = self._clients[ns].send_goal_async(
             goal, feedback_callback=lambda m, ns=ns: self._on_feedback(ns, m.feedback))
         future.add_done_callback(lambda f, ns=ns: self._on_goal_response(ns, f))
@@ -235,8 +286,10 @@ class MissionSession:
             self.recorder.log({'event': record.pop('event'), 't': round(t, 6), **record})
 
     def _on_feedback(self, ns: str, feedback) -> None:
+        seen = self._to_go.get(ns)
+        to_go = seen[1] if seen and time.monotonic() - seen[0] < TO_GO_FRESH_S else None
         line = self._progress[ns].update(feedback.active_node_path, feedback.status_text,
-                                         feedback.progress, self.sim_time_s)
+                                         feedback.progress, self.sim_time_s, to_go)
         if line is not None:
             self._output(line)
 
@@ -251,10 +304,12 @@ class MissionSession:
         self._log(record)
         if result.failure.code:
             f = result.failure
-            text += f': {f.node_path} [{f.node_type}] code {f.code}'
+            failure = f'{f.node_path} [{f.node_type}] code {f.code}'
             if f.leaf_error_code:
-                text += f' ({f.leaf_interface} error {f.leaf_error_code})'
-            text += f': {f.message}'
+                failure += f' ({f.leaf_interface} error {f.leaf_error_code})'
+            failure += f': {f.message}'
+            self._failures[ns] = failure
+            text += f': {failure}'
         self._output(f'[run] {ns or "robot"}: mission {text}')
 
     def _cancel_all(self, runner) -> None:
@@ -279,6 +334,7 @@ class MissionSession:
         while a controller still drives; the e-stop (latched) makes base_driver
         hold zero until it is stopped itself.
         """
+        self._safety_frozen = True
         for publisher in self._estop.values():
             publisher.publish(self._Bool(data=True))
         for _ in range(3):
@@ -286,17 +342,25 @@ class MissionSession:
                 publisher.publish(self._Twist())
             self._rclpy.spin_once(self.node, timeout_sec=0.02)
 
+    def outcome(self, reason: str) -> tuple:
+        """Return the run's ``(outcome, reason)`` (the summary's and summary.json's)."""
+        outcomes = {ns: (outcome_name(r.outcome) if r is not None else None)
+                    for ns, r in self.results.items()}
+        return run_outcome(self.mission, outcomes, self._failures, len(self.namespaces), reason)
+
+    def hint(self) -> str:
+        """Say so when the machine could not keep the requested real-time factor."""
+        import os
+        losses = sum(stats.heartbeat_losses for stats in self.stats.values())
+        return rtf_hint(self.rtf, self.sim_time_s, self.clock_wall_s, losses, os.getloadavg()[0])
+
     def summary(self, wall_time_s: float, reason: str) -> str:
         """Render the end-of-run summary."""
-        if not self.mission:
-            outcome = 'NO MISSION'
-        elif self.succeeded:
-            outcome = 'SUCCEEDED'
-        else:
-            outcome = 'FAILED'
+        outcome, why = self.outcome(reason)
         extra = [('run folder', self.run_dir)] if self.run_dir else []
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
-                                            list(self.stats.values()), reason, extra)
+                                            list(self.stats.values()), why, extra, self.hint(),
+                                            self.clock_wall_s)
 
     def report(self, wall_time_s: float, reason: str) -> dict:
         """Return the run's outcome as plain data (for ``--summary-json``)."""
@@ -308,6 +372,10 @@ class MissionSession:
                 if result is not None else None,
                 'distance_m': round(stats.distance_m, 3),
                 'collisions': stats.collisions,
+                'collision_points': [[round(t, 3), round(x, 3), round(y, 3), other]
+                                     for t, x, y, other in stats.collision_points],
+                'safety_stops': {'heartbeat_losses': stats.heartbeat_losses,
+                                 'estops': stats.estops},
                 'battery_start': stats.battery_start,
                 'battery_end': stats.battery_end,
                 'final_position': list(stats.path[-1][1:]) if stats.path else None,
@@ -316,10 +384,14 @@ class MissionSession:
             if result is not None and result.failure.code:
                 entry['failure'] = _failure_dict(result.failure)
             robots[ns or 'robot'] = entry
-        return {'mission': self.mission, 'succeeded': self.succeeded and not reason,
-                'reason': reason, 'sim_time_s': round(self.sim_time_s, 3),
-                'wall_time_s': round(wall_time_s, 3), 'run_dir': self.run_dir,
-                'robots': robots}
+        outcome, why = self.outcome(reason)
+        return {'mission': self.mission, 'outcome': outcome, 'reason': why,
+                'succeeded': outcome == 'SUCCEEDED',
+                'sim_time_s': round(self.sim_time_s, 3), 'wall_time_s': round(wall_time_s, 3),
+                'rtf': {'requested': self.rtf,
+                        'achieved': round(self.sim_time_s / self.clock_wall_s, 3)
+                        if self.clock_wall_s > 0 else None},
+                'hint': self.hint(), 'run_dir': self.run_dir, 'robots': robots}
 
     def close(self) -> None:
         """Destroy the node and shut rclpy down."""

@@ -6,13 +6,20 @@ Plain lines for a terminal (no curses), e.g.::
 
 A mission's *steps* are the children of the first node, from the root down,
 that has more than one child (for missions/deliver.xml: GoToPickup, Pick,
-GoToDropoff, Place, BackAway, ReturnToDock). A line is printed at once when
-the step or the running node changes, and at most every ``min_interval_s``
-while only the running node's own progress (its feedback text) changes.
+GoToDropoff, Place, BackAway, ReturnToDock). At most one line a second: a
+new step is shown once a second has passed since the last line, any other
+change (the running node, its feedback text) once ``min_interval_s`` has.
+While the robot follows a path, the line ends with its distance to go (the
+caller's, from the controller), whichever node is running: in Nav2's tree the
+planner's node is often the one shown, replanning while the robot drives.
 Pure: no ROS; the caller passes the tree shape and the feedback fields.
 """
 from dataclasses import dataclass
+import re
 from typing import Callable, List, Optional, Sequence, Tuple
+
+STEP_INTERVAL_S = 1.0  # at most one line a second, even when steps change faster
+_TO_GO = re.compile(r'\d m to go')
 
 
 def mission_steps(behaviours: Sequence[Tuple]) -> List[str]:
@@ -58,12 +65,12 @@ class _Shown:
 class ProgressDisplay:
     """Turn a stream of mission feedback into throttled progress lines."""
 
-    def __init__(self, label: str = 'mission', min_interval_s: float = 2.0,
+    def __init__(self, label: str = 'mission', min_interval_s: float = 3.0,
                  clock: Optional[Callable[[], float]] = None, wait_for_steps: int = 0):
         """Make a display; up to ``wait_for_steps`` updates are held back until steps are known."""
         import time
         self.label = label
-        self.min_interval_s = float(min_interval_s)
+        self.min_interval_s = max(float(min_interval_s), STEP_INTERVAL_S)
         self.wait_for_steps = int(wait_for_steps)
         self.steps: List[str] = []
         self._clock = clock or time.monotonic
@@ -74,18 +81,23 @@ class ProgressDisplay:
         self.steps = list(steps)
 
     def update(self, active_path: str, status_text: str, progress: float,
-               sim_time_s: float) -> Optional[str]:
-        """Return the line to print for this feedback, or None when it is not due."""
+               sim_time_s: float, to_go_m: Optional[float] = None) -> Optional[str]:
+        """Return the line to print for this feedback, or None when it is not due.
+
+        ``to_go_m``: the distance the robot has to go on the path it follows now
+        (None when it follows none), shown when the running node says none.
+        """
         if not self.steps and self.wait_for_steps > 0:
             self.wait_for_steps -= 1  # the tree's shape usually comes with the next tick
             return None
         step = step_of(self.steps, active_path) if self.steps else 0
         now = self._clock()
         shown = self._shown
-        node_changed = step != shown.step or active_path != shown.node
-        if not node_changed and (status_text == shown.text
-                                 or now - shown.at < self.min_interval_s):
+        if (step, active_path, status_text) == (shown.step, shown.node, shown.text):
             return None
+        wait = STEP_INTERVAL_S if step != shown.step else self.min_interval_s
+        if now - shown.at < wait:
+            return None  # still pending: the next feedback shows the state then
         self._shown = _Shown(step, active_path, status_text, now)
         if self.steps and step:
             name = self.steps[step - 1].rsplit('/', 1)[-1]
@@ -99,5 +111,9 @@ class ProgressDisplay:
         parts = leaf.split('/')
         if len(parts) > 2:  # deep in a subtree: its last two levels say enough
             leaf = '.../' + '/'.join(parts[-2:])
+        text = status_text
+        if to_go_m is not None and not _TO_GO.search(status_text):
+            text = f'{status_text} | {to_go_m:.2f} m to go' if status_text \
+                else f'{to_go_m:.2f} m to go'
         return (f'[{self.label}] {where:<24} t={sim_time_s:7.1f}s {100 * progress:4.0f}%  '
-                f'{leaf or "-"} - {status_text}')
+                f'{leaf or "-"} - {text}')

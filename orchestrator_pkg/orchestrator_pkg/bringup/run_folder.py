@@ -2,13 +2,14 @@
 
 ``DIR`` holds ``summary.json`` (the summary as data), ``mission.jsonl`` (every
 tree status change with sim time, and mission start/result lines),
-``run.mcap`` (the key topics, serialized as received) and ``trajectory.png``.
+``run.mcap`` (the key topics, serialized as received), ``trajectory.png`` and
+``logs/`` (each node's output, one file per node).
 This module is pure: it reads ``mission.jsonl`` back and hands plain data to
 :func:`run_report.draw_trajectory`.
 """
 import json
 import os
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -18,6 +19,7 @@ SUMMARY = 'summary.json'
 MISSION_LOG = 'mission.jsonl'
 RECORDING = 'run.mcap'
 PICTURE = 'trajectory.png'
+LOGS = 'logs'
 
 
 def paths(run_dir: str) -> Dict[str, str]:
@@ -25,7 +27,8 @@ def paths(run_dir: str) -> Dict[str, str]:
     return {'summary': os.path.join(run_dir, SUMMARY),
             'mission_log': os.path.join(run_dir, MISSION_LOG),
             'recording': os.path.join(run_dir, RECORDING),
-            'picture': os.path.join(run_dir, PICTURE)}
+            'picture': os.path.join(run_dir, PICTURE),
+            'logs': os.path.join(run_dir, LOGS)}
 
 
 def read_mission_log(path: str) -> List[dict]:
@@ -45,13 +48,17 @@ def read_mission_log(path: str) -> List[dict]:
 def write_picture(png_path: str, world: str,
                   driven: Dict[str, Sequence[Tuple[float, float, float]]],
                   plans: Sequence[Tuple[str, float, Sequence[Tuple[float, float]]]],
-                  records: Sequence[dict], title: str) -> int:
+                  records: Sequence[dict], title: str, failure: str = '',
+                  collisions: Optional[Dict[str, Sequence[Tuple[float, float]]]] = None,
+                  objects_end: Optional[Dict[str, Tuple[float, float]]] = None) -> int:
     """Draw ``trajectory.png``; return the number of events placed on it.
 
     ``driven`` maps a robot to ``(t, x, y)`` samples with ``t`` on the same
     clock as the records' ``t`` (absolute sim time); ``plans`` holds
-    ``(robot, t, [(x, y), ...])``. An unreadable world gives a picture
-    without the map rather than none.
+    ``(robot, t, [(x, y), ...])``; ``collisions`` each robot's collision
+    points, ``objects_end`` the objects' final positions, ``failure`` why the
+    mission did not succeed. The goals come from the records' inputs. An
+    unreadable world gives a picture without the map rather than none.
     """
     try:
         layers = run_report.world_layers(world)
@@ -64,5 +71,6 @@ def write_picture(png_path: str, world: str,
     run_report.draw_trajectory(
         png_path, layers, {r: t[:, 1:] for r, t in tracks.items()},
         planned=[(robot, np.asarray(xy, dtype=float).reshape(-1, 2)) for robot, _, xy in plans],
-        events=events, title=title)
+        events=events, title=title, failure=failure, collisions=collisions,
+        objects_end=objects_end, goals=run_report.goals_from_records(records, layers.places))
     return len(events)

@@ -13,6 +13,7 @@ robots stop), each group given the grace period before SIGKILL.
 
 It never blocks for long: :meth:`Runner.poll` is called in a loop.
 """
+import collections
 import hashlib
 import os
 import signal
@@ -75,15 +76,23 @@ def ros_arguments(launch: NodeLaunch) -> List[str]:
     return args
 
 
+RECENT_LINES = 8  # of a node's output, shown when it exits unexpectedly
+
+
 class ManagedNode:
-    """One node's process and its respawn bookkeeping."""
+    """One node's process and its respawn bookkeeping.
+
+    Every line the process prints goes to ``output(label, line)`` whole (one
+    reader thread per process); the last few are kept in ``recent``.
+    """
 
     def __init__(self, launch: NodeLaunch, command: List[str], env=None,
-                 output: Callable[[str], None] = print):
+                 output: Optional[Callable[[str, str], None]] = None):
         self.launch = launch
         self.command = command
         self.env = env
-        self._output = output
+        self._output = output or (lambda label, line: print(f'[{label}] {line}'))
+        self.recent: collections.deque = collections.deque(maxlen=RECENT_LINES)
         self.process: Optional[subprocess.Popen] = None
         self.starts = 0
         self.exit_codes: List[int] = []
@@ -97,7 +106,8 @@ class ManagedNode:
         return self.launch.label
 
     def start(self) -> None:
-        """Start (or restart) the process, with its output prefixed by the label."""
+        """Start (or restart) the process; its output goes to ``output`` line by line."""
+        self._output(self.label, f'[runner] start {self.starts + 1}: {" ".join(self.command)}')
         self.process = subprocess.Popen(
             self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -110,7 +120,9 @@ class ManagedNode:
 
     def _pump(self, process) -> None:
         for raw in iter(process.stdout.readline, b''):
-            self._output(f'[{self.label}] {raw.decode("utf-8", "replace").rstrip()}')
+            line = raw.decode('utf-8', 'replace').rstrip()
+            self.recent.append(line)
+            self._output(self.label, line)
         process.stdout.close()
 
     def running(self) -> bool:
@@ -136,7 +148,13 @@ class Runner:
 
     def __init__(self, launches: List[NodeLaunch], executable: Callable[[str, str], str],
                  grace_period_s: float = 5.0, env=None, output: Callable[[str], None] = print,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 node_output: Optional[Callable[[str, str], None]] = None):
+        """Make the nodes; the runner says what it does on ``output``.
+
+        Each node's lines go to ``node_output(label, line)`` (default: ``output``
+        with a ``[label]`` prefix), e.g. :class:`~orchestrator_pkg.bringup.terminal.NodeLogs`.
+        """
         self._executable = executable
         self._grace_period_s = grace_period_s
         self._output = output
@@ -145,14 +163,17 @@ class Runner:
         for launch in launches:
             command = [executable(launch.node.package, launch.node.executable),
                        *ros_arguments(launch)]
-            self.nodes.append(ManagedNode(launch, command, env=env, output=output))
+            self.nodes.append(ManagedNode(
+                launch, command, env=env,
+                output=node_output or (lambda label, line: output(f'[{label}] {line}'))))
         self.fatal: Optional[str] = None
         self.stopping = False
 
     def start(self) -> None:
         """Start every node, world scope first (file order within a scope)."""
+        self._output(f'[runner] starting {len(self.nodes)} node(s): '
+                     + ', '.join(node.label for node in self.nodes))
         for node in self.nodes:
-            self._output(f'[runner] starting {node.label}: {" ".join(node.command)}')
             node.start()
 
     def poll(self) -> Optional[str]:
@@ -178,12 +199,20 @@ class Runner:
                 node.respawn_at = now + policy.respawn_delay_s
                 self._output(f'[runner] {node.label} exited with code {code}; respawn in '
                              f'{policy.respawn_delay_s:g} s')
+                self._show_recent(node)
                 continue
             node.finished = True
             self._output(f'[runner] {node.label} exited with code {code}')
+            self._show_recent(node)
             if policy.required and self.fatal is None:
                 self.fatal = f'required node {node.label} exited with code {code}'
         return self.fatal
+
+    def _show_recent(self, node: ManagedNode) -> None:
+        """Say what a node printed last before it exited on its own (a crash's traceback)."""
+        if node.recent and node.process is not None and node.process.returncode != 0:
+            self._output(f'[runner] the last lines of {node.label}:\n'
+                         + '\n'.join(f'    {line}' for line in node.recent))
 
     def shutdown(self, before_shutdown: Optional[Callable[[], None]] = None) -> Dict[str, int]:
         """Stop everything in order; return each node's last exit code."""

@@ -10,8 +10,10 @@ def run(args) -> int:
     service = f'{args.action.rstrip("/")}/_action/cancel_goal'
     with cli_ros.client_node('orchestrator_cli') as node:
         client = node.create_client(CancelGoal, service)
-        if not client.wait_for_service(timeout_sec=args.timeout):
-            return cli_ros.fail(f'{args.action} is not available (is the orchestrator running?)')
+        problem = cli_ros.connect(node, cli_ros.has_service(service), client.service_is_ready,
+                                  f'action {args.action}', args.timeout)
+        if problem:
+            return cli_ros.fail(problem)
         try:
             response = wait_future(node, client.call_async(CancelGoal.Request()), args.timeout)
         except TimeoutError:

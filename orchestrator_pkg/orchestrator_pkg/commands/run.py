@@ -7,18 +7,26 @@ progress, and ends with a summary. Ctrl-C (or a required node dying)
 cancels the mission, sends zero velocity, and stops everything in order.
 With ``--run-dir DIR`` it records the run there: summary.json,
 mission.jsonl, run.mcap and trajectory.png (see bringup/run_folder.py).
+
+The mission (a shipped name or your own ``FILE.xml``) is found and validated,
+with its inputs and the world's place names, before any process starts. The
+terminal stays quiet (bringup/terminal.py): each node's output goes to its
+own file under ``DIR/logs/`` (a temporary folder without ``--run-dir``), and
+only warnings and errors reach the terminal, each once.
 """
 import argparse
 import json
 import os
 import signal
+import tempfile
 import time
 
 from orchestrator_pkg.bringup.description import BringupError
-from orchestrator_pkg.commands import _args
+from orchestrator_pkg.commands import _args, _missions
 from orchestrator_pkg.ros_edge import share
 
 DEFAULT_BRINGUP = 'bringup.yaml'
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _inputs(pairs, namespaces):
@@ -41,44 +49,106 @@ def _inputs(pairs, namespaces):
     return inputs, per_robot
 
 
+def check_mission(mission: str, world: str, inputs, robot_inputs,
+                  output=print) -> str:
+    """Find and validate the mission before anything starts; return a file's XML ('' for a name).
+
+    Every robot's inputs are checked (with the world's place names when the world
+    has places). Warnings are printed and the run goes on; errors raise
+    ``MissionError`` with every problem, one per line.
+    """
+    from orchestrator_pkg.behaviours.plugins import default_registry
+    path = _missions.resolve(mission)
+    as_file = _missions.is_file(mission)
+    try:
+        known = _missions.place_names(world)
+    except _missions.MissionError:
+        known = None  # a world without places (an SDF world): GetPlacePose says so itself
+    registry = default_registry()
+    problems = []
+    for extra in (list(robot_inputs.values()) or [{}]):
+        for problem in _missions.check(path, registry, {**inputs, **extra}, known_values=known,
+                                       inline=as_file):
+            if problem not in problems:
+                problems.append(problem)
+    errors = [p for p in problems if p.severity == 'error']
+    if errors:
+        raise _missions.MissionError(
+            f'mission {mission} has {len(errors)} error(s); nothing was started:\n'
+            + '\n'.join(str(p) for p in problems))
+    for problem in problems:
+        output(f'[run] {problem}')
+    return _missions.read(path) if as_file else ''
+
+
 def run(args) -> int:
     """Start the bringup, run the mission, print the summary; exit 0 on success."""
     from orchestrator_pkg.bringup import description, run_folder
-    from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.runner import Runner, ament_executable
+    from orchestrator_pkg.bringup.terminal import NodeLogs, Terminal
 
+    terminal = Terminal()
     try:
         bringup = description.load(share.config_file(args.bringup))
+        inputs, robot_inputs = _inputs(args.input, bringup.namespaces(args.robots))
+        tree_xml = check_mission(args.mission, args.world, inputs, robot_inputs, terminal) \
+            if args.mission else ''
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
                                        robots=args.robots, only=only)
-        runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s)
-        inputs, robot_inputs = _inputs(args.input, bringup.namespaces(args.robots))
+        logs = None  # made below, once the log folder is known; the runner writes to it
+        runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
+                        output=terminal, node_output=lambda label, line: logs(label, line))
         files = None
         if args.run_dir:
             os.makedirs(args.run_dir, exist_ok=True)
             files = run_folder.paths(args.run_dir)
-    except (BringupError, FileNotFoundError, argparse.ArgumentTypeError) as exc:
-        print(f'orchestrator run: {exc}')
+            log_dir = os.path.join(args.run_dir, run_folder.LOGS)
+        else:
+            log_dir = tempfile.mkdtemp(prefix='orchestrator-run-')
+    except (BringupError, FileNotFoundError, argparse.ArgumentTypeError,
+            _missions.MissionError) as exc:
+        terminal(f'orchestrator run: {exc}')
+        terminal.close()
         return 2
     except OSError as exc:
-        print(f'orchestrator run: --run-dir {args.run_dir}: {exc.strerror}')
+        terminal(f'orchestrator run: --run-dir {args.run_dir}: {exc.strerror}')
+        terminal.close()
         return 2
 
+    logs = NodeLogs(log_dir, terminal, verbose=args.verbose)
+    try:
+        return _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
+                    logs)
+    finally:
+        logs.close()
+        terminal.close()
+
+
+def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs) -> int:
+    from orchestrator_pkg.bringup.mission_session import MissionSession
+    from orchestrator_pkg.bringup.terminal import ERROR
+    terminal(f'[run] node logs: {logs.folder}')
     stop = {'requested': False}
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         stop['requested'] = True
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C, kill, and the terminal closing (SIGHUP) all stop the run in order: the
+    # nodes run in sessions of their own, so nothing else would stop them
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
                              robot_inputs=robot_inputs,
                              zero_velocity_topic=bringup.zero_velocity_topic,
-                             timeout_s=args.timeout_s, wait_for_clock=not args.no_sim)
-    # rclpy.init() (in MissionSession) installs rclpy's SIGINT handler, which shuts the
-    # context down at once: the robots could no longer be sent zero velocity. Ours wins.
-    signal.signal(signal.SIGINT, on_sigint)
+                             timeout_s=args.timeout_s, output=terminal,
+                             wait_for_clock=not args.no_sim, tree_xml=tree_xml,
+                             rtf=0.0 if args.no_sim else args.rtf)
+    # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
+    # shut the context down at once: the robots could no longer be sent zero velocity.
+    # Ours win.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_stop_signal)
     recorder = None
     if files is not None:
         from orchestrator_pkg.bringup.recorder import RunRecorder
@@ -89,52 +159,67 @@ def run(args) -> int:
     wall_start = time.monotonic()
     runner.start()
     reason = ''
+
+    def before_shutdown():
+        logs.min_level = ERROR  # the warnings of a shutdown are the runner's own doing
+        session.stop_robots()
     try:
         reason = session.run(runner, lambda: stop['requested'])
     finally:
-        codes = runner.shutdown(before_shutdown=session.stop_robots)
+        codes = runner.shutdown(before_shutdown=before_shutdown)
         if recorder is not None:
             recorder.close()
         session.close()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     wall_time = time.monotonic() - wall_start
+    for line in logs.summary():
+        terminal(line)
     if recorder is not None:
-        _finish_run_folder(args, files, session, recorder)
-    print(session.summary(wall_time, reason))
+        _finish_run_folder(args, files, session, recorder, reason, terminal)
+    terminal(session.summary(wall_time, reason))
     for path in filter(None, (args.summary_json, files and files['summary'])):
         with open(path, 'w', encoding='utf-8') as f:
             json.dump(session.report(wall_time, reason), f, indent=2)
             f.write('\n')
     bad = {label: code for label, code in codes.items() if code not in (0, -2, 130, None)}
     if bad:
-        print('orchestrator run: nodes exited uncleanly: '
-              + ', '.join(f'{k} ({v})' for k, v in sorted(bad.items())))
+        terminal('orchestrator run: nodes exited uncleanly: '
+                 + ', '.join(f'{k} ({v})' for k, v in sorted(bad.items()))
+                 + f' (their logs: {logs.folder})')
     return 0 if session.succeeded and not reason else 1
 
 
-def _finish_run_folder(args, files, session, recorder) -> None:
+def _finish_run_folder(args, files, session, recorder, reason, output) -> None:
     """Draw trajectory.png from what the run recorded; say what went wrong, if anything."""
     from orchestrator_pkg.bringup import run_folder
     for problem in recorder.problems:
-        print(f'[run] recorder: {problem}')
+        output(f'[run] recorder: {problem}')
     size_mb = os.path.getsize(files['recording']) / 1e6
-    print(f'[run] recorder: {sum(recorder.counts.values())} messages on '
-          f'{len(recorder.counts)} topics, {size_mb:.1f} MB')
+    output(f'[run] recorder: {sum(recorder.counts.values())} messages on '
+           f'{len(recorder.counts)} topics, {size_mb:.1f} MB')
     empty = sorted(topic for topic, n in recorder.counts.items() if n == 0)
     if empty:
-        print(f'[run] recorder: nothing was published on {", ".join(empty)}')
+        output(f'[run] recorder: nothing was published on {", ".join(empty)}')
     offset = session.clock_start_s  # stats count from the run's first /clock
     driven = {ns: [(t + offset, x, y) for t, x, y in stats.path]
               for ns, stats in session.stats.items()}
+    collisions = {ns: [(x, y) for _, x, y, _ in stats.collision_points]
+                  for ns, stats in session.stats.items()}
+    objects_end = {}
+    for objects in session.objects.values():
+        objects_end.update({oid: (pos[0], pos[1]) for oid, pos in objects.items()})
+    outcome, why = session.outcome(reason)
+    mission = os.path.basename(args.mission) if args.mission else 'no mission'
+    title = (f'{mission} in {os.path.basename(args.world)}: {outcome}, '
+             f'{session.sim_time_s:.0f} s sim time')
     try:
         records = run_folder.read_mission_log(files['mission_log'])
-        title = (f'{args.mission or "no mission"} in {args.world}: '
-                 f'{"succeeded" if session.succeeded else "did not succeed"}, '
-                 f'{session.sim_time_s:.0f} s sim time')
         run_folder.write_picture(files['picture'], args.world, driven, recorder.plans, records,
-                                 title)
+                                 title, failure=why if outcome != 'SUCCEEDED' else '',
+                                 collisions=collisions, objects_end=objects_end)
     except (OSError, ValueError) as exc:
-        print(f'[run] cannot draw {files["picture"]}: {exc}')
+        output(f'[run] cannot draw {files["picture"]}: {exc}')
 
 
 def register(subparsers) -> None:
@@ -153,8 +238,9 @@ def register(subparsers) -> None:
     parser.add_argument('--robots', type=int, default=None,
                         help='number of robots, each with its own stack and mission in '
                              'namespace robot1, robot2, ... (default: the description\'s)')
-    parser.add_argument('--mission', default=None,
-                        help='mission name from orchestrator_pkg/missions; '
+    parser.add_argument('--mission', default=None, metavar='NAME|FILE.xml',
+                        help='a mission name (`orchestrator missions` lists them) or your own '
+                             'mission file, validated before anything starts; '
                              'without one, just run the stack')
     parser.add_argument('--input', action='append', metavar='[ROBOT:]KEY=VALUE',
                         help='mission input, written to the blackboard (repeatable); '
@@ -175,4 +261,7 @@ def register(subparsers) -> None:
                              'trajectory.png')
     parser.add_argument('--no-sim', action='store_true',
                         help='real robot: do not start sim-only nodes, use wall time')
+    parser.add_argument('--verbose', action='store_true',
+                        help="every line of every node's output on the terminal too "
+                             '(default: warnings and errors, each once; all in the logs)')
     parser.set_defaults(func=run)

@@ -1,17 +1,20 @@
 """``orchestrator submit MISSION``: run a mission and follow it to its end.
 
 MISSION is the name of a mission in the orchestrator's missions folder, or
-the path of an XML file (sent inline). ``--input key=value`` pairs go to the
-blackboard. Exit code: 0 SUCCEEDED, 1 FAILED, 2 REJECTED, 3 CANCELED, 4 no
-answer (timeout or no server).
+the path of an XML file (sent inline). A file is validated here first, as the
+orchestrator will load it, so its problems name the file and line
+(``my.xml:19: ...``). ``--input key=value`` pairs go to the blackboard. Exit
+code: 0 SUCCEEDED, 1 FAILED, 2 REJECTED (or invalid), 3 CANCELED, 4 no answer
+(timeout or no server).
 """
-import os
+import sys
 import time
 
 from diagnostic_msgs.msg import KeyValue
 from rclpy.action import ActionClient
 
 from orchestrator_pkg import cli_ros
+from orchestrator_pkg.commands import _missions
 from orchestrator_pkg.ros_edge.convert import seconds_of
 from orchestrator_pkg.ros_edge.share import outcome_name
 
@@ -22,12 +25,8 @@ def build_goal(mission: str, inputs, main_tree: str):
     """Return the ExecuteMission goal for a name or an XML file; ValueError on bad input."""
     from orchestrator_interfaces.action import ExecuteMission
     goal = ExecuteMission.Goal(main_tree=main_tree or '')
-    if mission.endswith('.xml') or os.sep in mission:
-        try:
-            with open(mission, encoding='utf-8') as stream:
-                goal.tree_xml = stream.read()
-        except OSError as exc:
-            raise ValueError(f'cannot read {mission}: {exc.strerror}') from None
+    if _missions.is_file(mission):
+        goal.tree_xml = _missions.read(mission)  # MissionError is a ValueError
     else:
         goal.mission_name = mission
     for item in inputs or []:
@@ -38,19 +37,34 @@ def build_goal(mission: str, inputs, main_tree: str):
     return goal
 
 
+def _check_file(path: str, inputs) -> list:
+    """Validate a mission file as the orchestrator will load it (inline), under its own name."""
+    from orchestrator_pkg.behaviours.plugins import default_registry
+    return _missions.check(path, default_registry(), inputs, inline=True)
+
+
 def run(args) -> int:
     """Send the goal, print feedback changes, print the result."""
     from orchestrator_interfaces.action import ExecuteMission
     from orchestrator_pkg.testing.waiting import spin_until, wait_future
     try:
         goal = build_goal(args.mission, args.input, args.main_tree)
+        if goal.tree_xml:
+            problems = _check_file(args.mission, {kv.key: kv.value for kv in goal.inputs})
+            errors = [p for p in problems if p.severity == 'error']
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if errors:
+                return cli_ros.fail(f'{args.mission}: {len(errors)} error(s); not sent', 2)
     except ValueError as exc:
         return cli_ros.fail(str(exc), 2)
     with cli_ros.client_node('orchestrator_submit') as node:
         client = ActionClient(node, ExecuteMission, args.action)
-        if not client.wait_for_server(timeout_sec=args.timeout):
-            return cli_ros.fail(f'{args.action} is not available (is the orchestrator running?)',
-                                4)
+        send_goal = f'{args.action.rstrip("/")}/_action/send_goal'
+        problem = cli_ros.connect(node, cli_ros.has_service(send_goal), client.server_is_ready,
+                                  f'action {args.action}', args.timeout)
+        if problem:
+            return cli_ros.fail(problem, 4)
         last = {'path': None}
 
         def on_feedback(message):
@@ -93,7 +107,10 @@ def run(args) -> int:
             where = f'{failure.node_path} ({failure.node_type}): ' if failure.node_path else ''
             leaf = (f' [{failure.leaf_interface} error_code {failure.leaf_error_code}]'
                     if failure.leaf_error_code else '')
-            print(f'reason {failure.code}: {where}{failure.message}{leaf}')
+            message = failure.message
+            if goal.tree_xml:  # the orchestrator names a tree sent inline '<inline>'
+                message = message.replace('<inline>:', f'{args.mission}:')
+            print(f'reason {failure.code}: {where}{message}{leaf}')
         return EXIT_CODES.get(name, 1)
 
 

@@ -36,15 +36,22 @@ def render(snapshot, color: bool = False) -> str:
 def run(args) -> int:
     """Follow the snapshot topic and redraw."""
     from orchestrator_interfaces.msg import BehaviourTreeSnapshot
+    from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
     from orchestrator_pkg.testing.waiting import spin_until
     latest = []
     topic = args.topic or f'{args.node.rstrip("/")}/snapshot'
     color = sys.stdout.isatty() and not args.no_color
     with cli_ros.client_node('orchestrator_tree') as node:
-        node.create_subscription(BehaviourTreeSnapshot, topic, latest.append, 10)
-        if not spin_until(node, lambda: bool(latest), args.timeout):
-            return cli_ros.fail(f'no snapshot on {topic} within {args.timeout:g} s '
-                                '(is a mission running?)')
+        # latched: the last snapshot arrives at once, also while the mission is paused
+        node.create_subscription(BehaviourTreeSnapshot, topic, latest.append, LATCHED_QOS)
+        if not cli_ros.discover(node, cli_ros.has_publisher(topic),
+                                min(args.timeout, cli_ros.DISCOVERY_S)):
+            return cli_ros.fail(cli_ros.not_running(f'a publisher of {topic}'))
+        # a snapshot is there at once if a mission ever ran; live, wait for the first one
+        wait = min(args.timeout, cli_ros.READY_S) if args.once else args.timeout
+        if not spin_until(node, lambda: bool(latest), wait):
+            return cli_ros.fail(f'no snapshot on {topic} within {wait:g} s '
+                                '(no mission has run since the orchestrator started?)')
         if args.once:
             print(render(latest[-1], color))
             return 0

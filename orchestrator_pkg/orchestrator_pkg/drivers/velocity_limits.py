@@ -86,6 +86,7 @@ class BaseDriverCore:
         self.timeout_s = timeout_s
         self.heartbeat = heartbeat
         self.estop = False
+        self.estops = 0  # times the e-stop was engaged
         self.mode = IDLE
         self.dropped = 0  # valid commands dropped while the heartbeat was missing
         self.last_reject = ''
@@ -130,6 +131,8 @@ class BaseDriverCore:
         if self.estop and not engaged:
             self._last_cmd_time = None
             self._target = (0.0, 0.0)
+        if engaged and not self.estop:
+            self.estops += 1
         self.estop = engaged
 
     def update(self, now: float, dt: float) -> Tuple[float, float]:

@@ -25,7 +25,8 @@ Subscribers
 Publishers
     cmd_vel (geometry_msgs/Twist[Stamped]),
     ~/state (diagnostic_msgs/DiagnosticStatus: mode IDLE/ACTIVE/TIMEOUT/ESTOP/NO_HEARTBEAT,
-    stop_reason, heartbeat state and losses, output, clamping and the last rejection)
+    stop_reason, heartbeat state and losses, e-stop state and engagements (estops),
+    output, clamping and the last rejection)
 """
 import sys
 
@@ -160,13 +161,18 @@ class BaseDriverNode(Node):
                 self.get_logger().warning(
                     f'no command for {self.core.timeout_s} s: sending zero velocity')
             elif self.core.mode == NO_HEARTBEAT and self.core.heartbeat.losses == 0:
-                self.get_logger().warning(f'{self.core.stop_reason}: holding zero velocity')
+                # at start-up, before the first beat: expected, not a fault
+                self.get_logger().info(f'{self.core.stop_reason}: holding zero velocity')
             self._last_mode = self.core.mode
         beat = self.core.heartbeat
         if beat is not None and beat.losses > self._losses_logged:
             self._losses_logged = beat.losses
-            self.get_logger().error(f'{beat.last_loss}: holding zero velocity',
-                                    throttle_duration_sec=1.0)
+            if self.core.estop:  # held still anyway (e.g. the runner stopping the stack)
+                self.get_logger().info(f'{beat.last_loss} while the e-stop is engaged',
+                                       throttle_duration_sec=1.0)
+            else:
+                self.get_logger().error(f'{beat.last_loss}: holding zero velocity',
+                                        throttle_duration_sec=1.0)
         twist = Twist()
         twist.linear.x, twist.angular.z = v, w
         if self.stamped:
@@ -190,6 +196,7 @@ class BaseDriverNode(Node):
                   'dropped': str(core.dropped),
                   'linear_x': f'{v:.4f}', 'angular_z': f'{w:.4f}',
                   'clamped': str(core.clamped).lower(), 'estop': str(core.estop).lower(),
+                  'estops': str(core.estops),
                   'rejected': str(core.rejected), 'last_reject': core.last_reject}
         return DiagnosticStatus(
             level=level, name=self.get_fully_qualified_name(), hardware_id='base',

@@ -129,6 +129,8 @@ class BehaviorServer(Node):
         return result
 
     def _publish(self, v: float, w: float):
+        if not self.context.ok():  # Ctrl-C shut rclpy down under a goal that is ending
+            return
         msg = Twist()
         msg.linear.x = float(v)
         msg.angular.z = float(w)

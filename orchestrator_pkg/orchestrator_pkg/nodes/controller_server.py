@@ -212,6 +212,8 @@ class ControllerServer(Node):
 
     def _publish(self, v: float, w: float):
         self._last_cmd = (v, w)
+        if not self.context.ok():  # Ctrl-C shut rclpy down under a goal that is ending
+            return
         msg = Twist()
         msg.linear.x = float(v)
         msg.angular.z = float(w)

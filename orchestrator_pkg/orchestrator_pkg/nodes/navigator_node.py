@@ -72,6 +72,8 @@ SPECS = {
         ['compute_path_error_code', 'follow_path_error_code'],
         'Blackboard keys whose highest non-zero value is the result error_code on failure.'),
 }
+# the blackboard keys the navigator gives every tree (Nav2's): not written by its nodes
+TREE_INPUTS = ('goal', 'goals', 'number_recoveries')
 # kind -> (action type, action name, blackboard key of the goal)
 KINDS = {'to_pose': (NavigateToPose, 'navigate_to_pose', 'goal'),
          'through_poses': (NavigateThroughPoses, 'navigate_through_poses', 'goals')}
@@ -136,7 +138,7 @@ class NavigatorNode(Node):
     def _start(self, kind, request) -> MissionRunner:
         tree_file, key, value = self._goal(kind, request)
         try:
-            document = load_file(tree_file, self.registry, inputs=['goal', 'goals'])
+            document = load_file(tree_file, self.registry, inputs=TREE_INPUTS)
             blackboard = Blackboard()
             blackboard.set(key, value)
             blackboard.set('number_recoveries', 0)

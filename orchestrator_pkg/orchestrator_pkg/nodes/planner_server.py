@@ -217,6 +217,10 @@ class PlannerServer(Node):
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
         res = self._planner.plan(master, start, (gx, gy), self._params())
+        if not self.context.ok():
+            # Ctrl-C shut rclpy down while this plan was computed (in the executor's
+            # other thread): nothing can be published or answered any more
+            return result
         result.planning_time = convert.to_duration(time.monotonic() - t0)
         result.error_code = res.error_code
         result.error_msg = res.message

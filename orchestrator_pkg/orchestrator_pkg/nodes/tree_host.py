@@ -34,7 +34,7 @@ from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
-from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
+from orchestrator_pkg.ros_edge.qos import LATCHED_QOS, STATUS_CHANGES_QOS
 from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRunner
 
 # Keep a finished tree's clients alive this long, so cancel requests sent
@@ -149,7 +149,9 @@ class TreeHost:
         self._retired = []  # [(shut down at, runner)]
         self._timer_ticks = 0
         self._servers = []
-        self._snapshots = node.create_publisher(BehaviourTreeSnapshot, '~/snapshot', 10)
+        # latched: `orchestrator tree` gets the last one at once, also while paused
+        self._snapshots = node.create_publisher(BehaviourTreeSnapshot, '~/snapshot',
+                                                LATCHED_QOS)
         self._status_changes = node.create_publisher(BehaviourStatusChanges, '~/status_changes',
                                                      STATUS_CHANGES_QOS)
         node.create_service(Trigger, '~/pause', lambda _, response: self._pause(response, True))

@@ -11,6 +11,7 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 Pose2D = Tuple[float, float, float]  # x, y, yaw
+POSE_FORMAT = 'stamp_ns;frame_id;x;y;z;qx;qy;qz;qw'  # Nav2's pose string (bt_conversions)
 
 
 class FrameError(LookupError):
@@ -104,3 +105,24 @@ class FrameTree2D:
         except FrameError as exc:
             return str(exc)
         return None
+
+
+def parse_pose_string(text: str) -> Tuple[int, str, Tuple[float, ...]]:
+    """Parse Nav2's pose string ``stamp_ns;frame_id;x;y;z;qx;qy;qz;qw``.
+
+    Returns ``(stamp_ns, frame_id, (x, y, z, qx, qy, qz, qw))``; ``ValueError``
+    with a reason for anything else.
+    """
+    parts = [part.strip() for part in text.split(';')]
+    if len(parts) != 9:
+        raise ValueError(f'"{text}" is not a pose: expected 9 fields "{POSE_FORMAT}" '
+                         f'(got {len(parts)}), or a blackboard reference such as {{goal}}')
+    try:
+        stamp_ns = int(parts[0])
+        numbers = tuple(float(part) for part in parts[2:])
+    except ValueError:
+        raise ValueError(f'"{text}" is not a pose: stamp must be an integer and x..qw '
+                         f'numbers ("{POSE_FORMAT}")') from None
+    if not all(math.isfinite(n) for n in numbers) or stamp_ns < 0:
+        raise ValueError(f'"{text}" is not a pose: non-finite number or negative stamp')
+    return stamp_ns, parts[1], numbers

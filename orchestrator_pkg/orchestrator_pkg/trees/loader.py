@@ -44,29 +44,30 @@ class TreeDocument:
         return build_tree(self._parsed, self.registry, tree_id, clock, blackboard, self.source)
 
 
-def _finish(parsed: TreeSource, registry: Registry, source: str, inputs) -> TreeDocument:
+def _finish(parsed: TreeSource, registry: Registry, source: str, inputs,
+            known_values=None) -> TreeDocument:
     if not parsed.has_errors:
-        validate(parsed, registry, inputs)
+        validate(parsed, registry, inputs, known_values)
     if parsed.has_errors:
         raise TreeLoadError(parsed.problems)
     return TreeDocument(parsed, registry, source)
 
 
-def load_file(path: str, registry: Registry, inputs=()) -> TreeDocument:
+def load_file(path: str, registry: Registry, inputs=(), known_values=None) -> TreeDocument:
     """Load, validate and return the trees of ``path`` (and its includes).
 
     ``inputs`` names blackboard keys the caller will provide (mission inputs),
     or maps them to their values, which are then checked against the type and
-    range of every port that reads them.
+    range of every port that reads them; ``known_values`` is :func:`validate`'s.
     Raises :class:`TreeLoadError` listing every problem when anything is wrong.
     """
     parsed = TreeSource()
     parsed.load_path(str(path), top=True)
-    return _finish(parsed, registry, str(path), inputs)
+    return _finish(parsed, registry, str(path), inputs, known_values)
 
 
 def load_string(xml: str, registry: Registry, source: str = '<inline>',
-                base_dir: str | None = None, inputs=()) -> TreeDocument:
+                base_dir: str | None = None, inputs=(), known_values=None) -> TreeDocument:
     """Load trees from a string; ``<include>`` needs ``base_dir``.
 
     Raises :class:`TreeLoadError` listing every problem when anything is wrong.
@@ -74,7 +75,7 @@ def load_string(xml: str, registry: Registry, source: str = '<inline>',
     parsed = TreeSource()
     data = xml.encode('utf-8') if isinstance(xml, str) else xml
     parsed.load_data(data, source, base_dir, 0, True)
-    return _finish(parsed, registry, source, inputs)
+    return _finish(parsed, registry, source, inputs, known_values)
 
 
 def _problems_of(run) -> list[Problem]:
@@ -85,12 +86,13 @@ def _problems_of(run) -> list[Problem]:
     return document.problems
 
 
-def validate_file(path: str, registry: Registry, inputs=()) -> list[Problem]:
+def validate_file(path: str, registry: Registry, inputs=(), known_values=None) -> list[Problem]:
     """Return every problem (errors and warnings) of a tree file; never raises for a bad file."""
-    return _problems_of(lambda: load_file(path, registry, inputs))
+    return _problems_of(lambda: load_file(path, registry, inputs, known_values))
 
 
 def validate_string(xml: str, registry: Registry, source: str = '<inline>',
-                    base_dir: str | None = None, inputs=()) -> list[Problem]:
+                    base_dir: str | None = None, inputs=(), known_values=None) -> list[Problem]:
     """Return every problem of an XML string; never raises for bad XML."""
-    return _problems_of(lambda: load_string(xml, registry, source, base_dir, inputs))
+    return _problems_of(lambda: load_string(xml, registry, source, base_dir, inputs,
+                                            known_values))

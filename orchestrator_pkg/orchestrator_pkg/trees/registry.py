@@ -109,7 +109,14 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """A node type: category, ports, builder and how many children it takes."""
+    """A node type: category, ports, builder and how many children it takes.
+
+    ``forwards`` says which output ports receive an input port's value
+    unchanged, as ``(input, output, separator)``: ``''`` passes the value as
+    it is (SetBlackboard), a separator passes each element of the value split
+    by it (a loop over ``"a;b;c"``). Validation follows literal values
+    through them (e.g. place names to the node that looks them up).
+    """
 
     type_name: str
     category: str
@@ -118,6 +125,7 @@ class NodeSpec:
     description: str = ''
     min_children: int = 0
     max_children: int | None = 0
+    forwards: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self):
         if self.category not in CATEGORIES:
@@ -130,6 +138,10 @@ class NodeSpec:
             raise RegistryError(f'{self.type_name}: duplicate port names in {names}')
         if not callable(self.build):
             raise RegistryError(f'{self.type_name}: build must be callable')
+        for source, target, _ in self.forwards:
+            if source not in names or target not in names:
+                raise RegistryError(f'{self.type_name}: forwards {source} -> {target} '
+                                    f'names a port it does not declare ({names})')
 
     def port(self, name: str) -> PortSpec | None:
         """Return the port named ``name`` or None."""

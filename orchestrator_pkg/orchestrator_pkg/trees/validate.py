@@ -2,8 +2,11 @@
 
 :class:`Checker` checks every node of every tree (node types, children, ports,
 literal types, conditions, SubTree IDs); :class:`Expander` inlines SubTrees
-from one tree (cycles, depth, node count); :func:`validate` runs both and warns
-about blackboard keys read before any node writes them. Problems are recorded
+from one tree (cycles, depth, node count); :func:`validate` runs both, warns
+about blackboard keys read before any node writes them, and reports keys read
+that nothing writes (:func:`_check_unwritten_keys`), values with unbalanced
+braces (:func:`_check_braces`) and, given the known names, literal values of
+ports such as place names (:func:`_check_known_values`). Problems are recorded
 in the :class:`~orchestrator_pkg.trees.xml_source.TreeSource`.
 """
 from collections.abc import Mapping
@@ -288,11 +291,11 @@ def _script_keys(scope, script, order, x, port_name, reads, writes) -> None:
         writes.setdefault(_ident(scope, key), (order, x))
 
 
-def _analyse_blackboard(source: TreeSource, root: Instance, inputs) -> None:
+def _analyse_blackboard(source: TreeSource, root: Instance, inputs) -> tuple[dict, dict]:
     """Warn about keys read (in tick order) before the first node that writes them.
 
-    Keys that no node writes at all are inputs the caller provides (a mission's
-    blackboard inputs, Nav2's ``goal``), so they are not reported.
+    Keys that no node writes at all are checked by :func:`_check_unwritten_keys`.
+    Returns the first read and the first write of every key, by identity.
     """
     reads: dict = {}
     writes: dict = {}
@@ -333,6 +336,7 @@ def _analyse_blackboard(source: TreeSource, root: Instance, inputs) -> None:
                            f'{x.type_name}: port "{port_name}" reads blackboard key "{key}" '
                            f'before any node can write it (first writer: {writer.type_name} '
                            f'at {writer.file}:{writer.line})')
+    return reads, writes
 
 
 def _check_input_values(source: TreeSource, root: Instance, inputs: Mapping,
@@ -370,13 +374,17 @@ def _check_input_values(source: TreeSource, root: Instance, inputs: Mapping,
                                              f'"{key}" = {value!r}: {reason}')
 
 
-def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
+def validate(source: TreeSource, registry: Registry, inputs=(), known_values=None) -> None:
     """Check every tree, expand each root tree and analyse its blackboard flow.
 
     ``inputs`` names the keys the caller provides, or maps them to their values;
-    given values are checked against the ports that read them.
+    given values are checked against the ports that read them. ``known_values``
+    maps a port type to ``(names, what)``: every literal value that reaches a
+    port of that type must be one of ``names`` (e.g. ``{'place': (world_places,
+    'world warehouse')}``).
     """
     Checker(source, registry).check()
+    _check_braces(source)
     if source.main_tree_id in source.trees:
         roots = [source.main_tree_id]
     else:
@@ -393,9 +401,12 @@ def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
         expander = Expander(source)
         instance = expander.expand(tree_id, Blackboard())
         if instance is not None and not expander.failed:
-            _analyse_blackboard(source, instance, inputs)
+            reads, writes = _analyse_blackboard(source, instance, inputs)
+            _check_unwritten_keys(source, tree_id, instance, reads, writes, inputs)
             if isinstance(inputs, Mapping):
                 _check_input_values(source, instance, inputs, registry.port_types)
+            if known_values:
+                _check_known_values(source, instance, known_values, inputs)
     # de-duplicate (a subtree used twice reports once), keep order
     seen = set()
     unique = []
@@ -404,3 +415,167 @@ def validate(source: TreeSource, registry: Registry, inputs=()) -> None:
             seen.add(problem)
             unique.append(problem)
     source.problems[:] = unique
+
+
+def declared_inputs(source: TreeSource, tree_id: str) -> list:
+    """Return the input ports a tree declares in its ``<TreeNodesModel>`` (BT.CPP 4.4+).
+
+    A mission declares its inputs this way (name, default, description); each is
+    a :class:`~orchestrator_pkg.trees.xml_source.ModelPort`.
+    """
+    model = source.tree_models.get(tree_id) or {}
+    return [port for port in model.values() if port.direction in ('input', 'inout')]
+
+
+def _check_unwritten_keys(source: TreeSource, tree_id: str, root: Instance, reads: dict,
+                          writes: dict, inputs) -> None:
+    """Report keys read that no node writes and that are neither given nor declared.
+
+    A key one typo away from a key the tree writes or declares (``{targt}`` when
+    ``target`` is written) is an error with a "did you mean"; that read would fail
+    at run time, or make a Fallback take its other branch. Any other such key is a
+    warning: it may be an input the caller gives (say so with ``--inputs`` or
+    declare it in the TreeNodesModel).
+    """
+    external = {_ident(root.scope, key) for key in inputs}
+    declared = [port.name for port in declared_inputs(source, tree_id)]
+    external |= {_ident(root.scope, key) for key in declared}
+    known = sorted({real for _, real in writes} | set(declared) | set(inputs))
+    for ident, (_, x, port_name, key) in reads.items():
+        if ident in external or ident in writes:
+            continue
+        hint = difflib.get_close_matches(ident[1], known, n=1, cutoff=0.75)
+        what = f'{x.type_name}: port "{port_name}" reads blackboard key "{key}", which no node ' \
+               'writes'
+        if hint:
+            source.error(x.file, x.line, f'{what} (did you mean "{hint[0]}"?)')
+        else:
+            source.warning(x.file, x.line,
+                           f'{what} and which is not a declared input of tree "{tree_id}" '
+                           '(give it as an input, or declare it as an input_port of '
+                           f'<SubTree ID="{tree_id}"> in <TreeNodesModel>)')
+
+
+def _unbalanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == '{':
+            depth += 1
+        elif char == '}':
+            depth -= 1
+            if depth < 0:
+                return True
+    return depth != 0
+
+
+def _check_braces(source: TreeSource) -> None:
+    """Report port values with unbalanced braces (``{place`` or ``place}``).
+
+    Such a value is not a blackboard reference, so it would be taken as a
+    literal and the key never read or written. Scripts are not checked (their
+    strings may hold any character).
+    """
+    for tree in source.trees.values():
+        stack = [tree.root] if tree.root else []
+        while stack:
+            x = stack.pop()
+            stack.extend(reversed(x.children))
+            for attr, value in x.attrs.items():
+                # only values taken as text: other literals failed their conversion
+                # already, and output ports, scripts and conditions say so themselves
+                if not isinstance(x.literals.get(attr), str) or attr in COMMON_ATTRIBUTES:
+                    continue
+                if _unbalanced(value):
+                    label = x.type_name or x.tag
+                    if x.tag == 'SubTree':
+                        label = f'SubTree "{x.attrs.get("ID", "")}"'
+                    elif x.attrs.get('name'):
+                        label += f' "{x.attrs["name"]}"'
+                    source.error(x.file, x.line, f'{label}: port "{attr}" value "{value}" has '
+                                                 'unbalanced braces (a blackboard reference is '
+                                                 'written {key})')
+
+
+def _walk(root: Instance):
+    stack = [root]
+    while stack:
+        inst = stack.pop()
+        yield inst
+        stack.extend(reversed(inst.children))
+
+
+def _check_known_values(source: TreeSource, root: Instance, known_values, inputs) -> None:
+    """Check every literal value that reaches a port of a known-value type.
+
+    Values start as literals (on the port itself, a SubTree's literal, a
+    mission input's value) and follow ``NodeSpec.forwards`` (SetDefault's value
+    to its key, a LoopString's elements to its ``value``) to the ports that use
+    them. A value that is not among the known names is an error where it was
+    written, naming the port that would use it.
+    """
+    values: dict = {}  # key identity -> {(value, file, line, origin)}
+    given = inputs if isinstance(inputs, Mapping) else {}
+    for key, value in given.items():
+        values.setdefault(_ident(root.scope, key), set()).add(
+            (str(value), '', 0, f'the input {key}="{value}"'))
+    instances = list(_walk(root))
+    for inst in instances:
+        x = inst.xnode
+        if x.tag == 'SubTree' and inst.children:
+            board = inst.children[0].scope
+            for key, value in x.literals.items():
+                if isinstance(value, str):
+                    values.setdefault(_ident(board, key), set()).add(
+                        (value, x.file, x.line, f'SubTree "{x.attrs.get("ID", "")}"'))
+
+    def port_values(inst, port_name):
+        x = inst.xnode
+        key = x.refs.get(port_name)
+        if key is not None:
+            return values.get(_ident(inst.scope, key), set())
+        if port_name in x.attrs:
+            name = x.attrs.get('name')
+            return {(x.attrs[port_name], x.file, x.line,
+                     x.type_name + (f' "{name}"' if name else ''))}
+        return set()
+
+    changed, rounds = True, 0
+    while changed and rounds <= len(instances):  # values only grow: a fixed point
+        changed, rounds = False, rounds + 1
+        for inst in instances:
+            spec = inst.xnode.spec
+            if inst.xnode.tag == 'SubTree' or spec is None:
+                continue
+            for source_port, target_port, separator in spec.forwards:
+                key = inst.xnode.refs.get(target_port)
+                if key is None:
+                    continue
+                target = values.setdefault(_ident(inst.scope, key), set())
+                for value, file, line, origin in list(port_values(inst, source_port)):
+                    pieces = value.split(separator) if separator else [value]
+                    for piece in pieces:
+                        entry = (piece.strip() if separator else piece, file, line, origin)
+                        if entry not in target:
+                            target.add(entry)
+                            changed = True
+    reported = set()
+    for inst in instances:
+        x = inst.xnode
+        if x.tag == 'SubTree' or x.spec is None:
+            continue
+        for port in x.spec.ports:
+            if port.type not in known_values or port.direction == 'output':
+                continue
+            names, what = known_values[port.type]
+            for value, file, line, origin in sorted(port_values(inst, port.name)):
+                if not value or value in names or (value, file, line) in reported:
+                    continue
+                reported.add((value, file, line))
+                hint = difflib.get_close_matches(value, list(names), n=1, cutoff=0.6)
+                extra = f'did you mean "{hint[0]}"? ' if hint else ''
+                user = x.type_name + (f' "{x.attrs["name"]}"' if x.attrs.get('name') else '')
+                where = f'{x.file}:{x.line}'
+                source.error(file or x.file, line or x.line,
+                             f'{origin}: "{value}" is not a {port.type} of {what}, and it '
+                             f'reaches {user} (port "{port.name}", {where}) '
+                             f'({extra}known: {", ".join(sorted(names)) or "none"})')

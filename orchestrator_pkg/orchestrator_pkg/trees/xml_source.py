@@ -60,12 +60,25 @@ class XNode:
     file: str
     line: int
     children: list = field(default_factory=list)
+    text: str = ''  # character data (a TreeNodesModel port's description)
     # filled by validation for known node types
     type_name: str = ''
     spec: Any = None
     literals: dict = field(default_factory=dict)
     refs: dict = field(default_factory=dict)
     conditions: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelPort:
+    """A port of a tree declared in ``<TreeNodesModel><SubTree ID>`` (BT.CPP 4.4+)."""
+
+    name: str
+    direction: str  # 'input' | 'output' | 'inout'
+    default: str | None = None
+    description: str = ''
+    file: str = ''
+    line: int = 0
 
 
 @dataclass
@@ -86,6 +99,7 @@ class _Builder:
         self.stack: list[XNode] = []
         self.root: XNode | None = None
         self.count = 0
+        self.leading_comment = ''  # the first comment before the document element
 
     def _line(self) -> int:
         return self.parser.parser.CurrentLineNumber if self.parser else 0
@@ -112,7 +126,12 @@ class _Builder:
         self.stack.pop()
 
     def data(self, text):
-        pass
+        if self.stack:
+            self.stack[-1].text += text
+
+    def comment(self, text):
+        if self.root is None and not self.leading_comment:
+            self.leading_comment = text
 
     def close(self):
         return self.root
@@ -124,11 +143,13 @@ class TreeSource:
     def __init__(self):
         self.problems: list[Problem] = []
         self.trees: dict[str, _TreeDef] = {}
-        self.tree_models: dict[str, dict[str, str]] = {}  # SubTree ID -> port -> direction
+        self.tree_models: dict[str, dict[str, ModelPort]] = {}  # SubTree ID -> port name -> port
         self.loaded_files: list[str] = []
         self.main_tree_id: str | None = None
         self.main_where = ('<unknown>', 0)  # where main_tree_to_execute was given
+        self.description = ''  # the top document's leading comment (what the mission does)
         self._stack: list[str] = []
+        self._leading_comment = ''
 
     # -- problems ---------------------------------------------------------------
     def error(self, file, line, message):
@@ -152,7 +173,9 @@ class TreeSource:
         builder.parser = parser
         try:
             parser.feed(data)
-            return parser.close()
+            root = parser.close()
+            self._leading_comment = builder.leading_comment
+            return root
         except _Abort:
             return None
         except DefusedXmlException as exc:
@@ -229,6 +252,7 @@ class TreeSource:
         if top:
             self.main_tree_id = root.attrs.get('main_tree_to_execute') or None
             self.main_where = (file, root.line)
+            self.description = self._leading_comment.strip()
         for child in root.children:
             if child.tag == 'BehaviorTree':
                 self._add_tree(child)
@@ -286,6 +310,8 @@ class TreeSource:
             for port in entry.children:
                 direction = {'input_port': 'input', 'output_port': 'output',
                              'inout_port': 'inout'}.get(port.tag)
-                if direction and port.attrs.get('name'):
-                    ports[port.attrs['name']] = direction
+                name = port.attrs.get('name')
+                if direction and name:
+                    ports[name] = ModelPort(name, direction, port.attrs.get('default'),
+                                            ' '.join(port.text.split()), port.file, port.line)
             self.tree_models[entry.attrs['ID']] = ports

@@ -77,7 +77,44 @@ def test_tree_pause_resume_cancel(orchestrator):
     assert cli(env, 'cancel').returncode == 1  # nothing left to cancel
 
 
-def test_commands_fail_clearly_without_an_orchestrator(ros_domain):
-    result = cli(ros_domain.env(), 'pause', '--timeout', '1')
-    assert result.returncode == 1
-    assert 'not available' in result.stderr and 'Traceback' not in result.stderr
+@pytest.mark.parametrize('command, code', [('pause', 1), ('resume', 1), ('cancel', 1),
+                                           ('tree', 1), ('submit', 4)])
+def test_commands_say_no_orchestrator_runs_without_waiting_out_their_timeout(ros_domain,
+                                                                              command, code):
+    args = [command, 'hello'] if command == 'submit' else [command]
+    started = time.monotonic()
+    result = cli(ros_domain.env(), *args, '--timeout', '30')
+    took = time.monotonic() - started
+    assert result.returncode == code, result.stdout + result.stderr
+    assert 'no orchestrator running' in result.stderr and 'Traceback' not in result.stderr
+    assert took < 30, f'{command} waited out its --timeout ({took:.1f} s)'
+
+
+def test_tree_works_while_paused(orchestrator):
+    env, servers, _ = orchestrator
+    assert cli(env, 'submit', 'wait_then_spin', '--input', 'wait_s=30',
+               '--no-wait').returncode == 0
+    deadline = time.monotonic() + TIMEOUT_S
+    while 'EVENT wait goal' not in servers.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cli(env, 'pause').returncode == 0
+    view = cli(env, 'tree', '--once', '--timeout', '5')  # no ticks while paused
+    assert view.returncode == 0, view.stderr
+    assert 'wait_then_spin / WaitThenSpin' in view.stdout
+    assert cli(env, 'cancel').returncode == 0
+
+
+def test_submit_a_file_names_the_file_in_its_errors(orchestrator, tmp_path):
+    env, _, _ = orchestrator
+    mission = tmp_path / 'mine.xml'
+    mission.write_text('<root BTCPP_format="4" main_tree_to_execute="M">\n'
+                       '  <BehaviorTree ID="M">\n'
+                       '    <Sequence>\n'
+                       '      <SetBlackboard value="1" output_key="{target}"/>\n'
+                       '      <Sleep msec="{targt}"/>\n'
+                       '    </Sequence>\n'
+                       '  </BehaviorTree>\n</root>\n')
+    result = cli(env, 'submit', str(mission))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f'{mission}:5: error: Sleep: port "msec" reads blackboard key "targt"' in result.stderr
+    assert '<inline>' not in result.stdout + result.stderr

@@ -26,7 +26,7 @@ def _cli(ros_domain, *args):
 def test_only_starts_just_the_named_nodes(ros_domain):
     with _cli(ros_domain, '--no-sim', '--only', ' base_driver, ,') as proc:
         assert proc.wait_for_output('[run] no mission given', TIMEOUT_S), proc.output()
-        started = re.findall(r'\[runner\] starting (\S+):', proc.output())
+        started = re.findall(r'\[runner\] starting \d+ node\(s\): (.*)', proc.output())
         assert started == ['base_driver'], proc.output()
         rclpy.init(domain_id=ros_domain.domain_id)
         try:

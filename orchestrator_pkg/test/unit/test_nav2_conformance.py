@@ -5,6 +5,7 @@ import os
 import pytest
 
 from orchestrator_pkg.behaviours.plugins import default_registry
+from orchestrator_pkg.nodes.navigator_node import TREE_INPUTS
 from orchestrator_pkg.trees.loader import load_file, validate_file
 
 CONFORMANCE = os.environ.get('NAV2_CONFORMANCE_DIR', os.path.join(
@@ -35,7 +36,7 @@ def test_every_nav2_type_is_registered_through_the_entry_point(registry):
 @pytest.mark.skipif(not TREES, reason=f'conformance trees not found in {CONFORMANCE}')
 @pytest.mark.parametrize('path', TREES, ids=os.path.basename)
 def test_conformance_tree_validates_and_builds(registry, path):
-    problems = validate_file(path, registry)
+    problems = validate_file(path, registry, inputs=TREE_INPUTS)  # as bt_navigator loads it
     errors = [str(p) for p in problems if p.severity == 'error']
     assert not errors
     # the only warnings are Nav2's deliberate "path read before the planner wrote it"
@@ -44,6 +45,10 @@ def test_conformance_tree_validates_and_builds(registry, path):
     built = load_file(path, registry).build()
     types = {built.type_of(b) for b in built.behaviours()}
     assert types & set(NAV2_TYPES)
+    # on its own, only the keys the navigator gives (goal, goals) are read and not written
+    alone = [p.message for p in validate_file(path, registry) if p.severity == 'warning'
+             and 'which no node writes' in p.message]
+    assert all('key "goal' in message for message in alone), alone
 
 
 def test_shipped_navigate_to_pose_tree_is_nav2s_unmodified(registry):

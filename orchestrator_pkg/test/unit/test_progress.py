@@ -28,11 +28,13 @@ def test_the_battery_guard_is_looked_through_and_recharging_is_not_a_step():
              (22, 20, 'Recharge/Charge', 'WaitUntilCharged')]
     steps = mission_steps(rows)
     assert steps == ['D/S/GoTo', 'D/S/Pick', 'D/S/Home']
-    display = ProgressDisplay(clock=Clock())
+    clock = Clock()
+    display = ProgressDisplay(clock=clock)
     display.set_steps(steps)
     line = display.update('Recharge/Charge', 'charging: 45% of 80%', 0.5, 40.0)
     assert line.startswith('[mission] step -/3') and 'Charge - charging: 45% of 80%' in line
     # deep inside a step only the last two levels are shown
+    clock.t = 1.0
     line = display.update('D/S/GoTo/Search/Look1/GoAndLook/Nav', 'running: 2.00 m to go', 0.5, 41)
     assert line.startswith('[mission] step 1/3 GoTo') and ' .../GoAndLook/Nav - running' in line
 
@@ -45,7 +47,7 @@ class Clock:
         return self.t
 
 
-def test_lines_on_node_change_at_once_and_progress_throttled():
+def test_at_most_one_line_a_second_and_progress_throttled():
     clock = Clock()
     display = ProgressDisplay('mission', min_interval_s=2.0, clock=clock)
     display.set_steps(mission_steps(ROWS))
@@ -59,9 +61,36 @@ def test_lines_on_node_change_at_once_and_progress_throttled():
                                             0.25, 5.0)
     clock.t = 2.6  # same text again: nothing new
     assert display.update('D/S/GoTo/Seq/Navigate', 'running: 4.50 m to go', 0.25, 5.1) is None
-    clock.t = 2.7  # a new step: at once
-    assert display.update('D/S/Pick', 'goal sent', 0.5, 5.2).startswith(
+    clock.t = 2.7  # a new step, but a line was shown 0.2 s ago: it waits
+    assert display.update('D/S/Pick', 'goal sent', 0.5, 5.2) is None
+    clock.t = 3.6  # ... a second after the last line at most
+    assert display.update('D/S/Pick', 'gripping', 0.5, 5.9).startswith(
         '[mission] step 2/3 Pick')
+    lines, t = 0, 3.6  # twenty feedbacks a second, the node flipping: one line a second at most
+    for i in range(200):
+        t += 0.05
+        clock.t = t
+        path = 'D/S/Home' if i % 2 else 'D/S/GoTo/Seq/Look'
+        lines += display.update(path, f'text {i}', 0.6, 10 + i * 0.05) is not None
+    assert lines <= 11
+
+
+def test_the_distance_to_go_is_on_the_line_while_the_robot_follows_a_path():
+    clock = Clock()
+    display = ProgressDisplay(clock=clock, min_interval_s=1.0)
+    display.set_steps(mission_steps(ROWS))
+    # the running node says it itself: not twice
+    line = display.update('D/S/GoTo/Seq/Navigate', 'running: 4.21 m to go', 0.2, 1.0, 4.3)
+    assert line.endswith('Seq/Navigate - running: 4.21 m to go')
+    clock.t = 1.5  # Nav2 replans: the planner's node runs and says no distance
+    line = display.update('D/S/GoTo/Seq/Look', 'goal sent, waiting for acceptance', 0.2, 1.5,
+                          4.02)
+    assert line.endswith('Seq/Look - goal sent, waiting for acceptance | 4.02 m to go')
+    clock.t = 3.0  # no path followed: no distance
+    line = display.update('D/S/Pick', 'goal sent', 0.4, 3.0, None)
+    assert 'm to go' not in line
+    clock.t = 4.5
+    assert display.update('D/S/Home', '', 0.9, 4.5, 1.5).endswith('Home - 1.50 m to go')
 
 
 def test_without_the_tree_shape_the_step_is_unknown():

@@ -148,3 +148,78 @@ def test_the_mission_log_is_put_in_sim_time_order_with_results_after_their_last_
     assert [r.get('path', r['event']) for r in records] == \
         ['mission_start', 'N', 'A', 'B', 'C', 'mission_result']
     assert records[-1]['t'] == 2.0
+
+
+# -- collisions, objects, goals, the failure in the title, labels that do not collide -------
+def test_labels_are_placed_where_they_collide_with_nothing():
+    anchors = [(100.0, 100.0)] * 6 + [(300.0, 100.0)]  # six labels for one point
+    sizes = [(40.0, 10.0)] * 7
+    bounds = (0.0, 0.0, 400.0, 200.0)
+    blocked = [(x - 6, y - 6, x + 6, y + 6) for x, y in anchors]
+    boxes = run_report.place_labels(anchors, sizes, bounds, blocked)
+    for i, a in enumerate(boxes):
+        assert bounds[0] <= a[0] and a[2] <= bounds[2] and bounds[1] <= a[1] and a[3] <= bounds[3]
+        for b in boxes[i + 1:] + blocked:
+            assert run_report._overlap(a, b) == 0.0, (a, b)
+    # the first label sits right next to its point, on its right
+    assert boxes[0] == (108.0, 95.0, 148.0, 105.0)
+    # at the right edge, a label goes left of its point instead of out of the picture
+    edge = run_report.place_labels([(395.0, 100.0)], [(40.0, 10.0)], bounds)
+    assert edge[0][2] <= 395.0
+
+
+def test_goals_come_from_the_mission_inputs():
+    records = [{'event': 'mission_start', 'robot': '', 'inputs': {
+                    'goal': '0;map;-2.0;2.5;0;0;0.7071068;0.7071068'}},  # 8 fields: not a pose
+               {'event': 'mission_start', 'robot': 'robot1', 'inputs': {
+                    'goal': '0;map;-2.0;2.5;0;0;0;0.7071068;0.7071068'}},
+               {'event': 'mission_start', 'robot': 'robot2', 'inputs': {
+                    'place': 'office', 'goal': '0;map;9;9;0;0;0;0;1'}},  # a place wins
+               {'event': 'mission_start', 'robot': '', 'inputs': {'place': 'nowhere'}},
+               {'event': 'status', 'inputs': {'place': 'office'}}]
+    goals = run_report.goals_from_records(records, {'office': (5.0, 3.0)})
+    assert [(g.robot, g.x, g.y, g.label) for g in goals] == [
+        ('robot1', -2.0, 2.5, 'goal (map -2.0, 2.5)'), ('robot2', 5.0, 3.0, 'goal: office')]
+    assert goals[0].yaw == pytest.approx(1.5707963)
+
+
+def test_collisions_objects_goal_and_failure_are_drawn(tmp_path):
+    red, green = (0.8, 0.1, 0.1), (0.1, 0.7, 0.2)
+    layers = run_report.WorldLayers(
+        name='room', objects=[('box_r', 1.0, 1.0), ('box_g', -1.0, -1.0)],
+        object_colours={'box_r': red, 'box_g': green})
+    driven = {'': np.array([[-3.0, 0.0], [3.0, 0.0]])}
+    png = tmp_path / 'p.png'
+    goal = run_report.Goal('', 3.0, -1.5, 0.0, 'goal (map 3.0, -1.5)')
+    failure = ('GoTo/PlanAndFollow/Follow [FollowPath] code 7 (nav2_msgs/action/FollowPath '
+               'error 106): /follow_path aborted the goal: error_code 106 (collision ahead)')
+    to_pixel = run_report.draw_trajectory(
+        str(png), layers, driven, title='go_to in room: FAILED', size_px=SIZE, failure=failure,
+        collisions={'': [(0.0, 0.0)]}, objects_end={'box_r': (2.0, 1.0), 'box_g': (-1.0, -1.0)},
+        goals=[goal])
+    image = matplotlib.image.imread(str(png))
+    assert _near_colour(image, *to_pixel(0.0, 0.0), (1.0, 0.0, 0.0), radius=3)  # the red x
+    assert _near_colour(image, *to_pixel(2.0, 1.0), red, radius=3)  # red box where it ended
+    # where it started: a ring of its colour, hollow in the middle
+    col, row = to_pixel(1.0, 1.0)
+    assert _near_colour(image, col, row, red, radius=6)
+    assert not _near_colour(image, col, row, red, radius=1)
+    assert _near_colour(image, *to_pixel(-1.0, -1.0), green, radius=3)  # the green one
+    assert _near_colour(image, *to_pixel(3.0, -1.5), matplotlib.colors.to_rgb('gold'),
+                        radius=4)  # the goal star
+    assert run_report._title('t', failure).startswith('t\nwhy: GoTo/PlanAndFollow/Follow')
+    assert run_report._title('t', '') == 't'
+    assert len(run_report._title('t', 'x ' * 1000).splitlines()) == 4  # at most three lines
+
+
+def test_write_picture_draws_the_goal_of_the_inputs_and_the_warehouse_colours(tmp_path):
+    records = [{'event': 'mission_start', 't': 100.0, 'robot': '', 'mission': 'navigate',
+                'inputs': {'place': 'office'}}]
+    layers = run_report.world_layers('warehouse')
+    assert layers.object_colours['red_box_1'][0] > 0.5  # the world's own colour, not a default
+    png = tmp_path / 'p.png'
+    run_folder.write_picture(str(png), 'warehouse', {'': [(100.0, -6.5, -3.5)]}, [], records,
+                             'navigate in warehouse: FAILED', failure='stopped by the user',
+                             collisions={'': [(-6.0, -3.5)]},
+                             objects_end={'red_box_1': (0.0, 0.0)})
+    assert matplotlib.image.imread(str(png)).shape[:2] == (1000, 1600)

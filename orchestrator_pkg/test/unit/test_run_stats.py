@@ -1,7 +1,13 @@
 """Run statistics accumulate distance, collisions and battery correctly."""
 import math
 
-from orchestrator_pkg.bringup.run_stats import RobotRunStats, format_summary
+from orchestrator_pkg.bringup.run_stats import (
+    STOPPED_BY_USER,
+    RobotRunStats,
+    format_summary,
+    rtf_hint,
+    run_outcome,
+)
 
 
 def test_distance_sums_steps_and_ignores_jitter_and_nan():
@@ -24,3 +30,53 @@ def test_collisions_keep_the_running_count_and_battery_first_and_last():
     assert 'robot1: collisions  2' in text
     assert '90% -> 70%' in text
     assert 'x10.0 real time' in text
+
+
+def test_collision_points_are_kept_where_they_happened():
+    stats = RobotRunStats()
+    stats.on_collision(1, 3.0, 1.5, -2.0, 'shelf_3')
+    stats.on_collision(2, 4.0, math.nan, 0.0, 'box_1')  # no position: counted, not placed
+    assert stats.collisions == 2 and stats.collision_points == [(3.0, 1.5, -2.0, 'shelf_3')]
+
+
+def test_safety_stops_count_from_the_first_state_and_survive_a_restart():
+    stats = RobotRunStats()
+    stats.on_safety(3, 0)  # before the mission: the baseline
+    stats.on_safety(5, 0)
+    stats.on_safety(5, 1)
+    stats.on_safety(1, 0)  # base_driver respawned: counting starts again from zero
+    stats.on_safety(2, 0)
+    assert (stats.heartbeat_losses, stats.estops) == (4, 1)
+    text = format_summary('FAILED', 10.0, 5.0, [stats])
+    assert 'safety stops  4 heartbeat lapse(s), 1 e-stop(s)' in text
+
+
+def test_the_run_outcome_is_one_for_summary_and_json():
+    one = {'': 'SUCCEEDED'}
+    assert run_outcome('deliver', one, {}, 1) == ('SUCCEEDED', '')
+    assert run_outcome('deliver', one, {}, 1, STOPPED_BY_USER) == ('CANCELED', STOPPED_BY_USER)
+    assert run_outcome('deliver', {}, {}, 1, STOPPED_BY_USER) == ('CANCELED', STOPPED_BY_USER)
+    assert run_outcome('deliver', {}, {}, 1, 'required node sim exited with code 1') == \
+        ('FAILED', 'required node sim exited with code 1')
+    failed = run_outcome('go_to', {'': 'FAILED'}, {'': 'GoTo/Follow [FollowPath] code 7: x'}, 1)
+    assert failed == ('FAILED', 'GoTo/Follow [FollowPath] code 7: x')
+    two = run_outcome('go_to', {'robot1': 'SUCCEEDED', 'robot2': 'REJECTED'},
+                      {'robot2': 'unknown mission'}, 2)
+    assert two == ('REJECTED', 'robot2: unknown mission')
+    assert run_outcome('go_to', {'robot1': 'SUCCEEDED'}, {}, 2) == \
+        ('FAILED', 'no mission result')
+    assert run_outcome(None, {}, {}, 1, STOPPED_BY_USER) == ('NO MISSION', STOPPED_BY_USER)
+
+
+def test_a_hint_when_the_machine_could_not_keep_the_rtf():
+    assert rtf_hint(2.0, 100.0, 51.0) == ''  # kept
+    slow = rtf_hint(2.0, 100.0, 100.0, load=12.5)
+    assert 'ran the sim at x1.0 real time of the x2 asked' in slow and '--rtf 1' in slow
+    assert '(load average 12.5)' in slow
+    lapses = rtf_hint(2.0, 100.0, 50.0, heartbeat_losses=2356)
+    assert lapses.startswith('2356 heartbeat lapse(s): the nodes fell behind the sim clock at '
+                             '--rtf 2') and 'try --rtf 1' in lapses
+    assert 'starved' in rtf_hint(1.0, 100.0, 100.0, heartbeat_losses=3)
+    assert rtf_hint(0.0, 100.0, 10.0) == ''  # as fast as possible: nothing was asked
+    text = format_summary('SUCCEEDED', 100.0, 50.0, [RobotRunStats()], hint=lapses)
+    assert '  hint' in text and '2356 heartbeat lapse(s)' in text

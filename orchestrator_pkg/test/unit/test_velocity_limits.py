@@ -90,6 +90,16 @@ def test_estop_holds_zero_until_released_and_a_new_command_arrives():
     assert core.update(t + 0.15, 0.05)[0] > 0 and core.mode == ACTIVE
 
 
+def test_estop_engagements_are_counted_once_each():
+    core = BaseDriverCore(LIMITS)
+    assert core.estops == 0
+    core.set_estop(True)
+    core.set_estop(True)  # still engaged (a latched topic repeats itself): not a new stop
+    core.set_estop(False)
+    core.set_estop(True)
+    assert core.estops == 2
+
+
 @pytest.mark.parametrize('change, words', [
     ({'max_vel_x': 0.0}, 'max_vel_x'), ({'min_vel_x': 0.1}, 'min_vel_x'),
     ({'max_accel_x': -1.0}, 'max_accel_x'), ({'max_vel_theta': math.nan}, 'finite'),

@@ -43,6 +43,7 @@ from orchestrator_pkg.behaviours.ros.port_types import register_message_port_typ
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
 from orchestrator_pkg.behaviours.ros.tasks import ApproachPose, SetDefault, WaitUntilCharged
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
+from orchestrator_pkg.places import PORT_TYPE as PLACE_PORT_TYPE
 from orchestrator_pkg.ros_edge.leaf import server_ports, server_timeouts
 from orchestrator_pkg.trees.ports import input_port, output_port
 from orchestrator_pkg.trees.registry import NodeSpec
@@ -247,6 +248,7 @@ def register(registry) -> None:
     """Add the generic ROS node types to ``registry``."""
     from orchestrator_interfaces.action import Gripper
     register_message_port_types(registry)
+    registry.register_port_type(PLACE_PORT_TYPE, str, native=(str,))
     topic = input_port('topic_name', 'str', description='Topic name.')
     msg_type = input_port('msg_type', 'str', description='Message type, e.g. std_msgs/msg/String.')
     registry.register(NodeSpec('WaitForMessage', 'action', (
@@ -277,7 +279,7 @@ def register(registry) -> None:
         output_port('message', 'str', required=False, description="The response's message.")),
         build_trigger, 'Call a std_srvs/Trigger service.', 0, 0))
     registry.register(NodeSpec('GetPlacePose', 'action', (
-        input_port('place', 'str', description='Name of a place in the places file.'),
+        input_port('place', PLACE_PORT_TYPE, description='Name of a place in the places file.'),
         input_port('frame_id', 'str', required=False, default='map',
                    description='Frame of the pose written.'),
         output_port('pose', 'pose_stamped', description='The place as a PoseStamped.')),
@@ -330,4 +332,5 @@ def register(registry) -> None:
         input_port('value', 'any', description='The default value.'),
         output_port('output_key', 'any', description='The key; kept when it is already set.')),
         lambda ctx: SetDefault(ctx.name, ctx.ports, ctx.blackboard),
-        'Give a key (e.g. a mission input) a default value.', 0, 0))
+        'Give a key (e.g. a mission input) a default value.', 0, 0,
+        forwards=(('value', 'output_key', ''),)))

@@ -1,0 +1,105 @@
+"""What a newcomer sees: ``orchestrator run`` for the demo, in a real terminal (tmux).
+
+The demo's command runs in a tmux pane of its own (a private tmux server, its
+own socket), as a user would type it; the test reads the pane's whole
+scrollback afterwards. The screen must have whole lines only (no line with a
+second ``[label]`` in the middle: two processes' output run together), no
+traceback and no ``coroutine ... never awaited``, at most one progress line a
+second, and the summary, whose outcome and reason are summary.json's. The
+node logs are in the run folder, one file per node, and a normal shutdown put
+no traceback there either. Skipped, saying why, where tmux is not installed
+(scripts/setup.sh installs it on Debian when it can).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+RUN_TIMEOUT_S = 600.0  # wall: start-up, ~80 s of sim time at rtf 2 (slower under load),
+# shutdown, the picture
+LABELS = (r'runner|run|mission(?:/robot\d+)?|(?:robot\d+/)?(?:sim|base_driver|planner_server|'
+          r'controller_server|behavior_server|bt_navigator|perception_node|orchestrator)')
+PREFIX = re.compile(rf'\[(?:{LABELS})\] ')
+
+pytestmark = pytest.mark.skipif(shutil.which('tmux') is None,
+                                reason='tmux is not installed (apt-get install tmux; '
+                                       'scripts/setup.sh does it when run as root on Debian)')
+
+
+def _tmux(socket, *args, env=None, check=True):
+    return subprocess.run(['tmux', '-S', str(socket), *args], env=env, capture_output=True,
+                          text=True, check=check, timeout=30)
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 120)
+def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(ros_domain,
+                                                                               tmp_path):
+    run_dir = tmp_path / 'run'
+    socket = tmp_path / 'tmux.sock'
+    config = tmp_path / 'tmux.conf'
+    config.write_text('set -g history-limit 50000\nset -g remain-on-exit on\n')
+    # the demo's command (scripts/demo.sh) at rtf 2; under heavy load the mission may not
+    # finish: then it ends at the sim-time limit, FAILED, which the screen must say as well
+    command = (f'{sys.executable} -m orchestrator_pkg.cli run --world warehouse '
+               f'--mission fetch_and_deliver --rtf 2 --timeout-s 300 --run-dir {run_dir}')
+    env = {**ros_domain.env(), 'TERM': 'xterm-256color'}
+    env.pop('TMUX', None)
+    _tmux(socket, '-f', str(config), 'new-session', '-d', '-s', 'demo', '-x', '160', '-y', '50',
+          command, env=env)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        dead = ''
+        while time.monotonic() < deadline:
+            dead = _tmux(socket, 'display-message', '-p', '-t', 'demo',
+                         '#{pane_dead} #{pane_dead_status}').stdout.split()
+            if dead and dead[0] == '1':
+                break
+            time.sleep(1.0)
+        screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
+                       '-t', 'demo').stdout
+    finally:
+        if not (dead and dead[0] == '1'):  # Ctrl-C, as a user would: the run stops its nodes
+            _tmux(socket, 'send-keys', '-t', 'demo', 'C-c', check=False)
+            stop_by = time.monotonic() + 60
+            while time.monotonic() < stop_by and _tmux(
+                    socket, 'display-message', '-p', '-t', 'demo',
+                    '#{pane_dead}', check=False).stdout.strip() == '0':
+                time.sleep(1.0)
+        _tmux(socket, 'kill-server', check=False)
+    lines = [line.rstrip() for line in screen.splitlines()]
+    text = '\n'.join(lines)
+    (tmp_path / 'screen.txt').write_text(text)  # for a look after a failure
+    assert dead and dead[0] == '1', f'the run did not end within {RUN_TIMEOUT_S:.0f} s:\n{text}'
+
+    assert 'Traceback' not in text and 'never awaited' not in text, text
+    mixed = [line for line in lines if PREFIX.search(line[1:])]
+    assert not mixed, 'lines of two processes run together:\n' + '\n'.join(mixed)
+
+    # the summary, and summary.json saying the same
+    assert 'summary' in lines, text
+    report = json.loads((run_dir / 'summary.json').read_text())
+    outcome_line = next(line for line in lines if line.startswith('  outcome '))
+    expected = report['outcome'] + (f' ({report["reason"]})' if report['reason'] else '')
+    assert outcome_line.split(None, 1)[1] == expected, (outcome_line, report)
+    assert int(dead[1]) == (0 if report['outcome'] == 'SUCCEEDED' else 1)
+    assert any(re.fullmatch(rf'  run folder\s+{re.escape(str(run_dir))}', line)
+               for line in lines), text
+
+    # quiet: progress at most once a second (the wall time is the summary's)
+    progress = [line for line in lines if line.startswith('[mission] ')]
+    assert progress, text
+    assert len(progress) <= report['wall_time_s'] + 2, '\n'.join(progress)
+    # the nodes' own lines are in their logs, not on the terminal
+    logs = run_dir / 'logs'
+    names = sorted(os.listdir(logs))
+    assert {'sim.log', 'base_driver.log', 'orchestrator.log', 'bt_navigator.log'} <= set(names)
+    info = [line for line in lines if '[INFO]' in line]
+    assert not info, 'INFO lines on the terminal:\n' + '\n'.join(info)
+    for name in names:
+        log = (logs / name).read_text()
+        assert 'Traceback' not in log and 'never awaited' not in log, f'{name}:\n{log[-3000:]}'
