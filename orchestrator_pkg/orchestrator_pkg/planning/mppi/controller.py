@@ -7,8 +7,10 @@ Each :meth:`MPPIController.compute` call is one control cycle:
 2. the path is pruned behind the robot and the part ahead (``prune_distance``)
    is resampled every 5 cm for the critics;
 3. at the goal position (``xy_goal_tolerance_m``, latched until the goal
-   changes) only in-place turns to the goal heading are sampled; with no
-   heading, or once it is within ``yaw_goal_tolerance``, the goal is reached;
+   changes) only in-place turns are sampled: the robot brakes within its limits
+   and turns to the goal heading; once it can stop within one cycle and the
+   heading is within ``yaw_goal_tolerance`` (or the path gives none), the goal
+   is reached;
 4. ``batch_size`` sequences are sampled around the kept one (Gaussian noise of
    ``vx_std``, ``wz_std``), together with two deterministic candidates: the kept
    sequence itself and a stop (all zero, which the model turns into braking);
@@ -77,10 +79,10 @@ class MPPIController:
             cr.GoalCritic(p.goal),
             cr.GoalAngleCritic(p.goal_angle),
             cr.PathAlignCritic(p.path_align),
-            cr.PathFollowCritic(p.path_follow),
+            cr.PathFollowCritic(p.path_follow, p.desired_linear_vel),
             cr.PathAngleCritic(p.path_angle),
             cr.PreferForwardCritic(p.prefer_forward),
-            cr.SpeedCritic(p.speed),
+            cr.SpeedCritic(p.speed, p.desired_linear_vel),
             cr.TwirlingCritic(p.twirling),
         ]
         self._coeffs = savgol_coefficients(p.smoothing_window, min(p.smoothing_order,
@@ -162,8 +164,11 @@ class MPPIController:
         if to_goal <= p.xy_goal_tolerance_m and self._closest >= len(self.path) - 3 \
                 or to_goal <= 0.5 * p.xy_goal_tolerance_m:
             self._at_goal = True
-        if self._at_goal and (self.goal_yaw is None
-                              or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance):
+        # done once the heading is right and the robot can stop within one cycle
+        if self._at_goal and abs(last_v) <= -p.ax_min * dt + 1e-9 \
+                and abs(last_w) <= p.az_max * dt + 1e-9 \
+                and (self.goal_yaw is None
+                     or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance):
             self.reset()
             return Command(0.0, 0.0, GOAL_REACHED, tuple(goal), to_goal)
         local, ends_at_goal, remaining = self._local_path()

@@ -49,10 +49,13 @@ def _squared_distances(flat: np.ndarray, path: np.ndarray) -> np.ndarray:
 def nearest_on_path(points: np.ndarray, path: np.ndarray, coarse: int = 5):
     """Distance to and index of the nearest path point for each point (... x 2 -> ..., ...).
 
-    Coarse to fine: the nearest of every ``coarse``-th path point, then the
-    nearest among its ``coarse`` neighbours on either side. That is the exact
-    answer unless the path doubles back on itself within a few coarse steps; it
-    costs about a third of comparing every point with every path point.
+    Coarse to fine: the nearest of every ``coarse``-th path point (and the last), then the
+    nearest among its ``coarse`` neighbours on either side, at about a third of
+    the cost of comparing every point with every path point. For points close to
+    a smooth path (those the critics care about) that is the exact answer; far
+    from a curved path, where many path points are almost equally far, the
+    distance can be too large by at most half a coarse step (the coarse point
+    nearest to the true nearest point is that close to it).
     """
     pts = np.asarray(points)
     flat = pts.reshape(-1, 2)
@@ -62,7 +65,8 @@ def nearest_on_path(points: np.ndarray, path: np.ndarray, coarse: int = 5):
         idx = np.argmin(d2, axis=1)
         dist = np.sqrt(d2[rows, idx])
     else:
-        near = np.argmin(_squared_distances(flat, path[::coarse]), axis=1) * coarse
+        knots = np.append(np.arange(0, len(path) - 1, coarse), len(path) - 1)
+        near = knots[np.argmin(_squared_distances(flat, path[knots]), axis=1)]
         cand = np.clip(near[:, None] + np.arange(-coarse, coarse + 1)[None, :], 0, len(path) - 1)
         d2 = (flat[:, 0:1] - path[cand, 0]) ** 2 + (flat[:, 1:2] - path[cand, 1]) ** 2
         best = np.argmin(d2, axis=1)
@@ -139,44 +143,76 @@ class ConstraintCritic(Critic):
 
 
 class FootprintChecker:
-    """Collision and near-miss tests of footprints at poses against an inflated costmap."""
+    """Collision and near-miss tests of footprints at poses against an inflated costmap.
+
+    The costmap's inflated cost at a pose's cell gives the distance from that
+    cell's centre to the nearest lethal cell's centre. A cost of 253 or more (an
+    obstacle within the inscribed radius) is a collision. Within the
+    circumscribed radius the pose is a near miss (the critic adds its critical
+    cost). The footprint polygon itself is checked where an obstacle could touch
+    it: within the circumscribed radius plus the diagonal of a cell (the robot's
+    centre and the obstacle's surface can each lie half a diagonal off their
+    cells' centres), so that a pose the polygon check would fail is never passed
+    as clear by the distance check.
+    """
 
     def __init__(self, footprint, inflation: InflationParams, consider_footprint: bool = True):
         self.footprint = np.asarray(footprint, dtype=float)
-        inscribed, circumscribed = footprint_radii(self.footprint)
-        self.consider_footprint = consider_footprint and circumscribed > inscribed + 1e-6
-        r_inflation = inflation.inscribed_radius_m
-        if circumscribed <= r_inflation:
-            near = INSCRIBED_INFLATED_OBSTACLE
-        elif circumscribed > inflation.inflation_radius_m:
-            near = 1  # beyond the inflation: any inflated cell may hide an obstacle in reach
-        else:
-            near = int(252.0 * math.exp(-inflation.cost_scaling_factor
-                                        * (circumscribed - r_inflation)))
-        # a centre cost at or above this: an obstacle may lie within the circumscribed radius
-        self.near_cost = max(1, near - 1)
+        self.inflation = inflation
+        _, self.circumscribed = footprint_radii(self.footprint)
+        inscribed, _ = footprint_radii(self.footprint)
+        self.consider_footprint = consider_footprint and self.circumscribed > inscribed + 1e-6
+        self.critical_cost = self.cost_at_distance(self.circumscribed)
         self._samples = {}
+        self._check_cost = {}
+
+    def cost_at_distance(self, distance_m: float) -> int:
+        """Return the lowest inflated cost of a cell within ``distance_m`` of an obstacle."""
+        infl = self.inflation
+        if distance_m <= infl.inscribed_radius_m:
+            return INSCRIBED_INFLATED_OBSTACLE
+        if distance_m > infl.inflation_radius_m:
+            return 1  # beyond the inflation: any inflated cell may be that close
+        cost = int(252.0 * math.exp(-infl.cost_scaling_factor
+                                    * (distance_m - infl.inscribed_radius_m)))
+        return max(1, cost - 1)  # one below, against rounding in the inflation
 
     def samples(self, resolution: float) -> np.ndarray:
         """Footprint edge points (robot frame) every half cell, cached per resolution."""
         key = round(resolution, 6)
         if key not in self._samples:
             self._samples[key] = footprint_points(self.footprint, resolution * 0.5)
+            self._check_cost[key] = self.cost_at_distance(self.circumscribed
+                                                          + resolution * math.sqrt(2.0))
         return self._samples[key]
 
-    def check(self, costmap: Costmap2D, poses: np.ndarray):
-        """Centre costs, collisions and near misses of poses (... x 3), each of shape (...)."""
-        shape = poses.shape[:-1]
-        flat = poses.reshape(-1, 3)
-        cost = costmap.costs_at(flat[:, 0], flat[:, 1], outside=FREE_SPACE)
+    def check(self, costmap: Costmap2D, poses: np.ndarray, chunk: int = 10):
+        """Centre costs, collisions and near misses of poses (... x T x 3), each (... x T).
+
+        Along the last axis (time) the footprint is checked ``chunk`` steps at a
+        time, and only on trajectories that have not collided yet: what happens
+        after a collision does not change the verdict.
+        """
+        cost = costmap.costs_at(poses[..., 0], poses[..., 1], outside=FREE_SPACE)
         collided = (cost == LETHAL_OBSTACLE) | (cost == INSCRIBED_INFLATED_OBSTACLE)
-        near = ((cost >= self.near_cost) & ~collided) | (cost == NO_INFORMATION)
-        if self.consider_footprint:
-            idx = np.nonzero(near)[0]
-            if len(idx):
-                collided[idx] = footprint_collides(costmap, self.samples(costmap.resolution),
-                                                   flat[idx])
-        return cost.reshape(shape), collided.reshape(shape), near.reshape(shape)
+        near = ((cost >= self.critical_cost) & ~collided) | (cost == NO_INFORMATION)
+        if not self.consider_footprint:
+            return cost, collided, near
+        samples = self.samples(costmap.resolution)
+        check = (cost >= self._check_cost[round(costmap.resolution, 6)]) & ~collided
+        check |= cost == NO_INFORMATION
+        lead = poses.shape[:-2]
+        done = np.zeros(lead, dtype=bool)
+        steps = poses.shape[-2]
+        for t0 in range(0, steps, chunk):
+            part = (slice(None),) * len(lead) + (slice(t0, t0 + chunk),)
+            todo = check[part] & ~done[..., None]
+            idx = np.nonzero(todo)
+            if len(idx[0]):
+                hits = footprint_collides(costmap, samples, poses[part][idx])
+                collided[part][tuple(i[hits] for i in idx)] = True  # a view: writes through
+            done |= np.any(collided[part], axis=-1)
+        return cost, collided, near
 
 
 class CostCritic(Critic):
@@ -279,16 +315,26 @@ class PathFollowCritic(Critic):
 
     The target is ``offset_from_furthest`` points past the furthest path point
     that any sample reaches, so the samples are drawn to make progress along the
-    path. Inactive near the goal (the goal critic takes over).
+    path; but no further than the horizon at ``desired_linear_vel`` reaches (plus
+    the offset), or the fastest sample would set the pace and the robot would
+    speed up to ``vx_max`` whatever the speed critic says. Inactive near the goal
+    (the goal critic takes over).
     """
 
     name = 'PathFollowCritic'
 
+    def __init__(self, params, desired_linear_vel: float):
+        super().__init__(params)
+        self.desired_linear_vel = desired_linear_vel
+
     def term(self, ctx):
         """Distance of the end poses to the target, or None near the goal."""
-        if ctx.goal_distance < self.params.threshold_to_consider or len(ctx.path) == 0:
+        p = self.params
+        if ctx.goal_distance < p.threshold_to_consider or len(ctx.path) == 0:
             return None
-        target = target_point(ctx, self.params.offset_from_furthest)
+        reach = self.desired_linear_vel * ctx.trajectories.shape[1] * ctx.model_dt
+        furthest = min(ctx.furthest_index, int(reach / PATH_SPACING_M))
+        target = ctx.path[min(furthest + p.offset_from_furthest, len(ctx.path) - 1)]
         end = ctx.trajectories[:, -1, :2]
         return np.hypot(end[:, 0] - target[0], end[:, 1] - target[1])
 
@@ -339,12 +385,16 @@ class SpeedCritic(Critic):
 
     name = 'SpeedCritic'
 
+    def __init__(self, params, desired_linear_vel: float):
+        super().__init__(params)
+        self.desired_linear_vel = desired_linear_vel
+
     def term(self, ctx):
         """Relative speed error, or None near the goal."""
-        p = self.params
-        if ctx.goal_distance < p.threshold_to_consider:
+        if ctx.goal_distance < self.params.threshold_to_consider:
             return None
-        return np.abs(ctx.vx - p.desired_linear_vel).mean(axis=1) / p.desired_linear_vel
+        v = self.desired_linear_vel
+        return np.abs(ctx.vx - v).mean(axis=1) / v
 
 
 class TwirlingCritic(Critic):

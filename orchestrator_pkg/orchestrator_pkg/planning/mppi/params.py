@@ -109,7 +109,8 @@ class PathFollowCriticParams:
                             'target path point', 0.0, 1000.0)
     cost_power: int = _p(1, 'power applied to the term before the weight', 1, 4)
     offset_from_furthest: int = _p(6, 'target = this many path points (5 cm apart) beyond the '
-                                   'furthest point any trajectory reaches', 0, 1000)
+                                   'furthest point any trajectory reaches (and no further than '
+                                   'desired_linear_vel reaches over the horizon)', 0, 1000)
     threshold_to_consider: float = _p(1.4, 'inactive when the robot is within this distance '
                                       '(m) of the goal (the goal critic takes over)',
                                       0.0, 100.0)
@@ -151,10 +152,8 @@ class SpeedCriticParams:
 
     enabled: bool = _p(True, 'use this critic')
     cost_weight: float = _p(4.0, 'weight of the mean |vx - desired_linear_vel| / '
-                            'desired_linear_vel', 0.0, 1000.0)
+                            'desired_linear_vel (the top-level cruise speed)', 0.0, 1000.0)
     cost_power: int = _p(1, 'power applied to the term before the weight', 1, 4)
-    desired_linear_vel: float = _p(1.0, 'cruise speed (m/s), as regulated pure pursuit\'s',
-                                   0.01, 10.0)
     threshold_to_consider: float = _p(1.4, 'inactive when the robot is within this distance '
                                       '(m) of the goal (it has to slow down there)',
                                       0.0, 100.0)
@@ -181,6 +180,9 @@ class MPPIParams:
     iteration_count: int = _p(1, 'optimisation iterations per control cycle', 1, 10)
     vx_std: float = _p(0.2, 'sampling standard deviation of vx (m/s)', 0.0, 5.0)
     wz_std: float = _p(0.4, 'sampling standard deviation of wz (rad/s)', 0.0, 10.0)
+    desired_linear_vel: float = _p(1.0, 'cruise speed (m/s), as regulated pure pursuit\'s: the '
+                                   'speed critic keeps to it and the path follow critic draws '
+                                   'no further than it reaches', 0.01, 10.0)
     noise_correlation_time_s: float = _p(0.5, 'ours: time constant (s) of the sampling noise '
                                          'along the horizon (0 = white noise, as Nav2)',
                                          0.0, 10.0)
@@ -226,9 +228,9 @@ class MPPIParams:
         """Raise ValueError naming the first field out of range or inconsistent."""
         for spec in parameter_specs(self):
             _check_spec(spec)
-        if self.speed.desired_linear_vel > self.vx_max:
-            raise ValueError(f'SpeedCritic.desired_linear_vel ({self.speed.desired_linear_vel})'
-                             f' must be <= vx_max ({self.vx_max})')
+        if self.desired_linear_vel > self.vx_max:
+            raise ValueError(f'desired_linear_vel ({self.desired_linear_vel}) must be <= '
+                             f'vx_max ({self.vx_max})')
         if self.smoothing_window % 2 == 0:
             raise ValueError(f'smoothing_window must be odd, got {self.smoothing_window}')
         if self.smoothing_window > 1 and self.smoothing_order >= self.smoothing_window:
