@@ -113,8 +113,13 @@ def footprint_collides(costmap: Costmap2D, samples: np.ndarray, poses: np.ndarra
     c, s = np.cos(poses[:, 2])[:, None], np.sin(poses[:, 2])[:, None]
     xs = poses[:, 0:1] + c * samples[None, :, 0] - s * samples[None, :, 1]
     ys = poses[:, 1:2] + s * samples[None, :, 0] + c * samples[None, :, 1]
-    costs = costmap.costs_at(xs, ys, outside=FREE_SPACE)
-    return np.any(costs == LETHAL_OBSTACLE, axis=1)
+    col, row, _ = costmap.world_to_cell(xs, ys)
+    # a lethal mask with a free border one cell wide: clipped cells off the map land on it
+    h, w = costmap.height, costmap.width
+    lethal = np.zeros((h + 2, w + 2), dtype=bool)
+    lethal[1:-1, 1:-1] = costmap.data == LETHAL_OBSTACLE
+    index = (np.clip(row, -1, h) + 1) * (w + 2) + np.clip(col, -1, w) + 1
+    return np.any(lethal.ravel().take(index), axis=1)
 
 
 def simulate_arc(x, y, yaw, v, w, duration_s, step_m, step_rad):

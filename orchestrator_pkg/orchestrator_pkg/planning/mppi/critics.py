@@ -153,16 +153,26 @@ class FootprintChecker:
     it: within the circumscribed radius plus the diagonal of a cell (the robot's
     centre and the obstacle's surface can each lie half a diagonal off their
     cells' centres), so that a pose the polygon check would fail is never passed
-    as clear by the distance check.
+    as clear by the distance check. Before the polygon (dozens of points), the
+    poses in that band go through a cheaper test: the polygon's bounding box is
+    covered by ``circles`` circles along its length, and a pose whose circles all
+    keep that same margin from every obstacle is clear.
     """
 
-    def __init__(self, footprint, inflation: InflationParams, consider_footprint: bool = True):
+    def __init__(self, footprint, inflation: InflationParams, consider_footprint: bool = True,
+                 circles: int = 3):
         self.footprint = np.asarray(footprint, dtype=float)
         self.inflation = inflation
-        _, self.circumscribed = footprint_radii(self.footprint)
-        inscribed, _ = footprint_radii(self.footprint)
+        inscribed, self.circumscribed = footprint_radii(self.footprint)
         self.consider_footprint = consider_footprint and self.circumscribed > inscribed + 1e-6
         self.critical_cost = self.cost_at_distance(self.circumscribed)
+        # circles covering the bounding box: its length cut into equal parts, one circle
+        # through the corners of each part
+        (x0, y0), (x1, y1) = self.footprint.min(axis=0), self.footprint.max(axis=0)
+        part = (x1 - x0) / circles
+        self.circle_centres = np.column_stack([x0 + part * (np.arange(circles) + 0.5),
+                                               np.full(circles, 0.5 * (y0 + y1))])
+        self.circle_radius = math.hypot(0.5 * part, 0.5 * (y1 - y0))
         self._samples = {}
         self._check_cost = {}
 
@@ -181,10 +191,22 @@ class FootprintChecker:
         """Footprint edge points (robot frame) every half cell, cached per resolution."""
         key = round(resolution, 6)
         if key not in self._samples:
-            self._samples[key] = footprint_points(self.footprint, resolution * 0.5)
-            self._check_cost[key] = self.cost_at_distance(self.circumscribed
-                                                          + resolution * math.sqrt(2.0))
+            # float32 like the rollouts, so the whole check stays in float32
+            self._samples[key] = footprint_points(self.footprint,
+                                                  resolution * 0.5).astype(np.float32)
+            margin = resolution * math.sqrt(2.0)
+            self._check_cost[key] = (self.cost_at_distance(self.circumscribed + margin),
+                                     self.cost_at_distance(self.circle_radius + margin))
         return self._samples[key]
+
+    def _circles_clear(self, costmap: Costmap2D, poses: np.ndarray, cost: int) -> np.ndarray:
+        """Whether every covering circle of each pose (N x 3) is below ``cost`` (clear)."""
+        c, s = np.cos(poses[:, 2:3]), np.sin(poses[:, 2:3])
+        cx, cy = self.circle_centres[:, 0], self.circle_centres[:, 1]
+        xs = poses[:, 0:1] + c * cx - s * cy
+        ys = poses[:, 1:2] + s * cx + c * cy
+        # a circle centre off the map is not known to be clear
+        return np.all(costmap.costs_at(xs, ys, outside=NO_INFORMATION) < cost, axis=1)
 
     def check(self, costmap: Costmap2D, poses: np.ndarray, chunk: int = 10):
         """Centre costs, collisions and near misses of poses (... x T x 3), each (... x T).
@@ -199,8 +221,8 @@ class FootprintChecker:
         if not self.consider_footprint:
             return cost, collided, near
         samples = self.samples(costmap.resolution)
-        check = (cost >= self._check_cost[round(costmap.resolution, 6)]) & ~collided
-        check |= cost == NO_INFORMATION
+        band_cost, circle_cost = self._check_cost[round(costmap.resolution, 6)]
+        check = ((cost >= band_cost) & ~collided) | (cost == NO_INFORMATION)
         lead = poses.shape[:-2]
         done = np.zeros(lead, dtype=bool)
         steps = poses.shape[-2]
@@ -209,7 +231,10 @@ class FootprintChecker:
             todo = check[part] & ~done[..., None]
             idx = np.nonzero(todo)
             if len(idx[0]):
-                hits = footprint_collides(costmap, samples, poses[part][idx])
+                candidates = poses[part][idx]
+                unsure = ~self._circles_clear(costmap, candidates, circle_cost)
+                idx = tuple(i[unsure] for i in idx)
+                hits = footprint_collides(costmap, samples, candidates[unsure])
                 collided[part][tuple(i[hits] for i in idx)] = True  # a view: writes through
             done |= np.any(collided[part], axis=-1)
         return cost, collided, near
