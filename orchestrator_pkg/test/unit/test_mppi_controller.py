@@ -128,7 +128,7 @@ def test_stops_short_of_a_wall_across_the_path_without_entering_it():
     cm = _costmap([(3.0, -4.0, 3.3, 4.0)])
     ctl = _controller()
     ctl.set_path(np.column_stack([np.linspace(0.0, 6.0, 121), np.zeros(121)]))
-    trace = _run(ctl, cm, (0.0, 0.0, 0.0), steps=300)
+    trace = _run(ctl, cm, (0.0, 0.0, 0.0), steps=200)
     assert not np.any(_lethal_hits(cm, trace))
     assert max(t[0] for t in trace) < 3.0 - 0.254
     assert max(t[0] for t in trace) > 1.5  # it did drive towards it

@@ -144,6 +144,7 @@ def test_correlated_noise_has_the_asked_spread_and_correlation():
     rng = np.random.default_rng(4)
     n = correlated_noise(rng, 4000, 30, (0.2, 0.4), 0.8)
     assert n.shape == (4000, 30, 2) and n.dtype == np.float32
+    assert np.array_equal(n[2000:], -n[:2000])  # antithetic pairs
     assert np.allclose(n.std(axis=(0, 1)), [0.2, 0.4], rtol=0.05)
     lag1 = np.mean(n[:, 1:, 0] * n[:, :-1, 0]) / np.mean(n[:, :, 0] ** 2)
     assert abs(lag1 - 0.8) < 0.03
@@ -326,6 +327,8 @@ def test_prefer_forward_speed_constraint_and_twirling_critics():
     speed = cr.SpeedCritic(p.speed, p.desired_linear_vel)
     sp = speed.score(_ctx(speeds))
     assert sp[0] == 0.0 and _strictly_increasing(list(sp))
+    backwards = speed.score(_ctx([_line(0.0, 0.0, 0.0, -1.0, n=20)]))
+    assert backwards[0] == 0.0  # the speed counts; the direction is prefer-forward's
     assert speed.score(_ctx(speeds, goal=(1.0, 0.0))) is None
     # constraint: how far the raw samples were beyond the limits
     base = _line(0.0, 0.0, 0.0, 1.0, n=10)

@@ -406,7 +406,11 @@ class PreferForwardCritic(Critic):
 
 
 class SpeedCritic(Critic):
-    """Ours: mean |vx - desired_linear_vel| / desired_linear_vel; inactive near the goal."""
+    """Ours: mean ||vx| - desired_linear_vel| / desired_linear_vel; inactive near the goal.
+
+    The speed, not the velocity: which way to drive is the prefer-forward
+    critic's business, so backing out of a dead end is not charged twice.
+    """
 
     name = 'SpeedCritic'
 
@@ -419,7 +423,7 @@ class SpeedCritic(Critic):
         if ctx.goal_distance < self.params.threshold_to_consider:
             return None
         v = self.desired_linear_vel
-        return np.abs(ctx.vx - v).mean(axis=1) / v
+        return np.abs(np.abs(ctx.vx) - v).mean(axis=1) / v
 
 
 class TwirlingCritic(Critic):

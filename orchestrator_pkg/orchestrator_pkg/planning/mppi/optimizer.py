@@ -53,7 +53,12 @@ def correlated_noise(rng: np.random.Generator, batch: int, steps: int, std,
     noise.
     """
     std = np.asarray(std, dtype=np.float32)
-    noise = rng.standard_normal((steps, batch, len(std)), dtype=np.float32)
+    # antithetic pairs: the second half mirrors the first (half the random numbers, and
+    # the weighted mean of a symmetric batch varies less)
+    half = (batch + 1) // 2
+    noise = np.empty((steps, batch, len(std)), dtype=np.float32)
+    noise[:, :half] = rng.standard_normal((steps, half, len(std)), dtype=np.float32)
+    np.negative(noise[:, :batch - half], out=noise[:, half:])
     noise *= std
     if correlation > 0.0:
         a = np.float32(correlation)

@@ -151,7 +151,7 @@ class SpeedCriticParams:
     """Ours (Nav2 has no such critic): keeps the speed near the desired cruise speed."""
 
     enabled: bool = _p(True, 'use this critic')
-    cost_weight: float = _p(4.0, 'weight of the mean |vx - desired_linear_vel| / '
+    cost_weight: float = _p(4.0, 'weight of the mean ||vx| - desired_linear_vel| / '
                             'desired_linear_vel (the top-level cruise speed)', 0.0, 1000.0)
     cost_power: int = _p(1, 'power applied to the term before the weight', 1, 4)
     threshold_to_consider: float = _p(1.4, 'inactive when the robot is within this distance '
