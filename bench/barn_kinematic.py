@@ -8,7 +8,8 @@ BARN clutter; the real figures must come from the sim through navigate_to_pose.
 
 Per world: no prior map; a global costmap from scans alone (A* replans at
 1 Hz), a rolling 6 x 6 m local costmap (10 Hz scans, 270 deg, 720 beams) and the
-controller at 20 Hz (``--controller rpp``, regulated pure pursuit, or ``mppi``).
+controller at 20 Hz (``--controller rpp``, regulated pure pursuit, ``mppi``, or
+both, compared world by world).
 If the controller sees a collision ahead it asks for a new plan at once;
 blocked for more than 2 s or without progress for 10 s, the global obstacles
 are cleared and it backs up 0.3 m. Success: within 1 m of the goal inside
@@ -18,13 +19,15 @@ replanning buys.
 
 Run after ``source env.sh``:
     python bench/barn_kinematic.py [--worlds DIR] [--indices 0,2,4] [--limit N]
-                                   [--controller rpp|mppi]
+                                   [--controller rpp,mppi] [--desired-linear-vel 1.5]
+                                   [--no-baseline]
 """
 import argparse
 import os
 import statistics
 
 from orchestrator_pkg.benchmark import barn, kinematic
+from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import InflationParams, footprint_radii
 from orchestrator_pkg.planning.mppi import MPPIController, MPPIParams
 from orchestrator_pkg.planning.world_map import read_cylinders
@@ -33,13 +36,24 @@ WORLDS = '/work/shared/benchmarks/barn/worlds'
 PATHS = '/work/shared/benchmarks/barn/path_files'
 
 
-def mppi_controller(footprint):
-    """MPPI with default parameters and the harness's inflation (0.55 m, factor 3)."""
-    inscribed, _ = footprint_radii(footprint)
-    return MPPIController(MPPIParams(), footprint, InflationParams(inscribed, 0.55, 3.0))
+def controller_factory(name, desired_linear_vel=None):
+    """Return a factory ``make(footprint)`` of the named controller ('rpp' or 'mppi').
 
-
-CONTROLLERS = {'rpp': kinematic.default_controller, 'mppi': mppi_controller}
+    MPPI gets the harness's inflation (0.55 m, factor 3); ``desired_linear_vel``
+    (m/s) overrides both controllers' cruise speed (None: their defaults).
+    """
+    def make(footprint):
+        if name == 'rpp':
+            params = rpp.ControllerParams()
+            if desired_linear_vel is not None:
+                params.desired_linear_vel = desired_linear_vel
+            return rpp.RegulatedPurePursuit(params, footprint)
+        params = MPPIParams()
+        if desired_linear_vel is not None:
+            params.desired_linear_vel = desired_linear_vel
+        inscribed, _ = footprint_radii(footprint)
+        return MPPIController(params, footprint, InflationParams(inscribed, 0.55, 3.0))
+    return make
 
 
 def optimal_time(index, paths=PATHS):
@@ -49,39 +63,54 @@ def optimal_time(index, paths=PATHS):
 
 
 def main():
-    """Run the selected worlds with replanning and with the plan-once baseline."""
+    """Run the selected worlds with each controller, replanning, and the plan-once baseline."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--worlds', default=WORLDS)
     parser.add_argument('--indices', default='', help='comma-separated world indices')
     parser.add_argument('--limit', type=int, default=10, help='first N worlds if no --indices')
-    parser.add_argument('--controller', choices=sorted(CONTROLLERS), default='rpp')
+    parser.add_argument('--controller', default='rpp',
+                        help='comma-separated controllers to compare: rpp, mppi')
+    parser.add_argument('--desired-linear-vel', type=float, default=None,
+                        help='cruise speed (m/s) for every controller (default: theirs)')
+    parser.add_argument('--no-baseline', action='store_true',
+                        help='skip the plan-once baseline (regulated pure pursuit)')
     args = parser.parse_args()
-    make = CONTROLLERS[args.controller]
+    names = args.controller.split(',')
+    for name in names:
+        if name not in ('rpp', 'mppi'):
+            parser.error(f'unknown controller {name!r} (rpp, mppi)')
     if args.indices:
         indices = [int(i) for i in args.indices.split(',')]
     else:
         found = sorted(int(f[6:-6]) for f in os.listdir(args.worlds)
                        if f.startswith('world_') and f.endswith('.world'))
         indices = found[:args.limit]
-    rows = {'replan 1 Hz': [], 'plan once (baseline)': []}
-    print(f'{"world":>6} {"mode":<22} {"status":<10} {"time s":>7} {"metric":>7} '
-          f'{"plan ms (median)":>16}')
+    modes = [(f'{name} replan 1 Hz', controller_factory(name, args.desired_linear_vel), True)
+             for name in names]
+    if not args.no_baseline:
+        modes.append(('rpp plan once (baseline)', controller_factory('rpp'), False))
+    rows = {mode: [] for mode, _, _ in modes}
+    print(f'{"world":>6} {"mode":<26} {"status":<10} {"time s":>7} {"metric":>7} '
+          f'{"recoveries":>10} {"plan ms (median)":>16}')
     for i in indices:
         discs = read_cylinders(os.path.join(args.worlds, f'world_{i}.world'))
         opt = optimal_time(i)
-        for mode, replan in (('replan 1 Hz', True), ('plan once (baseline)', False)):
+        for mode, make, replan in modes:
             run = kinematic.run_world(discs, make, replan=replan)
-            status, t, plan_ms = run.status, run.time_s, run.plan_ms
-            metric = barn.metric(status == 'succeeded', t, opt)
-            rows[mode].append((status, metric))
-            print(f'{i:>6} {mode:<22} {status:<10} {t:7.1f} {metric:7.3f} '
-                  f'{statistics.median(plan_ms) if plan_ms else float("nan"):16.1f}')
+            metric = barn.metric(run.status == 'succeeded', run.time_s, opt)
+            rows[mode].append((run.status, metric, run.time_s))
+            plan = statistics.median(run.plan_ms) if run.plan_ms else float('nan')
+            print(f'{i:>6} {mode:<26} {run.status:<10} {run.time_s:7.1f} {metric:7.3f} '
+                  f'{run.recoveries:>10} {plan:16.1f}', flush=True)
     for mode, res in rows.items():
         n = len(res)
-        print(f'{mode}: success {sum(s == "succeeded" for s, _ in res) / n:.2f}, '
-              f'collision {sum(s == "collided" for s, _ in res) / n:.2f}, '
-              f'timeout {sum(s == "timeout" for s, _ in res) / n:.2f}, '
-              f'metric {sum(m for _, m in res) / n:.3f}  ({n} worlds)')
+        ok = [t for s, _, t in res if s == 'succeeded']
+        print(f'{mode}: success {sum(s == "succeeded" for s, _, _ in res) / n:.3f}, '
+              f'collision {sum(s == "collided" for s, _, _ in res) / n:.3f}, '
+              f'timeout {sum(s == "timeout" for s, _, _ in res) / n:.3f}, '
+              f'metric {sum(m for _, m, _ in res) / n:.3f}, '
+              f'mean time of successes {statistics.mean(ok) if ok else float("nan"):.1f} s  '
+              f'({n} worlds)')
     return 0
 
 
