@@ -92,7 +92,7 @@ def main():
     parser.add_argument('--worlds', default=WORLDS)
     parser.add_argument('--paths', default=PATHS)
     parser.add_argument('--indices', default='0,100,224,282')
-    parser.add_argument('--configs', default='1000x40',
+    parser.add_argument('--configs', default='800x40',
                         help='comma-separated batch_size x time_steps')
     parser.add_argument('--every', type=int, default=10)
     parser.add_argument('--repeats', type=int, default=3)

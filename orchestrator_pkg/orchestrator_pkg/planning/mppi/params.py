@@ -172,7 +172,7 @@ class TwirlingCriticParams:
 class MPPIParams:
     """Model predictive path integral controller parameters (Nav2 names; SI units)."""
 
-    batch_size: int = _p(1000, 'number of sampled control sequences per iteration', 16, 20000)
+    batch_size: int = _p(800, 'number of sampled control sequences per iteration', 16, 20000)
     time_steps: int = _p(40, 'steps per sampled sequence (horizon = time_steps * model_dt)',
                          2, 200)
     model_dt: float = _p(0.05, 'time step (s) of the rollouts; best equal to the control '
