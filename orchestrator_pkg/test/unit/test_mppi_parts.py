@@ -211,7 +211,7 @@ def _strictly_increasing(values):
 
 def test_cost_critic_grows_towards_obstacles_and_flags_collisions():
     checker = cr.FootprintChecker(JACKAL, INFLATION)
-    critic = cr.CostCritic(MPPIParams().cost, checker)
+    critic = cr.CostCritic(MPPIParams().cost, checker, 2.0)
     cm = _costmap([(1.0, y) for y in np.arange(0.6, 0.9, 0.05)])  # a short wall left of x = 1
     # straight lines passing the wall at decreasing clearance, the last one into it
     trajs = [_line(0.0, y, 0.0, 1.0, n=40) for y in (-1.5, 0.1, 0.2, 0.3, 0.7)]
@@ -227,20 +227,44 @@ def test_cost_critic_grows_towards_obstacles_and_flags_collisions():
 
 
 def test_cost_critic_checks_the_rectangular_footprint_near_obstacles():
-    # a post 0.27 m to the side of the centre line: outside the inscribed circle (0.215 m),
+    # a post in the cell [1.0, 1.05) x [0.25, 0.30): outside the inscribed circle (0.215 m),
     # inside the circumscribed one (0.333 m); the rectangle's corner (0.254, 0.215) hits it
-    # only when turned towards it
+    # only when turned towards it, and parallel its side passes in the next cell
     post = [(1.0, 0.27)]
     cm = _costmap(post)
-    checker = cr.FootprintChecker(JACKAL, INFLATION)
     parallel = np.array([[[1.0, 0.0, 0.0]]])
     turned = np.array([[[1.0, 0.0, 0.6]]])
-    _, hit_parallel, near_parallel = checker.check(cm, parallel)
-    _, hit_turned, _ = checker.check(cm, turned)
-    assert near_parallel[0, 0] and not hit_parallel[0, 0]
-    assert hit_turned[0, 0]
+    further = np.array([[[1.0, -0.06, 0.0]]])  # the side two cells from the post
+    for margin, near_expected in ((0.0, False), (0.02, True), (0.05, True)):
+        checker = cr.FootprintChecker(JACKAL, INFLATION, margin=margin)
+        _, hit_parallel, near_parallel = checker.check(cm, parallel)
+        _, hit_turned, near_turned = checker.check(cm, turned)
+        _, hit_further, near_further = checker.check(cm, further)
+        assert not hit_parallel[0, 0] and near_parallel[0, 0] == near_expected, margin
+        assert hit_turned[0, 0] and not near_turned[0, 0]
+        assert not hit_further[0, 0] and not near_further[0, 0]
     circle = cr.FootprintChecker(JACKAL, INFLATION, consider_footprint=False)
     assert not circle.check(cm, turned)[1][0, 0]
+
+
+def test_cost_critic_counts_near_misses():
+    p = MPPIParams().cost
+    checker = cr.FootprintChecker(JACKAL, INFLATION, margin=0.05)
+    critic = cr.CostCritic(p, checker, 2.0)
+    cm = _costmap([(1.0, y) for y in np.arange(0.6, 0.9, 0.05)])  # wall cells from y = 0.60
+    # the side of the robot (0.215 m off its centre) passes the wall 8.5, 3.5 and 1.5 cm away
+    trajs = [_line(0.0, y, 0.0, 1.0, n=40) for y in (0.30, 0.35, 0.37)]
+    ctx = _ctx(trajs, cm=cm)
+    s = critic.score(ctx)
+    assert not ctx.collided.any()
+    _, _, near = checker.check(cm, ctx.trajectories)
+    counts = near.sum(axis=1)
+    assert counts[0] == 0 and 0 < counts[1] <= counts[2]
+    # each near miss weighs critical_cost / 254 (times the weight) times (v / vx_max)^2
+    grazing = p.cost_weight * p.critical_cost / 254.0 * counts[1] * (1.0 / 2.0) ** 2
+    assert grazing * 0.9 < s[1] - s[0] < grazing * 1.1 + 1.0
+    slow = _ctx([_line(0.0, 0.35, 0.0, 0.25, n=40)], cm=cm)
+    assert critic.score(slow)[0] < 0.5 * s[1]  # creeping past is cheaper
 
 
 def test_footprint_checker_agrees_with_checking_every_pose_in_full():
@@ -252,7 +276,7 @@ def test_footprint_checker_agrees_with_checking_every_pose_in_full():
     poses = np.column_stack([rng.uniform(-2.8, 2.8, 20000), rng.uniform(-2.8, 2.8, 20000),
                              rng.uniform(-math.pi, math.pi, 20000)]).astype(np.float32)
     cost, collided, _ = checker.check(cm, poses[:, None, :])
-    full = footprint_collides(cm, checker.samples(cm.resolution), poses)
+    full = footprint_collides(cm, checker.samples(cm.resolution)[0], poses)
     inscribed = (cost[:, 0] == LETHAL_OBSTACLE) | (cost[:, 0] == 253)
     assert np.array_equal(collided[:, 0], full | inscribed)
     assert 1000 < collided.sum() < 19000  # both verdicts occur
@@ -389,11 +413,12 @@ def test_every_parameter_has_a_description_and_a_range_holding_its_default():
 
 
 def test_params_from_dict_sets_fields_and_names_the_bad_one():
-    p = params_from_dict({'batch_size': 500, 'CostCritic.cost_weight': 2, 'vx_max': 1.5,
-                          'desired_linear_vel': 1.2})
-    assert p.batch_size == 500 and p.cost.cost_weight == 2.0 and p.vx_max == 1.5
+    base = MPPIParams()
+    p = params_from_dict({'batch_size': 500, 'CostCritic.cost_weight': 5, 'vx_max': 1.5,
+                          'desired_linear_vel': 1.2}, base=base)
+    assert p.batch_size == 500 and p.cost.cost_weight == 5.0 and p.vx_max == 1.5
     assert isinstance(p.cost.cost_weight, float)
-    assert MPPIParams().cost.cost_weight == 3.81  # defaults untouched
+    assert base.cost.cost_weight == MPPIParams().cost.cost_weight != 5.0  # base untouched
     for bad, field in (({'batch_size': 3}, 'batch_size'),
                        ({'Nope.cost_weight': 1.0}, 'Nope.cost_weight'),
                        ({'banana': 1}, 'banana'),

@@ -72,10 +72,11 @@ class MPPIController:
         self.inflation = InflationParams() if inflation is None else inflation
         self.model = DiffDriveModel(p.vx_min, p.vx_max, p.wz_max, p.ax_max, p.ax_min,
                                     p.az_max, p.model_dt)
-        self.checker = cr.FootprintChecker(footprint, self.inflation, p.cost.consider_footprint)
+        self.checker = cr.FootprintChecker(footprint, self.inflation, p.cost.consider_footprint,
+                                           p.cost.collision_margin_distance)
         self.critics = [
             cr.ConstraintCritic(p.constraint, p.vx_min, p.vx_max, p.wz_max),
-            cr.CostCritic(p.cost, self.checker),
+            cr.CostCritic(p.cost, self.checker, p.vx_max),
             cr.GoalCritic(p.goal),
             cr.GoalAngleCritic(p.goal_angle),
             cr.PathAlignCritic(p.path_align),

@@ -7,20 +7,19 @@ does not apply this cycle (for example the path critics near the goal, where the
 goal critics take over). The optimizer adds the costs of all critics.
 
 The obstacle critic (:class:`CostCritic`) also decides collisions, which the
-controller uses to stop when every sample collides. It reads the inflated
-costmap at the centre of every pose: a lethal or inscribed centre is a collision
-(the inscribed circle already overlaps an obstacle); a centre whose cost says an
-obstacle lies within the circumscribed radius is a near miss, for which the
-footprint polygon (sampled every half cell along its edges) is checked against
-lethal cells. Far from obstacles no footprint is checked, which keeps the critic
-cheap. Cells off the costmap count as free, as in regulated pure pursuit.
+controller uses to stop when every sample collides: the footprint polygon
+(sampled every half cell along its edges) touching a lethal cell, or the
+inscribed circle overlapping one (:class:`FootprintChecker`, which also finds
+near misses within ``collision_margin_distance``). Far from obstacles no
+footprint is checked, which keeps the critic cheap. Cells off the costmap count
+as free, as in regulated pure pursuit.
 """
 from dataclasses import dataclass
 import math
 
 import numpy as np
 
-from orchestrator_pkg.planning.controller import footprint_collides, footprint_points
+from orchestrator_pkg.planning.controller import footprint_cells, footprint_points, padded_grid
 from orchestrator_pkg.planning.costmap import (
     FREE_SPACE,
     INSCRIBED_INFLATED_OBSTACLE,
@@ -145,27 +144,34 @@ class ConstraintCritic(Critic):
 class FootprintChecker:
     """Collision and near-miss tests of footprints at poses against an inflated costmap.
 
+    A pose collides when the footprint polygon (its edges sampled every half
+    cell) touches a lethal cell, and is a near miss when it does not but comes
+    within ``margin`` (``collision_margin_distance``, rounded up to whole cells)
+    of one: lethal cells only mark where scans hit an obstacle, so a trajectory
+    that grazes them can still meet the obstacle between the marks. Both come
+    from one lookup per sample, in a grid of 2 (lethal), 1 (within the margin)
+    and 0.
+
+    Testing the polygon at every pose is what costs, so cheaper tests go first.
     The costmap's inflated cost at a pose's cell gives the distance from that
-    cell's centre to the nearest lethal cell's centre. A cost of 253 or more (an
-    obstacle within the inscribed radius) is a collision. Within the
-    circumscribed radius the pose is a near miss (the critic adds its critical
-    cost). The footprint polygon itself is checked where an obstacle could touch
-    it: within the circumscribed radius plus the diagonal of a cell (the robot's
-    centre and the obstacle's surface can each lie half a diagonal off their
-    cells' centres), so that a pose the polygon check would fail is never passed
-    as clear by the distance check. Before the polygon (dozens of points), the
-    poses in that band go through a cheaper test: the polygon's bounding box is
-    covered by ``circles`` circles along its length, and a pose whose circles all
-    keep that same margin from every obstacle is clear.
+    cell's centre to the nearest lethal cell's centre: 253 and above (an
+    obstacle within the inscribed radius) is a collision. The polygon is tested
+    only where an obstacle may lie within the circumscribed radius plus the
+    margin plus a cell diagonal (the robot's centre and the obstacle's surface
+    can each lie half a diagonal off their cells' centres), and there first by
+    ``circles`` circles covering the polygon's bounding box: a pose whose circles
+    all keep that same margin from every obstacle is clear.
     """
 
     def __init__(self, footprint, inflation: InflationParams, consider_footprint: bool = True,
-                 circles: int = 3):
+                 margin: float = 0.0, circles: int = 3):
         self.footprint = np.asarray(footprint, dtype=float)
         self.inflation = inflation
+        self.margin = float(margin)
         inscribed, self.circumscribed = footprint_radii(self.footprint)
         self.consider_footprint = consider_footprint and self.circumscribed > inscribed + 1e-6
-        self.critical_cost = self.cost_at_distance(self.circumscribed)
+        # without the polygon (a round robot): the inscribed circle grown by the margin
+        self.round_near_cost = self.cost_at_distance(inscribed + self.margin)
         # circles covering the bounding box: its length cut into equal parts, one circle
         # through the corners of each part
         (x0, y0), (x1, y1) = self.footprint.min(axis=0), self.footprint.max(axis=0)
@@ -173,8 +179,7 @@ class FootprintChecker:
         self.circle_centres = np.column_stack([x0 + part * (np.arange(circles) + 0.5),
                                                np.full(circles, 0.5 * (y0 + y1))])
         self.circle_radius = math.hypot(0.5 * part, 0.5 * (y1 - y0))
-        self._samples = {}
-        self._check_cost = {}
+        self._cache = {}
 
     def cost_at_distance(self, distance_m: float) -> int:
         """Return the lowest inflated cost of a cell within ``distance_m`` of an obstacle."""
@@ -187,17 +192,21 @@ class FootprintChecker:
                                     * (distance_m - infl.inscribed_radius_m)))
         return max(1, cost - 1)  # one below, against rounding in the inflation
 
-    def samples(self, resolution: float) -> np.ndarray:
-        """Footprint edge points (robot frame) every half cell, cached per resolution."""
+    def samples(self, resolution: float):
+        """Edge points (robot frame, float32) every half cell, the margin in cells, thresholds.
+
+        Returns ``(samples, margin_cells, band_cost, circle_cost)``, cached per
+        resolution.
+        """
         key = round(resolution, 6)
-        if key not in self._samples:
-            # float32 like the rollouts, so the whole check stays in float32
-            self._samples[key] = footprint_points(self.footprint,
-                                                  resolution * 0.5).astype(np.float32)
-            margin = resolution * math.sqrt(2.0)
-            self._check_cost[key] = (self.cost_at_distance(self.circumscribed + margin),
-                                     self.cost_at_distance(self.circle_radius + margin))
-        return self._samples[key]
+        if key not in self._cache:
+            cells = int(math.ceil(self.margin / resolution - 1e-9))
+            slack = (cells + 1) * resolution * math.sqrt(2.0)
+            self._cache[key] = (
+                footprint_points(self.footprint, resolution * 0.5).astype(np.float32), cells,
+                self.cost_at_distance(self.circumscribed + slack),
+                self.cost_at_distance(self.circle_radius + slack))
+        return self._cache[key]
 
     def _circles_clear(self, costmap: Costmap2D, poses: np.ndarray, cost: int) -> np.ndarray:
         """Whether every covering circle of each pose (N x 3) is below ``cost`` (clear)."""
@@ -208,6 +217,19 @@ class FootprintChecker:
         # a circle centre off the map is not known to be clear
         return np.all(costmap.costs_at(xs, ys, outside=NO_INFORMATION) < cost, axis=1)
 
+    @staticmethod
+    def _levels(costmap: Costmap2D, cells: int) -> np.ndarray:
+        """Return a padded grid: 2 on lethal cells, 1 within ``cells`` of one (square), else 0."""
+        lethal = costmap.data == LETHAL_OBSTACLE
+        near = lethal.copy()
+        h, w = lethal.shape
+        for dr in range(-cells, cells + 1):
+            for dc in range(-cells, cells + 1):
+                if dr or dc:
+                    near[max(dr, 0):h + min(dr, 0), max(dc, 0):w + min(dc, 0)] |= \
+                        lethal[max(-dr, 0):h + min(-dr, 0), max(-dc, 0):w + min(-dc, 0)]
+        return padded_grid(near.astype(np.uint8) + lethal.astype(np.uint8), 0)
+
     def check(self, costmap: Costmap2D, poses: np.ndarray, chunk: int = 10):
         """Centre costs, collisions and near misses of poses (... x T x 3), each (... x T).
 
@@ -217,25 +239,30 @@ class FootprintChecker:
         """
         cost = costmap.costs_at(poses[..., 0], poses[..., 1], outside=FREE_SPACE)
         collided = (cost == LETHAL_OBSTACLE) | (cost == INSCRIBED_INFLATED_OBSTACLE)
-        near = ((cost >= self.critical_cost) & ~collided) | (cost == NO_INFORMATION)
         if not self.consider_footprint:
+            near = (cost >= self.round_near_cost) & ~collided if self.margin > 0.0 \
+                else np.zeros(cost.shape, dtype=bool)
             return cost, collided, near
-        samples = self.samples(costmap.resolution)
-        band_cost, circle_cost = self._check_cost[round(costmap.resolution, 6)]
+        near = np.zeros(cost.shape, dtype=bool)
+        samples, cells, band_cost, circle_cost = self.samples(costmap.resolution)
         check = ((cost >= band_cost) & ~collided) | (cost == NO_INFORMATION)
+        if not check.any():
+            return cost, collided, near
+        levels = self._levels(costmap, cells).ravel()
         lead = poses.shape[:-2]
         done = np.zeros(lead, dtype=bool)
-        steps = poses.shape[-2]
-        for t0 in range(0, steps, chunk):
+        for t0 in range(0, poses.shape[-2], chunk):
             part = (slice(None),) * len(lead) + (slice(t0, t0 + chunk),)
-            todo = check[part] & ~done[..., None]
-            idx = np.nonzero(todo)
+            idx = np.nonzero(check[part] & ~done[..., None])
             if len(idx[0]):
                 candidates = poses[part][idx]
-                unsure = ~self._circles_clear(costmap, candidates, circle_cost)
-                idx = tuple(i[unsure] for i in idx)
-                hits = footprint_collides(costmap, samples, candidates[unsure])
-                collided[part][tuple(i[hits] for i in idx)] = True  # a view: writes through
+                keep = ~self._circles_clear(costmap, candidates, circle_cost)
+                idx = tuple(i[keep] for i in idx)
+                level = levels.take(footprint_cells(costmap, samples,
+                                                    candidates[keep])).max(axis=1)
+                # basic slices are views: these write through to the full arrays
+                collided[part][tuple(i[level == 2] for i in idx)] = True
+                near[part][tuple(i[level == 1] for i in idx)] = True
             done |= np.any(collided[part], axis=-1)
         return cost, collided, near
 
@@ -243,19 +270,27 @@ class FootprintChecker:
 class CostCritic(Critic):
     """Obstacles: collisions, near misses and the inflated cost along each trajectory.
 
-    term = (mean over the poses of the centre cost, plus ``critical_cost`` per
-    near miss) / 254; a colliding trajectory gets ``collision_cost`` instead
-    (already weighted). Within ``near_goal_distance`` of the goal only collisions
-    count. Nav2 sums over the poses; the mean keeps the term's scale independent
-    of the horizon, comparable with the path critics, so that standing still in
-    a low-cost spot does not beat driving on through moderately inflated space.
+    term = (mean over the poses of the centre cost + ``critical_cost`` times the
+    sum over near misses of ``(vx / vx_max)^2``) / 254; a colliding trajectory
+    gets ``collision_cost`` instead (already weighted). Within
+    ``near_goal_distance`` of the goal only collisions count.
+
+    Nav2 sums the cost over the poses; the mean keeps the term's scale
+    independent of the horizon, comparable with the path critics, so that
+    standing still in a low-cost spot does not beat driving on through
+    moderately inflated space. Near misses are summed, as Nav2's critical cost,
+    but weighted by the squared speed: grazing an obstacle at speed costs as
+    much as a whole trajectory of inflated space, while creeping through a gap
+    barely wider than the robot (where every pose is a near miss) stays cheap
+    enough to be worth it.
     """
 
     name = 'CostCritic'
 
-    def __init__(self, params, checker: FootprintChecker):
+    def __init__(self, params, checker: FootprintChecker, vx_max: float):
         super().__init__(params)
         self.checker = checker
+        self.vx_max = vx_max
 
     def score(self, ctx):
         """Weighted cost (B,); also sets ``ctx.collided``."""
@@ -266,8 +301,10 @@ class CostCritic(Critic):
         out = np.zeros(len(cost))
         if ctx.goal_distance >= self.params.near_goal_distance:
             pose_cost = np.where(cost == NO_INFORMATION, 0.0, cost.astype(float))
-            pose_cost += self.params.critical_cost * near
-            term = pose_cost.mean(axis=1) / float(LETHAL_OBSTACLE)
+            speed2 = np.minimum(np.abs(ctx.vx) / self.vx_max, 1.0) ** 2
+            grazing = (near * speed2).sum(axis=1)
+            term = (pose_cost.mean(axis=1)
+                    + self.params.critical_cost * grazing) / float(LETHAL_OBSTACLE)
             out = self.params.cost_weight * term ** self.params.cost_power
         out[ctx.collided] = self.params.collision_cost
         return out

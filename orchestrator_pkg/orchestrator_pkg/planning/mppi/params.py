@@ -43,15 +43,19 @@ class CostCriticParams:
     """Obstacles from the inflated local costmap, with the footprint checked near them."""
 
     enabled: bool = _p(True, 'use this critic')
-    cost_weight: float = _p(3.81, 'weight of the mean costmap cost (/254) along a trajectory',
+    cost_weight: float = _p(2.0, 'weight of the mean costmap cost (/254) along a trajectory',
                             0.0, 1000.0)
     cost_power: int = _p(1, 'power applied to the term before the weight', 1, 4)
     consider_footprint: bool = _p(True, 'check the footprint polygon (not only its centre) '
                                   'where an obstacle is within the circumscribed radius')
     collision_cost: float = _p(1.0e6, 'cost of a trajectory whose footprint touches a lethal '
                                'cell (it is also reported as colliding)', 0.0, 1.0e9)
-    critical_cost: float = _p(300.0, 'cost added to a pose whose centre is within the '
-                              'circumscribed radius of an obstacle (a near miss)', 0.0, 1.0e6)
+    critical_cost: float = _p(100.0, 'cost of a near miss at vx_max: a pose whose footprint '
+                              'is within collision_margin_distance of a lethal cell; scaled '
+                              'by (speed / vx_max)^2', 0.0, 1.0e6)
+    collision_margin_distance: float = _p(0.05, 'margin (m, rounded up to whole cells) around '
+                                          'the footprint within which a lethal cell makes the '
+                                          'pose a near miss', 0.0, 1.0)
     near_goal_distance: float = _p(0.5, 'within this distance (m) of the goal only collisions '
                                    'count, so the robot can reach a goal close to obstacles',
                                    0.0, 10.0)
