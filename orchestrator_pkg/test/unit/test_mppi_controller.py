@@ -181,7 +181,8 @@ def test_bad_input_is_rejected_with_the_field_named():
         ctl.set_path([[0.0, math.nan]])
     with pytest.raises(ValueError, match='goal_yaw'):
         ctl.set_path([[0.0, 0.0], [1.0, 0.0]], goal_yaw=math.inf)
-    ctl.set_path([[0.0, 0.0], [1.0, 0.0]])
+    ctl.set_path([[0.0, 0.0], [0.5, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    assert len(ctl.path) == 3  # repeated points dropped
     with pytest.raises(ValueError, match='yaw'):
         ctl.compute(0.0, 0.0, math.nan, 0.0, 0.0, DT, _costmap())
     with pytest.raises(ValueError, match='vx_max'):

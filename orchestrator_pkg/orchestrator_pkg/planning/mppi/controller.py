@@ -119,6 +119,9 @@ class MPPIController:
                      and (goal_yaw is None or abs(wrap_angle(goal_yaw - self.goal_yaw)) < 0.01))
         if not same_goal:
             self._at_goal = False
+        # repeated points would stall the arc-length interpolation: keep the first of each run
+        keep = np.concatenate([[True], np.any(np.diff(path, axis=0) != 0.0, axis=1)])
+        path = path[keep]
         self.path = path
         self._arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))])
         self.goal_yaw = goal_yaw
