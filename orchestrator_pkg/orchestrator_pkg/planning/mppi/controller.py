@@ -174,7 +174,7 @@ class MPPIController:
                 and (self.goal_yaw is None
                      or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance):
             self.reset()
-            return Command(0.0, 0.0, GOAL_REACHED, tuple(goal), to_goal)
+            return Command(0.0, 0.0, GOAL_REACHED, (float(goal[0]), float(goal[1])), to_goal)
         local, ends_at_goal, remaining = self._local_path()
         local32 = local.astype(np.float32)
         path_cost = costmap.costs_at(local[:, 0], local[:, 1], outside=FREE_SPACE)
@@ -206,8 +206,9 @@ class MPPIController:
                     costs += c
             weights = softmax_weights(costs, p.temperature)
             mean = np.column_stack([weights @ vx, weights @ wz])
-        target = tuple(cr.target_point(ctx, p.path_follow.offset_from_furthest)) if len(local) \
-            else tuple(goal)
+        target = cr.target_point(ctx, p.path_follow.offset_from_furthest) if len(local) else goal
+        target = (float(target[0]), float(target[1]))
+        remaining = float(remaining)
         status = ROTATING if self._at_goal else FOLLOWING
         collided = ctx.collided
         if collided is not None and np.all(np.delete(collided, STOP_ROW)):
