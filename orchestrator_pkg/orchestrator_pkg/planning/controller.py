@@ -103,18 +103,36 @@ def footprint_points(footprint, spacing: float) -> np.ndarray:
     return np.vstack(out)
 
 
+def footprint_cells(costmap: Costmap2D, samples: np.ndarray, poses: np.ndarray) -> np.ndarray:
+    """Cells of the footprint samples at each pose (M x 3), as flat indices into a padded grid.
+
+    The grid is the costmap with a border one cell wide all round, so
+    ``(height + 2) x (width + 2)``: samples off the map land on the border.
+    """
+    poses = np.atleast_2d(poses)
+    c, s = np.cos(poses[:, 2])[:, None], np.sin(poses[:, 2])[:, None]
+    xs = poses[:, 0:1] + c * samples[None, :, 0] - s * samples[None, :, 1]
+    ys = poses[:, 1:2] + s * samples[None, :, 0] + c * samples[None, :, 1]
+    col, row, _ = costmap.world_to_cell(xs, ys)
+    h, w = costmap.height, costmap.width
+    return (np.clip(row, -1, h) + 1) * (w + 2) + np.clip(col, -1, w) + 1
+
+
+def padded_grid(values: np.ndarray, border=0) -> np.ndarray:
+    """Return ``values`` (H x W) framed by one cell of ``border`` (see footprint_cells)."""
+    out = np.full((values.shape[0] + 2, values.shape[1] + 2), border, dtype=values.dtype)
+    out[1:-1, 1:-1] = values
+    return out
+
+
 def footprint_collides(costmap: Costmap2D, samples: np.ndarray, poses: np.ndarray) -> np.ndarray:
     """For each pose (M x 3: x, y, yaw), whether any footprint sample lies in a LETHAL cell.
 
     Cells off the map count as free: the local costmap window is larger than
     what the robot can reach within one check horizon.
     """
-    poses = np.atleast_2d(poses)
-    c, s = np.cos(poses[:, 2])[:, None], np.sin(poses[:, 2])[:, None]
-    xs = poses[:, 0:1] + c * samples[None, :, 0] - s * samples[None, :, 1]
-    ys = poses[:, 1:2] + s * samples[None, :, 0] + c * samples[None, :, 1]
-    costs = costmap.costs_at(xs, ys, outside=FREE_SPACE)
-    return np.any(costs == LETHAL_OBSTACLE, axis=1)
+    lethal = padded_grid(costmap.data == LETHAL_OBSTACLE, False)
+    return np.any(lethal.ravel().take(footprint_cells(costmap, samples, poses)), axis=1)
 
 
 def simulate_arc(x, y, yaw, v, w, duration_s, step_m, step_rad):
