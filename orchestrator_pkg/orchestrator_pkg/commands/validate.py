@@ -20,7 +20,7 @@ def run(args) -> int:
     except (RegistryError, _missions.MissionError) as exc:
         print(f'orchestrator validate: {exc}', file=sys.stderr)
         return 2
-    inputs = {key: '' for key in (args.inputs or '').split(',') if key}
+    inputs = {key: None for key in (args.inputs or '').split(',') if key}
     for pair in args.input or []:
         key, sep, value = pair.partition('=')
         if not sep or not key:

@@ -347,7 +347,8 @@ def _check_input_values(source: TreeSource, root: Instance, inputs: Mapping,
     with the input ``laps=-1``) makes an out-of-range input an error at that
     node's line, before anything runs.
     """
-    given = {_ident(root.scope, key): (key, value) for key, value in inputs.items()}
+    given = {_ident(root.scope, key): (key, value) for key, value in inputs.items()
+             if value is not None}  # None: given, value not known here
     stack = [root]
     while stack:
         inst = stack.pop()
@@ -377,8 +378,9 @@ def _check_input_values(source: TreeSource, root: Instance, inputs: Mapping,
 def validate(source: TreeSource, registry: Registry, inputs=(), known_values=None) -> None:
     """Check every tree, expand each root tree and analyse its blackboard flow.
 
-    ``inputs`` names the keys the caller provides, or maps them to their values;
-    given values are checked against the ports that read them. ``known_values``
+    ``inputs`` names the keys the caller provides, or maps them to their values
+    (None: given, value unknown); given values are checked against the ports
+    that read them. ``known_values``
     maps a port type to ``(names, what)``: every literal value that reaches a
     port of that type must be one of ``names`` (e.g. ``{'place': (world_places,
     'world warehouse')}``).
@@ -516,6 +518,8 @@ def _check_known_values(source: TreeSource, root: Instance, known_values, inputs
     values: dict = {}  # key identity -> {(value, file, line, origin)}
     given = inputs if isinstance(inputs, Mapping) else {}
     for key, value in given.items():
+        if value is None:  # given, value not known here
+            continue
         values.setdefault(_ident(root.scope, key), set()).add(
             (str(value), '', 0, f'the input {key}="{value}"'))
     instances = list(_walk(root))
