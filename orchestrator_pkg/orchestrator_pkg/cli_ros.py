@@ -15,7 +15,9 @@ from rclpy.utilities import remove_ros_args
 
 DEFAULT_NODE = '/orchestrator'
 DEFAULT_ACTION = 'execute_mission'
-DISCOVERY_S = 1.0  # how long a command looks for its server in the ROS graph
+# how long a command looks for its server in the ROS graph: Fast DDS on localhost took
+# up to 2.9 s to show an orchestrator's endpoints to a new participant
+DISCOVERY_S = 4.0
 READY_S = 5.0  # then how long its client may take to connect to it (DDS matching)
 
 
