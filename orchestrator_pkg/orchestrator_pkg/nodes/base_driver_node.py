@@ -68,7 +68,7 @@ SPECS = {
                               'within heartbeat_timeout_s', read_only=True),
     'heartbeat_topic': Spec('orchestrator/heartbeat', 'std_msgs/Header heartbeat to require '
                             '(relative: in the namespace)', read_only=True),
-    'heartbeat_timeout_s': Spec(0.06, 'heartbeat missing for longer than this (ROS clock) stops '
+    'heartbeat_timeout_s': Spec(0.2, 'heartbeat missing for longer than this (ROS clock) stops '
                                 'the robot, s', 0.01, 10.0),
 }
 
