@@ -190,7 +190,7 @@ class OrchestratorNode(Node):
             raise GoalRejected(FailureReason.INVALID_TREE, str(exc)) from None
         return guard_tree(built, recharge, self.battery.level,
                           float(parameter('battery_low_threshold').value),
-                          on_event=self.get_logger().info)
+                          on_event=self.get_logger().warning)
 
     def _feedback(self, runner: MissionRunner) -> ExecuteMission.Feedback:
         return ExecuteMission.Feedback(
