@@ -47,6 +47,10 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
     # finish: then it ends at the sim-time limit, FAILED, which the screen must say as well
     command = (f'{sys.executable} -m orchestrator_pkg.cli run --world warehouse '
                f'--mission fetch_and_deliver --rtf 2 --timeout-s 300 --run-dir {run_dir}')
+    # tmux runs it through the shell; the shell keeps its exit status (128 + N when a
+    # signal N ended it, which tmux's pane_dead_status leaves empty)
+    exit_file = tmp_path / 'exit_status'
+    command += f'; echo $? > {exit_file}'
     env = {**ros_domain.env(), 'TERM': 'xterm-256color'}
     env.pop('TMUX', None)
     _tmux(socket, '-f', str(config), 'new-session', '-d', '-s', 'demo', '-x', '160', '-y', '50',
@@ -86,7 +90,10 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
     outcome_line = next(line for line in lines if line.startswith('  outcome '))
     expected = report['outcome'] + (f' ({report["reason"]})' if report['reason'] else '')
     assert outcome_line.split(None, 1)[1] == expected, (outcome_line, report)
-    assert int(dead[1]) == (0 if report['outcome'] == 'SUCCEEDED' else 1)
+    status = int(exit_file.read_text())
+    assert status == (0 if report['outcome'] == 'SUCCEEDED' else 1), \
+        f'exit status {status} for {report["outcome"]}' + (
+            f' (signal {status - 128})' if status > 128 else '')
     assert any(re.fullmatch(rf'  run folder\s+{re.escape(str(run_dir))}', line)
                for line in lines), text
 
