@@ -60,7 +60,7 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
         dead = ''
         while time.monotonic() < deadline:
             dead = _tmux(socket, 'display-message', '-p', '-t', 'demo',
-                         '#{pane_dead} #{pane_dead_status}').stdout.split()
+                         '#{pane_dead}').stdout.split()
             if dead and dead[0] == '1':
                 break
             time.sleep(1.0)
