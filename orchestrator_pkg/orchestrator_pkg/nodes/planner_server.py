@@ -217,9 +217,18 @@ class PlannerServer(Node):
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
         res = self._planner.plan(master, start, (gx, gy), self._params())
+        try:
+            return self._answer(goal_handle, result, res, gyaw, t0)
+        except Exception:
+            if self.context.ok():
+                raise
+            # Ctrl-C shut rclpy down while this plan was computed or answered (in the
+            # executor's other thread): nothing can be published or answered any more
+            return result
+
+    def _answer(self, goal_handle, result, res, gyaw, t0):
+        """Publish the path and end the goal with the planner's result ``res``."""
         if not self.context.ok():
-            # Ctrl-C shut rclpy down while this plan was computed (in the executor's
-            # other thread): nothing can be published or answered any more
             return result
         result.planning_time = convert.to_duration(time.monotonic() - t0)
         result.error_code = res.error_code
