@@ -3,6 +3,7 @@
 Not a test. Run after ``source env.sh``::
 
     python bench/mission_reliability.py [--seeds N] [--first-seed S] [--rtf X]
+    python bench/mission_reliability.py --only-seeds 6 13 --keep /tmp/mr  # look at failures
 
 Every run is the whole stack, every node real (``orchestrator run``), in a ROS
 domain of its own. Each seed varies three things:
@@ -25,6 +26,7 @@ collisions, mean and worst sim time, and the failure reasons counted.
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import statistics
@@ -96,20 +98,30 @@ def main() -> int:
     parser.add_argument('--object-jitter-m', type=float, default=0.4)
     parser.add_argument('--start-jitter-m', type=float, default=0.3)
     parser.add_argument('--start-jitter-rad', type=float, default=0.5)
+    parser.add_argument('--only-seeds', type=int, nargs='+', metavar='SEED',
+                        help='run just these seeds (e.g. the failures of a longer run)')
+    parser.add_argument('--keep', metavar='DIR',
+                        help='keep the worlds and run folders in DIR (default: a temporary '
+                        'folder, removed)')
     args = parser.parse_args()
     os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # as the runs' own domains
     with open(_warehouse_path(), encoding='utf-8') as f:
         base = yaml.safe_load(f)
     print(f'cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, rtf {args.rtf:g}',
           flush=True)
-    with tempfile.TemporaryDirectory(prefix='mission_reliability_') as workdir:
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    keeper = (contextlib.nullcontext(args.keep) if args.keep
+              else tempfile.TemporaryDirectory(prefix='mission_reliability_'))
+    seeds = args.only_seeds or range(args.first_seed, args.first_seed + args.seeds)
+    with keeper as workdir:
         baseline = run_once('warehouse', 0, args.rtf, args.timeout_s, workdir)
         print(f"baseline (shipped warehouse, seed 0): "
               f"{'SUCCEEDED' if baseline['succeeded'] else 'FAILED'}, "
               f"collisions {baseline['collisions']}, sim {baseline['sim_time_s']:.1f} s "
               f"{baseline['reason']}", flush=True)
         results = []
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for seed in seeds:
             doc = seeded_world(base, seed, args.object_jitter_m, args.start_jitter_m,
                                args.start_jitter_rad)
             world = os.path.join(workdir, f'warehouse_seed{seed}.yaml')
