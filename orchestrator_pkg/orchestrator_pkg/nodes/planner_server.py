@@ -39,6 +39,9 @@ from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
+MAP_FRAME_TOLERANCE_M = 1e-3  # a map frame this close to global_frame counts as the same
+MAP_FRAME_TOLERANCE_RAD = 1e-4
+
 PLANNER_SPECS = {
     'cost_weight': Spec(3.0, 'how strongly paths avoid inflated cost (0 = shortest)', 0.0, 50.0),
     'allow_unknown': Spec(True, 'plan through NO_INFORMATION cells'),
@@ -69,7 +72,10 @@ class PlannerServer(Node):
         self._planning = threading.Lock()  # held while a plan runs and is answered
         self._closing = False
         self._pose = None
+        self._pending_map = None  # a received map waiting for its frame on tf
+        self._map_frame_error = None
         self._tf = tf_listener(self)
+        self.create_timer(0.2, self._apply_pending_map)
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
@@ -87,11 +93,40 @@ class PlannerServer(Node):
         self.get_logger().info('planner_server ready')
 
     def _on_map(self, msg: OccupancyGrid):
+        with self._costmap_lock:
+            self._pending_map = msg
+        self._map_frame_error = None
+        self._apply_pending_map()
+
+    def _apply_pending_map(self):
+        """Use the received map once its frame is known to coincide with global_frame.
+
+        The static layer is an axis-aligned grid in global_frame. A map in
+        another frame (``map`` while planning in ``odom``) is used when tf says
+        the two frames coincide (the sim's identity ``map -> odom`` when odometry
+        starts at the true pose); until tf has the transform the map waits (a
+        timer retries), and a transform that is not the identity is refused with
+        an error naming it: plan in the map's frame then (global_frame: map).
+        """
+        with self._costmap_lock:
+            msg = self._pending_map
+        if msg is None:
+            return
+        frame = msg.header.frame_id or self._frame
+        if frame.lstrip('/') != self._frame.lstrip('/'):
+            try:
+                x, y, yaw = self._tf.lookup(self._frame, frame)
+            except FrameError:
+                return  # not on tf yet: the retry timer tries again
+            if max(abs(x), abs(y)) > MAP_FRAME_TOLERANCE_M or abs(yaw) > MAP_FRAME_TOLERANCE_RAD:
+                error = (f'map in frame {frame!r} not used: {frame} -> {self._frame} is '
+                         f'({x:.3f}, {y:.3f}, {yaw:.3f}), not the identity; set global_frame: '
+                         f'{frame} to plan in the map frame')
+                if error != self._map_frame_error:
+                    self._map_frame_error = error
+                    self.get_logger().error(error)
+                return
         info = msg.info
-        if msg.header.frame_id and msg.header.frame_id != self._frame:
-            self.get_logger().warn(
-                f'map frame {msg.header.frame_id!r} differs from global_frame {self._frame!r}; '
-                'using it as if identical (no map -> odom transform yet)')
         try:
             occ = np.asarray(msg.data, dtype=np.int8).reshape(info.height, info.width)
             static = static_layer_from_occupancy(
@@ -99,11 +134,16 @@ class PlannerServer(Node):
             with self._costmap_lock:
                 self._costmap.set_static(static, info.origin.position.x, info.origin.position.y,
                                          info.resolution)
+                if self._pending_map is msg:
+                    self._pending_map = None
         except (ValueError, CostmapError) as exc:
             self.get_logger().error(f'map rejected: {exc}')
+            with self._costmap_lock:
+                if self._pending_map is msg:
+                    self._pending_map = None
             return
         self.get_logger().info(f'map received: {info.width} x {info.height} cells at '
-                               f'{info.resolution} m')
+                               f'{info.resolution} m in {frame!r}')
 
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose
