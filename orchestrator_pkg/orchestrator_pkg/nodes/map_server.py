@@ -2,13 +2,17 @@
 
 Parameters: ``yaml_filename`` (read-only), ``frame_id``, ``topic_name``; see
 ``config/nav.yaml`` (``map_server``).
-Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published once).
+Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local, published on activation).
+
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
+map file is read on configure (a bad file fails the configure; with
+``autostart`` the process exits with code 1) and published on activate.
 """
 from nav_msgs.msg import OccupancyGrid
-from rclpy.node import Node
 
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -34,22 +38,36 @@ def occupancy_grid(omap, frame_id: str, stamp) -> OccupancyGrid:
     return msg
 
 
-class MapServer(Node):
-    """Load the map once at start-up and latch it on the map topic."""
+class MapServer(ManagedNode):
+    """Load the map on configure and latch it on the map topic on activate (a managed node)."""
 
     def __init__(self):
         super().__init__('map_server')
-        v = params.declare(self, SPECS)
+        self._v = params.declare(self, SPECS)
+        self._map = None
+
+    def configure_node(self):
+        """Load the map file (ConfigError: configure fails) and create the publisher."""
+        v = self._v
         if not v['yaml_filename']:
             raise params.ConfigError('parameter yaml_filename is empty')
         try:
-            omap = load_map(v['yaml_filename'])
+            self._map = load_map(v['yaml_filename'])
         except MapFileError as exc:
             raise params.ConfigError(str(exc)) from None
         self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], qos.LATCHED_QOS)
-        self._pub.publish(occupancy_grid(omap, v['frame_id'], self.get_clock().now().to_msg()))
-        h, w = omap.data.shape
+
+    def activate_node(self):
+        """Publish the map (latched)."""
+        v = self._v
+        self._pub.publish(occupancy_grid(self._map, v['frame_id'],
+                                         self.get_clock().now().to_msg()))
+        h, w = self._map.data.shape
         self.get_logger().info(f'map_server ready: {v["yaml_filename"]} ({w} x {h} cells)')
+
+    def cleanup_node(self):
+        """Forget the map."""
+        self._map = None
 
 
 def main(args=None):
