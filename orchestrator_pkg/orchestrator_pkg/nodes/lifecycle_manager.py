@@ -21,6 +21,8 @@ Publishers
 STARTUP configures every node, then activates every node, in the order of
 ``node_names`` (PAUSE, RESET, SHUTDOWN go in reverse order). Transitions
 already done are skipped, so STARTUP on an active stack just says so.
+Commands run one at a time: one that arrives while another runs (a client's
+STARTUP during autostart) waits for it, then runs.
 
 The watch (Nav2's bond, made load-robust): while the stack is active, every
 ``watch_period_s`` (steady time) each node is looked up in the ROS graph and
@@ -200,9 +202,8 @@ class LifecycleManager(Node):
 
     async def _run_command(self, command) -> bool:
         label, steps, reverse = _COMMANDS[command]
-        if self._busy:
-            self.get_logger().error(f'{label} refused: another command is running')
-            return False
+        while self._busy:  # one command at a time: a STARTUP during autostart waits for it
+            await self._sleep(0.1)
         self._busy = True
         try:
             ok = await self._apply(label, steps, reverse)
