@@ -8,8 +8,12 @@ The map comes from exactly one of two sources:
   lidar plane ``scan_height_m`` (:func:`planning.world_map.world_occupancy`):
   what the robot's lidar can see of the world's static shapes.
 
-With neither, the node does not start (a bringup with no map leaves
+With neither, the node does not configure (a bringup with no map leaves
 ``map_server`` out; the costmaps are then built from scans alone, as in BARN).
+
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`):
+the map is read on configure (a bad file or world fails the configure; with
+``autostart`` the process exits with code 1) and published on activate.
 
 Parameters: see ``config/nav.yaml`` (``map_server``) and docs/navigation.md.
 Publishers: ``map`` (nav_msgs/OccupancyGrid, transient local; again after a load_map).
@@ -22,11 +26,11 @@ import os
 from nav2_msgs.srv import LoadMap
 from nav_msgs.msg import OccupancyGrid
 from nav_msgs.srv import GetMap
-from rclpy.node import Node
 
 from orchestrator_pkg.planning.map_io import MapFileError, load_map
 from orchestrator_pkg.planning.world_map import WorldFileError, world_occupancy
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -77,34 +81,47 @@ def map_path_from_url(url: str) -> str:
     return url
 
 
-class MapServer(Node):
-    """Load the map once at start-up and latch it on the map topic; serve GetMap and LoadMap."""
+class MapServer(ManagedNode):
+    """Load the map on configure, latch it on activate; serve GetMap and LoadMap."""
 
     def __init__(self):
         super().__init__('map_server')
-        v = params.declare(self, SPECS)
-        self._frame = v['frame_id']
+        self._v = params.declare(self, SPECS)
+        self._frame = self._v['frame_id']
+        self._omap = None
+        self._map = None
+
+    def configure_node(self):
+        """Read the map file or rasterize the world (ConfigError: configure fails)."""
+        v = self._v
         if bool(v['yaml_filename']) == bool(v['world']):
             raise params.ConfigError(
                 'set exactly one of yaml_filename and world (got yaml_filename='
                 f'{v["yaml_filename"]!r}, world={v["world"]!r})')
         try:
             if v['world']:
-                omap = world_occupancy(v['world'], v['scan_height_m'], v['resolution_m'],
-                                       v['margin_m'])
-                source = f'world {v["world"]}'
+                self._omap = world_occupancy(v['world'], v['scan_height_m'], v['resolution_m'],
+                                             v['margin_m'])
+                self._source = f'world {v["world"]}'
             else:
-                omap = load_map(v['yaml_filename'])
-                source = v['yaml_filename']
+                self._omap = load_map(v['yaml_filename'])
+                self._source = v['yaml_filename']
         except (MapFileError, WorldFileError) as exc:
             raise params.ConfigError(str(exc)) from None
         self._pub = self.create_publisher(OccupancyGrid, v['topic_name'], qos.LATCHED_QOS)
-        self._map = self._publish(omap)
         self.create_service(GetMap, '~/map', self._on_get_map)
         self.create_service(LoadMap, '~/load_map', self._on_load_map)
-        h, w = omap.data.shape
-        self.get_logger().info(f'map_server ready: {source} ({w} x {h} cells at '
-                               f'{omap.resolution} m)')
+
+    def activate_node(self):
+        """Publish the map (latched)."""
+        self._map = self._publish(self._omap)
+        h, w = self._omap.data.shape
+        self.get_logger().info(f'map_server ready: {self._source} ({w} x {h} cells at '
+                               f'{self._omap.resolution} m)')
+
+    def cleanup_node(self):
+        """Forget the map."""
+        self._omap = self._map = None
 
     def _publish(self, omap) -> OccupancyGrid:
         msg = occupancy_grid(omap, self._frame, self.get_clock().now().to_msg())
@@ -112,7 +129,8 @@ class MapServer(Node):
         return msg
 
     def _on_get_map(self, request, response):
-        response.map = self._map
+        if self._map is not None:
+            response.map = self._map
         return response
 
     def _on_load_map(self, request, response):
@@ -135,6 +153,7 @@ class MapServer(Node):
                                else LoadMap.Response.RESULT_INVALID_MAP_METADATA)
             self.get_logger().error(f'load_map {url!r}: {text}')
             return response
+        self._omap = omap
         self._map = self._publish(omap)
         response.map = self._map
         response.result = LoadMap.Response.RESULT_SUCCESS

@@ -10,6 +10,10 @@ Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
 Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
 
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`):
+the costmap, topics, service and action server exist from configure on; goals
+are refused unless it is active.
+
 Threads: planning runs in its own callback group on a two-thread executor, so
 scans, odometry and tf keep flowing while a plan is searched. The costmap is
 shared under a lock: a plan copies it (after inflation) and searches the copy;
@@ -26,7 +30,6 @@ from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import MultiThreadedExecutor
-from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
@@ -35,6 +38,7 @@ from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
@@ -55,13 +59,19 @@ PLANNER_SPECS = {
 }
 
 
-class PlannerServer(Node):
-    """Global costmap plus A* behind the ComputePathToPose action."""
+class PlannerServer(ManagedNode):
+    """Global costmap plus A* behind the ComputePathToPose action (a managed node)."""
 
     def __init__(self):
         super().__init__('planner_server')
         self._cm_specs = costmap_specs(rolling=False)
         params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
+        self._planning = threading.Lock()  # held while a plan runs and is answered
+        self._closing = False
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+
+    def configure_node(self):
+        """Create the costmap, planner, topics, the clear service and the action server."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -69,14 +79,11 @@ class PlannerServer(Node):
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
         self._planner = planner.Planner()  # used by the action callback group only
-        self._planning = threading.Lock()  # held while a plan runs and is answered
-        self._closing = False
         self._pose = None
         self._pending_map = None  # a received map waiting for its frame on tf
         self._map_frame_error = None
         self._tf = tf_listener(self)
         self.create_timer(0.2, self._apply_pending_map)
-        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
         rate = self.get_parameter('costmap_publish_frequency_hz').value
@@ -90,7 +97,6 @@ class PlannerServer(Node):
         self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
                                     self._execute,
                                     callback_group=MutuallyExclusiveCallbackGroup())
-        self.get_logger().info('planner_server ready')
 
     def _on_map(self, msg: OccupancyGrid):
         with self._costmap_lock:
