@@ -27,8 +27,10 @@ STARTUP during autostart) waits for it, then runs.
 The watch (Nav2's bond, made load-robust): while the stack is active, every
 ``watch_period_s`` (steady time) each node is looked up in the ROS graph and
 asked ``get_state``. A node counts as dead when it has been absent from the
-graph for more than ``watch_period_s`` twice in a row, or has answered no
-``get_state`` for ``bond_timeout`` seconds. Neither needs a tight periodic
+graph for more than ``watch_period_s`` twice in a row, answers ``get_state``
+with a state other than active (a respawned process, back faster than the
+graph showed it gone), or has answered no ``get_state`` for ``bond_timeout``
+seconds. Neither needs a tight periodic
 message: the graph is kept by the DDS threads, and a busy node's answer may be
 late by up to ``bond_timeout``. A dead node engages the e-stop of base_driver
 (``e_stop``: it then holds zero on ``cmd_vel``), sets ``is_active`` false and
@@ -75,6 +77,7 @@ SPECS = {
                            0.05, 60.0, read_only=True),
 }
 # the commands, as (transition, from-state that needs it, state it leads to)
+POLL_TIMEOUT_S = 2.0  # longest wait for one get_state answer of the watch
 _UP = [(Transition.TRANSITION_CONFIGURE, 'unconfigured'),
        (Transition.TRANSITION_ACTIVATE, 'inactive')]
 _COMMANDS = {
@@ -305,6 +308,10 @@ class LifecycleManager(Node):
                 if watched.absent >= 2:
                     self._declare_dead(watched, 'it left the ROS graph (process gone)')
                     break
+                if watched.state in ('unconfigured', 'inactive', 'finalized'):
+                    # it answered from another process: the bringup respawned it
+                    self._declare_dead(watched, f'it restarted (now {watched.state})')
+                    break
                 if silent > self.v['bond_timeout']:
                     self._declare_dead(watched, f'it answered no get_state for {silent:.1f} s')
                     break
@@ -313,7 +320,9 @@ class LifecycleManager(Node):
 
     async def _poll(self, watched):
         try:
-            await self._ask_state(watched, self.v['bond_timeout'] or 10.0)
+            # a short wait: an unanswered ask is asked again next round, and silence is
+            # measured from the last answer, so a dead server never holds the poll up
+            await self._ask_state(watched, min(self.v['bond_timeout'] or 10.0, POLL_TIMEOUT_S))
         finally:
             watched.asking = False
 
