@@ -37,6 +37,7 @@ setup(
             'behavior_server = orchestrator_pkg.nodes.behavior_server:main',
             'map_server = orchestrator_pkg.nodes.map_server:main',
             'localization_node = orchestrator_pkg.nodes.localization_node:main',
+            'lifecycle_manager = orchestrator_pkg.nodes.lifecycle_manager:main',
             'perception_node = orchestrator_pkg.nodes.perception_node:main',
         ],
         # node types for tree files; third parties add their own register(registry)

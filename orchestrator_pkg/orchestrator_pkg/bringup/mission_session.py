@@ -44,11 +44,15 @@ class MissionSession:
                  robot_inputs: Optional[Dict[str, Dict[str, str]]] = None,
                  zero_velocity_topic: str = 'cmd_vel', timeout_s: float = 600.0,
                  output: Callable[[str], None] = print, wait_for_clock: bool = True,
-                 progress_interval_s: float = 3.0, tree_xml: str = '', rtf: float = 0.0):
+                 progress_interval_s: float = 3.0, tree_xml: str = '', rtf: float = 0.0,
+                 lifecycle_manager: bool = False):
         """Prepare the run's node; ``tree_xml`` sends a mission file's XML (``mission`` its name).
 
         ``rtf`` is the real-time factor asked of the sim (0: as fast as possible),
-        for the summary's hint when the machine could not keep it.
+        for the summary's hint when the machine could not keep it. With
+        ``lifecycle_manager`` (the bringup runs lifecycle_manager_navigation)
+        missions wait until each robot's manager says its stack is active, and
+        the manager's state (a managed node that died) shows in the summary.
         """
         from diagnostic_msgs.msg import DiagnosticStatus
         from geometry_msgs.msg import Twist
@@ -72,6 +76,7 @@ class MissionSession:
             CollisionEvent,
             DetectionArray,
         )
+        from orchestrator_pkg.ros_edge.lifecycle import MANAGER, StackActive
 
         self._rclpy = rclpy
         self._ExecuteMission = ExecuteMission
@@ -108,12 +113,14 @@ class MissionSession:
         self._clock_last_wall: Optional[float] = None
         self._safety_frozen = False  # the runner's own e-stop at shutdown is not counted
         self._failures: Dict[str, str] = {}  # robot -> failure text
+        self._stack_failures: Dict[str, str] = {}  # robot -> the lifecycle manager's failure
         self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
         # the world's objects are global (one world, however many robots)
         self.node.create_subscription(DetectionArray, '/ground_truth/objects',
                                       self._on_objects, 10)
         self._clients = {}
+        self._stack = {}  # robot -> StackActive, with a lifecycle manager
         self._zero = {}
         self._estop = {}
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -140,6 +147,11 @@ class MissionSession:
                 lambda m, s=stats: s.on_battery(m.percentage), 10)
             self._clients[ns] = ActionClient(self.node, ExecuteMission,
                                              _topic(ns, 'execute_mission'))
+            if lifecycle_manager:
+                self._stack[ns] = StackActive(self.node, ns)
+                self.node.create_subscription(
+                    DiagnosticStatus, _topic(ns, f'{MANAGER}/state'),
+                    lambda m, ns=ns: self._on_manager_state(ns, m), latched)
             self._zero[ns] = self.node.create_publisher(Twist, _topic(ns, zero_velocity_topic), 10)
             self._estop[ns] = self.node.create_publisher(Bool, _topic(ns, E_STOP_TOPIC), latched)
             # the tree's shape, for the step numbers: the first snapshot is enough
@@ -155,6 +167,13 @@ class MissionSession:
             stats.on_safety(int(values.get('heartbeat_losses', 0)), int(values.get('estops', 0)))
         except ValueError:
             pass  # not base_driver's state: nothing to count
+
+    def _on_manager_state(self, ns: str, msg) -> None:
+        """Report a managed node that died, now and in the summary (the manager stopped it)."""
+        failure = next((kv.value for kv in msg.values if kv.key == 'failure'), '')
+        if failure and self._stack_failures.get(ns) != failure:
+            self._stack_failures[ns] = failure
+            self._output(f'[run] {ns or "robot"}: {failure}')
 
     def _on_snapshot(self, ns: str, msg) -> None:
         if msg.mission != self._label or ns not in self._shape_subs:
@@ -228,6 +247,13 @@ class MissionSession:
             runner, should_stop, deadline,
             lambda: all(client.server_is_ready() for client in self._clients.values()),
             f'execute_mission server not up within {SERVER_WAIT_S:.0f} s')
+        if not reason and self._stack:
+            # the navigation servers refuse goals until their manager activated them
+            reason = self._wait_until(
+                runner, should_stop, deadline,
+                lambda: all([stack.poll() for stack in self._stack.values()]),
+                'lifecycle_manager_navigation did not report the navigation stack active within '
+                f'{SERVER_WAIT_S:.0f} s')
         if not reason and self.recorder is not None:
             # the recorder must hear every status change, from the first tick on
             reason = self._wait_until(
@@ -358,6 +384,8 @@ class MissionSession:
         """Render the end-of-run summary."""
         outcome, why = self.outcome(reason)
         extra = [('run folder', self.run_dir)] if self.run_dir else []
+        extra += [(f'stack {ns}' if ns else 'stack', text)
+                  for ns, text in sorted(self._stack_failures.items())]
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
                                             list(self.stats.values()), why, extra, self.hint(),
                                             self.clock_wall_s)
@@ -385,6 +413,8 @@ class MissionSession:
                 entry['failure'] = _failure_dict(result.failure)
             robots[ns or 'robot'] = entry
         outcome, why = self.outcome(reason)
+        for ns, text in self._stack_failures.items():
+            robots[ns or 'robot']['stack_failure'] = text
         return {'mission': self.mission, 'outcome': outcome, 'reason': why,
                 'succeeded': outcome == 'SUCCEEDED',
                 'sim_time_s': round(self.sim_time_s, 3), 'wall_time_s': round(wall_time_s, 3),

@@ -63,6 +63,7 @@ class BarnRun:
         from rosgraph_msgs.msg import Clock
 
         from orchestrator_interfaces.msg import CollisionEvent
+        from orchestrator_pkg.ros_edge.lifecycle import StackActive
 
         self._rclpy = rclpy
         self._NavigateToPose = NavigateToPose
@@ -78,6 +79,7 @@ class BarnRun:
         types = {'navigate_to_pose': NavigateToPose, 'compute_path_to_pose': ComputePathToPose,
                  'follow_path': FollowPath, 'spin': Spin, 'backup': BackUp}
         self.clients = {name: ActionClient(self.node, types[name], name) for name in SERVERS}
+        self.stack = StackActive(self.node)  # the servers refuse goals until it is active
         self.handle = None
         self.result = None
         self.rejected = False
@@ -97,9 +99,10 @@ class BarnRun:
         self._rclpy.spin_once(self.node, timeout_sec=seconds)
 
     def ready(self) -> bool:
-        """Every server is up and the sim publishes time and ground truth."""
+        """Every server is up and active, and the sim publishes time and ground truth."""
         return (self.clock_s is not None and self.pose is not None
-                and all(c.server_is_ready() for c in self.clients.values()))
+                and all(c.server_is_ready() for c in self.clients.values())
+                and self.stack.poll())
 
     def probe_planner(self, goal_xy) -> None:
         """Ask compute_path_to_pose for the goal once; the answer lands in ``probe``."""

@@ -9,83 +9,26 @@ within the shape plus half a cell.
 """
 import sys
 
-import numpy as np
-
 from orchestrator_pkg.planning.map_io import MapFileError, save_map
-from orchestrator_pkg.planning.world_map import (
-    WorldFileError,
-    rasterize_boxes,
-    rasterize_discs,
-    read_cylinders,
-    shapes_extent,
-)
-
-
-def yaml_world_shapes(world: str, scan_height_m: float):
-    """Boxes ``(x, y, yaw, sx, sy)`` and discs ``(x, y, r)`` of a YAML world at the scan height."""
-    try:
-        from orchestrator_sim.resolve import resolve_world
-        from orchestrator_sim.world.model import WorldError, quat_yaw
-        from orchestrator_sim.world.yaml_world import load_yaml_world
-    except ImportError as exc:
-        raise WorldFileError(f'{world}: YAML worlds need orchestrator_sim ({exc})') from None
-    try:
-        w = load_yaml_world(resolve_world(world))
-    except (WorldError, OSError, ValueError) as exc:
-        raise WorldFileError(str(exc)) from None
-    boxes, discs = [], []
-    for g in w.geoms:
-        half = g.shape.half_height()
-        if not g.position[2] - half <= scan_height_m <= g.position[2] + half:
-            continue
-        if g.shape.kind == 'box':
-            boxes.append((g.position[0], g.position[1], quat_yaw(g.quat), g.shape.size[0],
-                          g.shape.size[1]))
-        elif g.shape.kind == 'cylinder':
-            discs.append((g.position[0], g.position[1], g.shape.size[0]))
-    return (np.asarray(boxes, dtype=float).reshape(-1, 5),
-            np.asarray(discs, dtype=float).reshape(-1, 3))
+from orchestrator_pkg.planning.world_map import WorldFileError, world_occupancy
 
 
 def run(args) -> int:
     """Read the world, rasterize its obstacles, save the map."""
-    boxes = np.zeros((0, 5))
     try:
-        if args.world.endswith(('.world', '.sdf')):
-            discs = read_cylinders(args.world)
-        else:
-            boxes, discs = yaml_world_shapes(args.world, args.scan_height)
+        omap = world_occupancy(args.world, args.scan_height, args.resolution, args.margin,
+                               args.bounds)
     except WorldFileError as exc:
         print(f'map-from-world: {exc}', file=sys.stderr)
         return 1
-    if args.resolution <= 0.0:
-        print(f'map-from-world: --resolution must be > 0, got {args.resolution}',
-              file=sys.stderr)
-        return 1
-    if args.bounds:
-        x0, y0, x1, y1 = args.bounds
-    elif len(discs) or len(boxes):
-        m = args.margin
-        x0, y0, x1, y1 = shapes_extent(boxes, discs)
-        x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
-    else:
-        print(f'map-from-world: {args.world}: no obstacles and no --bounds', file=sys.stderr)
-        return 1
-    if x1 <= x0 or y1 <= y0:
-        print(f'map-from-world: --bounds must have xmax > xmin and ymax > ymin, got '
-              f'{args.bounds}', file=sys.stderr)
-        return 1
-    width = int(np.ceil((x1 - x0) / args.resolution))
-    height = int(np.ceil((y1 - y0) / args.resolution))
-    omap = rasterize_discs(discs, float(x0), float(y0), width, height, args.resolution)
-    rasterize_boxes(boxes, omap)
     try:
         image = save_map(omap, args.out)
     except (OSError, MapFileError) as exc:
         print(f'map-from-world: cannot write {args.out}: {exc}', file=sys.stderr)
         return 1
+    height, width = omap.data.shape
     print(f'{args.out}: {width} x {height} cells at {args.resolution} m, '
-          f'{len(discs)} cylinders, {len(boxes)} boxes, image {image}')
+          f'{int((omap.data == 100).sum())} occupied cells, image {image}')
     return 0
 
 

@@ -143,7 +143,10 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                              zero_velocity_topic=bringup.zero_velocity_topic,
                              timeout_s=args.timeout_s, output=terminal,
                              wait_for_clock=not args.no_sim, tree_xml=tree_xml,
-                             rtf=0.0 if args.no_sim else args.rtf)
+                             rtf=0.0 if args.no_sim else args.rtf,
+                             lifecycle_manager=any(
+                                 node.executable == 'lifecycle_manager'
+                                 for node in bringup.nodes))
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
     # shut the context down at once: the robots could no longer be sent zero velocity.
     # Ours win.

@@ -10,6 +10,10 @@ Parameters: see ``config/nav.yaml`` (``behavior_server``) and docs/navigation.md
 Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
 Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist).
 Actions: ``spin`` (nav2_msgs/Spin), ``backup`` (nav2_msgs/BackUp), ``wait`` (nav2_msgs/Wait).
+
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): goals
+are accepted and the loop runs only while active; deactivation ends a running
+behavior with a zero Twist.
 """
 import math
 
@@ -17,7 +21,6 @@ from geometry_msgs.msg import Twist
 from nav2_msgs.action import BackUp, Spin, Wait
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse
-from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
@@ -29,6 +32,7 @@ from orchestrator_pkg.planning.controller import (
     wrap_angle,
 )
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -58,13 +62,17 @@ class _Run:
         self.turned = 0.0
 
 
-class BehaviorServer(Node):
-    """Spin, back up and wait, each as a nav2_msgs action."""
+class BehaviorServer(ManagedNode):
+    """Spin, back up and wait, each as a nav2_msgs action (a managed node)."""
 
     def __init__(self):
         super().__init__('behavior_server')
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
+        self._run = None
+
+    def configure_node(self):
+        """Create the costmap, topics, the three action servers and the behavior timer."""
         cm = params.values(self, self._cm_specs)
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
@@ -84,7 +92,11 @@ class BehaviorServer(Node):
         ]
         self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
         self.create_timer(self._period, self._cycle)
-        self.get_logger().info('behavior_server ready')
+
+    def deactivate_node(self):
+        """End a running behavior (zero Twist) before the publishers go quiet."""
+        if self._run is not None:
+            self._end(self._run, 'UNKNOWN', 'behavior_server is deactivating', abort=True)
 
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose

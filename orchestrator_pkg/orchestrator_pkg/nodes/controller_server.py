@@ -11,6 +11,10 @@ Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
 (nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
 Actions: ``follow_path`` (nav2_msgs/FollowPath).
 Services: ``local_costmap/clear_entirely_local_costmap`` (nav2_msgs/ClearEntireCostmap).
+
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): all
+of the above exists from configure on, the control loop runs and goals are
+accepted only while active; deactivation aborts a running goal with a zero Twist.
 """
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
@@ -18,7 +22,6 @@ from nav2_msgs.srv import ClearEntireCostmap
 from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
 from rclpy.action import ActionServer, CancelResponse
-from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
@@ -26,6 +29,7 @@ from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, 
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -90,13 +94,17 @@ class _Active:
         self.started = None  # ROS time of the first control cycle
 
 
-class ControllerServer(Node):
+class ControllerServer(ManagedNode):
     """Local rolling costmap plus regulated pure pursuit behind the FollowPath action."""
 
     def __init__(self):
         super().__init__('controller_server')
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
+        self._active = None
+
+    def configure_node(self):
+        """Create the costmap, topics, clear service, action server and control timer."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -122,7 +130,13 @@ class ControllerServer(Node):
                                     cancel_callback=lambda _: CancelResponse.ACCEPT)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
         self.create_timer(self._period, self._cycle)
-        self.get_logger().info('controller_server ready')
+
+    def deactivate_node(self):
+        """End a running goal and stop the robot before the publishers go quiet."""
+        if self._active is not None:
+            self._finish(R.UNKNOWN, 'controller_server is deactivating', abort=True)
+        else:
+            self._publish(0.0, 0.0)
 
     # -- inputs -----------------------------------------------------------------
     def _on_odom(self, msg: Odometry):

@@ -16,6 +16,11 @@ Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 Publishers: ``amcl_pose`` (geometry_msgs/PoseWithCovarianceStamped), ``tf``
 (``map → odom``), ``particle_cloud`` (geometry_msgs/PoseArray, only with subscribers).
 Services: ``reinitialize_global_localization`` (std_srvs/Empty).
+
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
+filter and its topics exist from configure on; ``amcl_pose`` and ``tf`` are
+published only while active (a map and ``initialpose`` received while inactive
+are used).
 """
 from collections import deque
 import math
@@ -24,7 +29,6 @@ from geometry_msgs.msg import Pose, PoseArray, PoseWithCovarianceStamped, Transf
 from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
 from rclpy.duration import Duration
-from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import LaserScan
@@ -38,6 +42,7 @@ from orchestrator_pkg.localization.particle_filter import (
 )
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
@@ -97,12 +102,16 @@ def _check(v: dict):
     return None
 
 
-class LocalizationNode(Node):
+class LocalizationNode(ManagedNode):
     """Particle filter localization: scan + odom + map -> map -> odom and amcl_pose."""
 
     def __init__(self):
         super().__init__('localization_node')
-        v = params.declare(self, SPECS, _check)
+        params.declare(self, SPECS, _check)
+
+    def configure_node(self):
+        """Create the filter, its topics and the global localization service."""
+        v = params.values(self, SPECS)
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
         self._tf = tf_listener(self)
@@ -126,7 +135,11 @@ class LocalizationNode(Node):
         self._cloud_pub = self.create_publisher(PoseArray, 'particle_cloud', 2)
         self._tf_pub = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
         self.create_service(Empty, 'reinitialize_global_localization', self._on_global)
-        self.get_logger().info('localization_node ready (waiting for the map)')
+
+    def activate_node(self):
+        """Say what the filter waits for."""
+        if self.pf.field is None:
+            self.get_logger().info('localization_node waiting for the map')
 
     # -------------------------------------------------------------- helpers
     def _filter_params(self) -> FilterParams:

@@ -20,6 +20,10 @@ Services, publishers
 Subscribers
     ``odom`` (nav_msgs/Odometry): the feedback's current_pose (no tf here; see docs)
 
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
+tree host and its servers exist from configure on, goals are accepted and the
+tree ticks only while active; deactivation halts a running navigation.
+
 The tree host (:mod:`orchestrator_pkg.nodes.tree_host`) serves both actions
 and ticks the tree; this node adds the choice of Nav2 tree, the
 ``goal``/``goals`` keys, the error-code rule and the feedback. A new goal while
@@ -34,7 +38,6 @@ import sys
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateThroughPoses, NavigateToPose
 from rclpy.duration import Duration
-from rclpy.node import Node
 
 from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.behaviours.nav2 import geometry
@@ -51,6 +54,7 @@ from orchestrator_pkg.nodes.tree_host import (
     TreeHost,
 )
 from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import behavior_tree
@@ -97,12 +101,16 @@ def highest_error_code(blackboard, names) -> tuple[int, str]:
     return best, best_key
 
 
-class NavigatorNode(Node):
+class NavigatorNode(ManagedNode):
     """Serves ``navigate_to_pose`` and ``navigate_through_poses`` by ticking a navigation tree."""
 
     def __init__(self, node_name: str = 'bt_navigator', **kwargs):
         super().__init__(node_name, **kwargs)
         params.declare(self, SPECS)
+        self.host = None
+
+    def configure_node(self):
+        """Create the trees' registry, the tree host and its two actions."""
         self.default_trees = {
             'to_pose': self.get_parameter('default_nav_to_pose_bt_xml').value or
             behavior_tree(DEFAULT_TREE),
@@ -118,7 +126,19 @@ class NavigatorNode(Node):
                 on_loop=partial(self._feedback, kind), on_completion=partial(self._result, kind),
                 on_preempt=partial(self._preempt, kind))
             self.host.serve(self._actions[kind])
+
+    def activate_node(self):
+        """Say which trees it runs."""
         self.get_logger().info(f'navigator ready: default trees {self.default_trees}')
+
+    def deactivate_node(self):
+        """Halt a running navigation (cancelling its goals)."""
+        self.host.halt()
+
+    def cleanup_node(self):
+        """Let go of the tree host."""
+        self.host.close()
+        self.host = None
 
     # -- the tree host's hooks -----------------------------------------------------
     def _goal(self, kind, request):
@@ -200,7 +220,8 @@ class NavigatorNode(Node):
 
     def destroy_node(self):
         """Halt a running navigation (cancelling its goals) before going away."""
-        self.host.halt()
+        if self.host is not None:
+            self.host.halt()
         return super().destroy_node()
 
 

@@ -10,6 +10,10 @@ Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
 Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
 
+A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`):
+the costmap, topics, service and action server exist from configure on; goals
+are refused unless it is active.
+
 Threads: planning runs in its own callback group on a two-thread executor, so
 scans, odometry and tf keep flowing while a plan is searched. The costmap is
 shared under a lock: a plan copies it (after inflation) and searches the copy;
@@ -26,7 +30,6 @@ from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import MultiThreadedExecutor
-from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
@@ -35,9 +38,13 @@ from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
 from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
+
+MAP_FRAME_TOLERANCE_M = 1e-3  # a map frame this close to global_frame counts as the same
+MAP_FRAME_TOLERANCE_RAD = 1e-4
 
 PLANNER_SPECS = {
     'cost_weight': Spec(3.0, 'how strongly paths avoid inflated cost (0 = shortest)', 0.0, 50.0),
@@ -52,13 +59,19 @@ PLANNER_SPECS = {
 }
 
 
-class PlannerServer(Node):
-    """Global costmap plus A* behind the ComputePathToPose action."""
+class PlannerServer(ManagedNode):
+    """Global costmap plus A* behind the ComputePathToPose action (a managed node)."""
 
     def __init__(self):
         super().__init__('planner_server')
         self._cm_specs = costmap_specs(rolling=False)
         params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
+        self._planning = threading.Lock()  # held while a plan runs and is answered
+        self._closing = False
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+
+    def configure_node(self):
+        """Create the costmap, planner, topics, the clear service and the action server."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -66,11 +79,11 @@ class PlannerServer(Node):
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
         self._planner = planner.Planner()  # used by the action callback group only
-        self._planning = threading.Lock()  # held while a plan runs and is answered
-        self._closing = False
         self._pose = None
+        self._pending_map = None  # a received map waiting for its frame on tf
+        self._map_frame_error = None
         self._tf = tf_listener(self)
-        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(0.2, self._apply_pending_map)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
         rate = self.get_parameter('costmap_publish_frequency_hz').value
@@ -84,14 +97,42 @@ class PlannerServer(Node):
         self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
                                     self._execute,
                                     callback_group=MutuallyExclusiveCallbackGroup())
-        self.get_logger().info('planner_server ready')
 
     def _on_map(self, msg: OccupancyGrid):
+        with self._costmap_lock:
+            self._pending_map = msg
+        self._map_frame_error = None
+        self._apply_pending_map()
+
+    def _apply_pending_map(self):
+        """Use the received map once its frame is known to coincide with global_frame.
+
+        The static layer is an axis-aligned grid in global_frame. A map in
+        another frame (``map`` while planning in ``odom``) is used when tf says
+        the two frames coincide (the sim's identity ``map -> odom`` when odometry
+        starts at the true pose); until tf has the transform the map waits (a
+        timer retries), and a transform that is not the identity is refused with
+        an error naming it: plan in the map's frame then (global_frame: map).
+        """
+        with self._costmap_lock:
+            msg = self._pending_map
+        if msg is None:
+            return
+        frame = msg.header.frame_id or self._frame
+        if frame.lstrip('/') != self._frame.lstrip('/'):
+            try:
+                x, y, yaw = self._tf.lookup(self._frame, frame)
+            except FrameError:
+                return  # not on tf yet: the retry timer tries again
+            if max(abs(x), abs(y)) > MAP_FRAME_TOLERANCE_M or abs(yaw) > MAP_FRAME_TOLERANCE_RAD:
+                error = (f'map in frame {frame!r} not used: {frame} -> {self._frame} is '
+                         f'({x:.3f}, {y:.3f}, {yaw:.3f}), not the identity; set global_frame: '
+                         f'{frame} to plan in the map frame')
+                if error != self._map_frame_error:
+                    self._map_frame_error = error
+                    self.get_logger().error(error)
+                return
         info = msg.info
-        if msg.header.frame_id and msg.header.frame_id != self._frame:
-            self.get_logger().warn(
-                f'map frame {msg.header.frame_id!r} differs from global_frame {self._frame!r}; '
-                'using it as if identical (no map -> odom transform yet)')
         try:
             occ = np.asarray(msg.data, dtype=np.int8).reshape(info.height, info.width)
             static = static_layer_from_occupancy(
@@ -99,11 +140,16 @@ class PlannerServer(Node):
             with self._costmap_lock:
                 self._costmap.set_static(static, info.origin.position.x, info.origin.position.y,
                                          info.resolution)
+                if self._pending_map is msg:
+                    self._pending_map = None
         except (ValueError, CostmapError) as exc:
             self.get_logger().error(f'map rejected: {exc}')
+            with self._costmap_lock:
+                if self._pending_map is msg:
+                    self._pending_map = None
             return
         self.get_logger().info(f'map received: {info.width} x {info.height} cells at '
-                               f'{info.resolution} m')
+                               f'{info.resolution} m in {frame!r}')
 
     def _on_odom(self, msg: Odometry):
         p = msg.pose.pose

@@ -140,7 +140,8 @@ class TreeHost:
 
     def __init__(self, node, what: str = 'tree'):
         self.node, self.what = node, what
-        params.declare(node, SPECS)
+        if not node.has_parameter('tick_rate_hz'):  # a managed node configured again
+            params.declare(node, SPECS)
         self.clock = RosClock(node)
         self._lock = threading.RLock()
         self._goal = None  # the goal whose tree runs
@@ -160,6 +161,14 @@ class TreeHost:
         self._start_timer()
         self._visit_budget = int(node.get_parameter('max_node_visits_per_tick').value)
         node.add_post_set_parameters_callback(self._on_parameters)
+
+    def close(self) -> None:
+        """Halt a running tree and stop following parameter changes (a managed node's cleanup).
+
+        The host's publishers, services, servers and timer are the node's to destroy.
+        """
+        self.halt()
+        self.node.remove_post_set_parameters_callback(self._on_parameters)
 
     def serve(self, action: TreeAction) -> None:
         """Serve ``action`` with this host's tree."""

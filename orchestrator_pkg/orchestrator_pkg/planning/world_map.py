@@ -1,9 +1,16 @@
-"""Cylinders from a Gazebo SDF world (BARN style), rasterized into an occupancy grid.
+"""A world's obstacles rasterized into an occupancy grid: the static map of any world.
 
-Parsing uses defusedxml. Each ``<model>`` whose collision geometry is a
-``<cylinder>`` becomes a disc at its pose; poses from the world's ``<state>``
-block win over the model's own ``<pose>``, as Gazebo loads them.
+Gazebo SDF worlds (BARN style): parsing uses defusedxml. Each ``<model>``
+whose collision geometry is a ``<cylinder>`` becomes a disc at its pose; poses
+from the world's ``<state>`` block win over the model's own ``<pose>``, as
+Gazebo loads them. Our YAML worlds (read with orchestrator_sim's loader):
+every static box and cylinder that reaches the lidar plane becomes an
+obstacle, as the lidar sees it; pickable objects are not part of the map.
+:func:`world_occupancy` does either, for ``map_server`` and
+``orchestrator map-from-world``.
 """
+import math
+
 from defusedxml import ElementTree
 import numpy as np
 
@@ -112,3 +119,61 @@ def shapes_extent(boxes: np.ndarray, discs: np.ndarray):
         return None
     pts = np.asarray(pts)
     return (*pts.min(axis=0), *pts.max(axis=0))
+
+
+def yaml_world_shapes(world: str, scan_height_m: float):
+    """Boxes ``(x, y, yaw, sx, sy)`` and discs ``(x, y, r)`` of a YAML world at the scan height."""
+    try:
+        from orchestrator_sim.resolve import resolve_world
+        from orchestrator_sim.world.model import WorldError, quat_yaw
+        from orchestrator_sim.world.yaml_world import load_yaml_world
+    except ImportError as exc:
+        raise WorldFileError(f'{world}: YAML worlds need orchestrator_sim ({exc})') from None
+    try:
+        w = load_yaml_world(resolve_world(world))
+    except (WorldError, OSError, ValueError) as exc:
+        raise WorldFileError(str(exc)) from None
+    boxes, discs = [], []
+    for g in w.geoms:
+        half = g.shape.half_height()
+        if not g.position[2] - half <= scan_height_m <= g.position[2] + half:
+            continue
+        if g.shape.kind == 'box':
+            boxes.append((g.position[0], g.position[1], quat_yaw(g.quat), g.shape.size[0],
+                          g.shape.size[1]))
+        elif g.shape.kind == 'cylinder':
+            discs.append((g.position[0], g.position[1], g.shape.size[0]))
+    return (np.asarray(boxes, dtype=float).reshape(-1, 5),
+            np.asarray(discs, dtype=float).reshape(-1, 3))
+
+
+def world_occupancy(world: str, scan_height_m: float, resolution: float = 0.05,
+                    margin: float = 1.0, bounds=None) -> OccupancyMap:
+    """Rasterize a world (SDF ``.world``/``.sdf`` path, YAML path or shipped name).
+
+    ``bounds`` ``(xmin, ymin, xmax, ymax)`` in metres, or None for the
+    obstacles' extent plus ``margin``. Raises WorldFileError naming the world
+    or the bad value.
+    """
+    if not (math.isfinite(resolution) and resolution > 0.0):
+        raise WorldFileError(f'{world}: resolution must be > 0, got {resolution}')
+    boxes = np.zeros((0, 5))
+    if world.endswith(('.world', '.sdf')):
+        discs = read_cylinders(world)
+    else:
+        boxes, discs = yaml_world_shapes(world, scan_height_m)
+    if bounds is not None:
+        x0, y0, x1, y1 = (float(b) for b in bounds)
+    elif len(discs) or len(boxes):
+        x0, y0, x1, y1 = shapes_extent(boxes, discs)
+        x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    else:
+        raise WorldFileError(f'{world}: no obstacles at the lidar plane ({scan_height_m} m) '
+                             'and no bounds')
+    if not (all(math.isfinite(v) for v in (x0, y0, x1, y1)) and x1 > x0 and y1 > y0):
+        raise WorldFileError(f'{world}: bounds must have xmax > xmin and ymax > ymin, got '
+                             f'{(x0, y0, x1, y1)}')
+    width = int(np.ceil((x1 - x0) / resolution))
+    height = int(np.ceil((y1 - y0) / resolution))
+    omap = rasterize_discs(discs, float(x0), float(y0), width, height, resolution)
+    return rasterize_boxes(boxes, omap)

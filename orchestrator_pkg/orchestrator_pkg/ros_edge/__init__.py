@@ -1,6 +1,7 @@
 """The ROS edge: what nodes and leaves share at the ROS boundary, each defined once.
 
-main (run_node, the one main helper), params (Spec and declare, the one parameter
+main (run_node, the one main helper), lifecycle (ManagedNode, the one
+lifecycle base of the navigation servers), params (Spec and declare, the one parameter
 helper), clock, state (latest-message caches), tf, convert, share (package files,
 outcome names), qos, leaf (RosLeaf). This package's __init__ imports nothing.
 """

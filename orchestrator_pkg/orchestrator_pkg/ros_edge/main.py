@@ -5,7 +5,8 @@ equivalent: init, build the node, spin, and on Ctrl-C or an external
 shutdown destroy the node and shut down cleanly with exit code 0 (also when
 the executor trips over a handle that the shutdown invalidated). A node that
 cannot start with its parameters or files (:class:`ConfigError`, or rclpy's
-ParameterException) is one stderr line and exit code 1, not a traceback.
+ParameterException) is one stderr line and exit code 1, not a traceback; so is
+a managed node (:mod:`lifecycle`) with ``autostart`` that fails to configure.
 """
 import sys
 import time
@@ -25,6 +26,9 @@ def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -
     node = None
     try:
         node = node_factory()
+        start = getattr(node, 'start_managed', None)  # a ManagedNode with autostart
+        if start is not None:
+            start()
         executor = executor_factory()
         executor.add_node(node)
         executor.spin()

@@ -23,6 +23,12 @@ def per_node(node, key, factory):
         return caches[key]
 
 
+def forget(node) -> None:
+    """Drop the node's shared objects (a managed node that cleaned up its entities)."""
+    with _SHARED_LOCK:
+        _SHARED.pop(node, None)
+
+
 class LatestMessage:
     """The latest message on ``topic``, its arrival time on ``clock`` (if any) and a count."""
 

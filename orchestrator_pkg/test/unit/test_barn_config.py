@@ -47,7 +47,7 @@ def test_barn_bringup_resolves_with_the_runner_arguments():
                         'spawn': '-2.25 3.0 1.57', 'max_lead_s': 0.1}, sim=True)
     by_name = {launch.node.name: launch for launch in launches}
     assert set(by_name) == {'sim', 'base_driver', 'planner_server', 'controller_server',
-                            'behavior_server', 'bt_navigator'}
+                            'behavior_server', 'bt_navigator', 'lifecycle_manager_navigation'}
     sim = by_name['sim'].overrides
     assert sim['robot'] == 'jackal' and sim['spawn'] == '-2.25 3.0 1.57'
     assert sim['world'] == '/w/world_0.world' and sim['max_lead_s'] == 0.1

@@ -136,6 +136,9 @@ def test_map_from_yaml_world_marks_walls_and_pillars_at_the_lidar_height(tmp_pat
     assert cell(1.0, 0.5) == 0
     # the pillars of the warehouse are cylinders
     assert main(['map-from-world', 'warehouse', str(tmp_path / 'wh.yaml')]) == 0
-    assert '2 cylinders' in capsys.readouterr().out
+    assert 'occupied cells' in capsys.readouterr().out
+    wh = load_map(str(tmp_path / 'wh.yaml'))
+    pillar = (int((0.75 - wh.origin_y) / wh.resolution), int((0.75 - wh.origin_x) / wh.resolution))
+    assert wh.data[pillar] == 100
     assert main(['map-from-world', 'no_such_world', out]) == 1
     assert 'no_such_world' in capsys.readouterr().err

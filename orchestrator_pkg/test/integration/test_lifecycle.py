@@ -1,0 +1,153 @@
+"""Real processes: managed navigation servers and lifecycle_manager_navigation.
+
+One rig for the module: behavior_server and planner_server started with
+``autostart:=false`` (as the bringup starts them), a kinematic robot fixture,
+and the manager managing both. The cases run in order: a bad transition is
+refused, goals are refused while inactive, STARTUP brings both up, PAUSE and
+RESUME follow, and a SIGKILLed node makes the manager engage the e-stop and
+report it.
+"""
+import os
+import signal
+import time
+
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticStatus
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from nav2_msgs.action import Spin
+from nav2_msgs.srv import ManageLifecycleNodes
+from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+from std_msgs.msg import Bool
+from std_srvs.srv import Trigger
+
+from orchestrator_pkg.ros_edge import qos
+from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.ros_domain import claim_domain
+
+MANAGER = 'lifecycle_manager_navigation'
+NODES = ('planner_server', 'behavior_server')
+
+
+@pytest.fixture(scope='module')
+def rig():
+    with claim_domain() as claim:
+        yield from _rig(claim)
+
+
+def _rig(ros_domain):
+    env = ros_domain.env()
+    robot = ManagedProcess.python(ROBOT, '--start=0,0,0', env=env)
+    planner = ManagedProcess(node_cmd('planner_server', 'autostart:=false'), env=env)
+    behavior = ManagedProcess(node_cmd('behavior_server', 'use_sim_time:=true',
+                                       'autostart:=false'), env=env)
+    manager = ManagedProcess(node_cmd(
+        'lifecycle_manager', 'node_names:=[planner_server,behavior_server]',
+        'autostart:=false', 'bond_timeout:=8.0', 'attempt_respawn_reconnection:=false'),
+        env=env)
+    with robot, planner, behavior, manager:
+        assert robot.wait_for_output('fixture ready', TIMEOUT_S), robot.output()
+        assert manager.wait_for_output(f'{MANAGER} ready', TIMEOUT_S), manager.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('lifecycle_test_client')
+        seen = {'estop': [], 'state': None}
+        node.create_subscription(Bool, 'e_stop', lambda m: seen['estop'].append(m.data),
+                                 qos.LATCHED_QOS)
+        node.create_subscription(DiagnosticStatus, f'{MANAGER}/state',
+                                 lambda m: seen.update(state=m), qos.LATCHED_QOS)
+        try:
+            yield {'node': node, 'seen': seen, 'behavior': behavior, 'manager': manager,
+                   'planner': planner}
+        finally:
+            node.destroy_node()
+            rclpy.try_shutdown()
+
+
+def _call(node, srv_type, name, request):
+    client = node.create_client(srv_type, name)
+    try:
+        assert client.wait_for_service(timeout_sec=TIMEOUT_S), f'{name} not served'
+        return wait_future(node, client.call_async(request), TIMEOUT_S, name)
+    finally:
+        node.destroy_client(client)
+
+
+def _state(node, name):
+    return _call(node, GetState, f'{name}/get_state', GetState.Request()).current_state.label
+
+
+def _spin_goal(node):
+    """Send a short Spin; return whether it was accepted."""
+    client = ActionClient(node, Spin, 'spin')
+    try:
+        assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+        goal = Spin.Goal(target_yaw=0.5, time_allowance=Duration(sec=10))
+        handle = wait_future(node, client.send_goal_async(goal), TIMEOUT_S, 'goal response')
+        if handle.accepted:
+            wait_future(node, handle.get_result_async(), TIMEOUT_S, 'spin result')
+        return handle.accepted
+    finally:
+        client.destroy()
+
+
+def test_activate_before_configure_is_refused(rig):
+    node = rig['node']
+    assert _state(node, 'behavior_server') == 'unconfigured'
+    request = ChangeState.Request()
+    request.transition.id = Transition.TRANSITION_ACTIVATE
+    assert not _call(node, ChangeState, 'behavior_server/change_state', request).success
+    assert rig['behavior'].wait_for_output("transition 'activate' refused", TIMEOUT_S)
+    assert 'valid transitions from here: configure, shutdown' in rig['behavior'].output()
+    assert rig['behavior'].poll() is None, 'the node must survive a bad request'
+    assert _state(node, 'behavior_server') == 'unconfigured'
+
+
+def test_inactive_node_refuses_goals_and_startup_activates(rig):
+    node = rig['node']
+    is_active = _call(node, Trigger, f'{MANAGER}/is_active', Trigger.Request())
+    assert not is_active.success
+    request = ChangeState.Request()
+    request.transition.id = Transition.TRANSITION_CONFIGURE
+    assert _call(node, ChangeState, 'behavior_server/change_state', request).success
+    assert _state(node, 'behavior_server') == 'inactive'
+    assert not _spin_goal(node), 'an inactive behavior_server must refuse goals'
+    assert rig['behavior'].wait_for_output('Spin goal rejected: behavior_server is inactive',
+                                           TIMEOUT_S)
+    startup = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.STARTUP)
+    assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', startup).success
+    assert [_state(node, name) for name in NODES] == ['active', 'active']
+    assert _call(node, Trigger, f'{MANAGER}/is_active', Trigger.Request()).success
+    assert _spin_goal(node)
+    # STARTUP again skips what is done
+    assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', startup).success
+
+
+def test_pause_and_resume(rig):
+    node = rig['node']
+    pause = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.PAUSE)
+    assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', pause).success
+    assert [_state(node, name) for name in NODES] == ['inactive', 'inactive']
+    assert not _call(node, Trigger, f'{MANAGER}/is_active', Trigger.Request()).success
+    assert not _spin_goal(node)
+    resume = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.RESUME)
+    assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', resume).success
+    assert [_state(node, name) for name in NODES] == ['active', 'active']
+    assert _spin_goal(node)
+
+
+def test_a_killed_node_engages_the_estop_and_is_reported(rig):
+    node, seen = rig['node'], rig['seen']
+    assert spin_until(node, lambda: seen['state'] is not None and seen['state'].message ==
+                      'active', 5.0), seen['state']
+    assert True not in seen['estop']
+    killed_at = time.monotonic()
+    os.kill(rig['planner'].pid, signal.SIGKILL)
+    assert spin_until(node, lambda: True in seen['estop'], 30.0), rig['manager'].output()
+    latency = time.monotonic() - killed_at
+    assert latency < 8.0 + 3.0, latency  # bond_timeout + two watch rounds at most
+    assert spin_until(node, lambda: 'planner_server died' in seen['state'].message, 5.0)
+    assert 'managed node planner_server died' in rig['manager'].output()
+    assert not _call(node, Trigger, f'{MANAGER}/is_active', Trigger.Request()).success

@@ -1,0 +1,241 @@
+"""System test: the stack driven the way Nav2's BasicNavigator (Jazzy) drives it.
+
+One stack for the module: ``orchestrator run --world warehouse`` without a
+mission (sim, base_driver, the managed navigation servers,
+lifecycle_manager_navigation, perception, orchestrator). A client node named
+``basic_navigator`` uses the names, types and call order of Jazzy's
+``nav2_simple_commander.BasicNavigator`` for what the stack serves:
+``lifecycleStartup`` (every ``nav2_msgs/srv/ManageLifecycleNodes`` service in
+the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
+(``bt_navigator/get_state`` until active; the bringup runs no amcl), then
+getPath, goToPose with feedback, spin, backup, cancelTask and
+clearAllCostmaps. Motion is judged by the sim's ground truth. The last case
+SIGKILLs a managed node during a long spin: the manager must stop the robot
+(ground truth) and report it.
+"""
+import math
+import os
+import signal
+import sys
+import time
+
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticStatus
+from geometry_msgs.msg import Point, PoseStamped
+from lifecycle_msgs.srv import GetState
+from nav2_msgs.action import BackUp, ComputePathToPose, NavigateToPose, Spin
+from nav2_msgs.srv import ClearEntireCostmap, ManageLifecycleNodes
+from nav_msgs.msg import Odometry
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+from rclpy.qos import qos_profile_sensor_data
+from std_srvs.srv import Trigger
+
+from orchestrator_pkg.places import load_places
+from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
+from orchestrator_pkg.testing.ros_domain import claim_domain
+from orchestrator_pkg.testing.waiting import spin_until, wait_future
+
+START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
+MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator')
+MANAGER = 'lifecycle_manager_navigation'
+
+
+def _pose(x, y, yaw=0.0) -> PoseStamped:
+    return convert.pose_stamped('map', x, y, yaw)
+
+
+class Client:
+    """The BasicNavigator's clients (same names and types), each call bounded in time."""
+
+    def __init__(self, node):
+        self.node = node
+        self.truth = None
+        self.feedback = []
+        node.create_subscription(Odometry, '/ground_truth/odom',
+                                 lambda m: setattr(self, 'truth', m), qos_profile_sensor_data)
+        self.manager_states = []  # every ~/state message of the manager (its text)
+        node.create_subscription(DiagnosticStatus, f'{MANAGER}/state',
+                                 lambda m: self.manager_states.append(m.message),
+                                 qos.LATCHED_QOS)
+        self.nav_to_pose = ActionClient(node, NavigateToPose, 'navigate_to_pose')
+        self.compute_path_to_pose = ActionClient(node, ComputePathToPose,
+                                                 'compute_path_to_pose')
+        self.spin_client = ActionClient(node, Spin, 'spin')
+        self.backup_client = ActionClient(node, BackUp, 'backup')
+        self.clear_local = node.create_client(
+            ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap')
+        self.clear_global = node.create_client(
+            ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap')
+        self.goal_handle = None
+
+    def xy_yaw(self):
+        p = self.truth.pose.pose
+        return p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation)
+
+    def speed(self):
+        t = self.truth.twist.twist
+        return abs(t.linear.x), abs(t.angular.z)
+
+    def call(self, client, request, timeout_s=30.0):
+        assert client.wait_for_service(timeout_sec=timeout_s), client.srv_name
+        return wait_future(self.node, client.call_async(request), timeout_s)
+
+    def send(self, client, goal, timeout_s=30.0):
+        """send_goal_async with the feedback callback; the goal handle (accepted or not)."""
+        assert client.wait_for_server(timeout_sec=timeout_s)
+        self.feedback = []
+        self.goal_handle = wait_future(self.node, client.send_goal_async(
+            goal, feedback_callback=lambda m: self.feedback.append(m.feedback)), timeout_s)
+        return self.goal_handle
+
+    def result(self, timeout_s):
+        return wait_future(self.node, self.goal_handle.get_result_async(), timeout_s)
+
+
+@pytest.fixture(scope='module')
+def nav():
+    with claim_domain() as claim:
+        cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
+               '--rtf', '1']
+        run = ManagedProcess(cmd, env=claim.env(), stop_timeout_s=30.0)
+        with run:
+            rclpy.init(domain_id=claim.domain_id)
+            node = rclpy.create_node('basic_navigator')
+            try:
+                client = Client(node)
+                assert spin_until(node, lambda: client.truth is not None, START_WAIT_S), \
+                    run.output()[-3000:]
+                yield {'run': run, 'node': node, 'client': client}
+            finally:
+                node.destroy_node()
+                rclpy.try_shutdown()
+
+
+def test_lifecycle_startup_and_wait_until_active(nav):
+    node, run = nav['node'], nav['run']
+    # lifecycleStartup: every ManageLifecycleNodes service in the graph gets STARTUP
+    deadline = time.monotonic() + START_WAIT_S
+    managers = []
+    while not managers and time.monotonic() < deadline:
+        managers = [name for name, types in node.get_service_names_and_types()
+                    if types[0] == 'nav2_msgs/srv/ManageLifecycleNodes']
+        rclpy.spin_once(node, timeout_sec=0.2)
+    assert managers == [f'/{MANAGER}/manage_nodes'], run.output()[-3000:]
+    manage = node.create_client(ManageLifecycleNodes, managers[0])
+    startup = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.STARTUP)
+    assert nav['client'].call(manage, startup, START_WAIT_S).success
+    # waitUntilNav2Active(localizer='robot_localization'): bt_navigator/get_state
+    for name in MANAGED:
+        get_state = node.create_client(GetState, f'{name}/get_state')
+        state = nav['client'].call(get_state, GetState.Request()).current_state.label
+        assert state == 'active', name
+    is_active = node.create_client(Trigger, f'{MANAGER}/is_active')
+    assert nav['client'].call(is_active, Trigger.Request()).success
+
+
+def test_get_path(nav):
+    client = nav['client']
+    x, y, _ = client.xy_yaw()
+    goal = load_places('warehouse')['search_3']
+    handle = client.send(client.compute_path_to_pose,
+                         ComputePathToPose.Goal(start=_pose(x, y), goal=_pose(*goal[:2]),
+                                                planner_id='', use_start=False))
+    assert handle.accepted
+    result = client.result(30.0).result
+    assert result.error_code == 0, result.error_msg
+    poses = result.path.poses
+    assert len(poses) > 10
+    end = poses[-1].pose.position
+    assert math.hypot(end.x - goal[0], end.y - goal[1]) < 0.1
+    start = poses[0].pose.position
+    assert math.hypot(start.x - x, start.y - y) < 0.3
+
+
+def test_go_to_pose_with_feedback(nav):
+    client = nav['client']
+    goal = load_places('warehouse')['search_3']
+    handle = client.send(client.nav_to_pose, NavigateToPose.Goal(pose=_pose(*goal[:2])))
+    assert handle.accepted
+    wrapped = client.result(120.0)
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    assert client.feedback and client.feedback[-1].distance_remaining >= 0.0
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - goal[0], y - goal[1]) < 0.4, (x, y)
+
+
+def test_spin(nav):
+    client = nav['client']
+    _, _, yaw0 = client.xy_yaw()
+    handle = client.send(client.spin_client,
+                         Spin.Goal(target_yaw=1.57, time_allowance=Duration(sec=10)))
+    assert handle.accepted
+    wrapped = client.result(30.0)
+    assert wrapped.status == 4, wrapped.result.error_msg
+    assert client.feedback
+    spin_until(nav['node'], lambda: client.speed()[1] < 0.05, 5.0)
+    _, _, yaw1 = client.xy_yaw()
+    turned = math.atan2(math.sin(yaw1 - yaw0), math.cos(yaw1 - yaw0))
+    assert turned == pytest.approx(1.57, abs=0.25)
+
+
+def test_backup(nav):
+    client = nav['client']
+    x0, y0, yaw = client.xy_yaw()
+    handle = client.send(client.backup_client, BackUp.Goal(
+        target=Point(x=0.15), speed=0.025, time_allowance=Duration(sec=10)))
+    assert handle.accepted
+    wrapped = client.result(30.0)
+    assert wrapped.status == 4, wrapped.result.error_msg
+    spin_until(nav['node'], lambda: client.speed()[0] < 0.01, 5.0)
+    x1, y1, _ = client.xy_yaw()
+    along = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    assert along == pytest.approx(-0.15, abs=0.05)
+
+
+def test_cancel_task(nav):
+    client, node = nav['client'], nav['node']
+    goal = load_places('warehouse')['dropoff']
+    handle = client.send(client.nav_to_pose, NavigateToPose.Goal(pose=_pose(*goal[:2])))
+    assert handle.accepted
+    assert spin_until(node, lambda: client.speed()[0] > 0.1, 30.0), 'the robot never moved'
+    wait_future(node, handle.cancel_goal_async(), 10.0)
+    assert client.result(30.0).status == 5  # CANCELED
+    assert spin_until(node, lambda: max(client.speed()) < 0.02, 5.0), client.speed()
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - goal[0], y - goal[1]) > 3.0
+
+
+def test_clear_all_costmaps(nav):
+    client = nav['client']
+    # clearAllCostmaps: local first, then global
+    assert client.call(client.clear_local, ClearEntireCostmap.Request()) is not None
+    assert client.call(client.clear_global, ClearEntireCostmap.Request()) is not None
+
+
+def test_killed_managed_node_stops_the_robot(nav):
+    client, node, run = nav['client'], nav['node'], nav['run']
+    handle = client.send(client.spin_client,
+                         Spin.Goal(target_yaw=30.0, time_allowance=Duration(sec=90)))
+    assert handle.accepted
+    assert spin_until(node, lambda: client.speed()[1] > 0.3, 20.0), 'no spin'
+    planner = child_pid(run.pid, 'planner_server')
+    assert planner is not None
+    killed = time.monotonic()
+    os.kill(planner, signal.SIGKILL)
+    # bond_timeout is 10 s; the graph shows the death within a few watch rounds
+    assert spin_until(node, lambda: client.speed()[1] < 0.05, 20.0), client.speed()
+    # (a 30 rad spin does not end by itself: only the manager's e-stop stops it here)
+    stopped_after = time.monotonic() - killed
+    assert stopped_after < 15.0, stopped_after
+    assert spin_until(node, lambda: any('planner_server died' in text
+                                        for text in client.manager_states), 5.0)
+    assert 'managed node planner_server died' in run.output()
+    # the bringup respawns it: the manager brings it up again and releases the e-stop
+    is_active = node.create_client(Trigger, f'{MANAGER}/is_active')
+    assert spin_until(node, lambda: client.call(is_active, Trigger.Request()).success, 40.0,
+                      step_s=0.5), run.output()[-3000:]
+    wait_future(node, handle.cancel_goal_async(), 10.0)
+    client.result(30.0)
