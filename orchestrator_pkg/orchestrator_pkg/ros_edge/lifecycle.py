@@ -38,9 +38,11 @@ the bringup sets it false and leaves the order to
 ``lifecycle_manager_navigation`` (docs/lifecycle.md).
 """
 import traceback
+import weakref
 
 from lifecycle_msgs.msg import State
 from rclpy.action import ActionServer, GoalResponse
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 import rclpy.lifecycle
 from rclpy.lifecycle import TransitionCallbackReturn
 
@@ -62,11 +64,31 @@ class ManagedNode(rclpy.lifecycle.Node):
 
     def __init__(self, node_name: str, **kwargs):
         super().__init__(node_name, **kwargs)
+        self._own_group_for_lifecycle_services()
         params.declare(self, AUTOSTART_SPEC)
         self._created = {name: [] for name in _ENTITY_LISTS}
         self._configuring = False
         service = self._service_change_state
         service.callback = self._guarded_change_state(service.callback)
+
+    def _own_group_for_lifecycle_services(self) -> None:
+        """Move the lifecycle services out of the default callback group.
+
+        With a group of their own, a node whose executor has more than one
+        thread answers get_state and change_state while a long callback of the
+        default group runs (the manager's watch counts on those answers).
+        rclpy's LifecycleNode (Jazzy) does not pass its ``callback_group``
+        argument on, so the services are moved here, before anything spins.
+        """
+        group = MutuallyExclusiveCallbackGroup()
+        default = self.default_callback_group
+        for service in (self._service_change_state, self._service_get_state,
+                        self._service_get_available_states,
+                        self._service_get_available_transitions,
+                        self._service_get_transition_graph):
+            default.entities.discard(weakref.ref(service))
+            service.callback_group = group
+            group.add_entity(service)
 
     # -- what a server overrides ---------------------------------------------------
     def configure_node(self) -> None:
