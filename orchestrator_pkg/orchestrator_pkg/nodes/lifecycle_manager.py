@@ -54,6 +54,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from orchestrator_pkg.ros_edge import params, qos
+from orchestrator_pkg.ros_edge.lifecycle import ASK_AGAIN_S
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -79,6 +80,7 @@ SPECS = {
 }
 # the commands, as (transition, from-state that needs it, state it leads to)
 POLL_TIMEOUT_S = 2.0  # longest wait for one get_state answer of the watch
+_STABLE = ('unconfigured', 'inactive', 'active', 'finalized')  # primary states
 _UP = [(Transition.TRANSITION_CONFIGURE, 'unconfigured'),
        (Transition.TRANSITION_ACTIVATE, 'inactive')]
 _COMMANDS = {
@@ -181,15 +183,21 @@ class LifecycleManager(Node):
         return future.result() if future.done() and not future.cancelled() else None
 
     async def _ask_state(self, watched: _Watched, timeout_s: float):
+        """Ask get_state, again every ASK_AGAIN_S, for at most ``timeout_s``; the label or None."""
         client = self._get[watched.name]
-        if not client.service_is_ready():
-            return None
-        response = await self._within(client.call_async(GetState.Request()), timeout_s)
-        if response is None:
-            return None
-        watched.state = response.current_state.label
-        watched.last_answer = time.monotonic()
-        return watched.state
+        deadline = time.monotonic() + timeout_s
+        while client.service_is_ready():
+            wait_s = min(ASK_AGAIN_S, deadline - time.monotonic())
+            if wait_s <= 0.0:
+                return None
+            future = client.call_async(GetState.Request())
+            response = await self._within(future, wait_s)
+            if response is not None:
+                watched.state = response.current_state.label
+                watched.last_answer = time.monotonic()
+                return watched.state
+            client.remove_pending_request(future)  # a lost reply: ask again
+        return None
 
     # -- commands ------------------------------------------------------------------------
     async def _autostart(self):
@@ -263,10 +271,21 @@ class LifecycleManager(Node):
             request.transition.label = transition
         else:
             request.transition.id = transition
-        response = await self._within(self._change[watched.name].call_async(request),
-                                      timeout_s)
-        await self._ask_state(watched, timeout_s)
-        return response is not None and response.success
+        future = self._change[watched.name].call_async(request)
+        while True:
+            response = await self._within(future, ASK_AGAIN_S)
+            if response is not None:
+                await self._ask_state(watched, timeout_s)
+                return response.success
+            # no answer yet: a slow transition, or its reply was lost (sending the
+            # transition again would be refused once it is done): look at the state
+            state = await self._ask_state(watched, ASK_AGAIN_S)
+            if state is not None and state != needs and state in _STABLE:
+                self._change[watched.name].remove_pending_request(future)
+                return self._already_past(state, needs, transition)
+            if time.monotonic() > deadline:
+                self._change[watched.name].remove_pending_request(future)
+                return False
 
     @staticmethod
     def _already_past(state, needs, transition) -> bool:

@@ -37,6 +37,7 @@ exits with code 1 through :func:`orchestrator_pkg.ros_edge.main.run_node`);
 the bringup sets it false and leaves the order to
 ``lifecycle_manager_navigation`` (docs/lifecycle.md).
 """
+import time
 import traceback
 import weakref
 
@@ -282,6 +283,11 @@ class ManagedNode(rclpy.lifecycle.Node):
 
 
 MANAGER = 'lifecycle_manager_navigation'  # Nav2's name for the navigation stack's manager
+# A request unanswered this long is sent again: Fast DDS drops a reply when the
+# server has not yet matched a new client's reply reader (it waits 100 ms, then
+# logs "client will not receive response"), which happens to a client started
+# before its server (the manager, the runner) and more often under load.
+ASK_AGAIN_S = 2.0
 
 
 class StackActive:
@@ -289,8 +295,10 @@ class StackActive:
 
     For clients that wait for the navigation stack before they send work (the
     runner, the BARN command, tests): :meth:`poll` never blocks; it sends one
-    request at a time and :attr:`active` turns true with the first successful
-    answer; :attr:`message` holds the manager's last reason otherwise.
+    request at a time (again after :data:`ASK_AGAIN_S` without an answer: a
+    new client's first reply can be lost to discovery) and :attr:`active`
+    turns true with the first successful answer; :attr:`message` holds the
+    manager's last reason otherwise.
     """
 
     def __init__(self, node, namespace: str = ''):
@@ -299,6 +307,7 @@ class StackActive:
         name = f'/{namespace}/{MANAGER}/is_active' if namespace else f'{MANAGER}/is_active'
         self._client = node.create_client(Trigger, name)
         self._future = None
+        self._sent_at = 0.0
         self.active = False
         self.message = 'no answer from lifecycle_manager_navigation yet'
 
@@ -311,6 +320,11 @@ class StackActive:
             self._future = None
             if response is not None:
                 self.active, self.message = bool(response.success), response.message
+        elif self._future is not None and time.monotonic() - self._sent_at > ASK_AGAIN_S:
+            # a reply lost to discovery (a fresh client): ask again
+            self._client.remove_pending_request(self._future)
+            self._future = None
         if not self.active and self._future is None and self._client.service_is_ready():
             self._future = self._client.call_async(self._request)
+            self._sent_at = time.monotonic()
         return self.active
