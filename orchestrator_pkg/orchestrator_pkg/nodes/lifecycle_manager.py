@@ -78,9 +78,9 @@ SPECS = {
     'watch_period_s': Spec(1.0, 'How often the nodes are looked at (s, steady time).',
                            0.05, 60.0, read_only=True),
 }
-# the commands, as (transition, from-state that needs it, state it leads to)
 POLL_TIMEOUT_S = 2.0  # longest wait for one get_state answer of the watch
 _STABLE = ('unconfigured', 'inactive', 'active', 'finalized')  # primary states
+# the commands, as (transition, from-state that needs it, state it leads to)
 _UP = [(Transition.TRANSITION_CONFIGURE, 'unconfigured'),
        (Transition.TRANSITION_ACTIVATE, 'inactive')]
 _COMMANDS = {
