@@ -12,6 +12,7 @@ import rclpy
 from rclpy.action import ActionClient
 
 from orchestrator_pkg import nav2_codes
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
@@ -44,7 +45,7 @@ def navigation(ros_domain):
     finally:
         if resources:
             resources[0].destroy()
-            resources[1].destroy_node()
+            destroy_node_and_waitables(resources[1])
             rclpy.shutdown()
         for proc in reversed(started):
             proc.stop()
