@@ -37,6 +37,7 @@ from orchestrator_pkg.ros_edge import convert, qos
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.ros_domain import claim_domain
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
@@ -97,10 +98,11 @@ class Client:
 
 
 @pytest.fixture(scope='module')
-def nav():
+def nav(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp('basic_navigator') / 'run'
     with claim_domain() as claim:
         cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-               '--rtf', '1']
+               '--rtf', '1', '--run-dir', str(run_dir)]
         run = ManagedProcess(cmd, env=claim.env(), stop_timeout_s=30.0)
         with run:
             rclpy.init(domain_id=claim.domain_id)
@@ -113,6 +115,7 @@ def nav():
             finally:
                 destroy_node_and_waitables(node)
                 rclpy.try_shutdown()
+    assert_run_within_limits(run_dir)  # the velocity oracle over every case
 
 
 def test_lifecycle_startup_and_wait_until_active(nav):
