@@ -21,6 +21,7 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -28,7 +29,7 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -74,14 +75,17 @@ class BehaviorServer(Node):
         self._pose_time = None
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
-            ActionServer(self, Spin, 'spin', self._exec('spin'), cancel_callback=accept),
-            ActionServer(self, BackUp, 'backup', self._exec('backup'), cancel_callback=accept),
-            ActionServer(self, Wait, 'wait', self._exec('wait'), cancel_callback=accept),
-        ]
+            ActionServer(self, action, kind,
+                         guard.execute(self, kind, action, self._exec(kind), check=check,
+                                       codes=nav2_codes.BAD_GOAL[kind]),
+                         cancel_callback=accept)
+            for action, kind, check in ((Spin, 'spin', goals.spin_problem),
+                                        (BackUp, 'backup', goals.backup_problem),
+                                        (Wait, 'wait', None))]
         self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
         self.create_timer(self._period, self._cycle)
         self.get_logger().info('behavior_server ready')

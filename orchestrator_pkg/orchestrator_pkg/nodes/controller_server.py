@@ -22,10 +22,11 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -114,12 +115,16 @@ class ControllerServer(Node):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, FollowPath, 'follow_path', self._execute,
-                                    cancel_callback=lambda _: CancelResponse.ACCEPT)
+                            guard.service(self, 'clear_entirely_local_costmap', self._on_clear))
+        self._server = ActionServer(
+            self, FollowPath, 'follow_path',
+            guard.execute(self, 'follow_path', FollowPath, self._execute,
+                          check=goals.follow_path_problem,
+                          codes=nav2_codes.BAD_GOAL['follow_path']),
+            cancel_callback=lambda _: CancelResponse.ACCEPT)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
         self.create_timer(self._period, self._cycle)
         self.get_logger().info('controller_server ready')

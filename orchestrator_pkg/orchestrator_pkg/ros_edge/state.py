@@ -31,7 +31,8 @@ class LatestMessage:
         self._clock = clock
         self._lock = threading.Lock()
         self._message, self._stamp, self._count = None, None, 0
-        self.subscription = node.create_subscription(msg_type, topic, self._store, qos)
+        from orchestrator_pkg.ros_edge.guard import subscribe
+        self.subscription = subscribe(node, msg_type, topic, self._store, qos)
 
     def _store(self, message) -> None:
         stamp = self._clock.now() if self._clock is not None else None
