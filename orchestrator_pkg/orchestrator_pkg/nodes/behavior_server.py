@@ -29,7 +29,7 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -86,6 +86,9 @@ class BehaviorServer(Node):
             for action, kind, check in ((Spin, 'spin', goals.spin_problem),
                                         (BackUp, 'backup', goals.backup_problem),
                                         (Wait, 'wait', None))]
+        self._orphans = [graph.OrphanWatch(
+            self, kind, lambda kind=kind: [self._run.handle] if self._run and
+            self._run.kind == kind else [], self._orphaned) for kind in ('spin', 'backup', 'wait')]
         self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
         self.create_timer(self._period, self._cycle)
         self.get_logger().info('behavior_server ready')
@@ -101,6 +104,11 @@ class BehaviorServer(Node):
         self._costmap.update_origin(self._pose[0], self._pose[1])
         self._costmap.update_scan(convert.scan_data(msg),
                                   *self._scan_mount.sensor_pose(*self._pose))
+
+    def _orphaned(self, handle, message: str):
+        run = self._run
+        if run is not None and run.handle is handle:
+            self._end(run, 'UNKNOWN', message, abort=True)
 
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

@@ -26,7 +26,7 @@ from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -125,6 +125,9 @@ class ControllerServer(Node):
                           check=goals.follow_path_problem,
                           codes=nav2_codes.BAD_GOAL['follow_path']),
             cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self._orphans = graph.OrphanWatch(
+            self, 'follow_path', lambda: [self._active.handle] if self._active else [],
+            self._orphaned)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
         self.create_timer(self._period, self._cycle)
         self.get_logger().info('controller_server ready')
@@ -214,6 +217,10 @@ class ControllerServer(Node):
         else:
             active.handle.succeed()
         active.future.set_result(R(error_code=code, error_msg=message))
+
+    def _orphaned(self, handle, message: str):
+        if self._active is not None and self._active.handle is handle:
+            self._finish(R.UNKNOWN, message, abort=True)
 
     def _publish(self, v: float, w: float):
         self._last_cmd = (v, w)

@@ -8,12 +8,14 @@ then checks that they are alive and still serve goals, and that malformed goals
 are refused with Nav2's error codes and a message naming the value.
 """
 import math
+import os
 import re
+import signal
 import time
 
 from action_msgs.msg import GoalStatus
 from builtin_interfaces.msg import Duration
-from geometry_msgs.msg import Point, PoseStamped, Quaternion
+from geometry_msgs.msg import Point, PoseStamped, Quaternion, Twist
 from nav2_msgs.action import BackUp, ComputePathToPose, FollowPath, Spin
 from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
 from nav_msgs.msg import Odometry
@@ -210,3 +212,66 @@ def test_controller_and_behaviors_refuse_malformed_goals(rig):
     assert res.result.error_code == BackUp.Result.INVALID_INPUT
     assert 'target.x is -inf' in res.result.error_msg
     _alive(procs)
+
+
+CLIENT = '''
+import sys, rclpy
+from nav2_msgs.action import FollowPath
+from rclpy.action import ActionClient
+import numpy as np
+from orchestrator_pkg.ros_edge.convert import path_poses
+x, y = float(sys.argv[1]), float(sys.argv[2])
+rclpy.init()
+node = rclpy.create_node('doomed_client')
+client = ActionClient(node, FollowPath, 'follow_path')
+client.wait_for_server()
+goal = FollowPath.Goal()
+goal.path.header.frame_id = 'odom'
+goal.path.poses = path_poses(np.array([[x, y], [x - 3.0, y], [x - 6.0, y]]), 'odom',
+                             goal.path.header.stamp)
+future = client.send_goal_async(goal)
+rclpy.spin_until_future_complete(node, future)
+print('accepted' if future.result().accepted else 'rejected', flush=True)
+rclpy.spin(node)
+'''
+
+
+def test_an_orphaned_follow_path_goal_is_ended_by_the_controller(rig, ros_domain_module):
+    """SIGKILL the client mid-goal: the controller ends the goal and stops (issue 12).
+
+    A goal is orphaned when none of the follow_path clients in the graph at its
+    acceptance is left, so the test's own follow_path client goes first (this
+    test runs last in the module).
+    """
+    node, clients, procs = rig
+    clients.pop('follow_path').destroy()
+    state = {'odom': None, 'cmds': []}
+    odom_sub = node.create_subscription(Odometry, 'odom', lambda m: state.update(odom=m), 10)
+    cmd_sub = node.create_subscription(
+        Twist, 'cmd_vel_nav', lambda m: state['cmds'].append(
+            (time.monotonic(), m.linear.x, m.angular.z)), 50)
+    try:
+        assert spin_until(node, lambda: state['odom'] is not None, 10.0)
+        p = state['odom'].pose.pose.position
+        client = ManagedProcess.python('-c', CLIENT, str(p.x), str(p.y),
+                                       env=ros_domain_module.env())
+        with client:
+            assert client.wait_for_output('accepted', TIMEOUT_S), client.output()
+            assert spin_until(node, lambda: any(abs(v) > 0.05 or abs(w) > 0.05
+                                                for _, v, w in state['cmds'][-5:]), 20.0)
+            os.kill(client.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            assert spin_until(
+                node, lambda: 'client of this follow_path goal left' in
+                procs['controller_server'].output(), 5.0), procs['controller_server'].output()
+            ended = time.monotonic() - killed
+            spin_until(node, lambda: False, 0.5)
+        moving = [c for c in state['cmds'] if c[0] > killed + ended + 0.1 and
+                  (c[1] != 0.0 or c[2] != 0.0)]
+        assert not moving, moving[:3]
+        assert state['cmds'][-1][1:] == (0.0, 0.0)
+        assert ended < 2.5, ended  # the DDS lease (1 s) + the watch (0.1 s) + margin
+        print(f'orphaned goal ended {ended:.2f} s after the SIGKILL of its client')
+    finally:
+        node.destroy_subscription(odom_sub)
+        node.destroy_subscription(cmd_sub)
