@@ -82,6 +82,7 @@ class ActionClientBehaviour(RosLeaf):
         self.interface = _interface_name(action_type)
         self._server_node = ''  # the node serving the action, once known (for failures)
         self._gone_since = None
+        self._next_lookup = 0.0
         self._client = None
         self._lock = threading.Lock()
         self._feedback = None
@@ -133,8 +134,6 @@ class ActionClientBehaviour(RosLeaf):
                 return self.fail(FailureCode.GOAL_REJECTED,
                                   f'{self._full_name()} rejected the goal')
             self._handle = handle
-            if not self._server_node:
-                self._server_node = server_node_of(self.node, self.action_name)
             self._result_future = handle.get_result_async()
             self._state = 'active'
             self._accepted_at = now
@@ -182,12 +181,14 @@ class ActionClientBehaviour(RosLeaf):
 
     def _server_died(self) -> Optional[Status]:
         """FAILURE (SERVER_DIED) once the server of the goal in flight left the graph."""
+        now = time.monotonic()
         if self._client.server_is_ready():
             self._gone_since = None
-            if not self._server_node and self._state == 'sent':
+            if not self._server_node and now >= self._next_lookup:
+                # node names arrive after the endpoints: look again now and then
+                self._next_lookup = now + 0.5
                 self._server_node = server_node_of(self.node, self.action_name)
             return None
-        now = time.monotonic()
         if self._gone_since is None:
             self._gone_since = now
         if now - self._gone_since < SERVER_GONE_GRACE_S:
