@@ -11,7 +11,7 @@ from typing import Optional
 import weakref
 
 _SHARED = weakref.WeakKeyDictionary()  # node -> {key: cache}
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.RLock()  # a factory may ask for another shared object
 
 
 def per_node(node, key, factory):
