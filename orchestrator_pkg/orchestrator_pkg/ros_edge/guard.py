@@ -21,6 +21,7 @@ import math
 import threading
 import time
 import traceback
+import weakref
 
 import numpy as np
 
@@ -153,10 +154,16 @@ def _where(exc) -> str:
     return f'{last.filename.rsplit("/", 1)[-1]}:{last.lineno}'
 
 
+_EDGES = weakref.WeakKeyDictionary()  # node -> Edge (state.py's caches use this module)
+_EDGES_LOCK = threading.Lock()
+
+
 def edge(node) -> Edge:
     """Return the node's shared :class:`Edge`."""
-    from orchestrator_pkg.ros_edge.state import per_node
-    return per_node(node, 'edge', lambda: Edge(node))
+    with _EDGES_LOCK:
+        if node not in _EDGES:
+            _EDGES[node] = Edge(node)
+        return _EDGES[node]
 
 
 def subscribe(node, msg_type, topic: str, callback, qos, **kwargs):

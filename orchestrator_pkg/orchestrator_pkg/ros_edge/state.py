@@ -10,6 +10,8 @@ import threading
 from typing import Optional
 import weakref
 
+from orchestrator_pkg.ros_edge.guard import subscribe
+
 _SHARED = weakref.WeakKeyDictionary()  # node -> {key: cache}
 _SHARED_LOCK = threading.RLock()  # a factory may ask for another shared object
 
@@ -31,7 +33,6 @@ class LatestMessage:
         self._clock = clock
         self._lock = threading.Lock()
         self._message, self._stamp, self._count = None, None, 0
-        from orchestrator_pkg.ros_edge.guard import subscribe
         self.subscription = subscribe(node, msg_type, topic, self._store, qos)
 
     def _store(self, message) -> None:
