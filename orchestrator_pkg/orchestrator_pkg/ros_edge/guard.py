@@ -126,11 +126,11 @@ class Edge:
         self.dropped[topic] = self.dropped.get(topic, 0) + 1
         self.warn(('drop', topic), f'dropped a message on {topic}: {why}')
 
-    def message_callback(self, topic: str, callback):
-        """Return ``callback`` behind the finite check and an exception barrier."""
+    def message_callback(self, topic: str, callback, check_finite: bool = True):
+        """Return ``callback`` behind the finite check (unless not) and an exception barrier."""
         def guarded(msg):
             try:
-                bad = non_finite_field(msg)
+                bad = non_finite_field(msg) if check_finite else None
             except (AttributeError, TypeError, ValueError) as exc:
                 bad = ('?', repr(exc))
             if bad is not None:
@@ -166,10 +166,17 @@ def edge(node) -> Edge:
         return _EDGES[node]
 
 
-def subscribe(node, msg_type, topic: str, callback, qos, **kwargs):
-    """``node.create_subscription`` with the edge's checks (see the module docstring)."""
-    return node.create_subscription(msg_type, topic, edge(node).message_callback(topic, callback),
-                                    qos, **kwargs)
+def subscribe(node, msg_type, topic: str, callback, qos, *, check_finite: bool = True,
+              **kwargs):
+    """``node.create_subscription`` with the edge's checks (see the module docstring).
+
+    ``check_finite=False`` leaves the numbers to a callback that checks them
+    field by field itself (base_driver's command limits, localization, perception:
+    their own reasons, their own tests); the exception barrier stays.
+    """
+    return node.create_subscription(
+        msg_type, topic, edge(node).message_callback(topic, callback, check_finite), qos,
+        **kwargs)
 
 
 def execute(node, action_name: str, action_type, callback, *, check=None, codes=None):
