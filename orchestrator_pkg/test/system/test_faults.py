@@ -36,6 +36,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 
 from orchestrator_interfaces.action import ExecuteMission
+from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.trees.failure import FailureCode
 
@@ -46,7 +47,7 @@ STILL_RADPS = 0.05
 # stop bounds, sim time from the fault (see the module docstring)
 ORPHAN_STOP_BOUND_S = 1.0 + 0.1 + 0.25 + 0.5   # lease + watch + braking + margin
 STALE_STOP_BOUND_S = 0.2 + 0.05 + 0.25 + 0.25  # timeout_s + a cycle + braking + margin
-GOALS = ('0;map;6.5;0.8;0;0;0;0;1', '0;map;-6.5;3.2;0;0;0;0;1')  # dropoff, office
+GOAL = '0;map;6.5;0.8;0;0;0;0;1'  # dropoff, from the dock
 NAVIGATE_XML = ('<root BTCPP_format="4" main_tree_to_execute="M"><BehaviorTree ID="M">'
                 '<NavigateToPose name="Nav" goal="{goal}"/></BehaviorTree></root>')
 
@@ -71,7 +72,7 @@ class Stack:
         self.node.create_subscription(Odometry, 'ground_truth/odom', self._on_truth, reliable)
         self.odom_pub = self.node.create_publisher(Odometry, 'odom', 10)
         self.missions = ActionClient(self.node, ExecuteMission, 'execute_mission')
-        self.goal_number = 0
+        self.teleport = self.node.create_client(TeleportRobot, 'teleport')
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self._spin, daemon=True)
@@ -128,11 +129,18 @@ class Stack:
         return child_pid(self.run.pid, f'lib/orchestrator_pkg/{executable}')
 
     def send(self, **goal_fields):
-        """Send a mission; return its goal handle once accepted."""
+        """Put the robot at the dock, send a mission; return its goal handle once accepted.
+
+        Every case starts from the same place (a case that ends mid-route would leave the
+        next one somewhere else), with the world and the odometry reset.
+        """
+        assert self.teleport.wait_for_service(timeout_sec=30.0)
+        done = self.teleport.call_async(TeleportRobot.Request(place='dock', reset_world=True))
+        assert self.wait(done.done, 30.0) and done.result().success, 'teleport failed'
+        start = self.now()
+        self.wait(lambda: self.now() > start + 1.0, 30.0)  # scans of the new place
         assert self.missions.wait_for_server(timeout_sec=60.0)
-        goal = self.goal_number
-        self.goal_number += 1
-        inputs = [KeyValue(key='goal', value=GOALS[goal % 2])]
+        inputs = [KeyValue(key='goal', value=GOAL)]
         future = self.missions.send_goal_async(ExecuteMission.Goal(inputs=inputs,
                                                                    **goal_fields))
         assert self.wait(future.done, 30.0), 'no answer to the mission goal'
@@ -198,35 +206,14 @@ def test_a_nan_odometry_burst_mid_goal_kills_no_node(stack):
 
 
 @pytest.mark.timeout(120)
-def test_sigkill_of_bt_navigator_mid_goal_stops_the_robot_and_fails_the_mission(stack):
-    handle = stack.send(tree_xml=NAVIGATE_XML)
-    assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
-    killed_sim, killed = stack.now(), time.monotonic()
-    os.kill(stack.pid('navigator_node'), signal.SIGKILL)
-    result = _result(stack, handle, 30.0)
-    failed_after = time.monotonic() - killed
-    assert result.outcome == ExecuteMission.Result.FAILED
-    assert result.failure.code == FailureCode.SERVER_DIED, result.failure
-    assert 'bt_navigator died' in result.failure.message, result.failure.message
-    assert failed_after < 3.0, failed_after
-    stack.wait(lambda: stack.now() > killed_sim + ORPHAN_STOP_BOUND_S + 1.0, 30.0)
-    still = stack.still_from(killed_sim)
-    assert still is not None and still - killed_sim <= ORPHAN_STOP_BOUND_S, \
-        (still and still - killed_sim)
-    print(f'bt_navigator SIGKILL: still {still - killed_sim:.2f} s (sim) after, mission failed '
-          f'{failed_after:.2f} s (wall) after')
-    _wait_for_servers(stack, NavigateToPose, 'navigate_to_pose')
-
-
-@pytest.mark.timeout(120)
 def test_sigkill_of_the_controller_mid_goal_ends_the_mission(stack):
     handle = stack.send(mission_name='go_to')
     assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
     killed_sim, killed = stack.now(), time.monotonic()
     os.kill(stack.pid('controller_server'), signal.SIGKILL)
     result = _result(stack, handle, 30.0)
-    ended_after = time.monotonic() - killed
-    assert ended_after < 5.0, ended_after
+    ended_after, ended_sim = time.monotonic() - killed, stack.now() - killed_sim
+    assert ended_sim < 5.0, (ended_sim, ended_after)
     if result.outcome == ExecuteMission.Result.FAILED:
         assert 'controller_server died' in result.failure.message, result.failure.message
     stack.wait(lambda: stack.now() > killed_sim + STALE_STOP_BOUND_S + 1.0, 30.0)
@@ -234,7 +221,7 @@ def test_sigkill_of_the_controller_mid_goal_ends_the_mission(stack):
     assert still is not None and still - killed_sim <= STALE_STOP_BOUND_S, \
         (still and still - killed_sim)
     print(f'controller SIGKILL: still {still - killed_sim:.2f} s (sim) after, mission ended '
-          f'{ended_after:.2f} s (wall) after')
+          f'{ended_sim:.2f} s (sim), {ended_after:.2f} s (wall) after')
     _wait_for_servers(stack, FollowPath, 'follow_path')
 
 
@@ -255,3 +242,30 @@ def test_sigstop_of_the_controller_stops_the_robot(stack):
     print(f'controller SIGSTOP: still {still - stopped_sim:.2f} s (sim) after')
     handle.cancel_goal_async()
     _result(stack, handle, 30.0)
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_of_bt_navigator_mid_goal_stops_the_robot_and_fails_the_mission(stack):
+    # The orchestrator keeps a finished mission's tree, and with it a go_to mission's
+    # follow_path client, for RETIRE_AFTER_S; a second follow_path client in the graph
+    # keeps the navigator's FollowPath goal from counting as orphaned (docs/reliability.md,
+    # "Orphaned goals", limitation). Start with bt_navigator's client the only one.
+    assert stack.wait(lambda: len(stack.node.get_subscriptions_info_by_topic(
+        '/follow_path/_action/status')) == 1, 30.0), 'another follow_path client stays'
+    handle = stack.send(tree_xml=NAVIGATE_XML)
+    assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
+    killed_sim, killed = stack.now(), time.monotonic()
+    os.kill(stack.pid('navigator_node'), signal.SIGKILL)
+    result = _result(stack, handle, 30.0)
+    failed_after = time.monotonic() - killed
+    assert result.outcome == ExecuteMission.Result.FAILED
+    assert result.failure.code == FailureCode.SERVER_DIED, result.failure
+    assert 'bt_navigator died' in result.failure.message, result.failure.message
+    assert failed_after < 3.0, failed_after
+    stack.wait(lambda: stack.now() > killed_sim + ORPHAN_STOP_BOUND_S + 1.0, 30.0)
+    still = stack.still_from(killed_sim)
+    assert still is not None and still - killed_sim <= ORPHAN_STOP_BOUND_S, \
+        (still and still - killed_sim)
+    print(f'bt_navigator SIGKILL: still {still - killed_sim:.2f} s (sim) after, mission failed '
+          f'{failed_after:.2f} s (wall) after')
+    _wait_for_servers(stack, NavigateToPose, 'navigate_to_pose')
