@@ -25,10 +25,11 @@ from rclpy.action import ActionServer, CancelResponse
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -122,12 +123,19 @@ class ControllerServer(ManagedNode):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, FollowPath, 'follow_path', self._execute,
-                                    cancel_callback=lambda _: CancelResponse.ACCEPT)
+                            guard.service(self, 'clear_entirely_local_costmap', self._on_clear))
+        self._server = ActionServer(
+            self, FollowPath, 'follow_path',
+            guard.execute(self, 'follow_path', FollowPath, self._execute,
+                          check=goals.follow_path_problem,
+                          codes=nav2_codes.BAD_GOAL['follow_path']),
+            cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self._orphans = graph.OrphanWatch(
+            self, 'follow_path', lambda: [self._active.handle] if self._active else [],
+            self._orphaned)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
         self.create_timer(self._period, self._cycle)
 
@@ -223,6 +231,10 @@ class ControllerServer(ManagedNode):
         else:
             active.handle.succeed()
         active.future.set_result(R(error_code=code, error_msg=message))
+
+    def _orphaned(self, handle, message: str):
+        if self._active is not None and self._active.handle is handle:
+            self._finish(R.UNKNOWN, message, abort=True)
 
     def _publish(self, v: float, w: float):
         self._last_cmd = (v, w)

@@ -41,7 +41,7 @@ from orchestrator_pkg.localization.particle_filter import (
     ParticleFilter,
 )
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -125,11 +125,16 @@ class LocalizationNode(ManagedNode):
                                   v['initial_pose.yaw']),
                                  (v['initial_cov_xx'], v['initial_cov_yy'], v['initial_cov_aa'])
                                  ) if v['set_initial_pose'] else None
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=50))
-        self.create_subscription(PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
-                                 10)
+        # the callbacks check their inputs field by field (test_loc_bad_inputs); the guard
+        # keeps an exception from leaving the executor
+        guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS,
+                        check_finite=False)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS,
+                        check_finite=False)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, QoSProfile(depth=50),
+                        check_finite=False)
+        guard.subscribe(self, PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
+                        10, check_finite=False)
         self._pose_pub = self.create_publisher(PoseWithCovarianceStamped, 'amcl_pose',
                                                qos.LATCHED_QOS)
         self._cloud_pub = self.create_publisher(PoseArray, 'particle_cloud', 2)

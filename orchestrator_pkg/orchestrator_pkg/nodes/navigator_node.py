@@ -53,7 +53,7 @@ from orchestrator_pkg.nodes.tree_host import (
     TreeAction,
     TreeHost,
 )
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import goals, params
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -125,7 +125,7 @@ class NavigatorNode(ManagedNode):
                 action, name, on_goal=partial(self._start, kind),
                 on_loop=partial(self._feedback, kind), on_completion=partial(self._result, kind),
                 on_preempt=partial(self._preempt, kind))
-            self.host.serve(self._actions[kind])
+            self.host.serve(self._actions[kind], cancel_orphans=True)
 
     def activate_node(self):
         """Say which trees it runs."""
@@ -147,15 +147,30 @@ class NavigatorNode(ManagedNode):
         value = request.pose if kind == 'to_pose' else list(request.poses)
         return request.behavior_tree or self.default_trees[kind], key, value
 
+    @staticmethod
+    def _refuse_bad_goal(kind, request) -> None:
+        """Raise GoalRejected with the navigator's code for a malformed goal (ros_edge.goals)."""
+        check = (goals.navigate_to_pose_problem if kind == 'to_pose'
+                 else goals.navigate_through_poses_problem)
+        problem = check(request)
+        if problem is not None:
+            codes = nav2_codes.BAD_GOAL[KINDS[kind][1]]
+            raise GoalRejected(codes.get(problem[0], codes['unknown']), problem[1])
+
     def _preempt(self, kind, request, runner, running) -> bool:
         """Continue the running tree with the new goal if it is this action's, from this file."""
         tree_file, key, value = self._goal(kind, request)
+        try:
+            self._refuse_bad_goal(kind, request)
+        except GoalRejected:
+            return False  # _start refuses it
         if running is not self._actions[kind] or runner.source != tree_file:
             return False
         runner.built.blackboard.set(key, value)
         return True
 
     def _start(self, kind, request) -> MissionRunner:
+        self._refuse_bad_goal(kind, request)
         tree_file, key, value = self._goal(kind, request)
         try:
             document = load_file(tree_file, self.registry, inputs=TREE_INPUTS)

@@ -33,11 +33,12 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -89,14 +90,18 @@ class PlannerServer(ManagedNode):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
-                                    self._execute,
-                                    callback_group=MutuallyExclusiveCallbackGroup())
+                            guard.service(self, 'clear_entirely_global_costmap',
+                                          self._on_clear))
+        self._server = ActionServer(
+            self, ComputePathToPose, 'compute_path_to_pose',
+            guard.execute(self, 'compute_path_to_pose', ComputePathToPose, self._execute,
+                          check=goals.compute_path_problem,
+                          codes=nav2_codes.BAD_GOAL['compute_path_to_pose']),
+            callback_group=MutuallyExclusiveCallbackGroup())
 
     def _on_map(self, msg: OccupancyGrid):
         with self._costmap_lock:

@@ -94,18 +94,22 @@ def _endpoints(path, stamped):
                if isinstance(target, ast.Name)}
     found = {}
     for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ('create_publisher', 'create_subscription')
-                and len(call.args) >= 2 and isinstance(call.args[1], ast.Constant)):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            continue
+        args = call.args
+        if call.func.attr == 'subscribe':  # ros_edge.guard.subscribe(node, type, topic, ...)
+            args = args[1:]
+        if not (call.func.attr in ('create_publisher', 'create_subscription', 'subscribe')
+                and len(args) >= 2 and isinstance(args[1], ast.Constant)):
             continue
         kind = 'pub' if call.func.attr == 'create_publisher' else 'sub'
-        type_expr = call.args[0]
+        type_expr = args[0]
         if isinstance(type_expr, ast.Name) and type_expr.id in choices:
             choice = choices[type_expr.id]
             type_expr = choice.body if stamped else choice.orelse
         assert isinstance(type_expr, ast.Name) and type_expr.id in types, \
             f'{path}:{call.lineno}: cannot resolve the message type'
-        found[(kind, call.args[1].value)] = types[type_expr.id]
+        found[(kind, args[1].value)] = types[type_expr.id]
     return found
 
 
