@@ -25,13 +25,14 @@ Commands run one at a time: one that arrives while another runs (a client's
 STARTUP during autostart) waits for it, then runs.
 
 The watch (Nav2's bond, made load-robust): while the stack is active, every
-``watch_period_s`` (steady time) each node is looked up in the ROS graph and
-asked ``get_state``. A node counts as dead when it has been absent from the
-graph for more than ``watch_period_s`` twice in a row, answers ``get_state``
+``watch_period_s`` (steady time) each node's ``get_state`` server is looked up
+(is it matched: DDS endpoint discovery) and asked ``get_state``. A node counts
+as dead when its server has been unmatched twice in a row (a killed process
+leaves when its DDS lease runs out, config/fastdds.xml), answers ``get_state``
 with a state other than active (a respawned process, back faster than the
 graph showed it gone), or has answered no ``get_state`` for ``bond_timeout``
 seconds. Neither needs a tight periodic
-message: the graph is kept by the DDS threads, and a busy node's answer may be
+message: discovery is kept by the DDS threads, and a busy node's answer may be
 late by up to ``bond_timeout``. A dead node engages the e-stop of base_driver
 (``e_stop``: it then holds zero on ``cmd_vel``), sets ``is_active`` false and
 reports it on ``~/state`` and in the log. With ``attempt_respawn_reconnection``
@@ -115,7 +116,7 @@ class _Watched:
         self.state = 'unknown'
         self.last_answer = None  # steady time of the last get_state answer
         self.asking = False
-        self.absent = 0  # watch rounds in a row the node was not in the graph
+        self.absent = 0  # watch rounds in a row its get_state server was unmatched
         self.dead_since = None  # steady time it was declared dead
 
 
@@ -287,17 +288,22 @@ class LifecycleManager(Node):
         return response
 
     # -- the watch ---------------------------------------------------------------------------
-    def _present(self) -> set:
-        ns = self.get_namespace()
-        return {name for name, space in self.get_node_names_and_namespaces() if space == ns}
+    def _present(self, watched) -> bool:
+        """Whether the node's get_state server is matched (DDS endpoint discovery).
+
+        Not the graph's node list: a process stalled past the DDS lease (SIGSTOP,
+        or starved of CPU) is dropped from it and, once running again, never
+        listed again (Fast DDS does not resend the node list), while its
+        endpoints are rediscovered within one lease announcement.
+        """
+        return self._get[watched.name].service_is_ready()
 
     async def _watch(self):
         if self._busy or self.v['bond_timeout'] <= 0.0:
             return
-        present = self._present()
         now = time.monotonic()
         for watched in self._nodes:
-            watched.absent = 0 if watched.name in present else watched.absent + 1
+            watched.absent = 0 if self._present(watched) else watched.absent + 1
         if self.system_active:
             for watched in self._nodes:
                 if not watched.asking:
@@ -306,7 +312,7 @@ class LifecycleManager(Node):
             for watched in self._nodes:
                 silent = now - (watched.last_answer or now)
                 if watched.absent >= 2:
-                    self._declare_dead(watched, 'it left the ROS graph (process gone)')
+                    self._declare_dead(watched, 'it left the ROS graph (process gone or stalled)')
                     break
                 if watched.state in ('unconfigured', 'inactive', 'finalized'):
                     # it answered from another process: the bringup respawned it
@@ -346,8 +352,7 @@ class LifecycleManager(Node):
                 self.get_logger().error(self.failure)
                 self._publish_state()
             return
-        if all(self._get[w.name].service_is_ready() and w.name in self._present()
-               for w in dead):
+        if all(self._present(w) for w in dead):
             self.get_logger().warning(
                 f'{", ".join(w.name for w in dead)} back: bringing the stack up again')
             await self._run_command(ManageLifecycleNodes.Request.STARTUP)
