@@ -96,6 +96,10 @@ def run(args) -> int:
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
         if args.localization:
+            if not any(arg.name == 'localization' for arg in bringup.arguments):
+                raise BringupError(f'{bringup.source}: --localization {args.localization}: this '
+                                   'bringup has no localization argument (e.g. BARN: no map, '
+                                   'no localizer)')
             run_args['localization'] = args.localization
         localization = bringup.run_arguments(run_args).get('localization', '')
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]

@@ -130,3 +130,10 @@ def test_move_path_keeps_progress_and_refuses_another_length():
     assert np.allclose(ctl.path[0], (0.3, -0.2))
     with pytest.raises(ValueError, match='51'):
         ctl.move_path(path[:10])
+
+
+def test_run_refuses_localization_for_a_bringup_without_it(capsys):
+    from orchestrator_pkg.cli import main
+    assert main(['run', '--bringup', 'barn_bringup.yaml', '--localization', 'amcl']) == 2
+    out = capsys.readouterr()
+    assert 'this bringup has no localization argument' in out.out + out.err
