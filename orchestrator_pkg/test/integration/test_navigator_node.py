@@ -84,7 +84,7 @@ def test_navigate_to_pose_succeeds(navigation):
     assert 'EVENT compute_path_to_pose goal' in out and 'EVENT follow_path succeeded' in out
     assert 'EVENT spin goal' not in out
     assert feedback, 'no feedback'
-    assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # fixture odom
+    assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # in map
     assert feedback[-1].distance_remaining > 0.0
     assert feedback[-1].number_of_recoveries == 0
 
@@ -150,7 +150,7 @@ def test_navigate_through_poses_runs_nav2s_tree(navigation):
         assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
         assert 'EVENT compute_path_through_poses goal' in servers.output()
         assert 'EVENT compute_path_to_pose goal' not in servers.output()
-        # the fixture's odom puts the robot at x=0.5: RemovePassedGoals (radius 0.7) drops (1, 0)
+        # tf puts the robot at x=0.5 in map: RemovePassedGoals (radius 0.7) drops (1, 0)
         assert feedback and feedback[-1].number_of_poses_remaining == 2
     finally:
         client.destroy()
