@@ -5,5 +5,6 @@ lifecycle base of the navigation servers), params (Spec and declare, the one par
 helper), clock, state (latest-message caches), tf, convert, share (package files,
 outcome names), qos, leaf (RosLeaf), guard (callbacks that never raise,
 messages and goals checked at the edge), goals (the goal checks), graph (dead
-servers, orphaned goals). This package's __init__ imports nothing.
+servers, orphaned goals), dds (the Fast DDS profile processes start with). This
+package's __init__ imports nothing.
 """

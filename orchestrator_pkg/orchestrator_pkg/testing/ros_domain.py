@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 
-from orchestrator_pkg.ros_edge.qos import DDS_PROFILE_VAR, dds_profile
+from orchestrator_pkg.ros_edge.dds import DDS_PROFILE_VAR, dds_profile
 
 # Fast DDS maps domain d to UDP ports 7400 + 250 * d + offsets, valid up to
 # d = 232. IDs below FIRST are left to people's own ROS graphs.
