@@ -38,3 +38,25 @@ BY_ACTION = {
     'navigate_to_pose': NAVIGATE_TO_POSE,
     'navigate_through_poses': NAVIGATE_THROUGH_POSES,
 }
+
+# The Nav2 error code of a goal that the edge refuses (orchestrator_pkg.ros_edge.goals),
+# by action and problem kind; 'unknown' is also the code of a server's own exception.
+# Values from nav2_msgs' .action files (Jazzy; the navigators' from Kilted, above).
+BAD_GOAL = {
+    # ComputePathToPose: UNKNOWN 200, TF_ERROR 202, START_OUTSIDE_MAP 203,
+    # GOAL_OUTSIDE_MAP 204 (GOAL_OCCUPIED 206 comes from the planner's costmap)
+    'compute_path_to_pose': {'frame': 202, 'position': 204, 'start_position': 203,
+                             'orientation': 200, 'number': 200, 'unknown': 200},
+    # FollowPath: UNKNOWN 100, INVALID_PATH 103
+    'follow_path': {'frame': 103, 'position': 103, 'orientation': 103, 'number': 103,
+                    'unknown': 100},
+    # Spin: UNKNOWN 700 (Jazzy's Spin has no INVALID_INPUT)
+    'spin': {'number': 700, 'unknown': 700},
+    # BackUp: UNKNOWN 710, INVALID_INPUT 713
+    'backup': {'number': 713, 'unknown': 710},
+    # Wait: Jazzy's Wait result has error_code but no constants
+    'wait': {'unknown': 0},
+    'navigate_to_pose': {'frame': NAVIGATE_TO_POSE.TF_ERROR, 'unknown': NAVIGATE_TO_POSE.UNKNOWN},
+    'navigate_through_poses': {'frame': NAVIGATE_THROUGH_POSES.TF_ERROR,
+                               'unknown': NAVIGATE_THROUGH_POSES.UNKNOWN},
+}

@@ -24,6 +24,7 @@ from rclpy.action import ActionServer, CancelResponse
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -31,7 +32,7 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -82,14 +83,20 @@ class BehaviorServer(ManagedNode):
         self._pose_time = None
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
-            ActionServer(self, Spin, 'spin', self._exec('spin'), cancel_callback=accept),
-            ActionServer(self, BackUp, 'backup', self._exec('backup'), cancel_callback=accept),
-            ActionServer(self, Wait, 'wait', self._exec('wait'), cancel_callback=accept),
-        ]
+            ActionServer(self, action, kind,
+                         guard.execute(self, kind, action, self._exec(kind), check=check,
+                                       codes=nav2_codes.BAD_GOAL[kind]),
+                         cancel_callback=accept)
+            for action, kind, check in ((Spin, 'spin', goals.spin_problem),
+                                        (BackUp, 'backup', goals.backup_problem),
+                                        (Wait, 'wait', None))]
+        self._orphans = [graph.OrphanWatch(
+            self, kind, lambda kind=kind: [self._run.handle] if self._run and
+            self._run.kind == kind else [], self._orphaned) for kind in ('spin', 'backup', 'wait')]
         self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
         self.create_timer(self._period, self._cycle)
 
@@ -109,6 +116,11 @@ class BehaviorServer(ManagedNode):
         self._costmap.update_origin(self._pose[0], self._pose[1])
         self._costmap.update_scan(convert.scan_data(msg),
                                   *self._scan_mount.sensor_pose(*self._pose))
+
+    def _orphaned(self, handle, message: str):
+        run = self._run
+        if run is not None and run.handle is handle:
+            self._end(run, 'UNKNOWN', message, abort=True)
 
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

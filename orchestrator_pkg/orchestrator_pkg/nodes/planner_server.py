@@ -2,9 +2,10 @@
 
 Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
-(sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry: the robot pose in
-``global_frame``), ``tf`` and ``tf_static`` (goals in another frame, e.g.
-``map``, are transformed into ``global_frame``; TF_ERROR when they cannot be).
+(sensor_msgs/LaserScan), ``tf`` and ``tf_static``: the robot pose is
+``global_frame → robot_base_frame`` on tf (``map → odom → base_link`` with
+localization), and goals in another frame are transformed into
+``global_frame``; TF_ERROR naming both frames when they cannot be.
 Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
 Nav2's cost translation, only while someone subscribes).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
@@ -24,7 +25,7 @@ import time
 
 from nav2_msgs.action import ComputePathToPose
 from nav2_msgs.srv import ClearEntireCostmap
-from nav_msgs.msg import OccupancyGrid, Odometry, Path
+from nav_msgs.msg import OccupancyGrid, Path
 import numpy as np
 from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -33,11 +34,12 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
 from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -52,10 +54,12 @@ PLANNER_SPECS = {
     'timeout_s': Spec(1.0, 'search time limit; TIMEOUT (207) beyond it', 0.01, 60.0),
     'smooth_path': Spec(True, 'shortcut the grid path where the line stays as cheap'),
     'transform_timeout_s': Spec(2.0, 'how long a goal waits (steady time) for the transform '
-                                'into global_frame and for the first odometry before '
+                                'into global_frame and for the robot pose on tf before '
                                 'TF_ERROR (202); covers start-up', 0.0, 60.0),
     'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
                                          0.0, 10.0, read_only=True),
+    'robot_base_frame': Spec('base_link', "the robot's frame: its pose is global_frame -> "
+                             'robot_base_frame on tf', read_only=True),
 }
 
 
@@ -79,7 +83,7 @@ class PlannerServer(ManagedNode):
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
         self._planner = planner.Planner()  # used by the action callback group only
-        self._pose = None
+        self._base_frame = self.get_parameter('robot_base_frame').value
         self._pending_map = None  # a received map waiting for its frame on tf
         self._map_frame_error = None
         self._tf = tf_listener(self)
@@ -89,14 +93,17 @@ class PlannerServer(ManagedNode):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
-                                    self._execute,
-                                    callback_group=MutuallyExclusiveCallbackGroup())
+                            guard.service(self, 'clear_entirely_global_costmap',
+                                          self._on_clear))
+        self._server = ActionServer(
+            self, ComputePathToPose, 'compute_path_to_pose',
+            guard.execute(self, 'compute_path_to_pose', ComputePathToPose, self._execute,
+                          check=goals.compute_path_problem,
+                          codes=nav2_codes.BAD_GOAL['compute_path_to_pose']),
+            callback_group=MutuallyExclusiveCallbackGroup())
 
     def _on_map(self, msg: OccupancyGrid):
         with self._costmap_lock:
@@ -151,14 +158,16 @@ class PlannerServer(ManagedNode):
         self.get_logger().info(f'map received: {info.width} x {info.height} cells at '
                                f'{info.resolution} m in {frame!r}')
 
-    def _on_odom(self, msg: Odometry):
-        p = msg.pose.pose
-        self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
+    def _robot_pose(self):
+        """Return the robot pose ``(x, y, yaw)`` in global_frame from tf; raise FrameError."""
+        return self._tf.lookup(self._frame, self._base_frame)
 
     def _on_scan(self, msg: LaserScan):
-        if self._pose is None:
-            return
-        sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
+        try:
+            pose = self._robot_pose()
+        except FrameError:
+            return  # no robot pose on tf yet
+        sx, sy, syaw = self._scan_mount.sensor_pose(*pose)
         scan = convert.scan_data(msg)
         # inflation of the whole global map waits until a plan needs it
         with self._costmap_lock:
@@ -220,9 +229,11 @@ class PlannerServer(ManagedNode):
                                  f'expressed in global_frame {self._frame!r}: {exc}') from None
         if goal.use_start:
             return poses, poses['start'][:2]
-        if self._pose is None:
-            raise LookupError('no robot pose yet (nothing on odom); set use_start')
-        return poses, self._pose[:2]
+        try:
+            return poses, self._robot_pose()[:2]
+        except FrameError as exc:
+            raise FrameError(f'no robot pose: {self._base_frame!r} cannot be expressed in '
+                             f'global_frame {self._frame!r}: {exc}; or set use_start') from None
 
     async def _execute(self, goal_handle):
         goal = goal_handle.request

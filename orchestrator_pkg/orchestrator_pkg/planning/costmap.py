@@ -344,9 +344,15 @@ class LayeredCostmap:
         self.update_costs()
 
     def update_origin(self, robot_x: float, robot_y: float) -> None:
-        """Recentre a rolling window on the robot, keeping overlapping observations."""
+        """Recentre a rolling window on the robot, keeping overlapping observations.
+
+        A non-finite position is a ``ValueError`` naming it; the window stays.
+        """
         if not self.rolling_window:
             return
+        if not (math.isfinite(robot_x) and math.isfinite(robot_y)):
+            raise ValueError(f'robot position ({robot_x!r}, {robot_y!r}) is not finite: '
+                             'the rolling window stays where it is')
         m = self.master
         new_ox = robot_x - m.size_x_m / 2.0
         new_oy = robot_y - m.size_y_m / 2.0
@@ -364,7 +370,11 @@ class LayeredCostmap:
 
         A large global costmap can defer the (costlier) inflation with
         ``recompute=False`` and call :meth:`update_costs` once before it plans.
+        A non-finite sensor pose is a ``ValueError`` naming it; nothing changes.
         """
+        if not all(math.isfinite(v) for v in (sensor_x, sensor_y, sensor_yaw)):
+            raise ValueError(f'sensor pose ({sensor_x!r}, {sensor_y!r}, {sensor_yaw!r}) is '
+                             'not finite: the scan is not used')
         self.obstacles.update(scan, sensor_x, sensor_y, sensor_yaw)
         self.dirty = True
         if recompute:

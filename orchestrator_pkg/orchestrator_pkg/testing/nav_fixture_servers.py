@@ -6,7 +6,9 @@ scripted outcomes: ``compute_path_to_pose`` and ``compute_path_through_poses``
 (runs ``--follow-s`` seconds, or aborts with ``--follow-error``), ``spin``,
 ``backup``, ``drive_on_heading`` and ``wait`` (run ``--behavior-s``, Wait
 runs its goal's time), the two ``clear_entirely_*_costmap`` services and
-``is_path_valid``. It publishes ``odom`` at 10 Hz.
+``is_path_valid``. It publishes ``odom`` at 10 Hz (x = 0.3 in ``odom``) and, on
+``tf``, ``map → odom`` (x = 0.2) and ``odom → base_link``: the robot is at
+x = 0.5 in ``map``, where the navigator looks it up.
 
 Every goal, cancel request and service call is printed as a line
 ``EVENT <interface> <what> <time.monotonic()>`` so that a test in another
@@ -19,7 +21,7 @@ import argparse
 import sys
 import time
 
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TransformStamped
 from nav2_msgs.action import (
     BackUp,
     ComputePathThroughPoses,
@@ -35,9 +37,13 @@ import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
+from tf2_msgs.msg import TFMessage
 
 from orchestrator_pkg.ros_edge.convert import seconds_of, to_duration
 from orchestrator_pkg.ros_edge.main import run_node
+
+ODOM_X = 0.3  # the robot in odom ...
+MAP_TO_ODOM_X = 0.2  # ... and odom in map: the robot is at x = 0.5 in map
 
 
 def event(interface: str, what: str) -> None:
@@ -85,6 +91,7 @@ class NavFixtureServers(Node):
             self.create_service(ClearEntireCostmap, name, self._clear_cb(name))
         self.create_service(IsPathValid, 'is_path_valid', self._is_path_valid)
         self._odom = self.create_publisher(Odometry, 'odom', 10)
+        self._tf = self.create_publisher(TFMessage, 'tf', 10)
         self.create_timer(0.1, self._publish_odom)
         self.get_logger().info('nav fixture ready')
         print('nav fixture ready', flush=True)
@@ -118,9 +125,18 @@ class NavFixtureServers(Node):
         odom.header.stamp = self.get_clock().now().to_msg()
         odom.header.frame_id = 'odom'
         odom.child_frame_id = 'base_link'
-        odom.pose.pose.position.x = 0.5
+        odom.pose.pose.position.x = ODOM_X
         odom.pose.pose.orientation.w = 1.0
         self._odom.publish(odom)
+        transforms = []
+        for parent, child, x in (('map', 'odom', MAP_TO_ODOM_X), ('odom', 'base_link', ODOM_X)):
+            t = TransformStamped()
+            t.header.stamp = odom.header.stamp
+            t.header.frame_id, t.child_frame_id = parent, child
+            t.transform.translation.x = x
+            t.transform.rotation.w = 1.0
+            transforms.append(t)
+        self._tf.publish(TFMessage(transforms=transforms))
 
     def _after(self, seconds: float):
         """Return a future done after ``seconds`` (one-shot timer; no sleeping)."""

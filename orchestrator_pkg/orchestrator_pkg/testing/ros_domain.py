@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 
+from orchestrator_pkg.ros_edge.dds import DDS_PROFILE_VAR, dds_profile
+
 # Fast DDS maps domain d to UDP ports 7400 + 250 * d + offsets, valid up to
 # d = 232. IDs below FIRST are left to people's own ROS graphs.
 FIRST_DOMAIN_ID = 101
@@ -42,6 +44,10 @@ class DomainClaim:
         env['ROS_DOMAIN_ID'] = str(self.domain_id)
         env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
         env.pop('ROS_LOCALHOST_ONLY', None)  # deprecated in Jazzy
+        if not env.get(DDS_PROFILE_VAR):
+            profile = dds_profile()
+            if profile:
+                env[DDS_PROFILE_VAR] = profile
         return env
 
     def release(self) -> None:

@@ -149,6 +149,22 @@ def test_rolling_window_follows_robot_and_keeps_observations():
     assert not np.any(cm.data == LETHAL_OBSTACLE)  # window left the obstacle behind
 
 
+@pytest.mark.parametrize('bad', [(math.nan, 0.0), (0.0, math.inf), (-math.inf, math.nan)])
+def test_rolling_window_refuses_a_non_finite_robot_position_and_stays(bad):
+    # issue 12: one NaN odometry message raised 'cannot convert float NaN to integer'
+    # out of update_origin and killed controller_server and behavior_server
+    cm = Costmap2D(40, 40, 0.1)
+    layers = LayeredCostmap(cm, InflationParams(0.1, 0.1, 3.0), rolling_window=True)
+    layers.update_origin(1.0, 1.0)
+    layers.update_scan(_scan([1.0], angle_min=0.0, inc=0.01), 1.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match='not finite'):
+        layers.update_origin(*bad)
+    with pytest.raises(ValueError, match='not finite'):
+        layers.update_scan(_scan([1.0], angle_min=0.0, inc=0.01), bad[0], bad[1], 0.0)
+    assert math.isclose(cm.origin_x, -1.0) and math.isclose(cm.origin_y, -1.0)
+    assert cm.cost_at(2.05, 1.05) == LETHAL_OBSTACLE
+
+
 def test_static_map_with_obstacles_and_inflation():
     occ = np.zeros((20, 30), dtype=np.int8)
     occ[10, 15] = 100

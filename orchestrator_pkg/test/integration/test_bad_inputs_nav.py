@@ -1,0 +1,278 @@
+"""Real processes (issue 12): bad messages and bad goals at the navigation servers.
+
+controller_server, behavior_server and planner_server run against the
+kinematic robot fixture (one rig for the module). The test publishes
+non-finite odometry and scans at them (one NaN odometry message used to kill
+controller_server and behavior_server in the rolling costmap's origin update),
+then checks that they are alive and still serve goals, and that malformed goals
+are refused with Nav2's error codes and a message naming the value.
+"""
+import math
+import os
+import re
+import signal
+import time
+
+from action_msgs.msg import GoalStatus
+from builtin_interfaces.msg import Duration
+from geometry_msgs.msg import Point, PoseStamped, Quaternion, Twist
+from nav2_msgs.action import BackUp, ComputePathToPose, FollowPath, Spin
+from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+from nav_msgs.msg import Odometry
+import numpy as np
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import LaserScan
+
+from orchestrator_pkg.ros_edge.convert import path_poses
+from orchestrator_pkg.testing.processes import ManagedProcess
+
+BOX = (3.0, -0.5, 3.6, 0.5)  # ahead of the robot: the planner's scan marks it
+TRANSFORM_TIMEOUT_S = 1.0
+ACTIONS = {'follow_path': FollowPath, 'spin': Spin, 'backup': BackUp,
+           'compute_path_to_pose': ComputePathToPose}
+
+
+@pytest.fixture(scope='module')
+def rig(ros_domain_module):
+    env = ros_domain_module.env()
+    procs = {
+        'robot': ManagedProcess.python(ROBOT, '--boxes=' + ','.join(map(str, BOX)),
+                                       '--start=0,0,0', env=env),
+        'controller_server': ManagedProcess(node_cmd('controller_server', 'use_sim_time:=true'),
+                                            env=env),
+        'behavior_server': ManagedProcess(node_cmd('behavior_server', 'use_sim_time:=true'),
+                                          env=env),
+        'planner_server': ManagedProcess(node_cmd(
+            'planner_server', 'use_sim_time:=true', 'global_frame:=odom',  # no map here
+            f'transform_timeout_s:={TRANSFORM_TIMEOUT_S}'), env=env),
+    }
+    for proc in procs.values():
+        proc.start()
+    try:
+        assert procs['robot'].wait_for_output('fixture ready', TIMEOUT_S)
+        for name in ('controller_server', 'behavior_server', 'planner_server'):
+            assert procs[name].wait_for_output(f'{name} ready', TIMEOUT_S), procs[name].output()
+        rclpy.init(domain_id=ros_domain_module.domain_id)
+        node = rclpy.create_node('bad_inputs_client')
+        state = {'t': 0.0, 'x': None}
+        node.create_subscription(
+            Clock, '/clock', lambda m: state.update(t=m.clock.sec + m.clock.nanosec * 1e-9), 50)
+        clients = {name: ActionClient(node, action, name) for name, action in ACTIONS.items()}
+        try:
+            for client in clients.values():
+                assert client.wait_for_server(timeout_sec=TIMEOUT_S)
+            assert spin_until(node, lambda: state['t'] > 1.0), 'no /clock from the fixture'
+            yield node, clients, procs
+        finally:
+            for client in clients.values():
+                client.destroy()
+            node.destroy_node()
+            rclpy.shutdown()
+    finally:
+        for proc in reversed(list(procs.values())):
+            proc.stop()
+    for name in ('controller_server', 'behavior_server', 'planner_server'):
+        assert procs[name].returncode == 0, procs[name].output()
+
+
+def _run(node, client, goal, timeout_s=60.0):
+    handle = wait_future(node, client.send_goal_async(goal), what='goal response')
+    assert handle.accepted
+    return wait_future(node, handle.get_result_async(), timeout_s=timeout_s, what='result')
+
+
+def _alive(procs):
+    for name, proc in procs.items():
+        assert proc.poll() is None, f'{name} died:\n{proc.output()[-3000:]}'
+
+
+def _pose(x=1.0, y=0.0, q=(0.0, 0.0, 0.0, 1.0), frame='odom'):
+    pose = PoseStamped()
+    pose.header.frame_id = frame
+    pose.pose.position.x, pose.pose.position.y = x, y
+    pose.pose.orientation = Quaternion(x=q[0], y=q[1], z=q[2], w=q[3])
+    return pose
+
+
+def test_non_finite_odometry_and_scans_kill_no_server_and_goals_are_served_after(rig):
+    node, clients, procs = rig
+    odom_pub = node.create_publisher(Odometry, 'odom', 10)
+    scan_pub = node.create_publisher(LaserScan, 'scan', 10)
+    try:
+        spin_until(node, lambda: odom_pub.get_subscription_count() >= 3, 10.0)
+        for i in range(30):
+            odom = Odometry()
+            odom.pose.pose.orientation.w = 1.0
+            if i % 3 == 0:
+                odom.pose.pose.position.x = math.nan
+            elif i % 3 == 1:
+                odom.pose.pose.position.y = math.inf
+            else:
+                odom.pose.pose.orientation.z = -math.inf
+            odom_pub.publish(odom)
+            scan = LaserScan(angle_min=math.nan if i % 2 else 0.0, angle_increment=0.01,
+                             range_min=0.1, range_max=math.inf if i % 2 == 0 else 10.0,
+                             ranges=[1.0, math.nan, math.inf] * 20)
+            scan_pub.publish(scan)
+            rclpy.spin_once(node, timeout_sec=0.02)
+        spin_until(node, lambda: False, 1.0)
+        _alive(procs)
+        for name in ('controller_server', 'behavior_server', 'planner_server'):
+            text = procs[name].output()
+            if name != 'planner_server':  # the planner takes the robot pose from tf, not odom
+                assert re.search(r'dropped a message on odom: pose\.pose\.\S+ is -?(nan|inf)',
+                                 text), text[-2000:]
+            assert re.search(r'dropped a message on scan: (angle_min|range_max) is (nan|inf)',
+                             text), text[-2000:]
+        # they still serve goals
+        goal = FollowPath.Goal()
+        goal.path.header.frame_id = 'odom'
+        goal.path.poses = path_poses(np.array([[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]), 'odom',
+                                     goal.path.header.stamp)
+        follow = _run(node, clients['follow_path'], goal)
+        assert follow.status == GoalStatus.STATUS_SUCCEEDED, follow.result.error_msg
+        spin = _run(node, clients['spin'], Spin.Goal(target_yaw=0.5,
+                                                     time_allowance=Duration(sec=10)))
+        assert spin.status == GoalStatus.STATUS_SUCCEEDED, spin.result.error_msg
+        plan = _run(node, clients['compute_path_to_pose'],
+                    ComputePathToPose.Goal(goal=_pose(2.0, 1.5)))
+        assert plan.status == GoalStatus.STATUS_SUCCEEDED, plan.result.error_msg
+        _alive(procs)
+    finally:
+        node.destroy_publisher(odom_pub)
+        node.destroy_publisher(scan_pub)
+
+
+S = math.sqrt(0.5)
+R = ComputePathToPose.Result
+
+
+@pytest.mark.parametrize('goal, code, text', [
+    (_pose(math.nan), R.GOAL_OUTSIDE_MAP, 'goal.pose.position.x is nan'),
+    (_pose(y=math.inf), R.GOAL_OUTSIDE_MAP, 'goal.pose.position.y is inf'),
+    (_pose(q=(0.0, 0.0, math.nan, S)), R.UNKNOWN, 'goal.pose.orientation.z is nan'),
+    (_pose(q=(0.0, 0.0, 0.0, 0.0)), R.UNKNOWN, 'has norm 0, not 1'),
+    (_pose(q=(0.0, 0.0, 0.5, 0.5)), R.UNKNOWN, 'has norm 0.707107, not 1'),
+    (_pose(frame=''), R.TF_ERROR, 'goal.header.frame_id is empty'),
+])
+def test_planner_refuses_malformed_goals_with_nav2_codes(rig, goal, code, text):
+    node, clients, procs = rig
+    t0 = time.monotonic()
+    res = _run(node, clients['compute_path_to_pose'], ComputePathToPose.Goal(goal=goal))
+    assert res.status == GoalStatus.STATUS_ABORTED
+    assert res.result.error_code == code and text in res.result.error_msg, res.result.error_msg
+    assert not res.result.path.poses
+    assert time.monotonic() - t0 < 2.0
+    _alive(procs)
+
+
+def test_unknown_frame_fails_within_the_transform_timeout(rig):
+    node, clients, _ = rig
+    t0 = time.monotonic()
+    res = _run(node, clients['compute_path_to_pose'],
+               ComputePathToPose.Goal(goal=_pose(frame='nowhere')))
+    took = time.monotonic() - t0
+    assert res.result.error_code == R.TF_ERROR and 'nowhere' in res.result.error_msg
+    assert TRANSFORM_TIMEOUT_S - 0.05 <= took < TRANSFORM_TIMEOUT_S + 1.5, took
+
+
+def test_goal_inside_an_obstacle_is_goal_occupied_naming_the_pose(rig):
+    node, clients, _ = rig
+    res = _run(node, clients['compute_path_to_pose'],
+               ComputePathToPose.Goal(goal=_pose(3.02, 0.0)))
+    assert res.result.error_code == R.GOAL_OCCUPIED, res.result.error_msg
+    assert '(3.02, 0.0)' in res.result.error_msg
+
+
+def test_controller_and_behaviors_refuse_malformed_goals(rig):
+    node, clients, procs = rig
+    goal = FollowPath.Goal()
+    goal.path.header.frame_id = 'odom'
+    goal.path.poses = [_pose(0.0), _pose(0.5, q=(0.0, 0.0, 0.0, 0.0))]
+    res = _run(node, clients['follow_path'], goal)
+    assert res.result.error_code == FollowPath.Result.INVALID_PATH
+    assert 'path.poses[1].pose.orientation' in res.result.error_msg
+    goal.path.poses[1] = _pose(math.inf)
+    res = _run(node, clients['follow_path'], goal)
+    assert res.result.error_code == FollowPath.Result.INVALID_PATH
+    assert 'path.poses[1].pose.position.x is inf' in res.result.error_msg
+    goal.path.header.frame_id = ''
+    goal.path.poses[1] = _pose(0.5)
+    res = _run(node, clients['follow_path'], goal)
+    assert res.result.error_code == FollowPath.Result.INVALID_PATH
+    assert 'frame_id is empty' in res.result.error_msg
+
+    res = _run(node, clients['spin'], Spin.Goal(target_yaw=math.nan))
+    assert res.status == GoalStatus.STATUS_ABORTED
+    assert res.result.error_code == Spin.Result.UNKNOWN
+    assert 'target_yaw is nan' in res.result.error_msg
+    res = _run(node, clients['backup'], BackUp.Goal(target=Point(x=-math.inf), speed=0.2))
+    assert res.result.error_code == BackUp.Result.INVALID_INPUT
+    assert 'target.x is -inf' in res.result.error_msg
+    _alive(procs)
+
+
+CLIENT = '''
+import sys, rclpy
+from nav2_msgs.action import FollowPath
+from rclpy.action import ActionClient
+import numpy as np
+from orchestrator_pkg.ros_edge.convert import path_poses
+x, y = float(sys.argv[1]), float(sys.argv[2])
+rclpy.init()
+node = rclpy.create_node('doomed_client')
+client = ActionClient(node, FollowPath, 'follow_path')
+client.wait_for_server()
+goal = FollowPath.Goal()
+goal.path.header.frame_id = 'odom'
+goal.path.poses = path_poses(np.array([[x, y], [x - 3.0, y], [x - 6.0, y]]), 'odom',
+                             goal.path.header.stamp)
+future = client.send_goal_async(goal)
+rclpy.spin_until_future_complete(node, future)
+print('accepted' if future.result().accepted else 'rejected', flush=True)
+rclpy.spin(node)
+'''
+
+
+def test_an_orphaned_follow_path_goal_is_ended_by_the_controller(rig, ros_domain_module):
+    """SIGKILL the client mid-goal: the controller ends the goal and stops (issue 12).
+
+    A goal is orphaned when none of the follow_path clients in the graph at its
+    acceptance is left, so the test's own follow_path client goes first (this
+    test runs last in the module).
+    """
+    node, clients, procs = rig
+    clients.pop('follow_path').destroy()
+    state = {'odom': None, 'cmds': []}
+    odom_sub = node.create_subscription(Odometry, 'odom', lambda m: state.update(odom=m), 10)
+    cmd_sub = node.create_subscription(
+        Twist, 'cmd_vel_nav', lambda m: state['cmds'].append(
+            (time.monotonic(), m.linear.x, m.angular.z)), 50)
+    try:
+        assert spin_until(node, lambda: state['odom'] is not None, 10.0)
+        p = state['odom'].pose.pose.position
+        client = ManagedProcess.python('-c', CLIENT, str(p.x), str(p.y),
+                                       env=ros_domain_module.env())
+        with client:
+            assert client.wait_for_output('accepted', TIMEOUT_S), client.output()
+            assert spin_until(node, lambda: any(abs(v) > 0.05 or abs(w) > 0.05
+                                                for _, v, w in state['cmds'][-5:]), 20.0)
+            os.kill(client.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            assert spin_until(
+                node, lambda: 'client of this follow_path goal left' in
+                procs['controller_server'].output(), 5.0), procs['controller_server'].output()
+            ended = time.monotonic() - killed
+            spin_until(node, lambda: False, 0.5)
+        moving = [c for c in state['cmds'] if c[0] > killed + ended + 0.1 and
+                  (c[1] != 0.0 or c[2] != 0.0)]
+        assert not moving, moving[:3]
+        assert state['cmds'][-1][1:] == (0.0, 0.0)
+        assert ended < 2.5, ended  # the DDS lease (1 s) + the watch (0.1 s) + margin
+        print(f'orphaned goal ended {ended:.2f} s after the SIGKILL of its client')
+    finally:
+        node.destroy_subscription(odom_sub)
+        node.destroy_subscription(cmd_sub)
