@@ -120,8 +120,9 @@ def test_kidnapped_robot_relocalizes_through_global_localization(loc_stack):
     listener, loc = loc_stack
     listener.wait_for(lambda: listener.truth() is not None, what='ground truth')
     listener.drive_for(0.0, 0.6, 3.0)  # localized at the spawn first
-    listener.wait_for(lambda: pose_error(listener, listener.latest('amcl_pose'))[0] < 0.1,
-                      what='localized before the kidnap')
+    listener.wait_for(lambda: listener.latest('amcl_pose') is not None and
+                      pose_error(listener, listener.latest('amcl_pose'))[0] < 0.1,
+                      what='localized before the kidnap')  # 5,000 particles: updates come late
     teleport = listener.node.create_client(TeleportRobot, 'teleport')
     assert teleport.wait_for_service(timeout_sec=WAIT_S)
     future = teleport.call_async(TeleportRobot.Request(x=1.0, y=1.8, yaw=-2.0))
