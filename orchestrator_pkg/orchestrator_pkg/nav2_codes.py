@@ -47,6 +47,10 @@ BAD_GOAL = {
     # GOAL_OUTSIDE_MAP 204 (GOAL_OCCUPIED 206 comes from the planner's costmap)
     'compute_path_to_pose': {'frame': 202, 'position': 204, 'start_position': 203,
                              'orientation': 200, 'number': 200, 'unknown': 200},
+    # ComputePathThroughPoses: the same + 100, and NO_VIAPOINTS_GIVEN 309 (no goals)
+    'compute_path_through_poses': {'frame': 302, 'position': 304, 'start_position': 303,
+                                   'orientation': 300, 'number': 300, 'unknown': 300,
+                                   'empty': 309},
     # FollowPath: UNKNOWN 100, INVALID_PATH 103
     'follow_path': {'frame': 103, 'position': 103, 'orientation': 103, 'number': 103,
                     'unknown': 100},

@@ -19,7 +19,9 @@ Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry),
 Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
 (nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
 Actions: ``follow_path`` (nav2_msgs/FollowPath).
-Services: ``local_costmap/clear_entirely_local_costmap`` (nav2_msgs/ClearEntireCostmap).
+Services: under ``local_costmap/``: ``get_costmap``, ``clear_entirely_local_costmap``,
+``clear_around_local_costmap``, ``clear_except_local_costmap``
+(:mod:`orchestrator_pkg.ros_edge.costmap_services`; the robot is where odom says).
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): all
 of the above exists from configure on, the control loop runs and goals are
@@ -27,7 +29,6 @@ accepted only while active; deactivation aborts a running goal with a zero Twist
 """
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
-from nav2_msgs.srv import ClearEntireCostmap
 from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
 from rclpy.action import ActionServer, CancelResponse
@@ -40,6 +41,7 @@ from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
 from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
+from orchestrator_pkg.ros_edge.costmap_services import CostmapServices
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -123,7 +125,7 @@ class ControllerServer(ManagedNode):
         self._active = None
 
     def configure_node(self):
-        """Create the costmap, topics, clear service, action server and control timer."""
+        """Create the costmap, topics, costmap services, action server and control timer."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -144,8 +146,7 @@ class ControllerServer(ManagedNode):
             self.create_timer(1.0 / rate, self._publish_costmap)
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
-        self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
-                            guard.service(self, 'clear_entirely_local_costmap', self._on_clear))
+        CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
         self._server = ActionServer(
             self, FollowPath, 'follow_path',
             guard.execute(self, 'follow_path', FollowPath, self._execute,
@@ -183,10 +184,10 @@ class ControllerServer(ManagedNode):
             self._costmap_pub.publish(convert.costmap_to_grid(
                 self._costmap.master, self._frame, self.get_clock().now().to_msg()))
 
-    def _on_clear(self, request, response):
-        self._costmap.clear_entirely()
-        self.get_logger().info('local costmap cleared')
-        return response
+    def _robot_xy(self):
+        if self._pose is None:
+            raise LookupError('no odometry yet')
+        return self._pose[:2]
 
     # -- goals ------------------------------------------------------------------
     def _controller_params(self) -> rpp.ControllerParams:

@@ -3,7 +3,8 @@
 Each check returns None or ``(kind, message)``; the message names the field
 and the value. Kinds: ``frame`` (empty frame_id), ``position`` and
 ``start_position`` (a non-finite coordinate), ``orientation`` (non-finite,
-zero or non-unit quaternion), ``number`` (another non-finite number).
+zero or non-unit quaternion), ``number`` (another non-finite number),
+``empty`` (a list of goals with none).
 ``nav2_codes.BAD_GOAL`` maps a kind to each action's Nav2 error code.
 """
 import math
@@ -59,16 +60,30 @@ def compute_path_problem(goal):
         pose_problem(goal.start, 'start', 'start_position') if goal.use_start else None)
 
 
+def compute_path_through_poses_problem(goal):
+    """Return the problem with a ComputePathThroughPoses goal (kind ``empty``: no goals)."""
+    if not goal.goals:
+        return 'empty', 'goals is empty: no pose to plan through'
+    return first_problem(
+        *(pose_problem(pose, f'goals[{i}]') for i, pose in enumerate(goal.goals)),
+        pose_problem(goal.start, 'start', 'start_position') if goal.use_start else None)
+
+
+def path_poses_problem(path, field: str = 'path'):
+    """Return the problem with the poses of a nav_msgs/Path-like value (frames not needed)."""
+    for i, pose in enumerate(path.poses):
+        problem = pose_problem(pose, f'{field}.poses[{i}]', require_frame=False)
+        if problem is not None:
+            return problem
+    return None
+
+
 def follow_path_problem(goal):
     """Return the problem with a FollowPath goal (the path's header and every pose)."""
     path = goal.path
     if not path.header.frame_id:
         return 'frame', 'path.header.frame_id is empty'
-    for i, pose in enumerate(path.poses):
-        problem = pose_problem(pose, f'path.poses[{i}]', require_frame=False)
-        if problem is not None:
-            return problem
-    return None
+    return path_poses_problem(path)
 
 
 def navigate_to_pose_problem(goal):

@@ -107,3 +107,27 @@ def test_every_kind_of_every_action_has_a_nav2_code():
     assert nav2_codes.BAD_GOAL['follow_path']['orientation'] == FollowPath.Result.INVALID_PATH
     assert nav2_codes.BAD_GOAL['backup']['number'] == BackUp.Result.INVALID_INPUT
     assert nav2_codes.BAD_GOAL['spin']['unknown'] == Spin.Result.UNKNOWN
+
+
+def test_compute_path_through_poses_goals():
+    from nav2_msgs.action import ComputePathThroughPoses
+    goal = ComputePathThroughPoses.Goal()
+    assert goals.compute_path_through_poses_problem(goal) == (
+        'empty', 'goals is empty: no pose to plan through')
+    goal.goals = [_pose(), _pose(q=(0, 0, math.nan, 1))]
+    assert goals.compute_path_through_poses_problem(goal) == (
+        'orientation', 'goals[1].pose.orientation.z is nan')
+    goal.goals = [_pose(), _pose(frame='')]
+    assert goals.compute_path_through_poses_problem(goal) == (
+        'frame', 'goals[1].header.frame_id is empty')
+    goal.goals = [_pose()]
+    assert goals.compute_path_through_poses_problem(goal) is None
+    goal.use_start = True  # the start is judged only then; its default is no pose
+    assert goals.compute_path_through_poses_problem(goal)[1] == 'start.header.frame_id is empty'
+    # the codes are ComputePathThroughPoses' own
+    r = ComputePathThroughPoses.Result
+    codes = nav2_codes.BAD_GOAL['compute_path_through_poses']
+    assert (codes['empty'], codes['frame'], codes['position'], codes['start_position'],
+            codes['orientation'], codes['unknown']) == (
+        r.NO_VIAPOINTS_GIVEN, r.TF_ERROR, r.GOAL_OUTSIDE_MAP, r.START_OUTSIDE_MAP, r.UNKNOWN,
+        r.UNKNOWN)
