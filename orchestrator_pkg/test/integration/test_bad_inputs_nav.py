@@ -5,7 +5,9 @@ kinematic robot fixture (one rig for the module). The test publishes
 non-finite odometry and scans at them (one NaN odometry message used to kill
 controller_server and behavior_server in the rolling costmap's origin update),
 then checks that they are alive and still serve goals, and that malformed goals
-are refused with Nav2's error codes and a message naming the value.
+are refused with Nav2's error codes and a message naming the value. The same
+rig serves the checks of compute_path_through_poses from the robot pose on tf
+and of the local costmap's services on controller_server.
 """
 import math
 import os
@@ -16,8 +18,9 @@ import time
 from action_msgs.msg import GoalStatus
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import Point, PoseStamped, Quaternion, Twist
-from nav2_msgs.action import BackUp, ComputePathToPose, FollowPath, Spin
-from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+from nav2_msgs.action import BackUp, ComputePathThroughPoses, ComputePathToPose, FollowPath, Spin
+from nav2_msgs.srv import ClearCostmapAroundRobot, ClearCostmapExceptRegion, GetCostmap
+from nav_helpers import ROBOT, TIMEOUT_S, call, node_cmd, spin_until, wait_future
 from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
@@ -32,7 +35,8 @@ from orchestrator_pkg.testing.processes import ManagedProcess
 BOX = (3.0, -0.5, 3.6, 0.5)  # ahead of the robot: the planner's scan marks it
 TRANSFORM_TIMEOUT_S = 1.0
 ACTIONS = {'follow_path': FollowPath, 'spin': Spin, 'backup': BackUp,
-           'compute_path_to_pose': ComputePathToPose}
+           'compute_path_to_pose': ComputePathToPose,
+           'compute_path_through_poses': ComputePathThroughPoses}
 
 
 @pytest.fixture(scope='module')
@@ -213,6 +217,89 @@ def test_controller_and_behaviors_refuse_malformed_goals(rig):
     assert res.result.error_code == BackUp.Result.INVALID_INPUT
     assert 'target.x is -inf' in res.result.error_msg
     _alive(procs)
+
+
+TR = ComputePathThroughPoses.Result
+
+
+def test_path_through_poses_starts_at_the_robot_and_refuses_malformed_goals(rig):
+    node, clients, procs = rig
+    odom = []
+    sub = node.create_subscription(Odometry, 'odom', odom.append, 10)
+    try:
+        assert spin_until(node, lambda: bool(odom), 10.0)
+        res = _run(node, clients['compute_path_through_poses'],
+                   ComputePathThroughPoses.Goal(goals=[_pose(1.5, 1.5), _pose(2.0, -1.5)]))
+        assert res.status == GoalStatus.STATUS_SUCCEEDED, res.result.error_msg
+        p = odom[-1].pose.pose.position
+        first = res.result.path.poses[0].pose.position
+        assert math.hypot(first.x - p.x, first.y - p.y) < 0.1  # from the robot (tf)
+        last = res.result.path.poses[-1].pose.position
+        assert (last.x, last.y) == (2.0, -1.5)
+    finally:
+        node.destroy_subscription(sub)
+    for goals, code, text in (
+            ([], TR.NO_VIAPOINTS_GIVEN, 'goals is empty'),
+            ([_pose(1.0), _pose(y=math.inf)], TR.GOAL_OUTSIDE_MAP,
+             'goals[1].pose.position.y is inf'),
+            ([_pose(q=(0.0, 0.0, 0.0, 0.0))], TR.UNKNOWN, 'goals[0].pose.orientation'),
+            ([_pose(1.0), _pose(frame='')], TR.TF_ERROR, 'goals[1].header.frame_id is empty'),
+            ([_pose(1.0), _pose(3.02, 0.0)], TR.GOAL_OCCUPIED, 'goals[1] (3.02, 0.00)')):
+        res = _run(node, clients['compute_path_through_poses'],
+                   ComputePathThroughPoses.Goal(goals=goals))
+        assert res.status == GoalStatus.STATUS_ABORTED
+        assert res.result.error_code == code and text in res.result.error_msg, \
+            res.result.error_msg
+        assert not res.result.path.poses
+    _alive(procs)
+
+
+def test_local_costmap_services(rig):
+    node, _, procs = rig
+    ctl = procs['controller_server']
+    get = node.create_client(GetCostmap, 'local_costmap/get_costmap')
+    around = node.create_client(ClearCostmapAroundRobot,
+                                'local_costmap/clear_around_local_costmap')
+    outside = node.create_client(ClearCostmapExceptRegion,
+                                 'local_costmap/clear_except_local_costmap')
+    try:
+        msg = call(node, get, GetCostmap.Request()).map
+        meta = msg.metadata
+        assert msg.header.frame_id == 'odom' and meta.layer == 'master'
+        assert (meta.size_x, meta.size_y) == (120, 120)  # 6 m at 0.05 m, rolling
+        assert math.isclose(meta.resolution, 0.05, rel_tol=1e-6)
+        costs = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(120, 120)
+        # the box the fixture's scan sees is lethal where the window covers it
+        xs = meta.origin.position.x + (np.arange(120) + 0.5) * 0.05
+        ys = meta.origin.position.y + (np.arange(120) + 0.5) * 0.05
+        x0, y0, x1, y1 = BOX
+        near_box = ((ys[:, None] > y0 - 0.1) & (ys[:, None] < y1 + 0.1)
+                    & (xs[None, :] > x0 - 0.1) & (xs[None, :] < x1 + 0.1))
+        assert np.any(costs[near_box] == 254)
+        assert not np.any(costs[~near_box] == 254)
+        # a bad request: its specs are ignored, as Nav2 does
+        odd = GetCostmap.Request()
+        odd.specs.resolution = math.inf
+        assert call(node, get, odd).map.metadata.size_x == 120
+        # bad clear requests clear nothing, say why, kill nothing
+        call(node, around, ClearCostmapAroundRobot.Request(reset_distance=-1.0))
+        call(node, outside, ClearCostmapExceptRegion.Request(reset_distance=math.nan))
+        assert spin_until(node, lambda: 'clear_around_local_costmap: reset_distance is -1.0, '
+                          'negative: nothing cleared' in ctl.output() and
+                          'clear_except_local_costmap: reset_distance is nan: nothing cleared'
+                          in ctl.output(), 5.0), ctl.output()[-2000:]
+        # the box is outside a 1 m square around the robot: clear_except forgets it
+        # (the fixture's next scan marks it again: the count in the log is the evidence)
+        call(node, outside, ClearCostmapExceptRegion.Request(reset_distance=1.0))
+        call(node, around, ClearCostmapAroundRobot.Request(reset_distance=1.0))
+        assert spin_until(node, lambda: re.search(
+            r'local_costmap: [1-9]\d* cells cleared outside the 1 m square', ctl.output()) and
+            re.search(r'local_costmap: \d+ cells cleared within the 1 m square',
+                      ctl.output()), 5.0), ctl.output()[-2000:]
+        _alive(procs)
+    finally:
+        for cli in (get, around, outside):
+            node.destroy_client(cli)
 
 
 CLIENT = '''

@@ -8,10 +8,10 @@ lifecycle_manager_navigation, perception, orchestrator). A client node named
 ``lifecycleStartup`` (every ``nav2_msgs/srv/ManageLifecycleNodes`` service in
 the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
 (``bt_navigator/get_state`` until active; the bringup runs no amcl), then
-getPath, goToPose with feedback, spin, backup, cancelTask and
-clearAllCostmaps. Motion is judged by the sim's ground truth. The last case
-SIGKILLs a managed node during a long spin: the manager must stop the robot
-(ground truth) and report it.
+getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
+with feedback, spin, backup, cancelTask and clearAllCostmaps. Motion is judged
+by the sim's ground truth. The last case SIGKILLs a managed node during a long
+spin: the manager must stop the robot (ground truth) and report it.
 """
 import math
 import os
@@ -23,8 +23,14 @@ from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import Point, PoseStamped
 from lifecycle_msgs.srv import GetState
-from nav2_msgs.action import BackUp, ComputePathToPose, NavigateToPose, Spin
-from nav2_msgs.srv import ClearEntireCostmap, ManageLifecycleNodes
+from nav2_msgs.action import (
+    BackUp,
+    ComputePathThroughPoses,
+    ComputePathToPose,
+    NavigateToPose,
+    Spin,
+)
+from nav2_msgs.srv import ClearEntireCostmap, GetCostmap, ManageLifecycleNodes
 from nav_msgs.msg import Odometry
 import pytest
 import rclpy
@@ -63,6 +69,10 @@ class Client:
         self.nav_to_pose = ActionClient(node, NavigateToPose, 'navigate_to_pose')
         self.compute_path_to_pose = ActionClient(node, ComputePathToPose,
                                                  'compute_path_to_pose')
+        self.compute_path_through_poses = ActionClient(node, ComputePathThroughPoses,
+                                                       'compute_path_through_poses')
+        self.get_costmap_global = node.create_client(GetCostmap, 'global_costmap/get_costmap')
+        self.get_costmap_local = node.create_client(GetCostmap, 'local_costmap/get_costmap')
         self.spin_client = ActionClient(node, Spin, 'spin')
         self.backup_client = ActionClient(node, BackUp, 'backup')
         self.clear_local = node.create_client(
@@ -152,6 +162,30 @@ def test_get_path(nav):
     assert math.hypot(end.x - goal[0], end.y - goal[1]) < 0.1
     start = poses[0].pose.position
     assert math.hypot(start.x - x, start.y - y) < 0.3
+
+
+def test_get_path_through_poses_and_the_costmaps(nav):
+    client = nav['client']
+    x, y, _ = client.xy_yaw()
+    places = load_places('warehouse')
+    via = [places['search_3'], places['pickup_c']]
+    handle = client.send(client.compute_path_through_poses, ComputePathThroughPoses.Goal(
+        start=_pose(x, y), goals=[_pose(*p[:2]) for p in via], planner_id='', use_start=False))
+    assert handle.accepted
+    result = client.result(30.0).result
+    assert result.error_code == 0, result.error_msg
+    pts = [(p.pose.position.x, p.pose.position.y) for p in result.path.poses]
+    assert math.hypot(pts[0][0] - x, pts[0][1] - y) < 0.3
+    # through search_3, then to pickup_c
+    assert min(math.hypot(px - via[0][0], py - via[0][1]) for px, py in pts) < 0.05
+    assert math.hypot(pts[-1][0] - via[1][0], pts[-1][1] - via[1][1]) < 0.05
+    # getGlobalCostmap / getLocalCostmap: nav2_msgs/Costmap with its metadata
+    for srv, frame in ((client.get_costmap_global, 'map'), (client.get_costmap_local, 'odom')):
+        costmap = client.call(srv, GetCostmap.Request()).map
+        meta = costmap.metadata
+        assert costmap.header.frame_id == frame, srv.srv_name
+        assert meta.size_x > 0 and len(costmap.data) == meta.size_x * meta.size_y
+        assert 254 in bytes(costmap.data), srv.srv_name  # the warehouse has walls
 
 
 def test_go_to_pose_with_feedback(nav):
