@@ -116,6 +116,20 @@ def test_two_waypoints_are_reached_in_order(rig):
     assert 0 in feedback and 1 in feedback and feedback == sorted(feedback)
 
 
+def test_goal_index_and_number_of_loops_and_a_bad_goal(rig):
+    since = len(rig['servers'].output())
+    handle = _follow(rig, [(1.0, 0.0), (2.0, 0.0)], goal_index=1, number_of_loops=1)
+    response = wait_future(rig['node'], handle.get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
+    assert _first_seen(_plans(rig['servers'].output(), since)) == \
+        [(2.0, 0.0), (1.0, 0.0), (2.0, 0.0)]
+    handle = _follow(rig, [(1.0, 0.0)], goal_index=1)
+    response = wait_future(rig['node'], handle.get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == FollowWaypoints.Result.UNKNOWN
+    assert response.result.error_msg == 'goal_index is 1, past the last of the 1 poses'
+
+
 def test_a_missed_waypoint_is_reported_with_its_code_and_stops_the_goal(rig):
     since = len(rig['servers'].output())
     handle = _follow(rig, [(1.0, 0.0), (OUTSIDE, 0.0), (2.0, 0.0)])
