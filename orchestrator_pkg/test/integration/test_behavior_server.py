@@ -125,7 +125,9 @@ def test_drive_on_heading_reaches_its_distance_then_stops_before_the_box_ahead(r
     assert far.status == GoalStatus.STATUS_ABORTED
     assert far.result.error_code == DriveOnHeading.Result.COLLISION_AHEAD, far.result.error_msg
     assert not [p for p in state['poses'] if _touches(*p)]
-    assert 0.6 < state['poses'][-1][0] < 1.6 - 0.254  # went on, stopped short of the box
+    stopped = state['poses'][-1][0]
+    print(f'drive_on_heading stopped at x = {stopped:.3f} (box face at 1.6)')
+    assert 0.6 < stopped < 1.6 - 0.254, stopped  # went on, stopped short of the box
 
     x1 = state['poses'][-1][0]
     for goal, words in (
