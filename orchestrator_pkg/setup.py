@@ -35,6 +35,7 @@ setup(
             'planner_server = orchestrator_pkg.nodes.planner_server:main',
             'controller_server = orchestrator_pkg.nodes.controller_server:main',
             'behavior_server = orchestrator_pkg.nodes.behavior_server:main',
+            'waypoint_follower = orchestrator_pkg.nodes.waypoint_follower:main',
             'map_server = orchestrator_pkg.nodes.map_server:main',
             'localization_node = orchestrator_pkg.nodes.localization_node:main',
             'lifecycle_manager = orchestrator_pkg.nodes.lifecycle_manager:main',

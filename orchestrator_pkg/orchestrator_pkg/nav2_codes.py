@@ -58,6 +58,11 @@ BAD_GOAL = {
     'spin': {'number': 700, 'unknown': 700},
     # BackUp: UNKNOWN 710, INVALID_INPUT 713
     'backup': {'number': 713, 'unknown': 710},
+    # DriveOnHeading: UNKNOWN 720, INVALID_INPUT 724
+    'drive_on_heading': {'number': 724, 'unknown': 720},
+    # FollowWaypoints: UNKNOWN 600 (Jazzy has no code for a bad goal)
+    'follow_waypoints': {'frame': 600, 'position': 600, 'orientation': 600, 'number': 600,
+                         'unknown': 600},
     # Wait: Jazzy's Wait result has error_code but no constants
     'wait': {'unknown': 0},
     'navigate_to_pose': {'frame': NAVIGATE_TO_POSE.TF_ERROR, 'unknown': NAVIGATE_TO_POSE.UNKNOWN},

@@ -20,7 +20,12 @@ Services, publishers
     the tree host's: ``~/pause``, ``~/resume``, ``~/snapshot``, ``~/status_changes``
 Subscribers
     ``tf``, ``tf_static``: the feedback's current_pose is ``global_frame →
-    robot_base_frame`` (``map → odom → base_link``), the frame of the goals and paths
+    robot_base_frame`` (``map → odom → base_link``), the frame of the goals and paths;
+    ``goal_pose`` (geometry_msgs/PoseStamped, RViz's "Nav2 Goal"): as Nav2's
+    bt_navigator, each pose is sent as a goal to the node's own
+    ``navigate_to_pose`` (so it preempts a running navigation); a bad pose
+    (non-finite number, bad quaternion, empty frame_id) is dropped with a
+    warning naming the field
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
 tree host and its servers exist from configure on, goals are accepted and the
@@ -37,7 +42,9 @@ from functools import partial
 import os
 import sys
 
+from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateThroughPoses, NavigateToPose
+from rclpy.action import ActionClient
 from rclpy.duration import Duration
 
 from orchestrator_pkg import nav2_codes
@@ -55,7 +62,7 @@ from orchestrator_pkg.nodes.tree_host import (
     TreeHost,
 )
 from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import goals, params
+from orchestrator_pkg.ros_edge import goals, guard, params
 from orchestrator_pkg.ros_edge.convert import yaw_to_quaternion
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
@@ -134,6 +141,24 @@ class NavigatorNode(ManagedNode):
                 on_loop=partial(self._feedback, kind), on_completion=partial(self._result, kind),
                 on_preempt=partial(self._preempt, kind))
             self.host.serve(self._actions[kind], cancel_orphans=True)
+        # RViz's "Nav2 Goal": a goal for our own navigate_to_pose, as Nav2's bt_navigator
+        self._self_client = ActionClient(self, NavigateToPose, 'navigate_to_pose')
+        guard.subscribe(self, PoseStamped, 'goal_pose', self._on_goal_pose, 10)
+
+    def _on_goal_pose(self, msg: PoseStamped):
+        """Send a goal_pose to our own navigate_to_pose (never waits for the answer)."""
+        problem = goals.pose_problem(msg, 'goal_pose')
+        if problem is not None:
+            self.get_logger().warning(f'goal_pose dropped: {problem[1]}')
+            return
+        if not self.is_active:
+            self.get_logger().warning(f'goal_pose dropped: {self.get_name()} is '
+                                      f'{self.lifecycle_state}, not active')
+            return
+        self.get_logger().info(
+            f'goal_pose received: navigating to ({msg.pose.position.x:g}, '
+            f'{msg.pose.position.y:g}) in {msg.header.frame_id}')
+        self._self_client.send_goal_async(NavigateToPose.Goal(pose=msg))
 
     def activate_node(self):
         """Say which trees it runs."""

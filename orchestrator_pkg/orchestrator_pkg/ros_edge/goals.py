@@ -114,6 +114,25 @@ def backup_problem(goal):
                          _duration_problem(goal.time_allowance, 'time_allowance'))
 
 
+def drive_on_heading_problem(goal):
+    """Return the problem with a DriveOnHeading goal (BackUp's fields)."""
+    return backup_problem(goal)
+
+
+def follow_waypoints_problem(goal):
+    """Return the problem with a FollowWaypoints goal (every pose, goal_index in range)."""
+    if not goal.poses:
+        return 'number', 'poses is empty (no waypoint to follow)'
+    for i, pose in enumerate(goal.poses):
+        problem = pose_problem(pose, f'poses[{i}]')
+        if problem is not None:
+            return problem
+    if goal.goal_index >= len(goal.poses):
+        return 'number', (f'goal_index is {goal.goal_index}, past the last of the '
+                          f'{len(goal.poses)} poses')
+    return None
+
+
 def _duration_problem(duration, field):
     if duration.sec < 0:
         return 'number', f'{field} is negative ({duration.sec} s)'

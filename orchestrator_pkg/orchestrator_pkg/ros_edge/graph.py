@@ -4,6 +4,8 @@
   failure ("controller_server died").
 - :class:`OrphanWatch`: an action server's goals whose client left the graph
   are ended by the server (``on_orphan``), so no orphaned goal drives the robot.
+  The server's own node is never counted as a client (a goal it sent itself
+  is never orphaned).
   A goal's clients are the endpoints (GIDs) subscribed to the action's status
   topic when the watch first saw the goal; the goal is orphaned when none of
   them is left. A GID is one process's endpoint: a client that is killed and
@@ -40,9 +42,15 @@ def server_node_of(node, action_name: str) -> str:
 
 
 def client_gids(node, action_name: str) -> set:
-    """GIDs of the action clients of ``action_name`` (its status topic's subscribers)."""
+    """GIDs of the action clients of ``action_name`` (its status topic's subscribers).
+
+    The server's own node is left out: a node that sends goals to itself (the
+    navigator's ``goal_pose``) would otherwise keep every goal's clients alive.
+    """
     topic = full_action_name(node, action_name) + '/_action/status'
-    return {bytes(info.endpoint_gid) for info in node.get_subscriptions_info_by_topic(topic)}
+    me = (node.get_name(), node.get_namespace())
+    return {bytes(info.endpoint_gid) for info in node.get_subscriptions_info_by_topic(topic)
+            if (info.node_name, info.node_namespace) != me}
 
 
 class OrphanWatch:

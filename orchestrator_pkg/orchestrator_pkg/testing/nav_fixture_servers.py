@@ -2,8 +2,10 @@
 
 One node serves the Nav2 interfaces that the navigation trees call, with
 scripted outcomes: ``compute_path_to_pose`` and ``compute_path_through_poses``
-(a straight-line path, or an abort with ``--plan-error``), ``follow_path``
-(runs ``--follow-s`` seconds, or aborts with ``--follow-error``), ``spin``,
+(a straight-line path, or an abort with ``--plan-error``; a goal beyond
+``--outside-map-x`` aborts with GOAL_OUTSIDE_MAP), ``follow_path``
+(runs ``--follow-s`` seconds, ``--slow-follow-s`` for a path ending beyond
+``--slow-y``, or aborts with ``--follow-error``), ``spin``,
 ``backup``, ``drive_on_heading`` and ``wait`` (run ``--behavior-s``, Wait
 runs its goal's time), the two ``clear_entirely_*_costmap`` services and
 ``is_path_valid``. It publishes ``odom`` at 10 Hz (x = 0.3 in ``odom``) and, on
@@ -11,7 +13,8 @@ runs its goal's time), the two ``clear_entirely_*_costmap`` services and
 x = 0.5 in ``map``, where the navigator looks it up.
 
 Every goal, cancel request and service call is printed as a line
-``EVENT <interface> <what> <time.monotonic()>`` so that a test in another
+``EVENT <interface> <what> <time.monotonic()>`` (a plan's goal also as
+``EVENT compute_path_to_pose to=<x>,<y> ...``) so that a test in another
 process can check what the tree did, and when (CLOCK_MONOTONIC is shared by
 all processes of a machine). Execution is timer driven; no callback sleeps.
 
@@ -177,11 +180,17 @@ class NavFixtureServers(Node):
 
     # -- servers -----------------------------------------------------------------
     async def _plan(self, goal_handle, action_type):
+        goal = goal_handle.request.goal.pose.position
+        event('compute_path_to_pose', f'to={goal.x:g},{goal.y:g}')
         await self._run_for(goal_handle, self.options.plan_delay_s)
         result = action_type.Result()
         if self.options.plan_error:
             result.error_code = self.options.plan_error
             result.error_msg = f'fixture planner told to fail with {self.options.plan_error}'
+            return result
+        if goal_handle.request.goal.pose.position.x > self.options.outside_map_x:
+            result.error_code = action_type.Result.GOAL_OUTSIDE_MAP
+            result.error_msg = f'fixture map ends at x = {self.options.outside_map_x:g}'
             return result
         result.path = straight_path((0.0, 0.0), goal_handle.request.goal)
         return result
@@ -199,7 +208,10 @@ class NavFixtureServers(Node):
 
     async def _follow(self, goal_handle, action_type):
         feedback = action_type.Feedback(distance_to_goal=1.0, speed=0.2)
-        finished = await self._run_for(goal_handle, self.options.follow_s, feedback)
+        poses = goal_handle.request.path.poses
+        slow = bool(poses) and poses[-1].pose.position.y > self.options.slow_y
+        finished = await self._run_for(
+            goal_handle, self.options.slow_follow_s if slow else self.options.follow_s, feedback)
         result = action_type.Result()
         if finished and self.options.follow_error:
             result.error_code = self.options.follow_error
@@ -229,6 +241,12 @@ def parse_args(argv):
                         help='how long follow_path runs before it succeeds')
     parser.add_argument('--follow-error', type=int, default=0,
                         help='abort follow_path with this error code at the end')
+    parser.add_argument('--outside-map-x', type=float, default=float('inf'),
+                        help='compute_path_to_pose to a goal beyond this x aborts with '
+                             'GOAL_OUTSIDE_MAP')
+    parser.add_argument('--slow-y', type=float, default=float('inf'),
+                        help='follow_path of a path ending beyond this y runs --slow-follow-s')
+    parser.add_argument('--slow-follow-s', type=float, default=60.0)
     parser.add_argument('--behavior-s', type=float, default=0.2,
                         help='duration of spin, backup, drive_on_heading')
     parser.add_argument('--spin-error', type=int, default=0,

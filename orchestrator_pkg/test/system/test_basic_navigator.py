@@ -9,8 +9,9 @@ lifecycle_manager_navigation, perception, orchestrator). A client node named
 the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
 (``bt_navigator/get_state`` until active; the bringup runs no amcl), then
 getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
-with feedback, spin, backup, cancelTask and clearAllCostmaps. Motion is judged
-by the sim's ground truth. The last case SIGKILLs a managed node during a long
+with feedback, spin, backup, driveOnHeading, followWaypoints, cancelTask and
+clearAllCostmaps. Motion is judged by the sim's ground truth. The last case
+SIGKILLs a managed node during a long
 spin: the manager must stop the robot (ground truth) and report it.
 """
 import math
@@ -27,6 +28,8 @@ from nav2_msgs.action import (
     BackUp,
     ComputePathThroughPoses,
     ComputePathToPose,
+    DriveOnHeading,
+    FollowWaypoints,
     NavigateToPose,
     Spin,
 )
@@ -45,7 +48,8 @@ from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
-MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator')
+MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator',
+           'waypoint_follower')
 MANAGER = 'lifecycle_manager_navigation'
 
 
@@ -75,6 +79,8 @@ class Client:
         self.get_costmap_local = node.create_client(GetCostmap, 'local_costmap/get_costmap')
         self.spin_client = ActionClient(node, Spin, 'spin')
         self.backup_client = ActionClient(node, BackUp, 'backup')
+        self.drive_on_heading_client = ActionClient(node, DriveOnHeading, 'drive_on_heading')
+        self.follow_waypoints_client = ActionClient(node, FollowWaypoints, 'follow_waypoints')
         self.clear_local = node.create_client(
             ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap')
         self.clear_global = node.create_client(
@@ -227,6 +233,46 @@ def test_backup(nav):
     x1, y1, _ = client.xy_yaw()
     along = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
     assert along == pytest.approx(-0.15, abs=0.05)
+
+
+def test_drive_on_heading(nav):
+    client = nav['client']
+    x0, y0, yaw = client.xy_yaw()
+    # driveOnHeading's defaults: dist 0.15, speed 0.025, time_allowance 10
+    handle = client.send(client.drive_on_heading_client, DriveOnHeading.Goal(
+        target=Point(x=0.15), speed=0.025, time_allowance=Duration(sec=10)))
+    assert handle.accepted
+    wrapped = client.result(30.0)
+    assert wrapped.status == 4, wrapped.result.error_msg
+    spin_until(nav['node'], lambda: client.speed()[0] < 0.01, 5.0)
+    x1, y1, _ = client.xy_yaw()
+    along = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    assert along == pytest.approx(0.15, abs=0.05)
+
+
+def test_follow_waypoints(nav):
+    client, node = nav['client'], nav['node']
+    places = load_places('warehouse')
+    route = [places['pickup_c'][:2], places['search_3'][:2]]  # there and back, ~5 m
+    handle = client.send(client.follow_waypoints_client,
+                         FollowWaypoints.Goal(poses=[_pose(*p) for p in route]))
+    assert handle.accepted
+    result = handle.get_result_async()
+    closest = [math.inf]  # ground truth: how near the robot came to the first waypoint
+
+    def watch():
+        x, y, _ = client.xy_yaw()
+        closest[0] = min(closest[0], math.hypot(x - route[0][0], y - route[0][1]))
+        return result.done()
+    assert spin_until(node, watch, 240.0), 'no follow_waypoints result'
+    wrapped = result.result()
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    assert list(wrapped.result.missed_waypoints) == []
+    assert closest[0] < 0.4, closest[0]
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - route[1][0], y - route[1][1]) < 0.4, (x, y)
+    assert [f.current_waypoint for f in client.feedback][-1] == 1
+    assert 0 in [f.current_waypoint for f in client.feedback]
 
 
 def test_cancel_task(nav):

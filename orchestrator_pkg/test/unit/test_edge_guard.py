@@ -2,7 +2,14 @@
 import math
 
 from geometry_msgs.msg import PoseStamped, Quaternion
-from nav2_msgs.action import BackUp, ComputePathToPose, FollowPath, Spin
+from nav2_msgs.action import (
+    BackUp,
+    ComputePathToPose,
+    DriveOnHeading,
+    FollowPath,
+    FollowWaypoints,
+    Spin,
+)
 from nav_msgs.msg import Odometry, Path
 import pytest
 from sensor_msgs.msg import LaserScan
@@ -107,6 +114,26 @@ def test_every_kind_of_every_action_has_a_nav2_code():
     assert nav2_codes.BAD_GOAL['follow_path']['orientation'] == FollowPath.Result.INVALID_PATH
     assert nav2_codes.BAD_GOAL['backup']['number'] == BackUp.Result.INVALID_INPUT
     assert nav2_codes.BAD_GOAL['spin']['unknown'] == Spin.Result.UNKNOWN
+    assert nav2_codes.BAD_GOAL['drive_on_heading']['number'] == \
+        DriveOnHeading.Result.INVALID_INPUT
+    assert nav2_codes.BAD_GOAL['drive_on_heading']['unknown'] == DriveOnHeading.Result.UNKNOWN
+    assert set(nav2_codes.BAD_GOAL['follow_waypoints'].values()) == \
+        {FollowWaypoints.Result.UNKNOWN}
+
+
+def test_drive_on_heading_and_follow_waypoints_goals():
+    bad = DriveOnHeading.Goal(speed=math.nan)
+    bad.target.x = 1.0
+    assert goals.drive_on_heading_problem(bad) == ('number', 'speed is nan')
+    assert goals.follow_waypoints_problem(FollowWaypoints.Goal()) == \
+        ('number', 'poses is empty (no waypoint to follow)')
+    goal = FollowWaypoints.Goal(poses=[_pose(), _pose(frame='')])
+    assert goals.follow_waypoints_problem(goal) == ('frame', 'poses[1].header.frame_id is empty')
+    goal = FollowWaypoints.Goal(poses=[_pose(), _pose()], goal_index=2)
+    assert goals.follow_waypoints_problem(goal) == \
+        ('number', 'goal_index is 2, past the last of the 2 poses')
+    goal.goal_index = 1
+    assert goals.follow_waypoints_problem(goal) is None
 
 
 def test_compute_path_through_poses_goals():
