@@ -178,8 +178,11 @@ class LifecycleManager(Node):
         try:
             await done
         finally:
-            timer.cancel()
-            self.destroy_timer(timer)
+            try:
+                timer.cancel()
+                self.destroy_timer(timer)
+            except RuntimeError:  # rclpy's InvalidHandle: the node is being destroyed
+                pass
         return future.result() if future.done() and not future.cancelled() else None
 
     async def _ask_state(self, watched: _Watched, timeout_s: float):
