@@ -169,7 +169,7 @@ def test_planner_refuses_malformed_goals_with_nav2_codes(rig, goal, code, text):
     assert res.status == GoalStatus.STATUS_ABORTED
     assert res.result.error_code == code and text in res.result.error_msg, res.result.error_msg
     assert not res.result.path.poses
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 5.0  # refused, not planned nor waited on (load margin)
     _alive(procs)
 
 
@@ -180,7 +180,9 @@ def test_unknown_frame_fails_within_the_transform_timeout(rig):
                ComputePathToPose.Goal(goal=_pose(frame='nowhere')))
     took = time.monotonic() - t0
     assert res.result.error_code == R.TF_ERROR and 'nowhere' in res.result.error_msg
-    assert TRANSFORM_TIMEOUT_S - 0.05 <= took < TRANSFORM_TIMEOUT_S + 1.5, took
+    # it waited for the transform, then gave up: not the 10 s of old. The upper margin is
+    # wide because `took` is a whole action round trip on a loaded machine (3.3 s seen)
+    assert TRANSFORM_TIMEOUT_S - 0.05 <= took < TRANSFORM_TIMEOUT_S + 5.0, took
 
 
 def test_goal_inside_an_obstacle_is_goal_occupied_naming_the_pose(rig):

@@ -250,8 +250,12 @@ def test_sigkill_of_bt_navigator_mid_goal_stops_the_robot_and_fails_the_mission(
     # follow_path client, for RETIRE_AFTER_S; a second follow_path client in the graph
     # keeps the navigator's FollowPath goal from counting as orphaned (docs/reliability.md,
     # "Orphaned goals", limitation). Start with bt_navigator's client the only one.
-    assert stack.wait(lambda: len(stack.node.get_subscriptions_info_by_topic(
-        '/follow_path/_action/status')) == 1, 30.0), 'another follow_path client stays'
+    def clients():
+        return sorted(f'{i.node_namespace}/{i.node_name}'.replace('//', '/')
+                      for i in stack.node.get_subscriptions_info_by_topic(
+                          '/follow_path/_action/status'))
+    assert stack.wait(lambda: clients() == ['/bt_navigator'], 30.0), \
+        f'follow_path clients: {clients()} (only bt_navigator\'s expected)'
     handle = stack.send(tree_xml=NAVIGATE_XML)
     assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
     killed_sim, killed = stack.now(), time.monotonic()
