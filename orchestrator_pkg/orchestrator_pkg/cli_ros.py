@@ -13,6 +13,8 @@ import sys
 import rclpy
 from rclpy.utilities import remove_ros_args
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+
 DEFAULT_NODE = '/orchestrator'
 DEFAULT_ACTION = 'execute_mission'
 # how long a command looks for its server in the ROS graph: Fast DDS on localhost took
@@ -37,7 +39,7 @@ def client_node(name: str):
     try:
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.try_shutdown()
 
 

@@ -16,3 +16,36 @@ def ros_domain_module():
     """Claim a ROS domain for a whole module (one stack shared by its tests)."""
     with claim_domain() as claim:
         yield claim
+
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a test left an action server or client alive.
+
+    One left behind keeps its node's DDS endpoints in the graph of a domain a
+    later test reuses (the fault test saw a finished test's follow_path
+    clients), and its finalizer at interpreter exit can block in Fast DDS, so
+    pytest never exits. ``ros_edge.main.destroy_node_and_waitables`` is the cure.
+    """
+    import gc
+    import sys
+    if 'rclpy.action' not in sys.modules:
+        return
+    from rclpy.action import ActionClient, ActionServer
+    gc.collect()
+    alive = []
+    for obj in gc.get_objects():
+        if isinstance(obj, (ActionClient, ActionServer)) and obj in obj._node.waitables:
+            alive.append(f'{type(obj).__name__} {getattr(obj, "_action_name", "")}'
+                         f' of node {_node_name(obj._node)}')
+    if alive:
+        print(f'\nERROR: action entities left alive at the end of the session: {alive}',
+              file=sys.stderr)
+        session.exitstatus = 1
+
+
+def _node_name(node) -> str:
+    try:
+        return node.get_fully_qualified_name()
+    except Exception:  # noqa: BLE001 -- its node was destroyed: the name is gone with it
+        return '(destroyed)'

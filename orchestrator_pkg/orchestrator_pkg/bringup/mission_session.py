@@ -22,6 +22,7 @@ from orchestrator_pkg.bringup.run_stats import (
     run_outcome,
 )
 from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.share import outcome_name
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
@@ -429,7 +430,7 @@ class MissionSession:
 
     def close(self) -> None:
         """Destroy the node and shut rclpy down."""
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)
         self._rclpy.try_shutdown()
 
 

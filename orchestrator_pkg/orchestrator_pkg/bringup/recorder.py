@@ -31,6 +31,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from orchestrator_pkg.bringup.msg_definitions import DefinitionError, full_definition, schema_name
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 # relative topic names; each type comes from the graph
 KEY_TOPICS = (
@@ -245,7 +246,7 @@ class RunRecorder:
             self._writer.finish()
             self._file.close()
             self._jsonl.close()
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)
         order_mission_log(self._jsonl.name)
 
 

@@ -20,6 +20,7 @@ from orchestrator_pkg.benchmark import barn
 from orchestrator_pkg.bringup.description import BringupError
 from orchestrator_pkg.commands import _args
 from orchestrator_pkg.ros_edge import convert, share
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
 SERVER_WAIT_S = 180.0  # wall time for the stack to come up on a loaded machine
@@ -156,7 +157,7 @@ class BarnRun:
         """Destroy the client node."""
         for client in self.clients.values():
             client.destroy()
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)
 
 
 def _status_text(result) -> str:

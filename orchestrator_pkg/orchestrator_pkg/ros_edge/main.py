@@ -20,6 +20,28 @@ from orchestrator_pkg.ros_edge.params import ConfigError
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 
 
+def destroy_node_and_waitables(node) -> None:
+    """``node.destroy_node()``, then destroy the node's action servers and clients.
+
+    rclpy's ``Node.destroy_node`` destroys publishers, subscriptions, services,
+    clients and timers, not waitables. An action server or client left behind
+    keeps the rcl node, and so its DDS endpoints, alive: other processes still
+    see its clients, and its finalizer at interpreter exit can block in Fast
+    DDS (``rcl_action_client_fini``), so the process never exits. They go after
+    ``destroy_node``, so a node's own ``destroy_node`` (a tree host's halt, which
+    cancels its goals) still has them.
+    """
+    node.destroy_node()
+    for waitable in list(node.waitables):
+        destroy = getattr(waitable, 'destroy', None)
+        if destroy is None:
+            continue
+        try:
+            destroy()
+        except Exception:  # noqa: BLE001 -- one that the shutdown invalidated already
+            pass
+
+
 def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
     """Create the node with ``node_factory()``, spin it until shutdown; return the exit code."""
     rclpy.init(args=args)
@@ -52,6 +74,6 @@ def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -
             raise
     finally:
         if node is not None:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
         rclpy.try_shutdown()
     return 0

@@ -12,6 +12,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 
 from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw as yaw_of  # noqa: F401
 from orchestrator_pkg.ros_edge.convert import seconds_of as stamp_s  # noqa: F401
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 WAIT_S = 60.0  # generous: the machine is shared and may be loaded
@@ -91,4 +92,4 @@ class TopicListener:
 
     def destroy(self):
         """Destroy the node."""
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)

@@ -5,6 +5,7 @@ import time
 import rclpy
 
 from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.trees.loader import load_string
 
 TIMEOUT_S = 20.0
@@ -18,7 +19,7 @@ def rclpy_node(ros_domain, name):
     try:
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)  # a tree's leaves' action clients included
         rclpy.shutdown()
 
 

@@ -30,6 +30,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import LaserScan
 
 from orchestrator_pkg.ros_edge.convert import path_poses
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 BOX = (3.0, -0.5, 3.6, 0.5)  # ahead of the robot: the planner's scan marks it
@@ -73,7 +74,7 @@ def rig(ros_domain_module):
         finally:
             for client in clients.values():
                 client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     finally:
         for proc in reversed(list(procs.values())):

@@ -11,6 +11,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Header
 
 from orchestrator_pkg.nodes.base_driver_node import BaseDriverNode
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 WAIT_S = 30.0
 
@@ -42,8 +43,8 @@ def driver(ros_domain):
         yield node, pub, out, states, spin_until
     finally:
         executor.shutdown()
-        probe.destroy_node()
-        node.destroy_node()
+        destroy_node_and_waitables(probe)
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 
@@ -126,8 +127,8 @@ def guarded(ros_domain):
         yield node, out, states, spin_until
     finally:
         executor.shutdown()
-        probe.destroy_node()
-        node.destroy_node()
+        destroy_node_and_waitables(probe)
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 

@@ -22,6 +22,7 @@ from tf2_msgs.msg import TFMessage
 
 from orchestrator_pkg.planning.frames import compose, invert, transform_points
 from orchestrator_pkg.ros_edge.convert import path_poses, yaw_to_quaternion
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 
@@ -84,7 +85,7 @@ def _rig(ros_domain):
             yield rig, client, ctl
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert ctl.returncode == 0, ctl.output()
 

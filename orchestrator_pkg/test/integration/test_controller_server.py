@@ -28,6 +28,7 @@ from orchestrator_pkg.planning.costmap import (
     rectangle_footprint,
 )
 from orchestrator_pkg.ros_edge.convert import path_poses
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 BOXES = [(2.0, -3.0, 2.3, 0.3), (4.0, -0.3, 4.3, 3.0)]  # a slalom
@@ -102,7 +103,7 @@ def rig(ros_domain):
             yield node, client, monitor, ctl
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert ctl.returncode == 0, ctl.output()
     assert robot.returncode == 0, robot.output()

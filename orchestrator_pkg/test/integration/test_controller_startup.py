@@ -15,6 +15,7 @@ from rclpy.action import ActionClient
 from rosgraph_msgs.msg import Clock
 
 from orchestrator_pkg.ros_edge.convert import path_poses
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 R = FollowPath.Result
@@ -73,7 +74,7 @@ def start_controller(ros_domain):
     if len(started) == 2:
         node, client = started[1]
         client.destroy()
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
     if started:
         assert started[0].stop() == 0, started[0].output()

@@ -16,6 +16,7 @@ from rclpy.action import ActionClient
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import FailureReason
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures', 'execute_mission_fixture_server.py')
@@ -44,7 +45,7 @@ def mission_client(ros_domain):
             yield node, client, server
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert server.returncode == 0, f'server exit code {server.returncode}:\n{server.output()}'
     assert not server.killed

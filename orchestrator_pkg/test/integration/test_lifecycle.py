@@ -25,6 +25,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from orchestrator_pkg.ros_edge import qos
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 
@@ -65,7 +66,7 @@ def _rig(ros_domain):
             yield {'node': node, 'seen': seen, 'behavior': behavior, 'manager': manager,
                    'planner': planner}
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.try_shutdown()
 
 

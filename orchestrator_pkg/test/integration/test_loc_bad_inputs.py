@@ -16,6 +16,7 @@ from std_srvs.srv import Empty
 from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.testing.processes import ManagedProcess
 
@@ -140,7 +141,7 @@ def test_localization_node_reports_bad_inputs_and_keeps_running(ros_domain):
             spin_until_output(node, loc, 'spread over the free space')
             assert future.done() or loc.poll() is None
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert loc.returncode == 0 and 'Traceback' not in loc.output(), loc.output()
 
@@ -183,6 +184,6 @@ def test_perception_node_ignores_non_finite_detections(ros_domain):
             assert (d.id, d.class_id) == ('box_1', 'box')
             assert abs(d.pose.position.x - 2.12) < 1e-6  # map->odom 1.0 + mount 0.12 + 1.0
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert per.returncode == 0 and 'Traceback' not in per.output(), per.output()

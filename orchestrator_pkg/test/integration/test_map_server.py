@@ -11,6 +11,7 @@ import rclpy
 
 from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
 from orchestrator_pkg.ros_edge import qos
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 
@@ -33,7 +34,7 @@ def warehouse_map_server(ros_domain):
         try:
             yield node, maps
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert proc.returncode == 0, proc.output()
 

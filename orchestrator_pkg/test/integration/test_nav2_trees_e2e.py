@@ -13,6 +13,7 @@ import rclpy
 from rclpy.action import ActionClient
 
 from orchestrator_interfaces.action import ExecuteMission
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
@@ -55,7 +56,7 @@ def world():
                 yield node, client, servers, navigator
             finally:
                 client.destroy()
-                node.destroy_node()
+                destroy_node_and_waitables(node)
                 rclpy.shutdown()
         assert navigator.returncode == 0, navigator.output()
 

@@ -22,6 +22,7 @@ from rosgraph_msgs.msg import Clock
 
 from orchestrator_pkg.planning.controller import footprint_points
 from orchestrator_pkg.planning.costmap import rectangle_footprint
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 # a wall across the direct line with a gap at its upper end, and a post after it
@@ -96,6 +97,6 @@ def test_plan_from_scans_then_follow(ros_domain):
         finally:
             planner.destroy()
             follower.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert plan_proc.returncode == 0 and ctl_proc.returncode == 0

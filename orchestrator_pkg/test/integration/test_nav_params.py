@@ -6,6 +6,7 @@ import rclpy
 from rclpy.parameter import Parameter
 
 from orchestrator_pkg.nodes.controller_server import ControllerServer
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 
 def test_runtime_changes_are_validated_with_a_reason(ros_domain):
@@ -23,7 +24,7 @@ def test_runtime_changes_are_validated_with_a_reason(ros_domain):
         assert not frozen.successful
         d = node.describe_parameters(['max_vel_x'])[0]
         assert d.description and d.floating_point_range[0].to_value == 5.0
-        node.destroy_node()
+        destroy_node_and_waitables(node)
     finally:
         rclpy.shutdown()
 

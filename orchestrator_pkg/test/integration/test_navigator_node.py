@@ -17,6 +17,7 @@ import rclpy
 from rclpy.action import ActionClient
 
 from orchestrator_pkg import nav2_codes
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
@@ -52,7 +53,7 @@ def navigation(ros_domain):
                 resources[0].destroy()
             except (ValueError, RuntimeError):
                 pass  # the test destroyed its client already
-            resources[1].destroy_node()
+            destroy_node_and_waitables(resources[1])
             rclpy.shutdown()
         for proc in reversed(started):
             proc.stop()

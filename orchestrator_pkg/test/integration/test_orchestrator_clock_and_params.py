@@ -11,6 +11,7 @@ from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 
 from orchestrator_interfaces.action import ExecuteMission
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
@@ -85,6 +86,6 @@ def test_ticks_follow_sim_time_and_parameters_are_validated(ros_domain):
             assert 0.3 <= elapsed <= simulated + 1e-6
             assert response.result.ticks <= round(simulated / 0.05) + 1
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert node_proc.returncode == 0, node_proc.output()

@@ -16,6 +16,7 @@ from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
@@ -85,7 +86,7 @@ def harness():
                 yield Harness(node, client, orchestrator, servers)
             finally:
                 client.destroy()
-                node.destroy_node()
+                destroy_node_and_waitables(node)
                 rclpy.shutdown()
         assert orchestrator.returncode == 0, orchestrator.output()
         assert servers.returncode == 0, servers.output()

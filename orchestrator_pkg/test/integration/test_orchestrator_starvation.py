@@ -22,6 +22,7 @@ from std_msgs.msg import Header
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import FailureReason
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
@@ -114,7 +115,7 @@ def client(tmp_path_factory):
                 yield Client(node, action)
             finally:
                 action.destroy()
-                node.destroy_node()
+                destroy_node_and_waitables(node)
                 rclpy.shutdown()
         assert orchestrator.returncode == 0, orchestrator.output()
 

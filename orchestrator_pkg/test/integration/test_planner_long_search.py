@@ -12,6 +12,7 @@ import rclpy
 from rclpy.action import ActionClient
 
 from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 
@@ -66,7 +67,7 @@ def test_callbacks_are_served_while_a_long_search_runs(ros_domain, tmp_path):
             assert response.result.error_code == ComputePathToPose.Result.NO_VALID_PATH
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert planner_proc.returncode == 0, planner_proc.output()
     assert map_proc.returncode == 0, map_proc.output()

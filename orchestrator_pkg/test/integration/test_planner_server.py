@@ -25,6 +25,7 @@ import rclpy
 from rclpy.action import ActionClient
 
 from orchestrator_pkg.planning.map_io import OccupancyMap, save_map
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 
@@ -58,7 +59,7 @@ def planner(ros_domain_module, tmp_path_factory):
             yield node, client, planner_proc
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     assert planner_proc.returncode == 0, planner_proc.output()
     assert map_proc.returncode == 0, map_proc.output()

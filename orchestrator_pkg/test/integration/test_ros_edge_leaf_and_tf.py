@@ -17,6 +17,7 @@ from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import TopicCondition
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.testing.trees import build, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
@@ -51,7 +52,7 @@ def sim_node(ros_domain):
         set_time(100.0)
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 
@@ -62,7 +63,7 @@ def node(ros_domain):
     try:
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 

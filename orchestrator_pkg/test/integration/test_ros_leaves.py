@@ -13,6 +13,7 @@ from std_msgs.msg import String
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.trees.failure import FailureCode as fr
 
@@ -26,7 +27,7 @@ def node(ros_domain):
     try:
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 

@@ -10,6 +10,7 @@ import sys
 import rclpy
 
 from orchestrator_pkg.bringup.description import load
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until
 
@@ -35,7 +36,7 @@ def test_only_starts_just_the_named_nodes(ros_domain):
                               TIMEOUT_S), proc.output()
             stack = {node.name for node in load(BRINGUP).nodes}
             assert set(observer.get_node_names()) & stack == {'base_driver'}
-            observer.destroy_node()
+            destroy_node_and_waitables(observer)
         finally:
             rclpy.shutdown()
     # Ctrl-C: the robots get zero velocity (rclpy's own SIGINT handler must not shut the

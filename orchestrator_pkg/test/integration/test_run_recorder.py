@@ -18,6 +18,7 @@ from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.msg import BehaviourStatusChange, BehaviourStatusChanges
 from orchestrator_pkg.bringup.recorder import RunRecorder
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 
 TIMEOUT_S = 30.0
@@ -81,7 +82,7 @@ def test_recorded_topics_decode_and_status_changes_become_jsonl_lines(context, t
                         recorder.counts['/orchestrator/status_changes'] >= N), recorder.counts
     finally:
         recorder.close()
-        node.destroy_node()
+        destroy_node_and_waitables(node)
     decoded = {}
     for m in read_ros2_messages(str(mcap)):
         decoded.setdefault(m.channel.topic, []).append(m)

@@ -13,6 +13,7 @@ import rclpy
 
 from orchestrator_pkg.bringup.description import parse, resolve
 from orchestrator_pkg.bringup.runner import Runner
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures',
                        'execute_mission_fixture_server.py')
@@ -50,7 +51,7 @@ def graph(ros_domain):
     try:
         yield node
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown()
 
 

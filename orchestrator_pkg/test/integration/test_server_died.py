@@ -16,6 +16,7 @@ from py_trees.common import Status
 import rclpy
 
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.trees.failure import FailureCode
 
@@ -56,5 +57,5 @@ def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_dom
             print(f'server death noticed after {noticed:.2f} s')
             leaf.shutdown()
         finally:
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()

@@ -15,6 +15,7 @@ import pytest
 import rclpy
 from rclpy.action import ActionServer
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.waiting import spin_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,8 +37,8 @@ def nodes(ros_domain):
     try:
         yield owner, observer
     finally:
-        owner.destroy_node()
-        observer.destroy_node()
+        destroy_node_and_waitables(owner)
+        destroy_node_and_waitables(observer)
         rclpy.shutdown()
 
 

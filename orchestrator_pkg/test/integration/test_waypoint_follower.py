@@ -22,6 +22,7 @@ from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.action import ActionClient
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
@@ -55,7 +56,7 @@ def rig(ros_domain_module):
             yield state
         finally:
             client.destroy()
-            node.destroy_node()
+            destroy_node_and_waitables(node)
             rclpy.shutdown()
     for name, proc in (('servers', servers), ('navigator', navigator),
                        ('follower', follower)):

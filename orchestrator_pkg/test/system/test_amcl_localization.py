@@ -23,6 +23,7 @@ import pytest
 import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 
@@ -104,7 +105,7 @@ def amcl_run(tmp_path_factory):
                 assert 'summary\n' in run.output(), run.output()[-5000:]
                 run.wait(30.0)
             finally:
-                node.destroy_node()
+                destroy_node_and_waitables(node)
                 rclpy.shutdown()
         yield json.loads(summary.read_text()), run.output(), watch, folder / 'run'
 

@@ -43,6 +43,7 @@ from std_srvs.srv import Trigger
 
 from orchestrator_pkg.places import load_places
 from orchestrator_pkg.ros_edge import convert, qos
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
@@ -126,7 +127,7 @@ def nav():
                     run.output()[-3000:]
                 yield {'run': run, 'node': node, 'client': client}
             finally:
-                node.destroy_node()
+                destroy_node_and_waitables(node)
                 rclpy.try_shutdown()
 
 

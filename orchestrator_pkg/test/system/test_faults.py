@@ -37,6 +37,7 @@ from rosgraph_msgs.msg import Clock
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.srv import TeleportRobot
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.trees.failure import FailureCode
 
@@ -135,8 +136,14 @@ class Stack:
         next one somewhere else), with the world and the odometry reset.
         """
         assert self.teleport.wait_for_service(timeout_sec=30.0)
-        done = self.teleport.call_async(TeleportRobot.Request(place='dock', reset_world=True))
-        assert self.wait(done.done, 30.0) and done.result().success, 'teleport failed'
+        # Fast DDS can drop the reply to a client it has not matched yet: the
+        # teleport (idempotent) is asked again rather than waited for forever.
+        request = TeleportRobot.Request(place='dock', reset_world=True)
+        for _ in range(6):
+            done = self.teleport.call_async(request)
+            if self.wait(done.done, 5.0):
+                break
+        assert done.done() and done.result().success, 'teleport failed'
         start = self.now()
         self.wait(lambda: self.now() > start + 1.0, 30.0)  # scans of the new place
         assert self.missions.wait_for_server(timeout_sec=60.0)
@@ -150,7 +157,7 @@ class Stack:
 
     def close(self):
         self.executor.shutdown()
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)
         rclpy.try_shutdown(context=self.context)
         self.thread.join(5.0)
 

@@ -34,6 +34,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 import yaml
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 
 STARTUP_WAIT_S = 300.0      # wall: the stack comes up and the robot starts driving
@@ -130,7 +131,7 @@ class Monitor:
 
     def close(self):
         self.executor.shutdown()
-        self.node.destroy_node()
+        destroy_node_and_waitables(self.node)
         rclpy.try_shutdown(context=self.context)
         self.thread.join(5.0)
 

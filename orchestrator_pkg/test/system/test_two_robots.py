@@ -16,6 +16,7 @@ import time
 import pytest
 import rclpy
 
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 
 RUN_TIMEOUT_S = 400.0  # wall; ~15 s of sim time, most of the wall time is 13 processes starting
@@ -78,5 +79,5 @@ def _topics_while_running(domain_id):
             time.sleep(0.2)
         return names
     finally:
-        node.destroy_node()
+        destroy_node_and_waitables(node)
         rclpy.shutdown(context=context)
