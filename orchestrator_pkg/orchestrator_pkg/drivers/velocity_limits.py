@@ -62,11 +62,12 @@ def non_finite_reason(linear: float, angular: float) -> Optional[str]:
     return f'non-finite velocity ({", ".join(bad)})' if bad else None
 
 
-def _toward(current: float, target: float, up: float, down: float, dt: float) -> float:
-    """Move ``current`` toward ``target``: at most ``up*dt`` away from 0, ``down*dt`` toward it."""
+def _toward(current: float, target: float, up: float, down: float, up_dt: float,
+            down_dt: float) -> float:
+    """Move ``current`` toward ``target``: ``up*up_dt`` away from 0, ``down*down_dt`` to it."""
     delta = target - current
     speeding_up = abs(target) > abs(current) and (target * current >= 0)
-    step = (up if speeding_up else down) * dt
+    step = up * up_dt if speeding_up else down * down_dt
     if abs(delta) <= step:
         return target
     return current + math.copysign(step, delta)
@@ -76,14 +77,25 @@ class BaseDriverCore:
     """Limits, watchdog and e-stop; feed it commands and ask it for the output."""
 
     def __init__(self, limits: VelocityLimits, timeout_s: float = 0.2,
-                 heartbeat: Optional[HeartbeatWatchdog] = None):
+                 heartbeat: Optional[HeartbeatWatchdog] = None,
+                 max_step_s: Optional[float] = None):
+        """Check the limits and the timeout.
+
+        ``max_step_s``: the longest time one update speeds up over (None: any). A
+        late update (a starved process, a sim running fast) then raises the output by
+        at most the acceleration times ``max_step_s``, never by a jump; slowing down
+        still uses the whole time, so a late update never stops the robot later.
+        """
         problem = limits.problem()
         if problem:
             raise ValueError(problem)
         if not timeout_s > 0:
             raise ValueError(f'timeout_s must be > 0, got {timeout_s}')
+        if max_step_s is not None and not max_step_s > 0:
+            raise ValueError(f'max_step_s must be > 0, got {max_step_s}')
         self.limits = limits
         self.timeout_s = timeout_s
+        self.max_step_s = max_step_s
         self.heartbeat = heartbeat
         self.estop = False
         self.estops = 0  # times the e-stop was engaged
@@ -161,7 +173,8 @@ class BaseDriverCore:
         cw = min(max(w, -lim.max_vel_theta), lim.max_vel_theta)
         self.clamped = (cv, cw) != (v, w)
         dt = max(dt, 0.0)
+        up_dt = dt if self.max_step_s is None else min(dt, self.max_step_s)
         ov, ow = self._output
-        self._output = (_toward(ov, cv, lim.max_accel_x, lim.max_decel_x, dt),
-                        _toward(ow, cw, lim.max_accel_theta, lim.max_accel_theta, dt))
+        self._output = (_toward(ov, cv, lim.max_accel_x, lim.max_decel_x, up_dt, dt),
+                        _toward(ow, cw, lim.max_accel_theta, lim.max_accel_theta, up_dt, dt))
         return self._output

@@ -92,7 +92,9 @@ class BaseDriverNode(Node):
         if v['require_heartbeat']:
             topic = self.resolve_topic_name(v['heartbeat_topic'])
             heartbeat = HeartbeatWatchdog(v['heartbeat_timeout_s'], topic)
-        self.core = BaseDriverCore(limits, v['timeout_s'], heartbeat)
+        # a late timer tick ramps over two periods at most: the output never jumps
+        self.core = BaseDriverCore(limits, v['timeout_s'], heartbeat,
+                                   max_step_s=2.0 / v['rate_hz'])
         self.stamped = v['use_stamped']
         msg_type = TwistStamped if self.stamped else Twist
         self.pub_cmd = self.create_publisher(msg_type, 'cmd_vel', 10)

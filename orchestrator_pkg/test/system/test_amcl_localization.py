@@ -26,6 +26,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 RUN_TIMEOUT_S = 400.0  # wall; fetch_and_deliver takes about 80 s of sim time at rtf 1
 # Bounds on the amcl error against ground truth, from measured runs (see
@@ -112,13 +113,14 @@ def amcl_run(tmp_path_factory):
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 120)
 def test_fetch_and_deliver_with_amcl_succeeds_without_collisions(amcl_run):
-    report, output, _, _ = amcl_run
+    report, output, _, run_dir = amcl_run
     robot = report['robots']['robot']
     assert report['succeeded'] and robot['mission_outcome'] == 'SUCCEEDED', output[-5000:]
     assert robot['collisions'] == 0, output[-5000:]
     assert report['localization'] == 'amcl'
     assert re.search(r'localization\s+amcl', output), output[-2000:]
     assert 'exited uncleanly' not in output
+    assert_run_within_limits(run_dir)  # the velocity oracle
 
 
 def test_amcl_pose_stays_close_to_ground_truth(amcl_run):

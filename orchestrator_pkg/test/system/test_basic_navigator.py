@@ -9,10 +9,11 @@ lifecycle_manager_navigation, perception, orchestrator). A client node named
 the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
 (``bt_navigator/get_state`` until active; the bringup runs no amcl), then
 getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
-with feedback, spin, backup, driveOnHeading, followWaypoints, cancelTask and
-clearAllCostmaps. Motion is judged by the sim's ground truth. The last case
-SIGKILLs a managed node during a long
-spin: the manager must stop the robot (ground truth) and report it.
+with feedback, spin, backup, driveOnHeading, followWaypoints, goThroughPoses,
+followPath (a path planned in ``map``), changeMap (``map_server/load_map``; the
+planner's costmap takes the new map), cancelTask and clearAllCostmaps. Motion
+is judged by the sim's ground truth. The last case SIGKILLs a managed node
+during a long spin: the manager must stop the robot (ground truth) and report it.
 """
 import math
 import os
@@ -29,11 +30,13 @@ from nav2_msgs.action import (
     ComputePathThroughPoses,
     ComputePathToPose,
     DriveOnHeading,
+    FollowPath,
     FollowWaypoints,
+    NavigateThroughPoses,
     NavigateToPose,
     Spin,
 )
-from nav2_msgs.srv import ClearEntireCostmap, GetCostmap, ManageLifecycleNodes
+from nav2_msgs.srv import ClearEntireCostmap, GetCostmap, LoadMap, ManageLifecycleNodes
 from nav_msgs.msg import Odometry
 import pytest
 import rclpy
@@ -42,10 +45,13 @@ from rclpy.qos import qos_profile_sensor_data
 from std_srvs.srv import Trigger
 
 from orchestrator_pkg.places import load_places
+from orchestrator_pkg.planning.map_io import save_map
+from orchestrator_pkg.planning.world_map import world_occupancy
 from orchestrator_pkg.ros_edge import convert, qos
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.ros_domain import claim_domain
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
@@ -72,6 +78,10 @@ class Client:
                                  lambda m: self.manager_states.append(m.message),
                                  qos.LATCHED_QOS)
         self.nav_to_pose = ActionClient(node, NavigateToPose, 'navigate_to_pose')
+        self.nav_through_poses = ActionClient(node, NavigateThroughPoses,
+                                              'navigate_through_poses')
+        self.follow_path_client = ActionClient(node, FollowPath, 'follow_path')
+        self.load_map = node.create_client(LoadMap, 'map_server/load_map')
         self.compute_path_to_pose = ActionClient(node, ComputePathToPose,
                                                  'compute_path_to_pose')
         self.compute_path_through_poses = ActionClient(node, ComputePathThroughPoses,
@@ -113,10 +123,11 @@ class Client:
 
 
 @pytest.fixture(scope='module')
-def nav():
+def nav(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp('basic_navigator') / 'run'
     with claim_domain() as claim:
         cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-               '--rtf', '1']
+               '--rtf', '1', '--run-dir', str(run_dir)]
         run = ManagedProcess(cmd, env=claim.env(), stop_timeout_s=30.0)
         with run:
             rclpy.init(domain_id=claim.domain_id)
@@ -129,6 +140,7 @@ def nav():
             finally:
                 destroy_node_and_waitables(node)
                 rclpy.try_shutdown()
+    assert_run_within_limits(run_dir)  # the velocity oracle over every case
 
 
 def test_lifecycle_startup_and_wait_until_active(nav):
@@ -274,6 +286,68 @@ def test_follow_waypoints(nav):
     assert math.hypot(x - route[1][0], y - route[1][1]) < 0.4, (x, y)
     assert [f.current_waypoint for f in client.feedback][-1] == 1
     assert 0 in [f.current_waypoint for f in client.feedback]
+
+
+def test_go_through_poses(nav):
+    client, node = nav['client'], nav['node']
+    places = load_places('warehouse')
+    via = [places['pickup_c'][:2], places['search_3'][:2]]
+    handle = client.send(client.nav_through_poses,
+                         NavigateThroughPoses.Goal(poses=[_pose(*p) for p in via]))
+    assert handle.accepted
+    result = handle.get_result_async()
+    closest = [math.inf]  # ground truth: how near the robot came to the first pose
+
+    def watch():
+        x, y, _ = client.xy_yaw()
+        closest[0] = min(closest[0], math.hypot(x - via[0][0], y - via[0][1]))
+        return result.done()
+    assert spin_until(node, watch, 240.0), 'no navigate_through_poses result'
+    wrapped = result.result()
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    assert closest[0] < 0.5, closest[0]
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - via[1][0], y - via[1][1]) < 0.4, (x, y)
+    assert client.feedback and client.feedback[-1].number_of_poses_remaining <= 1
+
+
+def test_follow_path_with_a_map_path(nav):
+    # followPath: a path planned in map, given to the controller (which drives in odom)
+    client, node = nav['client'], nav['node']
+    goal = load_places('warehouse')['pickup_c'][:2]
+    client.send(client.compute_path_to_pose, ComputePathToPose.Goal(
+        goal=_pose(*goal), planner_id='', use_start=False))
+    path = client.result(30.0).result.path
+    assert path.header.frame_id == 'map' and len(path.poses) > 10
+    handle = client.send(client.follow_path_client, FollowPath.Goal(path=path))
+    assert handle.accepted
+    wrapped = client.result(180.0)
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    spin_until(node, lambda: max(client.speed()) < 0.02, 5.0)
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - goal[0], y - goal[1]) < 0.4, (x, y)
+
+
+def test_change_map(nav, tmp_path):
+    # changeMap: map_server/load_map; the planner's global costmap takes the new map
+    client, node = nav['client'], nav['node']
+
+    def global_resolution():
+        return client.call(client.get_costmap_global, GetCostmap.Request()).map.metadata.resolution
+
+    before = global_resolution()
+    for resolution in (0.1, before):
+        out = tmp_path / f'warehouse_{resolution:g}.yaml'
+        save_map(world_occupancy('warehouse', 0.18, resolution, 1.0, None), str(out))
+        answer = client.call(client.load_map, LoadMap.Request(map_url=str(out)))
+        assert answer.result == LoadMap.Response.RESULT_SUCCESS, answer.result
+        assert answer.map.info.resolution == pytest.approx(resolution)
+        assert spin_until(node, lambda r=resolution: global_resolution() == pytest.approx(r), 15.0,
+                          step_s=0.5), (global_resolution(), resolution)
+        client.send(client.compute_path_to_pose, ComputePathToPose.Goal(
+            goal=_pose(*load_places('warehouse')['search_3'][:2]), use_start=False))
+        result = client.result(30.0).result
+        assert result.error_code == 0, result.error_msg
 
 
 def test_cancel_task(nav):

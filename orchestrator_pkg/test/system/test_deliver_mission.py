@@ -25,6 +25,7 @@ import yaml
 
 from orchestrator_pkg.places import load_places
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 RUN_TIMEOUT_S = 400.0  # wall; the mission takes about 70 s of sim time at rtf 1
 
@@ -140,6 +141,7 @@ def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain
         report = _finish(run, summary_file)
     assert run.returncode == 0, run.output()[-5000:]
     _check_delivered(report, run.output())
+    assert_run_within_limits(run_dir)  # the velocity oracle
     # the progress display: steps with the running node's own progress
     assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go', 0)
     assert report['run_dir'] == str(run_dir)
@@ -171,6 +173,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
     output = run.output()
     assert 'planner_server exited with code -9; respawn in 1 s' in output
     _check_delivered(report, output)
+    assert_run_within_limits(run_dir)  # the velocity oracle
     # found by perception from the first search place, then approached
     changes = _status_changes(run_dir)
     top = 'FetchAndDeliver/FetchAndDeliverMission'
@@ -212,6 +215,7 @@ def test_a_low_battery_preempts_the_mission_to_recharge_and_it_resumes_and_compl
     output = run.output()
     assert run.returncode == 0, output[-5000:]
     _check_delivered(report, output)
+    assert_run_within_limits(run_dir)  # the velocity oracle
     # preempted (the running navigation goal canceled), recharged on the dock, resumed
     assert '% < 20%: mission preempted, recharging (preemption 1)' in output, output[-5000:]
     changes = _status_changes(run_dir)

@@ -39,6 +39,7 @@ from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 from orchestrator_pkg.trees.failure import FailureCode
 
 STARTUP_WAIT_S = 300.0   # wall: the stack comes up
@@ -163,9 +164,10 @@ class Stack:
 
 
 @pytest.fixture(scope='module')
-def stack(ros_domain_module):
+def stack(ros_domain_module, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp('faults') / 'run'
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-           '--rtf', '1', '--timeout-s', '3000']
+           '--rtf', '1', '--timeout-s', '3000', '--run-dir', str(run_dir)]
     with ManagedProcess(cmd, env=ros_domain_module.env(), stop_timeout_s=30.0) as run:
         stack = Stack(run, ros_domain_module.domain_id)
         try:
@@ -174,6 +176,7 @@ def stack(ros_domain_module):
             yield stack
         finally:
             stack.close()
+    assert_run_within_limits(run_dir)  # the velocity oracle over every fault case
 
 
 def _result(stack, handle, timeout_s):

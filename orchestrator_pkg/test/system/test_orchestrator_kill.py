@@ -36,6 +36,7 @@ import yaml
 
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 STARTUP_WAIT_S = 300.0      # wall: the stack comes up and the robot starts driving
 AFTER_KILL_SIM_S = 2.0      # sim seconds watched after the kill
@@ -159,11 +160,12 @@ def _bringup(tmp_path, orchestrator_required: bool, require_heartbeat: bool) -> 
     return str(out)
 
 
-def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s):
+def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s, run_dir):
     """Run deliver, SIGKILL the orchestrator at speed; return (kill time, samples, states, log)."""
     monitor = Monitor(ros_domain.domain_id)
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--bringup', bringup,
-           '--world', 'warehouse', '--mission', 'deliver', '--rtf', '1', '--timeout-s', '300']
+           '--world', 'warehouse', '--mission', 'deliver', '--rtf', '1', '--timeout-s', '300',
+           '--run-dir', str(run_dir)]
     try:
         with ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0) as run:
             # a few samples in a row above the speed: driving, not a blip
@@ -192,7 +194,7 @@ def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s):
 def test_killing_the_orchestrator_stops_the_robot_within_the_heartbeat_budget(ros_domain, tmp_path):
     bringup = _bringup(tmp_path, orchestrator_required=False, require_heartbeat=True)
     kill_at, samples, states, log = _kill_orchestrator_while_driving(
-        ros_domain, bringup, AFTER_KILL_SIM_S)
+        ros_domain, bringup, AFTER_KILL_SIM_S, tmp_path / 'run')
     after = [s for s in samples if s[0] >= kill_at]
     assert after and after[-1][0] >= kill_at + AFTER_KILL_SIM_S - 0.1, \
         'the sim kept running after the kill (the runner did not stop it)'
@@ -212,13 +214,14 @@ def test_killing_the_orchestrator_stops_the_robot_within_the_heartbeat_budget(ro
         f'{latency:.3f} s > {bound:.2f} s; base_driver: {reason}; (t, speed, turn) from the kill: '
         f'{[s for s in after if s[0] <= stopped_at]}')
     assert 'required node' not in log, 'the runner stopped the stack: not what is tested here'
+    assert_run_within_limits(tmp_path / 'run')  # the velocity oracle
 
 
 @pytest.mark.timeout(STARTUP_WAIT_S + 240)
 def test_the_runner_stops_the_robot_when_the_required_orchestrator_dies(ros_domain, tmp_path):
     bringup = _bringup(tmp_path, orchestrator_required=True, require_heartbeat=False)
     kill_at, samples, states, log = _kill_orchestrator_while_driving(
-        ros_domain, bringup, RUNNER_BOUND_S + 0.5)
+        ros_domain, bringup, RUNNER_BOUND_S + 0.5, tmp_path / 'run')
     assert '[runner] orchestrator exited with code -9\n' in log, log[-5000:]
     stopped_at = first_still_time(samples, kill_at)
     assert stopped_at is not None, 'still moving at the last ground-truth sample'
@@ -227,3 +230,4 @@ def test_the_runner_stops_the_robot_when_the_required_orchestrator_dies(ros_doma
     assert latency <= RUNNER_BOUND_S, latency
     assert 'e-stop ENGAGED' in log, log[-5000:]
     assert not any(s.message == 'NO_HEARTBEAT' for s in states)  # not the watchdog
+    assert_run_within_limits(tmp_path / 'run')  # the velocity oracle

@@ -20,6 +20,8 @@ import time
 
 import pytest
 
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
+
 RUN_TIMEOUT_S = 600.0  # wall: start-up, ~80 s of sim time at rtf 2 (slower under load),
 # shutdown, the picture
 LABELS = (r'runner|run|mission(?:/robot\d+)?|(?:robot\d+/)?(?:sim|base_driver|planner_server|'
@@ -86,6 +88,7 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
 
     # the summary, and summary.json saying the same
     assert 'summary' in lines, text
+    assert_run_within_limits(run_dir)  # the velocity oracle (rtf 2: the loaded case)
     report = json.loads((run_dir / 'summary.json').read_text())
     outcome_line = next(line for line in lines if line.startswith('  outcome '))
     expected = report['outcome'] + (f' ({report["reason"]})' if report['reason'] else '')

@@ -18,6 +18,7 @@ import rclpy
 
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 RUN_TIMEOUT_S = 400.0  # wall; ~15 s of sim time, most of the wall time is 13 processes starting
 GOALS = {'robot1': (-3.0, -2.5), 'robot2': (-3.0, 0.3)}  # from the dock and from start_2
@@ -35,7 +36,7 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
     summary_file = tmp_path / 'summary.json'
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
            '--robots', '2', '--mission', 'go_to', '--rtf', '1', '--timeout-s', '120',
-           '--summary-json', str(summary_file)]
+           '--summary-json', str(summary_file), '--run-dir', str(tmp_path / 'run')]
     for ns, (x, y) in GOALS.items():
         cmd += ['--input', f'{ns}:goal={_goal(x, y)}']
     with ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0) as run:
@@ -46,6 +47,7 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
         run.wait(30.0)
     output = run.output()
     assert run.returncode == 0, output[-5000:]
+    assert_run_within_limits(tmp_path / 'run')  # the velocity oracle, both robots
     report = json.loads(summary_file.read_text())
     assert report['succeeded'], report
     for ns, goal in GOALS.items():

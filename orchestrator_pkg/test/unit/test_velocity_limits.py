@@ -53,6 +53,21 @@ def test_acceleration_and_deceleration_are_limited():
     assert core.update(t + 0.3, 0.1)[0] == pytest.approx(-0.1)
 
 
+def test_a_late_update_ramps_over_max_step_s_only():
+    # base_driver passes two timer periods: a starved tick must not jump the output
+    late = BaseDriverCore(LIMITS, max_step_s=0.04)
+    late.command(0.5, 2.0, 0.0)
+    assert late.update(0.0, 0.4) == pytest.approx((0.04, 0.16))  # 0.04 s of 1 and 4 /s^2
+    anything = BaseDriverCore(LIMITS)
+    anything.command(0.5, 2.0, 0.0)
+    assert anything.update(0.0, 0.4) == pytest.approx((0.4, 1.6))
+    # slowing down takes the whole late step: a late tick never stops the robot later
+    late.command(0.0, 0.0, 0.4)
+    assert late.update(0.4, 0.4) == pytest.approx((0.0, 0.0))
+    with pytest.raises(ValueError, match='max_step_s'):
+        BaseDriverCore(LIMITS, max_step_s=0.0)
+
+
 @pytest.mark.parametrize('v, w', [(math.nan, 0.0), (0.1, math.inf), (-math.inf, math.nan)])
 def test_non_finite_commands_are_rejected_with_a_reason(v, w):
     core = BaseDriverCore(LIMITS)

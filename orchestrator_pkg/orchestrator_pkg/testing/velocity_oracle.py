@@ -1,0 +1,205 @@
+"""The velocity oracle (issue 12): a run's motion judged against the base's limits.
+
+Pure: :func:`check` takes the base driver's output (``cmd_vel``) and the sim's
+ground truth as ``(t, linear, angular)`` samples in sim seconds and returns
+every violation as one line naming the time and the value:
+
+- a non-finite number in either;
+- a command over the limits (``max_vel_x``, ``min_vel_x``, ``max_vel_theta``);
+- a robot that speeds up faster than ``max_accel_x`` / ``max_accel_theta``
+  over a window of :data:`ACCEL_WINDOW_S` of ground truth (slowing down is
+  always allowed: a stop may be a step to zero);
+- a true speed over the limits (with :data:`TRUTH_SPEED_MARGIN` for the physics);
+- motion after a stop: once the command has been zero for :data:`STOP_SETTLE_S`
+  (the base's deceleration from full speed, plus a margin), the robot must be
+  still (:data:`STILL_MPS`, :data:`STILL_RADPS`) until the next non-zero command.
+
+:func:`read_run` reads both series of every robot from a run folder's
+``run.mcap`` (``orchestrator run --run-dir``); :func:`check_run` does both.
+The system tests run it over their runs (test/system/conftest.py).
+"""
+from dataclasses import dataclass
+import math
+import os
+from typing import Dict, List, Sequence, Tuple
+
+import yaml
+
+Sample = Tuple[float, float, float]  # (sim time s, linear m/s, angular rad/s)
+
+STOP_SETTLE_S = 0.6   # zero command -> still: 0.5 m/s at 2 m/s^2 is 0.25 s, plus contact
+STILL_MPS = 0.03
+STILL_RADPS = 0.05
+TRUTH_SPEED_MARGIN = 1.15  # physics overshoot allowed on the true speed (factor)
+TRUTH_SPEED_SLACK = 0.03   # plus this (m/s or rad/s)
+ACCEL_WINDOW_S = 0.2       # command acceleration: the rise over windows this long
+ACCEL_JITTER_S = 0.06      # per window: the physics a few 50 Hz command periods late
+
+
+@dataclass(frozen=True)
+class Limits:
+    """base_driver's limits (config/base_driver.yaml)."""
+
+    max_vel_x: float = 0.5
+    min_vel_x: float = -0.25
+    max_vel_theta: float = 2.0
+    max_accel_x: float = 1.0
+    max_decel_x: float = 2.0
+    max_accel_theta: float = 3.0
+
+    @classmethod
+    def from_yaml(cls, path: str, node: str = 'base_driver') -> 'Limits':
+        """Read the limits from a ROS parameters file (``node: ros__parameters: ...``)."""
+        with open(path, encoding='utf-8') as f:
+            params = (yaml.safe_load(f) or {}).get(node, {}).get('ros__parameters', {})
+        fields = {k: float(params[k]) for k in cls.__dataclass_fields__ if k in params}
+        return cls(**fields)
+
+
+def _finite(*values) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def check(cmd: Sequence[Sample], truth: Sequence[Sample], limits: Limits) -> List[str]:
+    """Every violation of the limits, the commands and the stops, one line each."""
+    out = []
+    for t, v, w in cmd:
+        if not _finite(t, v, w):
+            out.append(f'cmd_vel not finite at t={t}: ({v}, {w})')
+        elif v > limits.max_vel_x + 1e-6 or v < limits.min_vel_x - 1e-6:
+            out.append(f'cmd_vel linear {v:.3f} m/s at t={t:.2f} outside '
+                       f'[{limits.min_vel_x}, {limits.max_vel_x}]')
+        elif abs(w) > limits.max_vel_theta + 1e-6:
+            out.append(f'cmd_vel angular {w:.3f} rad/s at t={t:.2f} over {limits.max_vel_theta}')
+    finite_cmd = [s for s in cmd if _finite(*s)]
+    finite_truth = [s for s in truth if _finite(*s)]
+    out += _speeding_up(finite_truth, 1, limits.max_accel_x, 'linear', 'm/s', 'max_accel_x')
+    out += _speeding_up(finite_truth, 2, limits.max_accel_theta, 'angular', 'rad/s',
+                        'max_accel_theta')
+    top_v = max(limits.max_vel_x, -limits.min_vel_x) * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
+    top_w = limits.max_vel_theta * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
+    for t, v, w in truth:
+        if not _finite(t, v, w):
+            out.append(f'ground truth not finite at t={t}: ({v}, {w})')
+        elif abs(v) > top_v or abs(w) > top_w:
+            out.append(f'true speed ({v:.3f} m/s, {w:.3f} rad/s) at t={t:.2f} over the limits')
+    out += _motion_after_stops(finite_cmd, finite_truth)
+    return out
+
+
+def _speeding_up(series, index, accel, what, unit, name) -> List[str]:
+    """List true speed-ups over ``accel`` across windows of ACCEL_WINDOW_S (sim stamps).
+
+    The rise over a window may be ``accel`` times the window plus ACCEL_JITTER_S
+    (the physics follows the command a step late). A fall is never flagged: a
+    stop may be a step to zero.
+    """
+    out, i = [], 0
+    for j in range(len(series)):
+        while i < j and series[j][0] - series[i + 1][0] >= ACCEL_WINDOW_S:
+            i += 1
+        dt = series[j][0] - series[i][0]
+        if dt < ACCEL_WINDOW_S:
+            continue
+        a, b = series[i][index], series[j][index]
+        rise = abs(b) - (abs(a) if a * b > 0 else 0.0)
+        if rise > accel * (dt + ACCEL_JITTER_S):
+            out.append(f'true {what} speed {a:.3f} -> {b:.3f} {unit} in {dt:.3f} s at '
+                       f't={series[j][0]:.2f}: over {name} {accel}')
+    return out
+
+
+def stops(cmd: Sequence[Sample]) -> List[Tuple[float, float]]:
+    """(from, to) of every span of zero commands; ``to`` is inf for one that lasts."""
+    spans, start = [], None
+    for t, v, w in cmd:
+        if v == 0.0 and w == 0.0:
+            start = t if start is None else start
+        elif start is not None:
+            spans.append((start, t))
+            start = None
+    if start is not None:
+        spans.append((start, math.inf))
+    return spans
+
+
+def _motion_after_stops(cmd, truth) -> List[str]:
+    out = []
+    for begin, end in stops(cmd):
+        settled = begin + STOP_SETTLE_S
+        moving = [(t, v, w) for t, v, w in truth
+                  if settled <= t < end and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
+        if moving:
+            t, v, w = moving[0]
+            out.append(f'moving ({v:.3f} m/s, {w:.3f} rad/s) at t={t:.2f}, '
+                       f'{t - begin:.2f} s after cmd_vel went to zero at t={begin:.2f} '
+                       f'({len(moving)} samples)')
+    return out
+
+
+def read_run(run_dir: str) -> Dict[str, Tuple[List[Sample], List[Sample]]]:
+    """``{robot namespace: (cmd_vel samples, ground-truth samples)}`` from ``run.mcap``.
+
+    Commands are timed by the recording's log time (the sim clock when it
+    arrived), ground truth by its own stamp (sim time). A robot is any
+    namespace with a ``cmd_vel`` or ``ground_truth/odom`` topic.
+    """
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+    factory = DecoderFactory()
+    robots: Dict[str, Tuple[List[Sample], List[Sample]]] = {}
+    suffixes = (('/cmd_vel', 0), ('/ground_truth/odom', 1))
+    with open(os.path.join(run_dir, 'run.mcap'), 'rb') as f:
+        reader = make_reader(f, decoder_factories=[factory])
+        summary = reader.get_summary()
+        channels = summary.channels.values() if summary is not None else ()
+        wanted = [c.topic for c in channels if c.topic.endswith(tuple(s for s, _ in suffixes))]
+        if not wanted:
+            return robots
+        for _schema, channel, message, msg in reader.iter_decoded_messages(topics=wanted):
+            for suffix, index in suffixes:
+                if not channel.topic.endswith(suffix):
+                    continue
+                ns = channel.topic[:-len(suffix)].strip('/')
+                t = message.log_time * 1e-9
+                if index == 0:
+                    twist = getattr(msg, 'twist', msg)  # TwistStamped or Twist
+                    sample = (t, twist.linear.x, twist.angular.z)
+                else:  # the sim's own stamp: receive times stall when /clock is late
+                    tw, stamp = msg.twist.twist, msg.header.stamp
+                    sample = (stamp.sec + stamp.nanosec * 1e-9,
+                              math.hypot(tw.linear.x, tw.linear.y), tw.angular.z)
+                robots.setdefault(ns, ([], []))[index].append(sample)
+    return robots
+
+
+def check_run(run_dir: str, limits: Limits) -> List[str]:
+    """:func:`check` over every robot of a run folder, each line naming the robot."""
+    out = []
+    for ns, (cmd, truth) in sorted(read_run(run_dir).items()):
+        out += [f'{ns or "robot"}: {line}' for line in check(cmd, truth, limits)]
+    return out
+
+
+def default_limits() -> Limits:
+    """Return the installed config/base_driver.yaml's limits (the small_indoor robot)."""
+    from ament_index_python.packages import get_package_share_directory
+    share = get_package_share_directory('orchestrator_pkg')
+    return Limits.from_yaml(os.path.join(share, 'config', 'base_driver.yaml'))
+
+
+def assert_run_within_limits(run_dir, limits: Limits = None, min_samples: int = 50) -> None:
+    """Fail (AssertionError naming the first violations) unless the run kept its limits.
+
+    ``min_samples``: a run must have recorded at least this many commands and
+    ground-truth samples per robot, so an empty recording is not a pass.
+    """
+    run_dir = str(run_dir)
+    robots = read_run(run_dir)
+    assert robots, f'{run_dir}/run.mcap: no cmd_vel nor ground_truth/odom recorded'
+    for ns, (cmd, truth) in robots.items():
+        assert len(cmd) >= min_samples and len(truth) >= min_samples, \
+            f'{run_dir}: {ns or "robot"}: {len(cmd)} commands, {len(truth)} truth samples'
+    found = check_run(run_dir, limits or default_limits())
+    assert not found, f'velocity oracle, {len(found)} violations in {run_dir}:\n' + \
+        '\n'.join(found[:10])

@@ -1,0 +1,100 @@
+"""The velocity oracle's checks on made-up series (the system tests run it on real runs)."""
+import math
+import os
+
+from orchestrator_pkg.testing.velocity_oracle import STOP_SETTLE_S, Limits, check, stops
+
+LIMITS = Limits()
+DT = 0.02
+
+
+def _ramp(t0, v0, v1, accel, w=0.0):
+    """Commands from v0 to v1 at ``accel`` m/s^2, every DT; (samples, end time)."""
+    out, t, v = [], t0, v0
+    step = math.copysign(accel * DT, v1 - v0)
+    while abs(v1 - v) > 1e-9:
+        v = v + step if abs(v1 - v) > abs(step) else v1
+        t += DT
+        out.append((t, v, w))
+    return out, t
+
+
+def _hold(t0, v, seconds, w=0.0):
+    return [(t0 + DT * (i + 1), v, w) for i in range(int(seconds / DT))]
+
+
+def _clean_run():
+    """Speed up at the limit, cruise, step down to zero, stay still."""
+    up, t = _ramp(0.0, 0.0, 0.5, LIMITS.max_accel_x)
+    cruise = _hold(t, 0.5, 2.0)
+    t = cruise[-1][0]
+    stop = _hold(t, 0.0, 2.0)
+    cmd = up + cruise + stop
+    truth = [(s, v, w) for s, v, w in up + cruise]
+    truth += [(s, max(0.0, 0.5 - LIMITS.max_decel_x * (s - t)), 0.0) for s, _, _ in stop]
+    return cmd, truth, t
+
+
+def test_a_clean_run_has_no_violation():
+    cmd, truth, _ = _clean_run()
+    assert check(cmd, truth, LIMITS) == []
+
+
+def test_a_non_finite_command_or_truth_is_named():
+    cmd, truth, _ = _clean_run()
+    cmd[10] = (cmd[10][0], math.nan, 0.0)
+    truth[20] = (truth[20][0], 0.1, math.inf)
+    found = check(cmd, truth, LIMITS)
+    assert any('cmd_vel not finite' in line for line in found), found
+    assert any('ground truth not finite' in line for line in found), found
+
+
+def test_commands_over_the_speed_limits():
+    cmd = [(0.0, 0.0, 0.0), (0.5, 0.51, 0.0), (1.0, -0.3, 0.0), (1.5, 0.0, 2.5)]
+    found = check(cmd, [], LIMITS)
+    assert any('linear 0.510' in line for line in found), found
+    assert any('linear -0.300' in line for line in found), found
+    assert any('angular 2.500' in line for line in found), found
+
+
+def test_speeding_up_too_fast_is_flagged_but_a_step_to_zero_is_not():
+    fast, t = _ramp(0.0, 0.0, 0.5, 2.0 * LIMITS.max_accel_x)
+    found = check(fast + [(t + DT, 0.0, 0.0)], [], LIMITS)
+    assert found and all('max_accel_x' in line for line in found), found
+    spin, _ = _ramp(0.0, 0.0, 0.0, 1.0)  # nothing
+    turn = [(i * DT, 0.0, min(2.0, i * DT * 2.0 * LIMITS.max_accel_theta)) for i in range(60)]
+    found = check(spin + turn, [], LIMITS)
+    assert found and all('max_accel_theta' in line for line in found), found
+
+
+def test_motion_after_a_stop_is_flagged_with_its_time():
+    cmd, truth, t_stop = _clean_run()
+    late = t_stop + STOP_SETTLE_S + 0.3
+    truth = [(s, 0.2 if abs(s - late) < 0.05 else v, w) for s, v, w in truth]
+    found = check(cmd, truth, LIMITS)
+    assert len(found) == 1 and 'after cmd_vel went to zero' in found[0], found
+    assert f'at t={t_stop + DT:.2f}' in found[0], found
+
+
+def test_motion_before_the_settle_time_or_after_a_new_command_is_allowed():
+    cmd, truth, t_stop = _clean_run()
+    early = t_stop + STOP_SETTLE_S - 0.1
+    truth = [(s, 0.3 if abs(s - early) < 0.05 else v, w) for s, v, w in truth]
+    assert check(cmd, truth, LIMITS) == []
+    # a new command ends the stop: motion after it is not "after a stop"
+    again, _ = _ramp(cmd[-1][0], 0.0, 0.3, LIMITS.max_accel_x)
+    moving = [(s, v, 0.0) for s, v, _ in again]
+    assert check(cmd + again, truth + moving, LIMITS) == []
+
+
+def test_stops_are_spans_of_zero_commands():
+    cmd = [(0.0, 0.0, 0.0), (1.0, 0.1, 0.0), (2.0, 0.0, 0.0), (3.0, 0.0, 0.0),
+           (4.0, 0.0, 0.1), (5.0, 0.0, 0.0)]
+    assert stops(cmd) == [(0.0, 1.0), (2.0, 4.0), (5.0, math.inf)]
+
+
+def test_the_limits_come_from_base_drivers_parameters():
+    here = os.path.dirname(__file__)
+    limits = Limits.from_yaml(os.path.join(here, '..', '..', 'config', 'base_driver.yaml'))
+    assert limits == Limits(max_vel_x=0.5, min_vel_x=-0.25, max_vel_theta=2.0,
+                            max_accel_x=1.0, max_decel_x=2.0, max_accel_theta=3.0)
