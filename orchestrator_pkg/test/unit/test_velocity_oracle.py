@@ -57,14 +57,16 @@ def test_commands_over_the_speed_limits():
     assert any('angular 2.500' in line for line in found), found
 
 
-def test_speeding_up_too_fast_is_flagged_but_a_step_to_zero_is_not():
+def test_a_robot_speeding_up_too_fast_is_flagged_but_a_step_to_zero_is_not():
+    # judged on ground truth (sim stamps): receive times of cmd_vel stall under load
     fast, t = _ramp(0.0, 0.0, 0.5, 2.0 * LIMITS.max_accel_x)
-    found = check(fast + [(t + DT, 0.0, 0.0)], [], LIMITS)
+    found = check([], fast + [(t + DT, 0.0, 0.0)], LIMITS)
     assert found and all('max_accel_x' in line for line in found), found
-    spin, _ = _ramp(0.0, 0.0, 0.0, 1.0)  # nothing
     turn = [(i * DT, 0.0, min(2.0, i * DT * 2.0 * LIMITS.max_accel_theta)) for i in range(60)]
-    found = check(spin + turn, [], LIMITS)
+    found = check([], turn, LIMITS)
     assert found and all('max_accel_theta' in line for line in found), found
+    at_the_limit, t = _ramp(0.0, 0.0, 0.5, LIMITS.max_accel_x)
+    assert check([], at_the_limit + [(t + DT, 0.0, 0.0)], LIMITS) == []
 
 
 def test_motion_after_a_stop_is_flagged_with_its_time():
@@ -78,8 +80,8 @@ def test_motion_after_a_stop_is_flagged_with_its_time():
 
 def test_motion_before_the_settle_time_or_after_a_new_command_is_allowed():
     cmd, truth, t_stop = _clean_run()
-    early = t_stop + STOP_SETTLE_S - 0.1
-    truth = [(s, 0.3 if abs(s - early) < 0.05 else v, w) for s, v, w in truth]
+    coasting = t_stop + STOP_SETTLE_S - 0.05  # slowing down late, still within the settle time
+    truth = [(s, max(v, 0.1) if s < coasting else v, w) for s, v, w in truth]
     assert check(cmd, truth, LIMITS) == []
     # a new command ends the stop: motion after it is not "after a stop"
     again, _ = _ramp(cmd[-1][0], 0.0, 0.3, LIMITS.max_accel_x)
