@@ -19,7 +19,7 @@ every violation as one line naming the time and the value:
 
 :func:`read_run` reads both series of every robot from a run folder's
 ``run.mcap`` (``orchestrator run --run-dir``); :func:`check_run` does both.
-The system tests run it over their runs (test/system/conftest.py).
+Every system test that runs ``orchestrator run`` ends with :func:`assert_run_within_limits`.
 """
 from dataclasses import dataclass
 import math
@@ -27,6 +27,8 @@ import os
 from typing import Dict, List, Sequence, Tuple
 
 import yaml
+
+from orchestrator_pkg.drivers.velocity_limits import VelocityLimits
 
 Sample = Tuple[float, float, float]  # (sim time s, linear m/s, angular rad/s)
 
@@ -39,15 +41,9 @@ CMD_STEP_PERIODS = 4       # a command's rise per message: accel x this many tim
 
 
 @dataclass(frozen=True)
-class Limits:
-    """base_driver's limits (config/base_driver.yaml)."""
+class Limits(VelocityLimits):
+    """base_driver's limits (config/base_driver.yaml) and its output rate."""
 
-    max_vel_x: float = 0.5
-    min_vel_x: float = -0.25
-    max_vel_theta: float = 2.0
-    max_accel_x: float = 1.0
-    max_decel_x: float = 2.0
-    max_accel_theta: float = 3.0
     rate_hz: float = 50.0
 
     @classmethod
