@@ -6,9 +6,7 @@ set -Eo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=/dev/null
-source "$ROOT/scripts/underlay.sh"
-# shellcheck source=/dev/null
-source "$ROOT/install/setup.bash"
+source "$ROOT/env.sh"  # the underlay, the workspace, and the DDS settings the stack runs with
 
 rm -rf "$ROOT/build"/*/pytest.xml "$ROOT/build"/*/test_results
 python -m orchestrator_pkg.testing.ros_domain -- \

@@ -4,7 +4,8 @@ The nodes, parameters, namespaces and respawn policies come from
 ``config/bringup.yaml`` (or the ``bringup`` argument), read by the same
 module that ``orchestrator run`` uses, so both start the same system.
 
-Arguments: bringup, world, robot, robots, rtf, seed, mission, use_sim, only.
+Arguments: bringup, world, robot, robots, rtf, seed, mission, localization, use_sim,
+only.
 With ``robots:=2`` every robot-scope node runs once in ``robot1`` and once in
 ``robot2``, and the sim gets ``robots: [robot1, robot2]`` (one body each). The
 nodes use relative names, tf included (``tf``, ``tf_static``), so each robot's
@@ -32,6 +33,8 @@ ARGUMENTS = {
     'rtf': ('1.0', 'sim real-time factor; 0 = as fast as possible'),
     'seed': ('0', 'sim random seed'),
     'mission': ('', 'mission name, passed to nodes that read ${mission}'),
+    'localization': ('', "truth (map -> odom from the sim's ground truth, for debugging) or "
+                     "amcl; '' = the description's default"),
     'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
     'only': ('', 'comma-separated node names to start (default: all), e.g. orchestrator'),
 }

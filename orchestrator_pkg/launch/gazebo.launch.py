@@ -15,8 +15,9 @@ read by ``description.load/resolve``, with the embedded sim (the
 - ``ros_gz_bridge parameter_bridge`` with ``config/gz_bridge.yaml`` gives the
   embedded sim's topics: /clock, scan, odom, tf, battery_state, cmd_vel.
 - ``static_transform_publisher`` gives ``base_link -> base_scan`` (from the
-  robot preset) and ``map -> odom`` at the spawn pose, as the embedded sim
-  does with ``odom_starts_at_truth`` (Gazebo's odometry starts at zero).
+  robot preset) and, with ``localization:=truth``, ``map -> odom`` at the
+  spawn pose (Gazebo's odometry starts at zero and does not drift, so this is
+  the truth); with ``localization:=amcl`` the amcl node publishes it.
 
 Every node runs with ``use_sim_time``. One robot only.
 """
@@ -47,6 +48,9 @@ ARGUMENTS = {
     'robot': ('small_indoor', 'robot preset; its Gazebo model is models/<robot>/model.sdf'),
     'spawn': ('', "'' = the world's spawn, a place name, or 'x y yaw'"),
     'mission': ('', 'mission name, passed to nodes that read ${mission}'),
+    'localization': ('', "truth (a static map -> odom at the spawn: Gazebo's odometry starts "
+                     "at zero) or amcl (the amcl node publishes it); '' = the description's "
+                     'default'),
     'only': ('', 'comma-separated stack node names to start (default: all but the sim)'),
     'gui': ('false', 'true: also open the Gazebo GUI; false: server only (-s)'),
 }
@@ -69,7 +73,7 @@ def _world_sdf(world_arg):
     return sdf_path, world
 
 
-def _gazebo_and_bridge(value):
+def _gazebo_and_bridge(value, localization):
     sdf_path, world = _world_sdf(value['world'])
     robot = load_robot(value['robot'])
     model = os.path.join(_share(PACKAGE), 'models', value['robot'], 'model.sdf')
@@ -99,18 +103,22 @@ def _gazebo_and_bridge(value):
                         '--yaw', str(lidar.yaw), '--frame-id', 'base_link',
                         '--child-frame-id', 'base_scan'],
              parameters=[sim_time]),
+    ] + ([] if localization == 'amcl' else [
         Node(package='tf2_ros', executable='static_transform_publisher', name='map_odom_tf',
              arguments=['--x', str(x), '--y', str(y), '--yaw', str(yaw),
                         '--frame-id', 'map', '--child-frame-id', 'odom'],
-             parameters=[sim_time]),
-    ]
+             parameters=[sim_time])])
 
 
-def _stack(value):
+def _load(value):
     path = value['bringup']
     if os.path.sep not in path:
         path = os.path.join(_share(PACKAGE), 'config', path)
-    bringup = load(path)
+    return load(path)
+
+
+def _stack(value, bringup):
+    path = bringup.source
     if bringup.robots != 1:
         raise BringupError(f'{path}: gazebo.launch.py runs one robot, the description has '
                            f'{bringup.robots}')
@@ -126,7 +134,9 @@ def _stack(value):
 
 def _nodes(context):
     value = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
-    return _gazebo_and_bridge(value) + _stack(value)
+    bringup = _load(value)
+    localization = bringup.run_arguments(value).get('localization', '')
+    return _gazebo_and_bridge(value, localization) + _stack(value, bringup)
 
 
 def generate_launch_description():

@@ -38,3 +38,34 @@ BY_ACTION = {
     'navigate_to_pose': NAVIGATE_TO_POSE,
     'navigate_through_poses': NAVIGATE_THROUGH_POSES,
 }
+
+# The Nav2 error code of a goal that the edge refuses (orchestrator_pkg.ros_edge.goals),
+# by action and problem kind; 'unknown' is also the code of a server's own exception.
+# Values from nav2_msgs' .action files (Jazzy; the navigators' from Kilted, above).
+BAD_GOAL = {
+    # ComputePathToPose: UNKNOWN 200, TF_ERROR 202, START_OUTSIDE_MAP 203,
+    # GOAL_OUTSIDE_MAP 204 (GOAL_OCCUPIED 206 comes from the planner's costmap)
+    'compute_path_to_pose': {'frame': 202, 'position': 204, 'start_position': 203,
+                             'orientation': 200, 'number': 200, 'unknown': 200},
+    # ComputePathThroughPoses: the same + 100, and NO_VIAPOINTS_GIVEN 309 (no goals)
+    'compute_path_through_poses': {'frame': 302, 'position': 304, 'start_position': 303,
+                                   'orientation': 300, 'number': 300, 'unknown': 300,
+                                   'empty': 309},
+    # FollowPath: UNKNOWN 100, INVALID_PATH 103
+    'follow_path': {'frame': 103, 'position': 103, 'orientation': 103, 'number': 103,
+                    'unknown': 100},
+    # Spin: UNKNOWN 700 (Jazzy's Spin has no INVALID_INPUT)
+    'spin': {'number': 700, 'unknown': 700},
+    # BackUp: UNKNOWN 710, INVALID_INPUT 713
+    'backup': {'number': 713, 'unknown': 710},
+    # DriveOnHeading: UNKNOWN 720, INVALID_INPUT 724
+    'drive_on_heading': {'number': 724, 'unknown': 720},
+    # FollowWaypoints: UNKNOWN 600 (Jazzy has no code for a bad goal)
+    'follow_waypoints': {'frame': 600, 'position': 600, 'orientation': 600, 'number': 600,
+                         'unknown': 600},
+    # Wait: Jazzy's Wait result has error_code but no constants
+    'wait': {'unknown': 0},
+    'navigate_to_pose': {'frame': NAVIGATE_TO_POSE.TF_ERROR, 'unknown': NAVIGATE_TO_POSE.UNKNOWN},
+    'navigate_through_poses': {'frame': NAVIGATE_THROUGH_POSES.TF_ERROR,
+                               'unknown': NAVIGATE_THROUGH_POSES.UNKNOWN},
+}

@@ -10,6 +10,15 @@ def ros_domain():
     with claim_domain() as claim:
         yield claim
 
+
+@pytest.fixture(scope='module')
+def ros_domain_module():
+    """Claim a ROS domain for a whole module (one stack shared by its tests)."""
+    with claim_domain() as claim:
+        yield claim
+
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if a test left an action server or client alive.
 

@@ -100,3 +100,14 @@ def lidar_noise(ranges: np.ndarray, std: float, rng: np.random.Generator,
     out[finite & (out > range_max)] = np.inf
     out[finite & (out < range_min)] = -np.inf
     return out
+
+
+def map_to_odom(truth, odom):
+    """``world -> odom`` such that ``world -> odom -> base`` is the true pose: truth ∘ odom⁻¹."""
+    ox, oy, oyaw = odom
+    c, s = math.cos(oyaw), math.sin(oyaw)
+    ix, iy = -(c * ox + s * oy), s * ox - c * oy  # odom⁻¹ translation; its yaw is -oyaw
+    tx, ty, tyaw = truth
+    c, s = math.cos(tyaw), math.sin(tyaw)
+    yaw = math.atan2(math.sin(tyaw - oyaw), math.cos(tyaw - oyaw))
+    return tx + c * ix - s * iy, ty + s * ix + c * iy, yaw

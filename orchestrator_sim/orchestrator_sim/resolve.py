@@ -52,3 +52,21 @@ def parse_spawn(spec: str, world: World) -> Optional[Tuple[float, float, float]]
                          f'({", ".join(sorted(world.places)) or "none in this world"}) '
                          'or "x y [yaw]"')
     return values[0], values[1], values[2] if len(values) == 3 else 0.0
+
+
+def robot_spawns(world: World, namespaces, spawn: str = '') -> list:
+    """Start pose ``(x, y, yaw)`` (or None) of each robot namespace, as the sim places them.
+
+    One robot: ``spawn`` (:func:`parse_spawn`: '' is the world's spawn). Several:
+    the world file's ``spawns`` list, in namespace order (``spawn`` must be '').
+    The sim and anything that needs the start poses (a localizer's initial
+    pose) use this one rule. Raises ValueError with a reason.
+    """
+    names = tuple(n for n in namespaces if n) or ('',)
+    if len(names) == 1:
+        return [parse_spawn(spawn, world)]
+    if spawn.strip():
+        raise ValueError(f"spawn: one pose for several robots; with robots {list(names)} the "
+                         "world file's spawns list is used")
+    from orchestrator_sim.physics import world_spawns
+    return world_spawns(world, len(names))

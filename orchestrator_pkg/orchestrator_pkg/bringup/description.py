@@ -10,6 +10,11 @@ Format::
     bringup:
       robots: 1                      # robots started by default
       namespace_prefix: robot        # robot1, robot2, ... when robots > 1
+      arguments:                     # run arguments with a default and fixed choices
+        localization:
+          default: truth
+          choices: [truth, amcl]
+          description: where map -> odom comes from
       shutdown:
         zero_velocity_topic: cmd_vel # sent zero Twist before nodes are stopped
         grace_period_s: 5.0          # SIGINT, then SIGKILL after this
@@ -27,12 +32,25 @@ Format::
           respawn_max_retries: 3     # -1 (default): forever, as in ROS launch
           required: false            # when it exits for good, stop everything
           sim_only: false            # only when running in simulation
+          when: {localization: amcl} # only when each named run argument has that value
+                                     # (or one of a list of values)
 
 Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 ``mission``); there is no other expression language, nothing is evaluated.
 A value that is exactly one ``${name}`` takes the argument's YAML type
 (``1.0`` a float, ``3`` an int, ``true`` a bool), so run arguments given as
 text (``ros2 launch ... rtf:=2``) set typed parameters.
+
+An override can also pick its value by a run argument's value (a case
+mapping; nothing is evaluated)::
+
+    publish_map_to_odom_from_truth: {case: localization, truth: true, amcl: false}
+
+The argument must be one of ``arguments`` (so every choice is known) and the
+mapping must give a value for each of its choices. ``arguments`` declares run
+arguments whose value is one of a few ``choices``: :func:`resolve` fills in
+the ``default`` when the run does not give one and refuses any other value
+with a message that names the choices.
 
 :func:`resolve` adds two arguments of its own: ``robot_namespaces``, the list
 of robot namespaces of the run (``['']`` for one robot, else ``['robot1',
@@ -50,7 +68,9 @@ _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace')  # added by resolve(), not run arguments
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
-              'required', 'sim_only', 'description'}
+              'required', 'sim_only', 'description', 'when'}
+_ARGUMENT_KEYS = {'default', 'choices', 'description'}
+CASE_KEY = 'case'
 
 
 class BringupError(ValueError):
@@ -74,6 +94,21 @@ class NodeDescription:
     required: bool = False
     sim_only: bool = False
     description: str = ''
+    when: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (argument, allowed values)
+
+    def runs_with(self, args: Mapping[str, object]) -> bool:
+        """Whether this node runs with these run arguments (its ``when`` holds)."""
+        return all(str(args.get(name)) in values for name, values in self.when)
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A run argument with fixed choices (``arguments:`` of the description)."""
+
+    name: str
+    default: str
+    choices: Tuple[str, ...]
+    description: str = ''
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,25 @@ class Bringup:
     namespace_prefix: str = 'robot'
     zero_velocity_topic: str = 'cmd_vel'
     grace_period_s: float = 5.0
+    arguments: Tuple[Argument, ...] = ()
+
+    def run_arguments(self, args: Mapping[str, object]) -> Dict[str, object]:
+        """``args`` with each declared argument's default filled in and its choice checked.
+
+        A missing or empty value takes the default; any other value must be
+        one of the choices (BringupError naming them).
+        """
+        out = dict(args)
+        for arg in self.arguments:
+            value = out.get(arg.name)
+            if value is None or value == '':
+                out[arg.name] = arg.default
+            elif str(value) not in arg.choices:
+                raise BringupError(f'{self.source}: run argument {arg.name}: {value!r} is not '
+                                   f'one of {", ".join(arg.choices)}')
+            else:
+                out[arg.name] = str(value)
+        return out
 
     def namespaces(self, robots: Optional[int] = None) -> List[str]:
         """Robot namespaces: ``['']`` for one robot, else ``['robot1', ...]``."""
@@ -180,6 +234,15 @@ def _node(source: str, index: int, raw) -> NodeDescription:
         if not isinstance(key, str) or not isinstance(value, str):
             raise _err(source, f'{where}.remappings', f'{key!r}: {value!r} must be strings')
     overrides = _mapping(source, f'{where}.overrides', raw.get('overrides'))
+    when = _mapping(source, f'{where}.when', raw.get('when'))
+    when_values = []
+    for key, value in when.items():
+        values = value if isinstance(value, list) else [value]
+        if not isinstance(key, str) or not values or \
+                not all(isinstance(v, (str, int, float, bool)) for v in values):
+            raise _err(source, f'{where}.when', f'{key!r}: {value!r}: expected an argument '
+                       'name and a value or a list of values')
+        when_values.append((key, tuple(str(v) for v in values)))
     return NodeDescription(
         name=raw['name'], package=raw['package'], executable=raw['executable'],
         scope=scope,
@@ -191,7 +254,58 @@ def _node(source: str, index: int, raw) -> NodeDescription:
         respawn_delay_s=delay, respawn_max_retries=retries,
         required=_typed(source, f'{where}.required', raw.get('required'), bool, False),
         sim_only=_typed(source, f'{where}.sim_only', raw.get('sim_only'), bool, False),
-        description=_typed(source, f'{where}.description', raw.get('description'), str, ''))
+        description=_typed(source, f'{where}.description', raw.get('description'), str, ''),
+        when=tuple(when_values))
+
+
+def _arguments(source: str, raw) -> Tuple[Argument, ...]:
+    out = []
+    for name, spec in _mapping(source, 'bringup.arguments', raw).items():
+        where = f'bringup.arguments.{name}'
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _err(source, 'bringup.arguments', f'{name!r} is not a valid argument name')
+        spec = _mapping(source, where, spec)
+        unknown = sorted(set(spec) - _ARGUMENT_KEYS)
+        if unknown:
+            raise _err(source, f'{where}.{unknown[0]}',
+                       f'unknown field (known: {", ".join(sorted(_ARGUMENT_KEYS))})')
+        choices = spec.get('choices')
+        if not isinstance(choices, list) or not choices or \
+                not all(isinstance(c, str) and c for c in choices):
+            raise _err(source, f'{where}.choices', 'required, a non-empty list of strings')
+        default = spec.get('default')
+        if default not in choices:
+            raise _err(source, f'{where}.default', f'{default!r} is not one of the choices '
+                       f'({", ".join(choices)})')
+        out.append(Argument(name, default, tuple(choices),
+                            _typed(source, f'{where}.description', spec.get('description'),
+                                   str, '')))
+    return tuple(out)
+
+
+def _check_cases(source: str, nodes, arguments) -> None:
+    """Every ``{case: ARG, ...}`` override names a declared argument and covers its choices."""
+    known = {arg.name: arg for arg in arguments}
+    for node in nodes:
+        for name, _values in node.when:
+            if name not in known:
+                raise _err(source, f'bringup.nodes ({node.name}).when.{name}',
+                           f'not a declared argument (arguments: '
+                           f'{", ".join(sorted(known)) or "none"})')
+        for key, value in node.overrides:
+            if not (isinstance(value, dict) and CASE_KEY in value):
+                continue
+            where = f'bringup.nodes ({node.name}).overrides.{key}'
+            arg = known.get(value[CASE_KEY])
+            if arg is None:
+                raise _err(source, where, f'case {value[CASE_KEY]!r} is not a declared argument '
+                           f'(arguments: {", ".join(sorted(known)) or "none"})')
+            missing = [c for c in arg.choices if c not in value]
+            extra = sorted(str(k) for k in value if k != CASE_KEY and k not in arg.choices)
+            if missing or extra:
+                raise _err(source, where, f'a case of {arg.name} needs exactly its choices '
+                           f'({", ".join(arg.choices)}); missing: {", ".join(missing) or "-"}, '
+                           f'unknown: {", ".join(extra) or "-"}')
 
 
 def parse(text: str, source: str = '<string>') -> Bringup:
@@ -203,7 +317,7 @@ def parse(text: str, source: str = '<string>') -> Bringup:
     if not isinstance(data, dict) or not isinstance(data.get('bringup'), dict):
         raise BringupError(f'{source}: expected a top-level "bringup:" mapping')
     top = data['bringup']
-    known = {'robots', 'namespace_prefix', 'shutdown', 'nodes'}
+    known = {'robots', 'namespace_prefix', 'shutdown', 'nodes', 'arguments'}
     unknown = sorted(set(top) - known)
     if unknown:
         raise _err(source, f'bringup.{unknown[0]}',
@@ -212,6 +326,8 @@ def parse(text: str, source: str = '<string>') -> Bringup:
     if not isinstance(nodes_raw, list) or not nodes_raw:
         raise _err(source, 'bringup.nodes', 'required, a non-empty list')
     nodes = tuple(_node(source, i, raw) for i, raw in enumerate(nodes_raw))
+    arguments = _arguments(source, top.get('arguments'))
+    _check_cases(source, nodes, arguments)
     seen = set()
     for node in nodes:
         if node.name in seen:
@@ -232,7 +348,7 @@ def parse(text: str, source: str = '<string>') -> Bringup:
         source=source, nodes=nodes, robots=robots, namespace_prefix=prefix,
         zero_velocity_topic=_typed(source, 'bringup.shutdown.zero_velocity_topic',
                                    shutdown.get('zero_velocity_topic'), str, 'cmd_vel'),
-        grace_period_s=grace)
+        grace_period_s=grace, arguments=arguments)
 
 
 def load(path: str) -> Bringup:
@@ -246,7 +362,21 @@ def load(path: str) -> Bringup:
 
 
 def substitute(value, args: Mapping[str, str], where: str = 'value'):
-    """Replace ``${name}`` in strings (recursively in lists) from ``args``."""
+    """Replace ``${name}`` in strings (recursively in lists) from ``args``.
+
+    A case mapping (``{case: ARG, VALUE: result, ...}``) becomes the result
+    for ``args[ARG]``, itself substituted.
+    """
+    if isinstance(value, dict) and CASE_KEY in value:
+        name = value[CASE_KEY]
+        if name not in args:
+            raise BringupError(f'{where}: case {name!r} is not a run argument '
+                               f'(known: {", ".join(sorted(args)) or "none"})')
+        chosen = str(args[name])
+        if chosen not in value:
+            raise BringupError(f'{where}: case {name}: no value for {chosen!r} '
+                               f'(cases: {", ".join(str(k) for k in value if k != CASE_KEY)})')
+        return substitute(value[chosen], args, where)
     if isinstance(value, list):
         return [substitute(v, args, where) for v in value]
     if not isinstance(value, str):
@@ -293,13 +423,14 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                                f'(nodes: {", ".join(sorted(names))})')
     launches = []
     namespaces = bringup.namespaces(robots)
-    run_args = {**args, RESOLVE_ARGUMENTS[0]: list(namespaces)}
+    run_args = {**bringup.run_arguments(args), RESOLVE_ARGUMENTS[0]: list(namespaces)}
     for scope, spaces in (('world', ['']), ('robot', namespaces)):
         for namespace in spaces:
             node_args = {**run_args, RESOLVE_ARGUMENTS[1]: namespace} if scope == 'robot' \
                 else run_args
             for node in bringup.nodes:
-                if node.scope != scope or (node.sim_only and not sim):
+                if node.scope != scope or (node.sim_only and not sim) \
+                        or not node.runs_with(run_args):
                     continue
                 if only and node.name not in only:
                     continue

@@ -101,6 +101,7 @@ class MissionSession:
         self._goal_handles: Dict[str, object] = {}
         self.recorder = None  # a RunRecorder, set by the caller before run()
         self.run_dir = ''
+        self.localization = ''  # the run's localization mode, labelled in the summary
         # hold back the first feedback (a few ticks at most) until the first
         # snapshot gives the tree's shape, so the first line has its step number
         self._progress = {ns: ProgressDisplay('mission' + ('/' + ns if ns else ''),
@@ -385,6 +386,8 @@ class MissionSession:
         """Render the end-of-run summary."""
         outcome, why = self.outcome(reason)
         extra = [('run folder', self.run_dir)] if self.run_dir else []
+        if self.localization:
+            extra.append(('localization', localization_label(self.localization)))
         extra += [(f'stack {ns}' if ns else 'stack', text)
                   for ns, text in sorted(self._stack_failures.items())]
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
@@ -422,12 +425,24 @@ class MissionSession:
                 'rtf': {'requested': self.rtf,
                         'achieved': round(self.sim_time_s / self.clock_wall_s, 3)
                         if self.clock_wall_s > 0 else None},
-                'hint': self.hint(), 'run_dir': self.run_dir, 'robots': robots}
+                'hint': self.hint(), 'run_dir': self.run_dir,
+                'localization': self.localization or None, 'robots': robots}
 
     def close(self) -> None:
         """Destroy the node and shut rclpy down."""
         destroy_node_and_waitables(self.node)
         self._rclpy.try_shutdown()
+
+
+LOCALIZATION_LABELS = {
+    'truth': 'truth (ground truth, for debugging)',
+    'amcl': 'amcl (estimated from scans and the map)',
+}
+
+
+def localization_label(mode: str) -> str:
+    """How the summary names a localization mode (``truth`` says it is for debugging)."""
+    return LOCALIZATION_LABELS.get(mode, mode)
 
 
 def _failure_dict(f) -> dict:

@@ -43,6 +43,7 @@ STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',
 STATUS_NAMES = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
 DISCOVERY_PERIOD_S = 0.5
 MAX_PLANS = 2000
+PICTURE_FRAME = 'map'  # trajectory.png's frame: the sim's world frame (ground truth)
 MAX_PENDING = 1000  # messages kept until the first /clock
 
 
@@ -104,6 +105,7 @@ class RunRecorder:
         self.counts: Dict[str, int] = {}
         self.plans: List[Tuple[str, float, list]] = []  # (robot, t, [(x, y), ...])
         self.problems: List[str] = []
+        self._plan_frames_skipped = set()
         self._wanted = {topic_name(ns, t): (ns, t) for ns in namespaces for t in topics}
         self._subscribed = {}
         self.node = rclpy.create_node('orchestrator_run_recorder')
@@ -205,7 +207,14 @@ class RunRecorder:
             from rclpy.serialization import deserialize_message
             message = deserialize_message(data, cls)
             if rel == 'plan':
-                if len(self.plans) < MAX_PLANS:
+                frame = message.header.frame_id.lstrip('/')
+                if frame not in ('', PICTURE_FRAME):
+                    # trajectory.png is drawn in the world (map) frame, as the ground truth
+                    if frame not in self._plan_frames_skipped:
+                        self._plan_frames_skipped.add(frame)
+                        self.problems.append(f'plans in frame {frame!r} are not drawn '
+                                             f'(the picture is in {PICTURE_FRAME!r})')
+                elif len(self.plans) < MAX_PLANS:
                     self.plans.append((ns, stamp * 1e-9, [(p.pose.position.x, p.pose.position.y)
                                                           for p in message.poses]))
             else:

@@ -77,6 +77,7 @@ def ros_arguments(launch: NodeLaunch) -> List[str]:
 
 
 RECENT_LINES = 8  # of a node's output, shown when it exits unexpectedly
+STACK_DUMP_WAIT_S = 0.5  # after SIGUSR1, for a hung node to print its stacks before SIGKILL
 
 
 class ManagedNode:
@@ -244,7 +245,14 @@ class Runner:
                 node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self._output(f'[runner] {node.label} did not stop within '
-                             f'{self._grace_period_s:g} s; killing it')
+                             f'{self._grace_period_s:g} s; killing it (the stacks of its '
+                             'threads are in its log)')
+                # run_node's faulthandler prints where every thread is, for the post-mortem
+                node.signal(signal.SIGUSR1)
+                try:
+                    node.process.wait(timeout=STACK_DUMP_WAIT_S)
+                except subprocess.TimeoutExpired:
+                    pass
                 node.signal(signal.SIGKILL)
                 node.process.wait(timeout=5)
 

@@ -95,6 +95,13 @@ def run(args) -> int:
             if args.mission else ''
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
+        if args.localization:
+            if not any(arg.name == 'localization' for arg in bringup.arguments):
+                raise BringupError(f'{bringup.source}: --localization {args.localization}: this '
+                                   'bringup has no localization argument (e.g. BARN: no map, '
+                                   'no localizer)')
+            run_args['localization'] = args.localization
+        localization = bringup.run_arguments(run_args).get('localization', '')
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
                                        robots=args.robots, only=only)
@@ -121,13 +128,14 @@ def run(args) -> int:
     logs = NodeLogs(log_dir, terminal, verbose=args.verbose)
     try:
         return _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
-                    logs)
+                    logs, localization)
     finally:
         logs.close()
         terminal.close()
 
 
-def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs) -> int:
+def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs,
+         localization='') -> int:
     from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.terminal import ERROR
     terminal(f'[run] node logs: {logs.folder}')
@@ -147,6 +155,7 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                              lifecycle_manager=any(
                                  node.executable == 'lifecycle_manager'
                                  for node in bringup.nodes))
+    session.localization = localization
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
     # shut the context down at once: the robots could no longer be sent zero velocity.
     # Ours win.
@@ -248,6 +257,10 @@ def register(subparsers) -> None:
     parser.add_argument('--input', action='append', metavar='[ROBOT:]KEY=VALUE',
                         help='mission input, written to the blackboard (repeatable); '
                              'ROBOT:KEY=VALUE (e.g. robot2:goal=...) for one robot only')
+    parser.add_argument('--localization', choices=('truth', 'amcl'), default=None,
+                        help='where map -> odom comes from: truth (the sim\'s ground truth, for '
+                             'debugging) or amcl (estimated from scans and the map); default: '
+                             'the bringup\'s (truth in bringup.yaml)')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')

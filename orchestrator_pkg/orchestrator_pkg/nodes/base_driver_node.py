@@ -45,7 +45,7 @@ from orchestrator_pkg.drivers.velocity_limits import (
     BaseDriverCore,
     VelocityLimits,
 )
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -99,13 +99,16 @@ class BaseDriverNode(Node):
         msg_type = TwistStamped if self.stamped else Twist
         self.pub_cmd = self.create_publisher(msg_type, 'cmd_vel', 10)
         self.pub_state = self.create_publisher(DiagnosticStatus, '~/state', 10)
-        self.create_subscription(msg_type, 'cmd_vel_nav', self._on_command, 10)
+        # the core rejects non-finite commands with its own counted reason (~/state)
+        guard.subscribe(self, msg_type, 'cmd_vel_nav', self._on_command, 10,
+                        check_finite=False)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self.create_subscription(Bool, 'e_stop', self._on_estop, latched)
+        guard.subscribe(self, Bool, 'e_stop', self._on_estop, latched, check_finite=False)
         if heartbeat is not None:  # best effort: a late beat is a missed beat, never queued
             beats = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-            self.create_subscription(Header, heartbeat.source, self._on_heartbeat, beats)
+            guard.subscribe(self, Header, heartbeat.source, self._on_heartbeat, beats,
+                            check_finite=False)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self._last_update = None
         self._last_mode = None

@@ -1,6 +1,6 @@
-"""behavior_server: nav2_msgs Spin, BackUp and Wait recoveries, with collision checks.
+"""behavior_server: nav2_msgs Spin, BackUp, DriveOnHeading and Wait, with collision checks.
 
-Spin and BackUp check the robot footprint along the motion they are about to
+Spin, BackUp and DriveOnHeading check the robot footprint along the motion they are about to
 make (``simulate_ahead_time_s``) against a rolling local costmap fed by
 ``scan``, and stop with COLLISION_AHEAD instead of driving into an obstacle.
 All three run from one timer on the ROS clock; the execute callbacks only
@@ -9,7 +9,12 @@ await the result, so nothing blocks. Any end of a goal publishes a zero Twist.
 Parameters: see ``config/nav.yaml`` (``behavior_server``) and docs/navigation.md.
 Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
 Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist).
-Actions: ``spin`` (nav2_msgs/Spin), ``backup`` (nav2_msgs/BackUp), ``wait`` (nav2_msgs/Wait).
+Actions: ``spin`` (nav2_msgs/Spin), ``backup`` (nav2_msgs/BackUp),
+``drive_on_heading`` (nav2_msgs/DriveOnHeading), ``wait`` (nav2_msgs/Wait).
+
+``backup`` and ``drive_on_heading`` are one behavior, as in Nav2 (backing up
+is driving on the heading backwards): :mod:`orchestrator_pkg.planning.straight_drive`
+turns either goal into a distance and a signed speed (INVALID_INPUT otherwise).
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): goals
 are accepted and the loop runs only while active; deactivation ends a running
@@ -18,12 +23,13 @@ behavior with a zero Twist.
 import math
 
 from geometry_msgs.msg import Twist
-from nav2_msgs.action import BackUp, Spin, Wait
+from nav2_msgs.action import BackUp, DriveOnHeading, Spin, Wait
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning.controller import (
     footprint_collides,
@@ -31,7 +37,8 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.planning.straight_drive import drive_goal, drive_step
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -39,7 +46,8 @@ from orchestrator_pkg.ros_edge.params import Spec
 BEHAVIOR_SPECS = {
     'cycle_frequency_hz': Spec(20.0, 'behavior loop rate on the ROS clock', 1.0, 200.0,
                                read_only=True),
-    'simulate_ahead_time_s': Spec(1.0, 'collision check horizon for spin and backup',
+    'simulate_ahead_time_s': Spec(1.0, 'collision check horizon for spin, backup and '
+                                  'drive_on_heading',
                                   0.1, 10.0),
     'max_rotational_vel': Spec(1.0, 'spin speed limit (rad/s)', 0.01, 10.0),
     'min_rotational_vel': Spec(0.2, 'spin speed floor (rad/s)', 0.0, 10.0),
@@ -47,6 +55,10 @@ BEHAVIOR_SPECS = {
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
 }
+
+
+ACTIONS = {'spin': Spin, 'backup': BackUp, 'drive_on_heading': DriveOnHeading, 'wait': Wait}
+STRAIGHT = ('backup', 'drive_on_heading')  # one behavior: planning.straight_drive
 
 
 class _Run:
@@ -60,10 +72,11 @@ class _Run:
         self.start_pose = start_pose
         self.last_yaw = start_pose[2] if start_pose else 0.0
         self.turned = 0.0
+        self.drive = None  # a StraightDrive for backup and drive_on_heading
 
 
 class BehaviorServer(ManagedNode):
-    """Spin, back up and wait, each as a nav2_msgs action (a managed node)."""
+    """Spin, back up, drive on heading and wait, each as a nav2_msgs action (a managed node)."""
 
     def __init__(self):
         super().__init__('behavior_server')
@@ -72,7 +85,7 @@ class BehaviorServer(ManagedNode):
         self._run = None
 
     def configure_node(self):
-        """Create the costmap, topics, the three action servers and the behavior timer."""
+        """Create the costmap, topics, the four action servers and the behavior timer."""
         cm = params.values(self, self._cm_specs)
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
@@ -82,14 +95,22 @@ class BehaviorServer(ManagedNode):
         self._pose_time = None
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
-            ActionServer(self, Spin, 'spin', self._exec('spin'), cancel_callback=accept),
-            ActionServer(self, BackUp, 'backup', self._exec('backup'), cancel_callback=accept),
-            ActionServer(self, Wait, 'wait', self._exec('wait'), cancel_callback=accept),
-        ]
+            ActionServer(self, action, kind,
+                         guard.execute(self, kind, action, self._exec(kind), check=check,
+                                       codes=nav2_codes.BAD_GOAL[kind]),
+                         cancel_callback=accept)
+            for action, kind, check in ((Spin, 'spin', goals.spin_problem),
+                                        (BackUp, 'backup', goals.backup_problem),
+                                        (DriveOnHeading, 'drive_on_heading',
+                                         goals.drive_on_heading_problem),
+                                        (Wait, 'wait', None))]
+        self._orphans = [graph.OrphanWatch(
+            self, kind, lambda kind=kind: [self._run.handle] if self._run and
+            self._run.kind == kind else [], self._orphaned) for kind in ACTIONS]
         self._period = 1.0 / self.get_parameter('cycle_frequency_hz').value
         self.create_timer(self._period, self._cycle)
 
@@ -110,6 +131,11 @@ class BehaviorServer(ManagedNode):
         self._costmap.update_scan(convert.scan_data(msg),
                                   *self._scan_mount.sensor_pose(*self._pose))
 
+    def _orphaned(self, handle, message: str):
+        run = self._run
+        if run is not None and run.handle is handle:
+            self._end(run, 'UNKNOWN', message, abort=True)
+
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
@@ -121,19 +147,24 @@ class BehaviorServer(ManagedNode):
             if needs_pose and self._pose is None:
                 goal_handle.abort()
                 return self._result(kind, 'TF_ERROR', 'no robot pose yet (nothing on odom)', 0.0)
-            if kind == 'backup' and (goal_handle.request.speed <= 0.0
-                                     or goal_handle.request.target.x == 0.0):
-                goal_handle.abort()
-                return self._result(kind, 'INVALID_INPUT',
-                                    'backup needs speed > 0 and target.x != 0', 0.0)
+            drive = None
+            if kind in STRAIGHT:
+                req = goal_handle.request
+                drive, problem = drive_goal(kind, (req.target.x, req.target.y, req.target.z),
+                                            req.speed)
+                if drive is None:
+                    goal_handle.abort()
+                    self.get_logger().warn(f'{kind} refused (INVALID_INPUT): {problem}')
+                    return self._result(kind, 'INVALID_INPUT', problem, 0.0)
             run = _Run(kind, goal_handle, self._now_s(), self._pose)
+            run.drive = drive
             self._run = run
             return await run.future
         return execute
 
     @staticmethod
     def _result(kind, code_name, message, elapsed_s):
-        action = {'spin': Spin, 'backup': BackUp, 'wait': Wait}[kind]
+        action = ACTIONS[kind]
         result = action.Result()
         result.total_elapsed_time = convert.to_duration(elapsed_s)
         result.error_code = getattr(action.Result, code_name, 0) if code_name else 0
@@ -198,7 +229,7 @@ class BehaviorServer(ManagedNode):
         if run.kind == 'spin':
             self._spin_cycle(run, req)
         else:
-            self._backup_cycle(run, req)
+            self._drive_cycle(run)
 
     def _spin_cycle(self, run, req):
         yaw = self._pose[2]
@@ -218,19 +249,19 @@ class BehaviorServer(ManagedNode):
         self._publish(0.0, w)
         run.handle.publish_feedback(Spin.Feedback(angular_distance_traveled=float(run.turned)))
 
-    def _backup_cycle(self, run, req):
-        x0, y0, _ = run.start_pose
-        travelled = math.hypot(self._pose[0] - x0, self._pose[1] - y0)
-        distance = abs(req.target.x)
-        if travelled >= distance:
+    def _drive_cycle(self, run):
+        """One step of backup or drive_on_heading (the same behavior, two actions)."""
+        travelled, v = drive_step(run.drive, run.start_pose[:2], self._pose[:2])
+        if v is None:
             self._end(run, None, '')
             return
-        v = -abs(req.speed)  # as Nav2: always backwards, |target.x| metres
         if self._collides(v, 0.0):
-            self._end(run, 'COLLISION_AHEAD', 'backing up would hit an obstacle', abort=True)
+            verb = 'backing up' if run.kind == 'backup' else 'driving on heading'
+            self._end(run, 'COLLISION_AHEAD', f'{verb} would hit an obstacle', abort=True)
             return
         self._publish(v, 0.0)
-        run.handle.publish_feedback(BackUp.Feedback(distance_traveled=float(travelled)))
+        run.handle.publish_feedback(
+            ACTIONS[run.kind].Feedback(distance_traveled=float(travelled)))
 
 
 def main(args=None):

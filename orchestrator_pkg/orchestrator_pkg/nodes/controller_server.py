@@ -5,12 +5,23 @@ action's execute callback only awaits the loop's verdict, so nothing blocks.
 Every cycle of an active goal publishes ``cmd_vel_nav``; any end of a goal
 (success, abort, cancel, preemption) publishes a zero Twist.
 
+Frames: the local costmap, the robot pose (``odom``) and the commands are in
+``global_frame`` (``odom``). A path in another frame (the planner's ``map``)
+is transformed into ``global_frame`` through tf **every control cycle**, with
+the latest ``map → odom``, so a localization correction moves the path under
+the robot at once (the progress along the path is kept). Until the transform
+is known the robot stands still; after ``transform_timeout_s`` without it the
+goal aborts with TF_ERROR naming both frames.
+
 Parameters: see ``config/nav.yaml`` (``controller_server``) and docs/navigation.md.
-Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry).
+Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry),
+``tf`` and ``tf_static`` (paths in another frame).
 Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
 (nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
 Actions: ``follow_path`` (nav2_msgs/FollowPath).
-Services: ``local_costmap/clear_entirely_local_costmap`` (nav2_msgs/ClearEntireCostmap).
+Services: under ``local_costmap/``: ``get_costmap``, ``clear_entirely_local_costmap``,
+``clear_around_local_costmap``, ``clear_except_local_costmap``
+(:mod:`orchestrator_pkg.ros_edge.costmap_services`; the robot is where odom says).
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): all
 of the above exists from configure on, the control loop runs and goals are
@@ -18,20 +29,23 @@ accepted only while active; deactivation aborts a running goal with a zero Twist
 """
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
-from nav2_msgs.srv import ClearEntireCostmap
 from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.planning.frames import FrameError, transform_points
+from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
+from orchestrator_pkg.ros_edge.costmap_services import CostmapServices
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.tf import tf_listener
 
 R = FollowPath.Result
 CONTROLLER_SPECS = {
@@ -69,6 +83,9 @@ CONTROLLER_SPECS = {
                                 'before the goal aborts with NO_VALID_CONTROL', 0.0, 60.0),
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
+    'transform_timeout_s': Spec(2.0, 'a path in another frame than global_frame waits this '
+                                'long (ROS time, standing still) for its transform on tf, '
+                                'then the goal aborts with TF_ERROR', 0.0, 60.0),
     'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap (0 = never)',
                                          0.0, 20.0, read_only=True),
 }
@@ -87,11 +104,15 @@ def _check_controller(v: dict):
 class _Active:
     """The goal being executed: its handle and the future its execute callback awaits."""
 
-    def __init__(self, handle, future):
+    def __init__(self, handle, future, frame='', points=None, goal_yaw=None):
         self.handle = handle
         self.future = future
         self.failing_since = None
         self.started = None  # ROS time of the first control cycle
+        self.frame = frame  # the path's frame when it is not global_frame, else ''
+        self.points = points  # the path in its own frame (N x 2)
+        self.goal_yaw = goal_yaw
+        self.tf_since = None  # ROS time since when the path's transform is missing
 
 
 class ControllerServer(ManagedNode):
@@ -104,7 +125,7 @@ class ControllerServer(ManagedNode):
         self._active = None
 
     def configure_node(self):
-        """Create the costmap, topics, clear service, action server and control timer."""
+        """Create the costmap, topics, costmap services, action server and control timer."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -113,6 +134,7 @@ class ControllerServer(ManagedNode):
         self._costmap = build_costmap(cm, rolling=True)
         self._pose = None
         self._pose_time = None
+        self._tf = tf_listener(self)
         self._last_cmd = (0.0, 0.0)
         self._active = None
         self._controller = None
@@ -122,12 +144,18 @@ class ControllerServer(ManagedNode):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
-        self.create_service(ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, FollowPath, 'follow_path', self._execute,
-                                    cancel_callback=lambda _: CancelResponse.ACCEPT)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
+        CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
+        self._server = ActionServer(
+            self, FollowPath, 'follow_path',
+            guard.execute(self, 'follow_path', FollowPath, self._execute,
+                          check=goals.follow_path_problem,
+                          codes=nav2_codes.BAD_GOAL['follow_path']),
+            cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self._orphans = graph.OrphanWatch(
+            self, 'follow_path', lambda: [self._active.handle] if self._active else [],
+            self._orphaned)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
         self.create_timer(self._period, self._cycle)
 
@@ -156,10 +184,10 @@ class ControllerServer(ManagedNode):
             self._costmap_pub.publish(convert.costmap_to_grid(
                 self._costmap.master, self._frame, self.get_clock().now().to_msg()))
 
-    def _on_clear(self, request, response):
-        self._costmap.clear_entirely()
-        self.get_logger().info('local costmap cleared')
-        return response
+    def _robot_xy(self):
+        if self._pose is None:
+            raise LookupError('no odometry yet')
+        return self._pose[:2]
 
     # -- goals ------------------------------------------------------------------
     def _controller_params(self) -> rpp.ControllerParams:
@@ -179,17 +207,17 @@ class ControllerServer(ManagedNode):
         msg = goal_handle.request.path
         future = Future()
         error = None
+        frame = msg.header.frame_id.lstrip('/')
+        frame = '' if frame == self._frame.lstrip('/') else frame
         if not msg.poses:
             error = 'path has no poses'
-        elif msg.header.frame_id not in ('', self._frame):
-            error = f'path frame {msg.header.frame_id!r} is not global_frame {self._frame!r}'
         if error is None:
             try:
                 params = self._controller_params()
                 ctl = rpp.RegulatedPurePursuit(params, self._footprint)
                 pts = np.array([(p.pose.position.x, p.pose.position.y) for p in msg.poses])
-                ctl.set_path(pts, goal_yaw=convert.quaternion_to_yaw(
-                    msg.poses[-1].pose.orientation))
+                goal_yaw = convert.quaternion_to_yaw(msg.poses[-1].pose.orientation)
+                ctl.set_path(pts, goal_yaw=goal_yaw)
             except ValueError as exc:
                 error = str(exc)
         if error is not None:
@@ -203,8 +231,30 @@ class ControllerServer(ManagedNode):
             self._progress = rpp.ProgressChecker(
                 params_value(self, 'required_movement_radius_m'),
                 params_value(self, 'movement_time_allowance_s'))
-        self._active = _Active(goal_handle, future)
+        self._active = _Active(goal_handle, future, frame, pts, goal_yaw)
         return await future
+
+    def _transform_path(self, active: _Active, now) -> bool:
+        """Express the path in global_frame with the latest tf; False: not now (or aborted)."""
+        try:
+            x, y, yaw = self._tf.lookup(self._frame, active.frame)
+            points = transform_points((x, y, yaw), active.points)
+            self._controller.move_path(points, active.goal_yaw + yaw)
+        except FrameError as exc:
+            if active.tf_since is None:
+                active.tf_since = now
+            waited = (now - active.tf_since).nanoseconds * 1e-9
+            if waited > self.get_parameter('transform_timeout_s').value:
+                self._finish(R.TF_ERROR, f'cannot transform the path from {active.frame!r} '
+                             f'into global_frame {self._frame!r}: {exc}', abort=True)
+            else:
+                self._publish(0.0, 0.0)  # wait for the transform, standing still
+            return False
+        except ValueError as exc:
+            self._finish(R.INVALID_PATH, f'path in {active.frame!r}: {exc}', abort=True)
+            return False
+        active.tf_since = None
+        return True
 
     def _finish(self, code: int, message: str, abort: bool = False, canceled: bool = False,
                 quiet: bool = False):
@@ -223,6 +273,10 @@ class ControllerServer(ManagedNode):
         else:
             active.handle.succeed()
         active.future.set_result(R(error_code=code, error_msg=message))
+
+    def _orphaned(self, handle, message: str):
+        if self._active is not None and self._active.handle is handle:
+            self._finish(R.UNKNOWN, message, abort=True)
 
     def _publish(self, v: float, w: float):
         self._last_cmd = (v, w)
@@ -252,6 +306,8 @@ class ControllerServer(ManagedNode):
                 self._publish(0.0, 0.0)
                 return
             self._finish(R.TF_ERROR, 'no fresh odometry: the robot pose is unknown', abort=True)
+            return
+        if active.frame and not self._transform_path(active, now):
             return
         x, y, yaw = self._pose
         if not self._progress.check(x, y, now.nanoseconds * 1e-9):

@@ -28,7 +28,7 @@ The watch (Nav2's bond, made load-robust): while the stack is active, every
 ``watch_period_s`` (steady time) each node's ``get_state`` server is looked up
 (is it matched: DDS endpoint discovery) and asked ``get_state``. A node counts
 as dead when its server has been unmatched twice in a row (a killed process
-leaves when its DDS lease runs out), answers ``get_state``
+leaves when its DDS lease runs out, config/fastdds.xml), answers ``get_state``
 with a state other than active (a respawned process, back faster than the
 graph showed it gone), or has answered no ``get_state`` for ``bond_timeout``
 seconds. Neither needs a tight periodic

@@ -1,4 +1,4 @@
-"""localization_node: AMCL-style Monte Carlo localization against the occupancy map.
+"""localization_node, node name ``amcl`` (Nav2's): AMCL-style Monte Carlo localization.
 
 A thin adapter around :mod:`orchestrator_pkg.localization.particle_filter`.
 On each scan, once the robot has moved ``update_min_d`` / ``update_min_a`` in
@@ -8,7 +8,7 @@ sample size is low (every ``resample_interval`` updates at most). The mean pose
 gives ``map → odom``, broadcast on every scan (stamped scan time +
 ``transform_tolerance``, as AMCL does).
 
-Parameters: see ``config/localization.yaml`` (``localization_node``) and
+Parameters: see ``config/localization.yaml`` (``amcl``) and
 docs/localization.md; AMCL's names where the meaning is the same.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry), ``initialpose``
@@ -41,7 +41,8 @@ from orchestrator_pkg.localization.particle_filter import (
     ParticleFilter,
 )
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.planning.world_map import WorldFileError, world_spawn
+from orchestrator_pkg.ros_edge import convert, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -76,6 +77,13 @@ SPECS = {
     'tf_broadcast': Spec(True, 'publish map -> odom on tf'),
     'set_initial_pose': Spec(False, 'start at initial_pose.* once the map arrives',
                              read_only=True),
+    'initial_pose_from_world': Spec(
+        '', "start at this robot's spawn in this world (shipped name or file), as the sim "
+        "places it, once the map arrives; '' = off. Takes precedence over set_initial_pose",
+        read_only=True),
+    'robot_namespaces': Spec(
+        [''], "every robot of the run, in order (with initial_pose_from_world: this node's "
+        "namespace picks its spawn among the world's spawns); [''] = one robot", read_only=True),
     'initial_pose.x': Spec(0.0, 'initial x (m) with set_initial_pose', -1e4, 1e4,
                            read_only=True),
     'initial_pose.y': Spec(0.0, 'initial y (m) with set_initial_pose', -1e4, 1e4,
@@ -106,7 +114,7 @@ class LocalizationNode(ManagedNode):
     """Particle filter localization: scan + odom + map -> map -> odom and amcl_pose."""
 
     def __init__(self):
-        super().__init__('localization_node')
+        super().__init__('amcl')
         params.declare(self, SPECS, _check)
 
     def configure_node(self):
@@ -121,15 +129,30 @@ class LocalizationNode(ManagedNode):
         self._updates = 0
         self._map_to_odom = None
         self._warned = set()
-        self._pending_initial = ((v['initial_pose.x'], v['initial_pose.y'],
-                                  v['initial_pose.yaw']),
-                                 (v['initial_cov_xx'], v['initial_cov_yy'], v['initial_cov_aa'])
-                                 ) if v['set_initial_pose'] else None
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=50))
-        self.create_subscription(PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
-                                 10)
+        cov = (v['initial_cov_xx'], v['initial_cov_yy'], v['initial_cov_aa'])
+        self._pending_initial = None
+        if v['initial_pose_from_world']:
+            try:
+                spawn = world_spawn(v['initial_pose_from_world'], v['robot_namespaces'],
+                                    self.get_namespace())
+            except WorldFileError as exc:
+                raise params.ConfigError(f'initial_pose_from_world: {exc}') from None
+            self._pending_initial = (spawn, cov)
+            self.get_logger().info(f'initial pose: the spawn in {v["initial_pose_from_world"]} '
+                                   f'({spawn[0]:.2f}, {spawn[1]:.2f}, {spawn[2]:.2f})')
+        elif v['set_initial_pose']:
+            self._pending_initial = ((v['initial_pose.x'], v['initial_pose.y'],
+                                      v['initial_pose.yaw']), cov)
+        # the callbacks check their inputs field by field (test_loc_bad_inputs); the guard
+        # keeps an exception from leaving the executor
+        guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS,
+                        check_finite=False)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS,
+                        check_finite=False)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, QoSProfile(depth=50),
+                        check_finite=False)
+        guard.subscribe(self, PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
+                        10, check_finite=False)
         self._pose_pub = self.create_publisher(PoseWithCovarianceStamped, 'amcl_pose',
                                                qos.LATCHED_QOS)
         self._cloud_pub = self.create_publisher(PoseArray, 'particle_cloud', 2)
@@ -139,7 +162,7 @@ class LocalizationNode(ManagedNode):
     def activate_node(self):
         """Say what the filter waits for."""
         if self.pf.field is None:
-            self.get_logger().info('localization_node waiting for the map')
+            self.get_logger().info('amcl waiting for the map')
 
     # -------------------------------------------------------------- helpers
     def _filter_params(self) -> FilterParams:

@@ -11,14 +11,21 @@ ROS interface
 -------------
 Parameters
     ``default_nav_to_pose_bt_xml``, ``default_nav_through_poses_bt_xml``,
-    ``error_code_names`` (:data:`SPECS`), and the tree host's.
+    ``error_code_names``, ``global_frame``, ``robot_base_frame`` (:data:`SPECS`),
+    and the tree host's.
 Actions (server)
     ``navigate_to_pose`` (nav2_msgs/NavigateToPose),
     ``navigate_through_poses`` (nav2_msgs/NavigateThroughPoses)
 Services, publishers
     the tree host's: ``~/pause``, ``~/resume``, ``~/snapshot``, ``~/status_changes``
 Subscribers
-    ``odom`` (nav_msgs/Odometry): the feedback's current_pose (no tf here; see docs)
+    ``tf``, ``tf_static``: the feedback's current_pose is ``global_frame →
+    robot_base_frame`` (``map → odom → base_link``), the frame of the goals and paths;
+    ``goal_pose`` (geometry_msgs/PoseStamped, RViz's "Nav2 Goal"): as Nav2's
+    bt_navigator, each pose is sent as a goal to the node's own
+    ``navigate_to_pose`` (so it preempts a running navigation); a bad pose
+    (non-finite number, bad quaternion, empty frame_id) is dropped with a
+    warning naming the field
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
 tree host and its servers exist from configure on, goals are accepted and the
@@ -37,6 +44,7 @@ import sys
 
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateThroughPoses, NavigateToPose
+from rclpy.action import ActionClient
 from rclpy.duration import Duration
 
 from orchestrator_pkg import nav2_codes
@@ -53,12 +61,14 @@ from orchestrator_pkg.nodes.tree_host import (
     TreeAction,
     TreeHost,
 )
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.planning.frames import FrameError
+from orchestrator_pkg.ros_edge import goals, guard, params
+from orchestrator_pkg.ros_edge.convert import yaw_to_quaternion
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import behavior_tree
-from orchestrator_pkg.ros_edge.state import odom_state
+from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.loader import TreeLoadError, load_file
 from orchestrator_pkg.trees.runner import MissionRunner
@@ -75,6 +85,9 @@ SPECS = {
     'error_code_names': Spec(
         ['compute_path_error_code', 'follow_path_error_code'],
         'Blackboard keys whose highest non-zero value is the result error_code on failure.'),
+    'global_frame': Spec('map', "frame of the feedback's current_pose (the goals' and "
+                         "paths' frame)", read_only=True),
+    'robot_base_frame': Spec('base_link', "the robot's frame on tf", read_only=True),
 }
 # the blackboard keys the navigator gives every tree (Nav2's): not written by its nodes
 TREE_INPUTS = ('goal', 'goals', 'number_recoveries')
@@ -117,7 +130,9 @@ class NavigatorNode(ManagedNode):
             'through_poses': self.get_parameter('default_nav_through_poses_bt_xml').value or
             behavior_tree(DEFAULT_THROUGH_POSES_TREE)}
         self.registry = default_registry()
-        self.odom = odom_state(self)
+        self.tf = tf_listener(self)
+        self._frames = (self.get_parameter('global_frame').value,
+                        self.get_parameter('robot_base_frame').value)
         self.host = TreeHost(self, 'navigation')
         self._actions = {}
         for kind, (action, name, _) in KINDS.items():
@@ -125,7 +140,25 @@ class NavigatorNode(ManagedNode):
                 action, name, on_goal=partial(self._start, kind),
                 on_loop=partial(self._feedback, kind), on_completion=partial(self._result, kind),
                 on_preempt=partial(self._preempt, kind))
-            self.host.serve(self._actions[kind])
+            self.host.serve(self._actions[kind], cancel_orphans=True)
+        # RViz's "Nav2 Goal": a goal for our own navigate_to_pose, as Nav2's bt_navigator
+        self._self_client = ActionClient(self, NavigateToPose, 'navigate_to_pose')
+        guard.subscribe(self, PoseStamped, 'goal_pose', self._on_goal_pose, 10)
+
+    def _on_goal_pose(self, msg: PoseStamped):
+        """Send a goal_pose to our own navigate_to_pose (never waits for the answer)."""
+        problem = goals.pose_problem(msg, 'goal_pose')
+        if problem is not None:
+            self.get_logger().warning(f'goal_pose dropped: {problem[1]}')
+            return
+        if not self.is_active:
+            self.get_logger().warning(f'goal_pose dropped: {self.get_name()} is '
+                                      f'{self.lifecycle_state}, not active')
+            return
+        self.get_logger().info(
+            f'goal_pose received: navigating to ({msg.pose.position.x:g}, '
+            f'{msg.pose.position.y:g}) in {msg.header.frame_id}')
+        self._self_client.send_goal_async(NavigateToPose.Goal(pose=msg))
 
     def activate_node(self):
         """Say which trees it runs."""
@@ -147,15 +180,30 @@ class NavigatorNode(ManagedNode):
         value = request.pose if kind == 'to_pose' else list(request.poses)
         return request.behavior_tree or self.default_trees[kind], key, value
 
+    @staticmethod
+    def _refuse_bad_goal(kind, request) -> None:
+        """Raise GoalRejected with the navigator's code for a malformed goal (ros_edge.goals)."""
+        check = (goals.navigate_to_pose_problem if kind == 'to_pose'
+                 else goals.navigate_through_poses_problem)
+        problem = check(request)
+        if problem is not None:
+            codes = nav2_codes.BAD_GOAL[KINDS[kind][1]]
+            raise GoalRejected(codes.get(problem[0], codes['unknown']), problem[1])
+
     def _preempt(self, kind, request, runner, running) -> bool:
         """Continue the running tree with the new goal if it is this action's, from this file."""
         tree_file, key, value = self._goal(kind, request)
+        try:
+            self._refuse_bad_goal(kind, request)
+        except GoalRejected:
+            return False  # _start refuses it
         if running is not self._actions[kind] or runner.source != tree_file:
             return False
         runner.built.blackboard.set(key, value)
         return True
 
     def _start(self, kind, request) -> MissionRunner:
+        self._refuse_bad_goal(kind, request)
         tree_file, key, value = self._goal(kind, request)
         try:
             document = load_file(tree_file, self.registry, inputs=TREE_INPUTS)
@@ -204,13 +252,19 @@ class NavigatorNode(ManagedNode):
             feedback.number_of_poses_remaining = len(board.get('goals', []) or [])
         else:
             feedback = NavigateToPose.Feedback()
-        odom = self.odom.odometry
-        if odom is not None:
-            feedback.current_pose = PoseStamped(header=odom.header, pose=odom.pose.pose)
+        try:
+            robot = self.tf.lookup(*self._frames)
+        except FrameError:
+            robot = None  # no pose on tf yet: current_pose stays empty
+        if robot is not None:
+            feedback.current_pose.header.frame_id = self._frames[0]
+            feedback.current_pose.header.stamp = self.get_clock().now().to_msg()
+            feedback.current_pose.pose.position.x = float(robot[0])
+            feedback.current_pose.pose.position.y = float(robot[1])
+            feedback.current_pose.pose.orientation = yaw_to_quaternion(robot[2])
         feedback.navigation_time = Duration(seconds=runner.elapsed()).to_msg()
         feedback.number_of_recoveries = int(board.get('number_recoveries', 0) or 0)
         path = board.get('path', None)
-        robot = self.odom.xy()
         if path is not None and path.poses and robot is not None:
             xy = [(p.pose.position.x, p.pose.position.y) for p in path.poses]
             nearest = min(range(len(xy)), key=lambda i: (xy[i][0] - robot[0]) ** 2 +

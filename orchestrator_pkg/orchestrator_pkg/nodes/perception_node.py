@@ -25,7 +25,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
 from orchestrator_pkg.planning.frames import FrameError, compose
-from orchestrator_pkg.ros_edge import convert, params
+from orchestrator_pkg.ros_edge import convert, guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
@@ -70,8 +70,8 @@ class PerceptionNode(Node):
                                v['position_smoothing'])
         self._tf = tf_listener(self)
         self._warned = set()
-        self.create_subscription(DetectionArray, 'detections', self._on_detections,
-                                 QoSProfile(depth=10))
+        guard.subscribe(self, DetectionArray, 'detections', self._on_detections,
+                        QoSProfile(depth=10), check_finite=False)  # checks each detection
         self._pub = self.create_publisher(DetectionArray, 'tracked_objects', 10)
         self._markers = self.create_publisher(MarkerArray, 'tracked_objects/markers', 10)
         self.get_logger().info('perception_node ready')

@@ -2,13 +2,19 @@
 
 Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
-(sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry: the robot pose in
-``global_frame``), ``tf`` and ``tf_static`` (goals in another frame, e.g.
-``map``, are transformed into ``global_frame``; TF_ERROR when they cannot be).
+(sensor_msgs/LaserScan), ``tf`` and ``tf_static``: the robot pose is
+``global_frame → robot_base_frame`` on tf (``map → odom → base_link`` with
+localization), and goals in another frame are transformed into
+``global_frame``; TF_ERROR naming both frames when they cannot be.
 Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
 Nav2's cost translation, only while someone subscribes).
-Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose).
-Services: ``global_costmap/clear_entirely_global_costmap`` (nav2_msgs/ClearEntireCostmap).
+Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose),
+``compute_path_through_poses`` (nav2_msgs/ComputePathThroughPoses: the legs
+planned one after the other, one path).
+Services: ``is_path_valid`` (nav2_msgs/IsPathValid), and under
+``global_costmap/``: ``get_costmap``, ``clear_entirely_global_costmap``,
+``clear_around_global_costmap``, ``clear_except_global_costmap``
+(:mod:`orchestrator_pkg.ros_edge.costmap_services`).
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`):
 the costmap, topics, service and action server exist from configure on; goals
@@ -22,9 +28,9 @@ the search grid (``planner.Planner``) is kept between plans.
 import threading
 import time
 
-from nav2_msgs.action import ComputePathToPose
-from nav2_msgs.srv import ClearEntireCostmap
-from nav_msgs.msg import OccupancyGrid, Odometry, Path
+from nav2_msgs.action import ComputePathThroughPoses, ComputePathToPose
+from nav2_msgs.srv import IsPathValid
+from nav_msgs.msg import OccupancyGrid, Path
 import numpy as np
 from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -33,11 +39,17 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
 from orchestrator_pkg.planning import planner
-from orchestrator_pkg.planning.costmap import CostmapError, static_layer_from_occupancy
-from orchestrator_pkg.planning.frames import FrameError
-from orchestrator_pkg.ros_edge import convert, params, qos
+from orchestrator_pkg.planning.costmap import (
+    CostmapError,
+    invalid_path_poses,
+    static_layer_from_occupancy,
+)
+from orchestrator_pkg.planning.frames import FrameError, transform_points
+from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
+from orchestrator_pkg.ros_edge.costmap_services import CostmapServices
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -52,10 +64,12 @@ PLANNER_SPECS = {
     'timeout_s': Spec(1.0, 'search time limit; TIMEOUT (207) beyond it', 0.01, 60.0),
     'smooth_path': Spec(True, 'shortcut the grid path where the line stays as cheap'),
     'transform_timeout_s': Spec(2.0, 'how long a goal waits (steady time) for the transform '
-                                'into global_frame and for the first odometry before '
+                                'into global_frame and for the robot pose on tf before '
                                 'TF_ERROR (202); covers start-up', 0.0, 60.0),
     'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
                                          0.0, 10.0, read_only=True),
+    'robot_base_frame': Spec('base_link', "the robot's frame: its pose is global_frame -> "
+                             'robot_base_frame on tf', read_only=True),
 }
 
 
@@ -69,9 +83,10 @@ class PlannerServer(ManagedNode):
         self._planning = threading.Lock()  # held while a plan runs and is answered
         self._closing = False
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._warn = guard.edge(self).warn
 
     def configure_node(self):
-        """Create the costmap, planner, topics, the clear service and the action server."""
+        """Create the costmap, planner, topics, the services and the action servers."""
         cm = params.values(self, self._cm_specs)
         self._frame = cm['global_frame']
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
@@ -79,7 +94,7 @@ class PlannerServer(ManagedNode):
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
         self._planner = planner.Planner()  # used by the action callback group only
-        self._pose = None
+        self._base_frame = self.get_parameter('robot_base_frame').value
         self._pending_map = None  # a received map waiting for its frame on tf
         self._map_frame_error = None
         self._tf = tf_listener(self)
@@ -89,14 +104,26 @@ class PlannerServer(ManagedNode):
         rate = self.get_parameter('costmap_publish_frequency_hz').value
         if rate > 0.0:
             self.create_timer(1.0 / rate, self._publish_costmap)
-        self.create_subscription(OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        self.create_subscription(LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
-        self.create_subscription(Odometry, 'odom', self._on_odom, 10)
-        self.create_service(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap',
-                            self._on_clear)
-        self._server = ActionServer(self, ComputePathToPose, 'compute_path_to_pose',
-                                    self._execute,
-                                    callback_group=MutuallyExclusiveCallbackGroup())
+        guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
+        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        CostmapServices(self, 'global_costmap', self._costmap, self._frame,
+                        lambda: self._robot_pose()[:2], lock=self._costmap_lock)
+        self.create_service(IsPathValid, 'is_path_valid',
+                            guard.service(self, 'is_path_valid', self._on_is_path_valid))
+        planning = MutuallyExclusiveCallbackGroup()  # one plan at a time, off the callbacks
+        self._server = ActionServer(
+            self, ComputePathToPose, 'compute_path_to_pose',
+            guard.execute(self, 'compute_path_to_pose', ComputePathToPose, self._execute,
+                          check=goals.compute_path_problem,
+                          codes=nav2_codes.BAD_GOAL['compute_path_to_pose']),
+            callback_group=planning)
+        self._through_server = ActionServer(
+            self, ComputePathThroughPoses, 'compute_path_through_poses',
+            guard.execute(self, 'compute_path_through_poses', ComputePathThroughPoses,
+                          self._execute_through,
+                          check=goals.compute_path_through_poses_problem,
+                          codes=nav2_codes.BAD_GOAL['compute_path_through_poses']),
+            callback_group=planning)
 
     def _on_map(self, msg: OccupancyGrid):
         with self._costmap_lock:
@@ -151,14 +178,16 @@ class PlannerServer(ManagedNode):
         self.get_logger().info(f'map received: {info.width} x {info.height} cells at '
                                f'{info.resolution} m in {frame!r}')
 
-    def _on_odom(self, msg: Odometry):
-        p = msg.pose.pose
-        self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
+    def _robot_pose(self):
+        """Return the robot pose ``(x, y, yaw)`` in global_frame from tf; raise FrameError."""
+        return self._tf.lookup(self._frame, self._base_frame)
 
     def _on_scan(self, msg: LaserScan):
-        if self._pose is None:
-            return
-        sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
+        try:
+            pose = self._robot_pose()
+        except FrameError:
+            return  # no robot pose on tf yet
+        sx, sy, syaw = self._scan_mount.sensor_pose(*pose)
         scan = convert.scan_data(msg)
         # inflation of the whole global map waits until a plan needs it
         with self._costmap_lock:
@@ -174,10 +203,40 @@ class PlannerServer(ManagedNode):
         self._costmap_pub.publish(convert.costmap_to_grid(
             master, self._frame, self.get_clock().now().to_msg()))
 
-    def _on_clear(self, request, response):
+    def _on_is_path_valid(self, request, response):
+        """Nav2's is_path_valid: lethal, off-map (unknown when tracked) poses ahead of the robot."""
+        path = request.path
+        response.is_valid = False
+        if not path.poses:
+            self._warn(('is_path_valid', 'empty'), 'is_path_valid: the path has no poses')
+            return response
+        problem = goals.path_poses_problem(path)
+        if problem is not None:  # still answered: such a pose is invalid
+            self._warn(('is_path_valid', 'pose'), f'is_path_valid: {problem[1]}')
+        points = np.array([(p.pose.position.x, p.pose.position.y) for p in path.poses],
+                          dtype=float)
+        frame = path.header.frame_id
+        if frame not in ('', self._frame):
+            try:
+                points = transform_points(self._tf.lookup(self._frame, frame), points)
+            except FrameError as exc:
+                self._warn(('is_path_valid', 'frame'), f'is_path_valid: path in frame {frame!r} '
+                                                       f'cannot be expressed in global_frame '
+                                                       f'{self._frame!r}: {exc}')
+                return response
+        try:
+            robot = self._robot_pose()[:2]
+        except FrameError:
+            robot = None  # no robot pose: the whole path is judged
         with self._costmap_lock:
-            self._costmap.clear_entirely()
-        self.get_logger().info('global costmap cleared')
+            if self._costmap.dirty:
+                self._costmap.update_costs()
+            invalid = invalid_path_poses(
+                self._costmap.master, points,
+                unknown_is_invalid=self.get_parameter('track_unknown_space').value,
+                robot_xy=robot)
+        response.is_valid = not invalid.size
+        response.invalid_pose_indices = invalid.astype(np.int32).tolist()
         return response
 
     def _params(self) -> planner.PlannerParams:
@@ -207,47 +266,72 @@ class PlannerServer(ManagedNode):
         timer = self.create_timer(seconds, fire, clock=self._steady)
         return future
 
-    def _inputs(self, goal):
-        """Goal/start in global_frame and the start position; raises FrameError or LookupError."""
-        poses = {}
-        for ps, what in ((goal.goal, 'goal'), (goal.start, 'start')):
-            if what == 'start' and not goal.use_start:
-                continue
+    def _inputs(self, goal, targets):
+        """Targets and start in global_frame: ``([(x, y, yaw)], (x, y))``.
+
+        ``targets`` is ``[(PoseStamped, field name)]``; the start is the goal's
+        ``start`` with ``use_start``, else the robot pose on tf. Raises
+        FrameError (or LookupError) naming the field and its frame.
+        """
+        out = []
+        for ps, what in targets + ([(goal.start, 'start')] if goal.use_start else []):
             try:
-                poses[what] = self._in_global_frame(ps)
+                out.append(self._in_global_frame(ps))
             except FrameError as exc:
                 raise FrameError(f'{what} in frame {ps.header.frame_id!r} cannot be '
                                  f'expressed in global_frame {self._frame!r}: {exc}') from None
         if goal.use_start:
-            return poses, poses['start'][:2]
-        if self._pose is None:
-            raise LookupError('no robot pose yet (nothing on odom); set use_start')
-        return poses, self._pose[:2]
+            return out[:-1], out[-1][:2]
+        try:
+            return out, self._robot_pose()[:2]
+        except FrameError as exc:
+            raise FrameError(f'no robot pose: {self._base_frame!r} cannot be expressed in '
+                             f'global_frame {self._frame!r}: {exc}; or set use_start') from None
 
     async def _execute(self, goal_handle):
         goal = goal_handle.request
-        result = ComputePathToPose.Result()
+        return await self._execute_plan(
+            goal_handle, ComputePathToPose.Result, [(goal.goal, 'goal')],
+            lambda master, start, poses: self._planner.plan(master, start, poses[0][:2],
+                                                            self._params()))
+
+    async def _execute_through(self, goal_handle):
+        goal = goal_handle.request
+        return await self._execute_plan(
+            goal_handle, ComputePathThroughPoses.Result,
+            [(ps, f'goals[{i}]') for i, ps in enumerate(goal.goals)],
+            lambda master, start, poses: planner.plan_through(
+                self._planner, master, start, [p[:2] for p in poses], self._params()))
+
+    async def _execute_plan(self, goal_handle, result_type, targets, plan):
+        """Wait for the poses on tf, then ``plan(master, start, poses)`` and answer.
+
+        ``result_type`` is the action's Result (its codes by Nav2's names);
+        ``targets`` as in :meth:`_inputs`.
+        """
+        goal = goal_handle.request
+        result = result_type()
         t0 = time.monotonic()
         timeout_s = self.get_parameter('transform_timeout_s').value
         while True:
             try:
-                poses, start = self._inputs(goal)
+                poses, start = self._inputs(goal, targets)
                 break
             except (FrameError, LookupError) as exc:
                 # at start-up the goal can arrive before tf_static or odom: wait a while
                 if time.monotonic() - t0 >= timeout_s or goal_handle.is_cancel_requested:
-                    result.error_code = ComputePathToPose.Result.TF_ERROR
+                    result.error_code = result_type.TF_ERROR
                     result.error_msg = str(exc)
                     goal_handle.abort()
                     return result
                 await self._sleep_steady(0.05)
         with self._planning:  # destroy_node waits for a plan in progress
             if self._closing:
-                result.error_code = ComputePathToPose.Result.UNKNOWN
+                result.error_code = result_type.UNKNOWN
                 result.error_msg = 'planner_server is shutting down'
                 goal_handle.abort()
                 return result
-            return self._plan_and_answer(goal_handle, result, start, poses['goal'])
+            return self._plan_and_answer(goal_handle, result, start, poses, plan)
 
     def destroy_node(self):
         """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
@@ -255,16 +339,15 @@ class PlannerServer(ManagedNode):
             self._closing = True
         super().destroy_node()
 
-    def _plan_and_answer(self, goal_handle, result, start, goal_pose):
-        gx, gy, gyaw = goal_pose
+    def _plan_and_answer(self, goal_handle, result, start, poses, plan):
         t0 = time.monotonic()  # planning time, not the wait above
         with self._costmap_lock:
             if self._costmap.dirty:
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
-        res = self._planner.plan(master, start, (gx, gy), self._params())
+        res = plan(master, start, poses)
         try:
-            return self._answer(goal_handle, result, res, gyaw, t0)
+            return self._answer(goal_handle, result, res, poses[-1][2], t0)
         except Exception:
             if self.context.ok():
                 raise
@@ -277,7 +360,8 @@ class PlannerServer(ManagedNode):
         if not self.context.ok():
             return result
         result.planning_time = convert.to_duration(time.monotonic() - t0)
-        result.error_code = res.error_code
+        # the planner's code by its Nav2 name, in this action's values
+        result.error_code = getattr(type(result), planner.CODE_NAMES[res.error_code])
         result.error_msg = res.message
         if not res.ok:
             self.get_logger().warn(f'planning failed ({res.error_code}): {res.message}')

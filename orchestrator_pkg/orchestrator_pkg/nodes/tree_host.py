@@ -32,6 +32,7 @@ from orchestrator_interfaces.msg import (
 )
 from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.clock import RosClock
+from orchestrator_pkg.ros_edge.graph import OrphanWatch
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS, STATUS_CHANGES_QOS
@@ -95,6 +96,7 @@ class _Goal:
         self.action, self.handle = action, handle
         self.runner = None
         self.cancel_tick = None
+        self.orphaned = ''  # why the goal is ended for its client's sake (OrphanWatch)
         self.result = rclpy.task.Future()
 
     def finish(self, state: str, result) -> None:
@@ -150,6 +152,7 @@ class TreeHost:
         self._retired = []  # [(shut down at, runner)]
         self._timer_ticks = 0
         self._servers = []
+        self._orphan_watches = []
         # latched: `orchestrator tree` gets the last one at once, also while paused
         self._snapshots = node.create_publisher(BehaviourTreeSnapshot, '~/snapshot',
                                                 LATCHED_QOS)
@@ -170,13 +173,34 @@ class TreeHost:
         self.halt()
         self.node.remove_post_set_parameters_callback(self._on_parameters)
 
-    def serve(self, action: TreeAction) -> None:
-        """Serve ``action`` with this host's tree."""
+    def serve(self, action: TreeAction, cancel_orphans: bool = False) -> None:
+        """Serve ``action`` with this host's tree.
+
+        ``cancel_orphans``: cancel a goal whose clients all left the ROS graph
+        (:class:`~orchestrator_pkg.ros_edge.graph.OrphanWatch`); the navigator's
+        goals, not missions (``orchestrator submit --no-wait`` leaves by design).
+        """
+        if cancel_orphans:
+            self._orphan_watches.append(OrphanWatch(
+                self.node, action.name, lambda: self._handles_of(action), self._orphaned))
         self._servers.append(ActionServer(
             self.node, action.action_type, action.name, execute_callback=self._execute,
             goal_callback=lambda request: self._on_goal(action),
             handle_accepted_callback=lambda handle: self._on_accepted(action, handle),
             cancel_callback=self._on_cancel))
+
+    def _handles_of(self, action: TreeAction):
+        with self._lock:
+            goal = self._goal
+            return [goal.handle] if goal is not None and goal.action is action else []
+
+    def _orphaned(self, handle, message: str) -> None:
+        with self._lock:
+            goal = self._goal
+            if goal is None or goal.handle is not handle or goal.orphaned:
+                return
+            goal.orphaned = message  # the next tick halts the tree and aborts the goal
+        self.node.get_logger().warning(f'{message}: halting its tree')
 
     def halt(self) -> None:
         """Halt a running tree (cancelling its goals); the node calls this in destroy_node."""
@@ -283,6 +307,10 @@ class TreeHost:
                 seen = goal.cancel_tick
                 ticks = self._timer_ticks - seen if seen is not None else 1
                 self._end(goal, Ending(CANCELED, runner, cancel_ticks=ticks))
+                return
+            if goal.orphaned:
+                self._halt(runner)
+                self._end(goal, Ending(PREEMPTED, runner, message=goal.orphaned))
                 return
             if runner.paused:
                 return

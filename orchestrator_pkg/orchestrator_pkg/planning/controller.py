@@ -174,6 +174,21 @@ class RegulatedPurePursuit:
         self.goal_yaw = goal_yaw
         self._closest = 0
 
+    def move_path(self, path, goal_yaw=None) -> None:
+        """Replace the path's coordinates (the same poses, moved: a new frame transform).
+
+        The progress along the path (the closest-pose index) is kept, so the
+        path can be re-expressed every cycle while ``map -> odom`` changes.
+        """
+        path = np.asarray(path, dtype=float).reshape(-1, 2)
+        if self.path is None or len(path) != len(self.path):
+            raise ValueError(f'move_path: {len(path)} poses for a path of '
+                             f'{0 if self.path is None else len(self.path)}')
+        if not np.all(np.isfinite(path)):
+            raise ValueError('path has non-finite coordinates')
+        self.path = path
+        self.goal_yaw = goal_yaw
+
     def _samples(self, resolution: float) -> np.ndarray:
         key = round(resolution, 6)
         if key not in self._samples_cache:

@@ -344,9 +344,15 @@ class LayeredCostmap:
         self.update_costs()
 
     def update_origin(self, robot_x: float, robot_y: float) -> None:
-        """Recentre a rolling window on the robot, keeping overlapping observations."""
+        """Recentre a rolling window on the robot, keeping overlapping observations.
+
+        A non-finite position is a ``ValueError`` naming it; the window stays.
+        """
         if not self.rolling_window:
             return
+        if not (math.isfinite(robot_x) and math.isfinite(robot_y)):
+            raise ValueError(f'robot position ({robot_x!r}, {robot_y!r}) is not finite: '
+                             'the rolling window stays where it is')
         m = self.master
         new_ox = robot_x - m.size_x_m / 2.0
         new_oy = robot_y - m.size_y_m / 2.0
@@ -364,7 +370,11 @@ class LayeredCostmap:
 
         A large global costmap can defer the (costlier) inflation with
         ``recompute=False`` and call :meth:`update_costs` once before it plans.
+        A non-finite sensor pose is a ``ValueError`` naming it; nothing changes.
         """
+        if not all(math.isfinite(v) for v in (sensor_x, sensor_y, sensor_yaw)):
+            raise ValueError(f'sensor pose ({sensor_x!r}, {sensor_y!r}, {sensor_yaw!r}) is '
+                             'not finite: the scan is not used')
         self.obstacles.update(scan, sensor_x, sensor_y, sensor_yaw)
         self.dirty = True
         if recompute:
@@ -389,3 +399,68 @@ class LayeredCostmap:
         """Drop every obstacle observation (static map stays), as Nav2's clear service."""
         self.obstacles.reset()
         self.update_costs()
+
+    def clear_around(self, x: float, y: float, reset_distance: float) -> int:
+        """Forget the obstacle observations in the square of side ``reset_distance`` at (x, y).
+
+        Nav2's ``clear_around_*`` service: a cell is in the square when its
+        centre is; the static map stays. Returns how many cells were cleared
+        (that held an observation); a non-finite or negative input is a
+        :class:`CostmapError` naming it and nothing changes.
+        """
+        return self._clear_square(x, y, reset_distance, inside=True)
+
+    def clear_except(self, x: float, y: float, reset_distance: float) -> int:
+        """Forget the obstacle observations outside that square (Nav2's ``clear_except_*``)."""
+        return self._clear_square(x, y, reset_distance, inside=False)
+
+    def _clear_square(self, x, y, reset_distance, inside):
+        for name, value in (('x', x), ('y', y), ('reset_distance', reset_distance)):
+            if not math.isfinite(value):
+                raise CostmapError(f'{name} is {value!r}: nothing cleared')
+        if reset_distance < 0.0:
+            raise CostmapError(f'reset_distance is {reset_distance!r}, negative: nothing cleared')
+        mask = square_mask(self.master, x, y, reset_distance)
+        if not inside:
+            mask = ~mask
+        grid = self.obstacles.grid
+        cleared = int(np.count_nonzero(grid[mask] != NO_INFORMATION))
+        grid[mask] = NO_INFORMATION
+        self.update_costs()
+        return cleared
+
+
+def square_mask(costmap: Costmap2D, x: float, y: float, side: float) -> np.ndarray:
+    """Return the ``[row, col]`` mask of the cells whose centres lie in the square of ``side``.
+
+    The square is axis-aligned and centred on (x, y).
+    """
+    cx, _ = costmap.cell_to_world(np.arange(costmap.width), 0)
+    _, cy = costmap.cell_to_world(0, np.arange(costmap.height))
+    half = side / 2.0
+    return (np.abs(cy - y) <= half)[:, None] & (np.abs(cx - x) <= half)[None, :]
+
+
+def invalid_path_poses(costmap: Costmap2D, points, unknown_is_invalid: bool = False,
+                       robot_xy=None) -> np.ndarray:
+    """Return the indices of the path points (N x 2, world) that make it invalid (is_path_valid).
+
+    A point is invalid on a lethal cell, off the map, non-finite, or (with
+    ``unknown_is_invalid``) on a NO_INFORMATION cell. As Nav2's planner server,
+    with ``robot_xy`` the check starts at the point closest to the robot: the
+    points already passed are not judged.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    finite = np.all(np.isfinite(pts), axis=1)
+    first = 0
+    if robot_xy is not None and finite.any():
+        d = np.hypot(pts[:, 0] - robot_xy[0], pts[:, 1] - robot_xy[1])
+        first = int(np.argmin(np.where(finite, d, np.inf)))
+    safe = np.where(finite[:, None], pts, 0.0)
+    col, row, inside = costmap.world_to_cell(safe[:, 0], safe[:, 1])
+    cost = costmap.data.ravel().take(row * costmap.width + col, mode='clip')
+    bad = ~finite | ~inside | (cost == LETHAL_OBSTACLE)
+    if unknown_is_invalid:
+        bad |= cost == NO_INFORMATION
+    bad[:first] = False
+    return np.flatnonzero(bad)

@@ -10,6 +10,8 @@ as ``map → odom``. Pure: no ROS.
 import math
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 Pose2D = Tuple[float, float, float]  # x, y, yaw
 POSE_FORMAT = 'stamp_ns;frame_id;x;y;z;qx;qy;qz;qw'  # Nav2's pose string (bt_conversions)
 
@@ -32,6 +34,14 @@ def invert(a: Pose2D) -> Pose2D:
     x, y, th = a
     c, s = math.cos(th), math.sin(th)
     return (-(c * x + s * y), s * x - c * y, -th)
+
+
+def transform_points(transform: Pose2D, points) -> np.ndarray:
+    """Express ``N x 2`` points of a child frame in its parent (``transform``: the child's pose)."""
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    x, y, th = transform
+    c, s = math.cos(th), math.sin(th)
+    return np.column_stack((x + c * pts[:, 0] - s * pts[:, 1], y + s * pts[:, 0] + c * pts[:, 1]))
 
 
 def yaw_of(qx: float, qy: float, qz: float, qw: float) -> float:

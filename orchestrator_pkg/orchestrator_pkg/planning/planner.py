@@ -32,6 +32,12 @@ GOAL_OCCUPIED = 206
 TIMEOUT = 207
 NO_VALID_PATH = 208
 
+# the planner's codes (ComputePathToPose's values) by the name of Nav2's constant: an
+# action with other values (ComputePathThroughPoses: 300 + ...) takes its own by name
+CODE_NAMES = {NONE: 'NONE', UNKNOWN: 'UNKNOWN', START_OUTSIDE_MAP: 'START_OUTSIDE_MAP',
+              GOAL_OUTSIDE_MAP: 'GOAL_OUTSIDE_MAP', START_OCCUPIED: 'START_OCCUPIED',
+              GOAL_OCCUPIED: 'GOAL_OCCUPIED', TIMEOUT: 'TIMEOUT', NO_VALID_PATH: 'NO_VALID_PATH'}
+
 SQRT2 = math.sqrt(2.0)
 
 
@@ -617,6 +623,40 @@ def plan(costmap: Costmap2D, start_xy, goal_xy, params: PlannerParams = None) ->
     :class:`Planner` so the search grid is only updated where the costmap changed.
     """
     return Planner().plan(costmap, start_xy, goal_xy, params)
+
+
+def plan_through(planner: Planner, costmap: Costmap2D, start_xy, goals_xy,
+                 params: PlannerParams = None) -> PlanResult:
+    """Plan from ``start_xy`` through every goal of ``goals_xy`` in order: one path.
+
+    Each leg starts where the last one ended (as Nav2's ComputePathThroughPoses);
+    the joint of two legs is kept once. A failing leg ends the plan with its
+    code (ComputePathToPose's values, :data:`CODE_NAMES`) and a message naming
+    the goal (``goals[i]``) and the leg. ``goals_xy`` must not be empty.
+    """
+    goals_xy = [tuple(float(v) for v in g) for g in goals_xy]
+    if not goals_xy:
+        raise ValueError('goals_xy is empty')
+    start = tuple(float(v) for v in start_xy)
+    parts = []
+    expansions = 0
+    for i, goal in enumerate(goals_xy):
+        res = planner.plan(costmap, start, goal, params)
+        expansions += res.expansions
+        if not res.ok:
+            where = 'the start' if i == 0 else f'goals[{i - 1}] {_xy(start)}'
+            if res.error_code in (GOAL_OCCUPIED, GOAL_OUTSIDE_MAP):
+                what = f'goals[{i}] {_xy(goal)}: {res.message}'
+            else:
+                what = f'leg {i} (from {where} to goals[{i}] {_xy(goal)}): {res.message}'
+            return PlanResult(res.error_code, message=what, expansions=expansions)
+        parts.append(res.path if i == 0 else res.path[1:])
+        start = goal
+    return PlanResult(NONE, path=np.concatenate(parts), expansions=expansions)
+
+
+def _xy(p) -> str:
+    return f'({p[0]:.2f}, {p[1]:.2f})'
 
 
 def cells_length(cells) -> float:

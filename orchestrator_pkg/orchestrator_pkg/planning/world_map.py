@@ -147,6 +147,33 @@ def yaml_world_shapes(world: str, scan_height_m: float):
             np.asarray(discs, dtype=float).reshape(-1, 3))
 
 
+def world_spawn(world: str, namespaces, namespace: str = ''):
+    """Start pose ``(x, y, yaw)`` of robot ``namespace`` among ``namespaces`` in ``world``.
+
+    The sim's own rule (``orchestrator_sim.resolve.robot_spawns``): one robot
+    starts at the world's spawn, several at its ``spawns`` list in namespace
+    order. Raises WorldFileError naming the world, the robot or the reason.
+    """
+    try:
+        from orchestrator_sim.resolve import resolve_world, robot_spawns
+        from orchestrator_sim.world import WorldError, load_world
+    except ImportError as exc:
+        raise WorldFileError(f'{world}: spawns need orchestrator_sim ({exc})') from None
+    names = [n.strip('/') for n in namespaces if n.strip('/')] or ['']
+    robot = namespace.strip('/')
+    if robot not in names:
+        raise WorldFileError(f'{world}: robot {robot or "(no namespace)"!r} is not one of the '
+                             f'run\'s robots {names}')
+    try:
+        spawns = robot_spawns(load_world(resolve_world(world)), names)
+    except (WorldError, OSError, ValueError) as exc:
+        raise WorldFileError(str(exc)) from None
+    pose = spawns[names.index(robot)]
+    if pose is None:
+        raise WorldFileError(f'{world}: the world has no spawn pose')
+    return tuple(float(v) for v in pose)
+
+
 def world_occupancy(world: str, scan_height_m: float, resolution: float = 0.05,
                     margin: float = 1.0, bounds=None) -> OccupancyMap:
     """Rasterize a world (SDF ``.world``/``.sdf`` path, YAML path or shipped name).

@@ -2,18 +2,20 @@
 
 Yaw and quaternions (REP-103: yaw about z; the arithmetic is
 :func:`orchestrator_pkg.planning.frames.yaw_of`), durations and stamps,
-PoseStamped and paths, a costmap as an OccupancyGrid, a LaserScan as the
-costmap's scan input.
+PoseStamped and paths, a costmap as an OccupancyGrid or as a
+nav2_msgs/Costmap, a LaserScan as the costmap's scan input.
 
 Durations follow rclpy's ``Duration(seconds=s).to_msg()``: ``int(s * 1e9)``
 nanoseconds (truncated), split into ``sec`` and ``nanosec``; a negative
 duration is 0 and a non-finite or too long one (beyond int32 seconds) is a
 ``ValueError``.
 """
+import array
 import math
 
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import PoseStamped, Quaternion
+from nav2_msgs.msg import Costmap
 from nav_msgs.msg import OccupancyGrid
 import numpy as np
 
@@ -104,6 +106,30 @@ def costmap_to_grid(costmap, frame_id: str, stamp):
     msg.info.origin.position.y = costmap.origin_y
     msg.info.origin.orientation.w = 1.0
     msg.data = out.astype(np.int8).ravel().tolist()
+    return msg
+
+
+def costmap_to_msg(costmap, frame_id: str, stamp, layer: str = 'master'):
+    """nav2_msgs/Costmap of a costmap (GetCostmap's answer): the raw costs, as Nav2 sends them.
+
+    0 free, 1..252 inflated, 253 inscribed, 254 lethal, 255 unknown; row-major
+    from cell (0, 0); the metadata's times are ``stamp`` and its origin is the
+    pose of cell (0, 0)'s corner, unrotated.
+    """
+    msg = Costmap()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    meta = msg.metadata
+    meta.map_load_time = stamp
+    meta.update_time = stamp
+    meta.layer = layer
+    meta.resolution = float(costmap.resolution)
+    meta.size_x = costmap.width
+    meta.size_y = costmap.height
+    meta.origin.position.x = costmap.origin_x
+    meta.origin.position.y = costmap.origin_y
+    meta.origin.orientation.w = 1.0
+    msg.data = array.array('B', costmap.data.astype(np.uint8).tobytes())
     return msg
 
 

@@ -8,6 +8,8 @@ cannot start with its parameters or files (:class:`ConfigError`, or rclpy's
 ParameterException) is one stderr line and exit code 1, not a traceback; so is
 a managed node (:mod:`lifecycle`) with ``autostart`` that fails to configure.
 """
+import faulthandler
+import signal
 import sys
 import time
 
@@ -43,7 +45,15 @@ def destroy_node_and_waitables(node) -> None:
 
 
 def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
-    """Create the node with ``node_factory()``, spin it until shutdown; return the exit code."""
+    """Create the node with ``node_factory()``, spin it until shutdown; return the exit code.
+
+    SIGUSR1 prints every thread's stack on stderr (faulthandler): the runner sends
+    it to a node that does not stop within its grace period, before SIGKILL.
+    """
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (OSError, ValueError, RuntimeError):
+        pass  # stderr is not a file (captured by a test runner): no stack dumps then
     rclpy.init(args=args)
     node = None
     try:

@@ -20,3 +20,4 @@ TF_STATIC_QOS = QoSProfile(depth=100, durability=DurabilityPolicy.TRANSIENT_LOCA
 # so a subscriber that falls behind for a while (the run recorder) loses none.
 STATUS_CHANGES_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
                                 history=HistoryPolicy.KEEP_LAST)
+

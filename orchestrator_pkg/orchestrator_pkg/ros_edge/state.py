@@ -10,8 +10,10 @@ import threading
 from typing import Optional
 import weakref
 
+from orchestrator_pkg.ros_edge.guard import subscribe
+
 _SHARED = weakref.WeakKeyDictionary()  # node -> {key: cache}
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.RLock()  # a factory may ask for another shared object
 
 
 def per_node(node, key, factory):
@@ -37,7 +39,7 @@ class LatestMessage:
         self._clock = clock
         self._lock = threading.Lock()
         self._message, self._stamp, self._count = None, None, 0
-        self.subscription = node.create_subscription(msg_type, topic, self._store, qos)
+        self.subscription = subscribe(node, msg_type, topic, self._store, qos)
 
     def _store(self, message) -> None:
         stamp = self._clock.now() if self._clock is not None else None

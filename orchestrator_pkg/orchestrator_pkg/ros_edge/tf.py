@@ -8,11 +8,11 @@ name, a non-finite number) is dropped with a warning, at most one per
 parent → child edge every :data:`WARN_EVERY_S` seconds.
 """
 import threading
-import time
 
 from tf2_msgs.msg import TFMessage
 
 from orchestrator_pkg.planning.frames import FrameError, FrameTree2D, yaw_of
+from orchestrator_pkg.ros_edge.guard import Throttle, subscribe
 from orchestrator_pkg.ros_edge.qos import TF_QOS, TF_STATIC_QOS
 from orchestrator_pkg.ros_edge.state import per_node
 
@@ -23,12 +23,12 @@ class TfListener2D:
     """Planar transforms from the node's ``tf`` and ``tf_static`` topics."""
 
     def __init__(self, node):
-        self._logger = node.get_logger()
+        self._warn = Throttle(node.get_logger().warning, WARN_EVERY_S)
         self._tree = FrameTree2D()
         self._lock = threading.Lock()
-        self._warned = {}  # (parent, child) -> [wall time of the last warning, dropped since]
-        node.create_subscription(TFMessage, 'tf', self._on_tf, TF_QOS)
-        node.create_subscription(TFMessage, 'tf_static', self._on_tf, TF_STATIC_QOS)
+        # one bad transform drops only its own edge (below), not the whole message
+        subscribe(node, TFMessage, 'tf', self._on_tf, TF_QOS, check_finite=False)
+        subscribe(node, TFMessage, 'tf_static', self._on_tf, TF_STATIC_QOS, check_finite=False)
 
     def _on_tf(self, msg: TFMessage) -> None:
         for t in msg.transforms:
@@ -41,15 +41,7 @@ class TfListener2D:
                 self._dropped((t.header.frame_id, t.child_frame_id), exc)
 
     def _dropped(self, edge, exc) -> None:
-        now = time.monotonic()
-        with self._lock:
-            last = self._warned.setdefault(edge, [None, 0])
-            last[1] += 1
-            if last[0] is not None and now - last[0] < WARN_EVERY_S:
-                return
-            more = f' ({last[1] - 1} more since the last warning)' if last[1] > 1 else ''
-            last[0], last[1] = now, 0
-        self._logger.warning(f'ignoring a transform: {exc}{more}')
+        self._warn(edge, f'ignoring a transform: {exc}')
 
     def lookup(self, target: str, source: str):
         """Return the pose ``(x, y, yaw)`` of ``source`` in ``target``; raises FrameError."""

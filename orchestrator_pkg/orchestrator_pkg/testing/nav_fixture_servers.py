@@ -2,14 +2,19 @@
 
 One node serves the Nav2 interfaces that the navigation trees call, with
 scripted outcomes: ``compute_path_to_pose`` and ``compute_path_through_poses``
-(a straight-line path, or an abort with ``--plan-error``), ``follow_path``
-(runs ``--follow-s`` seconds, or aborts with ``--follow-error``), ``spin``,
+(a straight-line path, or an abort with ``--plan-error``; a goal beyond
+``--outside-map-x`` aborts with GOAL_OUTSIDE_MAP), ``follow_path``
+(runs ``--follow-s`` seconds, ``--slow-follow-s`` for a path ending beyond
+``--slow-y``, or aborts with ``--follow-error``), ``spin``,
 ``backup``, ``drive_on_heading`` and ``wait`` (run ``--behavior-s``, Wait
 runs its goal's time), the two ``clear_entirely_*_costmap`` services and
-``is_path_valid``. It publishes ``odom`` at 10 Hz.
+``is_path_valid``. It publishes ``odom`` at 10 Hz (x = 0.3 in ``odom``) and, on
+``tf``, ``map → odom`` (x = 0.2) and ``odom → base_link``: the robot is at
+x = 0.5 in ``map``, where the navigator looks it up.
 
 Every goal, cancel request and service call is printed as a line
-``EVENT <interface> <what> <time.monotonic()>`` so that a test in another
+``EVENT <interface> <what> <time.monotonic()>`` (a plan's goal also as
+``EVENT compute_path_to_pose to=<x>,<y> ...``) so that a test in another
 process can check what the tree did, and when (CLOCK_MONOTONIC is shared by
 all processes of a machine). Execution is timer driven; no callback sleeps.
 
@@ -19,7 +24,7 @@ import argparse
 import sys
 import time
 
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TransformStamped
 from nav2_msgs.action import (
     BackUp,
     ComputePathThroughPoses,
@@ -35,9 +40,13 @@ import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
+from tf2_msgs.msg import TFMessage
 
 from orchestrator_pkg.ros_edge.convert import seconds_of, to_duration
 from orchestrator_pkg.ros_edge.main import run_node
+
+ODOM_X = 0.3  # the robot in odom ...
+MAP_TO_ODOM_X = 0.2  # ... and odom in map: the robot is at x = 0.5 in map
 
 
 def event(interface: str, what: str) -> None:
@@ -85,6 +94,7 @@ class NavFixtureServers(Node):
             self.create_service(ClearEntireCostmap, name, self._clear_cb(name))
         self.create_service(IsPathValid, 'is_path_valid', self._is_path_valid)
         self._odom = self.create_publisher(Odometry, 'odom', 10)
+        self._tf = self.create_publisher(TFMessage, 'tf', 10)
         self.create_timer(0.1, self._publish_odom)
         self.get_logger().info('nav fixture ready')
         print('nav fixture ready', flush=True)
@@ -118,9 +128,18 @@ class NavFixtureServers(Node):
         odom.header.stamp = self.get_clock().now().to_msg()
         odom.header.frame_id = 'odom'
         odom.child_frame_id = 'base_link'
-        odom.pose.pose.position.x = 0.5
+        odom.pose.pose.position.x = ODOM_X
         odom.pose.pose.orientation.w = 1.0
         self._odom.publish(odom)
+        transforms = []
+        for parent, child, x in (('map', 'odom', MAP_TO_ODOM_X), ('odom', 'base_link', ODOM_X)):
+            t = TransformStamped()
+            t.header.stamp = odom.header.stamp
+            t.header.frame_id, t.child_frame_id = parent, child
+            t.transform.translation.x = x
+            t.transform.rotation.w = 1.0
+            transforms.append(t)
+        self._tf.publish(TFMessage(transforms=transforms))
 
     def _after(self, seconds: float):
         """Return a future done after ``seconds`` (one-shot timer; no sleeping)."""
@@ -161,11 +180,17 @@ class NavFixtureServers(Node):
 
     # -- servers -----------------------------------------------------------------
     async def _plan(self, goal_handle, action_type):
+        goal = goal_handle.request.goal.pose.position
+        event('compute_path_to_pose', f'to={goal.x:g},{goal.y:g}')
         await self._run_for(goal_handle, self.options.plan_delay_s)
         result = action_type.Result()
         if self.options.plan_error:
             result.error_code = self.options.plan_error
             result.error_msg = f'fixture planner told to fail with {self.options.plan_error}'
+            return result
+        if goal_handle.request.goal.pose.position.x > self.options.outside_map_x:
+            result.error_code = action_type.Result.GOAL_OUTSIDE_MAP
+            result.error_msg = f'fixture map ends at x = {self.options.outside_map_x:g}'
             return result
         result.path = straight_path((0.0, 0.0), goal_handle.request.goal)
         return result
@@ -183,7 +208,10 @@ class NavFixtureServers(Node):
 
     async def _follow(self, goal_handle, action_type):
         feedback = action_type.Feedback(distance_to_goal=1.0, speed=0.2)
-        finished = await self._run_for(goal_handle, self.options.follow_s, feedback)
+        poses = goal_handle.request.path.poses
+        slow = bool(poses) and poses[-1].pose.position.y > self.options.slow_y
+        finished = await self._run_for(
+            goal_handle, self.options.slow_follow_s if slow else self.options.follow_s, feedback)
         result = action_type.Result()
         if finished and self.options.follow_error:
             result.error_code = self.options.follow_error
@@ -213,6 +241,12 @@ def parse_args(argv):
                         help='how long follow_path runs before it succeeds')
     parser.add_argument('--follow-error', type=int, default=0,
                         help='abort follow_path with this error code at the end')
+    parser.add_argument('--outside-map-x', type=float, default=float('inf'),
+                        help='compute_path_to_pose to a goal beyond this x aborts with '
+                             'GOAL_OUTSIDE_MAP')
+    parser.add_argument('--slow-y', type=float, default=float('inf'),
+                        help='follow_path of a path ending beyond this y runs --slow-follow-s')
+    parser.add_argument('--slow-follow-s', type=float, default=60.0)
     parser.add_argument('--behavior-s', type=float, default=0.2,
                         help='duration of spin, backup, drive_on_heading')
     parser.add_argument('--spin-error', type=int, default=0,

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 
+from orchestrator_pkg.ros_edge.dds import DDS_PROFILE_VAR, dds_profile
+
 # Fast DDS maps domain d to UDP ports 7400 + 250 * d + offsets, valid up to
 # d = 232. IDs below FIRST are left to people's own ROS graphs.
 FIRST_DOMAIN_ID = 101
@@ -42,6 +44,10 @@ class DomainClaim:
         env['ROS_DOMAIN_ID'] = str(self.domain_id)
         env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
         env.pop('ROS_LOCALHOST_ONLY', None)  # deprecated in Jazzy
+        if not env.get(DDS_PROFILE_VAR):
+            profile = dds_profile()
+            if profile:
+                env[DDS_PROFILE_VAR] = profile
         return env
 
     def release(self) -> None:
@@ -57,18 +63,26 @@ class DomainClaim:
         self.release()
 
 
+_CLAIMED_BEFORE = set()  # domain IDs this process has claimed
+
+
 def claim_domain(first: int = FIRST_DOMAIN_ID, last: int = LAST_DOMAIN_ID,
                  avoid=()) -> DomainClaim:
-    """Claim the lowest free domain ID in [first, last] not in ``avoid``."""
-    for domain_id in range(first, last + 1):
-        if domain_id in avoid:
-            continue
+    """Claim the lowest free domain ID in [first, last] not in ``avoid``.
+
+    IDs this process has claimed before come last: a test's leftover
+    participant (a node that outlived its test) must not show up in the next
+    test's graph (seen: a fault test counted another test's action clients).
+    """
+    ids = [d for d in range(first, last + 1) if d not in avoid]
+    for domain_id in sorted(ids, key=lambda d: d in _CLAIMED_BEFORE):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind('\0' + _PREFIX + str(domain_id))
         except OSError:
             sock.close()
             continue
+        _CLAIMED_BEFORE.add(domain_id)
         return DomainClaim(domain_id, sock)
     raise NoFreeDomainError(
         f'all ROS domain IDs {first}..{last} are claimed by other test runs')

@@ -27,7 +27,7 @@ class FailureCode(enum.IntEnum):
     CANCELED = 9
     CONDITION_FAILED = 10
     EXCEPTION = 11
-    # 12 is SERVER_DIED (issue 12, the action leaves)
+    SERVER_DIED = 12  # the server of a goal in flight left the ROS graph (issue 12)
     TICK_BUDGET_EXCEEDED = 13
 
 

@@ -38,3 +38,19 @@ def spin_until(node, predicate, timeout_s=TIMEOUT_S):
             return True
         rclpy.spin_once(node, timeout_sec=0.05)
     return predicate()
+
+
+def call(node, client, request, timeout_s=TIMEOUT_S):
+    """Call an idempotent service, asking again every ASK_AGAIN_S without an answer.
+
+    Fast DDS drops a reply to a client it has not matched yet (docs: common
+    facts); a lost reply is asked for again rather than waited for forever.
+    """
+    from orchestrator_pkg.ros_edge.lifecycle import ASK_AGAIN_S
+    assert client.wait_for_service(timeout_sec=timeout_s), f'no {client.srv_name}'
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        future = client.call_async(request)
+        if spin_until(node, future.done, min(ASK_AGAIN_S, deadline - time.monotonic())):
+            return future.result()
+    raise AssertionError(f'no answer from {client.srv_name} within {timeout_s} s')

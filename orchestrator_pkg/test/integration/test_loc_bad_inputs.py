@@ -67,7 +67,7 @@ def test_localization_node_reports_bad_inputs_and_keeps_running(ros_domain):
     loc = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.nodes.localization_node'],
                          env=ros_domain.env())
     with loc:
-        assert loc.wait_for_output('localization_node ready', WAIT_S), loc.output()
+        assert loc.wait_for_output('amcl ready', WAIT_S), loc.output()
         rclpy.init(domain_id=ros_domain.domain_id)
         node = rclpy.create_node('bad_input_test')
         try:

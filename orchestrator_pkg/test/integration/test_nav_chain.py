@@ -42,7 +42,9 @@ def test_plan_from_scans_then_follow(ros_domain):
     env = ros_domain.env()
     boxes = ';'.join(','.join(str(v) for v in b) for b in BOXES)
     robot = ManagedProcess.python(ROBOT, f'--boxes={boxes}', '--start=0,0,0', env=env)
-    plan_proc = ManagedProcess(node_cmd('planner_server', 'use_sim_time:=true'), env=env)
+    # no map: the planner stays in odom, as in BARN
+    plan_proc = ManagedProcess(node_cmd('planner_server', 'use_sim_time:=true',
+                                        'global_frame:=odom'), env=env)
     ctl_proc = ManagedProcess(node_cmd('controller_server', 'use_sim_time:=true'), env=env)
     with robot, plan_proc, ctl_proc:
         for proc, text in ((robot, 'fixture ready'), (plan_proc, 'planner_server ready'),

@@ -4,6 +4,11 @@ The navigator runs navigate_to_pose_w_replanning_and_recovery.xml unmodified;
 the fixture servers (another process) plan, follow, spin, wait, back up and
 clear costmaps, with scripted outcomes.
 """
+import math
+import os
+import signal
+import time
+
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateToPose
@@ -44,7 +49,10 @@ def navigation(ros_domain):
         yield start
     finally:
         if resources:
-            resources[0].destroy()
+            try:
+                resources[0].destroy()
+            except (ValueError, RuntimeError):
+                pass  # the test destroyed its client already
             destroy_node_and_waitables(resources[1])
             rclpy.shutdown()
         for proc in reversed(started):
@@ -77,7 +85,7 @@ def test_navigate_to_pose_succeeds(navigation):
     assert 'EVENT compute_path_to_pose goal' in out and 'EVENT follow_path succeeded' in out
     assert 'EVENT spin goal' not in out
     assert feedback, 'no feedback'
-    assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # fixture odom
+    assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # in map
     assert feedback[-1].distance_remaining > 0.0
     assert feedback[-1].number_of_recoveries == 0
 
@@ -143,7 +151,7 @@ def test_navigate_through_poses_runs_nav2s_tree(navigation):
         assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
         assert 'EVENT compute_path_through_poses goal' in servers.output()
         assert 'EVENT compute_path_to_pose goal' not in servers.output()
-        # the fixture's odom puts the robot at x=0.5: RemovePassedGoals (radius 0.7) drops (1, 0)
+        # tf puts the robot at x=0.5 in map: RemovePassedGoals (radius 0.7) drops (1, 0)
         assert feedback and feedback[-1].number_of_poses_remaining == 2
     finally:
         client.destroy()
@@ -209,3 +217,66 @@ def test_pause_and_resume_as_the_orchestrators(navigation):
     wait_future(node, handle.cancel_goal_async(), TIMEOUT_S)
     assert wait_future(node, handle.get_result_async(), TIMEOUT_S).status == \
         GoalStatus.STATUS_CANCELED
+
+
+@pytest.mark.parametrize('field, value, code, text', [
+    ('x', math.nan, nav2_codes.NAVIGATE_TO_POSE.UNKNOWN, 'pose.pose.position.x is nan'),
+    ('frame', '', nav2_codes.NAVIGATE_TO_POSE.TF_ERROR, 'pose.header.frame_id is empty'),
+    ('w', 0.0, nav2_codes.NAVIGATE_TO_POSE.UNKNOWN, 'has norm 0, not 1'),
+    ('w', 2.0, nav2_codes.NAVIGATE_TO_POSE.UNKNOWN, 'has norm 2, not 1'),
+])
+def test_a_malformed_goal_is_refused_with_a_code_naming_the_value(navigation, field, value,
+                                                                  code, text):
+    # issue 12: a NaN quaternion ran until canceled at 90 s, turning the robot around
+    node, client, servers, _ = navigation('--follow-s', '1.0')
+    goal = NavigateToPose.Goal()
+    goal.pose.header.frame_id = 'map'
+    goal.pose.pose.orientation.w = 1.0
+    if field == 'x':
+        goal.pose.pose.position.x = value
+    elif field == 'frame':
+        goal.pose.header.frame_id = value
+    else:
+        goal.pose.pose.orientation.w = value
+    handle = wait_future(node, client.send_goal_async(goal), TIMEOUT_S)
+    response = wait_future(node, handle.get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.error_code == code
+    assert text in response.result.error_msg, response.result.error_msg
+    assert 'EVENT compute_path_to_pose goal' not in servers.output()
+
+
+ORPHAN_CLIENT = '''
+import rclpy
+from nav2_msgs.action import NavigateToPose
+from rclpy.action import ActionClient
+rclpy.init()
+node = rclpy.create_node('doomed_navigate_client')
+client = ActionClient(node, NavigateToPose, 'navigate_to_pose')
+client.wait_for_server()
+goal = NavigateToPose.Goal()
+goal.pose.header.frame_id = 'map'
+goal.pose.pose.position.x = 2.0
+goal.pose.pose.orientation.w = 1.0
+future = client.send_goal_async(goal)
+rclpy.spin_until_future_complete(node, future)
+print('accepted' if future.result().accepted else 'rejected', flush=True)
+rclpy.spin(node)
+'''
+
+
+def test_the_goal_of_a_killed_client_is_ended_with_its_controller_goal(navigation, ros_domain):
+    """SIGKILL the navigate_to_pose client mid-goal: the navigator halts (issue 12)."""
+    node, client, servers, navigator = navigation('--follow-s', '60')
+    client.destroy()  # the test's own client would keep the goal's clients alive
+    with ManagedProcess.python('-c', ORPHAN_CLIENT, env=ros_domain.env()) as doomed:
+        assert doomed.wait_for_output('accepted', TIMEOUT_S), doomed.output()
+        assert spin_until(node, lambda: 'EVENT follow_path goal' in servers.output(), TIMEOUT_S)
+        os.kill(doomed.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output(),
+                          10.0), servers.output()
+        took = time.monotonic() - killed
+    assert 'left the ROS graph' in navigator.output()
+    assert took < 2.5, took
+    print(f'orphaned navigate_to_pose goal halted {took:.2f} s after the SIGKILL')

@@ -254,6 +254,7 @@ def test_action_leaf_fails_with_timeout_when_its_server_dies_mid_goal(node, fixt
     status = tick_until(tree, node, lambda root: root.status != Status.RUNNING)
     assert status == Status.FAILURE
     assert leaf.failure.code == fr.TIMEOUT
-    assert 'no result from /follow_path within 1 s of acceptance' in leaf.failure.message
+    assert 'did not answer within 1 s (follow_path goal accepted, no result)' in \
+        leaf.failure.message
     assert timeouts == [True]
     assert not leaf.goal_in_flight

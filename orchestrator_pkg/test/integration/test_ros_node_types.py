@@ -2,7 +2,7 @@
 import time
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TransformStamped
 from nav_msgs.msg import Odometry
 from py_trees.common import Status
 import pytest
@@ -10,6 +10,7 @@ import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
+from tf2_msgs.msg import TFMessage
 
 from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.testing.trees import TIMEOUT_S, build, rclpy_node, tick_until
@@ -47,6 +48,29 @@ def odometry(x):
     return message
 
 
+def spin_until_odom(node, odom, x=1.1):
+    """Publish odometry at ``x`` until the node's odom state has it."""
+    from orchestrator_pkg.ros_edge.state import odom_state
+    state = odom_state(node)
+    deadline = time.monotonic() + TIMEOUT_S
+    while state.xy() is None and time.monotonic() < deadline:
+        odom.publish(odometry(x))
+        spin(node, 0.05)
+    return state.xy() is not None
+
+
+def robot_on_tf(x, map_to_odom_x=0.0):
+    """Tf with map -> odom and odom -> base_link: the robot at map x = map_to_odom_x + x."""
+    out = TFMessage()
+    for parent, child, value in (('map', 'odom', map_to_odom_x), ('odom', 'base_link', x)):
+        t = TransformStamped()
+        t.header.frame_id, t.child_frame_id = parent, child
+        t.transform.translation.x = float(value)
+        t.transform.rotation.w = 1.0
+        out.transforms.append(t)
+    return out
+
+
 def test_controller_selector_default_then_topic(registry, node):
     built = build(registry, node, '<ControllerSelector selected_controller="{c}" '
                   'default_controller="FollowPath" topic_name="controller_selector"/>')
@@ -58,18 +82,22 @@ def test_controller_selector_default_then_topic(registry, node):
     tick_until(node, built, lambda s: built.blackboard.get('c') == 'MPPI')
 
 
-def test_remove_passed_goals_and_distance_controller_use_odom(registry, node):
+def test_remove_passed_goals_uses_tf_and_distance_controller_odom(registry, node):
     odom = node.create_publisher(Odometry, 'odom', 10)
     goals = [pose(1.0), pose(3.0)]
     remove = build(registry, node, '<RemovePassedGoals input_goals="{goals}" '
                    'output_goals="{goals}" radius="0.5"/>', goals=goals)
-    assert remove.tick() == Status.FAILURE  # no odometry yet: pose unknown
+    assert remove.tick() == Status.FAILURE  # nothing on tf yet: pose unknown
+    tf = node.create_publisher(TFMessage, 'tf', 10)
     deadline = time.monotonic() + TIMEOUT_S
     while remove.tick() != Status.SUCCESS and time.monotonic() < deadline:
-        odom.publish(odometry(1.1))
+        # the robot in map is map -> odom -> base_link: 0.6 + 0.5 = 1.1 (goals are in map)
+        tf.publish(robot_on_tf(0.5, map_to_odom_x=0.6))
         spin(node, 0.05)
     assert [g.pose.position.x for g in remove.blackboard.get('goals')] == [3.0]
 
+    # DistanceController measures the distance travelled on odom
+    assert spin_until_odom(node, odom)
     distance = build(registry, node, '<DistanceController distance="1.0">'
                      '<AlwaysSuccess/></DistanceController>')
     assert distance.tick() == Status.SUCCESS  # first tick ticks the child

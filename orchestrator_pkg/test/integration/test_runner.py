@@ -113,3 +113,29 @@ def test_respawn_then_give_up_after_max_retries(executable, ros_domain, graph):
         assert any('respawn in 0.2 s' in line for line in lines)
     finally:
         runner.shutdown()
+
+
+def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ros_domain):
+    script = os.path.join(os.path.dirname(__file__), 'fixtures', 'hanging_node.py')
+    wrapper = tmp_path / 'hanging'
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
+    wrapper.chmod(0o755)
+    bringup = parse('bringup:\n  nodes:\n    - {name: hanging_node, package: test_pkg, '
+                    'executable: hanging}\n', 'test.yaml')
+    launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=1)
+    lines, node_lines = [], []
+    runner = Runner(launches, lambda package, name: str(wrapper), grace_period_s=1.0,
+                    env=ros_domain.env(), output=lines.append,
+                    node_output=lambda label, line: node_lines.append(line))
+    runner.start()
+    deadline = time.monotonic() + TIMEOUT_S
+    while 'hanging node ready' not in node_lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 'hanging node ready' in node_lines, node_lines
+    codes = runner.shutdown()
+    assert codes == {'hanging_node': -signal.SIGKILL}, (codes, lines)
+    assert any('did not stop within 1 s; killing it (the stacks of its threads are in its log)'
+               in line for line in lines), lines
+    # faulthandler's dump, through the node's output: the hung frame is named
+    dump = '\n'.join(node_lines)
+    assert 'most recent call first' in dump and 'in destroy_node' in dump, dump

@@ -8,10 +8,12 @@ lifecycle_manager_navigation, perception, orchestrator). A client node named
 ``lifecycleStartup`` (every ``nav2_msgs/srv/ManageLifecycleNodes`` service in
 the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
 (``bt_navigator/get_state`` until active; the bringup runs no amcl), then
-getPath, goToPose with feedback, spin, backup, cancelTask and
-clearAllCostmaps. Motion is judged by the sim's ground truth. The last case
-SIGKILLs a managed node during a long spin: the manager must stop the robot
-(ground truth) and report it.
+getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
+with feedback, spin, backup, driveOnHeading, followWaypoints, goThroughPoses,
+followPath (a path planned in ``map``), changeMap (``map_server/load_map``; the
+planner's costmap takes the new map), cancelTask and clearAllCostmaps. Motion
+is judged by the sim's ground truth. The last case SIGKILLs a managed node
+during a long spin: the manager must stop the robot (ground truth) and report it.
 """
 import math
 import os
@@ -23,8 +25,18 @@ from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import Point, PoseStamped
 from lifecycle_msgs.srv import GetState
-from nav2_msgs.action import BackUp, ComputePathToPose, NavigateToPose, Spin
-from nav2_msgs.srv import ClearEntireCostmap, ManageLifecycleNodes
+from nav2_msgs.action import (
+    BackUp,
+    ComputePathThroughPoses,
+    ComputePathToPose,
+    DriveOnHeading,
+    FollowPath,
+    FollowWaypoints,
+    NavigateThroughPoses,
+    NavigateToPose,
+    Spin,
+)
+from nav2_msgs.srv import ClearEntireCostmap, GetCostmap, LoadMap, ManageLifecycleNodes
 from nav_msgs.msg import Odometry
 import pytest
 import rclpy
@@ -33,6 +45,8 @@ from rclpy.qos import qos_profile_sensor_data
 from std_srvs.srv import Trigger
 
 from orchestrator_pkg.places import load_places
+from orchestrator_pkg.planning.map_io import save_map
+from orchestrator_pkg.planning.world_map import world_occupancy
 from orchestrator_pkg.ros_edge import convert, qos
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
@@ -41,7 +55,8 @@ from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
-MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator')
+MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator',
+           'waypoint_follower')
 MANAGER = 'lifecycle_manager_navigation'
 
 
@@ -63,10 +78,20 @@ class Client:
                                  lambda m: self.manager_states.append(m.message),
                                  qos.LATCHED_QOS)
         self.nav_to_pose = ActionClient(node, NavigateToPose, 'navigate_to_pose')
+        self.nav_through_poses = ActionClient(node, NavigateThroughPoses,
+                                              'navigate_through_poses')
+        self.follow_path_client = ActionClient(node, FollowPath, 'follow_path')
+        self.load_map = node.create_client(LoadMap, 'map_server/load_map')
         self.compute_path_to_pose = ActionClient(node, ComputePathToPose,
                                                  'compute_path_to_pose')
+        self.compute_path_through_poses = ActionClient(node, ComputePathThroughPoses,
+                                                       'compute_path_through_poses')
+        self.get_costmap_global = node.create_client(GetCostmap, 'global_costmap/get_costmap')
+        self.get_costmap_local = node.create_client(GetCostmap, 'local_costmap/get_costmap')
         self.spin_client = ActionClient(node, Spin, 'spin')
         self.backup_client = ActionClient(node, BackUp, 'backup')
+        self.drive_on_heading_client = ActionClient(node, DriveOnHeading, 'drive_on_heading')
+        self.follow_waypoints_client = ActionClient(node, FollowWaypoints, 'follow_waypoints')
         self.clear_local = node.create_client(
             ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap')
         self.clear_global = node.create_client(
@@ -158,6 +183,30 @@ def test_get_path(nav):
     assert math.hypot(start.x - x, start.y - y) < 0.3
 
 
+def test_get_path_through_poses_and_the_costmaps(nav):
+    client = nav['client']
+    x, y, _ = client.xy_yaw()
+    places = load_places('warehouse')
+    via = [places['search_3'], places['pickup_c']]
+    handle = client.send(client.compute_path_through_poses, ComputePathThroughPoses.Goal(
+        start=_pose(x, y), goals=[_pose(*p[:2]) for p in via], planner_id='', use_start=False))
+    assert handle.accepted
+    result = client.result(30.0).result
+    assert result.error_code == 0, result.error_msg
+    pts = [(p.pose.position.x, p.pose.position.y) for p in result.path.poses]
+    assert math.hypot(pts[0][0] - x, pts[0][1] - y) < 0.3
+    # through search_3, then to pickup_c
+    assert min(math.hypot(px - via[0][0], py - via[0][1]) for px, py in pts) < 0.05
+    assert math.hypot(pts[-1][0] - via[1][0], pts[-1][1] - via[1][1]) < 0.05
+    # getGlobalCostmap / getLocalCostmap: nav2_msgs/Costmap with its metadata
+    for srv, frame in ((client.get_costmap_global, 'map'), (client.get_costmap_local, 'odom')):
+        costmap = client.call(srv, GetCostmap.Request()).map
+        meta = costmap.metadata
+        assert costmap.header.frame_id == frame, srv.srv_name
+        assert meta.size_x > 0 and len(costmap.data) == meta.size_x * meta.size_y
+        assert 254 in bytes(costmap.data), srv.srv_name  # the warehouse has walls
+
+
 def test_go_to_pose_with_feedback(nav):
     client = nav['client']
     goal = load_places('warehouse')['search_3']
@@ -197,6 +246,110 @@ def test_backup(nav):
     x1, y1, _ = client.xy_yaw()
     along = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
     assert along == pytest.approx(-0.15, abs=0.05)
+
+
+def test_drive_on_heading(nav):
+    client = nav['client']
+    x0, y0, yaw = client.xy_yaw()
+    # driveOnHeading's defaults: dist 0.15, speed 0.025, time_allowance 10
+    handle = client.send(client.drive_on_heading_client, DriveOnHeading.Goal(
+        target=Point(x=0.15), speed=0.025, time_allowance=Duration(sec=10)))
+    assert handle.accepted
+    wrapped = client.result(30.0)
+    assert wrapped.status == 4, wrapped.result.error_msg
+    spin_until(nav['node'], lambda: client.speed()[0] < 0.01, 5.0)
+    x1, y1, _ = client.xy_yaw()
+    along = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    assert along == pytest.approx(0.15, abs=0.05)
+
+
+def test_follow_waypoints(nav):
+    client, node = nav['client'], nav['node']
+    places = load_places('warehouse')
+    route = [places['pickup_c'][:2], places['search_3'][:2]]  # there and back, ~5 m
+    handle = client.send(client.follow_waypoints_client,
+                         FollowWaypoints.Goal(poses=[_pose(*p) for p in route]))
+    assert handle.accepted
+    result = handle.get_result_async()
+    closest = [math.inf]  # ground truth: how near the robot came to the first waypoint
+
+    def watch():
+        x, y, _ = client.xy_yaw()
+        closest[0] = min(closest[0], math.hypot(x - route[0][0], y - route[0][1]))
+        return result.done()
+    assert spin_until(node, watch, 240.0), 'no follow_waypoints result'
+    wrapped = result.result()
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    assert list(wrapped.result.missed_waypoints) == []
+    assert closest[0] < 0.4, closest[0]
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - route[1][0], y - route[1][1]) < 0.4, (x, y)
+    assert [f.current_waypoint for f in client.feedback][-1] == 1
+    assert 0 in [f.current_waypoint for f in client.feedback]
+
+
+def test_go_through_poses(nav):
+    client, node = nav['client'], nav['node']
+    places = load_places('warehouse')
+    # from search_3 (where follow_waypoints ended): through pickup_c to search_1; the last
+    # pose is not the start (a path ending where the robot is succeeds at once, as in Nav2)
+    via = [places['pickup_c'][:2], places['search_1'][:2]]
+    handle = client.send(client.nav_through_poses,
+                         NavigateThroughPoses.Goal(poses=[_pose(*p) for p in via]))
+    assert handle.accepted
+    result = handle.get_result_async()
+    closest = [math.inf]  # ground truth: how near the robot came to the first pose
+
+    def watch():
+        x, y, _ = client.xy_yaw()
+        closest[0] = min(closest[0], math.hypot(x - via[0][0], y - via[0][1]))
+        return result.done()
+    assert spin_until(node, watch, 240.0), 'no navigate_through_poses result'
+    wrapped = result.result()
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    assert closest[0] < 0.5, closest[0]
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - via[1][0], y - via[1][1]) < 0.4, (x, y)
+    assert client.feedback and client.feedback[-1].number_of_poses_remaining <= 1
+
+
+def test_follow_path_with_a_map_path(nav):
+    # followPath: a path planned in map, given to the controller (which drives in odom)
+    client, node = nav['client'], nav['node']
+    goal = load_places('warehouse')['pickup_c'][:2]
+    client.send(client.compute_path_to_pose, ComputePathToPose.Goal(
+        goal=_pose(*goal), planner_id='', use_start=False))
+    path = client.result(30.0).result.path
+    assert path.header.frame_id == 'map' and len(path.poses) > 10
+    handle = client.send(client.follow_path_client, FollowPath.Goal(path=path))
+    assert handle.accepted
+    wrapped = client.result(180.0)
+    assert wrapped.status == 4, wrapped.result.error_msg  # SUCCEEDED
+    spin_until(node, lambda: max(client.speed()) < 0.02, 5.0)
+    x, y, _ = client.xy_yaw()
+    assert math.hypot(x - goal[0], y - goal[1]) < 0.4, (x, y)
+
+
+def test_change_map(nav, tmp_path):
+    # changeMap: map_server/load_map; the planner's global costmap takes the new map
+    client, node = nav['client'], nav['node']
+
+    def global_resolution():
+        return client.call(client.get_costmap_global, GetCostmap.Request()).map.metadata.resolution
+
+    before = global_resolution()
+    for resolution in (0.1, before):
+        out = tmp_path / f'warehouse_{resolution:g}.yaml'
+        save_map(world_occupancy('warehouse', 0.18, resolution, 1.0, None), str(out))
+        answer = client.call(client.load_map, LoadMap.Request(map_url=str(out)))
+        assert answer.result == LoadMap.Response.RESULT_SUCCESS, answer.result
+        assert answer.map.info.resolution == pytest.approx(resolution)
+        assert spin_until(node, lambda r=resolution: global_resolution() == pytest.approx(r), 15.0,
+                          step_s=0.5), (global_resolution(), resolution)
+        client.send(client.compute_path_to_pose, ComputePathToPose.Goal(
+            goal=_pose(*load_places('warehouse')['search_3'][:2]), use_start=False))
+        result = client.result(30.0).result
+        assert result.error_code == 0, result.error_msg
 
 
 def test_cancel_task(nav):

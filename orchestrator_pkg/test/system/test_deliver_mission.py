@@ -145,6 +145,10 @@ def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain
     # the progress display: steps with the running node's own progress
     assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go', 0)
     assert report['run_dir'] == str(run_dir)
+    # the default localization, labelled as what it is (the odometry drifts under it)
+    assert report['localization'] == 'truth'
+    assert re.search(r'^\s*localization\s+truth \(ground truth, for debugging\)$', run.output(),
+                     flags=re.MULTILINE), run.output()[-2000:]
     _check_mission_log(run_dir / 'mission.jsonl')
     _check_recording(run_dir / 'run.mcap')
     _check_picture(run_dir / 'trajectory.png')

@@ -94,18 +94,22 @@ def _endpoints(path, stamped):
                if isinstance(target, ast.Name)}
     found = {}
     for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ('create_publisher', 'create_subscription')
-                and len(call.args) >= 2 and isinstance(call.args[1], ast.Constant)):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            continue
+        args = call.args
+        if call.func.attr == 'subscribe':  # ros_edge.guard.subscribe(node, type, topic, ...)
+            args = args[1:]
+        if not (call.func.attr in ('create_publisher', 'create_subscription', 'subscribe')
+                and len(args) >= 2 and isinstance(args[1], ast.Constant)):
             continue
         kind = 'pub' if call.func.attr == 'create_publisher' else 'sub'
-        type_expr = call.args[0]
+        type_expr = args[0]
         if isinstance(type_expr, ast.Name) and type_expr.id in choices:
             choice = choices[type_expr.id]
             type_expr = choice.body if stamped else choice.orelse
         assert isinstance(type_expr, ast.Name) and type_expr.id in types, \
             f'{path}:{call.lineno}: cannot resolve the message type'
-        found[(kind, call.args[1].value)] = types[type_expr.id]
+        found[(kind, args[1].value)] = types[type_expr.id]
     return found
 
 
@@ -220,7 +224,10 @@ def test_gazebo_launch_builds_the_stack_from_resolve_without_the_sim():
     bringup = _bringup()
     stack = [node.name for node in bringup.nodes if not node.sim_only]
     launches = resolve(bringup, _share, values, sim=True, only=stack)
-    assert [launch.node.name for launch in launches] == stack
+    # the default localization (truth): every stack node but amcl
+    assert [launch.node.name for launch in launches] == [n for n in stack if n != 'amcl']
+    amcl = resolve(bringup, _share, {**values, 'localization': 'amcl'}, sim=True, only=stack)
+    assert [launch.node.name for launch in amcl] == stack
     assert all(launch.overrides['use_sim_time'] is True for launch in launches)
     assert not [launch for launch in launches if launch.node.sim_only]
 

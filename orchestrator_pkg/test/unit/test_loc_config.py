@@ -20,7 +20,7 @@ def flatten(params, prefix=''):
 
 
 def test_config_files_match_declared_parameters():
-    for filename, node, specs in (('localization.yaml', 'localization_node', LOC_SPECS),
+    for filename, node, specs in (('localization.yaml', 'amcl', LOC_SPECS),
                                   ('perception.yaml', 'perception_node', PER_SPECS)):
         with open(os.path.join(CONFIG, filename), encoding='utf-8') as f:
             doc = yaml.safe_load(f)

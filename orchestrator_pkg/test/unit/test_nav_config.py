@@ -8,6 +8,7 @@ from orchestrator_pkg.nodes.controller_server import CONTROLLER_SPECS
 from orchestrator_pkg.nodes.costmap_params import costmap_specs
 from orchestrator_pkg.nodes.map_server import SPECS as MAP_SPECS
 from orchestrator_pkg.nodes.planner_server import PLANNER_SPECS
+from orchestrator_pkg.nodes.waypoint_follower import SPECS as WAYPOINT_SPECS
 
 NAV_YAML = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'nav.yaml')
 NODES = {
@@ -15,6 +16,7 @@ NODES = {
     'planner_server': {**costmap_specs(False), **PLANNER_SPECS},
     'controller_server': {**costmap_specs(True), **CONTROLLER_SPECS},
     'behavior_server': {**costmap_specs(True), **BEHAVIOR_SPECS},
+    'waypoint_follower': WAYPOINT_SPECS,
 }
 
 

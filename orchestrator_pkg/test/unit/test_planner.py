@@ -265,3 +265,56 @@ def test_search_grid_lists_match_a_fresh_build_after_updates():
     fresh._build((0, 0, 40, 30))
     assert kept.rebuilds == 1 and kept.built == (0, 0, 40, 30)
     assert kept._straight == fresh._straight and kept._diagonal == fresh._diagonal
+
+
+def test_plan_through_chains_the_legs_into_one_path():
+    rows = ['..........',
+            '...###....',
+            '...#.#....',
+            '...###....',
+            '..........']
+    cm = _grid(rows)
+    goals = [_centre(9, 4), _centre(9, 0), _centre(0, 0)]
+    res = planner.plan_through(planner.Planner(), cm, _centre(0, 4), goals, RAW)
+    assert res.ok, res.message
+    pts = res.path
+    assert np.allclose(pts[0], _centre(0, 4)) and np.allclose(pts[-1], _centre(0, 0))
+    # it passes through every goal, in order, and each joint is there once
+    at = [int(np.flatnonzero(np.all(np.isclose(pts, g), axis=1))[0]) for g in goals]
+    assert at == sorted(at) and at[-1] == len(pts) - 1
+    assert len(np.flatnonzero(np.all(np.isclose(pts, goals[0]), axis=1))) == 1
+    # its length is the sum of the legs planned alone
+    legs = [planner.plan(cm, a, b, RAW) for a, b in
+            zip([_centre(0, 4)] + goals[:-1], goals, strict=True)]
+    assert math.isclose(res.length(), sum(leg.length() for leg in legs))
+
+
+def test_plan_through_names_the_failing_goal_and_leg():
+    rows = ['..........',
+            '...###....',
+            '...#.#....',
+            '...###....',
+            '..........']
+    cm = _grid(rows)
+    p = planner.Planner()
+    start = _centre(0, 0)
+    res = planner.plan_through(p, cm, start, [_centre(9, 0), _centre(4, 3)], RAW)
+    assert res.error_code == planner.GOAL_OCCUPIED and not len(res.path)
+    assert res.message.startswith('goals[1] (4.50, 3.50): goal (4.5, 3.5) is occupied')
+    res = planner.plan_through(p, cm, start, [_centre(9, 0), _centre(4, 2)], RAW)
+    assert res.error_code == planner.NO_VALID_PATH
+    assert res.message.startswith('leg 1 (from goals[0] (9.50, 0.50) to goals[1] (4.50, 2.50))')
+    res = planner.plan_through(p, cm, start, [_centre(9, 0), (20.0, 0.5)], RAW)
+    assert res.error_code == planner.GOAL_OUTSIDE_MAP and res.message.startswith('goals[1]')
+    res = planner.plan_through(p, cm, _centre(3, 1), [_centre(9, 0)], RAW)
+    assert res.error_code == planner.START_OCCUPIED
+    assert res.message.startswith('leg 0 (from the start to goals[0]')
+    with pytest.raises(ValueError, match='empty'):
+        planner.plan_through(p, cm, start, [], RAW)
+
+
+def test_every_planner_code_has_its_nav2_name_in_both_actions():
+    from nav2_msgs.action import ComputePathThroughPoses, ComputePathToPose
+    for code, name in planner.CODE_NAMES.items():
+        assert getattr(ComputePathToPose.Result, name) == code
+        assert getattr(ComputePathThroughPoses.Result, name) == (code + 100 if code else 0)

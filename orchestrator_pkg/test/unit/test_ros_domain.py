@@ -39,3 +39,17 @@ def test_env_sets_domain_and_localhost_discovery():
     assert env['ROS_DOMAIN_ID'] == str(claim.domain_id)
     assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
     assert 'ROS_LOCALHOST_ONLY' not in env
+
+
+def test_a_released_domain_is_not_handed_out_again_while_others_are_free():
+    with claim_domain(first=220, last=223) as first:
+        pass
+    with claim_domain(first=220, last=223) as second:
+        assert second.domain_id != first.domain_id
+    # once every ID has been used, a released one is reused rather than failing
+    claims = [claim_domain(first=220, last=223) for _ in range(4)]
+    try:
+        assert sorted(c.domain_id for c in claims) == [220, 221, 222, 223]
+    finally:
+        for claim in claims:
+            claim.release()

@@ -7,6 +7,8 @@ read_only), so rclpy refuses a change of the wrong type, outside the range or
 of a read-only parameter; ``main()`` starts the node through :func:`run_node`.
 """
 from dataclasses import dataclass
+import faulthandler
+import signal
 import sys
 import time
 
@@ -61,8 +63,13 @@ def run_node(node_factory, label: str, args=None,
     A :class:`ConfigError` or a bad parameter value is one stderr line
     ``label: reason`` and exit code 2. An error raised while the context is
     shutting down (SIGINT invalidates the handles an executor is taking from)
-    is the shutdown, not a failure.
+    is the shutdown, not a failure. SIGUSR1 prints every thread's stack on
+    stderr (faulthandler), as orchestrator_pkg's nodes do, for a node that hangs.
     """
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (OSError, ValueError, RuntimeError):
+        pass  # stderr is not a file (captured by a test runner): no stack dumps then
     rclpy.init(args=args)
     node = None
     try:

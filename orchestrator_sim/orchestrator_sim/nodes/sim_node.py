@@ -63,9 +63,9 @@ from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
 from orchestrator_sim.nodes.node_convention import ConfigError, Spec, declare, run_node
-from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise
-from orchestrator_sim.physics import Physics, world_spawns
-from orchestrator_sim.resolve import parse_spawn, resolve_world
+from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise, map_to_odom
+from orchestrator_sim.physics import Physics
+from orchestrator_sim.resolve import resolve_world, robot_spawns
 from orchestrator_sim.robots import RobotPresetError, load_robot
 from orchestrator_sim.world import WorldError, load_world
 
@@ -136,6 +136,11 @@ SPECS = {
         False, 'start odometry at the true pose in the world frame instead of at the origin, '
         'and publish world_frame -> odom as identity on tf_static: a stand-in for '
         'localization (exact at the start, drifting after), for stacks without one'),
+    'publish_map_to_odom_from_truth': Spec(
+        False, 'publish world_frame -> odom on tf from the ground truth (true pose composed '
+        'with the inverse of the odometry pose), with each odom -> base_link at odom_rate_hz '
+        'and the same stamp: perfect localization, for debugging and for stacks without a '
+        'localizer (not with odom_starts_at_truth)'),
 }
 
 
@@ -198,13 +203,7 @@ class SimNode(Node):
             world_path = resolve_world(p['world'])
             self.world = load_world(world_path, strict=p['strict_world'])
             self.robot = load_robot(p['robot'])
-            if len(names) == 1:
-                spawns = [parse_spawn(p['spawn'], self.world)]
-            else:
-                if p['spawn'].strip():
-                    raise ValueError('spawn: one pose for several robots; with robots '
-                                     f'{list(names)} the world file\'s spawns list is used')
-                spawns = world_spawns(self.world, len(names))
+            spawns = robot_spawns(self.world, names, p['spawn'])
             self.physics = Physics(self.world, self.robot, p['physics_timestep_s'],
                                    robots=names, spawns=spawns)
         except (WorldError, RobotPresetError, ValueError) as exc:
@@ -218,6 +217,10 @@ class SimNode(Node):
         self.scan_noise = lidar.noise_std if p['scan_noise_std_m'] < 0 else p['scan_noise_std_m']
         self.odom_noise = OdometryNoise(*(p[k] for k in ODOM_NOISE_PARAMS))
         self.odom_at_truth = p['odom_starts_at_truth']
+        self.map_to_odom_from_truth = p['publish_map_to_odom_from_truth']
+        if self.odom_at_truth and self.map_to_odom_from_truth:
+            raise ConfigError('odom_starts_at_truth and publish_map_to_odom_from_truth both '
+                              'publish world_frame -> odom; set one of them')
         # robot 0 draws from seed alone, so one robot is as reproducible as before
         self.robots = [
             _Robot(i, name, spawns[i] or (0.0, 0.0, 0.0),
@@ -605,7 +608,19 @@ class SimNode(Node):
             t.child_frame_id = frames['base_frame']
             t.transform.translation.x, t.transform.translation.y = ox, oy
             t.transform.rotation = odom.pose.pose.orientation
-            robot.pub['tf'].publish(TFMessage(transforms=[t]))
+            transforms = [t]
+            if self.map_to_odom_from_truth:
+                # map -> odom = truth ∘ odom⁻¹, stamped as odom -> base_link, so that
+                # map -> base_link is the true pose at every stamp
+                mx, my, myaw = map_to_odom(truth, (ox, oy, oyaw))
+                m = TransformStamped()
+                m.header.stamp = stamp
+                m.header.frame_id = frames['world_frame']
+                m.child_frame_id = frames['odom_frame']
+                m.transform.translation.x, m.transform.translation.y = mx, my
+                _yaw_quat(m.transform.rotation, myaw)
+                transforms.insert(0, m)
+            robot.pub['tf'].publish(TFMessage(transforms=transforms))
         gt = Odometry()
         gt.header.stamp = stamp
         gt.header.frame_id = frames['world_frame']

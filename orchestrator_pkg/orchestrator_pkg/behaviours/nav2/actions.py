@@ -6,8 +6,10 @@ server may take to accept a goal) and writes the server's ``error_code`` to
 its ``error_code_id`` output port. How long a leaf waits for a server to
 appear is :class:`~orchestrator_pkg.ros_edge.leaf.RosLeaf`'s server wait:
 the ``wait_for_server`` port (s), else the node's ``server_wait_timeout_s``.
-TruncatePath and RemovePassedGoals change a path or a goal list; the robot
-pose comes from ``odom`` (:func:`~orchestrator_pkg.ros_edge.state.odom_state`).
+TruncatePath and RemovePassedGoals change a path or a goal list;
+RemovePassedGoals takes the robot pose from tf (``global_frame →
+robot_base_frame``, :func:`~orchestrator_pkg.ros_edge.tf.tf_listener`), the
+frame of the goals.
 """
 import copy
 
@@ -29,9 +31,10 @@ from py_trees.common import Status
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
+from orchestrator_pkg.planning.frames import FrameError
 from orchestrator_pkg.ros_edge.convert import to_duration
 from orchestrator_pkg.ros_edge.leaf import RosLeaf, server_ports, server_timeouts
-from orchestrator_pkg.ros_edge.state import odom_state
+from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.ports import PortError, input_port, output_port
 
@@ -305,16 +308,16 @@ class TruncatePath(RosLeaf):
 
 
 class RemovePassedGoals(RosLeaf):
-    """Drop the leading goals the robot is within ``radius`` of (pose from odom)."""
+    """Drop the leading goals the robot is within ``radius`` of (pose from tf in global_frame)."""
 
     def __init__(self, ctx):
         super().__init__(ctx.name, node_type=ctx.type_name, clock=ctx.clock)
         self.ports = ctx.ports
-        self.odom = None
+        self.tf = None
 
     def connect(self, node):
-        """Use the node's odometry."""
-        self.odom = odom_state(node)
+        """Use the node's tf listener."""
+        self.tf = tf_listener(node)
 
     def update(self):
         """Write ``output_goals``."""
@@ -322,9 +325,13 @@ class RemovePassedGoals(RosLeaf):
             goals = list(self.ports.get('input_goals'))
         except PortError as exc:
             return self.fail(FailureCode.INVALID_INPUT, str(exc))
-        robot = self.odom.xy()
-        if robot is None:
-            return self.fail(FailureCode.UNKNOWN, 'no odometry yet: robot pose unknown')
+        frame = str(self.ports.get('global_frame'))
+        base = str(self.ports.get('robot_base_frame'))
+        try:
+            robot = self.tf.lookup(frame, base)[:2]
+        except FrameError as exc:
+            return self.fail(FailureCode.UNKNOWN, f'robot pose unknown: no transform '
+                             f'{frame!r} -> {base!r} on tf: {exc}')
         removed = geometry.passed_goals(geometry.xy_of_poses(goals), robot,
                                         float(self.ports.get('radius')))
         self.ports.set('output_goals', goals[removed:])
@@ -389,8 +396,8 @@ def specs():
             input_port('radius', 'float', required=False, default=0.5,
                        description='A goal within this distance counts as passed (m).'),
             input_port('global_frame', 'str', required=False, default='map',
-                       description='Unused: the pose comes from odom.'),
+                       description='Frame of the goals; the robot pose is looked up in it.'),
             input_port('robot_base_frame', 'str', required=False, default='base_link',
-                       description='Unused: the pose comes from odom.')),
+                       description="The robot's frame on tf.")),
          RemovePassedGoals, 'Drop goals the robot has passed.'),
     ]

@@ -14,6 +14,7 @@ Actions (client)
     ``action_name`` of type ``action_type``.
 """
 import threading
+import time
 from typing import Any, Callable, Optional
 
 from action_msgs.msg import GoalStatus
@@ -21,8 +22,13 @@ from py_trees.common import Status
 from rclpy.action import ActionClient
 
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
+from orchestrator_pkg.ros_edge.graph import server_node_of
 from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.trees.failure import FailureCode
+
+# a server whose action has been gone from the graph this long (wall time) with a
+# goal in flight died: the graph can flicker while a busy executor re-announces
+SERVER_GONE_GRACE_S = 0.3
 
 
 class ActionClientBehaviour(RosLeaf):
@@ -74,6 +80,9 @@ class ActionClientBehaviour(RosLeaf):
         self.result_timeout_s = None if result_timeout_s is None else float(result_timeout_s)
         self.on_result_timeout = on_result_timeout
         self.interface = _interface_name(action_type)
+        self._server_node = ''  # the node serving the action, once known (for failures)
+        self._gone_since = None
+        self._next_lookup = 0.0
         self._client = None
         self._lock = threading.Lock()
         self._feedback = None
@@ -109,12 +118,16 @@ class ActionClientBehaviour(RosLeaf):
             if waiting is not None:
                 return waiting
             self._send(self._goal)
+        if self._state in ('sent', 'active'):
+            died = self._server_died()
+            if died is not None:
+                return died
         if self._state == 'sent':
             if not self._send_future.done():
                 if now - self._sent_at > self.goal_response_timeout_s:
                     return self.fail(
-                        FailureCode.TIMEOUT, f'no goal response from {self._full_name()} within '
-                        f'{self.goal_response_timeout_s:g} s')
+                        FailureCode.TIMEOUT, f'{self._server_label()} did not answer the '
+                        f'{self.action_name} goal within {self.goal_response_timeout_s:g} s')
                 return Status.RUNNING
             handle = self._send_future.result()
             if handle is None or not handle.accepted:
@@ -134,8 +147,8 @@ class ActionClientBehaviour(RosLeaf):
                 if self.on_result_timeout is not None:
                     self.on_result_timeout()
                 return self.fail(
-                    FailureCode.TIMEOUT, f'no result from {self._full_name()} within '
-                    f'{self.result_timeout_s:g} s of acceptance (server gone?)')
+                    FailureCode.TIMEOUT, f'{self._server_label()} did not answer within '
+                    f'{self.result_timeout_s:g} s ({self.action_name} goal accepted, no result)')
             with self._lock:
                 feedback, self._feedback = self._feedback, None
             if feedback is not None:
@@ -163,7 +176,30 @@ class ActionClientBehaviour(RosLeaf):
         """Whether a goal was sent and has no result yet (a failed run has none)."""
         return self.failure is None and self._state in ('sent', 'active')
 
+    def _server_label(self) -> str:
+        return self._server_node or f'the {self._full_name()} server'
+
+    def _server_died(self) -> Optional[Status]:
+        """FAILURE (SERVER_DIED) once the server of the goal in flight left the graph."""
+        now = time.monotonic()
+        if self._client.server_is_ready():
+            self._gone_since = None
+            if not self._server_node and now >= self._next_lookup:
+                # node names arrive after the endpoints: look again now and then
+                self._next_lookup = now + 0.5
+                self._server_node = server_node_of(self.node, self.action_name)
+            return None
+        if self._gone_since is None:
+            self._gone_since = now
+        if now - self._gone_since < SERVER_GONE_GRACE_S:
+            return None
+        self._state = 'done'  # nothing to cancel: the server is gone
+        return self.fail(FailureCode.SERVER_DIED,
+                         f'{self._server_label()} died: its {self._full_name()} action server '
+                         'left the ROS graph with the goal in flight')
+
     def _reset(self):
+        self._gone_since = None
         self._state = 'waiting_server'
         self._goal = None
         self._send_future = None

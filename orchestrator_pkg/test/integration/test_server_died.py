@@ -1,0 +1,61 @@
+"""Real processes (issue 12): the action leaf notices that its server died.
+
+A behavior_server process serves a long Wait goal to the generic action-client
+leaf (the base of the orchestrator's and the navigator's action leaves). The
+test SIGKILLs the server: the leaf must fail within 2 s with SERVER_DIED naming
+the server node, not wait forever.
+"""
+import os
+import signal
+import time
+
+from builtin_interfaces.msg import Duration
+from nav2_msgs.action import Wait
+from nav_helpers import TIMEOUT_S, node_cmd
+from py_trees.common import Status
+import rclpy
+
+from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.trees.failure import FailureCode
+
+
+def _tick_until(node, leaf, predicate, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.02)
+        leaf.tick_once()
+        if predicate():
+            return True
+    return predicate()
+
+
+def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_domain):
+    server = ManagedProcess(node_cmd('behavior_server'), env=ros_domain.env())
+    with server:
+        assert server.wait_for_output('behavior_server ready', TIMEOUT_S), server.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('server_died_test')
+        try:
+            leaf = ActionClientBehaviour('Wait', Wait, 'wait',
+                                         lambda: Wait.Goal(time=Duration(sec=60)),
+                                         server_wait_timeout_s=TIMEOUT_S)
+            leaf.setup(node=node)
+            assert _tick_until(node, leaf, lambda: 'goal accepted' in leaf.feedback_message,
+                               TIMEOUT_S), leaf.feedback_message
+            # a while mid-goal (the graph gives node names after the endpoints)
+            _tick_until(node, leaf, lambda: False, 2.0)
+            assert leaf.status == Status.RUNNING
+            os.kill(server.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            assert _tick_until(node, leaf, lambda: leaf.status == Status.FAILURE, 10.0)
+            noticed = time.monotonic() - killed
+            assert leaf.failure.code == FailureCode.SERVER_DIED
+            assert leaf.failure.message.startswith('behavior_server died'), leaf.failure.message
+            assert noticed < 2.0, noticed
+            print(f'server death noticed after {noticed:.2f} s')
+            leaf.shutdown()
+        finally:
+            destroy_node_and_waitables(node)
+            rclpy.shutdown()
