@@ -210,8 +210,8 @@ class OrchestratorNode(Node):
         elif ending.state == CANCELED:
             result.failure = FailureReason(
                 code=FailureReason.CANCELED, node_path=runner.built.tree_id,
-                message=f'mission canceled; the tree was halted (child goals canceled) '
-                        f'{ending.cancel_ticks} tick(s) after the cancel request')
+                message=f'mission canceled; the tree was halted (child goals canceled) at '
+                        f'the cancel request, the goal ended {ending.cancel_ticks} tick(s) later')
         result.ticks = runner.ticks
         result.elapsed = Duration(seconds=runner.elapsed()).to_msg()
         failure = result.failure

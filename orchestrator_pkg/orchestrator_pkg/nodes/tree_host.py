@@ -74,7 +74,7 @@ class Ending:
     runner: Optional[MissionRunner] = None
     code: int = 0  # REJECTED: GoalRejected's code
     message: str = ''  # REJECTED: the reason; PREEMPTED: by what
-    cancel_ticks: int = 0  # CANCELED: ticks from the cancel request to the halt
+    cancel_ticks: int = 0  # CANCELED: ticks from the cancel request to the goal's end
 
 
 @dataclass
@@ -96,6 +96,7 @@ class _Goal:
         self.action, self.handle = action, handle
         self.runner = None
         self.cancel_tick = None
+        self.halted = False  # halted by the cancel callback; ended by the next tick
         self.orphaned = ''  # why the goal is ended for its client's sake (OrphanWatch)
         self.result = rclpy.task.Future()
 
@@ -278,6 +279,12 @@ class TreeHost:
             goal = self._goal
             if goal is not None and goal.handle == handle and goal.cancel_tick is None:
                 goal.cancel_tick = self._timer_ticks
+                if goal.runner is not None:
+                    # halt now, not at the next tick: the running leaves cancel their
+                    # goals at once (a tick period less for the robot to stop); the
+                    # next tick ends the goal, once its state is CANCELING
+                    self._halt(goal.runner)
+                    goal.halted = True
         return CancelResponse.ACCEPT
 
     def _end(self, goal: _Goal, ending: Ending, retire: bool = True) -> None:
@@ -303,11 +310,14 @@ class TreeHost:
                 return
             runner = goal.runner
             if goal.handle.is_cancel_requested:
-                self._halt(runner)
+                if not goal.halted:
+                    self._halt(runner)
                 seen = goal.cancel_tick
                 ticks = self._timer_ticks - seen if seen is not None else 1
                 self._end(goal, Ending(CANCELED, runner, cancel_ticks=ticks))
                 return
+            if goal.halted:
+                return  # halted for a cancel whose state change is still to come
             if goal.orphaned:
                 self._halt(runner)
                 self._end(goal, Ending(PREEMPTED, runner, message=goal.orphaned))

@@ -1,17 +1,20 @@
 """execute_mission end to end: a real orchestrator process, real fixture servers, this client.
 
 Covers success (with feedback and snapshots), failure with a structured
-reason, cancel (child goal canceled within 2 ticks), pause/resume and
-rejected missions.
+reason, cancel (the child goal canceled at the cancel request, the goal ended
+within 2 ticks), pause/resume and rejected missions.
 """
 import os
 import re
+import time
 
 from action_msgs.msg import GoalStatus
 from diagnostic_msgs.msg import KeyValue
 import pytest
+from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.action import ActionClient
+from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
@@ -148,6 +151,45 @@ def test_cancel_halts_the_tree_and_cancels_the_child_goal(harness):
     assert 1 <= ticks <= 2
     assert spin_until(harness.node, lambda: 'EVENT wait canceled' in harness.servers.output(),
                       TIMEOUT_S), harness.servers.output()
+
+
+def _set_tick_rate(harness, rate_hz):
+    client = harness.node.create_client(SetParameters, '/orchestrator/set_parameters')
+    try:
+        assert client.wait_for_service(timeout_sec=TIMEOUT_S)
+        request = SetParameters.Request(
+            parameters=[Parameter('tick_rate_hz', value=rate_hz).to_parameter_msg()])
+        (result,) = wait_future(harness.node, client.call_async(request), TIMEOUT_S).results
+        assert result.successful, result.reason
+    finally:
+        harness.node.destroy_client(client)
+
+
+def test_a_cancel_reaches_the_running_leaf_at_once_not_at_the_next_tick(harness):
+    # a 4 s tick period: the halt used to wait for the next tick, about 4 s after the
+    # feedback of the tick that started the leaf; the cancel callback halts the tree now
+    _set_tick_rate(harness, 0.25)
+    try:
+        goals_before = harness.events('wait goal')
+        cancels_before = harness.events('wait cancel ')
+        handle = harness.send(tree_xml=WAIT_TWICE, inputs={'wait_s': '60'})
+        assert spin_until(harness.node, lambda: harness.events('wait goal') > goals_before and
+                          any(f.active_node_path == 'Twice/Steps/Long'
+                              for f in harness.feedback), TIMEOUT_S)
+        sent = time.monotonic()
+        handle.cancel_goal_async()
+        assert spin_until(harness.node, lambda: harness.events('wait cancel ') > cancels_before,
+                          TIMEOUT_S), harness.servers.output()
+        line = harness.servers.output().split('EVENT wait cancel ')[-1].split()[0]
+        arrived = float(line)  # the fixture's time.monotonic(): the same clock as ours
+        print(f'child cancel {arrived - sent:.3f} s after the mission cancel (tick period 4 s)')
+        assert arrived - sent < 2.0, f'{arrived - sent:.3f} s: the halt waited for a tick'
+        response = harness.result(handle)
+        assert response.status == GoalStatus.STATUS_CANCELED
+        assert 'halted (child goals canceled) at the cancel request' in \
+            response.result.failure.message
+    finally:
+        _set_tick_rate(harness, 20.0)
 
 
 def test_pause_halts_leaves_and_resume_continues(harness):
