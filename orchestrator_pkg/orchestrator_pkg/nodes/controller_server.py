@@ -3,7 +3,8 @@
 The control loop is a timer on the ROS clock (``controller_frequency_hz``); the
 action's execute callback only awaits the loop's verdict, so nothing blocks.
 Every cycle of an active goal publishes ``cmd_vel_nav``; any end of a goal
-(success, abort, cancel, preemption) publishes a zero Twist.
+(success, abort, cancel, preemption) publishes a zero Twist, and a cancel
+publishes it at once, from the cancel callback, not at the next cycle.
 
 Frames: the local costmap, the robot pose (``odom``) and the commands are in
 ``global_frame`` (``odom``). A path in another frame (the planner's ``map``)
@@ -152,7 +153,7 @@ class ControllerServer(ManagedNode):
             guard.execute(self, 'follow_path', FollowPath, self._execute,
                           check=goals.follow_path_problem,
                           codes=nav2_codes.BAD_GOAL['follow_path']),
-            cancel_callback=lambda _: CancelResponse.ACCEPT)
+            cancel_callback=self._on_cancel)
         self._orphans = graph.OrphanWatch(
             self, 'follow_path', lambda: [self._active.handle] if self._active else [],
             self._orphaned)
@@ -273,6 +274,12 @@ class ControllerServer(ManagedNode):
         else:
             active.handle.succeed()
         active.future.set_result(R(error_code=code, error_msg=message))
+
+    def _on_cancel(self, handle):
+        """Accept; a cancel of the running goal stops the robot now, not at the next cycle."""
+        if self._active is not None and self._active.handle is handle:
+            self._publish(0.0, 0.0)  # the next cycle ends the goal (then CANCELING)
+        return CancelResponse.ACCEPT
 
     def _orphaned(self, handle, message: str):
         if self._active is not None and self._active.handle is handle:

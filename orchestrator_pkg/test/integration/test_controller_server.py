@@ -83,12 +83,13 @@ class Monitor:
 
 
 @pytest.fixture
-def rig(ros_domain):
+def rig(ros_domain, request):
     env = ros_domain.env()
+    extra = getattr(request, 'param', [])  # more controller_server parameters
     robot = ManagedProcess.python(ROBOT, f'--boxes={_box_arg(BOXES)}', '--start=0,0,0',
                                   env=env)
     ctl = ManagedProcess(node_cmd('controller_server', 'use_sim_time:=true',
-                                  'desired_linear_vel:=1.0'), env=env)
+                                  'desired_linear_vel:=1.0', *extra), env=env)
     with robot, ctl:
         assert robot.wait_for_output('fixture ready', TIMEOUT_S), robot.output()
         assert ctl.wait_for_output('controller_server ready', TIMEOUT_S), ctl.output()
@@ -140,14 +141,24 @@ def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig):
         monitor.cmds[-3:]
 
 
-def test_cancel_stops_the_robot(rig):
+@pytest.mark.parametrize('rig', [['controller_frequency_hz:=2.0']], indirect=True)
+def test_cancel_stops_the_robot_at_once_not_at_the_next_cycle(rig):
     node, client, monitor, _ = rig
     # a long straight path, away from the boxes (they are at x >= 2, the path goes to -x)
     handle = _send(node, client, np.column_stack([np.linspace(0.0, -30.0, 601), np.zeros(601)]))
     assert spin_until(node, lambda: monitor.poses and monitor.poses[-1][3] > 0.5), \
         'the robot never got going'
+    # cancel just after a cycle's command: at 2 Hz the next cycle is 0.5 s (sim) away
+    seen = len(monitor.cmds)
+    assert spin_until(node, lambda: len(monitor.cmds) > seen, timeout_s=10.0)
+    sent = monitor.sim_t
     cancel = wait_future(node, handle.cancel_goal_async(), what='cancel response')
     assert len(cancel.goals_canceling) == 1
+    assert spin_until(node, lambda: any(c[0] >= sent and c[1:] == (0.0, 0.0)
+                                        for c in monitor.cmds[seen:]), timeout_s=10.0)
+    zero_t = next(c[0] for c in monitor.cmds[seen:] if c[0] >= sent and c[1:] == (0.0, 0.0))
+    print(f'zero command {zero_t - sent:.3f} s (sim) after the cancel, cycle period 0.5 s')
+    assert zero_t - sent < 0.25, zero_t - sent
     response = wait_future(node, handle.get_result_async(), what='result')
     assert response.status == GoalStatus.STATUS_CANCELED
     assert spin_until(node, lambda: monitor.poses[-1][3] == 0.0
