@@ -135,6 +135,37 @@ def footprint_collides(costmap: Costmap2D, samples: np.ndarray, poses: np.ndarra
     return np.any(lethal.ravel().take(footprint_cells(costmap, samples, poses)), axis=1)
 
 
+def path_cusps(path: np.ndarray, baseline_m: float = 0.2) -> np.ndarray:
+    """Return the indices of the poses where a path turns back (by over 90 degrees).
+
+    A path through poses that returns the way it came (to a via pose and back)
+    has a cusp at the via pose. The way in and the way out of each pose are
+    taken over ``baseline_m`` of path on either side, so a turn made in small
+    steps (a sideways cell, a leg's end repeated as the next leg's start) still
+    counts; each run of turning poses gives one cusp, its sharpest.
+    """
+    pts = np.asarray(path, dtype=float).reshape(-1, 2)
+    if len(pts) < 3:
+        return np.zeros(0, dtype=int)
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    idx = np.arange(len(pts))
+    before = np.searchsorted(arc, arc - baseline_m, side='right') - 1  # <= arc - baseline
+    after = np.searchsorted(arc, arc + baseline_m, side='left')  # >= arc + baseline
+    inner = (before >= 0) & (after < len(pts))
+    cos = np.ones(len(pts))
+    i = idx[inner]
+    come = pts[i] - pts[before[inner]]
+    go = pts[after[inner]] - pts[i]
+    norm = np.hypot(*come.T) * np.hypot(*go.T)
+    cos[i] = np.sum(come * go, axis=1) / np.maximum(norm, 1e-12)
+    turning = cos < 0.0
+    cusps = []
+    for run in np.split(idx[turning], np.nonzero(np.diff(idx[turning]) > 1)[0] + 1):
+        if len(run):
+            cusps.append(int(run[np.argmin(cos[run])]))
+    return np.asarray(cusps, dtype=int)
+
+
 def simulate_arc(x, y, yaw, v, w, duration_s, step_m, step_rad):
     """Poses along the constant-velocity arc (excluding the start), M x 3."""
     if duration_s <= 0.0 or (abs(v) < 1e-9 and abs(w) < 1e-9):
@@ -161,6 +192,7 @@ class RegulatedPurePursuit:
         self.path = np.zeros((0, 2))
         self.goal_yaw = None
         self._closest = 0
+        self._cusps = np.zeros(0, dtype=int)
         self._samples_cache = {}
 
     def set_path(self, path, goal_yaw=None) -> None:
@@ -173,12 +205,14 @@ class RegulatedPurePursuit:
         self.path = path
         self.goal_yaw = goal_yaw
         self._closest = 0
+        self._cusps = path_cusps(path)
 
     def move_path(self, path, goal_yaw=None) -> None:
         """Replace the path's coordinates (the same poses, moved: a new frame transform).
 
         The progress along the path (the closest-pose index) is kept, so the
-        path can be re-expressed every cycle while ``map -> odom`` changes.
+        path can be re-expressed every cycle while ``map -> odom`` changes. A
+        rigid move keeps the cusps where they were found.
         """
         path = np.asarray(path, dtype=float).reshape(-1, 2)
         if self.path is None or len(path) != len(self.path):
@@ -195,21 +229,39 @@ class RegulatedPurePursuit:
             self._samples_cache[key] = footprint_points(self.footprint, resolution * 0.5)
         return self._samples_cache[key]
 
-    def _remaining_length(self, x: float, y: float) -> float:
-        rest = self.path[self._closest:]
+    def _remaining_length(self, x: float, y: float, end: int = None) -> float:
+        """Length along the path from the robot to pose ``end`` (default: the last)."""
+        rest = self.path[self._closest:None if end is None else end + 1]
         d = float(np.hypot(rest[0, 0] - x, rest[0, 1] - y))
         if len(rest) > 1:
             d += float(np.sum(np.hypot(*np.diff(rest, axis=0).T)))
         return d
 
+    def _next_cusp(self):
+        """Index of the first cusp ahead of the closest pose, or None."""
+        ahead = self._cusps[self._cusps > self._closest]
+        return int(ahead[0]) if len(ahead) else None
+
     def _prune(self, x: float, y: float) -> None:
-        """Move the closest-point index forward (never back) within a search window."""
-        window = self.path[self._closest:self._closest + 200]
+        """Move the closest-point index forward (never back) within a search window.
+
+        The window ends at the next cusp until the robot is within the goal
+        tolerance of it: the way back passes the robot as closely as the way
+        there, and must not be taken for it before the turning point is reached.
+        """
+        cusp = self._next_cusp()
+        if cusp is not None and math.hypot(self.path[cusp, 0] - x, self.path[cusp, 1] - y) \
+                <= self.params.xy_goal_tolerance_m:
+            self._closest = cusp  # reached: on along the way back
+            cusp = self._next_cusp()
+        end = self._closest + 200 if cusp is None else min(self._closest + 200, cusp + 1)
+        window = self.path[self._closest:end]
         d = np.hypot(window[:, 0] - x, window[:, 1] - y)
         self._closest += int(np.argmin(d))
 
     def _carrot(self, x: float, y: float, lookahead: float):
-        rest = self.path[self._closest:]
+        cusp = self._next_cusp()  # the carrot stops at a cusp, as at the goal
+        rest = self.path[self._closest:None if cusp is None else cusp + 1]
         d = np.hypot(rest[:, 0] - x, rest[:, 1] - y)
         beyond = np.nonzero(d >= lookahead)[0]
         idx = int(beyond[0]) if len(beyond) else len(rest) - 1
@@ -244,9 +296,13 @@ class RegulatedPurePursuit:
         self._prune(x, y)
         goal = self.path[-1]
         remaining = self._remaining_length(x, y)
+        cusp = self._next_cusp()
+        # slow down for a cusp (the robot turns there) as for the goal
+        approach = remaining if cusp is None else self._remaining_length(x, y, cusp)
         to_goal = float(np.hypot(goal[0] - x, goal[1] - y))
+        # (a path that comes back past its goal is not done there before its cusp)
         if to_goal <= p.xy_goal_tolerance_m and self._closest >= len(self.path) - 1 - 2 \
-                or to_goal <= p.xy_goal_tolerance_m * 0.5:
+                or to_goal <= p.xy_goal_tolerance_m * 0.5 and cusp is None:
             if self.goal_yaw is None \
                     or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance:
                 return Command(0.0, 0.0, GOAL_REACHED, tuple(goal), to_goal)
@@ -276,11 +332,11 @@ class RegulatedPurePursuit:
             v *= p.cost_scaling_gain * near / p.cost_scaling_dist_m
         v = max(v, p.regulated_linear_scaling_min_speed)
         # approach and stopping distance
-        if remaining < p.approach_velocity_scaling_dist_m:
-            v = min(v, max(p.desired_linear_vel * remaining / p.approach_velocity_scaling_dist_m,
+        if approach < p.approach_velocity_scaling_dist_m:
+            v = min(v, max(p.desired_linear_vel * approach / p.approach_velocity_scaling_dist_m,
                            p.min_approach_linear_velocity))
         # brake so that the robot is down to the approach speed at the goal tolerance
-        stop_dist = max(remaining - p.xy_goal_tolerance_m, 0.0)
+        stop_dist = max(approach - p.xy_goal_tolerance_m, 0.0)
         # (planned with 70 % of the deceleration: margin for the discrete control period)
         v = min(v, max(math.sqrt(1.4 * p.max_linear_decel * stop_dist),
                        p.min_approach_linear_velocity), p.max_vel_x)
@@ -289,7 +345,7 @@ class RegulatedPurePursuit:
             v *= p.max_vel_theta / abs(w)
             w = math.copysign(p.max_vel_theta, w)
         v, w = self._limit(v, w, last_v, last_w, dt)
-        if self._collides(x, y, yaw, v, w, costmap, min(lookahead, remaining)):
+        if self._collides(x, y, yaw, v, w, costmap, min(lookahead, approach)):
             return Command(0.0, 0.0, COLLISION_AHEAD, tuple(carrot), remaining)
         return Command(v, w, FOLLOWING, tuple(carrot), remaining)
 

@@ -141,3 +141,36 @@ def test_bad_parameters_and_paths_are_rejected():
         c.set_path(np.zeros((0, 2)))
     with pytest.raises(ValueError, match='non-finite'):
         c.set_path([[0.0, math.nan]])
+
+
+def test_path_cusps_are_where_the_path_turns_back():
+    out = np.column_stack([np.linspace(0.0, 2.0, 41), np.zeros(41)])
+    back = np.column_stack([np.linspace(2.0, 0.0, 41), np.full(41, 0.05)])
+    path = np.vstack([out, out[-1:], back])  # a leg's end repeated as the next's start
+    (cusp,) = ctl.path_cusps(path)
+    assert math.hypot(*(path[cusp] - (2.0, 0.0))) <= 0.05, path[cusp]  # at the via pose
+    corner = np.vstack([out, np.column_stack([np.full(20, 2.0), np.linspace(0.05, 1.0, 20)])])
+    assert ctl.path_cusps(corner).size == 0  # a right angle is a corner, not a cusp
+    assert ctl.path_cusps(out[:1]).size == 0
+
+
+def test_a_path_that_returns_the_way_it_came_is_followed_to_its_turning_point():
+    # a through-poses path to a via pose 3 m ahead and back: the carrot and the
+    # closest pose stop at the cusp, so the robot reaches the via pose (within the
+    # goal tolerance), turns there and comes back; before, the carrot jumped to the
+    # way back one lookahead short of the via pose (and the robot stopped on the way
+    # out where it passed the goal)
+    cm = _costmap(size=(8.0, 6.0), origin=(-3.0, -3.0))
+    out = np.column_stack([np.linspace(0.0, 3.0, 61), np.zeros(61)])
+    back = np.column_stack([np.linspace(3.0, 1.0, 41), np.full(41, 0.05)])
+    path = np.vstack([out, back])
+    c = ctl.RegulatedPurePursuit(ctl.ControllerParams(desired_linear_vel=0.5, max_vel_x=0.5),
+                                 JACKAL)
+    c.set_path(path)
+    trace = _run(c, cm, (0.0, 0.0, 0.0), steps=1200)
+    assert trace[-1][5] == ctl.GOAL_REACHED
+    xs = np.array([t[0] for t in trace])
+    closest = float(np.min(np.hypot(xs - 3.0, np.array([t[1] for t in trace]))))
+    assert closest <= c.params.xy_goal_tolerance_m, closest
+    assert math.hypot(trace[-1][0] - 1.0, trace[-1][1] - 0.05) <= c.params.xy_goal_tolerance_m
+    assert ctl.ROTATING in [t[5] for t in trace]  # it turned in place at the via pose
