@@ -69,6 +69,15 @@ def done(status):
     return status in (Status.SUCCESS, Status.FAILURE)
 
 
+def succeeds(node, built, predicate=done, timeout_s=TIMEOUT_S):
+    """Tick until ``predicate``; assert SUCCESS, naming the failing leaf and its reason."""
+    status = tick_until(node, built, predicate, timeout_s)
+    if status != Status.SUCCESS:
+        failure = find_failure(built)
+        raise AssertionError(f'{status}: {failure.node_path}: {failure.message}'
+                             if failure else f'{status}, no failure recorded')
+
+
 def events(proc, interface):
     return [line for line in proc.output().splitlines()
             if line.startswith(f'EVENT {interface} goal')]
@@ -77,7 +86,7 @@ def events(proc, interface):
 def test_navigate_to_a_place_runs_nav2s_tree(servers, node):
     fixture = servers()
     built = build_mission(node, 'navigate', place='dropoff')
-    assert tick_until(node, built, done, TIMEOUT_S) == Status.SUCCESS
+    succeeds(node, built)
     goal = built.blackboard.get('goal')
     assert isinstance(goal, PoseStamped)
     assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx((6.5, 0.8))
@@ -87,7 +96,7 @@ def test_navigate_to_a_place_runs_nav2s_tree(servers, node):
 def test_navigate_to_a_goal_string(servers, node):
     fixture = servers()
     built = build_mission(node, 'navigate', goal='0;map;2.0;1.0;0;0;0;0;1')
-    assert tick_until(node, built, done, TIMEOUT_S) == Status.SUCCESS
+    succeeds(node, built)
     assert events(fixture, 'follow_path')
 
 
@@ -110,7 +119,7 @@ def test_patrol_visits_the_places_in_order_each_lap_then_docks(servers, node):
                 if not legs or legs[-1] != leg:
                     legs.append(leg)
         return done(status)
-    assert tick_until(node, built, record_leg, 3 * TIMEOUT_S) == Status.SUCCESS
+    succeeds(node, built, record_leg, 3 * TIMEOUT_S)
     places = [place for step, place in legs if step == 'Laps']
     assert places == ['pickup_a', 'dropoff', 'pickup_a', 'dropoff']
     assert legs[-1][0] == 'ReturnToDock'
