@@ -40,6 +40,7 @@ from std_msgs.msg import Bool
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.ros_edge import qos
+from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
@@ -131,7 +132,12 @@ def one_round(watch: Watch, run, place, delay_s: float, kind: str):
         raise RuntimeError('the go_to mission was not accepted')
     handle = future.result()
     if not wait(watch.driving, 60.0, run):
-        raise RuntimeError(f'the robot never drove toward {place}')
+        result = handle.get_result_async()
+        wait(result.done, 5.0, run)
+        why = (f'the mission ended: {result.result().result.failure.message}'
+               if result.done() else 'the mission is still running')
+        raise RuntimeError(f'the robot never drove toward {place}; {why}\n'
+                           f'{run.output()[-3000:]}')
     start = watch.now()
     wait(lambda: watch.now() >= start + delay_s, 30.0, run)
     stop_at = watch.now()
@@ -169,6 +175,9 @@ def main(argv=None) -> int:
             try:
                 if not watch.missions.wait_for_server(timeout_sec=120.0):
                     raise RuntimeError(f'no execute_mission server:\n{run.output()[-3000:]}')
+                stack = StackActive(watch.node)  # the managed servers take goals once active
+                if not wait(stack.poll, 120.0, run):
+                    raise RuntimeError(f'navigation never became active: {stack.message}')
                 for i, kind in enumerate(kinds):
                     delay = rng.uniform(0.0, 2.0)
                     took, status = one_round(watch, run, PLACES[i % len(PLACES)], delay, kind)
