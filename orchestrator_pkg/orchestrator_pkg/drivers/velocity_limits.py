@@ -6,8 +6,9 @@
   no command (the watchdog keeps running);
 * the output is clamped to ``[min_vel_x, max_vel_x]`` and
   ``[-max_vel_theta, max_vel_theta]``, then rate-limited by
-  ``max_accel_x`` (speeding up), ``max_decel_x`` (slowing down) and
-  ``max_accel_theta``;
+  ``max_accel_x`` (speeding up), ``max_decel_x`` (slowing down),
+  ``max_accel_theta`` and ``max_decel_theta`` (Nav2's velocity_smoother has
+  both per axis too);
 * when no valid command arrived within ``timeout_s``, or while the e-stop
   is engaged, the output is zero at once (not ramped: a robot stops when
   something goes wrong; the base's own traction limits how fast it does).
@@ -39,6 +40,7 @@ class VelocityLimits:
     max_accel_x: float = 1.0
     max_decel_x: float = 2.0
     max_accel_theta: float = 3.0
+    max_decel_theta: float = 3.0
 
     def problem(self) -> Optional[str]:
         """Return why these limits are invalid, or None when they are fine."""
@@ -49,7 +51,8 @@ class VelocityLimits:
             return f'max_vel_x must be > 0, got {self.max_vel_x}'
         if self.min_vel_x > 0:
             return f'min_vel_x must be <= 0, got {self.min_vel_x}'
-        for name in ('max_vel_theta', 'max_accel_x', 'max_decel_x', 'max_accel_theta'):
+        for name in ('max_vel_theta', 'max_accel_x', 'max_decel_x', 'max_accel_theta',
+                     'max_decel_theta'):
             if getattr(self, name) <= 0:
                 return f'{name} must be > 0, got {getattr(self, name)}'
         return None
@@ -176,5 +179,5 @@ class BaseDriverCore:
         up_dt = dt if self.max_step_s is None else min(dt, self.max_step_s)
         ov, ow = self._output
         self._output = (_toward(ov, cv, lim.max_accel_x, lim.max_decel_x, up_dt, dt),
-                        _toward(ow, cw, lim.max_accel_theta, lim.max_accel_theta, up_dt, dt))
+                        _toward(ow, cw, lim.max_accel_theta, lim.max_decel_theta, up_dt, dt))
         return self._output

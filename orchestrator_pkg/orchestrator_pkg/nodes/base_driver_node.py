@@ -13,7 +13,7 @@ heartbeat is back the next command moves the robot again. Runs at
 
 Parameters
     max_vel_x, min_vel_x (m/s), max_vel_theta (rad/s), max_accel_x,
-    max_decel_x (m/s^2), max_accel_theta (rad/s^2), timeout_s, rate_hz,
+    max_decel_x (m/s^2), max_accel_theta, max_decel_theta (rad/s^2), timeout_s, rate_hz,
     use_stamped (Twist or TwistStamped on both topics), require_heartbeat,
     heartbeat_topic, heartbeat_timeout_s
 
@@ -56,6 +56,8 @@ LIMIT_SPECS = {
     'max_accel_x': Spec(1.0, 'linear acceleration limit, m/s^2', 0.0, 100.0),
     'max_decel_x': Spec(2.0, 'linear deceleration limit, m/s^2', 0.0, 100.0),
     'max_accel_theta': Spec(3.0, 'angular acceleration limit, rad/s^2', 0.0, 100.0),
+    'max_decel_theta': Spec(3.0, 'angular deceleration limit (slowing a turn), rad/s^2',
+                            0.0, 100.0),
 }
 SPECS = {
     **LIMIT_SPECS,

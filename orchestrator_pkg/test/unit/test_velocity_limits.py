@@ -13,7 +13,7 @@ from orchestrator_pkg.drivers.velocity_limits import (
 )
 
 LIMITS = VelocityLimits(max_vel_x=0.5, min_vel_x=-0.25, max_vel_theta=2.0, max_accel_x=1.0,
-                        max_decel_x=2.0, max_accel_theta=4.0)
+                        max_decel_x=2.0, max_accel_theta=4.0, max_decel_theta=8.0)
 
 
 def _run(core, v, w, start, seconds, dt=0.05):
@@ -51,6 +51,8 @@ def test_acceleration_and_deceleration_are_limited():
     core.command(-0.25, 2.0, t + 0.1)  # through zero: decelerate first, then accelerate
     assert core.update(t + 0.2, 0.1)[0] == pytest.approx(0.1)
     assert core.update(t + 0.3, 0.1)[0] == pytest.approx(-0.1)
+    core.command(0.0, 0.0, t + 0.3)  # a turn slows at max_decel_theta (8), not accel's 4
+    assert core.update(t + 0.4, 0.1)[1] == pytest.approx(1.2)
 
 
 def test_a_late_update_ramps_over_max_step_s_only():

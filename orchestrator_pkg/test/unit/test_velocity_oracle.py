@@ -99,4 +99,5 @@ def test_the_limits_come_from_base_drivers_parameters():
     here = os.path.dirname(__file__)
     limits = Limits.from_yaml(os.path.join(here, '..', '..', 'config', 'base_driver.yaml'))
     assert limits == Limits(max_vel_x=0.5, min_vel_x=-0.25, max_vel_theta=2.0,
-                            max_accel_x=1.0, max_decel_x=2.0, max_accel_theta=3.0)
+                            max_accel_x=1.0, max_decel_x=4.0, max_accel_theta=3.0,
+                            max_decel_theta=10.0)
