@@ -17,8 +17,11 @@ goal aborts with TF_ERROR naming both frames.
 Parameters: see ``config/nav.yaml`` (``controller_server``) and docs/navigation.md.
 Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry),
 ``tf`` and ``tf_static`` (paths in another frame).
-Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist), ``local_costmap/costmap``
-(nav_msgs/OccupancyGrid, Nav2's cost translation, only while someone subscribes).
+Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist); only while someone
+subscribes: ``local_plan`` (nav_msgs/Path, the path ahead within the local
+costmap, every cycle of a goal) and ``local_costmap/costmap``, ``costmap_raw``
+and ``published_footprint`` (:class:`~orchestrator_pkg.ros_edge.costmap_services.CostmapTopics`,
+at ``costmap_publish_frequency_hz``).
 Actions: ``follow_path`` (nav2_msgs/FollowPath).
 Services: under ``local_costmap/``: ``get_costmap``, ``clear_entirely_local_costmap``,
 ``clear_around_local_costmap``, ``clear_except_local_costmap``
@@ -30,11 +33,12 @@ accepted only while active; deactivation aborts a running goal with a zero Twist
 """
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
-from nav_msgs.msg import OccupancyGrid, Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
+from std_msgs.msg import Header
 
 from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
@@ -42,7 +46,7 @@ from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
 from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
-from orchestrator_pkg.ros_edge.costmap_services import CostmapServices
+from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -87,7 +91,8 @@ CONTROLLER_SPECS = {
     'transform_timeout_s': Spec(2.0, 'a path in another frame than global_frame waits this '
                                 'long (ROS time, standing still) for its transform on tf, '
                                 'then the goal aborts with TF_ERROR', 0.0, 60.0),
-    'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap (0 = never)',
+    'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap, costmap_raw and '
+                                         'published_footprint (0 = never)',
                                          0.0, 20.0, read_only=True),
 }
 
@@ -141,13 +146,12 @@ class ControllerServer(ManagedNode):
         self._controller = None
         self._progress = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        self._costmap_pub = self.create_publisher(OccupancyGrid, 'local_costmap/costmap', 1)
-        rate = self.get_parameter('costmap_publish_frequency_hz').value
-        if rate > 0.0:
-            self.create_timer(1.0 / rate, self._publish_costmap)
+        self._local_plan_pub = self.create_publisher(Path, 'local_plan', 1)
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
+        CostmapTopics(self, 'local_costmap', self._costmap, self._frame, self._robot_pose,
+                      self._footprint, self.get_parameter('costmap_publish_frequency_hz').value)
         self._server = ActionServer(
             self, FollowPath, 'follow_path',
             guard.execute(self, 'follow_path', FollowPath, self._execute,
@@ -180,15 +184,13 @@ class ControllerServer(ManagedNode):
         sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
         self._costmap.update_scan(convert.scan_data(msg), sx, sy, syaw)
 
-    def _publish_costmap(self):
-        if self._costmap_pub.get_subscription_count():
-            self._costmap_pub.publish(convert.costmap_to_grid(
-                self._costmap.master, self._frame, self.get_clock().now().to_msg()))
-
-    def _robot_xy(self):
+    def _robot_pose(self):
         if self._pose is None:
             raise LookupError('no odometry yet')
-        return self._pose[:2]
+        return self._pose
+
+    def _robot_xy(self):
+        return self._robot_pose()[:2]
 
     # -- goals ------------------------------------------------------------------
     def _controller_params(self) -> rpp.ControllerParams:
@@ -328,6 +330,14 @@ class ControllerServer(ManagedNode):
             # a robot stops when something goes wrong
             self._finish(R.UNKNOWN, f'controller failed: {exc!r}', abort=True)
             return
+        if self._local_plan_pub.get_subscription_count():
+            # the path ahead within the local costmap, in its frame, as Nav2's RPP shows it
+            grid = self._costmap.master
+            ahead = self._controller.remaining_path(
+                0.5 * min(grid.width, grid.height) * grid.resolution)
+            self._local_plan_pub.publish(Path(header=Header(
+                frame_id=self._frame, stamp=now.to_msg()),
+                poses=convert.path_poses(ahead, self._frame, now.to_msg())))
         if cmd.status == rpp.GOAL_REACHED:
             self._finish(R.NONE, '')
             return

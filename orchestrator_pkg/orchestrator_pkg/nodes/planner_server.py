@@ -6,8 +6,10 @@ Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 ``global_frame → robot_base_frame`` on tf (``map → odom → base_link`` with
 localization), and goals in another frame are transformed into
 ``global_frame``; TF_ERROR naming both frames when they cannot be.
-Publishers: ``plan`` (nav_msgs/Path), ``global_costmap/costmap`` (nav_msgs/OccupancyGrid,
-Nav2's cost translation, only while someone subscribes).
+Publishers: ``plan`` (nav_msgs/Path); only while someone subscribes:
+``global_costmap/costmap``, ``costmap_raw`` and ``published_footprint``
+(:class:`~orchestrator_pkg.ros_edge.costmap_services.CostmapTopics`, at
+``costmap_publish_frequency_hz``).
 Actions: ``compute_path_to_pose`` (nav2_msgs/ComputePathToPose),
 ``compute_path_through_poses`` (nav2_msgs/ComputePathThroughPoses: the legs
 planned one after the other, one path).
@@ -40,7 +42,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
 from orchestrator_pkg import nav2_codes
-from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs
+from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import (
     CostmapError,
@@ -49,7 +51,7 @@ from orchestrator_pkg.planning.costmap import (
 )
 from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
-from orchestrator_pkg.ros_edge.costmap_services import CostmapServices
+from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -66,7 +68,8 @@ PLANNER_SPECS = {
     'transform_timeout_s': Spec(2.0, 'how long a goal waits (steady time) for the transform '
                                 'into global_frame and for the robot pose on tf before '
                                 'TF_ERROR (202); covers start-up', 0.0, 60.0),
-    'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap (0 = never)',
+    'costmap_publish_frequency_hz': Spec(1.0, 'rate of global_costmap/costmap, costmap_raw '
+                                         'and published_footprint (0 = never)',
                                          0.0, 10.0, read_only=True),
     'robot_base_frame': Spec('base_link', "the robot's frame: its pose is global_frame -> "
                              'robot_base_frame on tf', read_only=True),
@@ -100,14 +103,14 @@ class PlannerServer(ManagedNode):
         self._tf = tf_listener(self)
         self.create_timer(0.2, self._apply_pending_map)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
-        self._costmap_pub = self.create_publisher(OccupancyGrid, 'global_costmap/costmap', 1)
-        rate = self.get_parameter('costmap_publish_frequency_hz').value
-        if rate > 0.0:
-            self.create_timer(1.0 / rate, self._publish_costmap)
         guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
         CostmapServices(self, 'global_costmap', self._costmap, self._frame,
                         lambda: self._robot_pose()[:2], lock=self._costmap_lock)
+        CostmapTopics(self, 'global_costmap', self._costmap, self._frame, self._robot_pose,
+                      footprint_from(cm),
+                      self.get_parameter('costmap_publish_frequency_hz').value,
+                      lock=self._costmap_lock)
         self.create_service(IsPathValid, 'is_path_valid',
                             guard.service(self, 'is_path_valid', self._on_is_path_valid))
         planning = MutuallyExclusiveCallbackGroup()  # one plan at a time, off the callbacks
@@ -192,16 +195,6 @@ class PlannerServer(ManagedNode):
         # inflation of the whole global map waits until a plan needs it
         with self._costmap_lock:
             self._costmap.update_scan(scan, sx, sy, syaw, recompute=False)
-
-    def _publish_costmap(self):
-        if self._costmap_pub.get_subscription_count() == 0:
-            return
-        with self._costmap_lock:
-            if self._costmap.dirty:
-                self._costmap.update_costs()
-            master = self._costmap.master.copy()
-        self._costmap_pub.publish(convert.costmap_to_grid(
-            master, self._frame, self.get_clock().now().to_msg()))
 
     def _on_is_path_valid(self, request, response):
         """Nav2's is_path_valid: lethal, off-map (unknown when tracked) poses ahead of the robot."""

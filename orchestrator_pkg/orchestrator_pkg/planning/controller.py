@@ -237,6 +237,17 @@ class RegulatedPurePursuit:
             d += float(np.sum(np.hypot(*np.diff(rest, axis=0).T)))
         return d
 
+    def remaining_path(self, max_length_m: float) -> np.ndarray:
+        """Return the path ahead (from the closest pose) up to ``max_length_m`` along it.
+
+        Nav2's regulated pure pursuit publishes this as ``local_plan``.
+        """
+        rest = self.path[self._closest:]
+        if len(rest) < 2:
+            return rest.copy()
+        arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(rest, axis=0).T))])
+        return rest[:int(np.searchsorted(arc, max_length_m, side='right'))].copy()
+
     def _next_cusp(self):
         """Index of the first cusp ahead of the closest pose, or None."""
         ahead = self._cusps[self._cusps > self._closest]

@@ -1,4 +1,4 @@
-"""Nav2's costmap services, the same for the global and the local costmap.
+"""Nav2's costmap services and topics, the same for the global and the local costmap.
 
 For a costmap named ``name`` (``global_costmap`` on planner_server,
 ``local_costmap`` on controller_server), under ``<name>/`` as Nav2's
@@ -18,15 +18,25 @@ request that cannot be served (a non-finite or negative ``reset_distance``, no
 robot pose) clears nothing and logs a warning naming the value; the services
 answer anyway (their responses are empty, as Nav2's on Jazzy). Every callback
 goes through the edge guard.
+
+:class:`CostmapTopics` publishes, on one timer, what RViz shows of a costmap
+under Nav2's names: ``<name>/costmap`` (nav_msgs/OccupancyGrid, Nav2's cost
+translation), ``<name>/costmap_raw`` (nav2_msgs/Costmap, raw costs) and
+``<name>/published_footprint`` (geometry_msgs/PolygonStamped, the footprint at
+the robot pose). Each is built only while it has a subscriber.
 """
 import contextlib
+import math
 
+from geometry_msgs.msg import Point32, PolygonStamped
+from nav2_msgs.msg import Costmap
 from nav2_msgs.srv import (
     ClearCostmapAroundRobot,
     ClearCostmapExceptRegion,
     ClearEntireCostmap,
     GetCostmap,
 )
+from nav_msgs.msg import OccupancyGrid
 
 from orchestrator_pkg.planning.costmap import CostmapError
 from orchestrator_pkg.planning.frames import FrameError
@@ -100,3 +110,54 @@ class CostmapServices:
         self._node.get_logger().info(
             f'{self._name}: {cleared} cells cleared {where} the {reset_distance:g} m square '
             f'around the robot at ({x:.2f}, {y:.2f})')
+
+
+class CostmapTopics:
+    """The topics of one node's costmap (see the module docstring), every ``1 / rate_hz`` s.
+
+    ``robot_pose()`` returns the robot pose ``(x, y, yaw)`` in ``frame`` or
+    raises FrameError / LookupError (then no footprint is published);
+    ``footprint`` is the polygon (N x 2) in the robot's frame.
+    """
+
+    def __init__(self, node, name: str, costmap, frame: str, robot_pose, footprint,
+                 rate_hz: float, lock=None):
+        self._node = node
+        self._costmap = costmap
+        self._frame = frame
+        self._robot_pose = robot_pose
+        self._footprint = [(float(x), float(y)) for x, y in footprint]
+        self._lock = lock if lock is not None else contextlib.nullcontext()
+        self._grid = node.create_publisher(OccupancyGrid, f'{name}/costmap', 1)
+        self._raw = node.create_publisher(Costmap, f'{name}/costmap_raw', 1)
+        self._footprint_pub = node.create_publisher(PolygonStamped,
+                                                    f'{name}/published_footprint', 1)
+        if rate_hz > 0.0:
+            node.create_timer(1.0 / rate_hz, self.publish)
+
+    def publish(self) -> None:
+        """Publish each topic that has a subscriber."""
+        grid = self._grid.get_subscription_count() > 0
+        raw = self._raw.get_subscription_count() > 0
+        stamp = self._node.get_clock().now().to_msg()
+        if grid or raw:
+            with self._lock:
+                if self._costmap.dirty:
+                    self._costmap.update_costs()
+                master = self._costmap.master.copy()
+            if grid:
+                self._grid.publish(convert.costmap_to_grid(master, self._frame, stamp))
+            if raw:
+                self._raw.publish(convert.costmap_to_msg(master, self._frame, stamp))
+        if self._footprint_pub.get_subscription_count() > 0:
+            try:
+                x, y, yaw = self._robot_pose()
+            except (FrameError, LookupError):
+                return  # no robot pose yet
+            c, s = math.cos(yaw), math.sin(yaw)
+            msg = PolygonStamped()
+            msg.header.frame_id = self._frame
+            msg.header.stamp = stamp
+            msg.polygon.points = [Point32(x=x + c * px - s * py, y=y + s * px + c * py, z=0.0)
+                                  for px, py in self._footprint]
+            self._footprint_pub.publish(msg)

@@ -9,9 +9,11 @@ lifecycle_manager_navigation, perception, orchestrator). A client node named
 the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
 (``bt_navigator/get_state`` until active; the bringup runs no amcl), then
 getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
-with feedback, spin, backup, driveOnHeading, followWaypoints, goThroughPoses,
-followPath (a path planned in ``map``), changeMap (``map_server/load_map``; the
-planner's costmap takes the new map), cancelTask and clearAllCostmaps. Motion
+with feedback (and what RViz shows meanwhile: ``local_plan``, both costmaps'
+``published_footprint`` and ``costmap_raw``), spin, backup, driveOnHeading,
+followWaypoints, goThroughPoses, followPath (a path planned in ``map``),
+changeMap (``map_server/load_map``; the planner's costmap takes the new map),
+cancelTask and clearAllCostmaps. Motion
 is judged by the sim's ground truth. The last case SIGKILLs a managed node
 during a long spin: the manager must stop the robot (ground truth) and report it.
 """
@@ -23,7 +25,7 @@ import time
 
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticStatus
-from geometry_msgs.msg import Point, PoseStamped
+from geometry_msgs.msg import Point, PolygonStamped, PoseStamped
 from lifecycle_msgs.srv import GetState
 from nav2_msgs.action import (
     BackUp,
@@ -36,8 +38,9 @@ from nav2_msgs.action import (
     NavigateToPose,
     Spin,
 )
+from nav2_msgs.msg import Costmap
 from nav2_msgs.srv import ClearEntireCostmap, GetCostmap, LoadMap, ManageLifecycleNodes
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import pytest
 import rclpy
 from rclpy.action import ActionClient
@@ -207,8 +210,15 @@ def test_get_path_through_poses_and_the_costmaps(nav):
         assert 254 in bytes(costmap.data), srv.srv_name  # the warehouse has walls
 
 
-def test_go_to_pose_with_feedback(nav):
-    client = nav['client']
+def test_go_to_pose_with_feedback_and_what_rviz_shows(nav):
+    client, node = nav['client'], nav['node']
+    # what RViz's Nav2 panels subscribe to, published only while subscribed
+    seen = {}
+    topics = ((Path, 'local_plan'), (PolygonStamped, 'global_costmap/published_footprint'),
+              (PolygonStamped, 'local_costmap/published_footprint'),
+              (Costmap, 'global_costmap/costmap_raw'), (Costmap, 'local_costmap/costmap_raw'))
+    subs = [node.create_subscription(t, name, lambda m, n=name: seen.__setitem__(n, m), 1)
+            for t, name in topics]
     goal = load_places('warehouse')['search_3']
     handle = client.send(client.nav_to_pose, NavigateToPose.Goal(pose=_pose(*goal[:2])))
     assert handle.accepted
@@ -217,6 +227,21 @@ def test_go_to_pose_with_feedback(nav):
     assert client.feedback and client.feedback[-1].distance_remaining >= 0.0
     x, y, _ = client.xy_yaw()
     assert math.hypot(x - goal[0], y - goal[1]) < 0.4, (x, y)
+    assert spin_until(node, lambda: len(seen) == len(topics), 10.0), sorted(seen)
+    for sub in subs:
+        node.destroy_subscription(sub)
+    plan = seen['local_plan']
+    assert plan.header.frame_id == 'odom' and plan.poses
+    for name, frame in (('global_costmap', 'map'), ('local_costmap', 'odom')):
+        raw = seen[f'{name}/costmap_raw']
+        assert raw.header.frame_id == frame
+        assert len(raw.data) == raw.metadata.size_x * raw.metadata.size_y > 0
+        assert seen[f'{name}/published_footprint'].header.frame_id == frame
+    # the global footprint (map = the sim's world frame) is around the true pose
+    corners = seen['global_costmap/published_footprint'].polygon.points
+    assert len(corners) == 4
+    cx, cy = sum(p.x for p in corners) / 4, sum(p.y for p in corners) / 4
+    assert math.hypot(cx - x, cy - y) < 0.3, ((cx, cy), (x, y))
 
 
 def test_spin(nav):

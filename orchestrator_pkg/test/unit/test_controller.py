@@ -174,3 +174,12 @@ def test_a_path_that_returns_the_way_it_came_is_followed_to_its_turning_point():
     assert closest <= c.params.xy_goal_tolerance_m, closest
     assert math.hypot(trace[-1][0] - 1.0, trace[-1][1] - 0.05) <= c.params.xy_goal_tolerance_m
     assert ctl.ROTATING in [t[5] for t in trace]  # it turned in place at the via pose
+
+
+def test_remaining_path_is_the_path_ahead_up_to_a_length():
+    c = ctl.RegulatedPurePursuit(ctl.ControllerParams(), JACKAL)
+    c.set_path(np.column_stack([np.linspace(0.0, 3.0, 61), np.zeros(61)]))
+    c.compute(1.0, 0.0, 0.0, 0.0, 0.0, DT, _costmap())  # prunes up to the robot
+    ahead = c.remaining_path(1.5)
+    assert ahead[0] == pytest.approx((1.0, 0.0)) and ahead[-1] == pytest.approx((2.5, 0.0))
+    assert c.remaining_path(10.0)[-1] == pytest.approx((3.0, 0.0))
