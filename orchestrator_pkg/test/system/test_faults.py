@@ -37,6 +37,7 @@ from rosgraph_msgs.msg import Clock
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.srv import TeleportRobot
+from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
@@ -173,6 +174,10 @@ def stack(ros_domain_module, tmp_path_factory):
         try:
             assert stack.missions.wait_for_server(timeout_sec=STARTUP_WAIT_S), \
                 run.output()[-5000:]
+            # the managed servers refuse goals until lifecycle_manager_navigation has
+            # activated them, as Nav2's do (a full run sent the first go_to too early)
+            active = StackActive(stack.node)
+            assert stack.wait(active.poll, STARTUP_WAIT_S), active.message
             yield stack
         finally:
             stack.close()
