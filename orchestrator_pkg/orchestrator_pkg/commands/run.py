@@ -27,6 +27,7 @@ from orchestrator_pkg.ros_edge import share
 
 DEFAULT_BRINGUP = 'bringup.yaml'
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+TEARDOWN_STACKS_S = 60.0  # the nodes' stop takes seconds; a teardown this long hangs
 
 
 def _inputs(pairs, namespaces):
@@ -138,6 +139,8 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
          localization='') -> int:
     from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.terminal import ERROR
+    from orchestrator_pkg.ros_edge.main import enable_stack_dumps, stacks_if_slow
+    enable_stack_dumps()  # a run that hangs can say where (kill -USR1 <pid>)
     terminal(f'[run] node logs: {logs.folder}')
     stop = {'requested': False}
 
@@ -178,10 +181,13 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
     try:
         reason = session.run(runner, lambda: stop['requested'])
     finally:
-        codes = runner.shutdown(before_shutdown=before_shutdown)
-        if recorder is not None:
-            recorder.close()
-        session.close()
+        # the nodes' stop is bounded (grace period, then SIGKILL); if anything here
+        # hangs all the same, every thread's stack goes to stderr
+        with stacks_if_slow(TEARDOWN_STACKS_S):
+            codes = runner.shutdown(before_shutdown=before_shutdown)
+            if recorder is not None:
+                recorder.close()
+            session.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     wall_time = time.monotonic() - wall_start

@@ -8,6 +8,7 @@ cannot start with its parameters or files (:class:`ConfigError`, or rclpy's
 ParameterException) is one stderr line and exit code 1, not a traceback; so is
 a managed node (:mod:`lifecycle`) with ``autostart`` that fails to configure.
 """
+import contextlib
 import faulthandler
 import signal
 import sys
@@ -44,16 +45,46 @@ def destroy_node_and_waitables(node) -> None:
             pass
 
 
-def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
-    """Create the node with ``node_factory()``, spin it until shutdown; return the exit code.
+def enable_stack_dumps() -> bool:
+    """Make SIGUSR1 print every thread's stack on stderr (faulthandler); say whether it does.
 
-    SIGUSR1 prints every thread's stack on stderr (faulthandler): the runner sends
-    it to a node that does not stop within its grace period, before SIGKILL.
+    The runner sends SIGUSR1 to a node that does not stop within its grace
+    period, before SIGKILL; the system tests send it to an ``orchestrator run``
+    that does not finish in time. Where stderr is not a real file (captured by a
+    test runner) there are no stack dumps.
     """
     try:
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (OSError, ValueError, RuntimeError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def stacks_if_slow(seconds: float):
+    """Print every thread's stack on stderr if the block has not ended after ``seconds``.
+
+    For a shutdown that should be quick: if it hangs (in DDS, in a join), the
+    stacks say where. Nothing happens where stderr is not a real file.
+    """
+    try:
+        faulthandler.dump_traceback_later(seconds)
+        armed = True
     except (OSError, ValueError, RuntimeError):
-        pass  # stderr is not a file (captured by a test runner): no stack dumps then
+        armed = False
+    try:
+        yield
+    finally:
+        if armed:
+            faulthandler.cancel_dump_traceback_later()
+
+
+def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
+    """Create the node with ``node_factory()``, spin it until shutdown; return the exit code.
+
+    SIGUSR1 prints every thread's stack (:func:`enable_stack_dumps`).
+    """
+    enable_stack_dumps()
     rclpy.init(args=args)
     node = None
     try:

@@ -74,12 +74,42 @@ class ManagedProcess:
             time.sleep(0.05)
         return False
 
+    def expect_output(self, text: str, timeout_s: float, tail: int = 8000) -> None:
+        """Wait for ``text`` like :meth:`wait_for_output`; fail with the output if it never comes.
+
+        A process still running then is asked for its threads' stacks first, so
+        the failure shows where it hangs.
+        """
+        if self.wait_for_output(text, timeout_s):
+            return
+        running = self.poll() is None
+        if running:
+            self.dump_stacks()
+        state = ('still running; its stacks end the output' if running
+                 else f'exit code {self.poll()}')
+        raise AssertionError(f'{text!r} not printed within {timeout_s:g} s ({state})'
+                             f'\n{self.output()[-tail:]}')
+
     def wait(self, timeout_s: float):
         """Wait up to ``timeout_s`` for the process to exit by itself; return its code or None."""
         try:
             return self._proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             return None
+
+    def dump_stacks(self, wait_s: float = 1.0) -> None:
+        """Ask the process for every thread's stack (SIGUSR1, see ``enable_stack_dumps``).
+
+        For a process that hangs: the stacks land in its output. Only the main
+        process gets the signal; its children (a runner's nodes) are left alone.
+        """
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        try:
+            os.kill(self._proc.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            return
+        time.sleep(wait_s)
 
     def stop(self):
         """SIGINT, wait, then SIGKILL the whole group. Returns the exit code."""

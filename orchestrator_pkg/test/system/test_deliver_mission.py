@@ -52,7 +52,7 @@ def _wait_for_line(run, pattern, timeout_s):
 
 
 def _finish(run, summary_file):
-    assert run.wait_for_output('summary\n', RUN_TIMEOUT_S), run.output()[-5000:]
+    run.expect_output('summary\n', RUN_TIMEOUT_S)
     run.wait(30.0)  # after the summary it writes the JSON and exits by itself
     return json.loads(summary_file.read_text())
 

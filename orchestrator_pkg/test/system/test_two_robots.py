@@ -43,7 +43,7 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
         assert run.wait_for_output("[run] robot2: mission 'go_to' sent", RUN_TIMEOUT_S), \
             run.output()[-5000:]
         graph = _topics_while_running(ros_domain.domain_id)
-        assert run.wait_for_output('summary\n', RUN_TIMEOUT_S), run.output()[-5000:]
+        run.expect_output('summary\n', RUN_TIMEOUT_S)
         run.wait(30.0)
     output = run.output()
     assert run.returncode == 0, output[-5000:]
