@@ -1,13 +1,15 @@
 """System test: the stack driven the way Nav2's BasicNavigator (Jazzy) drives it.
 
-One stack for the module: ``orchestrator run --world warehouse`` without a
-mission (sim, base_driver, the managed navigation servers,
+One stack for the module: ``orchestrator run --world warehouse --localization
+amcl`` without a mission (sim with drifting odometry, base_driver, amcl, the
+managed navigation servers,
 lifecycle_manager_navigation, perception, orchestrator). A client node named
 ``basic_navigator`` uses the names, types and call order of Jazzy's
 ``nav2_simple_commander.BasicNavigator`` for what the stack serves:
 ``lifecycleStartup`` (every ``nav2_msgs/srv/ManageLifecycleNodes`` service in
-the graph, STARTUP), ``waitUntilNav2Active(localizer='robot_localization')``
-(``bt_navigator/get_state`` until active; the bringup runs no amcl), then
+the graph, STARTUP), ``setInitialPose`` (``initialpose``, the true pose) and
+``waitUntilNav2Active(localizer='amcl')`` (``amcl/get_state`` until active, the
+initial pose again until ``amcl_pose`` comes, ``bt_navigator/get_state``), then
 getPath, getPathThroughPoses, getGlobalCostmap and getLocalCostmap, goToPose
 with feedback (and what RViz shows meanwhile: ``local_plan``, both costmaps'
 ``published_footprint`` and ``costmap_raw``), spin, backup, driveOnHeading,
@@ -25,7 +27,7 @@ import time
 
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticStatus
-from geometry_msgs.msg import Point, PolygonStamped, PoseStamped
+from geometry_msgs.msg import Point, PolygonStamped, PoseStamped, PoseWithCovarianceStamped
 from lifecycle_msgs.srv import GetState
 from nav2_msgs.action import (
     BackUp,
@@ -58,7 +60,7 @@ from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
-MANAGED = ('planner_server', 'controller_server', 'behavior_server', 'bt_navigator',
+MANAGED = ('amcl', 'planner_server', 'controller_server', 'behavior_server', 'bt_navigator',
            'waypoint_follower')
 MANAGER = 'lifecycle_manager_navigation'
 
@@ -99,7 +101,21 @@ class Client:
             ClearEntireCostmap, 'local_costmap/clear_entirely_local_costmap')
         self.clear_global = node.create_client(
             ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap')
+        # setInitialPose publishes here; waitUntilNav2Active waits for amcl_pose (latched)
+        self.initial_pose_pub = node.create_publisher(PoseWithCovarianceStamped,
+                                                      'initialpose', 10)
+        self.amcl_poses = []
+        node.create_subscription(PoseWithCovarianceStamped, 'amcl_pose',
+                                 self.amcl_poses.append, qos.LATCHED_QOS)
         self.goal_handle = None
+
+    def set_initial_pose(self, x, y, yaw):
+        """BasicNavigator._setInitialPose: the pose in ``map``, stamped now."""
+        msg = PoseWithCovarianceStamped()
+        msg.header = _pose(x, y, yaw).header
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg.pose.pose = _pose(x, y, yaw).pose
+        self.initial_pose_pub.publish(msg)
 
     def xy_yaw(self):
         p = self.truth.pose.pose
@@ -130,7 +146,7 @@ def nav(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp('basic_navigator') / 'run'
     with claim_domain() as claim:
         cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-               '--rtf', '1', '--run-dir', str(run_dir)]
+               '--localization', 'amcl', '--rtf', '1', '--run-dir', str(run_dir)]
         run = ManagedProcess(cmd, env=claim.env(), stop_timeout_s=30.0)
         with run:
             rclpy.init(domain_id=claim.domain_id)
@@ -139,14 +155,14 @@ def nav(tmp_path_factory):
                 client = Client(node)
                 assert spin_until(node, lambda: client.truth is not None, START_WAIT_S), \
                     run.output()[-3000:]
-                yield {'run': run, 'node': node, 'client': client}
+                yield {'run': run, 'node': node, 'client': client, 'run_dir': run_dir}
             finally:
                 destroy_node_and_waitables(node)
                 rclpy.try_shutdown()
     assert_run_within_limits(run_dir)  # the velocity oracle over every case
 
 
-def test_lifecycle_startup_and_wait_until_active(nav):
+def test_lifecycle_startup_set_initial_pose_and_wait_until_active(nav):
     node, run = nav['node'], nav['run']
     # lifecycleStartup: every ManageLifecycleNodes service in the graph gets STARTUP
     deadline = time.monotonic() + START_WAIT_S
@@ -159,7 +175,30 @@ def test_lifecycle_startup_and_wait_until_active(nav):
     manage = node.create_client(ManageLifecycleNodes, managers[0])
     startup = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.STARTUP)
     assert nav['client'].call(manage, startup, START_WAIT_S).success
-    # waitUntilNav2Active(localizer='robot_localization'): bt_navigator/get_state
+    # setInitialPose: where the robot truly is, as a user who knows it would give
+    client = nav['client']
+    x, y, yaw = client.xy_yaw()
+    client.set_initial_pose(x, y, yaw)
+    # waitUntilNav2Active(localizer='amcl'): amcl active, then the initial pose again
+    # (once a second) until amcl_pose comes, then the navigator active
+    get_state = node.create_client(GetState, 'amcl/get_state')
+    assert client.call(get_state, GetState.Request()).current_state.label == 'active'
+    amcl_log = nav['run_dir'] / 'logs' / 'amcl.log'
+    seeded = amcl_log.read_text().count('initial pose set: ')  # the spawn, at configure
+    last_sent = [time.monotonic()]
+
+    def taken():
+        if time.monotonic() - last_sent[0] >= 1.0:
+            client.set_initial_pose(x, y, yaw)
+            last_sent[0] = time.monotonic()
+        return amcl_log.read_text().count('initial pose set: ') > seeded
+    assert spin_until(node, taken, 30.0), amcl_log.read_text()[-2000:]
+    last = amcl_log.read_text().split('initial pose set: ')[-1]
+    assert last.startswith(f'({x:.2f}, {y:.2f}, '), (last[:40], (x, y, yaw))
+    # the update the new pose forces ends in an amcl_pose there
+    assert spin_until(node, lambda: client.amcl_poses and math.hypot(
+        client.amcl_poses[-1].pose.pose.position.x - x,
+        client.amcl_poses[-1].pose.pose.position.y - y) < 0.1, 10.0), client.amcl_poses[-1:]
     for name in MANAGED:
         get_state = node.create_client(GetState, f'{name}/get_state')
         state = nav['client'].call(get_state, GetState.Request()).current_state.label
