@@ -69,3 +69,38 @@ BAD_GOAL = {
     'navigate_through_poses': {'frame': NAVIGATE_THROUGH_POSES.TF_ERROR,
                                'unknown': NAVIGATE_THROUGH_POSES.UNKNOWN},
 }
+
+
+# bt_navigator's error_code_name_prefixes default on Kilted: each prefix names the
+# blackboard keys <prefix>_error_code and <prefix>_error_msg
+KILTED_ERROR_CODE_NAME_PREFIXES = (
+    'assisted_teleop', 'backup', 'compute_path', 'dock_robot', 'drive_on_heading',
+    'follow_path', 'nav_thru_poses', 'nav_to_pose', 'route', 'spin', 'undock_robot', 'wait')
+# Jazzy's error_code_names default: whole blackboard keys, no messages
+JAZZY_ERROR_CODE_NAMES = ('compute_path_error_code', 'follow_path_error_code')
+
+
+def priority_error(blackboard, names=(), prefixes=()) -> tuple:
+    """Return ``(code, key, message)``: the navigation result's error, as Nav2 picks it.
+
+    Nav2's rule (Jazzy's ``error_code_names``, Kilted's ``error_code_name_prefixes``):
+    the **lowest** non-zero code among the keys wins, since a lower code is the
+    more specific one (a controller's 1xx before a planner's 2xx). ``names`` are
+    whole keys (Jazzy); each of ``prefixes`` gives ``<prefix>_error_code`` (Kilted).
+    The message is the winner's ``<prefix>_error_msg`` where the tree wrote one.
+    ``blackboard`` is anything with ``get(key, default)``; a value that is not an
+    integer is skipped. ``(0, '', '')`` when no key holds an error.
+    """
+    keys = dict.fromkeys([*names, *(f'{p}_error_code' for p in prefixes)])
+    best, best_key = 0, ''
+    for key in keys:
+        try:
+            code = int(blackboard.get(key, 0) or 0)
+        except (TypeError, ValueError):
+            continue
+        if code > 0 and (not best or code < best):
+            best, best_key = code, key
+    message = ''
+    if best_key.endswith('_error_code'):
+        message = str(blackboard.get(best_key[:-len('_error_code')] + '_error_msg', '') or '')
+    return best, best_key, message

@@ -11,7 +11,8 @@ ROS interface
 -------------
 Parameters
     ``default_nav_to_pose_bt_xml``, ``default_nav_through_poses_bt_xml``,
-    ``error_code_names``, ``global_frame``, ``robot_base_frame`` (:data:`SPECS`),
+    ``error_code_names`` (Jazzy), ``error_code_name_prefixes`` (Kilted),
+    ``global_frame``, ``robot_base_frame`` (:data:`SPECS`),
     and the tree host's.
 Actions (server)
     ``navigate_to_pose`` (nav2_msgs/NavigateToPose),
@@ -83,8 +84,13 @@ SPECS = {
         '', "Tree for navigate_through_poses; '' = Nav2's navigate_through_poses_w_replanning_"
         'and_recovery.xml shipped with this package.', read_only=True),
     'error_code_names': Spec(
-        ['compute_path_error_code', 'follow_path_error_code'],
-        'Blackboard keys whose highest non-zero value is the result error_code on failure.'),
+        list(nav2_codes.JAZZY_ERROR_CODE_NAMES),
+        "Jazzy's list: blackboard keys whose lowest non-zero value is the result "
+        'error_code on failure (read together with error_code_name_prefixes).'),
+    'error_code_name_prefixes': Spec(
+        list(nav2_codes.KILTED_ERROR_CODE_NAME_PREFIXES),
+        "Kilted's list: each prefix names <prefix>_error_code (a candidate, as in "
+        'error_code_names) and <prefix>_error_msg (the result error_msg when it wins).'),
     'global_frame': Spec('map', "frame of the feedback's current_pose (the goals' and "
                          "paths' frame)", read_only=True),
     'robot_base_frame': Spec('base_link', "the robot's frame on tf", read_only=True),
@@ -99,19 +105,6 @@ KINDS = {'to_pose': (NavigateToPose, 'navigate_to_pose', 'goal'),
 def _codes(kind) -> nav2_codes.NavigatorCodes:
     """Return the navigator's own error codes for one action (Kilted's; Jazzy has only NONE)."""
     return nav2_codes.BY_ACTION[KINDS[kind][1]]
-
-
-def highest_error_code(blackboard, names) -> tuple[int, str]:
-    """Return (code, key): the highest non-zero error code among ``names`` (Nav2 Jazzy rule)."""
-    best, best_key = 0, ''
-    for name in names:
-        try:
-            code = int(blackboard.get(name, 0) or 0)
-        except (TypeError, ValueError):
-            continue
-        if code > best:
-            best, best_key = code, name
-    return best, best_key
 
 
 class NavigatorNode(ManagedNode):
@@ -236,11 +229,12 @@ class NavigatorNode(ManagedNode):
     def _failure(self, kind, runner) -> tuple[int, str]:
         """Return the (error_code, error_msg) of a failed navigation (Nav2 Jazzy's rule)."""
         failure = runner.failure()
-        names = list(self.get_parameter('error_code_names').value)
-        code, key = highest_error_code(runner.built.blackboard, names)
+        code, key, said = nav2_codes.priority_error(
+            runner.built.blackboard, self.get_parameter('error_code_names').value,
+            self.get_parameter('error_code_name_prefixes').value)
         if not code:
             code = failure.leaf_error_code or _codes(kind).UNKNOWN
-        where = f'{key}={code}; ' if key else ''
+        where = f'{key}={code}' + (f' ({said})' if said else '') + '; ' if key else ''
         server = runner.built.blackboard.get(LAST_SERVER_ERROR_KEY, '')
         server = f'; last server error: {server}' if server else ''
         return code, f'{where}{failure.node_path}: {failure.message}{server}'

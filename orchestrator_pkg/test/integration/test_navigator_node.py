@@ -106,6 +106,32 @@ def test_planner_error_code_reaches_the_result(navigation):
     assert 'EVENT spin goal' not in out and 'clear_entirely_global_costmap call' not in out
 
 
+KILTED_STYLE_TREE = """<root BTCPP_format="4"><BehaviorTree ID="T"><Sequence>
+  <ComputePathToPose goal="{goal}" path="{path}" planner_id="GridBased"
+      error_code_id="{compute_path_error_code}" error_msg="{compute_path_error_msg}"/>
+  <ForceSuccess><FollowPath path="{path}" controller_id="FollowPath"
+      error_code_id="{follow_path_error_code}" error_msg="{follow_path_error_msg}"/></ForceSuccess>
+  <Spin spin_dist="1.57" error_code_id="{spin_error_code}" error_msg="{spin_error_msg}"/>
+</Sequence></BehaviorTree></root>"""
+
+
+def test_the_lowest_error_code_wins_with_its_message_as_kilted_reports_it(navigation,
+                                                                           tmp_path):
+    # the controller's 105 and the spin's 703 are both on the blackboard: Nav2 reports
+    # the lower (the more specific), with its <prefix>_error_msg (Kilted's prefixes)
+    tree = tmp_path / 'kilted_style.xml'
+    tree.write_text(KILTED_STYLE_TREE)
+    node, client, servers, _ = navigation('--follow-error', '105', '--spin-error', '703')
+    response = wait_future(
+        node, send(node, client, 2.0, 1.0, [], str(tree)).get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert 'EVENT spin goal' in servers.output()  # the spin ran and failed too
+    assert response.result.error_code == 105, response.result.error_msg
+    assert response.result.error_msg.startswith(
+        'follow_path_error_code=105 (fixture controller told to fail with 105); '), \
+        response.result.error_msg
+
+
 def test_a_tree_that_does_not_load_is_failed_to_load_behavior_tree(navigation, tmp_path):
     # Jazzy's nav2_msgs has no constant for it: the navigator reports Kilted's value
     bad = tmp_path / 'bad.xml'
