@@ -10,14 +10,17 @@ costmap_2d serves them:
 - ``clear_entirely_<name>`` (ClearEntireCostmap): every obstacle observation;
 - ``clear_around_<name>`` (ClearCostmapAroundRobot): the observations in the
   square of side ``reset_distance`` centred on the robot;
-- ``clear_except_<name>`` (ClearCostmapExceptRegion): those outside it.
+- ``clear_except_<name>`` (ClearCostmapExceptRegion): those outside it;
+- ``clear_around_pose_<name>`` (ClearCostmapAroundPose): those in the square of
+  side ``reset_distance`` centred on the request's pose, which tf brings into the
+  costmap's frame (an empty ``frame_id`` is the costmap's own).
 
 The static map always stays. The clearing is the pure costmap's
 (:meth:`~orchestrator_pkg.planning.costmap.LayeredCostmap.clear_around`). A
 request that cannot be served (a non-finite or negative ``reset_distance``, no
-robot pose) clears nothing and logs a warning naming the value; the services
-answer anyway (their responses are empty, as Nav2's on Jazzy). Every callback
-goes through the edge guard.
+robot pose, a pose in a frame tf cannot bring over) clears nothing and logs a
+warning naming the value; the services answer anyway (their responses are
+empty, as Nav2's on Jazzy). Every callback goes through the edge guard.
 
 :class:`CostmapTopics` publishes, on one timer, what RViz shows of a costmap
 under Nav2's names: ``<name>/costmap`` (nav_msgs/OccupancyGrid, Nav2's cost
@@ -31,6 +34,7 @@ import math
 from geometry_msgs.msg import Point32, PolygonStamped
 from nav2_msgs.msg import Costmap
 from nav2_msgs.srv import (
+    ClearCostmapAroundPose,
     ClearCostmapAroundRobot,
     ClearCostmapExceptRegion,
     ClearEntireCostmap,
@@ -41,6 +45,7 @@ from nav_msgs.msg import OccupancyGrid
 from orchestrator_pkg.planning.costmap import CostmapError
 from orchestrator_pkg.planning.frames import FrameError
 from orchestrator_pkg.ros_edge import convert, guard
+from orchestrator_pkg.ros_edge.tf import tf_listener
 
 
 class CostmapServices:
@@ -64,6 +69,7 @@ class CostmapServices:
             (ClearEntireCostmap, f'clear_entirely_{name}', self._on_clear_entirely),
             (ClearCostmapAroundRobot, f'clear_around_{name}', self._on_clear_around),
             (ClearCostmapExceptRegion, f'clear_except_{name}', self._on_clear_except),
+            (ClearCostmapAroundPose, f'clear_around_pose_{name}', self._on_clear_around_pose),
         )
         for srv_type, service, callback in services:
             node.create_service(srv_type, f'{name}/{service}',
@@ -92,9 +98,25 @@ class CostmapServices:
         self._clear(f'clear_except_{self._name}', request.reset_distance, inside=False)
         return response
 
-    def _clear(self, service: str, reset_distance: float, inside: bool):
+    def _on_clear_around_pose(self, request, response):
+        service = f'clear_around_pose_{self._name}'
+        frame = request.pose.header.frame_id.lstrip('/') or self._frame
+        p = request.pose.pose
+        pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         try:
-            x, y = self._robot_xy()
+            x, y, _ = tf_listener(self._node).transform_pose(pose, frame, self._frame)
+        except FrameError as exc:
+            self._warn((service, 'frame'), f'{service}: nothing cleared: pose in {frame!r} '
+                                           f'not expressible in {self._frame!r}: {exc}')
+            return response
+        self._clear(service, request.reset_distance, inside=True, at=(x, y),
+                    what=f'the pose given in {frame!r}')
+        return response
+
+    def _clear(self, service: str, reset_distance: float, inside: bool, at=None,
+               what='the robot'):
+        try:
+            x, y = self._robot_xy() if at is None else at
         except (FrameError, LookupError) as exc:
             self._warn((service, 'pose'), f'{service}: nothing cleared: no robot pose in '
                                           f'{self._frame!r}: {exc}')
@@ -109,7 +131,7 @@ class CostmapServices:
         where = 'within' if inside else 'outside'
         self._node.get_logger().info(
             f'{self._name}: {cleared} cells cleared {where} the {reset_distance:g} m square '
-            f'around the robot at ({x:.2f}, {y:.2f})')
+            f'around {what} at ({x:.2f}, {y:.2f})')
 
 
 class CostmapTopics:

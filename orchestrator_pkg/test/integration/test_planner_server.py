@@ -12,6 +12,7 @@ from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import ComputePathThroughPoses, ComputePathToPose
 from nav2_msgs.srv import (
+    ClearCostmapAroundPose,
     ClearCostmapAroundRobot,
     ClearCostmapExceptRegion,
     ClearEntireCostmap,
@@ -283,6 +284,8 @@ def test_get_costmap_and_the_clear_services_of_the_global_costmap(planner):
                                  'global_costmap/clear_except_global_costmap')
     entirely = node.create_client(ClearEntireCostmap,
                                   'global_costmap/clear_entirely_global_costmap')
+    around_pose = node.create_client(ClearCostmapAroundPose,
+                                     'global_costmap/clear_around_pose_global_costmap')
     static = node.create_publisher(TFMessage, 'tf_static', QoSProfile(
         depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
         reliability=ReliabilityPolicy.RELIABLE))
@@ -350,9 +353,30 @@ def test_get_costmap_and_the_clear_services_of_the_global_costmap(planner):
         call(node, entirely, ClearEntireCostmap.Request())
         costs = _costs(node, get)[1]
         assert costs[near] < 254 and costs[_cell(2.5, 2.5)] == 254
+        # clear_around_pose: a 1 m square around a pose given in map, then in base_link
+        # (the far one is 1.51 m behind the robot), then in a frame tf does not know
+        for frame, x, y in (('map', 1.01, 1.02), ('base_link', -1.51, 0.0)):
+            mark()
+            request = ClearCostmapAroundPose.Request(reset_distance=1.0)
+            request.pose.header.frame_id = frame
+            request.pose.pose.position.x, request.pose.pose.position.y = x, y
+            request.pose.pose.orientation.w = 1.0
+            call(node, around_pose, request)
+            costs = _costs(node, get)[1]
+            assert costs[near] == 254 and costs[far] < 254, frame
+        assert re.search(r"cells cleared within the 1 m square around the pose given in "
+                         r"'base_link' at \(1\.01, 1\.02\)", proc.output()), proc.output()[-2000:]
+        mark()
+        request.pose.header.frame_id = 'nowhere'
+        call(node, around_pose, request)
+        assert spin_until(node, lambda: "clear_around_pose_global_costmap: nothing cleared: "
+                          "pose in 'nowhere' not expressible in 'map'" in proc.output(), 5.0), \
+            proc.output()[-2000:]
+        costs = _costs(node, get)[1]
+        assert costs[near] == 254 and costs[far] == 254
         assert proc.poll() is None, proc.output()
     finally:
-        for cli in (get, around, outside, entirely):
+        for cli in (get, around, outside, entirely, around_pose):
             node.destroy_client(cli)
         node.destroy_publisher(static)
         node.destroy_publisher(scans)
