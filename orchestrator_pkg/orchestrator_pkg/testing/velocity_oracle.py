@@ -15,7 +15,8 @@ every violation as one line naming the time and the value:
 - a true speed over the limits (with :data:`TRUTH_SPEED_MARGIN` for the physics);
 - motion after a stop: once the command has been zero for :data:`STOP_SETTLE_S`
   (the base's deceleration from full speed, plus a margin), the robot must be
-  still (:data:`STILL_MPS`, :data:`STILL_RADPS`) until the next non-zero command.
+  still (:data:`STILL_MPS`, :data:`STILL_RADPS`) until :data:`RECORDER_LAG_S`
+  before the next non-zero command (that command may have been stamped late).
 
 :func:`read_run` reads both series of every robot from a run folder's
 ``run.mcap`` (``orchestrator run --run-dir``); :func:`check_run` does both.
@@ -33,6 +34,10 @@ from orchestrator_pkg.drivers.velocity_limits import VelocityLimits
 Sample = Tuple[float, float, float]  # (sim time s, linear m/s, angular rad/s)
 
 STOP_SETTLE_S = 0.6   # zero command -> still: 0.5 m/s at 2 m/s^2 is 0.25 s, plus contact
+# how far the recorder's clock may lag the sim's: a command is stamped with the /clock
+# the recorder last heard when it arrived, the truth with the sim's own stamp. Seen
+# under load (two robots, fresh21): the truth moved at t=6.12 on a command stamped 6.76.
+RECORDER_LAG_S = 1.0
 STILL_MPS = 0.03
 STILL_RADPS = 0.05
 TRUTH_SPEED_MARGIN = 1.15  # physics overshoot allowed on the true speed (factor)
@@ -125,7 +130,8 @@ def _motion_after_stops(cmd, truth) -> List[str]:
     for begin, end in stops(cmd):
         settled = begin + STOP_SETTLE_S
         moving = [(t, v, w) for t, v, w in truth
-                  if settled <= t < end and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
+                  if settled <= t < end - RECORDER_LAG_S
+                  and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
         if moving:
             t, v, w = moving[0]
             out.append(f'moving ({v:.3f} m/s, {w:.3f} rad/s) at t={t:.2f}, '

@@ -2,7 +2,13 @@
 import math
 import os
 
-from orchestrator_pkg.testing.velocity_oracle import STOP_SETTLE_S, Limits, check, stops
+from orchestrator_pkg.testing.velocity_oracle import (
+    RECORDER_LAG_S,
+    STOP_SETTLE_S,
+    Limits,
+    check,
+    stops,
+)
 
 LIMITS = Limits()
 DT = 0.02
@@ -87,6 +93,22 @@ def test_motion_before_the_settle_time_or_after_a_new_command_is_allowed():
     again, _ = _ramp(cmd[-1][0], 0.0, 0.3, LIMITS.max_accel_x)
     moving = [(s, v, 0.0) for s, v, _ in again]
     assert check(cmd + again, truth + moving, LIMITS) == []
+
+
+def test_motion_just_before_a_late_stamped_command_is_allowed_but_not_earlier():
+    # the recorder stamps a command with the /clock it last heard: under load the robot
+    # moves on a command that is stamped up to RECORDER_LAG_S later
+    cmd, truth, t_stop = _clean_run()
+    resume = t_stop + 5.0
+    still = [(t_stop + DT * i, 0.0, 0.0) for i in range(1, int(5.0 / DT))]
+    again, _ = _ramp(resume, 0.0, 0.3, LIMITS.max_accel_x)
+    early = resume - RECORDER_LAG_S + 0.2
+    moved = [(s, 0.1 if s >= early else v, w) for s, v, w in truth + still]
+    assert check(cmd + again, moved, LIMITS) == []
+    too_early = resume - RECORDER_LAG_S - 0.3
+    moved = [(s, 0.1 if s >= too_early else v, w) for s, v, w in truth + still]
+    found = check(cmd + again, moved, LIMITS)
+    assert len(found) == 1 and 'after cmd_vel went to zero' in found[0], found
 
 
 def test_stops_are_spans_of_zero_commands():
