@@ -77,6 +77,9 @@ def test_object_keeps_one_id_around_it_and_is_forgotten_when_picked(ros_domain, 
             gripper = ActionClient(listener.node, Gripper, 'gripper')
             assert gripper.wait_for_server(timeout_sec=WAIT_S)
             goal = Gripper.Goal(command=Gripper.Goal.CLOSE)
+            # the box leaves the camera's view at the grasp, which is after this and before
+            # the result reaches us (under load, the result came 0.7 s of sim time late)
+            t_close = listener.sim_time()
             sent = gripper.send_goal_async(goal)
             listener.wait_for(sent.done, what='the gripper goal accepted')
             result = sent.result().get_result_async()
@@ -89,9 +92,10 @@ def test_object_keeps_one_id_around_it_and_is_forgotten_when_picked(ros_domain, 
                               what='the picked box forgotten')
             gone = next(stamp_s(m.header.stamp) for m in listener.messages['tracked_objects']
                         if stamp_s(m.header.stamp) > t_grasp and not boxes(m))
-            print(f'\npicked box dropped {gone - t_grasp:.2f} s (sim) after the grasp, '
-                  f'{gone - t_back:.2f} s after backing off; forget_after_s {FORGET_S}')
-            assert t_grasp + FORGET_S <= gone <= t_back + FORGET_S + 1.0
+            print(f'\npicked box dropped {gone - t_close:.2f} s (sim) after the close was sent, '
+                  f'{gone - t_grasp:.2f} s after its result, {gone - t_back:.2f} s after '
+                  f'backing off; forget_after_s {FORGET_S}')
+            assert t_close + FORGET_S <= gone <= t_back + FORGET_S + 1.0
             assert f'forgot {first_id}' in per.output()
         finally:
             listener.stop()
