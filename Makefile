@@ -3,12 +3,13 @@
 #   make test   set up, then build and pass every test
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup build test fuzz demo bench clean distclean
+.PHONY: help setup build test fuzz soak demo bench clean distclean
 
 help:
 	@echo "make demo       set up, then run the main job (see README)"
 	@echo "make test       set up, colcon build, colcon test, colcon test-result"
 	@echo "make fuzz       set up, then fuzz the tree, world and robot loaders at length"
+	@echo "make soak       set up, then run navigation missions back to back for SOAK_MINUTES (30)"
 	@echo "make setup      create .venv, install pinned deps, colcon build (idempotent)"
 	@echo "make clean      remove build/ install/ log/"
 	@echo "make distclean  also remove .venv/"
@@ -33,6 +34,16 @@ fuzz: setup
 	    (cd $$package && python -m pytest -q -p no:cacheprovider --timeout 7200 \
 	        test/fuzz) || exit 1; \
 	done
+
+# The soak (orchestrator_pkg/soak, outside make test): navigation missions back to
+# back against one stack for SOAK_MINUTES of wall time; 0 lost goals, no node dead,
+# RSS and open descriptors stable. It prints a table per node.
+SOAK_MINUTES ?= 30
+soak: setup
+	@source env.sh && cd orchestrator_pkg && \
+	SOAK_MINUTES=$(SOAK_MINUTES) python -m orchestrator_pkg.testing.ros_domain -- \
+	    python -m pytest -q -s -p no:cacheprovider \
+	    --timeout $$(python -c "print(int($(SOAK_MINUTES) * 60 + 900))") soak
 
 demo: setup
 	@bash scripts/demo.sh
