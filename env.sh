@@ -7,9 +7,17 @@ if [ ! -f "$_orch_here/install/setup.bash" ]; then
 else
     # shellcheck source=/dev/null
     source "$_orch_here/scripts/underlay.sh" && source "$_orch_here/install/setup.bash"
-    export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
-    # a killed node leaves the ROS graph within about 1 s (Fast DDS's default lease:
-    # 20 s); see orchestrator_pkg/config/fastdds.xml and docs/reliability.md
+    # the stack's Fast DDS profile: a killed node leaves the ROS graph within about 1 s
+    # (Fast DDS's default lease: 20 s), and discovery and data stay on 127.0.0.1 over
+    # UDP, without shared memory; see orchestrator_pkg/config/fastdds.xml and
+    # docs/reliability.md
     export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE:-$_orch_here/orchestrator_pkg/config/fastdds.xml}"
+    # SYSTEM_DEFAULT leaves that profile as it is (LOCALHOST would add shared memory
+    # back); with a profile of your own, LOCALHOST. Set the variable to override.
+    if grep -q 'profile_name="orchestrator_participant"' "$FASTRTPS_DEFAULT_PROFILES_FILE" 2>/dev/null; then
+        export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-SYSTEM_DEFAULT}"
+    else
+        export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+    fi
 fi
 unset _orch_here

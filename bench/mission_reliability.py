@@ -37,6 +37,8 @@ import tempfile
 import numpy as np
 import yaml
 
+from orchestrator_pkg.ros_edge.dds import DISCOVERY_RANGE_VAR, discovery_range
+
 
 def _warehouse_path() -> str:
     from ament_index_python.packages import get_package_share_directory
@@ -104,7 +106,7 @@ def main() -> int:
                         help='keep the worlds and run folders in DIR (default: a temporary '
                         'folder, removed)')
     args = parser.parse_args()
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # as the runs' own domains
+    os.environ[DISCOVERY_RANGE_VAR] = discovery_range(os.environ)  # as the runs' domains
     with open(_warehouse_path(), encoding='utf-8') as f:
         base = yaml.safe_load(f)
     print(f'cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, rtf {args.rtf:g}',

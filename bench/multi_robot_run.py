@@ -27,6 +27,8 @@ import tempfile
 import threading
 import time
 
+from orchestrator_pkg.ros_edge.dds import DISCOVERY_RANGE_VAR, discovery_range
+
 GOAL_1 = '0;map;-3.0;-2.5;0;0;0;0;1'  # from the dock, ~3.6 m
 GOAL_2 = '0;map;-3.0;0.3;0;0;0;0;1'   # from start_2, ~4 m
 
@@ -135,7 +137,7 @@ def main():
     parser.add_argument('--rtf', type=float, default=1.0, help='sim real-time factor')
     parser.add_argument('--repeats', type=int, default=1, help='runs of each (default 1)')
     args = parser.parse_args()
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # as the runs' own domains
+    os.environ[DISCOVERY_RANGE_VAR] = discovery_range(os.environ)  # as the runs' domains
     results = {1: [], 2: []}
     for _ in range(args.repeats):
         for robots in (1, 2):

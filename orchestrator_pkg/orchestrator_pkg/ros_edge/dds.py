@@ -6,6 +6,9 @@ import os
 # started with this variable set: env.sh sets it, and so does a ROS domain of
 # orchestrator_pkg.testing.ros_domain (tests, `make test`, `make demo`).
 DDS_PROFILE_VAR = 'FASTRTPS_DEFAULT_PROFILES_FILE'
+DISCOVERY_RANGE_VAR = 'ROS_AUTOMATIC_DISCOVERY_RANGE'
+# how the stack's profile names its participant profile (to recognise the file)
+PROFILE_MARK = 'profile_name="orchestrator_participant"'
 
 
 def dds_profile() -> str:
@@ -20,3 +23,23 @@ def dds_profile() -> str:
     except (ImportError, PackageNotFoundError):
         return ''
     return path if os.path.isfile(path) else ''
+
+
+def is_stack_profile(path: str) -> bool:
+    """Whether ``path`` is the stack's Fast DDS profile (source or installed copy)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            return PROFILE_MARK in f.read()
+    except (OSError, UnicodeDecodeError, TypeError):
+        return False
+
+
+def discovery_range(env) -> str:
+    """Return the ``ROS_AUTOMATIC_DISCOVERY_RANGE`` to run with ``env``'s Fast DDS profile.
+
+    The stack's profile is localhost-only by itself (UDPv4 on 127.0.0.1, no shared
+    memory: config/fastdds.xml says why). ``SYSTEM_DEFAULT`` keeps rmw_fastrtps
+    from changing it: with ``LOCALHOST`` it would add its shared-memory transport
+    back. With another profile, or none, ``LOCALHOST``.
+    """
+    return 'SYSTEM_DEFAULT' if is_stack_profile(env.get(DDS_PROFILE_VAR, '')) else 'LOCALHOST'

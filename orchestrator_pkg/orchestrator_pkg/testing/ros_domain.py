@@ -9,7 +9,8 @@ different IDs.
 Used two ways:
 
 * ``python -m orchestrator_pkg.testing.ros_domain -- CMD ...`` runs CMD with
-  a claimed ``ROS_DOMAIN_ID`` and localhost-only discovery, holding the
+  a claimed ``ROS_DOMAIN_ID`` and discovery on this machine only
+  (:func:`~orchestrator_pkg.ros_edge.dds.discovery_range`), holding the
   claim until CMD exits (``make test`` does this);
 * :func:`claim_domain` from a test fixture, for one test's processes.
 """
@@ -18,7 +19,12 @@ import socket
 import subprocess
 import sys
 
-from orchestrator_pkg.ros_edge.dds import DDS_PROFILE_VAR, dds_profile
+from orchestrator_pkg.ros_edge.dds import (
+    DDS_PROFILE_VAR,
+    DISCOVERY_RANGE_VAR,
+    dds_profile,
+    discovery_range,
+)
 
 # Fast DDS maps domain d to UDP ports 7400 + 250 * d + offsets, valid up to
 # d = 232. IDs below FIRST are left to people's own ROS graphs.
@@ -42,12 +48,12 @@ class DomainClaim:
         """Return a copy of ``base`` (default: os.environ) set up for this domain."""
         env = dict(os.environ if base is None else base)
         env['ROS_DOMAIN_ID'] = str(self.domain_id)
-        env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
         env.pop('ROS_LOCALHOST_ONLY', None)  # deprecated in Jazzy
         if not env.get(DDS_PROFILE_VAR):
             profile = dds_profile()
             if profile:
                 env[DDS_PROFILE_VAR] = profile
+        env[DISCOVERY_RANGE_VAR] = discovery_range(env)  # this machine only, either way
         return env
 
     def release(self) -> None:
@@ -100,9 +106,10 @@ def main(argv=None) -> int:
     # The run's own ID stays out of the pool while it is held, so the
     # per-test claims made inside CMD get other IDs.
     with claim_domain() as claim:
-        print(f'ros_domain: ROS_DOMAIN_ID={claim.domain_id}, discovery LOCALHOST',
-              flush=True)
-        return subprocess.call(argv, env=claim.env())
+        env = claim.env()
+        print(f'ros_domain: ROS_DOMAIN_ID={claim.domain_id}, discovery on this machine only '
+              f'({DISCOVERY_RANGE_VAR}={env[DISCOVERY_RANGE_VAR]})', flush=True)
+        return subprocess.call(argv, env=env)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from orchestrator_pkg.ros_edge import dds
 from orchestrator_pkg.testing.ros_domain import NoFreeDomainError, claim_domain
 
 
@@ -33,12 +34,32 @@ def test_exhausted_range_raises():
             claim_domain(first=held.domain_id, last=held.domain_id)
 
 
-def test_env_sets_domain_and_localhost_discovery():
+def test_env_sets_domain_and_discovery_on_this_machine_only():
     with claim_domain() as claim:
         env = claim.env({'ROS_LOCALHOST_ONLY': '1'})
+        # another profile: rmw_fastrtps's LOCALHOST
+        other = claim.env({'FASTRTPS_DEFAULT_PROFILES_FILE': '/nonexistent/profile.xml'})
     assert env['ROS_DOMAIN_ID'] == str(claim.domain_id)
-    assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
     assert 'ROS_LOCALHOST_ONLY' not in env
+    # the stack's profile is localhost-only UDP by itself: rmw must leave it as it is
+    assert dds.is_stack_profile(env['FASTRTPS_DEFAULT_PROFILES_FILE'])
+    assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'SYSTEM_DEFAULT'
+    assert other['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
+
+
+def test_the_stack_profile_keeps_dds_on_127_0_0_1_without_shared_memory():
+    import xml.etree.ElementTree as ET
+    ns = {'d': 'http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles'}
+    root = ET.parse(dds.dds_profile()).getroot()
+    transports = root.findall('.//d:transport_descriptor', ns)
+    assert [t.find('d:type', ns).text for t in transports] == ['UDPv4']
+    assert [a.text for a in transports[0].findall('.//d:interfaceWhiteList/d:address', ns)] \
+        == ['127.0.0.1']
+    rtps = root.find('.//d:participant/d:rtps', ns)
+    assert rtps.find('d:useBuiltinTransports', ns).text == 'false'
+    for where in ('metatrafficUnicastLocatorList', 'initialPeersList'):
+        addresses = [a.text for a in rtps.findall(f'd:builtin/d:{where}//d:address', ns)]
+        assert addresses == ['127.0.0.1'], where
 
 
 def test_a_released_domain_is_not_handed_out_again_while_others_are_free():
