@@ -132,6 +132,22 @@ def test_the_lowest_error_code_wins_with_its_message_as_kilted_reports_it(naviga
         response.result.error_msg
 
 
+def test_a_missing_server_is_named_in_the_result(navigation, tmp_path):
+    # a tree whose controller is not there: the result names the server, not a bare code
+    tree = tmp_path / 'absent_controller.xml'
+    tree.write_text('<root BTCPP_format="4"><BehaviorTree ID="T"><Sequence>'
+                    '<ComputePathToPose goal="{goal}" path="{path}" planner_id="GridBased"/>'
+                    '<FollowPath path="{path}" controller_id="FollowPath" '
+                    'server_name="no_such_follow_path" server_timeout="10"/>'
+                    '</Sequence></BehaviorTree></root>')
+    node, client, _, _ = navigation()
+    response = wait_future(
+        node, send(node, client, 2.0, 1.0, [], str(tree)).get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert 'action server /no_such_follow_path not available after' in \
+        response.result.error_msg, response.result.error_msg
+
+
 def test_a_tree_that_does_not_load_is_failed_to_load_behavior_tree(navigation, tmp_path):
     # Jazzy's nav2_msgs has no constant for it: the navigator reports Kilted's value
     bad = tmp_path / 'bad.xml'
