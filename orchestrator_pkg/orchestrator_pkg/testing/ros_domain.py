@@ -14,6 +14,7 @@ Used two ways:
   claim until CMD exits (``make test`` does this);
 * :func:`claim_domain` from a test fixture, for one test's processes.
 """
+import itertools
 import os
 import socket
 import subprocess
@@ -69,26 +70,28 @@ class DomainClaim:
         self.release()
 
 
-_CLAIMED_BEFORE = set()  # domain IDs this process has claimed
+_LAST_CLAIMED = {}  # domain ID -> when this process last claimed it
+_CLAIM_COUNTER = itertools.count()
 
 
 def claim_domain(first: int = FIRST_DOMAIN_ID, last: int = LAST_DOMAIN_ID,
                  avoid=()) -> DomainClaim:
     """Claim the lowest free domain ID in [first, last] not in ``avoid``.
 
-    IDs this process has claimed before come last: a test's leftover
-    participant (a node that outlived its test) must not show up in the next
-    test's graph (seen: a fault test counted another test's action clients).
+    IDs this process has never claimed come first, then the least recently
+    claimed: a test's leftover participant (a node that outlived its test)
+    must not show up in the next test's graph (seen: a fault test counted
+    another test's action clients), even after a long run has used every ID.
     """
     ids = [d for d in range(first, last + 1) if d not in avoid]
-    for domain_id in sorted(ids, key=lambda d: d in _CLAIMED_BEFORE):
+    for domain_id in sorted(ids, key=lambda d: _LAST_CLAIMED.get(d, -1)):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind('\0' + _PREFIX + str(domain_id))
         except OSError:
             sock.close()
             continue
-        _CLAIMED_BEFORE.add(domain_id)
+        _LAST_CLAIMED[domain_id] = next(_CLAIM_COUNTER)
         return DomainClaim(domain_id, sock)
     raise NoFreeDomainError(
         f'all ROS domain IDs {first}..{last} are claimed by other test runs')

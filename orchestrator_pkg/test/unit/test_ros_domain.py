@@ -67,7 +67,16 @@ def test_a_released_domain_is_not_handed_out_again_while_others_are_free():
         pass
     with claim_domain(first=220, last=223) as second:
         assert second.domain_id != first.domain_id
-    # once every ID has been used, a released one is reused rather than failing
+    # once every ID has been used, a released one is reused rather than failing,
+    # the least recently used first (a long test run has used every ID)
+    with claim_domain(first=220, last=223) as third:
+        assert third.domain_id not in (first.domain_id, second.domain_id)
+    with claim_domain(first=220, last=223) as fourth:
+        assert fourth.domain_id not in (first.domain_id, second.domain_id, third.domain_id)
+    with claim_domain(first=220, last=223) as fifth:
+        assert fifth.domain_id == first.domain_id
+    with claim_domain(first=220, last=223) as sixth:
+        assert sixth.domain_id == second.domain_id
     claims = [claim_domain(first=220, last=223) for _ in range(4)]
     try:
         assert sorted(c.domain_id for c in claims) == [220, 221, 222, 223]
