@@ -310,8 +310,81 @@ def rectangle_footprint(length_m: float, width_m: float):
     return [[hx, hy], [hx, -hy], [-hx, -hy], [-hx, hy]]
 
 
+OBJECT_FIELDS = ('x', 'y', 'yaw', 'size_x', 'size_y')
+
+
+def objects_array(objects) -> np.ndarray:
+    """Return objects as an N x 5 float array ``(x, y, yaw, size_x, size_y)``.
+
+    Rows with a non-finite value or a negative size are dropped (an untrusted
+    detection never marks the costmap); the caller counts what was dropped.
+    """
+    a = np.asarray(objects, dtype=float)
+    if a.size == 0:
+        return np.zeros((0, 5))
+    if a.ndim != 2 or a.shape[1] != 5:
+        raise CostmapError(f'objects must be N x 5 {OBJECT_FIELDS}, got shape {a.shape}')
+    keep = np.all(np.isfinite(a), axis=1) & (a[:, 3] >= 0.0) & (a[:, 4] >= 0.0)
+    return a[keep]
+
+
+def distance_to_objects(objects: np.ndarray, x: float, y: float) -> np.ndarray:
+    """Distance (m) from (x, y) to each object's rectangle (0 inside it)."""
+    dx, dy = x - objects[:, 0], y - objects[:, 1]
+    c, s = np.cos(objects[:, 2]), np.sin(objects[:, 2])
+    u, v = c * dx + s * dy, -s * dx + c * dy  # the point in each object's frame
+    return np.hypot(np.maximum(np.abs(u) - objects[:, 3] / 2.0, 0.0),
+                    np.maximum(np.abs(v) - objects[:, 4] / 2.0, 0.0))
+
+
+def exempt_objects(objects: np.ndarray, points, radius: float) -> np.ndarray:
+    """Return the mask of the objects within ``radius`` of any of ``points`` (N x 2).
+
+    The robot's own place and its goal are such points: an object the robot
+    holds, or one it is sent to reach (a pre-grasp pose), is not an obstacle to
+    that plan.
+    """
+    out = np.zeros(len(objects), dtype=bool)
+    for x, y in np.asarray(points, dtype=float).reshape(-1, 2):
+        if math.isfinite(x) and math.isfinite(y):
+            out |= distance_to_objects(objects, x, y) <= radius
+    return out
+
+
+def object_mask(costmap: Costmap2D, objects: np.ndarray, min_size_m: float = 0.0) -> np.ndarray:
+    """Return the ``[row, col]`` mask of the cells the objects' rectangles cover.
+
+    A cell is covered when its centre lies within half a cell of a rectangle, so
+    an object smaller than a cell still marks the cell it stands in. Sizes below
+    ``min_size_m`` (0 = unknown) are taken as ``min_size_m``.
+    """
+    mask = np.zeros((costmap.height, costmap.width), dtype=bool)
+    half_cell = costmap.resolution / 2.0
+    for x, y, yaw, sx, sy in objects:
+        hx, hy = max(sx, min_size_m) / 2.0, max(sy, min_size_m) / 2.0
+        reach = math.hypot(hx, hy) + costmap.resolution
+        c0, r0, _ = costmap.world_to_cell(x - reach, y - reach)
+        c1, r1, _ = costmap.world_to_cell(x + reach, y + reach)
+        c0, c1 = max(int(c0), 0), min(int(c1), costmap.width - 1)
+        r0, r1 = max(int(r0), 0), min(int(r1), costmap.height - 1)
+        if c0 > c1 or r0 > r1:
+            continue  # off this costmap
+        cx, _ = costmap.cell_to_world(np.arange(c0, c1 + 1), 0)
+        _, cy = costmap.cell_to_world(0, np.arange(r0, r1 + 1))
+        dx, dy = cx[None, :] - x, cy[:, None] - y
+        c, s = math.cos(yaw), math.sin(yaw)
+        u, v = c * dx + s * dy, -s * dx + c * dy
+        mask[r0:r1 + 1, c0:c1 + 1] |= ((np.abs(u) <= hx + half_cell)
+                                       & (np.abs(v) <= hy + half_cell))
+    return mask
+
+
 class LayeredCostmap:
-    """Static + obstacle + inflation layers combined into one master costmap.
+    """Static + obstacle + object + inflation layers combined into one master costmap.
+
+    The object layer marks the rectangles of known objects (perception's
+    tracked objects: things below the lidar plane that the scan never sees) as
+    lethal, except those near the exemption points (:meth:`set_objects`).
 
     With ``rolling_window`` the map stays centred on the robot (Nav2's local
     costmap); call :meth:`update_origin` with the robot position before each
@@ -328,7 +401,41 @@ class LayeredCostmap:
         self.track_unknown = track_unknown
         self.static = None
         self.obstacles = ObstacleLayer(costmap, obstacle_max_range_m, raytrace_max_range_m)
+        self.objects = np.zeros((0, 5))
+        self.object_min_size_m = 0.0
+        self.exempt_points = np.zeros((0, 2))
+        self.exempt_radius_m = 0.0
         self.update_costs()
+
+    def set_objects(self, objects, min_size_m: float = 0.0) -> int:
+        """Replace the object layer's objects (N x 5 ``(x, y, yaw, size_x, size_y)``).
+
+        Returns how many rows were dropped as non-finite or negative in size.
+        The master costmap is recomputed at the next :meth:`update_costs`.
+        """
+        raw = np.asarray(objects, dtype=float)
+        self.objects = objects_array(raw)
+        self.object_min_size_m = float(min_size_m)
+        self.dirty = True
+        return (len(raw) if raw.size else 0) - len(self.objects)
+
+    def set_object_exemptions(self, points, radius_m: float) -> None:
+        """Objects within ``radius_m`` of any of ``points`` (N x 2) are not marked.
+
+        The planner passes the robot's place and its goals: what the robot holds
+        or is sent to reach is no obstacle to it.
+        """
+        self.exempt_points = np.asarray(points, dtype=float).reshape(-1, 2)
+        self.exempt_radius_m = float(radius_m)
+        if len(self.objects):
+            self.dirty = True
+
+    def marked_objects(self) -> np.ndarray:
+        """Return the objects the object layer marks now (the others are exempt)."""
+        if not len(self.objects):
+            return self.objects
+        keep = ~exempt_objects(self.objects, self.exempt_points, self.exempt_radius_m)
+        return self.objects[keep]
 
     def set_static(self, static_costs: np.ndarray, origin_x: float, origin_y: float,
                    resolution: float) -> None:
@@ -381,7 +488,7 @@ class LayeredCostmap:
             self.update_costs()
 
     def update_costs(self) -> None:
-        """Combine layers: static (or unknown/free), obstacle marks and clears, inflation."""
+        """Combine the layers: static (or unknown/free), obstacles, objects, inflation."""
         obs = self.obstacles.grid
         if self.static is not None:
             combined = self.static.copy()
@@ -392,12 +499,20 @@ class LayeredCostmap:
             combined = np.full(obs.shape, fill, dtype=np.uint8)
             combined[obs == FREE_SPACE] = FREE_SPACE
         combined[obs == LETHAL_OBSTACLE] = LETHAL_OBSTACLE
+        marked = self.marked_objects()
+        if len(marked):
+            combined[object_mask(self.master, marked, self.object_min_size_m)] = LETHAL_OBSTACLE
         self.master.data = inflate(combined, self.master.resolution, self.inflation)
         self.dirty = False
 
     def clear_entirely(self) -> None:
-        """Drop every obstacle observation (static map stays), as Nav2's clear service."""
+        """Drop every obstacle observation and object (static map stays), as Nav2's clear service.
+
+        Objects come back with the next ``set_objects`` (perception publishes
+        its tracks at the camera's rate).
+        """
         self.obstacles.reset()
+        self.objects = np.zeros((0, 5))
         self.update_costs()
 
     def clear_around(self, x: float, y: float, reset_distance: float) -> int:
