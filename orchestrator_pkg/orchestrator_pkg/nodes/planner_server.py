@@ -1,8 +1,14 @@
-"""planner_server: nav2_msgs/ComputePathToPose on a global costmap (static + scan + inflation).
+"""planner_server: nav2_msgs/ComputePathToPose on a global costmap.
+
+The costmap's layers: static map, scan obstacles, objects, inflation.
 
 Parameters: see ``config/nav.yaml`` (``planner_server``) and docs/navigation.md.
 Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
-(sensor_msgs/LaserScan), ``tf`` and ``tf_static``: the robot pose is
+(sensor_msgs/LaserScan), ``object_topic`` (orchestrator_interfaces/DetectionArray,
+perception's ``tracked_objects``: the object layer marks their rectangles, the
+things below the lidar plane, as lethal; not the ones within
+``object_clearance_m`` of the robot's footprint or of a goal's, which the robot
+holds or is sent to reach), ``tf`` and ``tf_static``: the robot pose is
 ``global_frame → robot_base_frame`` on tf (``map → odom → base_link`` with
 localization), and goals in another frame are transformed into
 ``global_frame``; TF_ERROR naming both frames when they cannot be.
@@ -41,11 +47,13 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
+from orchestrator_interfaces.msg import DetectionArray
 from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import (
     CostmapError,
+    footprint_radii,
     invalid_path_poses,
     static_layer_from_occupancy,
 )
@@ -73,6 +81,14 @@ PLANNER_SPECS = {
                                          0.0, 10.0, read_only=True),
     'robot_base_frame': Spec('base_link', "the robot's frame: its pose is global_frame -> "
                              'robot_base_frame on tf', read_only=True),
+    'object_topic': Spec('tracked_objects', 'objects for the object layer '
+                         "(orchestrator_interfaces/DetectionArray; '' = no object layer)",
+                         read_only=True),
+    'object_min_size_m': Spec(0.1, 'an object smaller than this (or of unknown size) is '
+                              'marked this big', 0.0, 5.0),
+    'object_clearance_m': Spec(0.15, "an object this close to the robot's footprint or to a "
+                               "goal's (circumscribed circle) is not marked: the robot holds "
+                               'it or is sent to reach it', 0.0, 5.0),
 }
 
 
@@ -105,6 +121,12 @@ class PlannerServer(ManagedNode):
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        self._circumscribed = footprint_radii(footprint_from(cm))[1]
+        self._goals_xy = []  # the last plan's goals: exempt from the object layer
+        self._object_topic = self.get_parameter('object_topic').value
+        if self._object_topic:
+            guard.subscribe(self, DetectionArray, self._object_topic, self._on_objects,
+                            qos.SENSOR_QOS)
         CostmapServices(self, 'global_costmap', self._costmap, self._frame,
                         lambda: self._robot_pose()[:2], lock=self._costmap_lock)
         CostmapTopics(self, 'global_costmap', self._costmap, self._frame, self._robot_pose,
@@ -196,6 +218,34 @@ class PlannerServer(ManagedNode):
         with self._costmap_lock:
             self._costmap.update_scan(scan, sx, sy, syaw, recompute=False)
 
+    def _on_objects(self, msg: DetectionArray):
+        """Replace the object layer's objects with the tracks, in global_frame."""
+        rows = [(d.pose.position.x, d.pose.position.y,
+                 convert.quaternion_to_yaw(d.pose.orientation), d.size.x, d.size.y)
+                for d in msg.detections]
+        frame = msg.header.frame_id or self._frame
+        if rows and frame.lstrip('/') != self._frame.lstrip('/'):
+            try:
+                tf = self._tf.lookup(self._frame, frame)
+            except FrameError as exc:
+                self._warn(('objects', 'frame'), f'{self._object_topic}: objects in frame '
+                           f'{frame!r} not used: {exc}')
+                return
+            xy = transform_points(tf, np.array([r[:2] for r in rows]))
+            rows = [(x, y, r[2] + tf[2], r[3], r[4]) for (x, y), r in zip(xy, rows, strict=True)]
+        with self._costmap_lock:
+            dropped = self._costmap.set_objects(
+                rows, self.get_parameter('object_min_size_m').value)
+        if dropped:
+            self._warn(('objects', 'bad'), f'{self._object_topic}: {dropped} of {len(rows)} '
+                       'objects not marked (negative size)')
+
+    def _exempt_objects(self, start_xy, goals_xy) -> None:
+        """Exempt what the robot holds (at start_xy) and goes to reach (goals); lock held."""
+        self._costmap.set_object_exemptions(
+            [start_xy] + list(goals_xy),
+            self._circumscribed + self.get_parameter('object_clearance_m').value)
+
     def _on_is_path_valid(self, request, response):
         """Nav2's is_path_valid: lethal, off-map (unknown when tracked) poses ahead of the robot."""
         path = request.path
@@ -222,6 +272,8 @@ class PlannerServer(ManagedNode):
         except FrameError:
             robot = None  # no robot pose: the whole path is judged
         with self._costmap_lock:
+            if robot is not None:
+                self._exempt_objects(robot, self._goals_xy)
             if self._costmap.dirty:
                 self._costmap.update_costs()
             invalid = invalid_path_poses(
@@ -335,6 +387,8 @@ class PlannerServer(ManagedNode):
     def _plan_and_answer(self, goal_handle, result, start, poses, plan):
         t0 = time.monotonic()  # planning time, not the wait above
         with self._costmap_lock:
+            self._goals_xy = [p[:2] for p in poses]
+            self._exempt_objects(start, self._goals_xy)
             if self._costmap.dirty:
                 self._costmap.update_costs()
             master = self._costmap.master.copy()

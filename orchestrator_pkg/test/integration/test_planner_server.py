@@ -380,3 +380,83 @@ def test_get_costmap_and_the_clear_services_of_the_global_costmap(planner):
             node.destroy_client(cli)
         node.destroy_publisher(static)
         node.destroy_publisher(scans)
+
+
+def _objects(boxes, frame='map'):
+    from geometry_msgs.msg import Vector3
+
+    from orchestrator_interfaces.msg import Detection, DetectionArray
+    msg = DetectionArray()
+    msg.header.frame_id = frame
+    for x, y, size in boxes:
+        d = Detection(id=f'box_{len(msg.detections)}', class_id='box', confidence=1.0)
+        d.pose.position.x, d.pose.position.y = x, y
+        d.pose.orientation.w = 1.0
+        d.size = Vector3(x=size, y=size, z=0.12)
+        msg.detections.append(d)
+    return msg
+
+
+def _clearance(response, box):
+    """Smallest distance (m) from the path's poses to the square box (x, y, size)."""
+    pts = np.array([(p.pose.position.x, p.pose.position.y) for p in response.result.path.poses])
+    x, y, size = box
+    return float(np.min(np.hypot(np.maximum(np.abs(pts[:, 0] - x) - size / 2, 0.0),
+                                 np.maximum(np.abs(pts[:, 1] - y) - size / 2, 0.0))))
+
+
+def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
+    """Issue 19: a box below the lidar plane, known from perception, is planned around."""
+    from orchestrator_interfaces.msg import DetectionArray
+    node, client, proc = planner
+    pub = node.create_publisher(DetectionArray, 'tracked_objects', 10)
+    cli = node.create_client(IsPathValid, 'is_path_valid')
+    box = (2.5, 1.0, 0.2)  # on the straight line y = 1 (the wall is 2 <= y < 3)
+    try:
+        straight = _plan(node, client, (0.5, 1.0), (4.5, 1.0))
+        assert straight.status == GoalStatus.STATUS_SUCCEEDED
+        assert _clearance(straight, box) < 0.01  # without the object: straight over it
+        seen = {}
+
+        def planned_around():
+            pub.publish(_objects([box]))
+            seen['r'] = _plan(node, client, (0.5, 1.0), (4.5, 1.0))
+            return _clearance(seen['r'], box) > 0.0
+        assert spin_until(node, planned_around, 10.0), 'the box never reached the costmap'
+        around = seen['r']
+        assert around.status == GoalStatus.STATUS_SUCCEEDED
+        # the footprint's half width is 0.215 m: the robot's body misses the box
+        assert _clearance(around, box) > 0.25
+        # is_path_valid judges with the object too
+        over = _path([(x, 1.0) for x in np.linspace(0.52, 4.48, 9)])
+        answer = call(node, cli, IsPathValid.Request(path=over))
+        assert not answer.is_valid and list(answer.invalid_pose_indices) == [4]
+
+        # a goal 0.1 m short of the box (a pre-grasp pose): the box is what the
+        # robot is sent to reach, not an obstacle to that plan
+        reach = _plan(node, client, (0.5, 1.0), (2.3, 1.0))
+        assert reach.status == GoalStatus.STATUS_SUCCEEDED, reach.result.error_msg
+        pts = reach.result.path.poses
+        assert math.hypot(pts[-1].pose.position.x - 2.3, pts[-1].pose.position.y - 1.0) < 0.01
+        # ... and a plan elsewhere marks it again
+        assert _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) > 0.25
+
+        # untrusted tracks: a NaN drops the message (the box stays), an unknown
+        # frame is named; the node lives on
+        bad = _objects([(math.nan, 1.0, 0.2)])
+        pub.publish(bad)
+        assert spin_until(node, lambda: 'dropped a message on tracked_objects' in proc.output(),
+                          5.0), proc.output()[-2000:]
+        pub.publish(_objects([(1.0, 1.0, 0.2)], frame='nowhere'))
+        assert spin_until(node, lambda: "objects in frame 'nowhere' not used" in proc.output(),
+                          5.0), proc.output()[-2000:]
+        assert _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) > 0.25
+        assert proc.poll() is None, proc.output()
+
+        def straight_again():  # no tracks: no objects
+            pub.publish(_objects([]))
+            return _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) < 0.01
+        assert spin_until(node, straight_again, 10.0)
+    finally:
+        node.destroy_publisher(pub)
+        node.destroy_client(cli)
