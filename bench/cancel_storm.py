@@ -45,6 +45,7 @@ from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.velocity_oracle import STILL_MPS, STILL_RADPS
+from orchestrator_pkg.testing.waiting import in_executor_thread
 
 BOUND_S = 0.3  # issue 12: still within 0.3 s of sim time after a cancel
 MOVING_MPS = 0.15
@@ -127,12 +128,12 @@ def one_round(watch: Watch, run, place, delay_s: float, kind: str):
     """Drive toward ``place``, stop after ``delay_s`` of driving; return sim s to still."""
     goal = ExecuteMission.Goal(mission_name='go_to', inputs=[
         KeyValue(key='goal', value=f'0;map;{place[0]};{place[1]};0;0;0;0;1')])
-    future = watch.missions.send_goal_async(goal)
+    future = in_executor_thread(watch.executor, lambda: watch.missions.send_goal_async(goal))
     if not wait(future.done, 30.0, run) or not future.result().accepted:
         raise RuntimeError('the go_to mission was not accepted')
     handle = future.result()
     if not wait(watch.driving, 60.0, run):
-        result = handle.get_result_async()
+        result = in_executor_thread(watch.executor, handle.get_result_async)
         wait(result.done, 5.0, run)
         why = (f'the mission ended: {result.result().result.failure.message}'
                if result.done() else 'the mission is still running')
@@ -143,11 +144,12 @@ def one_round(watch: Watch, run, place, delay_s: float, kind: str):
     stop_at = watch.now()
     if kind == 'e-stop':
         watch.estop.publish(Bool(data=True))
-    cancel = handle.cancel_goal_async()  # e-stop rounds end their mission too
+    # e-stop rounds end their mission too
+    cancel = in_executor_thread(watch.executor, handle.cancel_goal_async)
     wait(lambda: watch.now() >= stop_at + WATCH_S, 60.0, run)
     still = watch.still_from(stop_at)
     wait(cancel.done, 30.0, run)
-    result = handle.get_result_async()
+    result = in_executor_thread(watch.executor, handle.get_result_async)
     wait(result.done, 30.0, run)
     if kind == 'e-stop':
         watch.estop.publish(Bool(data=False))

@@ -19,3 +19,32 @@ def wait_future(node, future, timeout_s: float):
     if not spin_until(node, future.done, timeout_s):
         raise TimeoutError(f'no answer within {timeout_s:g} s')
     return future.result()
+
+
+def in_executor_thread(executor, fn, timeout_s: float = 10.0):
+    """Run ``fn()`` in the thread that spins ``executor``; return what it returns.
+
+    rclpy's ActionClient (Jazzy, ros2/rclpy#1123) registers a request's
+    sequence number only after sending it: called from another thread while the
+    executor spins, the answer can be taken first and ignored ("Ignoring
+    unexpected goal response"), and the future never completes (seen in a
+    full run). ``send_goal_async``, ``get_result_async`` and
+    ``cancel_goal_async`` therefore go through here when a thread spins the
+    node. Raises TimeoutError if the executor does not run ``fn`` in time.
+    """
+    import threading
+    done = threading.Event()
+    outcome = {}
+
+    def run():
+        try:  # an exception raised in a task would end the executor's spin
+            outcome['value'] = fn()
+        except Exception as exc:  # noqa: BLE001 -- raised again in the caller's thread
+            outcome['error'] = exc
+        done.set()
+    executor.create_task(run)
+    if not done.wait(timeout_s):
+        raise TimeoutError(f'the executor did not run {fn!r} within {timeout_s:g} s')
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['value']

@@ -41,6 +41,7 @@ from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
+from orchestrator_pkg.testing.waiting import in_executor_thread
 from orchestrator_pkg.trees.failure import FailureCode
 
 STARTUP_WAIT_S = 300.0   # wall: the stack comes up
@@ -150,8 +151,9 @@ class Stack:
         self.wait(lambda: self.now() > start + 1.0, 30.0)  # scans of the new place
         assert self.missions.wait_for_server(timeout_sec=60.0)
         inputs = [KeyValue(key='goal', value=GOAL)]
-        future = self.missions.send_goal_async(ExecuteMission.Goal(inputs=inputs,
-                                                                   **goal_fields))
+        goal = ExecuteMission.Goal(inputs=inputs, **goal_fields)
+        # made in the spinning thread: rclpy#1123 (a response taken first is ignored)
+        future = in_executor_thread(self.executor, lambda: self.missions.send_goal_async(goal))
         assert self.wait(future.done, 30.0), 'no answer to the mission goal'
         handle = future.result()
         assert handle.accepted
@@ -185,7 +187,7 @@ def stack(ros_domain_module, tmp_path_factory):
 
 
 def _result(stack, handle, timeout_s):
-    future = handle.get_result_async()
+    future = in_executor_thread(stack.executor, handle.get_result_async)
     assert stack.wait(future.done, timeout_s), 'the mission never ended'
     return future.result().result
 
@@ -255,7 +257,7 @@ def test_sigstop_of_the_controller_stops_the_robot(stack):
     assert still is not None and still - stopped_sim <= STALE_STOP_BOUND_S, \
         (still and still - stopped_sim)
     print(f'controller SIGSTOP: still {still - stopped_sim:.2f} s (sim) after')
-    handle.cancel_goal_async()
+    in_executor_thread(stack.executor, handle.cancel_goal_async)
     _result(stack, handle, 30.0)
 
 
