@@ -411,16 +411,20 @@ def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
     node, client, proc = planner
     pub = node.create_publisher(DetectionArray, 'tracked_objects', 10)
     cli = node.create_client(IsPathValid, 'is_path_valid')
-    box = (2.5, 1.0, 0.2)  # on the straight line y = 1 (the wall is 2 <= y < 3)
+    # on the straight line y = 1 (the wall is 2 <= y < 3), 1.5 m from where the
+    # previous test put the robot on tf, (2.52, 1.02)
+    box = (4.0, 1.0, 0.2)
+    clear = node.create_client(ClearEntireCostmap, 'global_costmap/clear_entirely_global_costmap')
     try:
-        straight = _plan(node, client, (0.5, 1.0), (4.5, 1.0))
+        call(node, clear, ClearEntireCostmap.Request())  # the previous test's scan obstacles
+        straight = _plan(node, client, (0.5, 1.0), (4.7, 1.0))
         assert straight.status == GoalStatus.STATUS_SUCCEEDED
         assert _clearance(straight, box) < 0.01  # without the object: straight over it
         seen = {}
 
         def planned_around():
             pub.publish(_objects([box]))
-            seen['r'] = _plan(node, client, (0.5, 1.0), (4.5, 1.0))
+            seen['r'] = _plan(node, client, (0.5, 1.0), (4.7, 1.0))
             return _clearance(seen['r'], box) > 0.0
         assert spin_until(node, planned_around, 10.0), 'the box never reached the costmap'
         around = seen['r']
@@ -430,16 +434,17 @@ def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
         # is_path_valid judges with the object too
         over = _path([(x, 1.0) for x in np.linspace(0.52, 4.48, 9)])
         answer = call(node, cli, IsPathValid.Request(path=over))
-        assert not answer.is_valid and list(answer.invalid_pose_indices) == [4]
+        # judged from the pose nearest the robot on: index 7 is x = 3.985
+        assert not answer.is_valid and list(answer.invalid_pose_indices) == [7]
 
         # a goal 0.1 m short of the box (a pre-grasp pose): the box is what the
         # robot is sent to reach, not an obstacle to that plan
-        reach = _plan(node, client, (0.5, 1.0), (2.3, 1.0))
+        reach = _plan(node, client, (0.5, 1.0), (3.8, 1.0))
         assert reach.status == GoalStatus.STATUS_SUCCEEDED, reach.result.error_msg
         pts = reach.result.path.poses
-        assert math.hypot(pts[-1].pose.position.x - 2.3, pts[-1].pose.position.y - 1.0) < 0.01
+        assert math.hypot(pts[-1].pose.position.x - 3.8, pts[-1].pose.position.y - 1.0) < 0.01
         # ... and a plan elsewhere marks it again
-        assert _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) > 0.25
+        assert _clearance(_plan(node, client, (0.5, 1.0), (4.7, 1.0)), box) > 0.25
 
         # untrusted tracks: a NaN drops the message (the box stays), an unknown
         # frame is named; the node lives on
@@ -447,16 +452,17 @@ def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
         pub.publish(bad)
         assert spin_until(node, lambda: 'dropped a message on tracked_objects' in proc.output(),
                           5.0), proc.output()[-2000:]
-        pub.publish(_objects([(1.0, 1.0, 0.2)], frame='nowhere'))
+        pub.publish(_objects([(1.0, 0.5, 0.2)], frame='nowhere'))
         assert spin_until(node, lambda: "objects in frame 'nowhere' not used" in proc.output(),
                           5.0), proc.output()[-2000:]
-        assert _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) > 0.25
+        assert _clearance(_plan(node, client, (0.5, 1.0), (4.7, 1.0)), box) > 0.25
         assert proc.poll() is None, proc.output()
 
         def straight_again():  # no tracks: no objects
             pub.publish(_objects([]))
-            return _clearance(_plan(node, client, (0.5, 1.0), (4.5, 1.0)), box) < 0.01
+            return _clearance(_plan(node, client, (0.5, 1.0), (4.7, 1.0)), box) < 0.01
         assert spin_until(node, straight_again, 10.0)
     finally:
         node.destroy_publisher(pub)
         node.destroy_client(cli)
+        node.destroy_client(clear)
