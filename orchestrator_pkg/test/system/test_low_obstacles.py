@@ -80,5 +80,8 @@ def test_navigate_past_a_box_below_the_lidar_plane_goes_around_it(ros_domain, tm
     assert plans and min(min(_box_distance(p, box, half)) for p in plans) < HALF_WIDTH_M, \
         'no plan came near the box: the test does not test the object layer'
     # the robot's body (its centre at least the half width away) stayed clear of it
+    closest_plan = min(min(_box_distance(p, box, half)) for p in plans)
+    closest_robot = min(_box_distance(track, box, half))
+    print(f'closest plan {closest_plan:.3f} m, robot {closest_robot:.3f} m, {len(plans)} plans')
     assert track and min(_box_distance(track, box, half)) > HALF_WIDTH_M
     assert_run_within_limits(run_dir)  # the velocity oracle
