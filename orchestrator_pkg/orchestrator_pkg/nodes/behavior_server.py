@@ -102,7 +102,8 @@ class BehaviorServer(ManagedNode):
             ActionServer(self, action, kind,
                          guard.execute(self, kind, action, self._exec(kind), check=check,
                                        codes=nav2_codes.BAD_GOAL[kind]),
-                         cancel_callback=accept)
+                         cancel_callback=accept,
+                         result_timeout=guard.RESULT_KEEP_S)
             for action, kind, check in ((Spin, 'spin', goals.spin_problem),
                                         (BackUp, 'backup', goals.backup_problem),
                                         (DriveOnHeading, 'drive_on_heading',

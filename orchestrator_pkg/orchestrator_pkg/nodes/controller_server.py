@@ -157,7 +157,8 @@ class ControllerServer(ManagedNode):
             guard.execute(self, 'follow_path', FollowPath, self._execute,
                           check=goals.follow_path_problem,
                           codes=nav2_codes.BAD_GOAL['follow_path']),
-            cancel_callback=self._on_cancel)
+            cancel_callback=self._on_cancel,
+            result_timeout=guard.RESULT_KEEP_S)
         self._orphans = graph.OrphanWatch(
             self, 'follow_path', lambda: [self._active.handle] if self._active else [],
             self._orphaned)

@@ -141,14 +141,16 @@ class PlannerServer(ManagedNode):
             guard.execute(self, 'compute_path_to_pose', ComputePathToPose, self._execute,
                           check=goals.compute_path_problem,
                           codes=nav2_codes.BAD_GOAL['compute_path_to_pose']),
-            callback_group=planning)
+            callback_group=planning,
+            result_timeout=guard.RESULT_KEEP_S)
         self._through_server = ActionServer(
             self, ComputePathThroughPoses, 'compute_path_through_poses',
             guard.execute(self, 'compute_path_through_poses', ComputePathThroughPoses,
                           self._execute_through,
                           check=goals.compute_path_through_poses_problem,
                           codes=nav2_codes.BAD_GOAL['compute_path_through_poses']),
-            callback_group=planning)
+            callback_group=planning,
+            result_timeout=guard.RESULT_KEEP_S)
 
     def _on_map(self, msg: OccupancyGrid):
         with self._costmap_lock:

@@ -30,7 +30,7 @@ from orchestrator_interfaces.msg import (
     BehaviourTreeSnapshot,
     FailureReason,
 )
-from orchestrator_pkg.ros_edge import params
+from orchestrator_pkg.ros_edge import guard, params
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.graph import OrphanWatch
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
@@ -188,7 +188,8 @@ class TreeHost:
             self.node, action.action_type, action.name, execute_callback=self._execute,
             goal_callback=lambda request: self._on_goal(action),
             handle_accepted_callback=lambda handle: self._on_accepted(action, handle),
-            cancel_callback=self._on_cancel))
+            cancel_callback=self._on_cancel,
+            result_timeout=guard.RESULT_KEEP_S))
 
     def _handles_of(self, action: TreeAction):
         with self._lock:

@@ -93,7 +93,8 @@ class WaypointFollower(ManagedNode):
             guard.execute(self, 'follow_waypoints', FollowWaypoints, self._execute,
                           check=goals.follow_waypoints_problem,
                           codes=nav2_codes.BAD_GOAL['follow_waypoints']),
-            cancel_callback=lambda _: CancelResponse.ACCEPT)
+            cancel_callback=lambda _: CancelResponse.ACCEPT,
+            result_timeout=guard.RESULT_KEEP_S)
         self._orphans = graph.OrphanWatch(
             self, 'follow_waypoints',
             lambda: [self._follow.handle] if self._follow is not None else [], self._orphaned)

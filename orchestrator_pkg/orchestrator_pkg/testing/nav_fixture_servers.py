@@ -42,6 +42,7 @@ from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
 from tf2_msgs.msg import TFMessage
 
+from orchestrator_pkg.ros_edge import guard
 from orchestrator_pkg.ros_edge.convert import seconds_of, to_duration
 from orchestrator_pkg.ros_edge.main import run_node
 
@@ -88,7 +89,8 @@ class NavFixtureServers(Node):
             self._servers.append(ActionServer(
                 self, action_type, name, execute_callback=self._wrap(name, action_type, execute),
                 goal_callback=self._goal_cb(name),
-                cancel_callback=self._cancel_cb(name)))
+                cancel_callback=self._cancel_cb(name),
+                result_timeout=guard.RESULT_KEEP_S))
         for name in ('global_costmap/clear_entirely_global_costmap',
                      'local_costmap/clear_entirely_local_costmap'):
             self.create_service(ClearEntireCostmap, name, self._clear_cb(name))

@@ -232,3 +232,24 @@ def test_no_behaviour_is_more_than_two_levels_below_py_trees():
     too_deep = {name for name, depth in behaviours.items() if depth > MAX_DEPTH}
     assert too_deep - DEEP_ALLOWED == set(), 'use composition (see docs/architecture.md)'
     assert DEEP_ALLOWED - too_deep == set(), 'flattened: remove them from DEEP_ALLOWED'
+
+
+def _action_server_calls(source: str):
+    """Return the ``ActionServer(...)`` calls in a module's source (AST nodes)."""
+    import ast
+    return [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
+            and getattr(n.func, 'id', getattr(n.func, 'attr', None)) == 'ActionServer']
+
+
+def test_every_action_server_keeps_ended_goals_for_result_keep_s_only():
+    """By default rclpy keeps an ended goal 900 s: at 1 Hz replanning, a leak."""
+    calls = {}
+    for name, (_path, source) in module_sources(PKG_DIR, 'orchestrator_pkg').items():
+        for call in _action_server_calls(source):
+            kept = [k.value for k in call.keywords if k.arg == 'result_timeout']
+            calls[f'{name}:{call.lineno}'] = (len(kept) == 1 and getattr(kept[0], 'attr', None)
+                                              == 'RESULT_KEEP_S')
+    assert len(calls) >= 7, calls  # controller, planner x2, behavior, waypoints, tree host...
+    assert [where for where, ok in calls.items() if not ok] == []
+    # the check sees a call without it
+    assert _action_server_calls('ActionServer(node, A, "a", cb)')[0].keywords == []
