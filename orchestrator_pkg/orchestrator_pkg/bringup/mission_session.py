@@ -21,7 +21,7 @@ from orchestrator_pkg.bringup.run_stats import (
     rtf_hint,
     run_outcome,
 )
-from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw, seconds_of
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.share import outcome_name
 
@@ -56,7 +56,7 @@ class MissionSession:
         the manager's state (a managed node that died) shows in the summary.
         """
         from diagnostic_msgs.msg import DiagnosticStatus
-        from geometry_msgs.msg import Twist
+        from geometry_msgs.msg import PoseWithCovarianceStamped, Twist
         from nav2_msgs.action import FollowPath
         from nav_msgs.msg import Odometry
         import rclpy
@@ -131,8 +131,14 @@ class MissionSession:
             stats = self.stats[ns]
             self.node.create_subscription(
                 Odometry, _topic(ns, 'ground_truth/odom'),
-                lambda m, s=stats: s.on_pose(self.sim_time_s, m.pose.pose.position.x,
-                                             m.pose.pose.position.y), qos_profile_sensor_data)
+                lambda m, s=stats: self._on_truth(s, m), qos_profile_sensor_data)
+            # the localizer's estimate (amcl; none with truth localization), judged
+            # against the ground truth of the same stamp
+            self.node.create_subscription(
+                PoseWithCovarianceStamped, _topic(ns, 'amcl_pose'),
+                lambda m, s=stats: s.localization.on_estimate(
+                    seconds_of(m.header.stamp), m.pose.pose.position.x, m.pose.pose.position.y,
+                    quaternion_to_yaw(m.pose.pose.orientation)), 10)
             self.node.create_subscription(
                 CollisionEvent, _topic(ns, 'collisions'),
                 lambda m, s=stats: s.on_collision(m.count, seconds_of(m.header.stamp),
@@ -160,6 +166,12 @@ class MissionSession:
             self._shape_subs[ns] = self.node.create_subscription(
                 BehaviourTreeSnapshot, _topic(ns, 'orchestrator/snapshot'),
                 lambda m, ns=ns: self._on_snapshot(ns, m), 10)
+
+    def _on_truth(self, stats: RobotRunStats, msg) -> None:
+        p = msg.pose.pose
+        stats.on_pose(self.sim_time_s, p.position.x, p.position.y)
+        stats.localization.on_truth(seconds_of(msg.header.stamp), p.position.x, p.position.y,
+                                    quaternion_to_yaw(p.orientation))
 
     def _on_driver_state(self, stats: RobotRunStats, msg) -> None:
         if self._safety_frozen:
@@ -412,6 +424,8 @@ class MissionSession:
                 'battery_end': stats.battery_end,
                 'final_position': list(stats.path[-1][1:]) if stats.path else None,
                 'objects': {oid: list(pos) for oid, pos in sorted(self.objects[ns].items())},
+                # amcl_pose against the ground truth at the same stamp (None: no estimate)
+                'localization_error': stats.localization.figures(),
             }
             if result is not None and result.failure.code:
                 entry['failure'] = _failure_dict(result.failure)

@@ -1,10 +1,68 @@
 """What a run did, accumulated from the robot's topics, and how the run ended: pure, no ROS."""
+from collections import deque
 from dataclasses import dataclass, field
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 STOPPED_BY_USER = 'stopped by the user'
 RTF_KEPT = 0.8  # below this share of the requested real-time factor, the run says so
+
+
+@dataclass
+class LocalizationError:
+    """The localizer's estimates against the ground truth of the same stamp.
+
+    ``on_truth`` keeps the last ``keep_s`` of ground truth (sim stamps); each
+    ``on_estimate`` is matched with the truth sample nearest its stamp, when
+    one lies within ``max_dt_s``, and its position and heading errors are kept.
+    """
+
+    max_dt_s: float = 0.05
+    keep_s: float = 5.0
+    position_m: List[float] = field(default_factory=list)
+    heading_deg: List[float] = field(default_factory=list)
+    _truth: deque = field(default_factory=deque)  # (t, x, y, yaw), in stamp order
+
+    def on_truth(self, t: float, x: float, y: float, yaw: float) -> None:
+        """Add a ground-truth pose at sim time ``t``."""
+        if not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            return
+        self._truth.append((t, x, y, yaw))
+        while self._truth and self._truth[0][0] < t - self.keep_s:
+            self._truth.popleft()
+
+    def on_estimate(self, t: float, x: float, y: float, yaw: float) -> bool:
+        """Match an estimate with the truth at its stamp; return whether it was matched."""
+        if not self._truth or not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            return False
+        tt, gx, gy, gyaw = min(self._truth, key=lambda s: abs(s[0] - t))
+        if abs(tt - t) > self.max_dt_s:
+            return False
+        self.position_m.append(math.hypot(x - gx, y - gy))
+        d = yaw - gyaw
+        self.heading_deg.append(abs(math.degrees(math.atan2(math.sin(d), math.cos(d)))))
+        return True
+
+    def figures(self) -> Optional[Dict[str, float]]:
+        """Mean, p95 and max of both errors and the count; None without a matched estimate."""
+        if not self.position_m:
+            return None
+        d, h = np.array(self.position_m), np.array(self.heading_deg)
+        return {'poses': len(d), 'mean_m': round(float(d.mean()), 3),
+                'p95_m': round(float(np.percentile(d, 95)), 3),
+                'max_m': round(float(d.max()), 3),
+                'heading_mean_deg': round(float(h.mean()), 2),
+                'heading_p95_deg': round(float(np.percentile(h, 95)), 2),
+                'heading_max_deg': round(float(h.max()), 2)}
+
+
+def format_localization_error(figures: Dict[str, float]) -> str:
+    """One summary line of :meth:`LocalizationError.figures`."""
+    return (f"{figures['mean_m']:.3f} m mean, {figures['p95_m']:.3f} m p95, "
+            f"{figures['max_m']:.3f} m max; heading {figures['heading_p95_deg']:.1f} deg p95 "
+            f"({figures['poses']} poses against ground truth)")
 
 
 @dataclass
@@ -22,6 +80,7 @@ class RobotRunStats:
     collision_points: List[Tuple[float, float, float, str]] = field(default_factory=list)
     heartbeat_losses: int = 0  # base_driver's safety stops during the mission
     estops: int = 0
+    localization: LocalizationError = field(default_factory=LocalizationError)
     _safety_last: Optional[Tuple[int, int]] = None
 
     def on_pose(self, t: float, x: float, y: float) -> None:
@@ -142,6 +201,9 @@ def format_summary(outcome: str, sim_time_s: float, wall_time_s: float,
         rows += [(f'{prefix}distance', f'{stats.distance_m:.2f} m'),
                  (f'{prefix}collisions', str(stats.collisions)),
                  (f'{prefix}battery', battery)]
+        localization = stats.localization.figures()
+        if localization is not None:
+            rows.append((f'{prefix}localization error', format_localization_error(localization)))
         if stats.heartbeat_losses or stats.estops:
             rows.append((f'{prefix}safety stops',
                          f'{stats.heartbeat_losses} heartbeat lapse(s), {stats.estops} '

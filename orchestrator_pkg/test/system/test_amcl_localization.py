@@ -124,7 +124,7 @@ def test_fetch_and_deliver_with_amcl_succeeds_without_collisions(amcl_run):
 
 
 def test_amcl_pose_stays_close_to_ground_truth(amcl_run):
-    _, _, watch, _ = amcl_run
+    report, output, watch, _ = amcl_run
     errors = watch.errors()
     assert len(errors) > 50, f'only {len(errors)} amcl_pose messages matched the ground truth'
     d, deg = errors[:, 0], errors[:, 1]
@@ -135,6 +135,13 @@ def test_amcl_pose_stays_close_to_ground_truth(amcl_run):
     assert d.mean() <= MAX_MEAN_M, figures
     assert np.percentile(d, 95) <= MAX_P95_M, figures
     assert np.percentile(deg, 95) <= MAX_P95_DEG, figures
+    # the run's own summary measures the same thing the same way
+    own = report['robots']['robot']['localization_error']
+    assert own is not None and own['poses'] > 50, own
+    assert own['mean_m'] == pytest.approx(d.mean(), abs=0.01), (own, figures)
+    assert own['p95_m'] == pytest.approx(np.percentile(d, 95), abs=0.02), (own, figures)
+    assert re.search(rf"localization error\s+{own['mean_m']:.3f} m mean, {own['p95_m']:.3f} m "
+                     r'p95', output), output[-2000:]
 
 
 def test_amcl_started_at_the_spawn_and_took_the_initialpose(amcl_run):

@@ -147,6 +147,7 @@ def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain
     assert report['run_dir'] == str(run_dir)
     # the default localization, labelled as what it is (the odometry drifts under it)
     assert report['localization'] == 'truth'
+    assert report['robots']['robot']['localization_error'] is None  # no estimate to judge
     assert re.search(r'^\s*localization\s+truth \(ground truth, for debugging\)$', run.output(),
                      flags=re.MULTILINE), run.output()[-2000:]
     _check_mission_log(run_dir / 'mission.jsonl')

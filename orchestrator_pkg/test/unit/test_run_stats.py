@@ -1,8 +1,12 @@
 """Run statistics accumulate distance, collisions and battery correctly."""
 import math
 
+import numpy as np
+import pytest
+
 from orchestrator_pkg.bringup.run_stats import (
     STOPPED_BY_USER,
+    LocalizationError,
     RobotRunStats,
     format_summary,
     rtf_hint,
@@ -80,3 +84,35 @@ def test_a_hint_when_the_machine_could_not_keep_the_rtf():
     assert rtf_hint(0.0, 100.0, 10.0) == ''  # as fast as possible: nothing was asked
     text = format_summary('SUCCEEDED', 100.0, 50.0, [RobotRunStats()], hint=lapses)
     assert '  hint' in text and '2356 heartbeat lapse(s)' in text
+
+
+def test_localization_error_matches_each_estimate_with_the_truth_of_its_stamp():
+    loc = LocalizationError(max_dt_s=0.05, keep_s=1.0)
+    assert loc.figures() is None and not loc.on_estimate(0.0, 0.0, 0.0, 0.0)  # no truth yet
+    for i in range(100):  # 50 Hz truth along x, heading 3.1 rad
+        loc.on_truth(i * 0.02, i * 0.01, 0.0, 3.1)
+    # the truth at 1.00 s is (0.50, 0) heading 3.1: 0.1 m off, heading across the +-pi seam
+    assert loc.on_estimate(1.0, 0.5, 0.1, -3.1)
+    assert loc.position_m == [pytest.approx(0.1)]
+    assert loc.heading_deg == [pytest.approx(np.degrees(2 * np.pi - 6.2))]
+    # no truth within 50 ms (after the last sample at 1.98 s), one older than keep_s: unmatched
+    assert not loc.on_estimate(2.1, 0.0, 0.0, 0.0)
+    assert not loc.on_estimate(0.5, 0.25, 0.0, 3.1)
+    assert not loc.on_estimate(1.5, math.nan, 0.0, 0.0)
+    assert len(loc.position_m) == 1
+
+
+def test_localization_error_figures_are_mean_p95_max_and_the_summary_shows_them():
+    stats = RobotRunStats()
+    errors = [0.01 * k for k in range(1, 21)]  # 0.01 .. 0.20 m
+    for k, e in enumerate(errors):
+        stats.localization.on_truth(k, 0.0, 0.0, 0.0)
+        assert stats.localization.on_estimate(k, e, 0.0, math.radians(1.0))
+    f = stats.localization.figures()
+    assert f['poses'] == 20 and f['mean_m'] == pytest.approx(0.105, abs=1e-3)
+    assert f['p95_m'] == pytest.approx(np.percentile(errors, 95), abs=1e-3)
+    assert f['max_m'] == pytest.approx(0.2) and f['heading_p95_deg'] == pytest.approx(1.0)
+    text = format_summary('SUCCEEDED', 10.0, 10.0, [stats])
+    assert 'localization error  0.105 m mean, 0.191 m p95, 0.200 m max; heading 1.0 deg p95' \
+        ' (20 poses against ground truth)' in text
+    assert 'localization error' not in format_summary('SUCCEEDED', 10.0, 10.0, [RobotRunStats()])
