@@ -384,7 +384,7 @@ class LayeredCostmap:
 
     The object layer marks the rectangles of known objects (perception's
     tracked objects: things below the lidar plane that the scan never sees) as
-    lethal, except those near the exemption points (:meth:`set_objects`).
+    lethal, except those near the exemption points (:meth:`set_object_exemptions`).
 
     With ``rolling_window`` the map stays centred on the robot (Nav2's local
     costmap); call :meth:`update_origin` with the robot position before each
