@@ -33,8 +33,9 @@ ARGUMENTS = {
     'rtf': ('1.0', 'sim real-time factor; 0 = as fast as possible'),
     'seed': ('0', 'sim random seed'),
     'mission': ('', 'mission name, passed to nodes that read ${mission}'),
-    'localization': ('', "truth (map -> odom from the sim's ground truth, for debugging) or "
-                     "amcl; '' = the description's default"),
+    'localization': ('', "amcl (estimated from scans and the map) or truth (map -> odom from "
+                     "the sim's ground truth, for debugging); '' = the description's default "
+                     '(amcl)'),
     'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
     'only': ('', 'comma-separated node names to start (default: all), e.g. orchestrator'),
 }

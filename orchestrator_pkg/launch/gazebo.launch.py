@@ -48,9 +48,11 @@ ARGUMENTS = {
     'robot': ('small_indoor', 'robot preset; its Gazebo model is models/<robot>/model.sdf'),
     'spawn': ('', "'' = the world's spawn, a place name, or 'x y yaw'"),
     'mission': ('', 'mission name, passed to nodes that read ${mission}'),
-    'localization': ('', "truth (a static map -> odom at the spawn: Gazebo's odometry starts "
-                     "at zero) or amcl (the amcl node publishes it); '' = the description's "
-                     'default'),
+    # truth here, not the description's amcl: amcl under Gazebo is untested on our
+    # machines (no Gazebo), and it starts at the world's spawn, not at spawn:=
+    'localization': ('truth', "truth (a static map -> odom at the spawn: Gazebo's odometry "
+                     "starts at zero) or amcl (the amcl node publishes it); '' = the "
+                     "description's default (amcl)"),
     'only': ('', 'comma-separated stack node names to start (default: all but the sim)'),
     'gui': ('false', 'true: also open the Gazebo GUI; false: server only (-s)'),
 }

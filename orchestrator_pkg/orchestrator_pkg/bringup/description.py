@@ -12,7 +12,7 @@ Format::
       namespace_prefix: robot        # robot1, robot2, ... when robots > 1
       arguments:                     # run arguments with a default and fixed choices
         localization:
-          default: truth
+          default: amcl
           choices: [truth, amcl]
           description: where map -> odom comes from
       shutdown:

@@ -266,7 +266,7 @@ def register(subparsers) -> None:
     parser.add_argument('--localization', choices=('truth', 'amcl'), default=None,
                         help='where map -> odom comes from: truth (the sim\'s ground truth, for '
                              'debugging) or amcl (estimated from scans and the map); default: '
-                             'the bringup\'s (truth in bringup.yaml)')
+                             'the bringup\'s (amcl in bringup.yaml)')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')

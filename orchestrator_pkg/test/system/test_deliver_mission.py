@@ -145,11 +145,15 @@ def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain
     # the progress display: steps with the running node's own progress
     assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go', 0)
     assert report['run_dir'] == str(run_dir)
-    # the default localization, labelled as what it is (the odometry drifts under it)
-    assert report['localization'] == 'truth'
-    assert report['robots']['robot']['localization_error'] is None  # no estimate to judge
-    assert re.search(r'^\s*localization\s+truth \(ground truth, for debugging\)$', run.output(),
-                     flags=re.MULTILINE), run.output()[-2000:]
+    # the default localization is amcl (the odometry drifts under it), judged against
+    # the ground truth: issue #13 asks p95 <= 0.10 m and 3 deg of the demo; one run
+    # gives about 0.08 m and 1.8 deg, so these bounds leave room for a loaded machine
+    assert report['localization'] == 'amcl'
+    error = report['robots']['robot']['localization_error']
+    assert error['poses'] > 100, error
+    assert error['p95_m'] <= 0.15 and error['heading_p95_deg'] <= 4.0, error
+    assert re.search(r'^\s*localization\s+amcl \(estimated from scans and the map\)$',
+                     run.output(), flags=re.MULTILINE), run.output()[-2000:]
     _check_mission_log(run_dir / 'mission.jsonl')
     _check_recording(run_dir / 'run.mcap')
     _check_picture(run_dir / 'trajectory.png')
@@ -198,8 +202,12 @@ def _small_battery_run(tmp_path):
         bringup = yaml.safe_load(f)
     sim = next(n for n in bringup['bringup']['nodes'] if n['name'] == 'sim')
     sim['overrides']['battery_initial_fraction'] = 0.3
-    # not on the dock, which would charge it while the stack starts up
+    # not on the dock, which would charge it while the stack starts up; amcl starts
+    # where the sim puts the robot, as a user sets a robot's initial pose
     sim['overrides']['spawn'] = '-5.5 -2.5 1.5708'
+    amcl = next(n for n in bringup['bringup']['nodes'] if n['name'] == 'amcl')
+    amcl['overrides'].update(initial_pose_from_world='', set_initial_pose=True,
+                             initial_pose={'x': -5.5, 'y': -2.5, 'yaw': 1.5708})
     path = tmp_path / 'bringup.yaml'
     path.write_text(yaml.safe_dump(bringup))
     return ['--bringup', str(path), '--robot', str(robot)]

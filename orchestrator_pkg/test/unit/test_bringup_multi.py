@@ -28,9 +28,9 @@ def test_two_robots_get_one_sim_with_two_bodies_and_a_namespaced_stack_each():
     assert world[0].overrides['robots'] == ['robot1', 'robot2']
     assert '-p' in ros_arguments(world[0])
     assert 'robots:=[robot1, robot2]' in ros_arguments(world[0])
-    run_args = bringup.run_arguments(ARGS)  # the default localization: no amcl node
+    run_args = bringup.run_arguments(ARGS)  # the default localization: amcl, one per robot
     robot_nodes = [n.name for n in bringup.nodes if n.scope == 'robot' and n.runs_with(run_args)]
-    assert {'base_driver', 'planner_server', 'controller_server', 'behavior_server',
+    assert {'base_driver', 'amcl', 'planner_server', 'controller_server', 'behavior_server',
             'bt_navigator', 'orchestrator'} <= set(robot_nodes)
     by_ns = {}
     for launch in launches[1:]:

@@ -224,7 +224,7 @@ def test_gazebo_launch_builds_the_stack_from_resolve_without_the_sim():
     bringup = _bringup()
     stack = [node.name for node in bringup.nodes if not node.sim_only]
     launches = resolve(bringup, _share, values, sim=True, only=stack)
-    # the default localization (truth): every stack node but amcl
+    # the Gazebo launch's default localization (truth): every stack node but amcl
     assert [launch.node.name for launch in launches] == [n for n in stack if n != 'amcl']
     amcl = resolve(bringup, _share, {**values, 'localization': 'amcl'}, sim=True, only=stack)
     assert [launch.node.name for launch in amcl] == stack

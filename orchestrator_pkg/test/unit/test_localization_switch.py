@@ -77,8 +77,9 @@ def test_default_bringup_truth_and_amcl_modes():
     bringup = load(os.path.join(CONFIG, 'bringup.yaml'))
     args = {'world': 'warehouse', 'robot': 'small_indoor', 'rtf': 1.0, 'seed': 0,
             'mission': ''}
+    assert bringup.run_arguments(args)['localization'] == 'amcl'  # the default, as on a robot
     truth = {launch.label: launch.overrides
-             for launch in resolve(bringup, share, args, sim=True)}
+             for launch in resolve(bringup, share, {**args, 'localization': 'truth'}, sim=True)}
     assert 'amcl' not in truth
     assert truth['sim']['odom_starts_at_truth'] is False
     assert truth['sim']['publish_map_to_odom_from_truth'] is True
