@@ -15,6 +15,16 @@ the median (and p90) over all scans; it is compared with the scan period of
 the small_indoor lidar (10 Hz: 100 ms) and the jackal's (10 Hz) as a ratio,
 and 2,000 against 500 (same run).
 
+**Baseline, same run**: the naive weighting, one beam at a time in a Python
+loop (numpy over the particles), on the same scans at 2,000 particles; its
+weights are checked equal to the filter's before any time is printed, so the
+ratio compares the same computation.
+
+**KLD in the bringup**: the bringup's own ``config/localization.yaml``
+(min/max particles, KLD error and quantile) on the same drive, started at the
+true pose with its initial spread: the particle count after each resampling
+(median, min, max), i.e. how far KLD brings 2,000 down once the cloud is tight.
+
 **Tracker**: 50 tracked objects, every message carries a detection of each
 (with noise), against the camera period (5 Hz: 200 ms), and against 5
 objects in the same run.
@@ -24,7 +34,9 @@ import math
 import statistics
 import time
 
+from ament_index_python.packages import get_package_share_directory
 import numpy as np
+import yaml
 
 from orchestrator_pkg.localization.particle_filter import FilterParams, ParticleFilter
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker
@@ -81,6 +93,65 @@ def filter_times(n, grid, ox, oy, data):
     return times
 
 
+def naive_weights(pf, ranges, angles, range_max):
+    """Weigh like the filter, one beam at a time: the baseline (normalized weights)."""
+    prm, p = pf.params, pf.particles
+    total = np.zeros(len(p))
+    for r, a in zip(ranges, angles, strict=True):
+        ex = p[:, 0] + r * np.cos(p[:, 2] + a)
+        ey = p[:, 1] + r * np.sin(p[:, 2] + a)
+        pz = prm.z_hit * pf.field.hit_likelihood(ex, ey, prm.sigma_hit) + prm.z_rand / range_max
+        total += pz ** 3
+    w = pf.weights * (1.0 + total)
+    return w / w.sum()
+
+
+def weighting_times(n, grid, ox, oy, data):
+    """Per-scan times (s) of the filter's weighting and of the naive loop, same scans."""
+    pf = ParticleFilter(FilterParams(min_particles=n, max_particles=n), seed=1)
+    pf.set_map(grid, RES, ox, oy)
+    pf.initialize((0.0, -1.0, 0.0))
+    fast, slow = [], []
+    for prev, now, ranges in data:
+        pf.predict(prev, now)
+        beams, angles = pf.select_beams(ranges, -math.pi, 2 * math.pi / 360, 0.12, 8.0)
+        t0 = time.perf_counter()
+        expected = naive_weights(pf, beams, angles, 8.0)
+        slow.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        pf.update(beams, angles, 8.0)
+        fast.append(time.perf_counter() - t0)
+        assert np.allclose(pf.weights, expected, rtol=1e-9, atol=1e-15), 'not the same weights'
+        pf.resample_if_needed()
+    return fast, slow
+
+
+def bringup_params():
+    """FilterParams from the bringup's config/localization.yaml (the amcl node's file)."""
+    path = f"{get_package_share_directory('orchestrator_pkg')}/config/localization.yaml"
+    with open(path) as f:
+        values = yaml.safe_load(f)['amcl']['ros__parameters']
+    fields = FilterParams.__dataclass_fields__
+    return FilterParams(**{k: v for k, v in values.items() if k in fields}), values
+
+
+def kld_counts(grid, ox, oy, data):
+    """Particle counts after each resampling with the bringup's parameters."""
+    params, values = bringup_params()
+    pf = ParticleFilter(params, seed=1)
+    pf.set_map(grid, RES, ox, oy)
+    pf.initialize((0.0, -1.0, 0.0), values.get('initial_cov_xx', 0.25),
+                  values.get('initial_cov_yy', 0.25), values.get('initial_cov_aa', 0.0685))
+    counts = []
+    for prev, now, ranges in data:
+        pf.predict(prev, now)
+        beams, angles = pf.select_beams(ranges, -math.pi, 2 * math.pi / 360, 0.12, 8.0)
+        pf.update(beams, angles, 8.0)
+        if pf.resample_if_needed():
+            counts.append(len(pf.particles))
+    return params, counts
+
+
 def tracker_times(n_objects, frames):
     """Return per-message times (s) of a tracker following ``n_objects`` objects."""
     rng = np.random.default_rng(2)
@@ -132,6 +203,22 @@ def main():
     text, m2000 = line('  update, 2000 particles', large, SCAN_PERIOD_S)
     print(text)
     print(f'  ratio 2000 / 500 particles: {m2000 / m500:.2f}')
+    fast, slow = [], []
+    for _ in range(args.rounds):
+        f, sl = weighting_times(2000, grid, ox, oy, data)
+        fast += f
+        slow += sl
+    print('weighting alone, 2000 particles (same scans, same weights):')
+    text, mf = line('  vectorized (the filter)', fast, SCAN_PERIOD_S)
+    print(text)
+    text, ms = line('  naive per-beam loop (baseline)', slow, SCAN_PERIOD_S)
+    print(text)
+    print(f'  ratio baseline / filter: {ms / mf:.1f}')
+    params, counts = kld_counts(grid, ox, oy, data)
+    print(f'KLD with config/localization.yaml (min {params.min_particles}, max '
+          f'{params.max_particles}, pf_err {params.pf_err}, pf_z {params.pf_z}): '
+          f'{len(counts)} resamplings, particles median {statistics.median(counts):.0f}, '
+          f'min {min(counts)}, max {max(counts)}')
     few, many = [], []
     for _ in range(args.rounds):
         few += tracker_times(5, args.frames)

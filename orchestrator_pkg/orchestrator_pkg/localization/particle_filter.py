@@ -101,6 +101,7 @@ class LikelihoodField:
         # a one-cell border at the cap: lookups clip instead of masking (one gather)
         self._padded = np.pad(self.dist, 1, constant_values=max_dist_m)
         self._gauss = None  # (sigma, exp(-d^2 / 2 sigma^2) on the padded grid)
+        self._cube = None   # ((z_hit, z_floor, sigma), the beam weight per padded cell)
         self._free_cells = np.flatnonzero(self.free.ravel())
 
     def cells(self, xs: np.ndarray, ys: np.ndarray):
@@ -125,6 +126,19 @@ class LikelihoodField:
         if self._gauss is None or self._gauss[0] != sigma:
             self._gauss = (sigma, np.exp(-0.5 * (self._padded / sigma) ** 2))
         return np.take(self._gauss[1], self._padded_index(xs, ys))
+
+    def beam_weights(self, xs: np.ndarray, ys: np.ndarray, z_hit: float, z_floor: float,
+                     sigma: float) -> np.ndarray:
+        """``(z_hit · exp(-d² / 2σ²) + z_floor)³`` at each point, from a table per cell.
+
+        The cube of AMCL's likelihood-field beam model, looked up instead of
+        computed per beam and particle (one gather per point).
+        """
+        key = (z_hit, z_floor, sigma)
+        if self._cube is None or self._cube[0] != key:
+            gauss = np.exp(-0.5 * (self._padded / sigma) ** 2)
+            self._cube = (key, (z_hit * gauss + z_floor) ** 3)
+        return np.take(self._cube[1], self._padded_index(xs, ys))
 
     def is_free(self, x: float, y: float) -> bool:
         """Whether a point lies in a known-free cell of the map."""
@@ -270,11 +284,14 @@ class ParticleFilter:
         c, s = np.cos(p[:, 2]), np.sin(p[:, 2])
         sx = p[:, 0] + c * sensor_offset[0] - s * sensor_offset[1]
         sy = p[:, 1] + s * sensor_offset[0] + c * sensor_offset[1]
-        beam = p[:, 2:3] + sensor_offset[2] + angles[None, :]
-        ex = sx[:, None] + ranges[None, :] * np.cos(beam)
-        ey = sy[:, None] + ranges[None, :] * np.sin(beam)
-        pz = prm.z_hit * field.hit_likelihood(ex, ey, prm.sigma_hit) + prm.z_rand / range_max
-        w = self.weights * (1.0 + np.sum(pz ** 3, axis=1))
+        # beam end points: rotate each beam (in the sensor frame) by each particle's
+        # heading with outer products, no trigonometry per beam and particle
+        bx = ranges * np.cos(angles + sensor_offset[2])
+        by = ranges * np.sin(angles + sensor_offset[2])
+        ex = sx[:, None] + np.outer(c, bx) - np.outer(s, by)
+        ey = sy[:, None] + np.outer(s, bx) + np.outer(c, by)
+        pz3 = field.beam_weights(ex, ey, prm.z_hit, prm.z_rand / range_max, prm.sigma_hit)
+        w = self.weights * (1.0 + np.sum(pz3, axis=1))
         total = w.sum()
         if not math.isfinite(total) or total <= 0.0:
             self.weights = np.full(len(p), 1.0 / len(p))
