@@ -194,6 +194,25 @@ def _mapping(source, where, value) -> Mapping:
     return value
 
 
+def _flatten(source, where, overrides: Mapping, prefix: str = '') -> Dict[str, object]:
+    """Nested overrides as ROS parameter names: ``{initial_pose: {x: 1}}`` -> ``initial_pose.x``.
+
+    A mapping with ``case`` is a choice by run argument, not a namespace, and stays whole.
+    """
+    flat: Dict[str, object] = {}
+    for key, value in overrides.items():
+        if not isinstance(key, str) or not key:
+            raise _err(source, where, f'{key!r}: a parameter name must be a non-empty string')
+        name = f'{prefix}{key}'
+        if isinstance(value, dict) and CASE_KEY not in value:
+            if not value:
+                raise _err(source, f'{where}.{name}', 'an empty mapping sets no parameter')
+            flat.update(_flatten(source, where, value, f'{name}.'))
+        else:
+            flat[name] = value
+    return flat
+
+
 def _parameter_file(source, where, entry) -> Tuple[str, str]:
     if not isinstance(entry, str) or ':' not in entry:
         raise _err(source, where, f'expected "package:relative/path.yaml", got {entry!r}')
@@ -233,7 +252,8 @@ def _node(source: str, index: int, raw) -> NodeDescription:
     for key, value in remaps.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise _err(source, f'{where}.remappings', f'{key!r}: {value!r} must be strings')
-    overrides = _mapping(source, f'{where}.overrides', raw.get('overrides'))
+    overrides = _flatten(source, f'{where}.overrides',
+                         _mapping(source, f'{where}.overrides', raw.get('overrides')))
     when = _mapping(source, f'{where}.when', raw.get('when'))
     when_values = []
     for key, value in when.items():

@@ -122,3 +122,15 @@ def test_only_keeps_the_named_nodes_and_rejects_unknown_names():
     assert [launch.label for launch in launches] == ['robot1/base_driver', 'robot2/base_driver']
     with pytest.raises(BringupError, match='no node named planner'):
         resolve(bringup, share, {'world': 'w'}, sim=True, only=['planner'])
+
+
+def test_nested_overrides_become_dotted_parameter_names():
+    text = GOOD.replace('overrides: {world: "${world}"}',
+                        'overrides: {world: "${world}", initial_pose: {x: -5.5, yaw: 1.5}}')
+    sim = resolve(parse(text), share, {'world': 'w'}, sim=True)[0]
+    assert sim.overrides == {'world': 'w', 'initial_pose.x': -5.5, 'initial_pose.yaw': 1.5,
+                             'use_sim_time': True}
+    args = ros_arguments(sim)
+    assert '-p' in args and 'initial_pose.x:=-5.5' in args and 'initial_pose.yaw:=1.5' in args
+    with pytest.raises(BringupError, match=r'overrides.initial_pose: an empty mapping'):
+        parse(GOOD.replace('overrides: {world: "${world}"}', 'overrides: {initial_pose: {}}'))
