@@ -169,8 +169,12 @@ class Stack:
 @pytest.fixture(scope='module')
 def stack(ros_domain_module, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp('faults') / 'run'
+    # truth localization: every case teleports the robot back to the dock and resets
+    # its odometry, which amcl would rightly take for a kidnap (the kidnap test's
+    # subject, not this one's)
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
-           '--rtf', '1', '--timeout-s', '3000', '--run-dir', str(run_dir)]
+           '--localization', 'truth', '--rtf', '1', '--timeout-s', '3000',
+           '--run-dir', str(run_dir)]
     with ManagedProcess(cmd, env=ros_domain_module.env(), stop_timeout_s=30.0) as run:
         stack = Stack(run, ros_domain_module.domain_id)
         try:

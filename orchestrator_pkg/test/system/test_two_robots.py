@@ -6,7 +6,8 @@ server, navigator and orchestrator (every node real). Each robot gets its own
 goal through ``--input robotN:goal=...``. Checked in the sim's ground truth:
 both missions succeed, each robot ends at its own goal (so neither was
 driven by the other's commands), nobody hit anything, and while they run
-every robot topic exists only under a robot namespace.
+every robot topic exists only under a robot namespace. Localization is the
+default, amcl per robot from its own spawn, judged against the ground truth.
 """
 import json
 import math
@@ -57,11 +58,16 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
         final = robot['final_position']
         assert math.hypot(final[0] - goal[0], final[1] - goal[1]) < 0.5, (ns, final)
         assert robot['distance_m'] > 3.0, (ns, robot)  # each drove its own ~3.6 m
+        # each robot's own amcl (the default), started at its own spawn, against the
+        # ground truth (bounds with room for 27 processes on 2 cores)
+        error = robot['localization_error']
+        assert error['poses'] > 10 and error['p95_m'] <= 0.2, (ns, error)
+    assert report['localization'] == 'amcl', report
     assert 'exited uncleanly' not in output, output[-8000:]
     for name in ROOT_TOPICS:
         assert name not in graph, f'{name} at the root with two robots: {sorted(graph)}'
     for ns in GOALS:
-        for name in ('cmd_vel', 'cmd_vel_nav', 'scan', 'odom', 'tf'):
+        for name in ('cmd_vel', 'cmd_vel_nav', 'scan', 'odom', 'tf', 'amcl_pose'):
             assert f'/{ns}/{name}' in graph, (ns, name, sorted(graph))
 
 
