@@ -21,6 +21,7 @@ from orchestrator_pkg.bringup.run_stats import (
     rtf_hint,
     run_outcome,
 )
+from orchestrator_pkg.ros_edge import graph
 from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw, seconds_of
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.share import outcome_name
@@ -55,7 +56,7 @@ class MissionSession:
         missions wait until each robot's manager says its stack is active, and
         the manager's state (a managed node that died) shows in the summary.
         """
-        from diagnostic_msgs.msg import DiagnosticStatus
+        from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
         from geometry_msgs.msg import PoseWithCovarianceStamped, Twist
         from nav2_msgs.action import FollowPath
         from nav_msgs.msg import Odometry
@@ -117,6 +118,8 @@ class MissionSession:
         self._failures: Dict[str, str] = {}  # robot -> failure text
         self._stack_failures: Dict[str, str] = {}  # robot -> the lifecycle manager's failure
         self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
+        self._exits = self.node.create_publisher(DiagnosticArray, graph.DIAGNOSTICS_TOPIC,
+                                                 graph.EXIT_QOS)
         self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
         # the world's objects are global (one world, however many robots)
         self.node.create_subscription(DetectionArray, '/ground_truth/objects',
@@ -366,6 +369,15 @@ class MissionSession:
         return bool(self.results) and all(
             r is not None and r.outcome == self._ExecuteMission.Result.SUCCEEDED
             for r in self.results.values()) and len(self.results) == len(self.namespaces)
+
+    def announce_exit(self, launch, code: int) -> None:
+        """Say on /diagnostics that a node's process exited (the runner's ``on_exit``).
+
+        Servers end that node's goals and base_driver drops its commands at once,
+        not a DDS lease (1 s) later (ros_edge.graph).
+        """
+        name = graph.full_node_name(launch.namespace or '', launch.node.name)
+        self._exits.publish(graph.exit_report(name, code, self.node.get_clock().now().to_msg()))
 
     def stop_robots(self) -> None:
         """Engage every robot's e-stop and send zero velocity (before nodes are stopped).

@@ -150,11 +150,15 @@ class Runner:
     def __init__(self, launches: List[NodeLaunch], executable: Callable[[str, str], str],
                  grace_period_s: float = 5.0, env=None, output: Callable[[str], None] = print,
                  clock: Callable[[], float] = time.monotonic,
-                 node_output: Optional[Callable[[str, str], None]] = None):
+                 node_output: Optional[Callable[[str, str], None]] = None,
+                 on_exit: Optional[Callable[[NodeLaunch, int], None]] = None):
         """Make the nodes; the runner says what it does on ``output``.
 
         Each node's lines go to ``node_output(label, line)`` (default: ``output``
         with a ``[label]`` prefix), e.g. :class:`~orchestrator_pkg.bringup.terminal.NodeLogs`.
+        ``on_exit(launch, code)`` is called the moment :meth:`poll` finds a node's
+        process gone (before any respawn), while the run is not stopping; it can
+        be set later as the attribute ``on_exit``.
         """
         self._executable = executable
         self._grace_period_s = grace_period_s
@@ -169,6 +173,7 @@ class Runner:
                 output=node_output or (lambda label, line: output(f'[{label}] {line}'))))
         self.fatal: Optional[str] = None
         self.stopping = False
+        self.on_exit = on_exit
 
     def start(self) -> None:
         """Start every node, world scope first (file order within a scope)."""
@@ -193,6 +198,8 @@ class Runner:
                 continue
             code = node.process.returncode
             node.exit_codes.append(code)
+            if self.on_exit is not None:
+                self.on_exit(node.launch, code)
             policy = node.launch.node
             retries_used = node.starts - 1
             if policy.respawn and (policy.respawn_max_retries < 0

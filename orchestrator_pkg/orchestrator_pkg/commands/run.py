@@ -159,6 +159,7 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                                  node.executable == 'lifecycle_manager'
                                  for node in bringup.nodes))
     session.localization = localization
+    runner.on_exit = session.announce_exit  # /diagnostics: a dead node's goals end at once
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
     # shut the context down at once: the robots could no longer be sent zero velocity.
     # Ours win.

@@ -150,6 +150,11 @@ class BaseDriverCore:
             self.estops += 1
         self.estop = engaged
 
+    def drop_command(self) -> None:
+        """Forget the last command (its sender is gone): zero output until a new one."""
+        self._last_cmd_time = None
+        self._target = (0.0, 0.0)
+
     def update(self, now: float, dt: float) -> Tuple[float, float]:
         """Compute the output for time ``now``, ``dt`` seconds after the last update."""
         lim = self.limits

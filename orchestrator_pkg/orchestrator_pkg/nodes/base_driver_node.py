@@ -4,12 +4,15 @@ A thin adapter over :class:`orchestrator_pkg.drivers.velocity_limits.BaseDriverC
 clamps to velocity and acceleration limits, rejects NaN/Inf with a logged
 reason, sends zero when no command arrived within ``timeout_s`` (on the ROS
 clock, so sim time under ``use_sim_time``), and holds zero while the e-stop
-is engaged. With ``require_heartbeat`` it also sends zero, and drops
-commands, while the orchestrator's heartbeat is missing for longer than
-``heartbeat_timeout_s`` (ROS clock): a killed or hung orchestrator stops the
-robot even though the navigator's goal may still be running. Once the
-heartbeat is back the next command moves the robot again. Runs at
-``rate_hz`` and publishes every cycle, zeros included.
+is engaged. When ``orchestrator run`` reports on ``/diagnostics`` that the
+process of a node publishing ``cmd_vel_nav`` exited (a killed controller), the
+last command is dropped at once instead of after ``timeout_s``. With
+``require_heartbeat`` it also sends zero, and drops commands, while the
+orchestrator's heartbeat is missing for longer than ``heartbeat_timeout_s``
+(ROS clock): a killed or hung orchestrator stops the robot even though the
+navigator's goal may still be running. Once the heartbeat is back the next
+command moves the robot again. Runs at ``rate_hz`` and publishes every cycle,
+zeros included.
 
 Parameters
     max_vel_x, min_vel_x (m/s), max_vel_theta (rad/s), max_accel_x,
@@ -20,7 +23,8 @@ Parameters
 Subscribers
     cmd_vel_nav (geometry_msgs/Twist[Stamped]), e_stop (std_msgs/Bool: true engages,
     false releases; latched QoS so a late e-stop publisher is still heard),
-    heartbeat_topic (std_msgs/Header; only with require_heartbeat)
+    heartbeat_topic (std_msgs/Header; only with require_heartbeat),
+    /diagnostics (diagnostic_msgs/DiagnosticArray: the runner's exit reports, ros_edge.graph)
 
 Publishers
     cmd_vel (geometry_msgs/Twist[Stamped]),
@@ -45,7 +49,7 @@ from orchestrator_pkg.drivers.velocity_limits import (
     BaseDriverCore,
     VelocityLimits,
 )
-from orchestrator_pkg.ros_edge import guard, params
+from orchestrator_pkg.ros_edge import graph, guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
@@ -111,6 +115,7 @@ class BaseDriverNode(Node):
             beats = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
             guard.subscribe(self, Header, heartbeat.source, self._on_heartbeat, beats,
                             check_finite=False)
+        graph.subscribe_exit_reports(self, self._on_exits)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self._last_update = None
         self._last_mode = None
@@ -139,6 +144,17 @@ class BaseDriverNode(Node):
         if reason:
             self.get_logger().warning(f'cmd_vel_nav rejected: {reason}',
                                       throttle_duration_sec=1.0)
+
+    def _on_exits(self, names):
+        """Drop the last command when its sender exited: it must not drive on."""
+        dead = sorted(set(names) & set(graph.publisher_nodes(self, 'cmd_vel_nav')))
+        if not dead:
+            return
+        moving = self.core.output != (0.0, 0.0)
+        self.core.drop_command()
+        if moving:
+            self.get_logger().warning(f'{", ".join(dead)} exited (reported on /diagnostics): '
+                                      'sending zero velocity until a new command')
 
     def _on_heartbeat(self, msg):
         now = self._now()

@@ -13,11 +13,71 @@
   changes in the graph, so there are no false alarms; how fast a killed
   process leaves the graph is the DDS participant lease (config/fastdds.xml,
   sourced by env.sh: 1 s).
+- **Exit reports** make that faster where a parent process sees its children:
+  ``orchestrator run`` (its runner) publishes a ``diagnostic_msgs/DiagnosticArray``
+  on ``/diagnostics`` the moment a node process exits (:func:`exit_report`: level
+  ERROR, name = the node's full name, values ``event: exited`` and ``code``).
+  :class:`OrphanWatch` then ends that node's goals at once, and base_driver
+  (:func:`subscribe_exit_reports`) drops the commands of a publisher that exited,
+  instead of waiting for the lease or its own timeout. ``/diagnostics`` is where
+  ROS tools (rqt_robot_monitor, Foxglove) already look. Under ``ros2 launch``
+  nobody publishes them, and the lease applies.
 """
+from typing import Callable, Dict, List
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import rclpy.action.graph
 from rclpy.clock import Clock, ClockType
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+from orchestrator_pkg.ros_edge import guard
 
 WATCH_PERIOD_S = 0.1  # steady time between two looks at the graph
+DIAGNOSTICS_TOPIC = '/diagnostics'
+EXIT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+EXITED = 'exited'
+
+
+def full_node_name(namespace: str, name: str) -> str:
+    """``/ns/name`` (``/name`` in the root namespace)."""
+    return f'{namespace.rstrip("/")}/{name}' if namespace.strip('/') else f'/{name}'
+
+
+def exit_report(full_name: str, code: int, stamp=None) -> DiagnosticArray:
+    """Return the ``/diagnostics`` message saying that node ``full_name``'s process exited."""
+    status = DiagnosticStatus(
+        level=DiagnosticStatus.ERROR, name=full_name, hardware_id='process',
+        message=f'exited with code {code}',
+        values=[KeyValue(key='event', value=EXITED), KeyValue(key='code', value=str(code))])
+    msg = DiagnosticArray(status=[status])
+    if stamp is not None:
+        msg.header.stamp = stamp
+    return msg
+
+
+def exited_nodes(msg: DiagnosticArray) -> List[str]:
+    """Full names of the nodes an exit report names (other diagnostics are ignored)."""
+    return [s.name for s in msg.status
+            if s.name.startswith('/') and any(v.key == 'event' and v.value == EXITED
+                                              for v in s.values)]
+
+
+def subscribe_exit_reports(node, callback: Callable[[List[str]], None]):
+    """Call ``callback(full_names)`` on each exit report on ``/diagnostics``."""
+
+    def on_diagnostics(msg):
+        names = exited_nodes(msg)
+        if names:
+            callback(names)
+    return guard.subscribe(node, DiagnosticArray, DIAGNOSTICS_TOPIC, on_diagnostics, EXIT_QOS,
+                           check_finite=False)
+
+
+def publisher_nodes(node, topic: str) -> List[str]:
+    """Full names of the nodes publishing ``topic`` (resolved against ``node``)."""
+    resolved = node.resolve_topic_name(topic)
+    return [full_node_name(info.node_namespace, info.node_name)
+            for info in node.get_publishers_info_by_topic(resolved)]
 
 
 def full_action_name(node, action_name: str) -> str:
@@ -41,16 +101,22 @@ def server_node_of(node, action_name: str) -> str:
     return ''
 
 
-def client_gids(node, action_name: str) -> set:
-    """GIDs of the action clients of ``action_name`` (its status topic's subscribers).
+def client_endpoints(node, action_name: str) -> Dict[bytes, str]:
+    """GID -> full node name of the action clients of ``action_name`` (its status topic).
 
     The server's own node is left out: a node that sends goals to itself (the
     navigator's ``goal_pose``) would otherwise keep every goal's clients alive.
     """
     topic = full_action_name(node, action_name) + '/_action/status'
     me = (node.get_name(), node.get_namespace())
-    return {bytes(info.endpoint_gid) for info in node.get_subscriptions_info_by_topic(topic)
+    return {bytes(info.endpoint_gid): full_node_name(info.node_namespace, info.node_name)
+            for info in node.get_subscriptions_info_by_topic(topic)
             if (info.node_name, info.node_namespace) != me}
+
+
+def client_gids(node, action_name: str) -> set:
+    """GIDs of the action clients of ``action_name`` (see :func:`client_endpoints`)."""
+    return set(client_endpoints(node, action_name))
 
 
 class OrphanWatch:
@@ -69,8 +135,21 @@ class OrphanWatch:
         self._active = active_handles
         self._on_orphan = on_orphan
         self._clients = {}  # goal id bytes -> GIDs of the clients when first seen
+        self._dead: set = set()  # GIDs of clients whose process exited (exit reports)
         self._timer = node.create_timer(WATCH_PERIOD_S, self._check,
                                         clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._exits = subscribe_exit_reports(node, self._on_exits)
+
+    def _on_exits(self, names: List[str]) -> None:
+        """Clients of these nodes are gone now, though the graph still lists them."""
+        try:
+            endpoints = client_endpoints(self._node, self._action)
+        except Exception:  # noqa: BLE001 -- the context is going away
+            return
+        gone = {gid for gid, name in endpoints.items() if name in names}
+        if gone:
+            self._dead |= gone
+            self._check()
 
     def _check(self) -> None:
         handles = [h for h in self._active() if h is not None]
@@ -81,6 +160,8 @@ class OrphanWatch:
             now = client_gids(self._node, self._action)
         except Exception:  # noqa: BLE001 -- the context is going away
             return
+        self._dead &= now  # a dead endpoint leaves the graph with its lease
+        now -= self._dead
         live = set()
         for handle in handles:
             key = bytes(handle.goal_id.uuid)

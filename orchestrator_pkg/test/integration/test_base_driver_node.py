@@ -72,6 +72,28 @@ def test_stamped_commands_are_clamped_to_the_limits(driver):
     assert all(dv <= 1.0 * dt + 0.01 for dv, dt in rising), rising
 
 
+def test_an_exit_report_of_the_command_sender_stops_at_once(driver):
+    """The runner's report that a cmd_vel_nav sender exited beats timeout_s (here 5 s)."""
+    from orchestrator_pkg.ros_edge import graph
+    node, pub, out, states, spin_until = driver
+    node.set_parameters([Parameter('timeout_s', value=5.0)])
+    # the sender (the probe node) stays in the graph, as a killed process does for its
+    # DDS lease: only the report tells base_driver it is gone
+    reports = node.create_publisher(type(graph.exit_report('/x', 0)), graph.DIAGNOSTICS_TOPIC,
+                                    graph.EXIT_QOS)
+    spin_until(lambda: out and out[-1].twist.linear.x == pytest.approx(0.3), 'driving',
+               every=lambda: pub.publish(_cmd(0.3, 0.0)))
+    # someone else's exit, and other diagnostics, change nothing
+    reports.publish(graph.exit_report('/robot2/controller_server', -9))
+    end = time.monotonic() + 0.5
+    spin_until(lambda: time.monotonic() > end, 'half a second')
+    assert out[-1].twist.linear.x == pytest.approx(0.3) and node.core.mode == 'ACTIVE'
+    reports.publish(graph.exit_report('/base_driver_probe', -9))
+    t0 = time.monotonic()
+    spin_until(lambda: out[-1].twist.linear.x == 0.0, 'zero after the exit report')
+    assert time.monotonic() - t0 < 1.0  # not the 5 s timeout
+
+
 def test_nan_is_rejected_and_reported(driver):
     node, pub, out, states, spin_until = driver
     spin_until(lambda: states and states[-1].values[-1].value.startswith('non-finite'),

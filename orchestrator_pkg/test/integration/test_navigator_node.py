@@ -307,18 +307,31 @@ rclpy.spin(node)
 '''
 
 
-def test_the_goal_of_a_killed_client_is_ended_with_its_controller_goal(navigation, ros_domain):
-    """SIGKILL the navigate_to_pose client mid-goal: the navigator halts (issue 12)."""
+@pytest.mark.parametrize('reported', [False, True], ids=['lease', 'exit_report'])
+def test_the_goal_of_a_killed_client_is_ended_with_its_controller_goal(
+        navigation, ros_domain, reported):
+    """SIGKILL the navigate_to_pose client mid-goal: the navigator halts (issue 12).
+
+    Found by the DDS lease (1 s) alone, or at once when an exit report on
+    /diagnostics says so (as ``orchestrator run``'s runner sends).
+    """
+    from orchestrator_pkg.ros_edge import graph
     node, client, servers, navigator = navigation('--follow-s', '60')
     client.destroy()  # the test's own client would keep the goal's clients alive
+    reports = node.create_publisher(type(graph.exit_report('/x', 0)), graph.DIAGNOSTICS_TOPIC,
+                                    graph.EXIT_QOS)
     with ManagedProcess.python('-c', ORPHAN_CLIENT, env=ros_domain.env()) as doomed:
         assert doomed.wait_for_output('accepted', TIMEOUT_S), doomed.output()
         assert spin_until(node, lambda: 'EVENT follow_path goal' in servers.output(), TIMEOUT_S)
         os.kill(doomed.pid, signal.SIGKILL)
         killed = time.monotonic()
+        if reported:
+            reports.publish(graph.exit_report('/doomed_navigate_client', -9))
         assert spin_until(node, lambda: 'EVENT follow_path canceled' in servers.output(),
                           10.0), servers.output()
         took = time.monotonic() - killed
     assert 'left the ROS graph' in navigator.output()
-    assert took < 2.5, took
-    print(f'orphaned navigate_to_pose goal halted {took:.2f} s after the SIGKILL')
+    # the lease (1 s) + the watch (0.1 s) + margin; with the report, no lease
+    assert took < (0.6 if reported else 2.5), took
+    print(f'orphaned navigate_to_pose goal halted {took:.2f} s after the SIGKILL'
+          + (' (exit report)' if reported else ''))

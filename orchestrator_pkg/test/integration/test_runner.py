@@ -97,18 +97,22 @@ def test_nodes_get_their_names_namespaces_and_logs(executable, ros_domain, graph
 
 def test_respawn_then_give_up_after_max_retries(executable, ros_domain, graph):
     runner, lines = _make(executable, ros_domain, robots=1, respawn='true', required='true')
+    exits = []
+    runner.on_exit = lambda launch, code: exits.append((launch.label, code, runner.nodes[0].starts))
     runner.start()
     try:
         node = runner.nodes[0]
         first_pid = node.process.pid
         node.signal(signal.SIGKILL)
         assert _wait_for(lambda: node.starts == 2 and node.running(), graph, runner=runner)
+        assert exits == [('mission_fixture', -9, 1)]  # said once, before the respawn
         assert node.process.pid != first_pid
         assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph,
                          runner=runner)
         node.signal(signal.SIGKILL)  # one retry was allowed: now it is final, and required
         assert _wait_for(lambda: runner.fatal is not None, graph, runner=runner)
         assert runner.fatal == 'required node mission_fixture exited with code -9'
+        assert exits == [('mission_fixture', -9, 1), ('mission_fixture', -9, 2)]
         assert node.starts == 2
         assert any('respawn in 0.2 s' in line for line in lines)
     finally:

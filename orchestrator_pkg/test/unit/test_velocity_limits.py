@@ -127,3 +127,13 @@ def test_bad_limits_are_refused_with_the_reason(change, words):
     with pytest.raises(ValueError, match=words):
         BaseDriverCore(limits)
     assert LIMITS.problem() is None
+
+
+def test_a_dropped_command_stops_at_once_until_a_new_one():
+    core = BaseDriverCore(LIMITS, timeout_s=5.0)  # far longer than this test waits
+    t, out = _run(core, 0.4, 0.5, 0.0, 2.0)
+    assert out == pytest.approx((0.4, 0.5))
+    core.drop_command()  # its sender exited
+    assert core.update(t + 0.02, 0.02) == (0.0, 0.0) and core.mode == IDLE
+    core.command(0.1, 0.0, t + 0.05)
+    assert core.update(t + 0.1, 0.05) == pytest.approx((0.05, 0.0)) and core.mode == ACTIVE
