@@ -136,7 +136,7 @@ class MissionSession:
             # against the ground truth of the same stamp
             self.node.create_subscription(
                 PoseWithCovarianceStamped, _topic(ns, 'amcl_pose'),
-                lambda m, s=stats: s.localization.on_estimate(
+                lambda m, s=stats: s.on_estimate(
                     seconds_of(m.header.stamp), m.pose.pose.position.x, m.pose.pose.position.y,
                     quaternion_to_yaw(m.pose.pose.orientation)), 10)
             self.node.create_subscription(
@@ -324,6 +324,17 @@ class MissionSession:
         if self.recorder is not None:
             t = self._clock_last if self._clock_last is not None else 0.0
             self.recorder.log({'event': record.pop('event'), 't': round(t, 6), **record})
+
+    def log_localization_error(self) -> None:
+        """Log each robot's localization error to mission.jsonl, once, at the end of the run.
+
+        The figures are summary.json's ``localization_error`` (None without an
+        estimate, as with ``truth`` localization); call it after the last spin.
+        """
+        for ns, stats in self.stats.items():
+            self._log({'event': 'localization_error', 'robot': ns,
+                       'localization': self.localization or None,
+                       'localization_error': stats.localization.figures()})
 
     def _on_feedback(self, ns: str, feedback) -> None:
         seen = self._to_go.get(ns)

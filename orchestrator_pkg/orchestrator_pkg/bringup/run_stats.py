@@ -81,6 +81,8 @@ class RobotRunStats:
     heartbeat_losses: int = 0  # base_driver's safety stops during the mission
     estops: int = 0
     localization: LocalizationError = field(default_factory=LocalizationError)
+    # the localizer's estimates (amcl_pose), (stamp, x, y) on the sim clock: every one
+    estimated_path: List[Tuple[float, float, float]] = field(default_factory=list)
     _safety_last: Optional[Tuple[int, int]] = None
 
     def on_pose(self, t: float, x: float, y: float) -> None:
@@ -94,6 +96,13 @@ class RobotRunStats:
                 return
             self.distance_m += step
         self.path.append((t, x, y))
+
+    def on_estimate(self, t: float, x: float, y: float, yaw: float) -> None:
+        """Add a localizer estimate stamped ``t``: kept for the picture, judged for the error."""
+        if not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            return
+        self.estimated_path.append((t, x, y))
+        self.localization.on_estimate(t, x, y, yaw)
 
     def on_collision(self, count: int, t: float = math.nan, x: float = math.nan,
                      y: float = math.nan, other: str = '') -> None:

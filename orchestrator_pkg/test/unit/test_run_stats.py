@@ -116,3 +116,13 @@ def test_localization_error_figures_are_mean_p95_max_and_the_summary_shows_them(
     assert 'localization error  0.105 m mean, 0.191 m p95, 0.200 m max; heading 1.0 deg p95' \
         ' (20 poses against ground truth)' in text
     assert 'localization error' not in format_summary('SUCCEEDED', 10.0, 10.0, [RobotRunStats()])
+
+
+def test_every_estimate_is_kept_for_the_picture_and_the_matched_ones_judged():
+    stats = RobotRunStats()
+    stats.on_estimate(0.5, 1.0, 2.0, 0.0)  # before any truth: drawn, not judged
+    stats.localization.on_truth(1.0, 0.0, 0.0, 0.0)
+    stats.on_estimate(1.0, 0.3, 0.4, 0.0)
+    stats.on_estimate(1.1, math.nan, 0.0, 0.0)  # not a pose: neither
+    assert stats.estimated_path == [(0.5, 1.0, 2.0), (1.0, 0.3, 0.4)]
+    assert stats.localization.position_m == [pytest.approx(0.5)]
