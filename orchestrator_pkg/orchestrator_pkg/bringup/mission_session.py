@@ -328,10 +328,13 @@ class MissionSession:
     def log_localization_error(self) -> None:
         """Log each robot's localization error to mission.jsonl, once, at the end of the run.
 
-        The figures are summary.json's ``localization_error`` (None without an
-        estimate, as with ``truth`` localization); call it after the last spin.
+        The figures are summary.json's ``localization_error`` (None when a
+        localizer ran but no estimate matched the ground truth); call it after
+        the last spin. Without a localizer (``truth``) nothing is logged.
         """
         for ns, stats in self.stats.items():
+            if self.localization in ('', 'truth') and not stats.estimated_path:
+                continue  # no localizer, nothing to judge (summary.json: null)
             self._log({'event': 'localization_error', 'robot': ns,
                        'localization': self.localization or None,
                        'localization_error': stats.localization.figures()})
