@@ -18,6 +18,7 @@ from orchestrator_pkg.bringup.run_stats import (
     STOPPED_BY_USER,
     RobotRunStats,
     format_summary,
+    localization_records,
     rtf_hint,
     run_outcome,
 )
@@ -328,16 +329,11 @@ class MissionSession:
     def log_localization_error(self) -> None:
         """Log each robot's localization error to mission.jsonl, once, at the end of the run.
 
-        The figures are summary.json's ``localization_error`` (None when a
-        localizer ran but no estimate matched the ground truth); call it after
-        the last spin. Without a localizer (``truth``) nothing is logged.
+        :func:`localization_records`: summary.json's figures, none with ``truth``
+        localization; call it after the last spin.
         """
-        for ns, stats in self.stats.items():
-            if self.localization in ('', 'truth') and not stats.estimated_path:
-                continue  # no localizer, nothing to judge (summary.json: null)
-            self._log({'event': 'localization_error', 'robot': ns,
-                       'localization': self.localization or None,
-                       'localization_error': stats.localization.figures()})
+        for record in localization_records(self.localization, self.stats):
+            self._log(record)
 
     def _on_feedback(self, ns: str, feedback) -> None:
         seen = self._to_go.get(ns)

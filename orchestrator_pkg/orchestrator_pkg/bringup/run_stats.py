@@ -137,6 +137,19 @@ class RobotRunStats:
         self.battery_end = fraction
 
 
+def localization_records(localization: str, robots: Dict[str, RobotRunStats]) -> List[dict]:
+    """Return the end-of-run ``localization_error`` records of mission.jsonl, one per robot.
+
+    Each holds summary.json's figures (None when a localizer ran but no
+    estimate matched the ground truth); without a localizer (``truth``, or a
+    bringup without one) a robot that published no estimate gets none.
+    """
+    return [{'event': 'localization_error', 'robot': ns, 'localization': localization or None,
+             'localization_error': stats.localization.figures()}
+            for ns, stats in robots.items()
+            if localization not in ('', 'truth') or stats.estimated_path]
+
+
 def run_outcome(mission: Optional[str], outcomes: Dict[str, Optional[str]],
                 failures: Dict[str, str], robots: int, reason: str = '') -> Tuple[str, str]:
     """Return the run's ``(outcome, reason)``, the same for the summary and summary.json.
