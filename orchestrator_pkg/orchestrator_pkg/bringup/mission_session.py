@@ -18,6 +18,7 @@ from orchestrator_pkg.bringup.run_stats import (
     STOPPED_BY_USER,
     RobotRunStats,
     format_summary,
+    localization_records,
     rtf_hint,
     run_outcome,
 )
@@ -139,7 +140,7 @@ class MissionSession:
             # against the ground truth of the same stamp
             self.node.create_subscription(
                 PoseWithCovarianceStamped, _topic(ns, 'amcl_pose'),
-                lambda m, s=stats: s.localization.on_estimate(
+                lambda m, s=stats: s.on_estimate(
                     seconds_of(m.header.stamp), m.pose.pose.position.x, m.pose.pose.position.y,
                     quaternion_to_yaw(m.pose.pose.orientation)), 10)
             self.node.create_subscription(
@@ -327,6 +328,15 @@ class MissionSession:
         if self.recorder is not None:
             t = self._clock_last if self._clock_last is not None else 0.0
             self.recorder.log({'event': record.pop('event'), 't': round(t, 6), **record})
+
+    def log_localization_error(self) -> None:
+        """Log each robot's localization error to mission.jsonl, once, at the end of the run.
+
+        :func:`localization_records`: summary.json's figures, none with ``truth``
+        localization; call it after the last spin.
+        """
+        for record in localization_records(self.localization, self.stats):
+            self._log(record)
 
     def _on_feedback(self, ns: str, feedback) -> None:
         seen = self._to_go.get(ns)

@@ -17,7 +17,8 @@ other way round.
 - ``mission.jsonl``: one JSON object per line: every status change of the
   orchestrator's and the navigator's trees (``~/status_changes``, published
   reliably with a deep queue, so none is lost), plus the lines
-  :meth:`RunRecorder.log` is given (mission start and result). Lines are
+  :meth:`RunRecorder.log` is given (mission start and result, and each
+  robot's localization error at the end of the run). Lines are
   written as they come (so a crash keeps them) and put in sim-time order
   when the recorder closes (the trees' changes and the mission's result
   arrive on different connections; equal times keep their arrival order).
@@ -45,6 +46,9 @@ DISCOVERY_PERIOD_S = 0.5
 MAX_PLANS = 2000
 PICTURE_FRAME = 'map'  # trajectory.png's frame: the sim's world frame (ground truth)
 MAX_PENDING = 1000  # messages kept until the first /clock
+# records that close what came before them at the same sim time: a result after its tree's
+# last changes, the run's localization error after everything
+LAST_AT_EQUAL_TIME = {'mission_result': 1, 'localization_error': 2}
 
 
 def topic_name(namespace: str, name: str) -> str:
@@ -251,7 +255,11 @@ class RunRecorder:
 
 
 def order_mission_log(path: str) -> None:
-    """Put mission.jsonl in sim-time order, each result after its tree's last change."""
+    """Put mission.jsonl in sim-time order, each result after its tree's last change.
+
+    At equal times a result follows the changes; the localization errors
+    (logged at the end of the run) are raised to the last time and come last.
+    """
     with open(path, encoding='utf-8') as f:
         records = [json.loads(line) for line in f if line.strip()]
     last_tick = {}
@@ -261,6 +269,10 @@ def order_mission_log(path: str) -> None:
     for r in records:
         if r.get('event') == 'mission_result' and r['robot'] in last_tick:
             r['t'] = max(r['t'], last_tick[r['robot']])
-    records.sort(key=lambda r: (r.get('t', 0.0), r.get('event') == 'mission_result'))
+    end = max((r.get('t', 0.0) for r in records), default=0.0)
+    for r in records:
+        if r.get('event') == 'localization_error':  # the run's, at its end
+            r['t'] = max(r['t'], end)
+    records.sort(key=lambda r: (r.get('t', 0.0), LAST_AT_EQUAL_TIME.get(r.get('event'), 0)))
     with open(path, 'w', encoding='utf-8') as f:
         f.writelines(json.dumps(r) + '\n' for r in records)

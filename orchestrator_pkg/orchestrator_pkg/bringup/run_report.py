@@ -2,12 +2,14 @@
 
 :func:`draw_trajectory` draws the map (the world's walls, shelves, crates,
 pillars, objects, dock and named places), the planned paths, the driven
-path of each robot, the mission's goal, the mission's events (pick, place,
-dock, recovery, failure) and where the robot collided, with matplotlib's Agg
-backend, in metres with equal aspect. Objects are drawn in their own colours
-where they started (hollow) and where they ended (filled). The failure reason
-is under the title. Text labels are placed by :func:`place_labels`, a greedy
-search for a spot that overlaps no other label, marker or the map's edge.
+path of each robot (the ground truth) and, with a localizer (amcl), the path
+it estimated beside it, the mission's goal, the mission's events (pick,
+place, dock, recovery, failure) and where the robot collided, with
+matplotlib's Agg backend, in metres with equal aspect. Objects are drawn in
+their own colours where they started (hollow) and where they ended (filled).
+The failure reason is under the title. Text labels are placed by
+:func:`place_labels`, a greedy search for a spot that overlaps no other
+label, marker or the map's edge.
 :func:`world_layers` reads the map from a world file,
 :func:`events_from_changes` derives the events and :func:`goals_from_records`
 the goals from ``mission.jsonl``, so everything here is tested without a
@@ -33,6 +35,8 @@ EVENT_STYLE = {  # kind: (marker, colour, legend)
 MAX_LISTED = 30  # events listed by number beside the map
 DRIVEN_COLOURS = ('tab:blue', 'tab:brown', 'tab:cyan', 'black')
 PLANNED_COLOURS = ('tab:olive', 'tab:pink', 'tab:gray', 'tab:purple')
+# the localizer's estimated path (amcl_pose), dashed over the driven (true) one
+ESTIMATED_COLOURS = ('magenta', 'darkgoldenrod', 'springgreen', 'indigo')
 
 
 @dataclass
@@ -179,14 +183,18 @@ def draw_trajectory(path: str, layers: WorldLayers, driven: Dict[str, np.ndarray
                     dpi: int = 100, failure: str = '',
                     collisions: Optional[Dict[str, Sequence[Tuple[float, float]]]] = None,
                     objects_end: Optional[Dict[str, Tuple[float, float]]] = None,
-                    goals: Sequence['Goal'] = ()) -> Callable[[float, float], Tuple[float, float]]:
+                    goals: Sequence['Goal'] = (),
+                    estimated: Optional[Dict[str, np.ndarray]] = None,
+                    estimated_by: str = 'amcl') -> Callable[[float, float], Tuple[float, float]]:
     """Write the run's picture to ``path`` (PNG of ``size_px`` pixels).
 
     ``driven`` maps a robot label to its ``(N, 2)`` ground-truth path;
     ``planned`` holds ``(robot, (N, 2) path)`` for every plan published;
     ``collisions`` each robot's collision points, ``objects_end`` where each
     object was at the end, ``goals`` the mission's goals and ``failure`` why
-    the mission did not succeed (under the title).
+    the mission did not succeed (under the title); ``estimated`` maps a robot
+    to its ``(N, 2)`` path as its localizer estimated it (``estimated_by``,
+    e.g. amcl), drawn dashed over the true one, in a colour of its own.
     Returns ``to_pixel(x, y) -> (column, row)``: where a point in metres is
     in the image (row 0 at the top).
     """
@@ -218,9 +226,11 @@ def draw_trajectory(path: str, layers: WorldLayers, driven: Dict[str, np.ndarray
                                   zorder=3, label='places'))
         labels += [Label(name, x, y, '0.25') for name, (x, y) in layers.places.items()]
     handles += _draw_objects(ax, layers, objects_end or {}, labels)
-    robots = sorted(set(driven) | {r for r, _ in planned})
+    robots = sorted(set(driven) | {r for r, _ in planned} | set(estimated or {}))
     colour_of = {r: DRIVEN_COLOURS[i % len(DRIVEN_COLOURS)] for i, r in enumerate(robots)}
     plan_colour_of = {r: PLANNED_COLOURS[i % len(PLANNED_COLOURS)] for i, r in enumerate(robots)}
+    estimate_colour_of = {r: ESTIMATED_COLOURS[i % len(ESTIMATED_COLOURS)]
+                          for i, r in enumerate(robots)}
     plan_labelled = set()
     for robot, xy in planned:
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -246,6 +256,14 @@ def draw_trajectory(path: str, layers: WorldLayers, driven: Dict[str, np.ndarray
                                   label='start'))
         handles.append(ax.scatter(xy[-1:, 0], xy[-1:, 1], marker='o', s=50, zorder=6,
                                   color=colour_of[robot], label='end'))
+    for robot in sorted(estimated or {}):
+        xy = np.asarray(estimated[robot], dtype=float).reshape(-1, 2)
+        if len(xy) == 0:
+            continue
+        line, = ax.plot(xy[:, 0], xy[:, 1], color=estimate_colour_of[robot],
+                        linestyle=(0, (4, 2)), linewidth=1.4, zorder=5.5,
+                        label=f'estimated path{" " + robot if robot else ""} ({estimated_by})')
+        handles.append(line)
     kinds_done, listed = set(), []
     placed = [e for e in sorted(events, key=lambda e: e.t)
               if math.isfinite(e.x) and math.isfinite(e.y)]

@@ -81,6 +81,8 @@ class RobotRunStats:
     heartbeat_losses: int = 0  # base_driver's safety stops during the mission
     estops: int = 0
     localization: LocalizationError = field(default_factory=LocalizationError)
+    # the localizer's estimates (amcl_pose), (stamp, x, y) on the sim clock: every one
+    estimated_path: List[Tuple[float, float, float]] = field(default_factory=list)
     _safety_last: Optional[Tuple[int, int]] = None
 
     def on_pose(self, t: float, x: float, y: float) -> None:
@@ -94,6 +96,13 @@ class RobotRunStats:
                 return
             self.distance_m += step
         self.path.append((t, x, y))
+
+    def on_estimate(self, t: float, x: float, y: float, yaw: float) -> None:
+        """Add a localizer estimate stamped ``t``: kept for the picture, judged for the error."""
+        if not all(math.isfinite(v) for v in (t, x, y, yaw)):
+            return
+        self.estimated_path.append((t, x, y))
+        self.localization.on_estimate(t, x, y, yaw)
 
     def on_collision(self, count: int, t: float = math.nan, x: float = math.nan,
                      y: float = math.nan, other: str = '') -> None:
@@ -126,6 +135,19 @@ class RobotRunStats:
         if self.battery_start is None:
             self.battery_start = fraction
         self.battery_end = fraction
+
+
+def localization_records(localization: str, robots: Dict[str, RobotRunStats]) -> List[dict]:
+    """Return the end-of-run ``localization_error`` records of mission.jsonl, one per robot.
+
+    Each holds summary.json's figures (None when a localizer ran but no
+    estimate matched the ground truth); without a localizer (``truth``, or a
+    bringup without one) a robot that published no estimate gets none.
+    """
+    return [{'event': 'localization_error', 'robot': ns, 'localization': localization or None,
+             'localization_error': stats.localization.figures()}
+            for ns, stats in robots.items()
+            if localization not in ('', 'truth') or stats.estimated_path]
 
 
 def run_outcome(mission: Optional[str], outcomes: Dict[str, Optional[str]],

@@ -187,6 +187,7 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
         with stacks_if_slow(TEARDOWN_STACKS_S):
             codes = runner.shutdown(before_shutdown=before_shutdown)
             if recorder is not None:
+                session.log_localization_error()  # the nodes are stopped: the figures are final
                 recorder.close()
             session.close()
         for sig, handler in previous.items():
@@ -223,6 +224,9 @@ def _finish_run_folder(args, files, session, recorder, reason, output) -> None:
     offset = session.clock_start_s  # stats count from the run's first /clock
     driven = {ns: [(t + offset, x, y) for t, x, y in stats.path]
               for ns, stats in session.stats.items()}
+    # the localizer's estimates (amcl_pose; none with truth localization), on their stamps
+    estimated = {ns: list(stats.estimated_path) for ns, stats in session.stats.items()
+                 if stats.estimated_path}
     collisions = {ns: [(x, y) for _, x, y, _ in stats.collision_points]
                   for ns, stats in session.stats.items()}
     objects_end = {}
@@ -234,9 +238,14 @@ def _finish_run_folder(args, files, session, recorder, reason, output) -> None:
              f'{session.sim_time_s:.0f} s sim time')
     try:
         records = run_folder.read_mission_log(files['mission_log'])
-        run_folder.write_picture(files['picture'], args.world, driven, recorder.plans, records,
-                                 title, failure=why if outcome != 'SUCCEEDED' else '',
-                                 collisions=collisions, objects_end=objects_end)
+        by = session.localization or 'amcl_pose'
+        drawn = run_folder.write_picture(
+            files['picture'], args.world, driven, recorder.plans, records, title,
+            failure=why if outcome != 'SUCCEEDED' else '', collisions=collisions,
+            objects_end=objects_end, estimated=estimated, estimated_by=by)
+        for ns, poses in sorted(drawn.estimated_poses.items()):
+            output(f'[run] {run_folder.PICTURE}: {ns + ": " if ns else ""}{poses} estimated '
+                   f'poses ({by}) beside the ground truth')
     except (OSError, ValueError) as exc:
         output(f'[run] cannot draw {files["picture"]}: {exc}')
 

@@ -8,7 +8,9 @@ controller follows the map-frame paths in ``odom``. A listener in the test
 keeps ``amcl_pose`` and ``ground_truth/odom`` and, once amcl runs, publishes one
 ``/initialpose`` at the true pose (the amcl log must show it taken). Checked:
 the mission succeeds with 0 collisions, the summary labels the mode, and the
-amcl pose against the ground truth at the same stamp (mean, p95, max; printed).
+amcl pose against the ground truth at the same stamp (mean, p95, max; printed);
+the run folder's mission.jsonl ends with the same figures as summary.json and
+trajectory.png draws every amcl_pose the run heard beside the ground truth.
 """
 import json
 import math
@@ -17,12 +19,15 @@ import sys
 import time
 
 from geometry_msgs.msg import PoseWithCovarianceStamped
+import matplotlib.colors
+import matplotlib.image
 from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
 import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile
 
+from orchestrator_pkg.bringup import run_folder, run_report
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
@@ -154,3 +159,27 @@ def test_amcl_started_at_the_spawn_and_took_the_initialpose(amcl_run):
     assert watch.sent_initial is not None
     x, y = (float(v) for v in taken[1][:2])
     assert math.hypot(x - watch.sent_initial[0], y - watch.sent_initial[1]) < 0.02, taken
+
+
+def test_the_run_folder_has_the_error_in_mission_log_and_the_estimate_in_the_picture(amcl_run):
+    report, output, watch, run_dir = amcl_run
+    own = report['robots']['robot']['localization_error']
+    assert own is not None, output[-2000:]
+    records = run_folder.read_mission_log(str(run_dir / run_folder.MISSION_LOG))
+    ends = [r for r in records if r['event'] == 'localization_error']
+    assert [(r['robot'], r['localization']) for r in ends] == [('', 'amcl')], ends
+    assert ends[0]['localization_error'] == own  # the same figures as summary.json
+    assert records[-1] == ends[0]  # logged at the end of the run, after the result
+    # trajectory.png: every amcl_pose the run heard (the matched ones and the rest)
+    drawn = re.search(r'\[run\] trajectory\.png: (\d+) estimated poses \(amcl\) beside the '
+                      r'ground truth', output)
+    assert drawn, output[-3000:]
+    poses = int(drawn.group(1))
+    print(f'trajectory.png: {poses} estimated poses drawn; the test heard {len(watch.amcl)} '
+          f'amcl_pose, {own["poses"]} matched the ground truth')
+    assert own['poses'] <= poses
+    # the test's own listener heard the same topic (until the summary, a little longer)
+    assert 0.9 * len(watch.amcl) <= poses <= len(watch.amcl), (poses, len(watch.amcl))
+    image = matplotlib.image.imread(str(run_dir / run_folder.PICTURE))[..., :3]
+    magenta = matplotlib.colors.to_rgb(run_report.ESTIMATED_COLOURS[0])
+    assert (np.abs(image - magenta).max(axis=-1) < 0.05).sum() > 100  # the dashed estimate

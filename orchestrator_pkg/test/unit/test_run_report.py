@@ -21,6 +21,8 @@ def _near_colour(image, col, row, rgb, radius=2, tol=0.12):
 
 
 BLUE = matplotlib.colors.to_rgb('tab:blue')
+MAGENTA = matplotlib.colors.to_rgb(run_report.ESTIMATED_COLOURS[0])
+INDIGO = matplotlib.colors.to_rgb(run_report.ESTIMATED_COLOURS[3])
 GREEN = matplotlib.colors.to_rgb('tab:green')
 
 
@@ -120,7 +122,7 @@ def test_write_picture_reads_the_mission_log(tmp_path):
     placed = run_folder.write_picture(
         str(tmp_path / 'p.png'), 'warehouse', {'': [(100.0, -6.5, -3.5), (102.0, -5.0, -3.5)]},
         [('', 100.0, [(-6.5, -3.5), (-5.0, -3.5)])], records, 'title')
-    assert placed == 1
+    assert placed == run_folder.Drawn(events=1, estimated_poses={})
     assert matplotlib.image.imread(str(tmp_path / 'p.png')).shape[:2] == (1000, 1600)
 
 
@@ -148,6 +150,14 @@ def test_the_mission_log_is_put_in_sim_time_order_with_results_after_their_last_
     assert [r.get('path', r['event']) for r in records] == \
         ['mission_start', 'N', 'A', 'B', 'C', 'mission_result']
     assert records[-1]['t'] == 2.0
+    # the run's localization error (logged at its end) comes last, at the last time
+    end = {'event': 'localization_error', 't': 1.95, 'robot': '', 'localization': 'amcl',
+           'localization_error': {'poses': 3, 'mean_m': 0.05}}
+    log.write_text(''.join(json.dumps(r) + '\n' for r in [end] + arrived))
+    order_mission_log(str(log))
+    records = run_folder.read_mission_log(str(log))
+    assert records[-1] == {**end, 't': 2.0}
+    assert records[-2]['event'] == 'mission_result'
 
 
 # -- collisions, objects, goals, the failure in the title, labels that do not collide -------
@@ -223,3 +233,43 @@ def test_write_picture_draws_the_goal_of_the_inputs_and_the_warehouse_colours(tm
                              collisions={'': [(-6.0, -3.5)]},
                              objects_end={'red_box_1': (0.0, 0.0)})
     assert matplotlib.image.imread(str(png)).shape[:2] == (1000, 1600)
+
+
+# -- the localizer's estimate beside the ground truth -------------------------------------------
+def test_the_estimated_path_is_drawn_beside_the_true_one_in_its_own_colour(tmp_path):
+    driven = {'': np.array([[-3.0, 0.0], [3.0, 0.0]])}
+    estimated = {'': np.array([[-3.0, 0.5], [0.0, 0.6], [3.0, 0.5]])}  # 0.5 m off, above
+    png = tmp_path / 'amcl.png'
+    to_pixel = run_report.draw_trajectory(str(png), run_report.WorldLayers(), driven,
+                                          size_px=SIZE, estimated=estimated)
+    image = matplotlib.image.imread(str(png))
+    for x in (-1.5, 1.5):
+        assert _near_colour(image, *to_pixel(x, 0.0), BLUE), x  # the truth where it was
+        assert not _near_colour(image, *to_pixel(x, 0.0), MAGENTA, radius=1), x
+        assert _near_colour(image, *to_pixel(x, 0.55), MAGENTA, radius=3), x  # the estimate
+    # without an estimate (truth localization) nothing is drawn there
+    png = tmp_path / 'truth.png'
+    to_pixel = run_report.draw_trajectory(str(png), run_report.WorldLayers(), driven,
+                                          size_px=SIZE)
+    image = matplotlib.image.imread(str(png))
+    assert not any(_near_colour(image, *to_pixel(x, 0.55), MAGENTA, radius=3)
+                   for x in (-1.5, 1.5))
+    assert not (np.abs(image[..., :3] - MAGENTA).max(axis=-1) < 0.12).any()  # not even in a legend
+
+
+def test_write_picture_draws_each_robots_estimate_and_says_how_many_poses(tmp_path):
+    driven = {'robot1': [(100.0, -6.5, -3.5), (110.0, -4.0, -3.5)],
+              'robot2': [(100.0, -6.5, 3.0), (110.0, -4.0, 3.0)]}
+    estimated = {'robot1': [(100.0 + k, -6.5 + 0.25 * k, -3.0) for k in range(11)],
+                 'robot2': [(100.0, -6.5, 3.5), (110.0, -4.0, 3.5)]}
+    png = tmp_path / 'p.png'
+    drawn = run_folder.write_picture(str(png), 'warehouse', driven, [], [], 'two robots',
+                                     estimated=estimated)
+    assert drawn == run_folder.Drawn(events=0, estimated_poses={'robot1': 11, 'robot2': 2})
+    image = matplotlib.image.imread(str(png))
+    # each robot's estimate in its own colour (somewhere: the legend at least)
+    for colour in (MAGENTA, matplotlib.colors.to_rgb(run_report.ESTIMATED_COLOURS[1])):
+        assert (np.abs(image[..., :3] - colour).max(axis=-1) < 0.05).any(), colour
+    assert not (np.abs(image[..., :3] - INDIGO).max(axis=-1) < 0.05).any()  # a third: none
+    no_estimate = run_folder.write_picture(str(png), 'warehouse', driven, [], [], 'truth')
+    assert no_estimate.estimated_poses == {}

@@ -9,6 +9,7 @@ from orchestrator_pkg.bringup.run_stats import (
     LocalizationError,
     RobotRunStats,
     format_summary,
+    localization_records,
     rtf_hint,
     run_outcome,
 )
@@ -116,3 +117,33 @@ def test_localization_error_figures_are_mean_p95_max_and_the_summary_shows_them(
     assert 'localization error  0.105 m mean, 0.191 m p95, 0.200 m max; heading 1.0 deg p95' \
         ' (20 poses against ground truth)' in text
     assert 'localization error' not in format_summary('SUCCEEDED', 10.0, 10.0, [RobotRunStats()])
+
+
+def test_every_estimate_is_kept_for_the_picture_and_the_matched_ones_judged():
+    stats = RobotRunStats()
+    stats.on_estimate(0.5, 1.0, 2.0, 0.0)  # before any truth: drawn, not judged
+    stats.localization.on_truth(1.0, 0.0, 0.0, 0.0)
+    stats.on_estimate(1.0, 0.3, 0.4, 0.0)
+    stats.on_estimate(1.1, math.nan, 0.0, 0.0)  # not a pose: neither
+    assert stats.estimated_path == [(0.5, 1.0, 2.0), (1.0, 0.3, 0.4)]
+    assert stats.localization.position_m == [pytest.approx(0.5)]
+
+
+def test_mission_log_gets_the_localization_error_of_each_robot_with_a_localizer_only():
+    judged, silent = RobotRunStats('robot1'), RobotRunStats('robot2')
+    judged.localization.on_truth(1.0, 0.0, 0.0, 0.0)
+    judged.on_estimate(1.0, 0.1, 0.0, 0.0)
+    robots = {'robot1': judged, 'robot2': silent}
+    records = localization_records('amcl', robots)
+    assert records == [
+        {'event': 'localization_error', 'robot': 'robot1', 'localization': 'amcl',
+         'localization_error': judged.localization.figures()},
+        # amcl ran but nothing was matched: an explicit null, as in summary.json
+        {'event': 'localization_error', 'robot': 'robot2', 'localization': 'amcl',
+         'localization_error': None}]
+    assert records[0]['localization_error']['mean_m'] == pytest.approx(0.1)
+    # truth localization: no localizer, nothing to log (summary.json says null)
+    assert localization_records('truth', {'robot2': silent}) == []
+    assert localization_records('', {'robot2': silent}) == []
+    # an estimate heard all the same (a bringup that names no mode) is reported
+    assert [r['robot'] for r in localization_records('', robots)] == ['robot1']
