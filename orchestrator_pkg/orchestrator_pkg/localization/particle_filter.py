@@ -12,8 +12,10 @@
   sample size drops below ``resample_neff_ratio · n``; the new particle count
   is chosen by KLD sampling (Fox 2003) between ``min_particles`` and
   ``max_particles``.
-* **Global localization** spreads ``max_particles`` particles uniformly over
-  the free cells, with uniform headings.
+* **Global localization** spreads ``global_localization_particles`` particles
+  uniformly over the free cells, with uniform headings (AMCL spreads
+  ``max_particles``; a larger map needs more to put some near the truth). The
+  next resampling brings the count back within ``max_particles``.
 * **Scan match** (:meth:`ParticleFilter.scan_match`; AMCL has no such output):
   the fraction of the selected beams whose end point, cast from the estimated
   pose, lies within ``scan_match_hit_dist`` of an occupied map cell. The
@@ -59,6 +61,7 @@ class FilterParams:
     kld_bin_yaw_rad: float = math.radians(10.0)
     resample_neff_ratio: float = 0.5
     scan_match_hit_dist: float = 0.2  # a beam end this close to an obstacle matches (m)
+    global_localization_particles: int = 5000
 
 
 def _wrap(a):
@@ -200,9 +203,9 @@ class ParticleFilter:
         self.weights = np.full(n, 1.0 / n)
 
     def global_localization(self) -> None:
-        """Spread ``max_particles`` uniformly over the free space, uniform headings."""
+        """Spread ``global_localization_particles`` uniformly over the free space and headings."""
         field = self._require_map()
-        n = self.params.max_particles
+        n = self.params.global_localization_particles
         x, y = field.sample_free(n, self.rng)
         self.particles = np.column_stack([x, y, self.rng.uniform(-np.pi, np.pi, n)])
         self.weights = np.full(n, 1.0 / n)
