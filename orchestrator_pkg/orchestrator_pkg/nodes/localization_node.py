@@ -176,7 +176,14 @@ class LocalizationNode(ManagedNode):
         self.create_service(Empty, 'reinitialize_global_localization', self._on_global)
 
     def activate_node(self):
-        """Say what the filter waits for."""
+        """Update on the next scan (publishing happens only while active); say what it waits for.
+
+        An estimate made while inactive (the spawn pose, taken at configure) was
+        never published: without this, a robot standing still would get no
+        amcl_pose until it moved, and a mission that first checks its
+        localization would wait for ever.
+        """
+        self._force_update = True
         if self.pf.field is None:
             self.get_logger().info('amcl waiting for the map')
 

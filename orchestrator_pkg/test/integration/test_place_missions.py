@@ -117,8 +117,8 @@ def test_patrol_visits_the_places_in_order_each_lap_then_docks(servers, node):
     def record_leg(status):
         for behaviour in built.behaviours():
             if built.type_of(behaviour) == 'NavigateToPose' and behaviour.status == Status.RUNNING:
-                path = built.path_of(behaviour)
-                leg = (path.split('/')[2], built.blackboard.get('place'))
+                path = built.path_of(behaviour)  # Patrol/LocalizedMission/PatrolMission/<step>
+                leg = (path.split('/')[3], built.blackboard.get('place'))
                 if not legs or legs[-1] != leg:
                     legs.append(leg)
         return done(status)
