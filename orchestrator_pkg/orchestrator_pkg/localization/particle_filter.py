@@ -12,8 +12,16 @@
   sample size drops below ``resample_neff_ratio · n``; the new particle count
   is chosen by KLD sampling (Fox 2003) between ``min_particles`` and
   ``max_particles``.
-* **Global localization** spreads ``max_particles`` particles uniformly over
-  the free cells, with uniform headings.
+* **Global localization** spreads ``global_localization_particles`` particles
+  uniformly over the free cells, with uniform headings (AMCL spreads
+  ``max_particles``; a larger map needs more to put some near the truth). The
+  next resampling brings the count back within ``max_particles``.
+* **Scan match** (:meth:`ParticleFilter.scan_match`; AMCL has no such output):
+  the fraction of the selected beams whose end point, cast from the estimated
+  pose, lies within ``scan_match_hit_dist`` of an occupied map cell. The
+  covariance says how much the particles agree; the scan match says whether
+  the map agrees with them: after a kidnap the cloud stays tight (small
+  covariance) around the old, wrong place, and only the match drops.
 
 Everything is vectorized over particles and beams; the RNG is seeded. Pure: no ROS.
 """
@@ -52,6 +60,8 @@ class FilterParams:
     kld_bin_xy_m: float = 0.5
     kld_bin_yaw_rad: float = math.radians(10.0)
     resample_neff_ratio: float = 0.5
+    scan_match_hit_dist: float = 0.2  # a beam end this close to an obstacle matches (m)
+    global_localization_particles: int = 5000
 
 
 def _wrap(a):
@@ -207,9 +217,9 @@ class ParticleFilter:
         self.weights = np.full(n, 1.0 / n)
 
     def global_localization(self) -> None:
-        """Spread ``max_particles`` uniformly over the free space, uniform headings."""
+        """Spread ``global_localization_particles`` uniformly over the free space and headings."""
         field = self._require_map()
-        n = self.params.max_particles
+        n = self.params.global_localization_particles
         x, y = field.sample_free(n, self.rng)
         self.particles = np.column_stack([x, y, self.rng.uniform(-np.pi, np.pi, n)])
         self.weights = np.full(n, 1.0 / n)
@@ -336,6 +346,28 @@ class ParticleFilter:
         self.weights = np.full(n, 1.0 / n)
 
     # -------------------------------------------------------------- outputs
+    def scan_match(self, pose: Pose2D, ranges: np.ndarray, angles: np.ndarray,
+                   sensor_offset: Pose2D = (0.0, 0.0, 0.0)) -> float:
+        """Fraction in [0, 1] of the beams that end within ``scan_match_hit_dist`` of the map.
+
+        The beams (already selected, see :meth:`select_beams`) are cast from
+        ``pose`` (the estimate); an end point off the map counts as a miss.
+        """
+        field = self._require_map()
+        if len(ranges) == 0:
+            raise LocalizationError('scan match: no beams')
+        x, y, yaw = (float(v) for v in pose)
+        if not all(math.isfinite(v) for v in (x, y, yaw)):
+            raise LocalizationError(f'scan match: non-finite pose {pose}')
+        c, s = math.cos(yaw), math.sin(yaw)
+        sx = x + c * sensor_offset[0] - s * sensor_offset[1]
+        sy = y + s * sensor_offset[0] + c * sensor_offset[1]
+        beam = yaw + sensor_offset[2] + np.asarray(angles, dtype=float)
+        ex = sx + np.asarray(ranges, dtype=float) * np.cos(beam)
+        ey = sy + np.asarray(ranges, dtype=float) * np.sin(beam)
+        hits = field.distance(ex, ey) <= self.params.scan_match_hit_dist
+        return float(np.count_nonzero(hits)) / len(hits)
+
     def estimate(self):
         """Weighted mean pose and its 3x3 covariance (x, y, yaw)."""
         if not self.initialized:

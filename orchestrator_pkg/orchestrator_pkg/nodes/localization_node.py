@@ -14,7 +14,17 @@ Subscribers: ``map`` (nav_msgs/OccupancyGrid, transient local), ``scan``
 (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry), ``initialpose``
 (geometry_msgs/PoseWithCovarianceStamped), ``tf``/``tf_static`` (scanner mount).
 Publishers: ``amcl_pose`` (geometry_msgs/PoseWithCovarianceStamped), ``tf``
-(``map → odom``), ``particle_cloud`` (geometry_msgs/PoseArray, only with subscribers).
+(``map → odom``), ``particle_cloud`` (geometry_msgs/PoseArray, only with subscribers),
+``~/scan_match`` (std_msgs/Float32, transient local; ours, AMCL has none).
+
+``~/scan_match`` (``amcl/scan_match``) is the fraction of the update's beams
+whose end point, cast from the new estimate, lies within ``scan_match_hit_dist``
+of the map's obstacles (:meth:`ParticleFilter.scan_match`), published with
+every ``amcl_pose``. The covariance cannot see a kidnap (the cloud stays tight
+around the old place); this number can. A plain Float32 under the node's
+namespace, latched like ``amcl_pose``, so a tree condition reads the latest
+value with one subscription (``/diagnostics`` would mean parsing key-value
+strings at 1 Hz, aggregated with every other node's).
 Services: ``reinitialize_global_localization`` (std_srvs/Empty).
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
@@ -32,6 +42,7 @@ from rclpy.duration import Duration
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import LaserScan
+from std_msgs.msg import Float32
 from std_srvs.srv import Empty
 from tf2_msgs.msg import TFMessage
 
@@ -50,8 +61,10 @@ from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
     'min_particles': Spec(500, 'lower bound of the KLD-adapted particle count', 10, 100000),
-    'max_particles': Spec(2000, 'upper bound of the particle count (also global localization)',
-                          10, 100000),
+    'max_particles': Spec(2000, 'upper bound of the particle count', 10, 100000),
+    'global_localization_particles': Spec(
+        5000, 'particles spread over the map by reinitialize_global_localization (resampling '
+        'then brings them within max_particles)', 10, 100000),
     'alpha1': Spec(0.2, 'rotation noise from rotation (odometry motion model)', 0.0, 10.0),
     'alpha2': Spec(0.2, 'rotation noise from translation', 0.0, 10.0),
     'alpha3': Spec(0.2, 'translation noise from translation', 0.0, 10.0),
@@ -66,6 +79,8 @@ SPECS = {
     'pf_err': Spec(0.01, 'KLD sampling: maximum error', 0.0001, 1.0),
     'pf_z': Spec(0.99, 'KLD sampling: upper standard normal quantile', 0.5, 0.99999),
     'resample_neff_ratio': Spec(0.5, 'resample when N_eff < this * particles', 0.0, 1.0),
+    'scan_match_hit_dist': Spec(0.2, 'scan match (~/scan_match): a beam end this close to a '
+                                'map obstacle matches (m)', 0.01, 2.0),
     'update_min_d': Spec(0.1, 'translation (m) needed before a filter update', 0.0, 10.0),
     'update_min_a': Spec(0.2, 'rotation (rad) needed before a filter update', 0.0, 6.3),
     'resample_interval': Spec(1, 'filter updates between resampling checks', 1, 100),
@@ -156,11 +171,19 @@ class LocalizationNode(ManagedNode):
         self._pose_pub = self.create_publisher(PoseWithCovarianceStamped, 'amcl_pose',
                                                qos.LATCHED_QOS)
         self._cloud_pub = self.create_publisher(PoseArray, 'particle_cloud', 2)
+        self._match_pub = self.create_publisher(Float32, '~/scan_match', qos.LATCHED_QOS)
         self._tf_pub = self.create_publisher(TFMessage, 'tf', QoSProfile(depth=100))
         self.create_service(Empty, 'reinitialize_global_localization', self._on_global)
 
     def activate_node(self):
-        """Say what the filter waits for."""
+        """Update on the next scan (publishing happens only while active); say what it waits for.
+
+        An estimate made while inactive (the spawn pose, taken at configure) was
+        never published: without this, a robot standing still would get no
+        amcl_pose until it moved, and a mission that first checks its
+        localization would wait for ever.
+        """
+        self._force_update = True
         if self.pf.field is None:
             self.get_logger().info('amcl waiting for the map')
 
@@ -320,6 +343,8 @@ class LocalizationNode(ManagedNode):
         (x, y, yaw), cov = self.pf.estimate()
         self._map_to_odom = compose((x, y, yaw), invert(odom_pose))
         self._publish_pose(msg.header.stamp, (x, y, yaw), cov)
+        self._match_pub.publish(Float32(data=self.pf.scan_match((x, y, yaw), beams, angles,
+                                                                 mount)))
         if self._cloud_pub.get_subscription_count():
             self._publish_cloud(msg.header.stamp)
 

@@ -3,8 +3,9 @@
 ROS interface
 -------------
 Parameters
-    ``missions_dir``, ``places_file``, ``heartbeat_rate_hz`` and the battery guard's
-    (:data:`SPECS`, config/orchestrator.yaml), and the tree host's.
+    ``missions_dir``, ``places_file``, ``heartbeat_rate_hz``, ``localization`` (read by
+    IsLocalized / WaitUntilLocalized) and the battery guard's (:data:`SPECS`,
+    config/orchestrator.yaml), and the tree host's.
 Actions (server)
     ``execute_mission`` (orchestrator_interfaces/ExecuteMission)
 Services, publishers
@@ -83,14 +84,22 @@ SPECS = {
     'recharge_mission': Spec('recharge', 'Mission run to recharge (missions_dir, else the '
                              'installed missions); its inputs are dock_place and '
                              'resume_threshold.'),
+    'localization': Spec('amcl', "Where the run's map -> odom comes from: 'amcl' (IsLocalized "
+                         "and WaitUntilLocalized check amcl_pose and amcl/scan_match) or "
+                         "'truth' (the sim's ground truth, no localizer: they succeed at "
+                         'once). The bringup passes its --localization.', read_only=True),
 }
+LOCALIZATION_MODES = ('amcl', 'truth')
 
 
-def _check_battery_thresholds(values: dict):
+def _check_parameters(values: dict):
     low, resume = values['battery_low_threshold'], values['battery_resume_threshold']
     if not low < resume:
         return (f'battery_low_threshold ({low:g}) must be below '
                 f'battery_resume_threshold ({resume:g})')
+    if values['localization'] not in LOCALIZATION_MODES:
+        return (f'localization {values["localization"]!r} is not one of '
+                f'{", ".join(LOCALIZATION_MODES)}')
     return None
 
 
@@ -130,7 +139,7 @@ class OrchestratorNode(Node):
 
     def __init__(self, node_name: str = 'orchestrator', **kwargs):
         super().__init__(node_name, **kwargs)
-        params.declare(self, SPECS, _check_battery_thresholds)
+        params.declare(self, SPECS, _check_parameters)
         self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
         try:
             self.registry = default_registry()

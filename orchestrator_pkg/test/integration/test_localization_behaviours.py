@@ -3,6 +3,8 @@
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from py_trees.common import Status
 import pytest
+from std_msgs.msg import Float32
+from std_srvs.srv import Empty
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.behaviours.plugins import default_registry
@@ -72,6 +74,55 @@ def test_wait_until_localized_times_out_with_the_reason(registry, node):
     assert failure.code == FailureCode.TIMEOUT
     assert 'not localized within 0.5 s' in failure.message and 'variance x 1.000' in \
         failure.message
+
+
+def test_a_scan_that_does_not_fit_the_map_is_not_localized(registry, node):
+    poses = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', LATCHED_QOS)
+    match = node.create_publisher(Float32, 'amcl/scan_match', LATCHED_QOS)
+    poses.publish(amcl_pose(1.0, 2.0, 0.01, 0.01))  # tightly packed: a kidnap looks like this
+    cond = build(registry, node, '<IsLocalized/>')
+    wait = build(registry, node, '<WaitUntilLocalized min_scan_match="0.6" timeout="30"/>')
+    plain = build(registry, node, '<IsLocalized scan_match_topic=""/>')  # covariance only
+    tick_until(node, cond, lambda s: s == Status.SUCCESS)  # no scan match yet: the variance
+    assert cond.root.feedback_message == 'localized'
+    match.publish(Float32(data=0.3))
+    status = tick_until(node, cond, lambda s: s == Status.FAILURE)
+    assert find_failure(cond).code == FailureCode.CONDITION_FAILED
+    assert find_failure(cond).message == ('not localized: scan match 0.30 < 0.5 (the scan does '
+                                          'not fit the map at the estimate)')
+    assert tick_until(node, wait, lambda s: 'scan match 0.30 < 0.6' in
+                      wait.root.feedback_message) == Status.RUNNING
+    assert tick_until(node, plain, lambda s: s == Status.SUCCESS) == Status.SUCCESS
+    match.publish(Float32(data=0.55))  # between the two bounds
+    status = tick_until(node, cond, lambda s: s == Status.SUCCESS)
+    assert cond.root.feedback_message == 'localized (scan match 0.55)'
+    assert tick_until(node, wait, lambda s: 'scan match 0.55 < 0.6' in
+                      wait.root.feedback_message) == Status.RUNNING
+    match.publish(Float32(data=0.9))
+    assert tick_until(node, wait, lambda s: s != Status.RUNNING) == Status.SUCCESS
+    assert status == Status.SUCCESS
+
+
+def test_under_truth_localization_both_succeed_at_once(registry, node):
+    # the orchestrator's parameter, from the bringup's --localization; no localizer runs
+    node.declare_parameter('localization', 'truth')
+    for xml in ('<IsLocalized/>', '<WaitUntilLocalized timeout="1"/>'):
+        tree = build(registry, node, xml)
+        assert tree.tick() == Status.SUCCESS
+        assert 'localization is truth' in tree.root.feedback_message
+
+
+def test_reinitialize_global_localization_calls_the_service(registry, node):
+    calls = []
+    node.create_service(Empty, 'reinitialize_global_localization',
+                        lambda req, res: calls.append(1) or res)
+    tree = build(registry, node, '<ReinitializeGlobalLocalization/>')
+    assert tick_until(node, tree, lambda s: s != Status.RUNNING) == Status.SUCCESS
+    assert calls == [1]
+    gone = build(registry, node, '<ReinitializeGlobalLocalization service_name="nobody" '
+                 'wait_for_server="0.2"/>')
+    assert tick_until(node, gone, lambda s: s != Status.RUNNING) == Status.FAILURE
+    assert 'nobody' in find_failure(gone).message
 
 
 def test_find_object_writes_the_nearest_match(registry, node):

@@ -22,6 +22,7 @@ from loc_helpers import (
 from nav_msgs.msg import Odometry
 import pytest
 import rclpy
+from std_msgs.msg import Float32
 from std_srvs.srv import Empty
 
 from orchestrator_interfaces.srv import TeleportRobot
@@ -58,6 +59,7 @@ def loc_stack(ros_domain, tmp_path, request):
             watch_truth(listener)
             listener.watch(Odometry, 'odom', keep=20000)
             listener.watch(PoseWithCovarianceStamped, 'amcl_pose', latched=True)
+            listener.watch(Float32, 'amcl/scan_match', latched=True)
             yield listener, loc
         finally:
             listener.stop()
@@ -123,6 +125,7 @@ def test_kidnapped_robot_relocalizes_through_global_localization(loc_stack):
     listener.wait_for(lambda: listener.latest('amcl_pose') is not None and
                       pose_error(listener, listener.latest('amcl_pose'))[0] < 0.1,
                       what='localized before the kidnap')  # 5,000 particles: updates come late
+    match_before = listener.latest('amcl/scan_match').data
     teleport = listener.node.create_client(TeleportRobot, 'teleport')
     assert teleport.wait_for_service(timeout_sec=WAIT_S)
     future = teleport.call_async(TeleportRobot.Request(x=1.0, y=1.8, yaw=-2.0))
@@ -132,6 +135,9 @@ def test_kidnapped_robot_relocalizes_through_global_localization(loc_stack):
     listener.drive_for(0.0, 0.6, 2.0)
     kidnapped = pose_error(listener, listener.latest('amcl_pose'))
     assert kidnapped[0] > 1.0  # the filter still believes the old place
+    # ... and the covariance cannot tell, but the scan match can (amcl/scan_match)
+    kidnap_cov = listener.latest('amcl_pose').pose.covariance
+    match_kidnapped = listener.latest('amcl/scan_match').data
     glob = listener.node.create_client(Empty, 'reinitialize_global_localization')
     assert glob.wait_for_service(timeout_sec=WAIT_S)
     future = glob.call_async(Empty.Request())
@@ -154,7 +160,12 @@ def test_kidnapped_robot_relocalizes_through_global_localization(loc_stack):
     msg = listener.latest('amcl_pose')
     e, a = pose_error(listener, msg)
     cov = msg.pose.covariance
+    match_after = listener.latest('amcl/scan_match').data
     print(f'\nkidnap: error before global localization {kidnapped[0]:.2f} m, after '
           f'{e:.3f} m / {math.degrees(a):.2f} deg, {t_done - t_kidnap:.0f} s sim; '
-          f'cov xx {cov[0]:.4f} yy {cov[7]:.4f} aa {cov[35]:.4f}')
+          f'cov xx {cov[0]:.4f} yy {cov[7]:.4f} aa {cov[35]:.4f}; scan match before the '
+          f'kidnap {match_before:.2f}, kidnapped {match_kidnapped:.2f} (cov xx '
+          f'{kidnap_cov[0]:.4f}), after {match_after:.2f}')
+    assert match_before >= 0.8 and match_after >= 0.8, (match_before, match_after)
+    assert match_kidnapped <= 0.5, match_kidnapped
     assert e < 0.15 and a < math.radians(8.0), (e, math.degrees(a))

@@ -177,6 +177,6 @@ def test_loops_that_would_never_end_are_refused_before_they_run(client):
     result = client.result(client.send(mission_name='patrol', inputs={'laps': '-1'})).result
     assert result.outcome == ExecuteMission.Result.REJECTED
     assert result.failure.code == FailureReason.INVALID_TREE
-    assert 'patrol.xml:21: error: Repeat "Laps": port "num_cycles" reads input "laps" = ' \
+    assert 'patrol.xml:31: error: Repeat "Laps": port "num_cycles" reads input "laps" = ' \
            "'-1': -1 (forever) may only be written in the tree file" in result.failure.message
     assert_next_goal_is_served_at_once(client)

@@ -98,8 +98,9 @@ def _check_mission_log(path):
                        ('Place', 'INVALID', 'RUNNING'), ('Place', 'RUNNING', 'SUCCESS')]
     # every step of the mission was seen to start and to succeed
     steps = ('GoToPickup', 'Pick', 'GoToDropoff', 'Place', 'BackAway', 'ReturnToDock')
+    top = 'Deliver/LocalizedMission/DeliverMission'  # the steps run under StayLocalized
     for step in steps:
-        seen = {r['to'] for r in status if r['path'] == f'Deliver/DeliverMission/{step}'}
+        seen = {r['to'] for r in status if r['path'] == f'{top}/{step}'}
         assert {'RUNNING', 'SUCCESS'} <= seen, (step, seen)
 
 
@@ -181,7 +182,7 @@ def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
     assert_run_within_limits(run_dir)  # the velocity oracle
     # found by perception from the first search place, then approached
     changes = _status_changes(run_dir)
-    top = 'FetchAndDeliver/FetchAndDeliverMission'
+    top = 'FetchAndDeliver/LocalizedMission/FetchAndDeliverMission'
     assert (f'{top}/FindTheObject/FindOrSearch/LookFromSearch1/GoAndLook/LookAround',
             'SUCCESS') in changes, sorted(p for p, _ in changes if 'Search' in p)
     assert (f'{top}/RetryGoToObject/GoToObject', 'SUCCESS') in changes

@@ -6,6 +6,7 @@ import yaml
 from orchestrator_pkg.nodes import navigator_node, orchestrator_node, tree_host
 
 YAML = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'orchestrator.yaml')
+BRINGUP = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'bringup.yaml')
 NODES = {'orchestrator': {**tree_host.SPECS, **orchestrator_node.SPECS},
          'bt_navigator': {**tree_host.SPECS, **navigator_node.SPECS}}
 
@@ -24,7 +25,18 @@ def test_every_node_block_sets_declared_parameters_of_the_declared_type_and_rang
 
 
 def test_the_battery_thresholds_are_checked_across_fields():
-    check = orchestrator_node._check_battery_thresholds
-    assert check({'battery_low_threshold': 0.2, 'battery_resume_threshold': 0.8}) is None
-    assert check({'battery_low_threshold': 0.9, 'battery_resume_threshold': 0.8}) == (
+    check = orchestrator_node._check_parameters
+    ok = {'battery_low_threshold': 0.2, 'battery_resume_threshold': 0.8, 'localization': 'amcl'}
+    assert check(ok) is None
+    assert check({**ok, 'battery_low_threshold': 0.9}) == (
         'battery_low_threshold (0.9) must be below battery_resume_threshold (0.8)')
+
+
+def test_the_localization_mode_is_one_of_the_bringup_choices():
+    check = orchestrator_node._check_parameters
+    ok = {'battery_low_threshold': 0.2, 'battery_resume_threshold': 0.8}
+    assert check({**ok, 'localization': 'truth'}) is None
+    assert check({**ok, 'localization': 'gps'}) == "localization 'gps' is not one of amcl, truth"
+    with open(BRINGUP) as f:
+        choices = yaml.safe_load(f)['bringup']['arguments']['localization']['choices']
+    assert sorted(choices) == sorted(orchestrator_node.LOCALIZATION_MODES)

@@ -107,15 +107,16 @@ def test_tracks_a_driven_square_within_10cm_and_5deg():
 
 def test_global_localization_finds_the_robot():
     grid, ox, oy = room()
-    pf = ParticleFilter(FilterParams(max_particles=5000, min_particles=500), seed=5)
+    pf = ParticleFilter(FilterParams(max_particles=2000, min_particles=500,
+                                     global_localization_particles=5000), seed=5)
     pf.set_map(grid, RES, ox, oy)
     pf.global_localization()
-    assert pf.estimate()[1][0, 0] > 1.0  # spread over the room
+    assert len(pf.particles) == 5000 and pf.estimate()[1][0, 0] > 1.0  # spread over the room
     moves = [(0.0, math.pi / 20)] * 40 + [(0.1, 0.0)] * 10
     errors, _ = drive(pf, (-0.5, 0.8, 0.3), moves, grid, ox, oy, seed=2)
     e, a = errors[-1]
     assert e < 0.15 and a < math.radians(8.0), errors[-5:]
-    assert len(pf.particles) < 5000  # KLD shrank the set once it converged
+    assert len(pf.particles) < 2000  # KLD shrank the set once it converged
 
 
 def test_kld_bound_grows_with_bins_and_resampling_keeps_weights_mass():
@@ -158,3 +159,43 @@ def test_seeded_filter_is_deterministic():
         drive(pf, (0.0, 0.0, 0.0), [(0.1, 0.05)] * 5, grid, ox, oy)
         runs.append(pf.particles.copy())
     assert np.array_equal(runs[0], runs[1])
+
+
+def _match_at(pf, grid, ox, oy, truth, cast_from, seed=3):
+    """Scan match of a scan taken at ``truth``, cast from ``cast_from``."""
+    r = raycast(grid, ox, oy, truth, ANGLES, noise=0.01, rng=np.random.default_rng(seed))
+    ranges, angles = pf.select_beams(r, -math.pi, 2 * math.pi / 360, 0.1, 8.0)
+    return pf.scan_match(cast_from, ranges, angles)
+
+
+def test_scan_match_is_high_at_the_true_pose_and_low_at_a_wrong_one():
+    grid, ox, oy = room()
+    pf = ParticleFilter(FilterParams())
+    pf.set_map(grid, RES, ox, oy)
+    truth = (-1.0, -1.0, 0.3)
+    assert _match_at(pf, grid, ox, oy, truth, truth) >= 0.95
+    # a small error still matches: the bound is on gross disagreement
+    assert _match_at(pf, grid, ox, oy, truth, (-0.95, -1.03, 0.32)) >= 0.8
+    # the same scan at another place of the room (a kidnap the filter did not see)
+    for wrong in [(0.5, 1.0, 0.3), (-1.0, -1.0, 1.9), (2.2, -2.0, -2.0)]:
+        assert _match_at(pf, grid, ox, oy, truth, wrong) <= 0.4, wrong
+
+
+def test_scan_match_counts_off_map_ends_as_misses_and_rejects_bad_input():
+    grid, ox, oy = room()
+    pf = ParticleFilter(FilterParams())
+    with pytest.raises(LocalizationError, match='no map'):
+        pf.scan_match((0.0, 0.0, 0.0), np.array([1.0]), np.array([0.0]))
+    pf.set_map(grid, RES, ox, oy)
+    assert pf.scan_match((0.0, 0.0, 0.0), np.array([50.0, 50.0]),
+                         np.array([0.0, 1.0])) == 0.0
+    with pytest.raises(LocalizationError, match='no beams'):
+        pf.scan_match((0.0, 0.0, 0.0), np.array([]), np.array([]))
+    with pytest.raises(LocalizationError, match='non-finite pose'):
+        pf.scan_match((math.nan, 0.0, 0.0), np.array([1.0]), np.array([0.0]))
+    # the sensor offset moves the beams' origin: from the wall's own cell every beam misses
+    # except those that end on a wall
+    assert pf.scan_match((0.0, 0.0, 0.0), np.array([3.05]), np.array([0.0]),
+                         sensor_offset=(0.0, 0.0, 0.0)) == 1.0
+    assert pf.scan_match((0.0, 0.0, 0.0), np.array([3.05]), np.array([0.0]),
+                         sensor_offset=(-1.0, 0.0, 0.0)) == 0.0

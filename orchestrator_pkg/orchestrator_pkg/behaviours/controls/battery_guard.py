@@ -98,7 +98,7 @@ def guard_tree(mission_built, recharge_built, battery, low_threshold: float, on_
     """Return a BuiltTree whose root is a BatteryGuard over two built trees.
 
     The mission keeps its blackboard, tree id and XML paths (e.g.
-    ``Deliver/DeliverMission/Pick``); the recharge tree's paths start with its
+    ``Deliver/LocalizedMission/DeliverMission/Pick``); the recharge tree's paths start with its
     own tree id (e.g. ``Recharge/GoToDock``).
     """
     guard = BatteryGuard(name, mission_built.root, recharge_built.root, battery,

@@ -27,6 +27,7 @@ from nav2_msgs.action import (
 )
 from nav2_msgs.srv import ClearEntireCostmap, IsPathValid
 from py_trees.common import Status
+from std_srvs.srv import Empty
 
 from orchestrator_pkg.behaviours.nav2 import geometry
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
@@ -259,6 +260,11 @@ def build_clear_entire_costmap(ctx):
     return service_leaf(ctx, ClearEntireCostmap, 'clear_entirely_global_costmap')
 
 
+def build_reinitialize_global_localization(ctx):
+    """Spread the localizer's particles over the whole map (std_srvs/Empty)."""
+    return service_leaf(ctx, Empty, 'reinitialize_global_localization')
+
+
 def build_is_path_valid(ctx):
     """IsPathValid: ask the planner server whether ``path`` is still free.
 
@@ -378,6 +384,10 @@ def specs():
         ('ClearEntireCostmap', 'action',
          common_ports('clear_entirely_global_costmap', 'service', 'service_name'),
          build_clear_entire_costmap, 'Clear a whole costmap (nav2_msgs/ClearEntireCostmap).'),
+        ('ReinitializeGlobalLocalization', 'action',
+         common_ports('reinitialize_global_localization', 'service', 'service_name'),
+         build_reinitialize_global_localization,
+         "Global localization: spread amcl's particles over the map (std_srvs/Empty)."),
         ('IsPathValid', 'condition', (
             input_port('path', 'path', description='Path to check.'),
             *common_ports('is_path_valid', 'service', 'service_name')),

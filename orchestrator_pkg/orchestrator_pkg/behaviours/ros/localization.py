@@ -3,23 +3,44 @@
 Subscription callbacks only store the latest message under a lock; ``update``
 reads it. Nothing waits inside a tick.
 
+Localized means: the latest ``amcl_pose`` has x/y variance ≤ ``max_cov_xy``
+and yaw variance ≤ ``max_cov_yaw``, AND, once the localizer has published one,
+the latest scan match (``amcl/scan_match``: the fraction of the scan's beams
+that end on the map's obstacles, cast from the estimate) is ≥ ``min_scan_match``.
+The covariance alone cannot see a kidnap: the particles stay tightly packed
+around the old place; the scan match drops.
+
+Under ``truth`` localization (the ROS node's ``localization`` parameter, fed
+from the bringup's ``--localization``) the sim publishes ``map → odom`` from
+its ground truth and no localizer runs: both nodes SUCCEED at once and say so.
+
 ROS interface
 -------------
+Parameters (of the tree's ROS node, read at setup)
+    ``localization``: ``truth`` or ``amcl``; missing = ``amcl``.
 Subscribers
     ``amcl_pose`` (geometry_msgs/PoseWithCovarianceStamped, transient local):
     IsLocalized, WaitUntilLocalized, FindObject (the robot's position).
+    ``amcl/scan_match`` (std_msgs/Float32, transient local): IsLocalized,
+    WaitUntilLocalized.
     ``tracked_objects`` (orchestrator_interfaces/DetectionArray): FindObject.
 """
+from dataclasses import dataclass
 import math
 from typing import Optional, Sequence
 
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from py_trees.common import Status
+from std_msgs.msg import Float32
 
-from orchestrator_pkg.behaviours.ros.topics import TopicCondition, subscribe
+from orchestrator_pkg.behaviours.ros.topics import subscribe
 from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.trees.failure import FailureCode
+
+MODE_PARAMETER = 'localization'
+TRUTH = 'truth'
+TRUTH_MESSAGE = 'localized: localization is truth (the sim\'s ground truth gives map -> odom)'
 
 
 def localized(msg, max_cov_xy: float, max_cov_yaw: float) -> bool:
@@ -36,6 +57,122 @@ def _why_not(msg, max_cov_xy, max_cov_yaw) -> str:
             f'yaw {c[35]:.3f} rad^2 (max {max_cov_yaw:g})')
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What counts as localized: variances at most, scan match at least."""
+
+    max_cov_xy: float = 0.05
+    max_cov_yaw: float = 0.07
+    min_scan_match: float = 0.5
+
+
+def check(pose, match: Optional[float], bounds: Bounds):
+    """Return ``(localized, text)`` for the latest pose and scan match (None: none yet)."""
+    if pose is None:
+        return False, 'no pose yet'
+    if not localized(pose, bounds.max_cov_xy, bounds.max_cov_yaw):
+        return False, _why_not(pose, bounds.max_cov_xy, bounds.max_cov_yaw)
+    if match is not None and not match >= bounds.min_scan_match:
+        return False, (f'not localized: scan match {match:.2f} < {bounds.min_scan_match:g} '
+                       '(the scan does not fit the map at the estimate)')
+    text = 'localized' + (f' (scan match {match:.2f})' if match is not None else '')
+    return True, text
+
+
+class _LocalizationLeaf(RosLeaf):
+    """Reads the run's localization mode, ``amcl_pose`` and the scan match."""
+
+    def __init__(self, name: str, topic: str, match_topic: str, bounds: Bounds, clock,
+                 node_type: str):
+        super().__init__(name, node_type=node_type, clock=clock)
+        self.topic, self.match_topic, self.bounds = topic, match_topic, bounds
+        self.truth = False
+        self.pose = self.match = None
+
+    def connect(self, node) -> None:
+        """Read the mode; subscribe to the pose and the scan match (not under truth)."""
+        self.truth = node.has_parameter(MODE_PARAMETER) and \
+            node.get_parameter(MODE_PARAMETER).value == TRUTH
+        if self.truth:
+            return
+        self.pose = subscribe(self, PoseWithCovarianceStamped, self.topic, LATCHED_QOS)
+        if self.match_topic:
+            self.match = subscribe(self, Float32, self.match_topic, LATCHED_QOS)
+
+    def _check(self):
+        """``(localized, text)`` from the latest messages."""
+        pose = self.pose.message
+        if pose is None:
+            return False, f'no pose on {self.topic} yet'
+        match = self.match.message if self.match is not None else None
+        return check(pose, None if match is None else float(match.data), self.bounds)
+
+
+class IsLocalized(_LocalizationLeaf):
+    """SUCCESS when localized (see the module), else FAILURE saying why; never RUNNING.
+
+    ``max_age_s``: a pose older than this (on the clock) counts as none.
+    """
+
+    def __init__(self, name: str, topic: str = 'amcl_pose',
+                 match_topic: str = 'amcl/scan_match', bounds: Bounds = Bounds(),
+                 max_age_s: Optional[float] = None, clock=None, node_type: str = 'IsLocalized'):
+        super().__init__(name, topic, match_topic, bounds, clock, node_type)
+        self.max_age_s = max_age_s
+
+    def update(self) -> Status:
+        """Check the latest pose and scan match."""
+        if self.truth:
+            self.feedback_message = TRUTH_MESSAGE
+            return Status.SUCCESS
+        message, stamp, _ = self.pose.latest()
+        if message is None:
+            return self.fail(FailureCode.CONDITION_FAILED, f'no message on {self.topic} yet')
+        if self.max_age_s is not None and self.clock.now() - stamp > self.max_age_s:
+            return self.fail(FailureCode.CONDITION_FAILED,
+                             f'latest message on {self.topic} is older than {self.max_age_s:g} s')
+        ok, text = self._check()
+        if not ok:
+            return self.fail(FailureCode.CONDITION_FAILED, text)
+        self.feedback_message = text
+        return Status.SUCCESS
+
+
+class WaitUntilLocalized(_LocalizationLeaf):
+    """RUNNING until localized (see the module); FAILURE (TIMEOUT) after ``timeout_s``.
+
+    The latest pose counts, even one from before the node started: a robot
+    standing still gets no new pose but may well be localized.
+    """
+
+    def __init__(self, name: str, topic: str = 'amcl_pose',
+                 match_topic: str = 'amcl/scan_match', bounds: Bounds = Bounds(),
+                 timeout_s: Optional[float] = None, clock=None,
+                 node_type: str = 'WaitUntilLocalized'):
+        super().__init__(name, topic, match_topic, bounds, clock, node_type)
+        self.timeout_s = timeout_s
+
+    def initialise(self) -> None:
+        """Start the timeout."""
+        super().initialise()
+        self.feedback_message = f'waiting until localized ({self.topic})'
+
+    def update(self) -> Status:
+        """SUCCESS once localized, FAILURE on timeout, else RUNNING."""
+        if self.truth:
+            self.feedback_message = TRUTH_MESSAGE
+            return Status.SUCCESS
+        ok, text = self._check()
+        if ok:
+            self.feedback_message = text
+            return Status.SUCCESS
+        if self.timed_out(self.timeout_s):
+            return self.fail(FailureCode.TIMEOUT,
+                             f'not localized within {self.timeout_s:g} s ({text})')
+        self.feedback_message = text
+        return Status.RUNNING
+
+
 def select_object(detections: Sequence, class_id: str, color: str = '',
                   x: float = 0.0, y: float = 0.0):
     """Return the detection of ``class_id`` (and ``color``) nearest ``(x, y)``, or None."""
@@ -47,61 +184,6 @@ def select_object(detections: Sequence, class_id: str, color: str = '',
         if dist < best_d:
             best, best_d = d, dist
     return best
-
-
-def is_localized(name: str, topic: str = 'amcl_pose', max_cov_xy: float = 0.05,
-                 max_cov_yaw: float = 0.07, max_age_s: Optional[float] = None, clock=None,
-                 node_type: str = 'IsLocalized') -> TopicCondition:
-    """IsLocalized: SUCCESS when the latest ``amcl_pose`` is certain enough, else FAILURE.
-
-    Certain enough: x/y variance ≤ max_cov_xy and yaw variance ≤ max_cov_yaw;
-    the failure message gives the variances.
-    """
-    return TopicCondition(name, PoseWithCovarianceStamped, topic,
-                          lambda m: localized(m, max_cov_xy, max_cov_yaw), max_age_s=max_age_s,
-                          explain=lambda m: _why_not(m, max_cov_xy, max_cov_yaw),
-                          qos=LATCHED_QOS, clock=clock, node_type=node_type)
-
-
-class WaitUntilLocalized(RosLeaf):
-    """RUNNING until ``amcl_pose`` is certain enough; FAILURE (TIMEOUT) after ``timeout_s``.
-
-    The latest pose counts, even one from before the node started: a robot
-    standing still gets no new pose but may well be localized.
-    """
-
-    def __init__(self, name: str, topic: str = 'amcl_pose', max_cov_xy: float = 0.05,
-                 max_cov_yaw: float = 0.07, timeout_s: Optional[float] = None, clock=None,
-                 node_type: str = 'WaitUntilLocalized'):
-        super().__init__(name, node_type=node_type, clock=clock)
-        self.topic = topic
-        self.limits = (max_cov_xy, max_cov_yaw)
-        self.timeout_s = timeout_s
-        self.pose = None
-
-    def connect(self, node) -> None:
-        """Subscribe to the pose."""
-        self.pose = subscribe(self, PoseWithCovarianceStamped, self.topic, LATCHED_QOS)
-
-    def initialise(self) -> None:
-        """Start the timeout."""
-        super().initialise()
-        self.feedback_message = f'waiting until localized ({self.topic})'
-
-    def update(self) -> Status:
-        """SUCCESS once localized, FAILURE on timeout, else RUNNING."""
-        message = self.pose.message
-        if message is not None and localized(message, *self.limits):
-            self.feedback_message = 'localized'
-            return Status.SUCCESS
-        if self.timed_out(self.timeout_s):
-            why = _why_not(message, *self.limits) if message is not None else \
-                f'no pose on {self.topic}'
-            return self.fail(FailureCode.TIMEOUT,
-                             f'not localized within {self.timeout_s:g} s ({why})')
-        self.feedback_message = _why_not(message, *self.limits) if message is not None else \
-            f'no pose on {self.topic} yet'
-        return Status.RUNNING
 
 
 class FindObject(RosLeaf):

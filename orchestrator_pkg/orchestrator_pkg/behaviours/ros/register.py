@@ -34,9 +34,10 @@ from py_trees.common import Status
 from orchestrator_pkg.behaviours.ros import messages
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.localization import (
+    Bounds,
     FindObject,
+    IsLocalized,
     WaitUntilLocalized,
-    is_localized,
 )
 from orchestrator_pkg.behaviours.ros.places import GetPlacePose
 from orchestrator_pkg.behaviours.ros.port_types import register_message_port_types
@@ -128,21 +129,25 @@ def build_trigger(ctx):
                                   clock=ctx.clock)
 
 
+def _bounds(p) -> Bounds:
+    return Bounds(float(p.get('max_cov_xy', 0.05)), float(p.get('max_cov_yaw', 0.07)),
+                  float(p.get('min_scan_match', 0.5)))
+
+
 def build_is_localized(ctx):
     """IsLocalized."""
     p = ctx.ports
-    return is_localized(ctx.name, p.get('topic_name', 'amcl_pose'),
-                        float(p.get('max_cov_xy', 0.05)), float(p.get('max_cov_yaw', 0.07)),
-                        max_age_s=p.get('max_age', None), clock=ctx.clock,
-                        node_type=ctx.type_name)
+    return IsLocalized(ctx.name, p.get('topic_name', 'amcl_pose'),
+                       p.get('scan_match_topic', 'amcl/scan_match'), _bounds(p),
+                       max_age_s=p.get('max_age', None), clock=ctx.clock,
+                       node_type=ctx.type_name)
 
 
 def build_wait_until_localized(ctx):
     """WaitUntilLocalized."""
     p = ctx.ports
     return WaitUntilLocalized(ctx.name, p.get('topic_name', 'amcl_pose'),
-                              float(p.get('max_cov_xy', 0.05)),
-                              float(p.get('max_cov_yaw', 0.07)),
+                              p.get('scan_match_topic', 'amcl/scan_match'), _bounds(p),
                               timeout_s=p.get('timeout', None), clock=ctx.clock,
                               node_type=ctx.type_name)
 
@@ -186,6 +191,12 @@ def _localized_ports():
                    description='Largest x and y variance that counts as localized (m^2).'),
         input_port('max_cov_yaw', 'float', required=False, default=0.07,
                    description='Largest yaw variance that counts as localized (rad^2).'),
+        input_port('scan_match_topic', 'str', required=False, default='amcl/scan_match',
+                   description="std_msgs/Float32: the localizer's scan match (fraction of "
+                               "beams ending on the map); '' = covariance only."),
+        input_port('min_scan_match', 'float', required=False, default=0.5, range=(0, 1),
+                   description='Smallest scan match that counts as localized (once one '
+                               'has arrived).'),
     )
 
 
@@ -288,12 +299,14 @@ def register(registry) -> None:
         *_localized_ports(),
         input_port('max_age', 'duration_s', required=False,
                    description='An older pose counts as none (s).')),
-        build_is_localized, 'Whether the localization is certain enough (amcl_pose).', 0, 0))
+        build_is_localized, 'Whether the localization is certain enough (amcl_pose '
+        'covariance and scan match); SUCCESS under truth localization.', 0, 0))
     registry.register(NodeSpec('WaitUntilLocalized', 'action', (
         *_localized_ports(),
         input_port('timeout', 'duration_s', required=False,
                    description='FAILURE after this long (s); no timeout when not given.')),
-        build_wait_until_localized, 'RUNNING until localized (amcl_pose covariance).', 0, 0))
+        build_wait_until_localized, 'RUNNING until localized (amcl_pose covariance and scan '
+        'match); SUCCESS under truth localization.', 0, 0))
     registry.register(NodeSpec('FindObject', 'action', (
         input_port('class_id', 'str', description='Object class, e.g. box.'),
         input_port('color', 'str', required=False, default='',
