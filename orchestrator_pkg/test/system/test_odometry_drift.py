@@ -6,8 +6,10 @@ sim's odometry scale errors raised from 1 % / 2 % to 5 % linear and 8 %
 angular (a copy of bringup.yaml with those sim overrides). Judged by the
 sim's ground truth: the mission succeeds with 0 collisions, amcl's error stays
 within the demo's bounds, and the raw odometry (dead reckoning from the
-start, read back from run.mcap) ends at least 5x farther from the truth than
-amcl's p95 error. Both figures are printed.
+start, read back from run.mcap) strays at least 5x farther from the truth than
+amcl's p95 error. The route is a loop back to the dock, so part of the drift
+cancels by the end: the test asserts on the largest dead-reckoning error over
+the run and prints the end error as well.
 """
 import json
 import math
@@ -44,8 +46,8 @@ def _pose(msg):
     return (p.position.x, p.position.y, quaternion_to_yaw(p.orientation))
 
 
-def dead_reckoning_end_error(path):
-    """Return (m, deg) between raw odometry, anchored at the first truth, and the last truth.
+def dead_reckoning_error(path):
+    """Return raw odometry's error, anchored at the first truth: (end m, end deg, largest m).
 
     ``odom`` and ``ground_truth/odom`` come from run.mcap, paired by stamp.
     """
@@ -60,12 +62,13 @@ def dead_reckoning_end_error(path):
             (odom if channel.topic == '/odom' else truth)[stamp] = _pose(msg)
     both = sorted(set(odom) & set(truth))
     assert len(both) > 100, (len(odom), len(truth), len(both))
-    first, last = both[0], both[-1]
-    anchor = _compose(truth[first], _invert(odom[first]))  # map -> odom at the start
-    est = _compose(anchor, odom[last])
-    true = truth[last]
+    anchor = _compose(truth[both[0]], _invert(odom[both[0]]))  # map -> odom at the start
+    errors = []
+    for stamp in both:
+        est, true = _compose(anchor, odom[stamp]), truth[stamp]
+        errors.append(math.hypot(est[0] - true[0], est[1] - true[1]))
     heading = math.atan2(math.sin(est[2] - true[2]), math.cos(est[2] - true[2]))
-    return math.hypot(est[0] - true[0], est[1] - true[1]), abs(math.degrees(heading))
+    return errors[-1], abs(math.degrees(heading)), max(errors)
 
 
 def _drifting_bringup(tmp_path):
@@ -99,12 +102,13 @@ def test_fetch_and_deliver_with_5_and_8_percent_odometry_scale_error(ros_domain,
                       robot['final_position'][1] - dock[1]) < 0.5, robot['final_position']
     assert_run_within_limits(run_dir)
     error = robot['localization_error']
-    drift_m, drift_deg = dead_reckoning_end_error(run_dir / 'run.mcap')
+    drift_m, drift_deg, drift_max_m = dead_reckoning_error(run_dir / 'run.mcap')
     print(f'\nodometry scale error {LINEAR_SCALE_ERROR:.0%} linear / {ANGULAR_SCALE_ERROR:.0%} '
           f"angular over {robot['distance_m']:.1f} m: amcl {error['mean_m']:.3f} m mean, "
           f"{error['p95_m']:.3f} m p95, {error['max_m']:.3f} m max, heading p95 "
           f"{error['heading_p95_deg']:.2f} deg ({error['poses']} poses); raw odometry "
-          f'ends {drift_m:.2f} m / {drift_deg:.1f} deg from the truth '
-          f"({drift_m / error['p95_m']:.1f}x amcl's p95)")
+          f'strays up to {drift_max_m:.2f} m from the truth '
+          f"({drift_max_m / error['p95_m']:.1f}x amcl's p95) and ends {drift_m:.2f} m / "
+          f"{drift_deg:.1f} deg off ({drift_m / error['p95_m']:.1f}x)")
     assert error['p95_m'] <= MAX_P95_M and error['heading_p95_deg'] <= MAX_P95_DEG, error
-    assert drift_m >= 5.0 * error['p95_m'], (drift_m, error)
+    assert drift_max_m >= 5.0 * error['p95_m'], (drift_max_m, error)
