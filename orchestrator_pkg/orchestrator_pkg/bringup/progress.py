@@ -29,6 +29,9 @@ def mission_steps(behaviours: Sequence[Tuple]) -> List[str]:
     node of two or more children has one step, the root. The orchestrator's
     ``BatteryGuard`` (type given) is looked through: its first child is the
     mission, its second the recharge tree, which is not a step of the mission.
+    So is a ``ReactiveSequence`` of guards over a body (the shipped missions'
+    ``StayLocalized`` over their steps, relocalize.xml): its last child is the
+    mission, the guards before it (re-localizing when they fail) are not steps.
     """
     children, types = {}, {}
     for row in behaviours:
@@ -39,9 +42,14 @@ def mission_steps(behaviours: Sequence[Tuple]) -> List[str]:
     if not roots:
         return []
     index, path = roots[0]
-    while (len(children.get(index, [])) == 1
-           or (types.get(index) == 'BatteryGuard' and children.get(index))):
-        index, path = children[index][0]
+    while True:
+        kids = children.get(index, [])
+        if len(kids) == 1 or (types.get(index) == 'BatteryGuard' and kids):
+            index, path = kids[0]
+        elif types.get(index) == 'ReactiveSequence' and len(kids) > 1:
+            index, path = kids[-1]
+        else:
+            break
     kids = children.get(index, [])
     return [p for _, p in kids] if kids else [path]
 

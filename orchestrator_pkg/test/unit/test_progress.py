@@ -20,6 +20,23 @@ def test_steps_are_the_children_of_the_first_branching_node():
     assert mission_steps([]) == []
 
 
+def test_a_reactive_guard_over_the_steps_is_looked_through():
+    # fetch_and_deliver: ReactiveSequence[StayLocalized, SequenceWithMemory(steps)]
+    rows = [(0, -1, 'M', 'SubTree'), (1, 0, 'M/Guarded', 'ReactiveSequence'),
+            (2, 1, 'M/Guarded/StayLocalized', 'SubTree'),
+            (3, 2, 'M/Guarded/StayLocalized/Check', 'IsLocalized'),
+            (4, 2, 'M/Guarded/StayLocalized/Relocalize', 'SubTree'),
+            (5, 1, 'M/Guarded/Steps', 'SequenceWithMemory'),
+            (6, 5, 'M/Guarded/Steps/GoTo', 'NavigateToPose'),
+            (7, 5, 'M/Guarded/Steps/Pick', 'Gripper')]
+    steps = mission_steps(rows)
+    assert steps == ['M/Guarded/Steps/GoTo', 'M/Guarded/Steps/Pick']
+    assert step_of(steps, 'M/Guarded/StayLocalized/Relocalize') == 0  # not a step
+    # a plain Sequence is not a guard: its children are the steps
+    plain = [(0, -1, 'M', 'Sequence'), (1, 0, 'M/A', 'X'), (2, 0, 'M/B', 'Y')]
+    assert mission_steps(plain) == ['M/A', 'M/B']
+
+
 def test_the_battery_guard_is_looked_through_and_recharging_is_not_a_step():
     # the orchestrator wraps every mission: BatteryGuard -> [mission root, recharge root]
     rows = [(0, -1, 'BatteryGuard', 'BatteryGuard')]
