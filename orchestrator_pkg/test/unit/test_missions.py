@@ -49,6 +49,8 @@ def test_patrol_refuses_laps_that_would_never_end_before_it_runs():
     # range of Repeat's num_cycles when the mission's inputs are known
     path = os.path.join(os.path.dirname(MISSIONS[0]), 'patrol.xml')
     registry = default_registry()
+    with open(path, encoding='utf-8') as f:  # the line of the Repeat the input feeds
+        line = next(n for n, text in enumerate(f, start=1) if 'num_cycles="{laps}"' in text)
     for laps, reason in (('-1', "-1 (forever) may only be written in the tree file; a value "
                                 'from the blackboard must be at least 0'),
                          ('-3', '-3 is out of range: must be at least 0, or -1 (forever) '
@@ -56,7 +58,7 @@ def test_patrol_refuses_laps_that_would_never_end_before_it_runs():
                          ('two', '"two" is not an integer')):
         [problem] = [p for p in validate_file(path, registry, inputs={'laps': laps})
                      if p.severity == 'error']
-        assert (os.path.basename(problem.file), problem.line) == ('patrol.xml', 21)
+        assert (os.path.basename(problem.file), problem.line) == ('patrol.xml', line)
         assert problem.message == (f'Repeat "Laps": port "num_cycles" reads input "laps" = '
                                    f'{laps!r}: {reason}')
     assert validate_file(path, registry, inputs={'laps': '2', 'places': 'dock'}) == []

@@ -79,27 +79,28 @@ def check(pose, match: Optional[float], bounds: Bounds):
     return True, text
 
 
-class _LocalizationLeaf(RosLeaf):
-    """Reads the run's localization mode, ``amcl_pose`` and the scan match."""
+class LocalizationInputs:
+    """What IsLocalized and WaitUntilLocalized read: the run's mode, the pose, the match.
 
-    def __init__(self, name: str, topic: str, match_topic: str, bounds: Bounds, clock,
-                 node_type: str):
-        super().__init__(name, node_type=node_type, clock=clock)
+    A part of each leaf (composition, docs/architecture.md), not a base class.
+    """
+
+    def __init__(self, topic: str, match_topic: str, bounds: Bounds):
         self.topic, self.match_topic, self.bounds = topic, match_topic, bounds
         self.truth = False
         self.pose = self.match = None
 
-    def connect(self, node) -> None:
-        """Read the mode; subscribe to the pose and the scan match (not under truth)."""
+    def connect(self, leaf, node) -> None:
+        """Read the mode; subscribe ``leaf`` to the pose and the match (not under truth)."""
         self.truth = node.has_parameter(MODE_PARAMETER) and \
             node.get_parameter(MODE_PARAMETER).value == TRUTH
         if self.truth:
             return
-        self.pose = subscribe(self, PoseWithCovarianceStamped, self.topic, LATCHED_QOS)
+        self.pose = subscribe(leaf, PoseWithCovarianceStamped, self.topic, LATCHED_QOS)
         if self.match_topic:
-            self.match = subscribe(self, Float32, self.match_topic, LATCHED_QOS)
+            self.match = subscribe(leaf, Float32, self.match_topic, LATCHED_QOS)
 
-    def _check(self):
+    def check(self):
         """``(localized, text)`` from the latest messages."""
         pose = self.pose.message
         if pose is None:
@@ -108,7 +109,7 @@ class _LocalizationLeaf(RosLeaf):
         return check(pose, None if match is None else float(match.data), self.bounds)
 
 
-class IsLocalized(_LocalizationLeaf):
+class IsLocalized(RosLeaf):
     """SUCCESS when localized (see the module), else FAILURE saying why; never RUNNING.
 
     ``max_age_s``: a pose older than this (on the clock) counts as none.
@@ -117,28 +118,34 @@ class IsLocalized(_LocalizationLeaf):
     def __init__(self, name: str, topic: str = 'amcl_pose',
                  match_topic: str = 'amcl/scan_match', bounds: Bounds = Bounds(),
                  max_age_s: Optional[float] = None, clock=None, node_type: str = 'IsLocalized'):
-        super().__init__(name, topic, match_topic, bounds, clock, node_type)
+        super().__init__(name, node_type=node_type, clock=clock)
+        self.inputs = LocalizationInputs(topic, match_topic, bounds)
         self.max_age_s = max_age_s
+
+    def connect(self, node) -> None:
+        """Read the mode and subscribe (:class:`LocalizationInputs`)."""
+        self.inputs.connect(self, node)
 
     def update(self) -> Status:
         """Check the latest pose and scan match."""
-        if self.truth:
+        inputs = self.inputs
+        if inputs.truth:
             self.feedback_message = TRUTH_MESSAGE
             return Status.SUCCESS
-        message, stamp, _ = self.pose.latest()
+        message, stamp, _ = inputs.pose.latest()
         if message is None:
-            return self.fail(FailureCode.CONDITION_FAILED, f'no message on {self.topic} yet')
+            return self.fail(FailureCode.CONDITION_FAILED, f'no message on {inputs.topic} yet')
         if self.max_age_s is not None and self.clock.now() - stamp > self.max_age_s:
-            return self.fail(FailureCode.CONDITION_FAILED,
-                             f'latest message on {self.topic} is older than {self.max_age_s:g} s')
-        ok, text = self._check()
+            return self.fail(FailureCode.CONDITION_FAILED, f'latest message on {inputs.topic} '
+                             f'is older than {self.max_age_s:g} s')
+        ok, text = inputs.check()
         if not ok:
             return self.fail(FailureCode.CONDITION_FAILED, text)
         self.feedback_message = text
         return Status.SUCCESS
 
 
-class WaitUntilLocalized(_LocalizationLeaf):
+class WaitUntilLocalized(RosLeaf):
     """RUNNING until localized (see the module); FAILURE (TIMEOUT) after ``timeout_s``.
 
     The latest pose counts, even one from before the node started: a robot
@@ -149,20 +156,25 @@ class WaitUntilLocalized(_LocalizationLeaf):
                  match_topic: str = 'amcl/scan_match', bounds: Bounds = Bounds(),
                  timeout_s: Optional[float] = None, clock=None,
                  node_type: str = 'WaitUntilLocalized'):
-        super().__init__(name, topic, match_topic, bounds, clock, node_type)
+        super().__init__(name, node_type=node_type, clock=clock)
+        self.inputs = LocalizationInputs(topic, match_topic, bounds)
         self.timeout_s = timeout_s
+
+    def connect(self, node) -> None:
+        """Read the mode and subscribe (:class:`LocalizationInputs`)."""
+        self.inputs.connect(self, node)
 
     def initialise(self) -> None:
         """Start the timeout."""
         super().initialise()
-        self.feedback_message = f'waiting until localized ({self.topic})'
+        self.feedback_message = f'waiting until localized ({self.inputs.topic})'
 
     def update(self) -> Status:
         """SUCCESS once localized, FAILURE on timeout, else RUNNING."""
-        if self.truth:
+        if self.inputs.truth:
             self.feedback_message = TRUTH_MESSAGE
             return Status.SUCCESS
-        ok, text = self._check()
+        ok, text = self.inputs.check()
         if ok:
             self.feedback_message = text
             return Status.SUCCESS
