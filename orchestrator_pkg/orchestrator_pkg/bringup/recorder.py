@@ -32,7 +32,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from orchestrator_pkg.bringup.msg_definitions import DefinitionError, full_definition, schema_name
-from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.main import destroy_within
 
 # relative topic names; each type comes from the graph
 KEY_TOPICS = (
@@ -96,6 +96,7 @@ class RunRecorder:
         from rosgraph_msgs.msg import Clock
 
         self._lock = threading.Lock()
+        self.teardown_hung = False  # close(): the node's destroy hung in rcl
         self._use_sim_time = use_sim_time
         self._clock_ns: Optional[int] = None
         self._pending: List[Tuple[str, bytes]] = []
@@ -250,8 +251,9 @@ class RunRecorder:
             self._writer.finish()
             self._file.close()
             self._jsonl.close()
-        destroy_node_and_waitables(self.node)
         order_mission_log(self._jsonl.name)
+        # the files are complete; a destroy that hangs in rcl must not hold the run
+        self.teardown_hung = not destroy_within(self.node)
 
 
 def order_mission_log(path: str) -> None:

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import signal
+import sys
 import tempfile
 import time
 
@@ -127,16 +128,22 @@ def run(args) -> int:
         return 2
 
     logs = NodeLogs(log_dir, terminal, verbose=args.verbose)
+    hung = []
     try:
-        return _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
-                    logs, localization)
+        code = _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
+                    logs, localization, hung)
     finally:
         logs.close()
         terminal.close()
+    if hung:  # everything is written; the interpreter's exit would meet rcl's lock
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs,
-         localization='') -> int:
+         localization='', hung=None) -> int:
     from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.terminal import ERROR
     from orchestrator_pkg.ros_edge.main import enable_stack_dumps, stacks_if_slow
@@ -190,6 +197,11 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                 session.log_localization_error()  # the nodes are stopped: the figures are final
                 recorder.close()
             session.close()
+        if session.teardown_hung or (recorder is not None and recorder.teardown_hung):
+            terminal('[run] a ROS node\'s destroy hung in rcl for 10 s: the results are '
+                     'written; exiting without it')
+            if hung is not None:
+                hung.append(True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     wall_time = time.monotonic() - wall_start

@@ -67,7 +67,17 @@ def non_finite_reason(linear: float, angular: float) -> Optional[str]:
 
 def _toward(current: float, target: float, up: float, down: float, up_dt: float,
             down_dt: float) -> float:
-    """Move ``current`` toward ``target``: ``up*up_dt`` away from 0, ``down*down_dt`` to it."""
+    """Move ``current`` toward ``target``: ``up*up_dt`` away from 0, ``down*down_dt`` to it.
+
+    A reversal brakes to zero at ``down``, then speeds up the other way at
+    ``up`` for the rest of the time: braking never carries the output past zero
+    (that would speed up the other way at the braking rate, beyond ``up``).
+    """
+    if current * target < 0:
+        if down <= 0.0 or abs(current) > down * down_dt:
+            return current - math.copysign(down * down_dt, current)
+        left = down_dt - abs(current) / down  # after reaching zero
+        return _toward(0.0, target, up, down, min(left, up_dt), left)
     delta = target - current
     speeding_up = abs(target) > abs(current) and (target * current >= 0)
     step = up * up_dt if speeding_up else down * down_dt

@@ -12,6 +12,7 @@ import contextlib
 import faulthandler
 import signal
 import sys
+import threading
 import time
 
 import rclpy
@@ -21,6 +22,29 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from orchestrator_pkg.ros_edge.params import ConfigError
 
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
+
+
+TEARDOWN_S = 10.0  # how long a node's destruction may take before it is left behind
+
+
+def destroy_within(node, timeout_s: float = TEARDOWN_S) -> bool:
+    """:func:`destroy_node_and_waitables` in a daemon thread; False if it did not end in time.
+
+    Destroying an endpoint can block for good inside rcl/Fast DDS (seen: a
+    publisher's ``destroy`` in ``orchestrator run``'s recorder right after the
+    stack stopped; fresh28). A process that must still write its results and
+    exit goes on without it; the caller then exits with ``os._exit``, since the
+    interpreter's own shutdown would meet the same lock.
+    """
+    done = threading.Event()
+
+    def work():
+        try:
+            destroy_node_and_waitables(node)
+        finally:
+            done.set()
+    threading.Thread(target=work, name='destroy_node', daemon=True).start()
+    return done.wait(timeout_s)
 
 
 def destroy_node_and_waitables(node) -> None:

@@ -50,7 +50,8 @@ def test_acceleration_and_deceleration_are_limited():
     assert core.update(t + 0.1, 0.1)[0] == pytest.approx(0.3)  # decel 2 m/s^2
     core.command(-0.25, 2.0, t + 0.1)  # through zero: decelerate first, then accelerate
     assert core.update(t + 0.2, 0.1)[0] == pytest.approx(0.1)
-    assert core.update(t + 0.3, 0.1)[0] == pytest.approx(-0.1)
+    # 0.05 s of braking (2 m/s^2) to zero, then 0.05 s of speeding up (1 m/s^2)
+    assert core.update(t + 0.3, 0.1)[0] == pytest.approx(-0.05)
     core.command(0.0, 0.0, t + 0.3)  # a turn slows at max_decel_theta (8), not accel's 4
     assert core.update(t + 0.4, 0.1)[1] == pytest.approx(1.2)
 
@@ -137,3 +138,15 @@ def test_a_dropped_command_stops_at_once_until_a_new_one():
     assert core.update(t + 0.02, 0.02) == (0.0, 0.0) and core.mode == IDLE
     core.command(0.1, 0.0, t + 0.05)
     assert core.update(t + 0.1, 0.05) == pytest.approx((0.05, 0.0)) and core.mode == ACTIVE
+
+
+def test_a_reversal_brakes_to_zero_before_it_speeds_up_the_other_way():
+    # fresh28: a turn reversed from +0.01 to -0.29 rad/s in one output (braking rate
+    # carried past zero), more than max_accel_theta allows
+    core = BaseDriverCore(LIMITS, max_step_s=0.04)
+    t, out = _run(core, 0.0, 0.01, 0.0, 0.5, dt=0.02)
+    assert out == pytest.approx((0.0, 0.01))
+    core.command(0.0, -2.0, t + 0.03)
+    _, w = core.update(t + 0.03, 0.03)
+    # braking 0.01 rad/s at 8 rad/s^2 takes 1.25 ms; the rest at the accel limit (4)
+    assert w == pytest.approx(-LIMITS.max_accel_theta * (0.03 - 0.01 / 8.0))
