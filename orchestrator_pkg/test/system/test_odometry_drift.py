@@ -3,13 +3,14 @@
 Runs the demo mission (``orchestrator run --world warehouse --mission
 fetch_and_deliver``, every node real, localization amcl, the default) with the
 sim's odometry scale errors raised from 1 % / 2 % to 5 % linear and 8 %
-angular (standard deviations of the error drawn once per run) (a copy of bringup.yaml with those sim overrides). Judged by the
-sim's ground truth: the mission succeeds with 0 collisions, amcl's error stays
-within the demo's bounds, and the raw odometry (dead reckoning from the
-start, read back from run.mcap) strays at least 4x farther from the truth than
-amcl's p95 error (measured 4.8-5.7x). The route is a loop back to the dock, so part of the drift
-cancels by the end: the test asserts on the largest dead-reckoning error over
-the run and prints the end error as well.
+angular (standard deviations of the error drawn once per run; a copy of
+bringup.yaml with those sim overrides). Judged by the sim's ground truth: the
+mission succeeds with 0 collisions, amcl's error stays within the demo's
+bounds, and the raw odometry (dead reckoning from the start, read back from
+run.mcap) strays at least 4x farther from the truth than amcl's p95 error
+(measured 4.8-5.7x). The route is a loop back to the dock, so part of the
+drift cancels by the end: the test asserts on the largest dead-reckoning
+error over the run and prints the end error as well.
 """
 import json
 import math

@@ -73,6 +73,10 @@ def test_a_command_jumping_up_is_flagged_but_a_ramp_or_a_step_to_zero_is_not():
     turn = [(0.0, 0.0, 0.5), (DT, 0.0, 1.0), (2 * DT, 0.0, -1.5)]  # through zero: from 0
     found = check(turn, [], LIMITS)
     assert len(found) == 2 and all('max_accel_theta' in line for line in found), found
+    # across a gap in the recording (messages it missed), the acceleration over the gap
+    gap = [(0.0, 0.19, 0.0), (0.2, 0.34, 0.0)]  # 0.15 m/s in 0.2 s: within 1 m/s^2
+    assert check(gap, [], LIMITS) == []
+    assert check([(0.0, 0.19, 0.0), (0.05, 0.34, 0.0)], [], LIMITS)  # no gap: a jump
 
 
 def test_motion_after_a_stop_is_flagged_with_its_time():
