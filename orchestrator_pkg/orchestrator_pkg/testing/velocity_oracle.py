@@ -103,11 +103,16 @@ def _speeding_up(cmd, index, most, what, unit, name, accel=0.0) -> List[str]:
     except across a gap: between two recorded messages further apart than
     that, the acceleration over the gap is allowed too (``accel`` times the
     gap; fresh29: the recorder of 27 processes on 2 cores missed four outputs
-    of both robots at once). A fall is never flagged: a stop may be a step to
-    zero.
+    of both robots at once). Messages received in one burst (the same
+    receive stamp: the recorder drained a queue after a stall, and base_driver's
+    writer keeps only 10, so some may be lost) carry no timing and are not
+    judged against each other (seen in a two-robot run). A fall is never
+    flagged: a stop may be a step to zero.
     """
     out = []
     for (t0, a0, b0), (t1, a1, b1) in zip(cmd, cmd[1:], strict=False):
+        if t1 <= t0:
+            continue
         before, after = (a0, b0)[index - 1], (a1, b1)[index - 1]
         rise = abs(after) - (abs(before) if before * after > 0 else 0.0)
         if rise > max(most, accel * (t1 - t0)) + 1e-9:
