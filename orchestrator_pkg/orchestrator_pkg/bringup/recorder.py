@@ -13,7 +13,14 @@ other way round.
   publishers offer (a topic that only has subscribers yet is left for later).
   Log and publish times are the sim clock (``/clock``) in sim, else wall time;
   what arrives before the first ``/clock`` (a latched ``tf_static``) is kept
-  and written with the first clock time.
+  and written with the first clock time. A message's publish time is the sim
+  time when its publisher sent it: the last ``/clock`` the sim had sent at
+  the message's own source timestamp (:class:`ClockMap`), so a recorder
+  that takes messages late (starved under load) still times them where they
+  were sent. Each message's ``sequence`` is its
+  publisher's sequence number, so the messages the recording missed (a writer
+  that keeps 10 overwrites what a starved recorder has not taken yet) show as
+  gaps.
 - ``mission.jsonl``: one JSON object per line: every status change of the
   orchestrator's and the navigator's trees (``~/status_changes``, published
   reliably with a deep queue, so none is lost), plus the lines
@@ -26,6 +33,7 @@ other way round.
   tree's last tick; it is raised to that tick's time, which it follows.
 - It keeps the planner's paths (``plan``) for ``trajectory.png``.
 """
+import bisect
 import json
 import threading
 import time
@@ -46,9 +54,40 @@ DISCOVERY_PERIOD_S = 0.5
 MAX_PLANS = 2000
 PICTURE_FRAME = 'map'  # trajectory.png's frame: the sim's world frame (ground truth)
 MAX_PENDING = 1000  # messages kept until the first /clock
+CLOCK_DEPTH = 200  # /clock messages queued for a busy recorder: 2 s of sim at 100 Hz
 # records that close what came before them at the same sim time: a result after its tree's
 # last changes, the run's localization error after everything
 LAST_AT_EQUAL_TIME = {'mission_result': 1, 'localization_error': 2}
+
+
+class ClockMap:
+    """The sim time at a wall-clock instant, from ``/clock`` messages' source timestamps.
+
+    Every process on this machine stamps what it sends with the same wall
+    clock (DDS's source timestamp), and the sim sends ``/clock`` after each
+    step. The sim time at wall time ``w`` is then the last clock sent at or
+    before ``w``: what a node heard as its ROS time when it published, give or
+    take one delivery. Kept for the last :attr:`keep` clocks.
+    """
+
+    def __init__(self, keep: int = 512):
+        self.keep = keep
+        self._walls: List[int] = []
+        self._sims: List[int] = []
+
+    def add(self, wall_ns: int, sim_ns: int) -> None:
+        """One ``/clock`` message: sent at ``wall_ns`` (source timestamp) holding ``sim_ns``."""
+        if self._walls and wall_ns <= self._walls[-1]:
+            return  # out of order (a second clock publisher): the first kept wins
+        self._walls.append(wall_ns)
+        self._sims.append(sim_ns)
+        if len(self._walls) > 2 * self.keep:
+            del self._walls[:-self.keep], self._sims[:-self.keep]
+
+    def sim_at(self, wall_ns: int) -> Optional[int]:
+        """Return the sim time at ``wall_ns``; None before the earliest clock kept."""
+        i = bisect.bisect_right(self._walls, wall_ns) - 1
+        return self._sims[i] if i >= 0 else None
 
 
 def topic_name(namespace: str, name: str) -> str:
@@ -99,7 +138,8 @@ class RunRecorder:
         self.teardown_hung = False  # close(): the node's destroy hung in rcl
         self._use_sim_time = use_sim_time
         self._clock_ns: Optional[int] = None
-        self._pending: List[Tuple[str, bytes]] = []
+        self._clock_map = ClockMap()
+        self._pending: List[Tuple[str, bytes, int]] = []
         self._file = open(mcap_path, 'wb')
         self._writer = Writer(self._file, compression=CompressionType.ZSTD)
         self._writer.start(profile='ros2', library='orchestrator run')
@@ -114,7 +154,8 @@ class RunRecorder:
         self._wanted = {topic_name(ns, t): (ns, t) for ns in namespaces for t in topics}
         self._subscribed = {}
         self.node = rclpy.create_node('orchestrator_run_recorder')
-        self.node.create_subscription(Clock, '/clock', self._on_clock, 10)
+        # deep: a starved recorder still maps every clock's wall time (ClockMap)
+        self.node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_DEPTH)
         self.node.create_timer(DISCOVERY_PERIOD_S, self._discover,
                                clock=self._wall_clock())
         self._executor = SingleThreadedExecutor()
@@ -135,13 +176,26 @@ class RunRecorder:
                 self.problems.append(f'recorder stopped: {type(exc).__name__}: {exc}')
 
     # ------------------------------------------------------------ time
-    def _on_clock(self, msg) -> None:
+    def _on_clock(self, msg, info) -> None:
         self._clock_ns = msg.clock.sec * 1_000_000_000 + msg.clock.nanosec
+        sent = info.get('source_timestamp')
+        if isinstance(sent, int) and sent > 0:
+            self._clock_map.add(sent, self._clock_ns)
         if self._pending:
             with self._lock:
                 pending, self._pending = self._pending, []
-                for name, data in pending:
-                    self._write(name, data, self._clock_ns)
+                for name, data, sequence in pending:
+                    self._write(name, data, self._clock_ns, sequence, self._clock_ns)
+
+    def _sent_at(self, info: dict, received: int) -> int:
+        """When a message was sent: sim time in sim (at most ``received``), else wall time."""
+        sent = info.get('source_timestamp')
+        if not isinstance(sent, int) or sent <= 0:
+            return received
+        if not self._use_sim_time:
+            return min(sent, received)
+        at = self._clock_map.sim_at(sent)
+        return received if at is None else min(at, received)
 
     def now_ns(self) -> Optional[int]:
         """Sim time in sim (None before the first /clock), else wall time."""
@@ -187,8 +241,8 @@ class RunRecorder:
                     topic=name, message_encoding='cdr', schema_id=self._schemas[type_name])
             self.counts[name] = 0
             self._subscribed[name] = self.node.create_subscription(
-                cls, name, lambda data, n=name, c=cls, ns=ns, r=rel: self._on_raw(n, c, ns, r,
-                                                                                  data),
+                cls, name, lambda data, info, n=name, c=cls, ns=ns, r=rel: self._on_raw(
+                    n, c, ns, r, data, info),
                 qos, raw=True)
 
     def status_topics_ready(self) -> bool:
@@ -198,16 +252,17 @@ class RunRecorder:
         return all(sub is not None and sub.get_publisher_count() > 0 for sub in subs)
 
     # ------------------------------------------------------------ messages
-    def _on_raw(self, name: str, cls, ns: str, rel: str, data: bytes) -> None:
+    def _on_raw(self, name: str, cls, ns: str, rel: str, data: bytes, info: dict) -> None:
         stamp = self.now_ns()
+        sequence = info.get('publication_sequence_number')
         with self._lock:
             if self._closed:
                 return
             if stamp is None:  # in sim, before the clock runs: written at its first tick
                 if len(self._pending) < MAX_PENDING:
-                    self._pending.append((name, data))
+                    self._pending.append((name, data, sequence))
                 return
-            self._write(name, data, stamp)
+            self._write(name, data, stamp, sequence, self._sent_at(info, stamp))
         if rel in STATUS_TOPICS or rel == 'plan':
             from rclpy.serialization import deserialize_message
             message = deserialize_message(data, cls)
@@ -226,11 +281,23 @@ class RunRecorder:
                 for record in status_records(message, ns, STATUS_TOPICS[rel]):
                     self.log(record)
 
-    def _write(self, name: str, data: bytes, stamp: int) -> None:
-        """Add one message to the MCAP file (the caller holds the lock)."""
+    def _write(self, name: str, data: bytes, stamp: int, sequence: Optional[int],
+               sent: int) -> None:
+        """Add one message to the MCAP file (the caller holds the lock).
+
+        ``stamp`` is when the recorder took it (log time), ``sent`` when its
+        publisher sent it (publish time), both on the run's clock.
+
+        Its ``sequence`` is the publisher's own sequence number (DDS's
+        publication sequence number, counted per publisher from 1), so a reader
+        sees which messages the recording missed; where the middleware gives
+        none, the recorder's count of the topic.
+        """
+        if not isinstance(sequence, int) or sequence <= 0:
+            sequence = self.counts[name] + 1
         self._writer.add_message(channel_id=self._channels[name], log_time=stamp,
-                                 publish_time=stamp, data=data,
-                                 sequence=self.counts[name] & 0xFFFFFFFF)
+                                 publish_time=sent, data=data,
+                                 sequence=sequence & 0xFFFFFFFF)
         self.counts[name] += 1
 
     def log(self, record: dict) -> None:

@@ -69,6 +69,8 @@ def test_recorded_topics_decode_and_status_changes_become_jsonl_lines(context, t
         assert wait_for(lambda: recorder.counts['/tf_static'] == 1)  # latched, arrives late
         for i in range(N):
             clock.publish(Clock(clock=rclpy.time.Time(seconds=100 + i).to_msg()))
+            # the recorder has the clock first, so the odometry's publish time is exact
+            assert wait_for(lambda i=i: recorder.now_ns() == (100 + i) * 10**9)
             message = Odometry()
             message.pose.pose.position.x = float(i)
             odom.publish(message)
@@ -92,6 +94,10 @@ def test_recorded_topics_decode_and_status_changes_become_jsonl_lines(context, t
     assert decoded['/tf_static'][0].ros_msg.transforms[0].child_frame_id == 'base_scan'
     times = [m.log_time_ns for m in decoded['/odom']]
     assert times[0] >= 100 * 10**9 and times == sorted(times)  # sim time, in order
+    # publish time: the sim time at the publisher's own source timestamp (ClockMap);
+    # sequence: the publisher's sequence number
+    assert [m.publish_time_ns for m in decoded['/odom']] == [(100 + i) * 10**9 for i in range(N)]
+    assert [m.sequence_count for m in decoded['/odom']] == list(range(1, N + 1))
     lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert [r['path'] for r in lines] == [f'D/S/Step{i}' for i in range(N)]  # none lost
     assert lines[0] == {'event': 'status', 't': 100.0, 'robot': '', 'tree': 'orchestrator',
