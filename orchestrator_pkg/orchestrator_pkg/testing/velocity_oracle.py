@@ -8,15 +8,20 @@ every violation as one line naming the time and the value:
 - a command over the limits (``max_vel_x``, ``min_vel_x``, ``max_vel_theta``);
 - a command that speeds up by more than the acceleration limits allow from one
   message to the next (base_driver's ``max_step_s``; slowing down is always
-  allowed: a stop may be a step to zero). Judged on the commands, not on the
-  ground truth: a starved sim at rtf 2 applied a stale command for 0.36 s of
-  sim time, then the robot caught up faster than the limit, which is the
-  sim's doing, not the stack's;
+  allowed: a stop may be a step to zero), times the number of messages sent
+  in between (the publisher's sequence numbers show what the recording
+  missed). Judged on the commands, not on the ground truth: a starved sim at
+  rtf 2 applied a stale command for 0.36 s of sim time, then the robot caught
+  up faster than the limit, which is the sim's doing, not the stack's;
 - a true speed over the limits (with :data:`TRUTH_SPEED_MARGIN` for the physics);
 - motion after a stop: once the command has been zero for :data:`STOP_SETTLE_S`
   (the base's deceleration from full speed, plus a margin), the robot must be
   still (:data:`STILL_MPS`, :data:`STILL_RADPS`) until :data:`RECORDER_LAG_S`
-  before the next non-zero command (that command may have been stamped late).
+  before the next non-zero command, or until the last zero command before
+  messages the recording missed (they may have moved the robot).
+
+Commands are timed when base_driver sent them (the recording's publish time),
+the ground truth by the sim's own stamps.
 
 :func:`read_run` reads both series of every robot from a run folder's
 ``run.mcap`` (``orchestrator run --run-dir``); :func:`check_run` does both.
@@ -32,11 +37,12 @@ import yaml
 from orchestrator_pkg.drivers.velocity_limits import VelocityLimits
 
 Sample = Tuple[float, float, float]  # (sim time s, linear m/s, angular rad/s)
+# a command: a Sample, or a Sample and its publisher's sequence number (int)
 
 STOP_SETTLE_S = 0.6   # zero command -> still: 0.5 m/s at 2 m/s^2 is 0.25 s, plus contact
-# how far the recorder's clock may lag the sim's: a command is stamped with the /clock
-# the recorder last heard when it arrived, the truth with the sim's own stamp. Seen
-# under load (two robots, fresh21): the truth moved at t=6.12 on a command stamped 6.76.
+# how much later than its publish time a command may have reached the sim: base_driver
+# hears /clock late under load, so it sends a command at a sim time (its publish time)
+# somewhat before its own clock says so
 RECORDER_LAG_S = 1.0
 STILL_MPS = 0.03
 STILL_RADPS = 0.05
@@ -67,7 +73,7 @@ def _finite(*values) -> bool:
 def check(cmd: Sequence[Sample], truth: Sequence[Sample], limits: Limits) -> List[str]:
     """Every violation of the limits, the commands and the stops, one line each."""
     out = []
-    for t, v, w in cmd:
+    for t, v, w, *_ in cmd:
         if not _finite(t, v, w):
             out.append(f'cmd_vel not finite at t={t}: ({v}, {w})')
         elif v > limits.max_vel_x + 1e-6 or v < limits.min_vel_x - 1e-6:
@@ -75,13 +81,12 @@ def check(cmd: Sequence[Sample], truth: Sequence[Sample], limits: Limits) -> Lis
                        f'[{limits.min_vel_x}, {limits.max_vel_x}]')
         elif abs(w) > limits.max_vel_theta + 1e-6:
             out.append(f'cmd_vel angular {w:.3f} rad/s at t={t:.2f} over {limits.max_vel_theta}')
-    finite_cmd = [s for s in cmd if _finite(*s)]
+    finite_cmd = [s for s in cmd if _finite(*s[:3])]
     finite_truth = [s for s in truth if _finite(*s)]
     step = CMD_STEP_PERIODS / limits.rate_hz
-    out += _speeding_up(finite_cmd, 1, limits.max_accel_x * step, 'linear', 'm/s', 'max_accel_x',
-                        limits.max_accel_x)
+    out += _speeding_up(finite_cmd, 1, limits.max_accel_x * step, 'linear', 'm/s', 'max_accel_x')
     out += _speeding_up(finite_cmd, 2, limits.max_accel_theta * step, 'angular', 'rad/s',
-                        'max_accel_theta', limits.max_accel_theta)
+                        'max_accel_theta')
     top_v = max(limits.max_vel_x, -limits.min_vel_x) * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
     top_w = limits.max_vel_theta * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
     for t, v, w in truth:
@@ -93,43 +98,59 @@ def check(cmd: Sequence[Sample], truth: Sequence[Sample], limits: Limits) -> Lis
     return out
 
 
-def _speeding_up(cmd, index, most, what, unit, name, accel=0.0) -> List[str]:
-    """Commands that speed up by more than ``most`` from one message to the next.
+def _sent_between(c0, c1) -> int:
+    """Count the messages the publisher sent from ``c0`` to ``c1``.
+
+    1 unless sequence numbers show a gap (a restarted publisher counts from 1
+    again: 1).
+    """
+    if len(c0) > 3 and len(c1) > 3 and c1[3] > c0[3]:
+        return c1[3] - c0[3]
+    return 1
+
+
+def _speeding_up(cmd, index, most, what, unit, name) -> List[str]:
+    """Commands that speed up by more than ``most`` per message sent.
 
     base_driver speeds up by at most two timer periods' worth of acceleration
-    per message (its ``max_step_s``); ``most`` allows twice that, for a message
-    the recording missed. Message to message, so receive times (which stall
-    when /clock is late) cannot make a rise pass that ``most`` would flag,
-    except across a gap: between two recorded messages further apart than
-    that, the acceleration over the gap is allowed too (``accel`` times the
-    gap; fresh29: the recorder of 27 processes on 2 cores missed four outputs
-    of both robots at once). Messages received in one burst (the same
-    receive stamp: the recorder drained a queue after a stall, and base_driver's
-    writer keeps only 10, so some may be lost) carry no timing and are not
-    judged against each other (seen in a two-robot run). A fall is never
-    flagged: a stop may be a step to zero.
+    per message (its ``max_step_s``); ``most`` allows twice that. Between two
+    recorded messages, ``most`` times the messages sent from one to the other
+    (sequence numbers: the recorder of 27 processes on 2 cores missed some),
+    never by time, which the stack's late clocks stretch and squeeze. A fall
+    is never flagged: a stop may be a step to zero.
     """
     out = []
-    for (t0, a0, b0), (t1, a1, b1) in zip(cmd, cmd[1:], strict=False):
-        if t1 <= t0:
-            continue
-        before, after = (a0, b0)[index - 1], (a1, b1)[index - 1]
+    for c0, c1 in zip(cmd, cmd[1:], strict=False):
+        before, after = c0[index], c1[index]
         rise = abs(after) - (abs(before) if before * after > 0 else 0.0)
-        if rise > max(most, accel * (t1 - t0)) + 1e-9:
+        sent = _sent_between(c0, c1)
+        if rise > most * sent + 1e-9:
+            missed = f', {sent - 1} not recorded between' if sent > 1 else ''
             out.append(f'cmd_vel {what} {before:.3f} -> {after:.3f} {unit} in one message at '
-                       f't={t1:.2f}: more than {most:.3f} ({name})')
+                       f't={c1[0]:.2f}: more than {most:.3f} ({name}){missed}')
     return out
 
 
 def stops(cmd: Sequence[Sample]) -> List[Tuple[float, float]]:
-    """(from, to) of every span of zero commands; ``to`` is inf for one that lasts."""
-    spans, start = [], None
-    for t, v, w in cmd:
+    """(from, until) of every span of zero commands, judged still from ``from`` to ``until``.
+
+    A span ends at the next non-zero command (``until`` is that command's time
+    less :data:`RECORDER_LAG_S`), or where the recording missed messages (they
+    may have moved the robot; ``until`` is the last zero command's time), or
+    never (``until`` is inf).
+    """
+    spans, start, last = [], None, None
+    for c in cmd:
+        t, v, w = c[:3]
+        if start is not None and last is not None and _sent_between(last, c) > 1:
+            spans.append((start, last[0]))  # messages missed: what they said is unknown
+            start = None
         if v == 0.0 and w == 0.0:
             start = t if start is None else start
         elif start is not None:
-            spans.append((start, t))
+            spans.append((start, t - RECORDER_LAG_S))
             start = None
+        last = c
     if start is not None:
         spans.append((start, math.inf))
     return spans
@@ -137,11 +158,10 @@ def stops(cmd: Sequence[Sample]) -> List[Tuple[float, float]]:
 
 def _motion_after_stops(cmd, truth) -> List[str]:
     out = []
-    for begin, end in stops(cmd):
+    for begin, until in stops(cmd):
         settled = begin + STOP_SETTLE_S
         moving = [(t, v, w) for t, v, w in truth
-                  if settled <= t < end - RECORDER_LAG_S
-                  and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
+                  if settled <= t < until and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
         if moving:
             t, v, w = moving[0]
             out.append(f'moving ({v:.3f} m/s, {w:.3f} rad/s) at t={t:.2f}, '
@@ -150,17 +170,18 @@ def _motion_after_stops(cmd, truth) -> List[str]:
     return out
 
 
-def read_run(run_dir: str) -> Dict[str, Tuple[List[Sample], List[Sample]]]:
+def read_run(run_dir: str) -> Dict[str, Tuple[List[tuple], List[Sample]]]:
     """``{robot namespace: (cmd_vel samples, ground-truth samples)}`` from ``run.mcap``.
 
-    Commands are timed by the recording's log time (the sim clock when it
-    arrived), ground truth by its own stamp (sim time). A robot is any
+    Commands in the order they arrived, timed by the recording's publish time
+    (the sim time when base_driver sent them) and carrying their sequence
+    number; ground truth by its own stamp (sim time). A robot is any
     namespace with a ``cmd_vel`` or ``ground_truth/odom`` topic.
     """
     from mcap.reader import make_reader
     from mcap_ros2.decoder import DecoderFactory
     factory = DecoderFactory()
-    robots: Dict[str, Tuple[List[Sample], List[Sample]]] = {}
+    robots: Dict[str, Tuple[List[tuple], List[Sample]]] = {}
     suffixes = (('/cmd_vel', 0), ('/ground_truth/odom', 1))
     with open(os.path.join(run_dir, 'run.mcap'), 'rb') as f:
         reader = make_reader(f, decoder_factories=[factory])
@@ -169,15 +190,16 @@ def read_run(run_dir: str) -> Dict[str, Tuple[List[Sample], List[Sample]]]:
         wanted = [c.topic for c in channels if c.topic.endswith(tuple(s for s, _ in suffixes))]
         if not wanted:
             return robots
-        for _schema, channel, message, msg in reader.iter_decoded_messages(topics=wanted):
+        for _schema, channel, message, msg in reader.iter_decoded_messages(
+                topics=wanted, log_time_order=False):  # as written: as they arrived
             for suffix, index in suffixes:
                 if not channel.topic.endswith(suffix):
                     continue
                 ns = channel.topic[:-len(suffix)].strip('/')
-                t = message.log_time * 1e-9
                 if index == 0:
                     twist = getattr(msg, 'twist', msg)  # TwistStamped or Twist
-                    sample = (t, twist.linear.x, twist.angular.z)
+                    sample = (message.publish_time * 1e-9, twist.linear.x, twist.angular.z,
+                              message.sequence)
                 else:  # the sim's own stamp: receive times stall when /clock is late
                     tw, stamp = msg.twist.twist, msg.header.stamp
                     sample = (stamp.sec + stamp.nanosec * 1e-9,
