@@ -3,8 +3,12 @@
 The physics steps on its own thread, paced by ``real_time_factor`` against
 the wall clock (0: as fast as possible). Every output is scheduled on
 simulated time, stamped with it, and published from that thread; the ROS
-callbacks (cmd_vel, gripper, teleport) only take the lock, change state and
-return. With the same ``seed`` and the same commands at the same simulated
+callbacks (gripper, teleport) only take the lock, change state and return. A
+cmd_vel callback does not even take the lock: it leaves the command in its
+robot's slot, which the physics thread applies before its next step (a
+physics thread that is behind its schedule re-took the lock before a waiting
+callback could, so under load the sim drove on stale commands for over a
+second of sim time). With the same ``seed`` and the same commands at the same simulated
 times, two runs are identical.
 
 With ``robots: [robot1, robot2]`` several robots share the world, each with
@@ -40,6 +44,7 @@ Services
     teleport (orchestrator_interfaces/TeleportRobot)
 """
 import array
+import collections
 import math
 import sys
 import threading
@@ -186,6 +191,10 @@ class _Robot:
         self.battery = battery
         self.collisions = None
         self.last_cmd_time = -math.inf
+        # the newest cmd_vel not applied yet, (linear, angular): set by the callback,
+        # taken by the physics thread (deque operations are atomic, no lock needed)
+        self.command_slot = collections.deque(maxlen=1)
+        self.beat_slot = collections.deque(maxlen=1)
         self.last_beat_time = -math.inf  # sim time of its last message on lockstep_topics
         self.last_odom_t = 0.0
         self.last_battery_t = 0.0
@@ -312,8 +321,9 @@ class SimNode(Node):
                                                   QoSProfile(depth=50))
         pub['detections'] = node.create_publisher(DetectionArray, 'detections', reliable)
         cmd_type = TwistStamped if use_stamped else Twist
+        # depth 1: a base applies the newest command; older ones queued under load are stale
         node.create_subscription(cmd_type, 'cmd_vel',
-                                 lambda msg: self._on_cmd_vel(robot, msg), 10)
+                                 lambda msg: self._on_cmd_vel(robot, msg), 1)
         node.create_service(TeleportRobot, 'teleport',
                             lambda req, res: self._on_teleport(robot, req, res))
         robot.gripper = ActionServer(node, Gripper, 'gripper',
@@ -361,13 +371,23 @@ class SimNode(Node):
                 f'{robot.label} cmd_vel rejected: non-finite value (linear.x={linear}, '
                 f'angular.z={angular}); robot stopped', throttle_duration_sec=1.0)
             linear = angular = 0.0
-        with self._lock:
+        robot.command_slot.append((linear, angular))  # applied before the next step
+
+    def _apply_commands(self):
+        """Apply each robot's newest cmd_vel and lockstep beat since the last step (lock held)."""
+        for robot in self.robots:
+            if robot.beat_slot:
+                robot.beat_slot.clear()
+                robot.last_beat_time = self.physics.time
+            try:
+                linear, angular = robot.command_slot.popleft()
+            except IndexError:
+                continue
             self.physics.set_command(linear, angular, robot.index)
             robot.last_cmd_time = self.physics.time
 
     def _on_lockstep_beat(self, robot: _Robot):
-        with self._lock:
-            robot.last_beat_time = self.physics.time
+        robot.beat_slot.append(True)  # timed by the physics thread, as commands are
 
     def _on_teleport(self, robot: _Robot, request, response):
         with self._lock:
@@ -387,6 +407,8 @@ class SimNode(Node):
                     return response
             self.physics.teleport(*pose, robot=robot.index)
             robot.last_cmd_time = robot.last_beat_time = -math.inf
+            robot.command_slot.clear()  # sent before the teleport: not for the new pose
+            robot.beat_slot.clear()
             self._stack_idle = True
             if request.reset_world:
                 self.physics.reset_objects()
@@ -452,6 +474,7 @@ class SimNode(Node):
         try:
             while self._running and self.context.ok():
                 with self._lock:
+                    self._apply_commands()
                     held = self._held_back()
                     if not held:
                         self._advance()

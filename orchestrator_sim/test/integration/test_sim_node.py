@@ -4,6 +4,8 @@ Assertions are on simulated quantities (ground truth, sim stamps), never on
 wall-clock speed; the waits are bounded and generous.
 """
 import math
+import threading
+import time
 
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
@@ -158,3 +160,40 @@ def test_gripper_closes_on_an_object_in_reach_and_opens(sim):
     empty = run(Gripper.Goal.OPEN)
     assert empty.result.error_code == Gripper.Result.NOT_HOLDING
     client.destroy()
+
+
+
+def test_a_cmd_vel_callback_never_waits_for_the_physics_lock(ros_domain):
+    # it leaves the command in its robot's slot and the physics thread applies it before
+    # its next step; it used to take the physics lock, which a physics thread behind
+    # schedule (rtf 0, or a loaded machine) re-took at once: at rtf 0 a stop command
+    # took 2.1-6.8 s of sim time to stop a turning robot (0.4-2.7 s with the slot)
+    from rclpy.parameter import Parameter
+
+    from orchestrator_sim.nodes.sim_node import SimNode
+    rclpy.init(domain_id=ros_domain.domain_id)
+    node = None
+    try:
+        node = SimNode(parameter_overrides=[  # no command timeout: the command stays
+            Parameter('world', value='test_room'), Parameter('real_time_factor', value=0.0),
+            Parameter('cmd_vel_timeout_s', value=0.0)])
+        robot = node.robots[0]
+        command = Twist()
+        command.linear.x, command.angular.z = 0.3, -0.2
+        returned = threading.Event()
+        with node._lock:  # the physics thread is mid-step
+            caller = threading.Thread(
+                target=lambda: (node._on_cmd_vel(robot, command), returned.set()))
+            caller.start()
+            assert returned.wait(WAIT_S), 'the callback waited for the physics lock'
+            assert node.physics.bodies[robot.index].command == (0.0, 0.0)  # not yet
+        deadline = time.monotonic() + WAIT_S
+        while node.physics.bodies[robot.index].command == (0.0, 0.0) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert node.physics.bodies[robot.index].command == (0.3, -0.2)
+        caller.join(WAIT_S)
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.shutdown()
