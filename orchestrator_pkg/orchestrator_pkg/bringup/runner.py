@@ -77,6 +77,7 @@ def ros_arguments(launch: NodeLaunch) -> List[str]:
 
 
 RECENT_LINES = 8  # of a node's output, shown when it exits unexpectedly
+KEPT_LINES = 80  # of a node's output kept: a hung node's stack dump is shown whole
 STACK_DUMP_WAIT_S = 0.5  # after SIGUSR1, for a hung node to print its stacks before SIGKILL
 
 
@@ -93,7 +94,8 @@ class ManagedNode:
         self.command = command
         self.env = env
         self._output = output or (lambda label, line: print(f'[{label}] {line}'))
-        self.recent: collections.deque = collections.deque(maxlen=RECENT_LINES)
+        self.recent: collections.deque = collections.deque(maxlen=KEPT_LINES)
+        self.lines = 0  # printed so far
         self.process: Optional[subprocess.Popen] = None
         self.starts = 0
         self.exit_codes: List[int] = []
@@ -123,6 +125,7 @@ class ManagedNode:
         for raw in iter(process.stdout.readline, b''):
             line = raw.decode('utf-8', 'replace').rstrip()
             self.recent.append(line)
+            self.lines += 1
             self._output(self.label, line)
         process.stdout.close()
 
@@ -220,7 +223,7 @@ class Runner:
         """Say what a node printed last before it exited on its own (a crash's traceback)."""
         if node.recent and node.process is not None and node.process.returncode != 0:
             self._output(f'[runner] the last lines of {node.label}:\n'
-                         + '\n'.join(f'    {line}' for line in node.recent))
+                         + '\n'.join(f'    {line}' for line in list(node.recent)[-RECENT_LINES:]))
 
     def shutdown(self, before_shutdown: Optional[Callable[[], None]] = None) -> Dict[str, int]:
         """Stop everything in order; return each node's last exit code."""
@@ -255,6 +258,7 @@ class Runner:
                              f'{self._grace_period_s:g} s; killing it (the stacks of its '
                              'threads are in its log)')
                 # run_node's faulthandler prints where every thread is, for the post-mortem
+                before = node.lines
                 node.signal(signal.SIGUSR1)
                 try:
                     node.process.wait(timeout=STACK_DUMP_WAIT_S)
@@ -262,6 +266,12 @@ class Runner:
                     pass
                 node.signal(signal.SIGKILL)
                 node.process.wait(timeout=5)
+                node.join_output()
+                dump = list(node.recent)[-min(node.lines - before, KEPT_LINES):] \
+                    if node.lines > before else []
+                if dump:  # where it hung, also where only the terminal is kept (CI)
+                    self._output(f'[runner] where {node.label} was when killed:\n'
+                                 + '\n'.join(f'    {line}' for line in dump))
 
 
 def ament_executable(package: str, executable: str) -> str:

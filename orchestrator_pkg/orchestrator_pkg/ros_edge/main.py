@@ -10,6 +10,7 @@ a managed node (:mod:`lifecycle`) with ``autostart`` that fails to configure.
 """
 import contextlib
 import faulthandler
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,8 @@ SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 
 
 TEARDOWN_S = 10.0  # how long a node's destruction may take before it is left behind
+# a node process's own teardown, well inside the runner's grace period (5 s) before SIGKILL
+NODE_TEARDOWN_S = 3.0
 
 
 def destroy_within(node, timeout_s: float = TEARDOWN_S) -> bool:
@@ -138,7 +141,23 @@ def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -
         if rclpy.ok():
             raise
     finally:
-        if node is not None:
-            destroy_node_and_waitables(node)
+        if node is not None and not destroy_within(node, NODE_TEARDOWN_S):
+            _left_behind(node)
         rclpy.try_shutdown()
     return 0
+
+
+def _left_behind(node) -> None:
+    """Exit now: the node's destruction hung in rcl/Fast DDS (its stacks go to stderr).
+
+    Its work is done (the executor stopped on the shutdown); only the
+    middleware's teardown is stuck, and the interpreter's own exit would meet
+    the same lock, leaving the runner to SIGKILL it after its grace period.
+    """
+    print(f'{node.get_name()}: destroying the node took over {NODE_TEARDOWN_S:g} s '
+          '(stuck in the middleware); exiting without it. Where each thread was:',
+          file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError, ValueError, RuntimeError):
+        faulthandler.dump_traceback(all_threads=True)
+    sys.stdout.flush()
+    os._exit(0)

@@ -13,7 +13,7 @@ import rclpy
 
 from orchestrator_pkg.bringup.description import parse, resolve
 from orchestrator_pkg.bringup.runner import Runner
-from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.main import NODE_TEARDOWN_S, destroy_node_and_waitables
 
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures',
                        'execute_mission_fixture_server.py')
@@ -143,3 +143,33 @@ def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ro
     # faulthandler's dump, through the node's output: the hung frame is named
     dump = '\n'.join(node_lines)
     assert 'most recent call first' in dump and 'in destroy_node' in dump, dump
+    # and in the runner's own output (all that is kept where only the terminal is)
+    shown = [line for line in lines if 'where hanging_node was when killed' in line]
+    assert len(shown) == 1 and 'in destroy_node' in shown[0], lines
+
+
+def test_a_node_whose_destruction_hangs_exits_on_its_own_within_the_grace_period(
+        tmp_path, ros_domain):
+    # run_node leaves a destroy stuck in the middleware behind after NODE_TEARDOWN_S
+    script = os.path.join(os.path.dirname(__file__), 'fixtures', 'hanging_node.py')
+    wrapper = tmp_path / 'hanging'
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
+    wrapper.chmod(0o755)
+    bringup = parse('bringup:\n  nodes:\n    - {name: hanging_node, package: test_pkg, '
+                    'executable: hanging}\n', 'test.yaml')
+    launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=1)
+    lines, node_lines = [], []
+    runner = Runner(launches, lambda package, name: str(wrapper),
+                    grace_period_s=NODE_TEARDOWN_S + 5.0, env=ros_domain.env(),
+                    output=lines.append, node_output=lambda label, line: node_lines.append(line))
+    runner.start()
+    deadline = time.monotonic() + TIMEOUT_S
+    while 'hanging node ready' not in node_lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 'hanging node ready' in node_lines, node_lines
+    codes = runner.shutdown()
+    assert codes == {'hanging_node': 0}, (codes, lines, node_lines)
+    assert not any('did not stop' in line for line in lines), lines
+    said = '\n'.join(node_lines)
+    assert f'destroying the node took over {NODE_TEARDOWN_S:g} s' in said, said
+    assert 'in destroy_node' in said, said  # where it was stuck

@@ -124,7 +124,7 @@ def test_fetch_and_deliver_with_amcl_succeeds_without_collisions(amcl_run):
     assert robot['collisions'] == 0, output[-5000:]
     assert report['localization'] == 'amcl'
     assert re.search(r'localization\s+amcl', output), output[-2000:]
-    assert 'exited uncleanly' not in output
+    assert 'exited uncleanly' not in output, output[-6000:]
     assert_run_within_limits(run_dir)  # the velocity oracle
 
 

@@ -73,7 +73,7 @@ def _check_delivered(report, output):
     # the other objects were not disturbed
     assert robot['objects']['green_box_1'][:2] == pytest.approx([3.0, 1.6], abs=0.01)
     # every node was stopped cleanly (the runner reports unclean exits)
-    assert 'exited uncleanly' not in output
+    assert 'exited uncleanly' not in output, output[-6000:]
 
 
 def _status_changes(run_dir):

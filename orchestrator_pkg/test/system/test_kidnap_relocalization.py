@@ -231,7 +231,7 @@ def test_kidnapped_mission_relocalizes_and_succeeds(kidnap_run):
     robot = report['robots']['robot']
     assert report['succeeded'] and robot['mission_outcome'] == 'SUCCEEDED', output[-5000:]
     assert robot['collisions'] == 0, output[-5000:]
-    assert 'exited uncleanly' not in output
+    assert 'exited uncleanly' not in output, output[-6000:]
     # the run's own record: the re-localization with its sim times in mission.jsonl
     records = [json.loads(line) for line in (run_dir / 'mission.jsonl').read_text().splitlines()]
     relocalize = [(r['t'], r['to']) for r in records
