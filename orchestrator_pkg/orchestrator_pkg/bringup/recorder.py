@@ -54,7 +54,7 @@ DISCOVERY_PERIOD_S = 0.5
 MAX_PLANS = 2000
 PICTURE_FRAME = 'map'  # trajectory.png's frame: the sim's world frame (ground truth)
 MAX_PENDING = 1000  # messages kept until the first /clock
-CLOCK_DEPTH = 200  # /clock messages queued for a busy recorder: 2 s of sim at 100 Hz
+CLOCK_DEPTH = 100  # /clock messages queued for the clock thread: 1 s of sim at 100 Hz
 # records that close what came before them at the same sim time: a result after its tree's
 # last changes, the run's localization error after everything
 LAST_AT_EQUAL_TIME = {'mission_result': 1, 'localization_error': 2}
@@ -67,27 +67,31 @@ class ClockMap:
     clock (DDS's source timestamp), and the sim sends ``/clock`` after each
     step. The sim time at wall time ``w`` is then the last clock sent at or
     before ``w``: what a node heard as its ROS time when it published, give or
-    take one delivery. Kept for the last :attr:`keep` clocks.
+    take one delivery. Kept for the last :attr:`keep` clocks. Thread-safe (the
+    recorder adds from its clock thread and reads from its recording thread).
     """
 
     def __init__(self, keep: int = 512):
         self.keep = keep
         self._walls: List[int] = []
         self._sims: List[int] = []
+        self._lock = threading.Lock()
 
     def add(self, wall_ns: int, sim_ns: int) -> None:
         """One ``/clock`` message: sent at ``wall_ns`` (source timestamp) holding ``sim_ns``."""
-        if self._walls and wall_ns <= self._walls[-1]:
-            return  # out of order (a second clock publisher): the first kept wins
-        self._walls.append(wall_ns)
-        self._sims.append(sim_ns)
-        if len(self._walls) > 2 * self.keep:
-            del self._walls[:-self.keep], self._sims[:-self.keep]
+        with self._lock:
+            if self._walls and wall_ns <= self._walls[-1]:
+                return  # out of order (a second clock publisher): the first kept wins
+            self._walls.append(wall_ns)
+            self._sims.append(sim_ns)
+            if len(self._walls) > 2 * self.keep:
+                del self._walls[:-self.keep], self._sims[:-self.keep]
 
     def sim_at(self, wall_ns: int) -> Optional[int]:
         """Return the sim time at ``wall_ns``; None before the earliest clock kept."""
-        i = bisect.bisect_right(self._walls, wall_ns) - 1
-        return self._sims[i] if i >= 0 else None
+        with self._lock:
+            i = bisect.bisect_right(self._walls, wall_ns) - 1
+            return self._sims[i] if i >= 0 else None
 
 
 def topic_name(namespace: str, name: str) -> str:
@@ -154,23 +158,33 @@ class RunRecorder:
         self._wanted = {topic_name(ns, t): (ns, t) for ns in namespaces for t in topics}
         self._subscribed = {}
         self.node = rclpy.create_node('orchestrator_run_recorder')
-        # deep: a starved recorder still maps every clock's wall time (ClockMap)
-        self.node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_DEPTH)
         self.node.create_timer(DISCOVERY_PERIOD_S, self._discover,
                                clock=self._wall_clock())
+        # /clock on a node and thread of its own: behind the recorded topics' queue (a
+        # few hundred messages a second, in Python), the clock fell ~1 s behind under
+        # load, and with it every time written (the 2-core CI machine)
+        self.clock_node = rclpy.create_node('orchestrator_run_recorder_clock')
+        self.clock_node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_DEPTH)
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, name='run-recorder', daemon=True)
+        self._clock_executor = SingleThreadedExecutor()
+        self._clock_executor.add_node(self.clock_node)
         self._closed = False
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._spin, args=(self._executor,), name='run-recorder',
+                             daemon=True),
+            threading.Thread(target=self._spin, args=(self._clock_executor,),
+                             name='run-recorder-clock', daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def _wall_clock(self):
         from rclpy.clock import Clock, ClockType
         return Clock(clock_type=ClockType.STEADY_TIME)
 
-    def _spin(self):
+    def _spin(self, executor):
         try:
-            self._executor.spin()
+            executor.spin()
         except Exception as exc:  # noqa: BLE001 - context shut down under us at exit
             if not self._closed:
                 self.problems.append(f'recorder stopped: {type(exc).__name__}: {exc}')
@@ -311,8 +325,10 @@ class RunRecorder:
     # ------------------------------------------------------------ end
     def close(self) -> None:
         """Stop recording and finish both files."""
-        self._executor.shutdown(timeout_sec=2.0)
-        self._thread.join(timeout=2.0)
+        for executor in (self._executor, self._clock_executor):
+            executor.shutdown(timeout_sec=2.0)
+        for thread in self._threads:
+            thread.join(timeout=2.0)
         with self._lock:
             self._closed = True
             self._writer.finish()
@@ -320,7 +336,7 @@ class RunRecorder:
             self._jsonl.close()
         order_mission_log(self._jsonl.name)
         # the files are complete; a destroy that hangs in rcl must not hold the run
-        self.teardown_hung = not destroy_within(self.node)
+        self.teardown_hung = not (destroy_within(self.node) and destroy_within(self.clock_node))
 
 
 def order_mission_log(path: str) -> None:
