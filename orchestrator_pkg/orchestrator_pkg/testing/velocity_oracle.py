@@ -18,7 +18,9 @@ every violation as one line naming the time and the value:
   (the base's deceleration from full speed, plus a margin), the robot must be
   still (:data:`STILL_MPS`, :data:`STILL_RADPS`) until :data:`RECORDER_LAG_S`
   before the next non-zero command, or until the last zero command before
-  messages the recording missed (they may have moved the robot).
+  messages the recording missed (they may have moved the robot), or until the
+  recorder's own clock was behind (:data:`RECORDER_STALE_S`, seen on the
+  ground truth: the commands it took then are timed too early).
 
 Commands are timed when base_driver sent them (the recording's publish time),
 the ground truth by the sim's own stamps.
@@ -37,13 +39,17 @@ import yaml
 from orchestrator_pkg.drivers.velocity_limits import VelocityLimits
 
 Sample = Tuple[float, float, float]  # (sim time s, linear m/s, angular rad/s)
-# a command: a Sample, or a Sample and its publisher's sequence number (int)
+# a command: a Sample, or a Sample and its publisher's sequence number (int);
+# a ground-truth sample: a Sample, or a Sample and the time the recorder took it
 
 STOP_SETTLE_S = 0.6   # zero command -> still: 0.5 m/s at 2 m/s^2 is 0.25 s, plus contact
 # how much later than its publish time a command may have reached the sim: base_driver
 # hears /clock late under load, so it sends a command at a sim time (its publish time)
 # somewhat before its own clock says so
 RECORDER_LAG_S = 1.0
+# a recorder whose clock is this far behind the sim's stamps (seen: 5 s, its process
+# starved on a loaded machine) timed the commands it took then too early
+RECORDER_STALE_S = 0.25
 STILL_MPS = 0.03
 STILL_RADPS = 0.05
 TRUTH_SPEED_MARGIN = 1.15  # physics overshoot allowed on the true speed (factor)
@@ -82,14 +88,14 @@ def check(cmd: Sequence[Sample], truth: Sequence[Sample], limits: Limits) -> Lis
         elif abs(w) > limits.max_vel_theta + 1e-6:
             out.append(f'cmd_vel angular {w:.3f} rad/s at t={t:.2f} over {limits.max_vel_theta}')
     finite_cmd = [s for s in cmd if _finite(*s[:3])]
-    finite_truth = [s for s in truth if _finite(*s)]
+    finite_truth = [s for s in truth if _finite(*s[:3])]
     step = CMD_STEP_PERIODS / limits.rate_hz
     out += _speeding_up(finite_cmd, 1, limits.max_accel_x * step, 'linear', 'm/s', 'max_accel_x')
     out += _speeding_up(finite_cmd, 2, limits.max_accel_theta * step, 'angular', 'rad/s',
                         'max_accel_theta')
     top_v = max(limits.max_vel_x, -limits.min_vel_x) * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
     top_w = limits.max_vel_theta * TRUTH_SPEED_MARGIN + TRUTH_SPEED_SLACK
-    for t, v, w in truth:
+    for t, v, w, *_ in truth:
         if not _finite(t, v, w):
             out.append(f'ground truth not finite at t={t}: ({v}, {w})')
         elif abs(v) > top_v or abs(w) > top_w:
@@ -156,11 +162,25 @@ def stops(cmd: Sequence[Sample]) -> List[Tuple[float, float]]:
     return spans
 
 
+def _stale_from(truth, begin: float, until: float) -> float:
+    """Return the first ground-truth time in [begin, until) taken with a stale clock.
+
+    A truth sample carries its receive (log) time as a 4th element; one stamped
+    more than :data:`RECORDER_STALE_S` after it was received shows the
+    recorder's clock, and so the publish times it gave commands then, behind.
+    """
+    for t, _v, _w, *log in truth:
+        if begin <= t < until and log and t - log[0] > RECORDER_STALE_S:
+            return t
+    return until
+
+
 def _motion_after_stops(cmd, truth) -> List[str]:
     out = []
     for begin, until in stops(cmd):
         settled = begin + STOP_SETTLE_S
-        moving = [(t, v, w) for t, v, w in truth
+        until = _stale_from(truth, begin, until)  # the commands' times are unknown from there
+        moving = [(t, v, w) for t, v, w, *_ in truth
                   if settled <= t < until and (abs(v) > STILL_MPS or abs(w) > STILL_RADPS)]
         if moving:
             t, v, w = moving[0]
@@ -175,7 +195,8 @@ def read_run(run_dir: str) -> Dict[str, Tuple[List[tuple], List[Sample]]]:
 
     Commands in the order they arrived, timed by the recording's publish time
     (the sim time when base_driver sent them) and carrying their sequence
-    number; ground truth by its own stamp (sim time). A robot is any
+    number; ground truth by its own stamp (sim time), carrying the time the
+    recorder took it (its log time). A robot is any
     namespace with a ``cmd_vel`` or ``ground_truth/odom`` topic.
     """
     from mcap.reader import make_reader
@@ -203,7 +224,8 @@ def read_run(run_dir: str) -> Dict[str, Tuple[List[tuple], List[Sample]]]:
                 else:  # the sim's own stamp: receive times stall when /clock is late
                     tw, stamp = msg.twist.twist, msg.header.stamp
                     sample = (stamp.sec + stamp.nanosec * 1e-9,
-                              math.hypot(tw.linear.x, tw.linear.y), tw.angular.z)
+                              math.hypot(tw.linear.x, tw.linear.y), tw.angular.z,
+                              message.log_time * 1e-9)
                 robots.setdefault(ns, ([], []))[index].append(sample)
     return robots
 

@@ -4,6 +4,7 @@ import os
 
 from orchestrator_pkg.testing.velocity_oracle import (
     RECORDER_LAG_S,
+    RECORDER_STALE_S,
     STOP_SETTLE_S,
     Limits,
     check,
@@ -115,6 +116,24 @@ def test_motion_just_before_a_late_stamped_command_is_allowed_but_not_earlier():
     too_early = resume - RECORDER_LAG_S - 0.3
     moved = [(s, 0.1 if s >= too_early else v, w) for s, v, w in truth + still]
     found = check(cmd + again, moved, LIMITS)
+    assert len(found) == 1 and 'after cmd_vel went to zero' in found[0], found
+
+
+def test_motion_after_the_recorder_fell_behind_is_not_judged():
+    # seen under load: the recorder's process starved for 5 s; truth it took then is
+    # stamped far after its receive time, and the commands it took then were timed too
+    # early (a stop "lasted" through commands that moved the robot)
+    cmd, truth, t_stop = _clean_run()
+    late = t_stop + STOP_SETTLE_S + 0.3
+    moved = [(s, 0.2 if s >= late else v, w, s) for s, v, w in truth]  # log time = stamp
+    found = check(cmd, moved, LIMITS)
+    assert len(found) == 1 and 'after cmd_vel went to zero' in found[0], found
+    stale = [(s, v, w, log - (RECORDER_STALE_S + 0.1) if s >= late - 0.1 else log)
+             for s, v, w, log in moved]
+    assert check(cmd, stale, LIMITS) == []
+    # but motion before the recorder fell behind still is
+    early = [(s, 0.2 if s >= late - 0.2 else v, w, log) for s, v, w, log in stale]
+    found = check(cmd, early, LIMITS)
     assert len(found) == 1 and 'after cmd_vel went to zero' in found[0], found
 
 
