@@ -23,6 +23,7 @@ from orchestrator_pkg.ros_edge import convert, share
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
+CONTROLLERS = ('rpp', 'mppi')  # --controller: the bringup's run argument controller
 SERVER_WAIT_S = 180.0  # wall time for the stack to come up on a loaded machine
 SETTLE_WALL_S = 300.0  # wall time cap per run on top of the sim-time limit
 CANCEL_WAIT_S = 5.0
@@ -48,7 +49,8 @@ def _check_bringup(path: str) -> None:
     from orchestrator_pkg.bringup import description
     from orchestrator_pkg.bringup.runner import ament_executable
     bringup = description.load(share.config_file(path))
-    args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1}
+    args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1,
+            'controller': CONTROLLERS[0]}
     for launch in description.resolve(bringup, share.share_dir, args, sim=True):
         ament_executable(launch.node.package, launch.node.executable)
 
@@ -183,7 +185,8 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     bringup = description.load(share.config_file(args.bringup))
     spawn = f'{barn.START[0]} {barn.START[1]} {barn.START[2]}'
     run_args = {'world': world_file, 'rtf': float(args.rtf), 'seed': int(args.seed) + run,
-                'spawn': spawn, 'max_lead_s': float(args.max_lead_s)}
+                'spawn': spawn, 'max_lead_s': float(args.max_lead_s),
+                'controller': args.controller}
     launches = description.resolve(bringup, share.share_dir, run_args, sim=True)
     runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
                     output=log)
@@ -311,7 +314,8 @@ def barn_command(args) -> int:
         stop['requested'] = True
         raise KeyboardInterrupt
     previous = signal.signal(signal.SIGINT, on_sigint)
-    print(f'BARN: {len(indices)} worlds x {args.runs} runs, rtf {args.rtf:g}, '
+    print(f'BARN: {len(indices)} worlds x {args.runs} runs, controller {args.controller}, '
+          f'rtf {args.rtf:g}, '
           f'max_lead_s {args.max_lead_s:g}, time limit {args.time_limit_s:g} s sim time')
     print(f'{"world":>6} {"run":>4} {"status":<10} {"time s":>8} {"opt s":>7} {"metric":>7} '
           f'{"wall s":>7} {"rtf":>5}  navigate_to_pose')
@@ -349,7 +353,7 @@ def _write(path: str, args, results) -> None:
                          'success_radius_m': barn.SUCCESS_RADIUS_M,
                          'time_limit_s': args.time_limit_s, 'rtf': args.rtf,
                          'max_lead_s': args.max_lead_s, 'seed': args.seed,
-                         'bringup': args.bringup},
+                         'bringup': args.bringup, 'controller': args.controller},
             'runs': [r.as_dict() for r in results],
             'means': barn.summarize(results),
             'baseline_dwa': {'success': 0.88, 'collision': 0.048, 'metric': 0.1693}}
@@ -389,6 +393,9 @@ def register(subparsers) -> None:
                         help='sim seed of run 0 (run k: seed+k)')
     parser.add_argument('--time-limit-s', type=_args.non_negative, default=barn.TIME_LIMIT_S,
                         help='sim time limit per run (default: %(default)s)')
+    parser.add_argument('--controller', choices=CONTROLLERS, default=CONTROLLERS[0],
+                        help="FollowPath's controller: regulated pure pursuit or MPPI "
+                             '(the bringup\'s run argument controller; default: %(default)s)')
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')
     parser.add_argument('--log', metavar='FILE', help='write the nodes\' output here')

@@ -1,4 +1,15 @@
-"""controller_server: nav2_msgs/FollowPath with regulated pure pursuit on a rolling local costmap.
+"""controller_server: nav2_msgs/FollowPath on a rolling local costmap.
+
+The FollowPath controller is chosen by ``FollowPath.plugin`` with Nav2's class
+names: regulated pure pursuit
+(``nav2_regulated_pure_pursuit_controller::RegulatedPurePursuitController``,
+the default) or MPPI (``nav2_mppi_controller::MPPIController``,
+:mod:`orchestrator_pkg.planning.mppi`). Both take the robot's limits and goal
+tolerances from the top-level parameters (``max_vel_x``, ``max_linear_accel``,
+``desired_linear_vel``, ``xy_goal_tolerance_m``, ...), so switching keeps the
+robot the same; MPPI's own parameters are ``FollowPath.<name>`` and
+``FollowPath.<Critic>.<name>``, as in Nav2's YAML. MPPI keeps its warm start
+across the new paths a replanning tree sends.
 
 The control loop is a timer on the ROS clock (``controller_frequency_hz``); the
 action's execute callback only awaits the loop's verdict, so nothing blocks.
@@ -31,6 +42,8 @@ A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): all
 of the above exists from configure on, the control loop runs and goals are
 accepted only while active; deactivation aborts a running goal with a zero Twist.
 """
+import math
+
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
 from nav_msgs.msg import Odometry, Path
@@ -45,6 +58,7 @@ from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, 
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
 from orchestrator_pkg.planning.frames import FrameError, transform_points
+from orchestrator_pkg.planning.mppi import MPPIController, parameter_specs, params_from_dict
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
@@ -53,7 +67,28 @@ from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 R = FollowPath.Result
+RPP_PLUGIN = 'nav2_regulated_pure_pursuit_controller::RegulatedPurePursuitController'
+MPPI_PLUGIN = 'nav2_mppi_controller::MPPIController'
+PLUGINS = (RPP_PLUGIN, MPPI_PLUGIN)
+MPPI_PREFIX = 'FollowPath.'
+# MPPI's parameters that are the robot's, taken from the top-level ones (both controllers)
+MPPI_SHARED = {
+    'desired_linear_vel': lambda v: v['desired_linear_vel'],
+    'vx_max': lambda v: v['max_vel_x'],
+    'wz_max': lambda v: v['max_vel_theta'],
+    'ax_max': lambda v: v['max_linear_accel'],
+    'ax_min': lambda v: -v['max_linear_decel'],
+    'az_max': lambda v: v['max_angular_accel'],
+    'xy_goal_tolerance_m': lambda v: v['xy_goal_tolerance_m'],
+    # 6.2832 (ignore the heading) is a hair over MPPI's 2 pi bound: the same meaning
+    'yaw_goal_tolerance': lambda v: min(v['yaw_goal_tolerance'], 2.0 * math.pi),
+}
+MPPI_SPECS = {
+    f'{MPPI_PREFIX}{spec.name}': Spec(spec.value, f'MPPI: {spec.description}', spec.lo, spec.hi)
+    for spec in parameter_specs() if spec.name not in MPPI_SHARED}
 CONTROLLER_SPECS = {
+    'FollowPath.plugin': Spec(RPP_PLUGIN, 'the FollowPath controller, by its Nav2 class name: '
+                              f'{RPP_PLUGIN} or {MPPI_PLUGIN}', read_only=True),
     'controller_frequency_hz': Spec(20.0, 'control loop rate on the ROS clock', 1.0, 200.0,
                                     read_only=True),
     'desired_linear_vel': Spec(1.0, 'cruise speed (m/s)', 0.01, 5.0),
@@ -94,14 +129,27 @@ CONTROLLER_SPECS = {
     'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap, costmap_raw and '
                                          'published_footprint (0 = never)',
                                          0.0, 20.0, read_only=True),
+    **MPPI_SPECS,
 }
+
+
+def mppi_params(v: dict):
+    """MPPI's parameters from the node's values (``FollowPath.*`` and the shared limits)."""
+    values = {name[len(MPPI_PREFIX):]: v[name] for name in MPPI_SPECS}
+    values.update({name: get(v) for name, get in MPPI_SHARED.items()})
+    return params_from_dict(values)
 
 
 def _check_controller(v: dict):
     """Cross-field rules of the controller parameters; a reason string or None."""
+    plugin = v['FollowPath.plugin']
+    if plugin not in PLUGINS:
+        return f'FollowPath.plugin {plugin!r} is not one of: {", ".join(PLUGINS)}'
     fields = {k: v[k] for k in rpp.ControllerParams.__dataclass_fields__ if k in v}
     try:
         rpp.ControllerParams(**fields).validate()
+        if plugin == MPPI_PLUGIN:
+            mppi_params(v)
     except ValueError as exc:
         return str(exc)
     return None
@@ -122,7 +170,7 @@ class _Active:
 
 
 class ControllerServer(ManagedNode):
-    """Local rolling costmap plus regulated pure pursuit behind the FollowPath action."""
+    """Local rolling costmap plus the FollowPath controller (RPP or MPPI) behind the action."""
 
     def __init__(self):
         super().__init__('controller_server')
@@ -163,7 +211,9 @@ class ControllerServer(ManagedNode):
             self, 'follow_path', lambda: [self._active.handle] if self._active else [],
             self._orphaned)
         self._period = 1.0 / self.get_parameter('controller_frequency_hz').value
+        self._plugin = self.get_parameter('FollowPath.plugin').value
         self.create_timer(self._period, self._cycle)
+        self.get_logger().info(f'FollowPath: {self._plugin}')
 
     def deactivate_node(self):
         """End a running goal and stop the robot before the publishers go quiet."""
@@ -202,6 +252,15 @@ class ControllerServer(ManagedNode):
                                     cost_scaling_factor=self.get_parameter(
                                         'cost_scaling_factor').value)
 
+    def _new_controller(self, preempting: bool):
+        """Return the controller for a new path (MPPI keeps its warm start when preempted)."""
+        if self._plugin == MPPI_PLUGIN:
+            if preempting and isinstance(self._controller, MPPIController):
+                return self._controller
+            return MPPIController(mppi_params(params.values(self, CONTROLLER_SPECS)),
+                                  self._footprint, self._costmap.inflation)
+        return rpp.RegulatedPurePursuit(self._controller_params(), self._footprint)
+
     async def _execute(self, goal_handle):
         preempting = self._active is not None
         if preempting:
@@ -217,8 +276,7 @@ class ControllerServer(ManagedNode):
             error = 'path has no poses'
         if error is None:
             try:
-                params = self._controller_params()
-                ctl = rpp.RegulatedPurePursuit(params, self._footprint)
+                ctl = self._new_controller(preempting)
                 pts = np.array([(p.pose.position.x, p.pose.position.y) for p in msg.poses])
                 goal_yaw = convert.quaternion_to_yaw(msg.poses[-1].pose.orientation)
                 ctl.set_path(pts, goal_yaw=goal_yaw)

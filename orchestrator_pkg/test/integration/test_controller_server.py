@@ -18,6 +18,7 @@ import rclpy
 from rclpy.action import ActionClient
 from rosgraph_msgs.msg import Clock
 
+from orchestrator_pkg.nodes.controller_server import MPPI_PLUGIN
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.controller import footprint_points
 from orchestrator_pkg.planning.costmap import (
@@ -120,8 +121,12 @@ def _send(node, client, points):
     return handle
 
 
-def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig):
+@pytest.mark.parametrize('rig', [[], [f'FollowPath.plugin:={MPPI_PLUGIN}']], indirect=True,
+                         ids=['regulated_pure_pursuit', 'mppi'])
+def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig, request):
     node, client, monitor, ctl = rig
+    mppi = 'mppi' in request.node.callspec.id
+    assert (f'FollowPath: {MPPI_PLUGIN}' in ctl.output()) == mppi, ctl.output()[-2000:]
     handle = _send(node, client, _slalom_path())
     response = wait_future(node, handle.get_result_async(), timeout_s=120.0, what='result')
     assert response.status == GoalStatus.STATUS_SUCCEEDED, (response.result.error_msg,
@@ -131,11 +136,13 @@ def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig):
     assert len(monitor.poses) > 100
     hits = [p for p in monitor.poses if _footprint_hits_box(*p[:3])]
     assert not hits, f'footprint touched a box at {hits[:3]}'
-    # the loop rate on the sim clock while driving
+    # the loop rate on the sim clock while driving (MPPI's compute time against the
+    # control period is bench/mppi_bench.py's, not a test's: it depends on the machine)
     moving = [c for c in monitor.cmds if c[1] != 0.0 or c[2] != 0.0]
     span = moving[-1][0] - moving[0][0]
     assert span > 3.0
-    assert len(moving) / span >= 18.0, f'{len(moving)} commands in {span:.2f} s of sim time'
+    assert mppi or len(moving) / span >= 18.0, \
+        f'{len(moving)} commands in {span:.2f} s of sim time'
     # a zero command ends the goal (it may arrive just after the result)
     assert spin_until(node, lambda: monitor.cmds[-1][1:] == (0.0, 0.0), timeout_s=10.0), \
         monitor.cmds[-3:]

@@ -5,7 +5,7 @@ from nav_helpers import node_cmd
 import rclpy
 from rclpy.parameter import Parameter
 
-from orchestrator_pkg.nodes.controller_server import ControllerServer
+from orchestrator_pkg.nodes.controller_server import MPPI_PLUGIN, ControllerServer
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 
@@ -43,3 +43,13 @@ def test_bad_start_up_is_one_line_and_exit_1(ros_domain, tmp_path):
     assert 'none.yaml: cannot read' in missing.stderr and 'Traceback' not in missing.stderr
     ranged = _start(node_cmd('planner_server', 'timeout_s:=-1.0'), env)
     assert ranged.returncode == 1 and 'Traceback' not in ranged.stderr
+    # the FollowPath plugin by Nav2's class name; an unknown one names the choices
+    plugin = _start(node_cmd('controller_server', 'FollowPath.plugin:=dwb_core::DWBLocalPlanner'),
+                    env)
+    assert plugin.returncode == 1 and 'Traceback' not in plugin.stderr
+    assert "FollowPath.plugin 'dwb_core::DWBLocalPlanner' is not one of" in plugin.stderr
+    assert 'nav2_mppi_controller::MPPIController' in plugin.stderr
+    # MPPI's own parameters are checked at start-up when it is the plugin
+    mppi = _start(node_cmd('controller_server', f'FollowPath.plugin:={MPPI_PLUGIN}',
+                           'FollowPath.smoothing_window:=8'), env)
+    assert mppi.returncode == 1 and 'smoothing_window must be odd' in mppi.stderr

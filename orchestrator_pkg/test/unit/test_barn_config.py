@@ -5,7 +5,7 @@ import yaml
 
 from orchestrator_pkg.bringup.description import load, resolve
 from orchestrator_pkg.nodes.behavior_server import BEHAVIOR_SPECS
-from orchestrator_pkg.nodes.controller_server import CONTROLLER_SPECS
+from orchestrator_pkg.nodes.controller_server import CONTROLLER_SPECS, MPPI_PLUGIN, RPP_PLUGIN
 from orchestrator_pkg.nodes.costmap_params import costmap_specs
 from orchestrator_pkg.nodes.planner_server import PLANNER_SPECS
 
@@ -42,9 +42,9 @@ def test_nav_barn_overrides_are_declared_parameters_in_range():
 
 def test_barn_bringup_resolves_with_the_runner_arguments():
     bringup = load(os.path.join(CONFIG, 'barn_bringup.yaml'))
-    launches = resolve(bringup, lambda pkg: f'/share/{pkg}',
-                       {'world': '/w/world_0.world', 'rtf': 1.0, 'seed': 3,
-                        'spawn': '-2.25 3.0 1.57', 'max_lead_s': 0.1}, sim=True)
+    args = {'world': '/w/world_0.world', 'rtf': 1.0, 'seed': 3, 'spawn': '-2.25 3.0 1.57',
+            'max_lead_s': 0.1, 'controller': 'rpp'}
+    launches = resolve(bringup, lambda pkg: f'/share/{pkg}', args, sim=True)
     by_name = {launch.node.name: launch for launch in launches}
     assert set(by_name) == {'sim', 'base_driver', 'planner_server', 'controller_server',
                             'behavior_server', 'bt_navigator', 'lifecycle_manager_navigation'}
@@ -53,4 +53,10 @@ def test_barn_bringup_resolves_with_the_runner_arguments():
     assert sim['world'] == '/w/world_0.world' and sim['max_lead_s'] == 0.1
     assert by_name['base_driver'].parameter_files[-1].endswith('base_driver_jackal.yaml')
     assert by_name['controller_server'].parameter_files[-1].endswith('nav_barn.yaml')
+    # --controller: the FollowPath plugin by Nav2's class name
+    assert by_name['controller_server'].overrides['FollowPath.plugin'] == RPP_PLUGIN
+    mppi = resolve(bringup, lambda pkg: f'/share/{pkg}', {**args, 'controller': 'mppi'},
+                   sim=True)
+    assert {launch.node.name: launch for launch in mppi}[
+        'controller_server'].overrides['FollowPath.plugin'] == MPPI_PLUGIN
     assert all(launch.overrides['use_sim_time'] for launch in launches)

@@ -189,3 +189,31 @@ def test_bad_input_is_rejected_with_the_field_named():
         _controller(vx_max=-1.0)
     empty = _controller()
     assert empty.compute(0.0, 0.0, 0.0, 0.0, 0.0, DT, _costmap()).status == rpp.GOAL_REACHED
+
+
+def test_a_moved_path_keeps_the_progress_and_a_robot_on_it_reaches_its_goal():
+    # controller_server re-expresses a map-frame path in odom every cycle (move_path)
+    p = MPPIParams()
+    ctl = MPPIController(p, JACKAL, INFLATION)
+    line = np.column_stack([np.linspace(0.0, 6.0, 121), np.zeros(121)])
+    line = np.vstack([line[:10], line[9:]])  # a repeated pose (set_path drops it)
+    ctl.set_path(line)
+    trace = _run(ctl, _costmap(), (0.0, 0.0, 0.0), steps=40)
+    progress = ctl._closest
+    assert progress > 10
+    ahead = ctl.remaining_path(1.0)
+    assert len(ahead) > 1 and np.isclose(np.hypot(*np.diff(ahead, axis=0).T).sum(), 1.0,
+                                         atol=0.06)
+    # map -> odom moved by 0.3 m sideways: same poses, moved; the progress is kept
+    shift = np.array([0.0, 0.3])
+    ctl.move_path(line + shift)
+    assert ctl._closest == progress
+    assert np.allclose(ctl.remaining_path(1.0), ahead + shift)
+    x, y, yaw = trace[-1][:3]
+    rest = _run(ctl, _costmap(), (x, y, yaw), steps=400, v0=trace[-1][3])
+    assert rest[-1][5] == rpp.GOAL_REACHED
+    assert math.hypot(rest[-1][0] - 6.0, rest[-1][1] - 0.3) <= p.xy_goal_tolerance_m
+    with pytest.raises(ValueError, match='move_path: 5 poses for a path of 122'):
+        ctl.move_path(line[:5])
+    with pytest.raises(ValueError, match='non-finite'):
+        ctl.move_path(np.full_like(line, np.nan))

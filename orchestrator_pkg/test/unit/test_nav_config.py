@@ -20,12 +20,23 @@ NODES = {
 }
 
 
+def _flat(params: dict, prefix: str = '') -> dict:
+    """Nested blocks as rcl reads them: ``FollowPath: {plugin: x}`` is ``FollowPath.plugin``."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f'{prefix}{key}.'))
+        else:
+            out[f'{prefix}{key}'] = value
+    return out
+
+
 def test_every_node_block_matches_its_declared_parameters():
     with open(NAV_YAML, encoding='utf-8') as f:
         doc = yaml.safe_load(f)
     assert set(doc) == set(NODES)
     for node, specs in NODES.items():
-        params = doc[node]['ros__parameters']
+        params = _flat(doc[node]['ros__parameters'])
         assert set(params) == set(specs), node
         for name, value in params.items():
             spec = specs[name]

@@ -93,6 +93,7 @@ class MPPIController:
             if p.noise_correlation_time_s > 0.0 else 0.0
         self.path = np.zeros((0, 2))
         self._arc = np.zeros(0)
+        self._keep = np.zeros(0, dtype=bool)
         self.goal_yaw = None
         self._closest = 0
         self._at_goal = False
@@ -120,12 +121,35 @@ class MPPIController:
         if not same_goal:
             self._at_goal = False
         # repeated points would stall the arc-length interpolation: keep the first of each run
-        keep = np.concatenate([[True], np.any(np.diff(path, axis=0) != 0.0, axis=1)])
-        path = path[keep]
+        self._keep = np.concatenate([[True], np.any(np.diff(path, axis=0) != 0.0, axis=1)])
+        self._use(path[self._keep], goal_yaw)
+        self._closest = 0
+
+    def _use(self, path: np.ndarray, goal_yaw) -> None:
         self.path = path
         self._arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))])
         self.goal_yaw = goal_yaw
-        self._closest = 0
+
+    def move_path(self, path, goal_yaw=None) -> None:
+        """Replace the path's coordinates (the same poses, moved: a new frame transform).
+
+        The progress along the path and the warm start are kept, so the path can
+        be re-expressed every cycle while ``map -> odom`` changes.
+        """
+        path = np.asarray(path, dtype=float).reshape(-1, 2)
+        if len(path) != len(self._keep):
+            raise ValueError(f'move_path: {len(path)} poses for a path of {len(self._keep)}')
+        if not np.all(np.isfinite(path)):
+            raise ValueError('path has non-finite coordinates')
+        if goal_yaw is not None and not math.isfinite(goal_yaw):
+            raise ValueError(f'goal_yaw must be finite, got {goal_yaw}')
+        self._use(path[self._keep], goal_yaw)
+
+    def remaining_path(self, max_length_m: float) -> np.ndarray:
+        """Return the path ahead (from the closest pose) up to ``max_length_m`` along it."""
+        rest = self.path[self._closest:]
+        arc = self._arc[self._closest:] - self._arc[self._closest] if len(rest) else self._arc
+        return rest[:int(np.searchsorted(arc, max_length_m, side='right'))].copy()
 
     # -- path -----------------------------------------------------------------------
     def _prune(self, x: float, y: float) -> None:
