@@ -1,7 +1,8 @@
 """System test: ``orchestrator barn`` on one BARN world, every node real, scored in the sim.
 
 The committed fixture (BARN world 20 and its reference path, copied from the
-BARN Challenge, MIT) is run as a user would run the benchmark: the stack of
+BARN Challenge, MIT) is run as a user would run the benchmark, once with each
+FollowPath controller (regulated pure pursuit and MPPI): the stack of
 config/barn_bringup.yaml comes up, the goal goes to navigate_to_pose, and the
 runner scores the run from the sim's ground truth and collision events.
 """
@@ -20,7 +21,8 @@ RUN_TIMEOUT_S = 240.0  # wall; the run is about 15-30 s of sim time at rtf 1
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
-def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path):
+@pytest.mark.parametrize('controller', ['rpp', 'mppi'])
+def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controller):
     worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
     worlds.mkdir()
     paths.mkdir()
@@ -28,7 +30,7 @@ def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path):
     shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
     out = tmp_path / 'barn.json'
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds', str(worlds),
-           '--indices', '20', '--rtf', '1', '--out', str(out)]
+           '--indices', '20', '--rtf', '1', '--controller', controller, '--out', str(out)]
     run = ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0)
     with run:
         assert run.wait_for_output('wrote ', RUN_TIMEOUT_S), run.output()[-5000:]
@@ -36,6 +38,7 @@ def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path):
     output = run.output()
     assert run.returncode == 0, output[-5000:]
     report = json.loads(out.read_text())
+    assert report['protocol']['controller'] == controller
     (result,) = report['runs']
     assert result['world'] == 20
     assert result['status'] == 'succeeded', output[-5000:]

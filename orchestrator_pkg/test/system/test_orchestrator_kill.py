@@ -176,6 +176,10 @@ def _kill_orchestrator_while_driving(ros_domain, bringup, watch_sim_s, run_dir):
             assert moving, run.output()[-5000:]
             orchestrator = child_pid(run.pid, 'lib/orchestrator_pkg/orchestrator_node')
             assert orchestrator is not None, 'orchestrator_node is not a child of the runner'
+            # at speed now, not only before the process lookup (fresh30: the robot had
+            # slowed to 0.17 m/s for a turn by then)
+            assert monitor.wait(lambda: (monitor.speed() or 0.0) > MOVING_MPS, 60.0, run), \
+                run.output()[-5000:]
             kill_at = monitor.now()
             speed_at_kill = monitor.speed()
             os.kill(orchestrator, signal.SIGKILL)
