@@ -43,7 +43,6 @@ import numpy as np
 from rclpy.action import ActionServer
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
@@ -61,7 +60,7 @@ from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
-from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.main import NodeMultiThreadedExecutor, run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
@@ -428,7 +427,7 @@ class PlannerServer(ManagedNode):
 def main(args=None):
     """Run the planner server."""
     return run_node(PlannerServer, args,
-                      executor_factory=lambda: MultiThreadedExecutor(num_threads=2))
+                      executor_factory=lambda: NodeMultiThreadedExecutor(num_threads=2))
 
 
 if __name__ == '__main__':

@@ -17,12 +17,45 @@ import threading
 import time
 
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import (
+    ExternalShutdownException,
+    MultiThreadedExecutor,
+    SingleThreadedExecutor,
+)
 
 from orchestrator_pkg.ros_edge.params import ConfigError
 
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
+
+
+class _SkipsCanceledTimers:
+    """An executor that skips a timer canceled between the wait and its call.
+
+    rclpy 7.1 (Jazzy from PyPI) calls a timer the wait set found ready even if
+    another callback canceled it since (a lifecycle transition pausing the
+    node's timers), and ``call_timer`` raises ``RCLError: timer is canceled``
+    out of ``spin``: the node dies (fresh31: planner_server, respawned, during
+    its bring-up; ros2/rclpy#1485, fixed upstream after this release by not
+    running such a timer). This does the same: a canceled timer is not called.
+    """
+
+    def _take_timer(self, tmr):
+        try:
+            return super()._take_timer(tmr)
+        except RCLError as exc:
+            if 'timer is canceled' in str(exc):
+                return None
+            raise
+
+
+class NodeExecutor(_SkipsCanceledTimers, SingleThreadedExecutor):
+    """The single-threaded executor every node of the stack spins on."""
+
+
+class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
+    """The multi-threaded one, for a node that must answer during a long callback."""
 
 
 TEARDOWN_S = 10.0  # how long a node's destruction may take before it is left behind
@@ -106,7 +139,7 @@ def stacks_if_slow(seconds: float):
             faulthandler.cancel_dump_traceback_later()
 
 
-def run_node(node_factory, args=None, executor_factory=SingleThreadedExecutor) -> int:
+def run_node(node_factory, args=None, executor_factory=NodeExecutor) -> int:
     """Create the node with ``node_factory()``, spin it until shutdown; return the exit code.
 
     SIGUSR1 prints every thread's stack (:func:`enable_stack_dumps`).

@@ -11,6 +11,7 @@ from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
 from orchestrator_pkg.testing.trees import build, rclpy_node, tick_until
 from orchestrator_pkg.trees.failure import FailureCode, find_failure
+from orchestrator_pkg.trees.xml_source import TreeLoadError
 
 
 @pytest.fixture(scope='module')
@@ -152,3 +153,28 @@ def test_find_object_writes_the_nearest_match(registry, node):
     assert failure.code == FailureCode.CONDITION_FAILED
     assert 'no crate among the tracked objects' in failure.message
     assert 'box_1 (red box)' in failure.message
+
+
+def test_with_grace_a_brief_miss_passes_and_a_lasting_one_fails(registry, node):
+    # StayLocalized's guard: one low scan match (a starved machine) must not start a
+    # global search; a real divergence lasts
+    poses = node.create_publisher(PoseWithCovarianceStamped, 'amcl_pose', LATCHED_QOS)
+    match = node.create_publisher(Float32, 'amcl/scan_match', LATCHED_QOS)
+    poses.publish(amcl_pose(1.0, 2.0, 0.01, 0.01))
+    match.publish(Float32(data=0.9))
+    cond = build(registry, node, '<IsLocalized grace="0.5"/>')
+    assert tick_until(node, cond, lambda s: 'scan match 0.90' in cond.root.feedback_message) \
+        == Status.SUCCESS
+    match.publish(Float32(data=0.3))
+    assert tick_until(node, cond, lambda s: 'fails after 0.5 s' in
+                      cond.root.feedback_message) == Status.SUCCESS
+    assert 'scan match 0.30 < 0.5' in cond.root.feedback_message
+    match.publish(Float32(data=0.9))  # back within the grace: the miss is forgotten
+    assert tick_until(node, cond, lambda s: 'scan match 0.90' in cond.root.feedback_message) \
+        == Status.SUCCESS
+    match.publish(Float32(data=0.3))
+    assert tick_until(node, cond, lambda s: s == Status.FAILURE, timeout_s=10.0) \
+        == Status.FAILURE
+    assert 'scan match 0.30 < 0.5' in find_failure(cond).message
+    with pytest.raises(TreeLoadError, match='port "grace" .*negative duration'):
+        build(registry, node, '<IsLocalized grace="-1"/>')

@@ -113,14 +113,24 @@ class IsLocalized(RosLeaf):
     """SUCCESS when localized (see the module), else FAILURE saying why; never RUNNING.
 
     ``max_age_s``: a pose older than this (on the clock) counts as none.
+    ``grace_s``: the bounds must have been missed for this long (on the clock)
+    before it fails; until then it succeeds, the feedback saying what is missed
+    and for how long. A guard over a mission uses it so that one low scan match
+    (a scan taken while the machine was starved) does not start a global
+    re-localization (seen: patrol under load, fresh31); a real divergence lasts.
     """
 
     def __init__(self, name: str, topic: str = 'amcl_pose',
                  match_topic: str = 'amcl/scan_match', bounds: Bounds = Bounds(),
-                 max_age_s: Optional[float] = None, clock=None, node_type: str = 'IsLocalized'):
+                 max_age_s: Optional[float] = None, clock=None, node_type: str = 'IsLocalized',
+                 grace_s: float = 0.0):
         super().__init__(name, node_type=node_type, clock=clock)
         self.inputs = LocalizationInputs(topic, match_topic, bounds)
         self.max_age_s = max_age_s
+        if not grace_s >= 0.0:
+            raise ValueError(f'{name}: grace must be >= 0 s, got {grace_s}')
+        self.grace_s = grace_s
+        self._missed_since = None  # clock time since when the bounds are missed
 
     def connect(self, node) -> None:
         """Read the mode and subscribe (:class:`LocalizationInputs`)."""
@@ -139,10 +149,19 @@ class IsLocalized(RosLeaf):
             return self.fail(FailureCode.CONDITION_FAILED, f'latest message on {inputs.topic} '
                              f'is older than {self.max_age_s:g} s')
         ok, text = inputs.check()
-        if not ok:
-            return self.fail(FailureCode.CONDITION_FAILED, text)
-        self.feedback_message = text
-        return Status.SUCCESS
+        if ok:
+            self._missed_since = None
+            self.feedback_message = text
+            return Status.SUCCESS
+        now = self.clock.now()
+        if self._missed_since is None:
+            self._missed_since = now
+        missed_s = now - self._missed_since
+        if missed_s < self.grace_s:
+            self.feedback_message = (f'{text} for {missed_s:.1f} s (fails after '
+                                     f'{self.grace_s:g} s)')
+            return Status.SUCCESS
+        return self.fail(FailureCode.CONDITION_FAILED, text)
 
 
 class WaitUntilLocalized(RosLeaf):

@@ -140,7 +140,7 @@ def build_is_localized(ctx):
     return IsLocalized(ctx.name, p.get('topic_name', 'amcl_pose'),
                        p.get('scan_match_topic', 'amcl/scan_match'), _bounds(p),
                        max_age_s=p.get('max_age', None), clock=ctx.clock,
-                       node_type=ctx.type_name)
+                       node_type=ctx.type_name, grace_s=float(p.get('grace', 0.0)))
 
 
 def build_wait_until_localized(ctx):
@@ -298,7 +298,10 @@ def register(registry) -> None:
     registry.register(NodeSpec('IsLocalized', 'condition', (
         *_localized_ports(),
         input_port('max_age', 'duration_s', required=False,
-                   description='An older pose counts as none (s).')),
+                   description='An older pose counts as none (s).'),
+        input_port('grace', 'duration_s', required=False, default='0',
+                   description='Fail only once the bounds have been missed for this long '
+                               '(s); until then SUCCESS, the feedback saying what is missed.')),
         build_is_localized, 'Whether the localization is certain enough (amcl_pose '
         'covariance and scan match); SUCCESS under truth localization.', 0, 0))
     registry.register(NodeSpec('WaitUntilLocalized', 'action', (
