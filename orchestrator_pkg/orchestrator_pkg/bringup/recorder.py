@@ -40,7 +40,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from orchestrator_pkg.bringup.msg_definitions import DefinitionError, full_definition, schema_name
-from orchestrator_pkg.ros_edge.main import destroy_within
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 # relative topic names; each type comes from the graph
 KEY_TOPICS = (
@@ -139,7 +139,6 @@ class RunRecorder:
         from rosgraph_msgs.msg import Clock
 
         self._lock = threading.Lock()
-        self.teardown_hung = False  # close(): the node's destroy hung in rcl
         self._use_sim_time = use_sim_time
         self._clock_ns: Optional[int] = None
         self._clock_map = ClockMap()
@@ -324,7 +323,15 @@ class RunRecorder:
 
     # ------------------------------------------------------------ end
     def close(self) -> None:
-        """Stop recording and finish both files."""
+        """Stop recording, finish both files and destroy the recorder's nodes."""
+        self.finish()
+        for node in (self.node, self.clock_node):
+            destroy_node_and_waitables(node)
+
+    def finish(self) -> None:
+        """Stop recording and finish both files; the nodes stay (``orchestrator run`` exits)."""
+        if self._closed:
+            return
         for executor in (self._executor, self._clock_executor):
             executor.shutdown(timeout_sec=2.0)
         for thread in self._threads:
@@ -335,8 +342,6 @@ class RunRecorder:
             self._file.close()
             self._jsonl.close()
         order_mission_log(self._jsonl.name)
-        # the files are complete; a destroy that hangs in rcl must not hold the run
-        self.teardown_hung = not (destroy_within(self.node) and destroy_within(self.clock_node))
 
 
 def order_mission_log(path: str) -> None:

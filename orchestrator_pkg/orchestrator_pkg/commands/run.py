@@ -128,14 +128,19 @@ def run(args) -> int:
         return 2
 
     logs = NodeLogs(log_dir, terminal, verbose=args.verbose)
-    hung = []
+    ros = []  # _run appends once this process has ROS nodes of its own
     try:
         code = _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
-                    logs, localization, hung)
+                    logs, localization, ros)
     finally:
         logs.close()
         terminal.close()
-    if hung:  # everything is written; the interpreter's exit would meet rcl's lock
+    if ros:
+        # Everything is written and every node of the stack has stopped. This process's
+        # own nodes (the session's, the recorder's) are not destroyed: destroying one
+        # can deadlock inside rcl/Fast DDS while holding the GIL, freezing every thread
+        # (seen in Publisher.destroy: 400 s in fresh28, for good in a `make demo`), and
+        # the interpreter's exit would destroy them the same way. The OS ends them.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -143,7 +148,7 @@ def run(args) -> int:
 
 
 def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal, logs,
-         localization='', hung=None) -> int:
+         localization='', ros=None) -> int:
     from orchestrator_pkg.bringup.mission_session import MissionSession
     from orchestrator_pkg.bringup.terminal import ERROR
     from orchestrator_pkg.ros_edge.main import enable_stack_dumps, stacks_if_slow
@@ -165,6 +170,8 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
                              lifecycle_manager=any(
                                  node.executable == 'lifecycle_manager'
                                  for node in bringup.nodes))
+    if ros is not None:
+        ros.append(True)
     session.localization = localization
     runner.on_exit = session.announce_exit  # /diagnostics: a dead node's goals end at once
     # rclpy.init() (in MissionSession) installs rclpy's SIGINT and SIGTERM handlers, which
@@ -195,13 +202,7 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
             codes = runner.shutdown(before_shutdown=before_shutdown)
             if recorder is not None:
                 session.log_localization_error()  # the nodes are stopped: the figures are final
-                recorder.close()
-            session.close()
-        if session.teardown_hung or (recorder is not None and recorder.teardown_hung):
-            terminal('[run] a ROS node\'s destroy hung in rcl for 10 s: the results are '
-                     'written; exiting without it')
-            if hung is not None:
-                hung.append(True)
+                recorder.finish()  # the files; its nodes are left to the process's exit
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     wall_time = time.monotonic() - wall_start
