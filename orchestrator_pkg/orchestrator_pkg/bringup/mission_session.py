@@ -24,7 +24,6 @@ from orchestrator_pkg.bringup.run_stats import (
 )
 from orchestrator_pkg.ros_edge import graph
 from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw, seconds_of
-from orchestrator_pkg.ros_edge.main import destroy_within
 from orchestrator_pkg.ros_edge.share import outcome_name
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
@@ -104,7 +103,6 @@ class MissionSession:
         self.recorder = None  # a RunRecorder, set by the caller before run()
         self.run_dir = ''
         self.localization = ''  # the run's localization mode, labelled in the summary
-        self.teardown_hung = False  # close(): the node's destroy hung in rcl
         # hold back the first feedback (a few ticks at most) until the first
         # snapshot gives the tree's shape, so the first line has its step number
         self._progress = {ns: ProgressDisplay('mission' + ('/' + ns if ns else ''),
@@ -464,13 +462,6 @@ class MissionSession:
                         if self.clock_wall_s > 0 else None},
                 'hint': self.hint(), 'run_dir': self.run_dir,
                 'localization': self.localization or None, 'robots': robots}
-
-    def close(self) -> None:
-        """Destroy the node and shut rclpy down (not if the destroy hung in rcl)."""
-        self.teardown_hung = not destroy_within(self.node)
-        if not self.teardown_hung:
-            self._rclpy.try_shutdown()
-
 
 LOCALIZATION_LABELS = {
     'truth': 'truth (ground truth, for debugging)',

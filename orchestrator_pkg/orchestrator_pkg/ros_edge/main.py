@@ -58,19 +58,18 @@ class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
     """The multi-threaded one, for a node that must answer during a long callback."""
 
 
-TEARDOWN_S = 10.0  # how long a node's destruction may take before it is left behind
 # a node process's own teardown, well inside the runner's grace period (5 s) before SIGKILL
 NODE_TEARDOWN_S = 3.0
 
 
-def destroy_within(node, timeout_s: float = TEARDOWN_S) -> bool:
+def destroy_within(node, timeout_s: float) -> bool:
     """:func:`destroy_node_and_waitables` in a daemon thread; False if it did not end in time.
 
-    Destroying an endpoint can block for good inside rcl/Fast DDS (seen: a
-    publisher's ``destroy`` in ``orchestrator run``'s recorder right after the
-    stack stopped; fresh28). A process that must still write its results and
-    exit goes on without it; the caller then exits with ``os._exit``, since the
-    interpreter's own shutdown would meet the same lock.
+    Destroying an endpoint can block for good inside rcl/Fast DDS (seen in
+    ``Publisher.destroy``); the caller then exits with ``os._exit``, since the
+    interpreter's own shutdown would meet the same lock. This helps only where
+    the hang lets Python run: one that holds the GIL freezes every thread, which
+    is why ``orchestrator run`` does not destroy its own nodes at all.
     """
     done = threading.Event()
 

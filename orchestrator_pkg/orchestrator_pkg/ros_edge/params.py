@@ -68,3 +68,14 @@ def declare(node, specs: dict, check=None) -> dict:
 def values(node, specs: dict) -> dict:
     """Return the current values of the declared parameters."""
     return {name: node.get_parameter(name).value for name in specs}
+
+
+def flat_parameters(params: dict, prefix: str = '') -> dict:
+    """Return a parameters file's nested blocks as rcl reads them (``{a: {b: 1}}``: ``a.b``)."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(flat_parameters(value, f'{prefix}{key}.'))
+        else:
+            out[f'{prefix}{key}'] = value
+    return out

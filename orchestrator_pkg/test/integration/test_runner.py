@@ -119,7 +119,11 @@ def test_respawn_then_give_up_after_max_retries(executable, ros_domain, graph):
         runner.shutdown()
 
 
-def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ros_domain):
+def _hanging_node_stopped(tmp_path, ros_domain, grace_period_s):
+    """Run fixtures/hanging_node.py (its destroy_node never returns), stop it.
+
+    Return (exit codes, the runner's lines, the node's lines).
+    """
     script = os.path.join(os.path.dirname(__file__), 'fixtures', 'hanging_node.py')
     wrapper = tmp_path / 'hanging'
     wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
@@ -128,15 +132,19 @@ def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ro
                     'executable: hanging}\n', 'test.yaml')
     launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=1)
     lines, node_lines = [], []
-    runner = Runner(launches, lambda package, name: str(wrapper), grace_period_s=1.0,
-                    env=ros_domain.env(), output=lines.append,
+    runner = Runner(launches, lambda package, name: str(wrapper),
+                    grace_period_s=grace_period_s, env=ros_domain.env(), output=lines.append,
                     node_output=lambda label, line: node_lines.append(line))
     runner.start()
     deadline = time.monotonic() + TIMEOUT_S
     while 'hanging node ready' not in node_lines and time.monotonic() < deadline:
         time.sleep(0.05)
     assert 'hanging node ready' in node_lines, node_lines
-    codes = runner.shutdown()
+    return runner.shutdown(), lines, node_lines
+
+
+def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ros_domain):
+    codes, lines, node_lines = _hanging_node_stopped(tmp_path, ros_domain, 1.0)
     assert codes == {'hanging_node': -signal.SIGKILL}, (codes, lines)
     assert any('did not stop within 1 s; killing it (the stacks of its threads are in its log)'
                in line for line in lines), lines
@@ -151,23 +159,8 @@ def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ro
 def test_a_node_whose_destruction_hangs_exits_on_its_own_within_the_grace_period(
         tmp_path, ros_domain):
     # run_node leaves a destroy stuck in the middleware behind after NODE_TEARDOWN_S
-    script = os.path.join(os.path.dirname(__file__), 'fixtures', 'hanging_node.py')
-    wrapper = tmp_path / 'hanging'
-    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
-    wrapper.chmod(0o755)
-    bringup = parse('bringup:\n  nodes:\n    - {name: hanging_node, package: test_pkg, '
-                    'executable: hanging}\n', 'test.yaml')
-    launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=1)
-    lines, node_lines = [], []
-    runner = Runner(launches, lambda package, name: str(wrapper),
-                    grace_period_s=NODE_TEARDOWN_S + 5.0, env=ros_domain.env(),
-                    output=lines.append, node_output=lambda label, line: node_lines.append(line))
-    runner.start()
-    deadline = time.monotonic() + TIMEOUT_S
-    while 'hanging node ready' not in node_lines and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert 'hanging node ready' in node_lines, node_lines
-    codes = runner.shutdown()
+    codes, lines, node_lines = _hanging_node_stopped(tmp_path, ros_domain,
+                                                     NODE_TEARDOWN_S + 5.0)
     assert codes == {'hanging_node': 0}, (codes, lines, node_lines)
     assert not any('did not stop' in line for line in lines), lines
     said = '\n'.join(node_lines)

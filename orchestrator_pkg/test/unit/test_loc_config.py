@@ -5,18 +5,9 @@ import yaml
 
 from orchestrator_pkg.nodes.localization_node import SPECS as LOC_SPECS
 from orchestrator_pkg.nodes.perception_node import SPECS as PER_SPECS
+from orchestrator_pkg.ros_edge.params import flat_parameters
 
 CONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'config')
-
-
-def flatten(params, prefix=''):
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f'{prefix}{key}.'))
-        else:
-            out[f'{prefix}{key}'] = value
-    return out
 
 
 def test_config_files_match_declared_parameters():
@@ -25,7 +16,7 @@ def test_config_files_match_declared_parameters():
         with open(os.path.join(CONFIG, filename), encoding='utf-8') as f:
             doc = yaml.safe_load(f)
         assert set(doc) == {node}
-        params = flatten(doc[node]['ros__parameters'])
+        params = flat_parameters(doc[node]['ros__parameters'])
         assert set(params) == set(specs), filename
         for name, value in params.items():
             spec = specs[name]

@@ -9,6 +9,7 @@ from orchestrator_pkg.nodes.costmap_params import costmap_specs
 from orchestrator_pkg.nodes.map_server import SPECS as MAP_SPECS
 from orchestrator_pkg.nodes.planner_server import PLANNER_SPECS
 from orchestrator_pkg.nodes.waypoint_follower import SPECS as WAYPOINT_SPECS
+from orchestrator_pkg.ros_edge.params import flat_parameters
 
 NAV_YAML = os.path.join(os.path.dirname(__file__), '..', '..', 'config', 'nav.yaml')
 NODES = {
@@ -20,23 +21,12 @@ NODES = {
 }
 
 
-def _flat(params: dict, prefix: str = '') -> dict:
-    """Nested blocks as rcl reads them: ``FollowPath: {plugin: x}`` is ``FollowPath.plugin``."""
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f'{prefix}{key}.'))
-        else:
-            out[f'{prefix}{key}'] = value
-    return out
-
-
 def test_every_node_block_matches_its_declared_parameters():
     with open(NAV_YAML, encoding='utf-8') as f:
         doc = yaml.safe_load(f)
     assert set(doc) == set(NODES)
     for node, specs in NODES.items():
-        params = _flat(doc[node]['ros__parameters'])
+        params = flat_parameters(doc[node]['ros__parameters'])
         assert set(params) == set(specs), node
         for name, value in params.items():
             spec = specs[name]
