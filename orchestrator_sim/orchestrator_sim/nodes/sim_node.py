@@ -534,7 +534,7 @@ class SimNode(Node):
             if not self._stack_idle:
                 self._stack_idle = True
                 self._pace_reset = True
-            self.get_logger().warning(
+            self.get_logger().info(  # normal between goals: the controller is idle
                 f'lockstep: nothing on {", ".join(self.lockstep_topics) or "cmd_vel"} for '
                 f'{self.lead_wait_timeout} s of wall time; running on without the stack until '
                 'a command arrives', throttle_duration_sec=10.0)
