@@ -18,16 +18,20 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from nav2_msgs.action import Spin
 from nav2_msgs.srv import ManageLifecycleNodes
 from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+from py_trees.common import Status
 import pytest
 import rclpy
 from rclpy.action import ActionClient
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
+from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.ros_edge import qos
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.state import navigation_stack
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
+from orchestrator_pkg.trees.failure import FailureCode
 
 MANAGER = 'lifecycle_manager_navigation'
 ASK_AGAIN_S = 5.0
@@ -157,6 +161,60 @@ def test_pause_and_resume(rig):
     assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', resume).success
     assert [_state(node, name) for name in NODES] == ['active', 'active']
     assert _spin_goal(node)
+
+
+def test_a_navigation_leaf_sends_no_goal_while_the_stack_is_down(rig):
+    """A paused stack's servers are there but refuse goals: the Nav2 leaves wait instead.
+
+    The same holds while the manager brings a respawned node back (an inactive
+    server would refuse the goal and fail the mission for nothing).
+    """
+    node, seen, behavior = rig['node'], rig['seen'], rig['behavior']
+
+    def spin_leaf(name, wait_for_stack):
+        leaf = ActionClientBehaviour(
+            name, Spin, 'spin',
+            lambda: Spin.Goal(target_yaw=0.5, time_allowance=Duration(sec=10)),
+            server_wait_timeout_s=TIMEOUT_S, wait_for_stack=wait_for_stack)
+        leaf.setup(node=node)
+        return leaf
+
+    pause = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.PAUSE)
+    assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', pause).success
+    assert spin_until(node, lambda: seen['state'].level != DiagnosticStatus.OK, TIMEOUT_S)
+    rejected = behavior.output().count('Spin goal rejected')
+    plain, gated = spin_leaf('Plain', False), spin_leaf('Gated', True)
+    try:
+        # the leaves' shared watch of the manager's latched state (a new subscription
+        # needs discovery first; in a tree it is made at setup, long before)
+        assert spin_until(node, lambda: navigation_stack(node).message is not None, TIMEOUT_S)
+        assert _tick_until(node, (plain, gated), lambda: plain.status == Status.FAILURE,
+                           TIMEOUT_S), plain.feedback_message
+        assert plain.failure.code == FailureCode.GOAL_REJECTED, plain.failure
+        _tick_until(node, (plain, gated), lambda: False, 1.0)
+        assert gated.status == Status.RUNNING, gated.feedback_message
+        assert gated.feedback_message == 'waiting for the navigation stack: inactive'
+        assert behavior.wait_for_output('Spin goal rejected', TIMEOUT_S)
+        assert behavior.output().count('Spin goal rejected') == rejected + 1  # plain's only
+        resume = ManageLifecycleNodes.Request(command=ManageLifecycleNodes.Request.RESUME)
+        assert _call(node, ManageLifecycleNodes, f'{MANAGER}/manage_nodes', resume).success
+        assert _tick_until(node, (gated,), lambda: gated.status != Status.RUNNING, TIMEOUT_S)
+        assert gated.status == Status.SUCCESS, gated.feedback_message
+    finally:
+        plain.shutdown()
+        gated.shutdown()
+
+
+def _tick_until(node, leaves, predicate, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.02)
+        for leaf in leaves:
+            if leaf.status in (Status.RUNNING, Status.INVALID):
+                leaf.tick_once()
+        if predicate():
+            return True
+    return predicate()
 
 
 def test_a_killed_node_engages_the_estop_and_is_reported(rig):

@@ -103,7 +103,7 @@ def action_leaf(ctx, action_type, default_server, goal_factory, on_result=None,
         on_result=store_result, server_wait_timeout_s=wait_s,
         goal_response_timeout_s=response_s, resend_on_goal_change=resend_on_goal_change,
         result_timeout_s=result_timeout_s, on_result_timeout=timed_out,
-        node_type=ctx.type_name, clock=ctx.clock)
+        wait_for_stack=True, node_type=ctx.type_name, clock=ctx.clock)
 
 
 # -- planners -----------------------------------------------------------------------

@@ -24,11 +24,16 @@ from rclpy.action import ActionClient
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
 from orchestrator_pkg.ros_edge.graph import server_node_of
 from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
+from orchestrator_pkg.ros_edge.state import navigation_stack
 from orchestrator_pkg.trees.failure import FailureCode
 
 # a server whose action has been gone from the graph this long (wall time) with a
 # goal in flight died: the graph can flicker while a busy executor re-announces
 SERVER_GONE_GRACE_S = 0.3
+# how long (leaf clock) a goal waits for a navigation stack that is down to come
+# back: its manager brings it up again when a respawned node returns (within its
+# bond_respawn_max_duration, 10 s, plus the transitions)
+STACK_WAIT_S = 30.0
 
 
 class ActionClientBehaviour(RosLeaf):
@@ -54,6 +59,11 @@ class ActionClientBehaviour(RosLeaf):
         resend_on_goal_change: rebuild the goal on every tick while running and
             send it again when it changed, leaving the server to preempt the old
             goal (Nav2's FollowPath does this when the path is replanned).
+        wait_for_stack: the server is part of the navigation stack: send no goal
+            while ``lifecycle_manager_navigation`` says the stack is down (a
+            managed node died and is being brought back); wait up to
+            :data:`STACK_WAIT_S` instead (a respawned server is inactive and
+            would refuse the goal).
         node_type: registered node type, for failure reasons.
         clock: an engine clock (``now()`` in seconds); default the node's clock.
     """
@@ -67,7 +77,7 @@ class ActionClientBehaviour(RosLeaf):
                  resend_on_goal_change: bool = False,
                  result_timeout_s: Optional[float] = None,
                  on_result_timeout: Optional[Callable[[], None]] = None,
-                 node_type: str = '', clock=None):
+                 wait_for_stack: bool = False, node_type: str = '', clock=None):
         super().__init__(name, node_type=node_type, clock=clock,
                          server_wait_timeout_s=server_wait_timeout_s)
         self.action_type = action_type
@@ -79,6 +89,8 @@ class ActionClientBehaviour(RosLeaf):
         self.resend_on_goal_change = resend_on_goal_change
         self.result_timeout_s = None if result_timeout_s is None else float(result_timeout_s)
         self.on_result_timeout = on_result_timeout
+        self.wait_for_stack = wait_for_stack
+        self._stack = None
         self.interface = _interface_name(action_type)
         self._server_node = ''  # the node serving the action, once known (for failures)
         self._gone_since = None
@@ -93,6 +105,8 @@ class ActionClientBehaviour(RosLeaf):
         """Create the action client."""
         self._client = self.own(ActionClient(node, self.action_type, self.action_name),
                                 ActionClient.destroy)
+        if self.wait_for_stack:
+            self._stack = navigation_stack(node)
 
     def initialise(self) -> None:
         """Reset, build the goal and send it if the server is there."""
@@ -103,8 +117,7 @@ class ActionClientBehaviour(RosLeaf):
         except INPUT_ERRORS as exc:
             self.fail(FailureCode.INVALID_INPUT, f'cannot build the goal: {exc}')
             return
-        if self.server_wait(self._client.server_is_ready(),
-                            f'action server {self._full_name()}') is None:
+        if self._wait_to_send() is None:
             self._send(self._goal)
 
     def update(self) -> Status:
@@ -113,8 +126,7 @@ class ActionClientBehaviour(RosLeaf):
             return Status.FAILURE
         now = self.clock.now()
         if self._state == 'waiting_server':
-            waiting = self.server_wait(self._client.server_is_ready(),
-                                       f'action server {self._full_name()}')
+            waiting = self._wait_to_send()
             if waiting is not None:
                 return waiting
             self._send(self._goal)
@@ -171,6 +183,22 @@ class ActionClientBehaviour(RosLeaf):
         self._reset()
 
     # -- helpers -------------------------------------------------------------
+    def _wait_to_send(self) -> Optional[Status]:
+        """None once the goal can go; RUNNING while waiting; FAILURE after the wait."""
+        waiting = self.server_wait(self._client.server_is_ready(),
+                                   f'action server {self._full_name()}')
+        if waiting is not None or self._stack is None:
+            return waiting
+        down = self._stack.down()
+        if down is None:
+            return None
+        if self.timed_out(max(STACK_WAIT_S, self.server_wait_timeout_s or 0.0)):
+            return self.fail(FailureCode.SERVER_UNAVAILABLE,
+                             f'the navigation stack did not come back within '
+                             f'{STACK_WAIT_S:g} s ({down}); no {self.action_name} goal sent')
+        self.feedback_message = f'waiting for the navigation stack: {down}'
+        return Status.RUNNING
+
     @property
     def goal_in_flight(self) -> bool:
         """Whether a goal was sent and has no result yet (a failed run has none)."""
