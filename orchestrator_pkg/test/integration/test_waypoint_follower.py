@@ -11,6 +11,7 @@ import math
 import os
 import re
 import signal
+import time
 
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
@@ -176,8 +177,8 @@ def test_a_goal_pose_starts_a_navigation_and_a_bad_one_is_dropped(rig):
     node, pub, servers, navigator = rig['node'], rig['goal_pub'], rig['servers'], rig['navigator']
     since = len(servers.output())
     # published until the navigator sees it (a new publisher needs discovery first)
-    assert spin_until(node, lambda: pub.publish(_pose(3.0, -1.0)) or
-                      (3.0, -1.0) in _plans(servers.output(), since), TIMEOUT_S), \
+    assert _publish_until(node, pub, _pose(3.0, -1.0),
+                          lambda: (3.0, -1.0) in _plans(servers.output(), since)), \
         navigator.output()
     bad_frame = _pose(4.0, 0.0, frame='')
     bad_quaternion = _pose(4.0, 0.0)
@@ -191,10 +192,37 @@ def test_a_goal_pose_starts_a_navigation_and_a_bad_one_is_dropped(rig):
             navigator.output()[-3000:]
     # the navigator lives and a good pose still navigates (it preempts the running one)
     since = len(servers.output())
-    assert spin_until(node, lambda: pub.publish(_pose(5.0, 2.0)) or
-                      (5.0, 2.0) in _plans(servers.output(), since), TIMEOUT_S)
+    assert _publish_until(node, pub, _pose(5.0, 2.0),
+                          lambda: (5.0, 2.0) in _plans(servers.output(), since))
     assert (4.0, 0.0) not in _plans(servers.output())
     assert navigator.poll() is None
+    # a goal_pose still on its way would preempt the next test's goal (CI: the
+    # follower's waypoint aborted by a late (5, 2)): wait until none comes
+    assert _quiet(node, navigator, 'goal_pose received', 1.0), navigator.output()[-3000:]
+
+
+def _publish_until(node, pub, pose, predicate, every_s=0.5):
+    """Publish ``pose`` every ``every_s`` until ``predicate()`` (TIMEOUT_S at most)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        pub.publish(pose)
+        if spin_until(node, predicate, every_s):
+            return True
+    return predicate()
+
+
+def _quiet(node, process, words, quiet_s):
+    """Wait until ``words`` has not appeared in ``process``'s output for ``quiet_s``."""
+    deadline = time.monotonic() + TIMEOUT_S
+    count, since = process.output().count(words), time.monotonic()
+    while time.monotonic() < deadline:
+        spin_until(node, lambda: False, 0.1)
+        now_count = process.output().count(words)
+        if now_count != count:
+            count, since = now_count, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return True
+    return False
 
 
 def test_a_dead_navigator_ends_the_goal(rig):
@@ -202,12 +230,22 @@ def test_a_dead_navigator_ends_the_goal(rig):
     servers, navigator = rig['servers'], rig['navigator']
     since = len(servers.output())
     handle = _follow(rig, [(1.0, SLOW_Y)])
-    assert spin_until(rig['node'], lambda: 'EVENT follow_path goal' in servers.output()[since:],
-                      TIMEOUT_S), servers.output()[since:]
+
+    def following_the_waypoint():
+        # this waypoint's plan, then a follow_path goal after it (not an earlier test's)
+        out = servers.output()[since:]
+        at = out.find(f'EVENT compute_path_to_pose to={1.0:g},{SLOW_Y:g} ')
+        return at >= 0 and 'EVENT follow_path goal' in out[at:]
+    assert spin_until(rig['node'], following_the_waypoint, TIMEOUT_S), (
+        f'{servers.output()[since:]}\n--- follower:\n{rig["follower"].output()[-3000:]}\n'
+        f'--- navigator:\n{navigator.output()[-3000:]}')
     rig['killed'].add('navigator')
     os.kill(navigator.pid, signal.SIGKILL)
     response = wait_future(rig['node'], handle.get_result_async(), TIMEOUT_S)
-    assert response.status == GoalStatus.STATUS_ABORTED
-    assert response.result.error_code == FollowWaypoints.Result.UNKNOWN
+    logs = (f'--- follower:\n{rig["follower"].output()[-3000:]}\n--- navigator:\n'
+            f'{navigator.output()[-3000:]}')
+    assert response.status == GoalStatus.STATUS_ABORTED, logs
+    assert response.result.error_code == FollowWaypoints.Result.UNKNOWN, \
+        f'{response.result.error_msg}\n{logs}'
     assert 'bt_navigator died' in response.result.error_msg, response.result.error_msg
     assert rig['follower'].poll() is None
