@@ -1,9 +1,10 @@
-"""Real processes (issue 12): the action leaf notices that its server died.
+"""Real processes (issue 12): the action leaf notices a dead server and a lost result.
 
 A behavior_server process serves a long Wait goal to the generic action-client
 leaf (the base of the orchestrator's and the navigator's action leaves). The
 test SIGKILLs the server: the leaf must fail within 2 s with SERVER_DIED naming
-the server node, not wait forever.
+the server node, not wait forever. A second case loses a result reply on
+purpose: the leaf asks for the result again once the goal's status has ended.
 """
 import os
 import signal
@@ -55,6 +56,36 @@ def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_dom
             assert leaf.failure.message.startswith('behavior_server died'), leaf.failure.message
             assert noticed < 2.0, noticed
             print(f'server death noticed after {noticed:.2f} s')
+            leaf.shutdown()
+        finally:
+            destroy_node_and_waitables(node)
+            rclpy.shutdown()
+
+
+def test_a_lost_result_reply_is_asked_for_again(ros_domain):
+    """A goal whose status ended but whose result reply never came is asked for again.
+
+    A loaded middleware can lose the get_result reply; the status topic still
+    says the goal ended. The leaf must end with the server's result.
+    """
+    server = ManagedProcess(node_cmd('behavior_server'), env=ros_domain.env())
+    with server:
+        assert server.wait_for_output('behavior_server ready', TIMEOUT_S), server.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('lost_result_test')
+        try:
+            leaf = ActionClientBehaviour('Wait', Wait, 'wait',
+                                         lambda: Wait.Goal(time=Duration(sec=1)),
+                                         server_wait_timeout_s=TIMEOUT_S)
+            leaf.setup(node=node)
+            assert _tick_until(node, leaf, lambda: 'goal accepted' in leaf.feedback_message,
+                               TIMEOUT_S), leaf.feedback_message
+            # the reply is lost: the client forgets the request it sent, unanswered
+            leaf._client._remove_pending_result_request(leaf._result_future)
+            assert _tick_until(node, leaf, lambda: leaf.status != Status.RUNNING, 15.0), \
+                leaf.feedback_message
+            assert leaf.status == Status.SUCCESS, leaf.feedback_message
+            assert leaf.result_asked_again == 1
             leaf.shutdown()
         finally:
             destroy_node_and_waitables(node)

@@ -19,6 +19,7 @@ test SIGKILLs the orchestrator process and reads, from ``ground_truth/odom``
 """
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -213,10 +214,17 @@ def test_killing_the_orchestrator_stops_the_robot_within_the_heartbeat_budget(ro
     reason = {kv.key: kv.value for kv in lost[-1].values}['stop_reason']
     print(f'base_driver: {reason}')
     assert reason.startswith('heartbeat on /orchestrator/heartbeat lost'), reason
+    # The budget runs from the last heartbeat base_driver heard: the kill lands a
+    # little after the test's sim time (its monitor lags the sim), and a heartbeat
+    # sent in between is the orchestrator's last word (CI: killed at t=6.61, last
+    # heartbeat at t=6.65).
+    last = float(re.search(r'last at t=([\d.]+) s', reason).group(1))
+    assert kill_at - 0.5 <= last <= stopped_at, (kill_at, last, stopped_at)
+    since_last = stopped_at - max(kill_at, last)
     bound = _heartbeat_bound()
-    assert latency <= bound, (
-        f'{latency:.3f} s > {bound:.2f} s; base_driver: {reason}; (t, speed, turn) from the kill: '
-        f'{[s for s in after if s[0] <= stopped_at]}')
+    assert since_last <= bound, (
+        f'{since_last:.3f} s from the last heartbeat > {bound:.2f} s; base_driver: {reason}; '
+        f'(t, speed, turn) from the kill: {[s for s in after if s[0] <= stopped_at]}')
     assert 'required node' not in log, 'the runner stopped the stack: not what is tested here'
     assert_run_within_limits(tmp_path / 'run')  # the velocity oracle
 

@@ -34,6 +34,10 @@ SERVER_GONE_GRACE_S = 0.3
 # back: its manager brings it up again when a respawned node returns (within its
 # bond_respawn_max_duration, 10 s, plus the transitions)
 STACK_WAIT_S = 30.0
+# a goal whose status says it ended but whose result has not come this long (wall
+# time) had its result reply lost (seen under load): ask for the result again
+RESULT_ASK_AGAIN_S = 2.0
+ENDED = (GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_ABORTED, GoalStatus.STATUS_CANCELED)
 
 
 class ActionClientBehaviour(RosLeaf):
@@ -98,6 +102,7 @@ class ActionClientBehaviour(RosLeaf):
         self._client = None
         self._lock = threading.Lock()
         self._feedback = None
+        self.result_asked_again = 0  # results asked for again (a lost reply)
         self._reset()
 
     # -- lifecycle -----------------------------------------------------------
@@ -153,6 +158,7 @@ class ActionClientBehaviour(RosLeaf):
         if self._state == 'active':
             if self._result_future.done():
                 return self._finish(self._result_future.result())
+            self._ask_again_if_ended()
             if self.result_timeout_s is not None and \
                     now - self._accepted_at > self.result_timeout_s:
                 self._cancel_outstanding()
@@ -226,7 +232,31 @@ class ActionClientBehaviour(RosLeaf):
                          f'{self._server_label()} died: its {self._full_name()} action server '
                          'left the ROS graph with the goal in flight')
 
+    def _ask_again_if_ended(self):
+        """Ask for the result again when the goal's status ended and no result came.
+
+        The status topic (latched) says the server ended the goal; the result
+        comes as the reply to get_result, which a loaded middleware can lose
+        (the Navigate leaf then stayed RUNNING until the mission's time ran out).
+        """
+        if self._handle.status not in ENDED:
+            self._ended_seen = None
+            return
+        now = time.monotonic()
+        if self._ended_seen is None:
+            self._ended_seen = now
+        elif now - self._ended_seen > RESULT_ASK_AGAIN_S:
+            self._ended_seen = now
+            self._result_future.cancel()  # its done callback forgets the pending request
+            self._result_future = self._handle.get_result_async()
+            self.result_asked_again += 1
+            self.node.get_logger().warning(
+                f'{self.name}: {self._full_name()} ended the goal (status '
+                f'{self._handle.status}) but its result did not come within '
+                f'{RESULT_ASK_AGAIN_S:g} s: asking again')
+
     def _reset(self):
+        self._ended_seen = None
         self._gone_since = None
         self._state = 'waiting_server'
         self._goal = None
