@@ -46,7 +46,9 @@ from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 KEY_TOPICS = (
     'odom', 'scan', 'tf', 'tf_static', 'cmd_vel', 'cmd_vel_nav', 'detections',
     'execute_mission/_action/feedback', 'plan', 'ground_truth/odom', 'collisions',
-    'battery_state', 'orchestrator/status_changes', 'bt_navigator/status_changes')
+    'battery_state', 'orchestrator/status_changes', 'bt_navigator/status_changes',
+    # why a robot held still: base_driver's mode and stop reason, the stack's state
+    'base_driver/state', 'lifecycle_manager_navigation/state')
 STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',
                  'bt_navigator/status_changes': 'bt_navigator'}
 STATUS_NAMES = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
