@@ -39,6 +39,7 @@ the bringup sets it false and leaves the order to
 """
 import time
 import traceback
+from typing import Optional
 import weakref
 
 from lifecycle_msgs.msg import State
@@ -328,3 +329,34 @@ class StackActive:
             self._future = self._client.call_async(self._request)
             self._sent_at = time.monotonic()
         return self.active
+
+
+class NavigationStack(state.LatestMessage):
+    """Whether the navigation stack is up, from its manager's latched ``~/state``.
+
+    ``lifecycle_manager_navigation`` publishes a diagnostic_msgs/DiagnosticStatus
+    (level OK when every managed node is active) whenever that changes: a managed
+    node died (the manager stopped the robot and brings the stack up again when
+    the node is back), a PAUSE, the start-up. Before any message (no manager:
+    Nav2's own stack, a test's fixture servers) the stack counts as up.
+    """
+
+    def __init__(self, node):
+        from diagnostic_msgs.msg import DiagnosticStatus
+
+        from orchestrator_pkg.ros_edge.lifecycle import MANAGER
+        from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
+        self._ok = DiagnosticStatus.OK
+        super().__init__(node, DiagnosticStatus, f'{MANAGER}/state', LATCHED_QOS)
+
+    def down(self) -> Optional[str]:
+        """None while the stack is up; else why not (the manager's message)."""
+        message = self.message
+        if message is None or message.level == self._ok:
+            return None
+        return message.message or 'inactive'
+
+
+def navigation_stack(node) -> NavigationStack:
+    """Return the node's shared :class:`NavigationStack`, subscribing on first use."""
+    return state.per_node(node, ('navigation_stack',), lambda: NavigationStack(node))

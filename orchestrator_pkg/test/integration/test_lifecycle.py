@@ -27,8 +27,8 @@ from std_srvs.srv import Trigger
 
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.ros_edge import qos
+from orchestrator_pkg.ros_edge.lifecycle import navigation_stack
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
-from orchestrator_pkg.ros_edge.state import navigation_stack
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.trees.failure import FailureCode

@@ -24,7 +24,7 @@ from rclpy.action import ActionClient
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
 from orchestrator_pkg.ros_edge.graph import server_node_of
 from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
-from orchestrator_pkg.ros_edge.state import navigation_stack
+from orchestrator_pkg.ros_edge.lifecycle import navigation_stack
 from orchestrator_pkg.trees.failure import FailureCode
 
 # a server whose action has been gone from the graph this long (wall time) with a
