@@ -146,13 +146,16 @@ def test_path_updates_do_not_reset_the_progress_checker(start_controller):
                                                    for r in results], ctl.output()[-3000:])
         handles.append(_send(node, client, length_m=5.0 + 0.1 * len(handles)))
         results.append(handles[-1].get_result_async())
-    failed = results[-1].result()
-    assert len(handles) >= 3  # paths did arrive while the timer ran
+    responses = [wait_future(node, result) for result in results]
+    codes = [r.result.error_code for r in responses]
+    assert R.FAILED_TO_MAKE_PROGRESS in codes, codes
+    first = codes.index(R.FAILED_TO_MAKE_PROGRESS)
+    assert first >= 2, codes  # paths did arrive while the timer ran
+    failed = responses[first]
     assert failed.status == GoalStatus.STATUS_ABORTED
-    assert failed.result.error_code == R.FAILED_TO_MAKE_PROGRESS, failed.result.error_msg
-    # earlier goals ended as preempted (aborted, not a progress failure)
-    for result in results[:-1]:
-        res = wait_future(node, result)
-        assert res.result.error_code != R.FAILED_TO_MAKE_PROGRESS
+    # every goal before it ended as preempted (aborted, not a progress failure); a
+    # path sent while the failure's result was on its way is a new goal, so the
+    # failure may be the last but one (fresh36, under load)
+    assert first >= len(codes) - 2, codes
     # not before the allowance ran out, counted from the first path
     assert robot.t - t_first >= allowance
