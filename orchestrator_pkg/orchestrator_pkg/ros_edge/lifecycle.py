@@ -42,13 +42,14 @@ import traceback
 from typing import Optional
 import weakref
 
+from diagnostic_msgs.msg import DiagnosticStatus
 from lifecycle_msgs.msg import State
 from rclpy.action import ActionServer, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 import rclpy.lifecycle
 from rclpy.lifecycle import TransitionCallbackReturn
 
-from orchestrator_pkg.ros_edge import params, state
+from orchestrator_pkg.ros_edge import params, qos, state
 from orchestrator_pkg.ros_edge.params import ConfigError, Spec
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
@@ -342,17 +343,12 @@ class NavigationStack(state.LatestMessage):
     """
 
     def __init__(self, node):
-        from diagnostic_msgs.msg import DiagnosticStatus
-
-        from orchestrator_pkg.ros_edge.lifecycle import MANAGER
-        from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
-        self._ok = DiagnosticStatus.OK
-        super().__init__(node, DiagnosticStatus, f'{MANAGER}/state', LATCHED_QOS)
+        super().__init__(node, DiagnosticStatus, f'{MANAGER}/state', qos.LATCHED_QOS)
 
     def down(self) -> Optional[str]:
         """None while the stack is up; else why not (the manager's message)."""
         message = self.message
-        if message is None or message.level == self._ok:
+        if message is None or message.level == DiagnosticStatus.OK:
             return None
         return message.message or 'inactive'
 

@@ -114,4 +114,3 @@ class BatteryMonitor(LatestMessage):
 def battery_monitor(node, topic: str = 'battery_state') -> BatteryMonitor:
     """Return the node's shared :class:`BatteryMonitor` of ``topic``, subscribing on first use."""
     return per_node(node, ('battery', topic), lambda: BatteryMonitor(node, topic))
-

@@ -6,6 +6,7 @@ test SIGKILLs the server: the leaf must fail within 2 s with SERVER_DIED naming
 the server node, not wait forever. A second case loses a result reply on
 purpose: the leaf asks for the result again once the goal's status has ended.
 """
+import contextlib
 import os
 import signal
 import time
@@ -32,7 +33,9 @@ def _tick_until(node, leaf, predicate, timeout_s):
     return predicate()
 
 
-def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_domain):
+@contextlib.contextmanager
+def _wait_goal_accepted(ros_domain, seconds: int):
+    """Yield (server process, node, leaf) once a real behavior_server accepted a Wait goal."""
     server = ManagedProcess(node_cmd('behavior_server'), env=ros_domain.env())
     with server:
         assert server.wait_for_output('behavior_server ready', TIMEOUT_S), server.output()
@@ -40,26 +43,31 @@ def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_dom
         node = rclpy.create_node('server_died_test')
         try:
             leaf = ActionClientBehaviour('Wait', Wait, 'wait',
-                                         lambda: Wait.Goal(time=Duration(sec=60)),
+                                         lambda: Wait.Goal(time=Duration(sec=seconds)),
                                          server_wait_timeout_s=TIMEOUT_S)
             leaf.setup(node=node)
             assert _tick_until(node, leaf, lambda: 'goal accepted' in leaf.feedback_message,
                                TIMEOUT_S), leaf.feedback_message
-            # a while mid-goal (the graph gives node names after the endpoints)
-            _tick_until(node, leaf, lambda: False, 2.0)
-            assert leaf.status == Status.RUNNING
-            os.kill(server.pid, signal.SIGKILL)
-            killed = time.monotonic()
-            assert _tick_until(node, leaf, lambda: leaf.status == Status.FAILURE, 10.0)
-            noticed = time.monotonic() - killed
-            assert leaf.failure.code == FailureCode.SERVER_DIED
-            assert leaf.failure.message.startswith('behavior_server died'), leaf.failure.message
-            assert noticed < 2.0, noticed
-            print(f'server death noticed after {noticed:.2f} s')
+            yield server, node, leaf
             leaf.shutdown()
         finally:
             destroy_node_and_waitables(node)
             rclpy.shutdown()
+
+
+def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_domain):
+    with _wait_goal_accepted(ros_domain, 60) as (server, node, leaf):
+        # a while mid-goal (the graph gives node names after the endpoints)
+        _tick_until(node, leaf, lambda: False, 2.0)
+        assert leaf.status == Status.RUNNING
+        os.kill(server.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        assert _tick_until(node, leaf, lambda: leaf.status == Status.FAILURE, 10.0)
+        noticed = time.monotonic() - killed
+        assert leaf.failure.code == FailureCode.SERVER_DIED
+        assert leaf.failure.message.startswith('behavior_server died'), leaf.failure.message
+        assert noticed < 2.0, noticed
+        print(f'server death noticed after {noticed:.2f} s')
 
 
 def test_a_lost_result_reply_is_asked_for_again(ros_domain):
@@ -68,25 +76,10 @@ def test_a_lost_result_reply_is_asked_for_again(ros_domain):
     A loaded middleware can lose the get_result reply; the status topic still
     says the goal ended. The leaf must end with the server's result.
     """
-    server = ManagedProcess(node_cmd('behavior_server'), env=ros_domain.env())
-    with server:
-        assert server.wait_for_output('behavior_server ready', TIMEOUT_S), server.output()
-        rclpy.init(domain_id=ros_domain.domain_id)
-        node = rclpy.create_node('lost_result_test')
-        try:
-            leaf = ActionClientBehaviour('Wait', Wait, 'wait',
-                                         lambda: Wait.Goal(time=Duration(sec=1)),
-                                         server_wait_timeout_s=TIMEOUT_S)
-            leaf.setup(node=node)
-            assert _tick_until(node, leaf, lambda: 'goal accepted' in leaf.feedback_message,
-                               TIMEOUT_S), leaf.feedback_message
-            # the reply is lost: the client forgets the request it sent, unanswered
-            leaf._client._remove_pending_result_request(leaf._result_future)
-            assert _tick_until(node, leaf, lambda: leaf.status != Status.RUNNING, 15.0), \
-                leaf.feedback_message
-            assert leaf.status == Status.SUCCESS, leaf.feedback_message
-            assert leaf.result_asked_again == 1
-            leaf.shutdown()
-        finally:
-            destroy_node_and_waitables(node)
-            rclpy.shutdown()
+    with _wait_goal_accepted(ros_domain, 1) as (_, node, leaf):
+        # the reply is lost: the client forgets the request it sent, unanswered
+        leaf._client._remove_pending_result_request(leaf._result_future)
+        assert _tick_until(node, leaf, lambda: leaf.status != Status.RUNNING, 15.0), \
+            leaf.feedback_message
+        assert leaf.status == Status.SUCCESS, leaf.feedback_message
+        assert leaf.result_asked_again == 1

@@ -198,10 +198,11 @@ class ActionClientBehaviour(RosLeaf):
         down = self._stack.down()
         if down is None:
             return None
-        if self.timed_out(max(STACK_WAIT_S, self.server_wait_timeout_s or 0.0)):
+        limit = max(STACK_WAIT_S, self.server_wait_timeout_s or 0.0)
+        if self.timed_out(limit):
             return self.fail(FailureCode.SERVER_UNAVAILABLE,
                              f'the navigation stack did not come back within '
-                             f'{STACK_WAIT_S:g} s ({down}); no {self.action_name} goal sent')
+                             f'{limit:g} s ({down}); no {self.action_name} goal sent')
         self.feedback_message = f'waiting for the navigation stack: {down}'
         return Status.RUNNING
 
