@@ -24,6 +24,7 @@ from orchestrator_pkg.bringup.run_stats import (
 )
 from orchestrator_pkg.ros_edge import graph
 from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw, seconds_of
+from orchestrator_pkg.ros_edge.results import ResultRequest
 from orchestrator_pkg.ros_edge.share import outcome_name
 
 SERVER_WAIT_S = 120.0  # wall time for the stack to come up (first start compiles nothing)
@@ -100,6 +101,7 @@ class MissionSession:
         self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
         self.results: Dict[str, object] = {}
         self._goal_handles: Dict[str, object] = {}
+        self._requests: Dict[str, ResultRequest] = {}  # results not in yet, by robot
         self.recorder = None  # a RunRecorder, set by the caller before run()
         self.run_dir = ''
         self.localization = ''  # the run's localization mode, labelled in the summary
@@ -236,6 +238,10 @@ class MissionSession:
     # ------------------------------------------------------------ run
     def _spin(self, runner, seconds: float = 0.05) -> Optional[str]:
         self._rclpy.spin_once(self.node, timeout_sec=seconds)
+        for ns, request in list(self._requests.items()):
+            if request.done():
+                del self._requests[ns]
+                self._on_result(ns, request.response().result)
         return runner.poll()
 
     def _wait_until(self, runner, should_stop, deadline, ready, timeout_reason) -> str:
@@ -320,8 +326,10 @@ class MissionSession:
             self._output(f'[run] {ns or "robot"}: mission rejected')
             return
         self._goal_handles[ns] = handle
-        handle.get_result_async().add_done_callback(
-            lambda f, ns=ns: self._on_result(ns, f.result().result))
+        label = ns or 'robot'
+        self._requests[ns] = ResultRequest(handle, lambda status, label=label: self._output(
+            f'[run] {label}: the mission ended (status {status}) but its result did not '
+            'come: asking again'))
 
     def _log(self, record: dict) -> None:
         if self.recorder is not None:

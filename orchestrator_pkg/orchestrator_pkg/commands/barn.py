@@ -87,6 +87,8 @@ class BarnRun:
         self.result = None
         self.rejected = False
         self.probe = None
+        # results not in yet (ros_edge.results: a lost reply is asked for again)
+        self._requests = {}  # 'result' or 'probe' -> (ResultRequest, response -> value)
 
     def _on_clock(self, msg) -> None:
         self.clock_s = convert.seconds_of(msg.clock)
@@ -100,6 +102,16 @@ class BarnRun:
     def spin(self, seconds: float = 0.02) -> None:
         """Process what arrived (this process's own loop; never inside a callback)."""
         self._rclpy.spin_once(self.node, timeout_sec=seconds)
+        for name, (request, value) in list(self._requests.items()):
+            if request.done():
+                del self._requests[name]
+                setattr(self, name, value(request.response()))
+
+    def _ask_result(self, name: str, handle, value) -> None:
+        from orchestrator_pkg.ros_edge.results import ResultRequest
+        self._requests[name] = (ResultRequest(handle, lambda status: print(
+            f'[barn] {name}: the goal ended (status {status}) but its result did not come: '
+            'asking again', file=sys.stderr, flush=True)), value)
 
     def ready(self) -> bool:
         """Every server is up and active, and the sim publishes time and ground truth."""
@@ -118,8 +130,7 @@ class BarnRun:
             if not handle.accepted:
                 self.probe = -1
                 return
-            handle.get_result_async().add_done_callback(
-                lambda f: setattr(self, 'probe', f.result().result.error_code))
+            self._ask_result('probe', handle, lambda response: response.result.error_code)
         self.clients['compute_path_to_pose'].send_goal_async(goal).add_done_callback(
             on_response)
 
@@ -139,12 +150,8 @@ class BarnRun:
             self.rejected = True
             return
         self.handle = handle
-        handle.get_result_async().add_done_callback(self._on_result)
-
-    def _on_result(self, future) -> None:
-        response = future.result()
-        self.result = (response.status, response.result.error_code,
-                       response.result.error_msg)
+        self._ask_result('result', handle, lambda response: (
+            response.status, response.result.error_code, response.result.error_msg))
 
     def cancel(self) -> None:
         """Cancel the goal if it still runs, and wait briefly for its end."""

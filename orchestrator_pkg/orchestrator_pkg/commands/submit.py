@@ -16,6 +16,7 @@ from rclpy.action import ActionClient
 from orchestrator_pkg import cli_ros
 from orchestrator_pkg.commands import _missions
 from orchestrator_pkg.ros_edge.convert import seconds_of
+from orchestrator_pkg.ros_edge.results import ResultRequest
 from orchestrator_pkg.ros_edge.share import outcome_name
 
 EXIT_CODES = {'SUCCEEDED': 0, 'FAILED': 1, 'REJECTED': 2, 'CANCELED': 3}  # else 1
@@ -83,22 +84,24 @@ def run(args) -> int:
         if args.no_wait:
             print('mission accepted')
             return 0
-        future = handle.get_result_async()
+        request = ResultRequest(handle, lambda status: print(
+            f'the mission ended (status {status}) but its result did not come: asking again',
+            file=sys.stderr, flush=True))
         deadline = None if args.max_duration <= 0 else time.monotonic() + args.max_duration
         try:
-            while not future.done():
+            while not request.done():
                 if deadline is not None and time.monotonic() > deadline:
                     handle.cancel_goal_async()
-                    spin_until(node, future.done, args.timeout)
+                    spin_until(node, request.done, args.timeout)
                     break
-                spin_until(node, future.done, 0.5)
+                spin_until(node, request.done, 0.5)
         except KeyboardInterrupt:
             print('canceling the mission', flush=True)
             handle.cancel_goal_async()
-            spin_until(node, future.done, args.timeout)
-        if not future.done():
+            spin_until(node, request.done, args.timeout)
+        if not request.done():
             return cli_ros.fail('no result', 4)
-        result = future.result().result
+        result = request.response().result
         name = outcome_name(result.outcome)
         seconds = seconds_of(result.elapsed)
         print(f'{name} after {result.ticks} ticks ({seconds:.2f} s)')

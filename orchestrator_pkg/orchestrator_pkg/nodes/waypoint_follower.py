@@ -47,6 +47,7 @@ from orchestrator_pkg.ros_edge import goals, graph, guard, params
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.results import ResultRequest
 
 SPECS = {
     'stop_on_failure': Spec(True, 'a waypoint not reached ends the goal (aborted); false: go '
@@ -163,12 +164,15 @@ class WaypointFollower(ManagedNode):
             self._waypoint_done(follow, ok=False, code=nav2_codes.NAVIGATE_TO_POSE.UNKNOWN)
             return
         follow.nav_handle = handle
-        follow.nav_result = handle.get_result_async()
+        index = follow.run.index
+        follow.nav_result = ResultRequest(handle, lambda status: self.get_logger().warn(
+            f'waypoint {index}: {NAVIGATE} ended the goal (status {status}) but its result '
+            'did not come: asking again'))
         follow.state = 'active'
 
     def _active(self, follow, now):
         if follow.nav_result.done():
-            response = follow.nav_result.result()
+            response = follow.nav_result.response()
             ok = response is not None and response.status == GoalStatus.STATUS_SUCCEEDED
             code = 0 if ok or response is None else int(response.result.error_code)
             if not ok:

@@ -78,7 +78,7 @@ def test_a_lost_result_reply_is_asked_for_again(ros_domain):
     """
     with _wait_goal_accepted(ros_domain, 1) as (_, node, leaf):
         # the reply is lost: the client forgets the request it sent, unanswered
-        leaf._client._remove_pending_result_request(leaf._result_future)
+        leaf._client._remove_pending_result_request(leaf._result.future)
         assert _tick_until(node, leaf, lambda: leaf.status != Status.RUNNING, 15.0), \
             leaf.feedback_message
         assert leaf.status == Status.SUCCESS, leaf.feedback_message

@@ -188,7 +188,7 @@ def stack(ros_domain_module, tmp_path_factory):
                 run.output()[-5000:]
             # the managed servers refuse goals until lifecycle_manager_navigation has
             # activated them, as Nav2's do (a full run sent the first go_to too early)
-            active = StackActive(stack.node)
+            active = in_executor_thread(stack.executor, lambda: StackActive(stack.node))
             assert stack.wait(active.poll, STARTUP_WAIT_S), active.message
             yield stack
         finally:
@@ -203,12 +203,18 @@ def _result(stack, handle, timeout_s):
 
 
 def _wait_for_servers(stack, action_type, name):
-    """Wait until a respawned node's action server is back (the stack is whole again)."""
-    client = ActionClient(stack.node, action_type, name)
+    """Wait until a respawned node's action server is back (the stack is whole again).
+
+    The client is made and destroyed in the spinning thread: destroyed from this
+    one while the executor waits on it, it ended the executor's spin with an
+    exception (a full run), and every later case's teleport went unanswered.
+    """
+    client = in_executor_thread(stack.executor, lambda: ActionClient(stack.node, action_type,
+                                                                     name))
     try:
         assert client.wait_for_server(timeout_sec=60.0), f'{name} did not come back'
     finally:
-        client.destroy()
+        in_executor_thread(stack.executor, client.destroy)
 
 
 @pytest.mark.timeout(STARTUP_WAIT_S + 120)

@@ -25,6 +25,7 @@ from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
 from orchestrator_pkg.ros_edge.graph import server_node_of
 from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.lifecycle import navigation_stack
+from orchestrator_pkg.ros_edge.results import ResultRequest
 from orchestrator_pkg.trees.failure import FailureCode
 
 # a server whose action has been gone from the graph this long (wall time) with a
@@ -34,10 +35,6 @@ SERVER_GONE_GRACE_S = 0.3
 # back: its manager brings it up again when a respawned node returns (within its
 # bond_respawn_max_duration, 10 s, plus the transitions)
 STACK_WAIT_S = 30.0
-# a goal whose status says it ended but whose result has not come this long (wall
-# time) had its result reply lost (seen under load): ask for the result again
-RESULT_ASK_AGAIN_S = 2.0
-ENDED = (GoalStatus.STATUS_SUCCEEDED, GoalStatus.STATUS_ABORTED, GoalStatus.STATUS_CANCELED)
 
 
 class ActionClientBehaviour(RosLeaf):
@@ -102,7 +99,7 @@ class ActionClientBehaviour(RosLeaf):
         self._client = None
         self._lock = threading.Lock()
         self._feedback = None
-        self.result_asked_again = 0  # results asked for again (a lost reply)
+        self.result_asked_again = 0  # results asked for again (a lost reply, ros_edge.results)
         self._reset()
 
     # -- lifecycle -----------------------------------------------------------
@@ -151,14 +148,13 @@ class ActionClientBehaviour(RosLeaf):
                 return self.fail(FailureCode.GOAL_REJECTED,
                                   f'{self._full_name()} rejected the goal')
             self._handle = handle
-            self._result_future = handle.get_result_async()
+            self._result = ResultRequest(handle, self._on_ask_again)
             self._state = 'active'
             self._accepted_at = now
             self.feedback_message = 'goal accepted, waiting for result'
         if self._state == 'active':
-            if self._result_future.done():
-                return self._finish(self._result_future.result())
-            self._ask_again_if_ended()
+            if self._result.done():
+                return self._finish(self._result.response())
             if self.result_timeout_s is not None and \
                     now - self._accepted_at > self.result_timeout_s:
                 self._cancel_outstanding()
@@ -233,37 +229,20 @@ class ActionClientBehaviour(RosLeaf):
                          f'{self._server_label()} died: its {self._full_name()} action server '
                          'left the ROS graph with the goal in flight')
 
-    def _ask_again_if_ended(self):
-        """Ask for the result again when the goal's status ended and no result came.
-
-        The status topic (latched) says the server ended the goal; the result
-        comes as the reply to get_result, which a loaded middleware can lose
-        (the Navigate leaf then stayed RUNNING until the mission's time ran out).
-        """
-        if self._handle.status not in ENDED:
-            self._ended_seen = None
-            return
-        now = time.monotonic()
-        if self._ended_seen is None:
-            self._ended_seen = now
-        elif now - self._ended_seen > RESULT_ASK_AGAIN_S:
-            self._ended_seen = now
-            self._result_future.cancel()  # its done callback forgets the pending request
-            self._result_future = self._handle.get_result_async()
-            self.result_asked_again += 1
-            self.node.get_logger().warning(
-                f'{self.name}: {self._full_name()} ended the goal (status '
-                f'{self._handle.status}) but its result did not come within '
-                f'{RESULT_ASK_AGAIN_S:g} s: asking again')
+    def _on_ask_again(self, status: int) -> None:
+        """Count and say it: the goal ended (status topic) but its result did not come."""
+        self.result_asked_again += 1
+        self.node.get_logger().warning(
+            f'{self.name}: {self._full_name()} ended the goal (status {status}) but its '
+            'result did not come: asking again')
 
     def _reset(self):
-        self._ended_seen = None
         self._gone_since = None
         self._state = 'waiting_server'
         self._goal = None
         self._send_future = None
         self._handle = None
-        self._result_future = None
+        self._result = None
         self._sent_at = 0.0
         self._accepted_at = 0.0
 
@@ -299,7 +278,7 @@ class ActionClientBehaviour(RosLeaf):
         if self.failure is not None:  # failed: nothing of this run is outstanding
             return
         if self._state == 'active' and self._handle is not None:
-            if not self._result_future.done():
+            if not self._result.future.done():
                 self._handle.cancel_goal_async()
         elif self._state == 'sent' and self._send_future is not None:
             # Not accepted yet: cancel it as soon as (if) it is accepted.
