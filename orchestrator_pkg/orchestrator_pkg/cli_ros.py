@@ -4,7 +4,10 @@ The commands are clients outside any callback, so they spin in bounded loops
 (never forever) and exit with a clear message when nothing answers. They look
 for what they talk to in the ROS graph first, for at most
 :data:`DISCOVERY_S`: with no orchestrator running they say so within that
-time, instead of waiting out the whole ``--timeout``.
+time, instead of waiting out the whole ``--timeout``. With the stack's Fast DDS
+profile (discovery on 127.0.0.1 only) a command that finds no other
+participant of its domain on this machine (``ros_edge.dds.local_participants``)
+says so at once: nothing could answer it.
 """
 import contextlib
 import os
@@ -54,9 +57,24 @@ def absolute(name: str) -> str:
     return name if name.startswith('/') else '/' + name
 
 
+def alone() -> bool:
+    """Whether no other participant of this domain runs on this machine, nor can run elsewhere.
+
+    True only with the stack's Fast DDS profile, whose discovery is on
+    127.0.0.1 only, when the one participant bound there is this command's own.
+    """
+    from orchestrator_pkg.ros_edge import dds
+    return dds.local_participants(os.environ) == 1
+
+
 def discover(node, present, timeout_s: float = DISCOVERY_S) -> bool:
-    """Spin until ``present(node)`` (a graph query) is true, for at most ``timeout_s``."""
+    """Spin until ``present(node)`` (a graph query) is true, for at most ``timeout_s``.
+
+    False at once when this command is :func:`alone` in its domain.
+    """
     from orchestrator_pkg.testing.waiting import spin_until
+    if alone():
+        return False
     return spin_until(node, lambda: present(node), timeout_s)
 
 
@@ -110,8 +128,9 @@ def connect(node, present, ready, what: str, timeout_s: float):
 def not_running(what: str) -> str:
     """Return the message for a server that is not in the graph."""
     domain = os.environ.get('ROS_DOMAIN_ID', '0')
-    return (f'no orchestrator running: {what} is not in the ROS graph (ROS_DOMAIN_ID={domain}); '
-            'start one with `orchestrator run`')
+    where = (f'nothing else runs on ROS domain {domain} on this machine' if alone() else
+             f'{what} is not in the ROS graph (ROS_DOMAIN_ID={domain})')
+    return f'no orchestrator running: {where}; start one with `orchestrator run`'
 
 
 def call_trigger(service: str, timeout_s: float) -> int:

@@ -43,3 +43,61 @@ def discovery_range(env) -> str:
     back. With another profile, or none, ``LOCALHOST``.
     """
     return 'SYSTEM_DEFAULT' if is_stack_profile(env.get(DDS_PROFILE_VAR, '')) else 'LOCALHOST'
+
+
+# The RTPS well-known ports (RTPS 2.2, 9.6.1.1): a participant of domain D with
+# participant id P receives discovery traffic on PB + DG*D + d1 + PG*P.
+PORT_BASE = 7400
+DOMAIN_GAIN = 250
+PARTICIPANT_GAIN = 2
+METATRAFFIC_UNICAST_OFFSET = 10
+# the ids a domain's ports leave room for before the next domain's (250 / 2, less d1)
+MAX_PARTICIPANT_ID = 119
+# addresses a participant reachable on 127.0.0.1 is bound to, as /proc/net/udp writes
+# them: 127.0.0.1 (the stack's profile), 0.0.0.0 (Fast DDS's default transports)
+REACHABLE_HEX = ('0100007F', '00000000')
+
+
+def discovery_ports(domain_id: int) -> range:
+    """Return the discovery (metatraffic unicast) ports of a domain's participants."""
+    first = PORT_BASE + DOMAIN_GAIN * domain_id + METATRAFFIC_UNICAST_OFFSET
+    return range(first, first + PARTICIPANT_GAIN * (MAX_PARTICIPANT_ID + 1), PARTICIPANT_GAIN)
+
+
+def participants_in_table(table: str, domain_id: int) -> int:
+    """Count the participants of ``domain_id`` reachable on 127.0.0.1 in a /proc/net/udp text."""
+    ports = discovery_ports(domain_id)
+    found = set()
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 2 or ':' not in fields[1]:
+            continue
+        address, _, port = fields[1].partition(':')
+        try:
+            number = int(port, 16)
+        except ValueError:
+            continue
+        if address in REACHABLE_HEX and number in ports:
+            found.add(number)
+    return len(found)
+
+
+def local_participants(env, table_path: str = '/proc/net/udp'):
+    """Return how many DDS participants of the domain listen on this machine, or None.
+
+    Only with the stack's profile (env's ``FASTRTPS_DEFAULT_PROFILES_FILE``):
+    its discovery is UDP on 127.0.0.1 only, so every participant that can be
+    discovered has its port here. None when that is not so, or the table
+    cannot be read (another OS): the caller then looks in the ROS graph.
+    """
+    if not is_stack_profile(env.get(DDS_PROFILE_VAR, '')):
+        return None
+    try:
+        domain_id = int(env.get('ROS_DOMAIN_ID', '') or 0)
+        with open(table_path, encoding='ascii') as f:
+            table = f.read()
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not 0 <= domain_id <= 232:
+        return None
+    return participants_in_table(table, domain_id)

@@ -28,10 +28,10 @@ from orchestrator_pkg.ros_edge.dds import (
 )
 
 # Fast DDS maps domain d and participant p to UDP ports 7400 + 250 * d + 10 + 2 * p
-# (and + 11): at d = 232 only 62 participants fit under port 65535, and a two-robot
-# stack with its tests' clients ran out ("Calculated port number is too high",
-# fresh31). Up to d = 200 over 4,000 fit. IDs below FIRST are left to people's own
-# ROS graphs.
+# (and + 11; ros_edge.dds.discovery_ports): at d = 232 only 62 participants fit
+# under port 65535, and a two-robot stack with its tests' clients ran out
+# ("Calculated port number is too high", fresh31). Up to d = 200 over 4,000 fit.
+# IDs below FIRST are left to people's own ROS graphs.
 FIRST_DOMAIN_ID = 101
 LAST_DOMAIN_ID = 200
 _PREFIX = 'orchestrator-ros-domain-'

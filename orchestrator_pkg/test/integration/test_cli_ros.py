@@ -87,7 +87,27 @@ def test_commands_say_no_orchestrator_runs_without_waiting_out_their_timeout(ros
     took = time.monotonic() - started
     assert result.returncode == code, result.stdout + result.stderr
     assert 'no orchestrator running' in result.stderr and 'Traceback' not in result.stderr
+    # alone in its claimed domain with the stack's profile (discovery on 127.0.0.1):
+    # nothing could answer, and the command says so without looking in the graph
+    domain = ros_domain.domain_id
+    assert f'nothing else runs on ROS domain {domain} on this machine' in result.stderr, \
+        result.stderr
     assert took < 30, f'{command} waited out its --timeout ({took:.1f} s)'
+
+
+def test_a_participant_in_the_domain_that_is_no_orchestrator_is_looked_through(ros_domain):
+    # another process in the domain (the sim alone, say): the command looks in the
+    # ROS graph for the orchestrator, and names what it did not find there
+    env = ros_domain.env()
+    other = ManagedProcess.python('-c', 'import rclpy, time; rclpy.init(); '
+                                  'node = rclpy.create_node("not_an_orchestrator"); '
+                                  'print("up", flush=True); time.sleep(120)', env=env)
+    with other:
+        assert other.wait_for_output('up', TIMEOUT_S), other.output()
+        result = cli(env, 'pause', '--timeout', '30')
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'no orchestrator running: service /orchestrator/pause is not in the ROS graph' \
+        in result.stderr, result.stderr
 
 
 def test_tree_works_while_paused(orchestrator):
