@@ -7,6 +7,7 @@ benchmarks first; ``--help`` and an unknown command import them all.
 """
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -51,6 +52,11 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`orchestrator missions | head`): no traceback, and
+        # none from the interpreter flushing stdout at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 if __name__ == '__main__':

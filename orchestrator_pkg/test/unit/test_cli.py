@@ -47,3 +47,14 @@ def test_teleop_needs_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr('sys.stdin', io.StringIO(''))
     assert main(['teleop']) == 1
     assert 'run it in a terminal' in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    # `orchestrator nodes | head -1`: the pipe closes while the command still writes
+    proc = subprocess.Popen([sys.executable, '-m', 'orchestrator_pkg.cli', 'nodes'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    _out, err = proc.communicate(timeout=60)
+    assert b'Traceback' not in err and b'BrokenPipeError' not in err, err.decode()
+    assert proc.returncode in (0, 141), (proc.returncode, err.decode())
