@@ -247,5 +247,5 @@ def test_pose_input_as_nav2_string(harness):
     result = harness.result(harness.send(mission_name='go_to', inputs={'goal': '2,1'})).result
     assert result.outcome == ExecuteMission.Result.FAILED
     assert result.failure.code == FailureReason.INVALID_INPUT
-    assert result.failure.node_path == 'GoTo/PlanAndFollow/Plan'
+    assert result.failure.node_path == 'GoTo/PlanAndFollow/Replan/Plan'
     assert 'stamp_ns;frame_id' in result.failure.message

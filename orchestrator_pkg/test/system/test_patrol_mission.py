@@ -16,21 +16,12 @@ import pytest
 
 from orchestrator_pkg.places import load_places
 from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.recording import ground_truth_track
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 RUN_TIMEOUT_S = 500.0  # wall; about 100 s of sim time at rtf 1
 ORDER = ('pickup_a', 'dropoff', 'office', 'dock')
 REACHED_M = 0.35   # NavigateToPose's goal tolerance is 0.25 m (nav.yaml)
-
-
-def _track(path):
-    """Ground-truth (x, y) of the robot from run.mcap, in time order."""
-    from mcap.reader import make_reader
-    from mcap_ros2.decoder import DecoderFactory
-    with open(path, 'rb') as f:
-        reader = make_reader(f, decoder_factories=[DecoderFactory()])
-        return [(msg.pose.pose.position.x, msg.pose.pose.position.y) for _s, _c, _m, msg
-                in reader.iter_decoded_messages(topics=['/ground_truth/odom'])]
 
 
 def first_visits(track, places, names, within_m):
@@ -70,7 +61,7 @@ def test_patrol_with_its_default_inputs_visits_every_place_without_collisions(
     assert robot['mission_outcome'] == 'SUCCEEDED', output[-5000:]
     assert robot['collisions'] == 0, (robot.get('collision_points'), output[-5000:])
     places = load_places('warehouse')
-    track = _track(run_dir / 'run.mcap')
+    track = [(x, y) for _t, x, y in ground_truth_track(run_dir)]
     visits = first_visits(track, places, ORDER, REACHED_M)
     assert len(visits) == len(ORDER), (ORDER[len(visits)], 'not reached in order', visits)
     dock = places['dock']
