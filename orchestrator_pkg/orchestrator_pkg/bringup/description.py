@@ -30,6 +30,11 @@ Format::
           respawn: true
           respawn_delay_s: 1.0
           respawn_max_retries: 3     # -1 (default): forever, as in ROS launch
+          respawn_backoff: 2.0       # each consecutive respawn waits this much longer
+                                     # (1.0, the default: a fixed delay, as ROS launch)
+          respawn_max_delay_s: 8.0   # the longest wait the back-off reaches
+          respawn_reset_after_s: 30.0  # a process that ran this long was healthy: its
+                                     # retries and back-off start over (0: never)
           required: false            # when it exits for good, stop everything
           sim_only: false            # only when running in simulation
           when: {localization: amcl} # only when each named run argument has that value
@@ -58,6 +63,7 @@ of robot namespaces of the run (``['']`` for one robot, else ``['robot1',
 robot-scope nodes only, ``namespace``, the node's own robot namespace.
 """
 from dataclasses import dataclass, field
+import math
 import re
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -68,6 +74,7 @@ _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace')  # added by resolve(), not run arguments
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
+              'respawn_backoff', 'respawn_max_delay_s', 'respawn_reset_after_s',
               'required', 'sim_only', 'description', 'when'}
 _ARGUMENT_KEYS = {'default', 'choices', 'description'}
 CASE_KEY = 'case'
@@ -91,6 +98,9 @@ class NodeDescription:
     respawn: bool = False
     respawn_delay_s: float = 1.0
     respawn_max_retries: int = -1  # as in ROS launch: -1 retries forever
+    respawn_backoff: float = 1.0  # delay factor per consecutive respawn (1: fixed)
+    respawn_max_delay_s: float = 60.0  # the back-off's cap
+    respawn_reset_after_s: float = 0.0  # uptime after which retries start over (0: never)
     required: bool = False
     sim_only: bool = False
     description: str = ''
@@ -248,6 +258,22 @@ def _node(source: str, index: int, raw) -> NodeDescription:
                      int, -1)
     if delay < 0 or retries < -1:
         raise _err(source, where, 'respawn_delay_s must be >= 0 and respawn_max_retries >= -1')
+    backoff = _typed(source, f'{where}.respawn_backoff', raw.get('respawn_backoff'), float, 1.0)
+    max_delay = _typed(source, f'{where}.respawn_max_delay_s', raw.get('respawn_max_delay_s'),
+                       float, 60.0)
+    reset_after = _typed(source, f'{where}.respawn_reset_after_s',
+                         raw.get('respawn_reset_after_s'), float, 0.0)
+    for key, value in (('respawn_delay_s', delay), ('respawn_max_delay_s', max_delay),
+                       ('respawn_reset_after_s', reset_after)):
+        if not math.isfinite(value):
+            raise _err(source, f'{where}.{key}', f'{value!r} is not a finite number')
+    if not 1.0 <= backoff <= 10.0:
+        raise _err(source, f'{where}.respawn_backoff', f'{backoff:g} is not in [1, 10]')
+    if max_delay < delay:
+        raise _err(source, f'{where}.respawn_max_delay_s',
+                   f'{max_delay:g} is less than respawn_delay_s ({delay:g})')
+    if reset_after < 0:
+        raise _err(source, f'{where}.respawn_reset_after_s', f'{reset_after:g} is negative')
     remaps = _mapping(source, f'{where}.remappings', raw.get('remappings'))
     for key, value in remaps.items():
         if not isinstance(key, str) or not isinstance(value, str):
@@ -271,7 +297,8 @@ def _node(source: str, index: int, raw) -> NodeDescription:
         overrides=tuple(overrides.items()),
         remappings=tuple(remaps.items()),
         respawn=_typed(source, f'{where}.respawn', raw.get('respawn'), bool, False),
-        respawn_delay_s=delay, respawn_max_retries=retries,
+        respawn_delay_s=delay, respawn_max_retries=retries, respawn_backoff=backoff,
+        respawn_max_delay_s=max_delay, respawn_reset_after_s=reset_after,
         required=_typed(source, f'{where}.required', raw.get('required'), bool, False),
         sim_only=_typed(source, f'{where}.sim_only', raw.get('sim_only'), bool, False),
         description=_typed(source, f'{where}.description', raw.get('description'), str, ''),

@@ -81,6 +81,23 @@ KEPT_LINES = 80  # of a node's output kept: a hung node's stack dump is shown wh
 STACK_DUMP_WAIT_S = 0.5  # after SIGUSR1, for a hung node to print its stacks before SIGKILL
 
 
+def respawn_delay(policy, retries_used: int) -> float:
+    """Return the wait before a node's next start, ``retries_used`` respawns in a row so far.
+
+    ``respawn_delay_s`` times ``respawn_backoff`` per earlier respawn in the
+    row, at most ``respawn_max_delay_s``: a node that keeps crashing (a bad
+    sensor, a bad parameter) is started less and less often, not in a tight loop.
+    """
+    delay = policy.respawn_delay_s * policy.respawn_backoff ** max(0, retries_used)
+    return min(delay, max(policy.respawn_max_delay_s, policy.respawn_delay_s))
+
+
+def _ran_healthy(node, policy, now: float) -> bool:
+    """Whether the exited process ran ``respawn_reset_after_s`` (its failures start over)."""
+    return (policy.respawn_reset_after_s > 0 and node.started_at is not None
+            and now - node.started_at >= policy.respawn_reset_after_s)
+
+
 class ManagedNode:
     """One node's process and its respawn bookkeeping.
 
@@ -100,6 +117,8 @@ class ManagedNode:
         self.starts = 0
         self.exit_codes: List[int] = []
         self.respawn_at: Optional[float] = None
+        self.started_at: Optional[float] = None  # runner clock, of the latest start
+        self.failures = 0  # exits in a row, each within respawn_reset_after_s of its start
         self.finished = False  # exited and will not be respawned
         self._readers: List[threading.Thread] = []
 
@@ -108,8 +127,9 @@ class ManagedNode:
         """Log prefix of this node."""
         return self.launch.label
 
-    def start(self) -> None:
+    def start(self, now: Optional[float] = None) -> None:
         """Start (or restart) the process; its output goes to ``output`` line by line."""
+        self.started_at = now
         self._output(self.label, f'[runner] start {self.starts + 1}: {" ".join(self.command)}')
         self.process = subprocess.Popen(
             self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -183,7 +203,7 @@ class Runner:
         self._output(f'[runner] starting {len(self.nodes)} node(s): '
                      + ', '.join(node.label for node in self.nodes))
         for node in self.nodes:
-            node.start()
+            node.start(self._clock())
 
     def poll(self) -> Optional[str]:
         """Handle exits and due respawns; return a fatal reason once one occurred."""
@@ -195,7 +215,7 @@ class Runner:
                 if now >= node.respawn_at:
                     self._output(f'[runner] respawning {node.label} '
                                  f'(start {node.starts + 1})')
-                    node.start()
+                    node.start(now)
                 continue
             if node.process is None or node.process.poll() is None:
                 continue
@@ -204,16 +224,23 @@ class Runner:
             if self.on_exit is not None:
                 self.on_exit(node.launch, code)
             policy = node.launch.node
-            retries_used = node.starts - 1
+            node.failures = 1 + (0 if _ran_healthy(node, policy, now) else node.failures)
+            retries_used = node.failures - 1
             if policy.respawn and (policy.respawn_max_retries < 0
                                    or retries_used < policy.respawn_max_retries):
-                node.respawn_at = now + policy.respawn_delay_s
+                delay = respawn_delay(policy, retries_used)
+                node.respawn_at = now + delay
                 self._output(f'[runner] {node.label} exited with code {code}; respawn in '
-                             f'{policy.respawn_delay_s:g} s')
+                             f'{delay:g} s')
                 self._show_recent(node)
                 continue
             node.finished = True
-            self._output(f'[runner] {node.label} exited with code {code}')
+            if policy.respawn:
+                self._output(f'[runner] {node.label} exited with code {code}; not respawned: '
+                             f'{retries_used} respawn(s) in a row used '
+                             f'(respawn_max_retries {policy.respawn_max_retries})')
+            else:
+                self._output(f'[runner] {node.label} exited with code {code}')
             self._show_recent(node)
             if policy.required and self.fatal is None:
                 self.fatal = f'required node {node.label} exited with code {code}'
