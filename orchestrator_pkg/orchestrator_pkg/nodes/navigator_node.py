@@ -18,7 +18,9 @@ Actions (server)
     ``navigate_to_pose`` (nav2_msgs/NavigateToPose),
     ``navigate_through_poses`` (nav2_msgs/NavigateThroughPoses)
 Services, publishers
-    the tree host's: ``~/pause``, ``~/resume``, ``~/snapshot``, ``~/status_changes``
+    the tree host's: ``~/pause``, ``~/resume``, ``~/snapshot``, ``~/status_changes``,
+    and ``behavior_tree_log`` (nav2_msgs/BehaviorTreeLog, as Nav2's bt_navigator:
+    each tick's status transitions, for RViz and Foxglove panels)
 Subscribers
     ``tf``, ``tf_static``: the feedback's current_pose is ``global_frame →
     robot_base_frame`` (``map → odom → base_link``), the frame of the goals and paths;
@@ -126,7 +128,7 @@ class NavigatorNode(ManagedNode):
         self.tf = tf_listener(self)
         self._frames = (self.get_parameter('global_frame').value,
                         self.get_parameter('robot_base_frame').value)
-        self.host = TreeHost(self, 'navigation')
+        self.host = TreeHost(self, 'navigation', tree_log=True)  # behavior_tree_log, as Nav2
         self._actions = {}
         for kind, (action, name, _) in KINDS.items():
             self._actions[kind] = TreeAction(

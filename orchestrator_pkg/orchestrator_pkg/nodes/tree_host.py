@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import threading
 from typing import Callable, Optional
 
+from nav2_msgs.msg import BehaviorTreeLog, BehaviorTreeStatusChange
 from py_trees.common import Status
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 import rclpy.task
@@ -56,6 +57,9 @@ SUCCEEDED, FAILED, CANCELED, REJECTED, PREEMPTED = (
     'SUCCEEDED', 'FAILED', 'CANCELED', 'REJECTED', 'PREEMPTED')
 _STATUS = {Status.INVALID: BehaviourStatus.INVALID, Status.RUNNING: BehaviourStatus.RUNNING,
            Status.SUCCESS: BehaviourStatus.SUCCESS, Status.FAILURE: BehaviourStatus.FAILURE}
+# BehaviorTree.CPP's names of the statuses (nav2_msgs/BehaviorTreeStatusChange)
+_BT_STATUS = {Status.INVALID: 'IDLE', Status.RUNNING: 'RUNNING', Status.SUCCESS: 'SUCCESS',
+              Status.FAILURE: 'FAILURE'}
 
 
 class GoalRejected(Exception):
@@ -130,6 +134,20 @@ def changes_msg(runner: MissionRunner, changes, stamp) -> BehaviourStatusChanges
     return message
 
 
+def tree_log_msg(changes, stamp):
+    """Return Nav2's ``nav2_msgs/BehaviorTreeLog`` of a tick's StatusChange list.
+
+    As Nav2's bt_navigator logs a tick: one BehaviorTreeStatusChange per
+    transition, the node's instance name (its ``name``, else its type), the
+    statuses as BehaviorTree.CPP names them (INVALID is IDLE) and ``uid`` the
+    node's depth-first index in the tree plus one (the root is 1).
+    """
+    return BehaviorTreeLog(timestamp=stamp, event_log=[BehaviorTreeStatusChange(
+        timestamp=stamp, node_name=c.path.rsplit('/', 1)[-1], uid=min(c.id + 1, 65535),
+        previous_status=_BT_STATUS[c.previous], current_status=_BT_STATUS[c.status])
+        for c in changes])
+
+
 def failure_msg(failure) -> FailureReason:
     """Convert a pure :class:`~orchestrator_pkg.trees.failure.Failure` into a FailureReason."""
     return FailureReason(code=int(failure.code), node_path=failure.node_path,
@@ -141,7 +159,8 @@ def failure_msg(failure) -> FailureReason:
 class TreeHost:
     """Runs one tree at a time for a node's actions; ``what`` names a run in replies."""
 
-    def __init__(self, node, what: str = 'tree'):
+    def __init__(self, node, what: str = 'tree', tree_log: bool = False):
+        """Host trees for ``node``; ``tree_log``: also publish Nav2's ``behavior_tree_log``."""
         self.node, self.what = node, what
         if not node.has_parameter('tick_rate_hz'):  # a managed node configured again
             params.declare(node, SPECS)
@@ -159,6 +178,9 @@ class TreeHost:
                                                 LATCHED_QOS)
         self._status_changes = node.create_publisher(BehaviourStatusChanges, '~/status_changes',
                                                      STATUS_CHANGES_QOS)
+        self._tree_log = None
+        if tree_log:  # Nav2's bt_navigator's topic and depth (RViz/Foxglove panels read it)
+            self._tree_log = node.create_publisher(BehaviorTreeLog, 'behavior_tree_log', 10)
         node.create_service(Trigger, '~/pause', lambda _, response: self._pause(response, True))
         node.create_service(Trigger, '~/resume', lambda _, response: self._pause(response, False))
         self._timer = None
@@ -343,7 +365,10 @@ class TreeHost:
     def _publish_changes(self, runner: MissionRunner) -> None:
         changes = runner.take_changes()
         if changes:
-            self._status_changes.publish(changes_msg(runner, changes, self._stamp()))
+            stamp = self._stamp()
+            self._status_changes.publish(changes_msg(runner, changes, stamp))
+            if self._tree_log is not None:
+                self._tree_log.publish(tree_log_msg(changes, stamp))
 
     def _pause(self, response, pause: bool):
         """Serve ``~/pause`` (``pause``) or ``~/resume``."""

@@ -12,6 +12,7 @@ import time
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateToPose
+from nav2_msgs.msg import BehaviorTreeLog
 import pytest
 import rclpy
 from rclpy.action import ActionClient
@@ -88,6 +89,29 @@ def test_navigate_to_pose_succeeds(navigation):
     assert feedback[-1].current_pose.pose.position.x == pytest.approx(0.5)  # in map
     assert feedback[-1].distance_remaining > 0.0
     assert feedback[-1].number_of_recoveries == 0
+
+
+def test_behavior_tree_log_shows_the_trees_transitions_as_nav2s_does(navigation):
+    node, client, _, _ = navigation('--follow-s', '1.0')
+    logs = []
+    node.create_subscription(BehaviorTreeLog, 'behavior_tree_log', logs.append, 10)
+    assert spin_until(node, lambda: node.count_publishers('/behavior_tree_log') > 0, TIMEOUT_S)
+    response = wait_future(node, send(node, client, 2.0, 1.0, []).get_result_async(), TIMEOUT_S)
+    assert response.status == GoalStatus.STATUS_SUCCEEDED, response.result.error_msg
+    spin_until(node, lambda: any(e.node_name == 'NavigateRecovery' and
+                                 e.current_status == 'SUCCESS'
+                                 for log in logs for e in log.event_log), 5.0)
+    events = [(e.node_name, e.previous_status, e.current_status)
+              for log in logs for e in log.event_log]
+    # Nav2's tree (navigate_to_pose_w_replanning_and_recovery.xml), by its node names
+    assert ('NavigateRecovery', 'IDLE', 'RUNNING') in events, events[:20]
+    assert ('ComputePathToPose', 'IDLE', 'RUNNING') in events, events[:20]
+    assert ('FollowPath', 'RUNNING', 'SUCCESS') in events, events
+    assert ('NavigateRecovery', 'RUNNING', 'SUCCESS') in events, events[-20:]
+    statuses = {s for _, before, after in events for s in (before, after)}
+    assert statuses <= {'IDLE', 'RUNNING', 'SUCCESS', 'FAILURE'}, statuses
+    uids = {(e.node_name, e.uid) for log in logs for e in log.event_log}
+    assert len({uid for _, uid in uids}) == len(uids), 'a uid named two nodes'
 
 
 def test_planner_error_code_reaches_the_result(navigation):
@@ -291,6 +315,7 @@ def test_a_malformed_goal_is_refused_with_a_code_naming_the_value(navigation, fi
 ORPHAN_CLIENT = '''
 import rclpy
 from nav2_msgs.action import NavigateToPose
+from nav2_msgs.msg import BehaviorTreeLog
 from rclpy.action import ActionClient
 rclpy.init()
 node = rclpy.create_node('doomed_navigate_client')

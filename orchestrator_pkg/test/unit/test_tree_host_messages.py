@@ -3,7 +3,7 @@ from builtin_interfaces.msg import Time
 
 from orchestrator_interfaces.msg import BehaviourStatus, FailureReason
 from orchestrator_pkg.behaviours.builtin import register as register_builtin
-from orchestrator_pkg.nodes.tree_host import changes_msg, failure_msg, snapshot_msg
+from orchestrator_pkg.nodes.tree_host import changes_msg, failure_msg, snapshot_msg, tree_log_msg
 from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import Registry
@@ -45,3 +45,21 @@ def test_a_changes_message_is_stamped_and_carries_type_status_and_failure():
     assert by_path['M/S/F'].type == 'AlwaysFailure'
     reason = failure_msg(runner.failure())
     assert reason.node_path == 'M/S/F' and reason.code != FailureReason.NONE
+
+
+def test_nav2s_tree_log_names_the_nodes_and_uses_behaviortree_cpps_status_names():
+    runner = runner_for('<Sequence name="S"><AlwaysSuccess name="A"/><Sleep name="Z" msec="1000"/>'
+                        '</Sequence>')
+    runner.tick()
+    message = tree_log_msg(runner.take_changes(), Time(sec=5))
+    assert message.timestamp.sec == 5
+    events = [(e.node_name, e.uid, e.previous_status, e.current_status)
+              for e in message.event_log]
+    # depth first: S is the root (uid 1), A and Z its children
+    assert ('A', 2, 'IDLE', 'SUCCESS') in events and ('Z', 3, 'IDLE', 'RUNNING') in events
+    assert ('S', 1, 'IDLE', 'RUNNING') in events
+    assert all(e.timestamp.sec == 5 for e in message.event_log)
+    runner.halt()
+    halted = tree_log_msg(runner.take_changes(), Time(sec=6))
+    assert ('Z', 3, 'RUNNING', 'IDLE') in [(e.node_name, e.uid, e.previous_status,
+                                            e.current_status) for e in halted.event_log]
