@@ -136,10 +136,15 @@ def test_path_updates_do_not_reset_the_progress_checker(start_controller):
     handles = [_send(node, client)]
     results = [handles[0].get_result_async()]
     t_first = robot.t
-    while not results[-1].done():
+
+    def any_ended():  # the failure's result may come after a later path was sent (load)
+        return results[-1].done() or any(
+            result.done() and result.result().result.error_code == R.FAILED_TO_MAKE_PROGRESS
+            for result in results)
+    while not any_ended():
         t_sent = robot.t
-        assert spin_until(node, lambda t=t_sent: robot.t > t + 1.0 or results[-1].done())
-        if results[-1].done():
+        assert spin_until(node, lambda t=t_sent: robot.t > t + 1.0 or any_ended())
+        if any_ended():
             break
         assert robot.t < t_first + 3 * allowance, \
             ('the progress checker never failed', [r.done() and r.result().result.error_code
@@ -153,9 +158,9 @@ def test_path_updates_do_not_reset_the_progress_checker(start_controller):
     assert first >= 2, codes  # paths did arrive while the timer ran
     failed = responses[first]
     assert failed.status == GoalStatus.STATUS_ABORTED
-    # every goal before it ended as preempted (aborted, not a progress failure); a
-    # path sent while the failure's result was on its way is a new goal, so the
-    # failure may be the last but one (fresh36, under load)
-    assert first >= len(codes) - 2, codes
+    # every goal before it ended as preempted (aborted, not a progress failure); the
+    # paths sent while the failure's result was on its way (one or more under load:
+    # fresh36, fresh38) are new goals, which the checker rightly times afresh
+    assert all(r.status == GoalStatus.STATUS_ABORTED for r in responses[:first]), codes
     # not before the allowance ran out, counted from the first path
     assert robot.t - t_first >= allowance
