@@ -14,6 +14,7 @@ setup(
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml') + glob('config/*.xml')),
+        ('share/' + PACKAGE + '/config/robots', glob('config/robots/*.yaml')),
         ('share/' + PACKAGE + '/missions', glob('missions/*.xml')),
         ('share/' + PACKAGE + '/models/small_indoor', glob('models/small_indoor/*')),
         ('share/' + PACKAGE + '/behavior_trees',

@@ -28,7 +28,7 @@ from orchestrator_pkg.bringup.launch_actions import node_actions
 ARGUMENTS = {
     'bringup': ('bringup.yaml', "bringup description: a file, or a name in this package's config/"),
     'world': ('warehouse', 'world name or .yaml/.world/.sdf file (sim only)'),
-    'robot': ('small_indoor', 'robot preset (sim only)'),
+    'robot': ('small_indoor', 'robot preset: the sim\'s body and config/robots/<robot>.yaml'),
     'robots': ('0', "number of robots; 0 = the description's"),
     'rtf': ('1.0', 'sim real-time factor; 0 = as fast as possible'),
     'seed': ('0', 'sim random seed'),

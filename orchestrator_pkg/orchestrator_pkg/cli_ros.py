@@ -150,3 +150,32 @@ def call_trigger(service: str, timeout_s: float) -> int:
             return fail(f'{service} did not answer within {timeout_s:g} s')
         print(response.message)
         return 0 if response.success else 1
+
+
+def get_parameters(node, target: str, names, timeout_s: float) -> dict:
+    """Read parameters of the ROS node ``target`` through its ``get_parameters`` service.
+
+    Returns ``{name: value}`` (Python values) for the names it has; ``{}`` when
+    it is not in the graph or does not answer within ``timeout_s``.
+    """
+    from rcl_interfaces.srv import GetParameters
+    from rclpy.parameter import parameter_value_to_python
+
+    from orchestrator_pkg.testing.waiting import wait_future
+    names = list(names)
+    service = f'{target.rstrip("/")}/get_parameters'
+    client = node.create_client(GetParameters, service)
+    try:
+        if connect(node, has_service(service), client.service_is_ready, f'service {service}',
+                   timeout_s):
+            return {}
+        try:
+            response = wait_future(node, client.call_async(GetParameters.Request(names=names)),
+                                   timeout_s)
+        except TimeoutError:
+            return {}
+    finally:
+        node.destroy_client(client)
+    return {name: parameter_value_to_python(value)
+            for name, value in zip(names, response.values, strict=False)
+            if value.type != 0}  # PARAMETER_NOT_SET

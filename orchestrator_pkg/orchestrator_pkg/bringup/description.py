@@ -23,8 +23,9 @@ Format::
           package: orchestrator_pkg
           executable: base_driver
           scope: robot               # robot: once per robot namespace; world: once
-          parameters:                # files, "package:relative/path.yaml"
-            - orchestrator_pkg:config/base_driver.yaml
+          parameters:                # files, "package:relative/path.yaml"; later
+            - orchestrator_pkg:config/base_driver.yaml   # files override earlier ones
+            - orchestrator_pkg:config/robots/${robot}.yaml
           overrides: {}              # name: value; "${arg}" substitutes a run argument
           remappings: {}             # from: to
           respawn: true
@@ -42,6 +43,10 @@ Format::
 
 Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 ``mission``); there is no other expression language, nothing is evaluated.
+In a parameter file's path a substituted value must be a plain name (letters,
+digits, ``_``) and the file must exist: ``config/robots/${robot}.yaml`` picks
+the robot preset's parameters, and a robot without such a file is an error
+that names the file and the presets there are.
 A value that is exactly one ``${name}`` takes the argument's YAML type
 (``1.0`` a float, ``3`` an int, ``true`` a bool), so run arguments given as
 text (``ros2 launch ... rtf:=2``) set typed parameters.
@@ -64,6 +69,7 @@ robot-scope nodes only, ``namespace``, the node's own robot namespace.
 """
 from dataclasses import dataclass, field
 import math
+import os
 import re
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -71,6 +77,7 @@ import yaml
 
 _SUBST = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}')
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+_PLAIN = re.compile(r'^[A-Za-z0-9_]+$')  # a run argument's value inside a parameter file path
 RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace')  # added by resolve(), not run arguments
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
@@ -450,6 +457,31 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
     return typed if isinstance(typed, (bool, int, float, str)) else text
 
 
+def _parameter_path(source: str, node: NodeDescription, package: str, path: str,
+                    args: Mapping[str, object], share_dir) -> str:
+    """Return a parameter file's full path; ``${arg}`` in it must give a plain name and a file."""
+    if not _SUBST.search(path):
+        return f'{share_dir(package)}/{path}'
+    where = f'{source}: {node.name}.parameters: {package}:{path}'
+    for name in _SUBST.findall(path):
+        if name not in args:
+            raise BringupError(f'{where}: ${{{name}}} is not a run argument '
+                               f'(known: {", ".join(sorted(args)) or "none"})')
+        if not _PLAIN.match(str(args[name])):
+            raise BringupError(f'{where}: {name} {str(args[name])!r} cannot name a parameter '
+                               'file (letters, digits and _ only)')
+    text = _SUBST.sub(lambda m: str(args[m.group(1)]), path)
+    full = f'{share_dir(package)}/{text}'
+    if not os.path.isfile(full):
+        folder = os.path.dirname(full)
+        there = sorted(f[:-5] for f in os.listdir(folder) if f.endswith('.yaml')) \
+            if os.path.isdir(folder) else []
+        given = ', '.join(f'{n} {str(args[n])!r}' for n in dict.fromkeys(_SUBST.findall(path)))
+        raise BringupError(f'{where}: {given} has no parameter file ({package}:{text} does not '
+                           f'exist; there are: {", ".join(there) or "none"})')
+    return full
+
+
 def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
             robots: Optional[int] = None, only=None) -> List[NodeLaunch]:
     """Expand the description into the node launches of one run.
@@ -481,7 +513,8 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                     continue
                 if only and node.name not in only:
                     continue
-                files = tuple(f'{share_dir(pkg)}/{path}' for pkg, path in node.parameters)
+                files = tuple(_parameter_path(bringup.source, node, pkg, path, node_args,
+                                              share_dir) for pkg, path in node.parameters)
                 overrides = {k: substitute(v, node_args,
                                            f'{bringup.source}: {node.name}.overrides.{k}')
                              for k, v in node.overrides}

@@ -275,7 +275,9 @@ def register(subparsers) -> None:
     parser.add_argument('--world', default='warehouse',
                         help='world name or .yaml/.world/.sdf file (default: %(default)s)')
     parser.add_argument('--robot', default='small_indoor',
-                        help='robot preset (default: %(default)s)')
+                        help='robot preset: the sim\'s body and the navigation parameters of '
+                             'config/robots/ROBOT.yaml (small_indoor, jackal; default: '
+                             '%(default)s)')
     parser.add_argument('--robots', type=int, default=None,
                         help='number of robots, each with its own stack and mission in '
                              'namespace robot1, robot2, ... (default: the description\'s)')

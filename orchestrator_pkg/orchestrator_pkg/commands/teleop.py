@@ -80,22 +80,9 @@ def split_keys(data: str):
 
 def _limits(node, driver: str, timeout_s: float) -> dict:
     """Read base_driver's speed limits; {} when it does not answer in time."""
-    from rcl_interfaces.srv import GetParameters
-
-    from orchestrator_pkg.testing.waiting import wait_future
-    names = ['max_vel_x', 'min_vel_x', 'max_vel_theta']
-    service = f'{driver.rstrip("/")}/get_parameters'
-    client = node.create_client(GetParameters, service)
-    if cli_ros.connect(node, cli_ros.has_service(service), client.service_is_ready,
-                       f'service {service}', timeout_s):
-        return {}
-    try:
-        response = wait_future(node, client.call_async(GetParameters.Request(names=names)),
-                               timeout_s)
-    except TimeoutError:
-        return {}
-    return {name: value.double_value for name, value in zip(names, response.values, strict=False)
-            if value.type == 3}  # PARAMETER_DOUBLE
+    found = cli_ros.get_parameters(node, driver, ['max_vel_x', 'min_vel_x', 'max_vel_theta'],
+                                   timeout_s)
+    return {name: value for name, value in found.items() if isinstance(value, float)}
 
 
 def run(args) -> int:

@@ -64,10 +64,15 @@ class Limits(VelocityLimits):
     rate_hz: float = 50.0
 
     @classmethod
-    def from_yaml(cls, path: str, node: str = 'base_driver') -> 'Limits':
-        """Read the limits from a ROS parameters file (``node: ros__parameters: ...``)."""
-        with open(path, encoding='utf-8') as f:
-            params = (yaml.safe_load(f) or {}).get(node, {}).get('ros__parameters', {})
+    def from_yaml(cls, *paths: str, node: str = 'base_driver') -> 'Limits':
+        """Read the limits from ROS parameters files (``node: ros__parameters: ...``).
+
+        A later file overrides an earlier one, as in the bringup.
+        """
+        params = {}
+        for path in paths:
+            with open(path, encoding='utf-8') as f:
+                params.update((yaml.safe_load(f) or {}).get(node, {}).get('ros__parameters', {}))
         fields = {k: float(params[k]) for k in cls.__dataclass_fields__ if k in params}
         return cls(**fields)
 
@@ -238,11 +243,12 @@ def check_run(run_dir: str, limits: Limits) -> List[str]:
     return out
 
 
-def default_limits() -> Limits:
-    """Return the installed config/base_driver.yaml's limits (the small_indoor robot)."""
+def default_limits(robot: str = 'small_indoor') -> Limits:
+    """Return base_driver's limits in the bringup for ``robot`` (installed config files)."""
     from ament_index_python.packages import get_package_share_directory
-    share = get_package_share_directory('orchestrator_pkg')
-    return Limits.from_yaml(os.path.join(share, 'config', 'base_driver.yaml'))
+    config = os.path.join(get_package_share_directory('orchestrator_pkg'), 'config')
+    return Limits.from_yaml(os.path.join(config, 'base_driver.yaml'),
+                            os.path.join(config, 'robots', f'{robot}.yaml'))
 
 
 def assert_run_within_limits(run_dir, limits: Limits = None, min_samples: int = 50) -> None:

@@ -134,3 +134,46 @@ def test_nested_overrides_become_dotted_parameter_names():
     assert '-p' in args and 'initial_pose.x:=-5.5' in args and 'initial_pose.yaw:=1.5' in args
     with pytest.raises(BringupError, match=r'overrides.initial_pose: an empty mapping'):
         parse(GOOD.replace('overrides: {world: "${world}"}', 'overrides: {initial_pose: {}}'))
+
+
+ROBOT_FILE = """
+bringup:
+  nodes:
+    - name: base_driver
+      package: orchestrator_pkg
+      executable: base_driver
+      parameters:
+        - orchestrator_pkg:config/base_driver.yaml
+        - orchestrator_pkg:config/robots/${robot}.yaml
+"""
+
+
+def test_a_parameter_file_named_by_a_run_argument_is_the_robots(tmp_path):
+    (tmp_path / 'config' / 'robots').mkdir(parents=True)
+    for name in ('small_indoor', 'jackal'):
+        (tmp_path / 'config' / 'robots' / f'{name}.yaml').write_text('{}\n')
+    launch = resolve(parse(ROBOT_FILE, 'b.yaml'), lambda pkg: str(tmp_path),
+                     {'robot': 'jackal'}, sim=True)[0]
+    assert launch.parameter_files == (f'{tmp_path}/config/base_driver.yaml',
+                                      f'{tmp_path}/config/robots/jackal.yaml')
+    # a robot without a file is refused before anything starts, naming the ones there are
+    with pytest.raises(BringupError) as err:
+        resolve(parse(ROBOT_FILE, 'b.yaml'), lambda pkg: str(tmp_path), {'robot': 'husky'},
+                sim=True)
+    assert str(err.value) == (
+        "b.yaml: base_driver.parameters: orchestrator_pkg:config/robots/${robot}.yaml: "
+        "robot 'husky' has no parameter file (orchestrator_pkg:config/robots/husky.yaml "
+        "does not exist; there are: jackal, small_indoor)")
+
+
+@pytest.mark.parametrize('value', ['../../etc/passwd', '/tmp/my_robot', 'a.b', ''])
+def test_a_run_argument_in_a_parameter_path_must_be_a_plain_name(tmp_path, value):
+    with pytest.raises(BringupError, match=r"base_driver\.parameters: .*: robot "
+                                           r".* cannot name a parameter file"):
+        resolve(parse(ROBOT_FILE, 'b.yaml'), lambda pkg: str(tmp_path), {'robot': value},
+                sim=True)
+
+
+def test_a_parameter_path_with_an_unknown_argument_names_it(tmp_path):
+    with pytest.raises(BringupError, match=r'\$\{robot\} is not a run argument'):
+        resolve(parse(ROBOT_FILE, 'b.yaml'), lambda pkg: str(tmp_path), {}, sim=True)

@@ -57,14 +57,19 @@ def _bringup():
     return load(BRINGUP)
 
 
-def _parameters(node, name):
-    """Value of ``name`` for a bringup node: its overrides, else its first parameter file."""
+def _parameters(node, name, robot='small_indoor'):
+    """Return ``name``'s value for a bringup node and the ``robot`` preset.
+
+    Its overrides, else the last of its parameter files that sets it (later
+    files override earlier ones, as in the bringup).
+    """
     overrides = dict(node.overrides)
     if name in overrides:
         return overrides[name]
-    for package, path in node.parameters:
+    for package, path in reversed(node.parameters):
+        path = path.replace('${robot}', robot)
         with open(os.path.join(_share(package), path), encoding='utf-8') as f:
-            params = yaml.safe_load(f)[node.name]['ros__parameters']
+            params = (yaml.safe_load(f).get(node.name) or {}).get('ros__parameters', {})
         if name in params:
             return params[name]
     return None

@@ -73,8 +73,13 @@ def test_when_must_name_a_declared_argument():
         parse(SWITCH.replace('when: {mode: b}', 'when: {other: b}'), 'switch.yaml')
 
 
+def _repo_share(package):
+    return os.path.join(os.path.dirname(__file__), '..', '..', '..', package)
+
+
 def test_default_bringup_truth_and_amcl_modes():
     bringup = load(os.path.join(CONFIG, 'bringup.yaml'))
+    share = _repo_share  # the robot's parameter file must exist
     args = {'world': 'warehouse', 'robot': 'small_indoor', 'rtf': 1.0, 'seed': 0,
             'mission': ''}
     assert bringup.run_arguments(args)['localization'] == 'amcl'  # the default, as on a robot

@@ -34,3 +34,18 @@ def test_every_node_block_matches_its_declared_parameters():
             assert type(value) is type(spec.default), f'{node}.{name}: {value!r}'
             if spec.lo is not None:
                 assert spec.lo <= value <= spec.hi, f'{node}.{name}={value} out of range'
+
+
+def test_the_robot_presets_values_have_the_declared_types_and_ranges():
+    robots = os.path.join(os.path.dirname(NAV_YAML), 'robots')
+    for name in sorted(os.listdir(robots)):
+        with open(os.path.join(robots, name), encoding='utf-8') as f:
+            doc = yaml.safe_load(f)
+        for node, specs in NODES.items():
+            if node not in doc:
+                continue
+            for param, value in flat_parameters(doc[node]['ros__parameters']).items():
+                spec = specs[param]
+                assert type(value) is type(spec.default), f'{name}: {node}.{param}: {value!r}'
+                if spec.lo is not None:
+                    assert spec.lo <= value <= spec.hi, f'{name}: {node}.{param}={value}'

@@ -164,8 +164,14 @@ def test_motion_where_the_recording_missed_commands_is_not_judged_but_before_it_
 
 
 def test_the_limits_come_from_base_drivers_parameters():
-    here = os.path.dirname(__file__)
-    limits = Limits.from_yaml(os.path.join(here, '..', '..', 'config', 'base_driver.yaml'))
+    config = os.path.join(os.path.dirname(__file__), '..', '..', 'config')
+    limits = Limits.from_yaml(os.path.join(config, 'base_driver.yaml'))
     assert limits == Limits(max_vel_x=0.5, min_vel_x=-0.25, max_vel_theta=2.0,
                             max_accel_x=1.0, max_decel_x=4.0, max_accel_theta=3.0,
+                            max_decel_theta=10.0)
+    # the robot preset's file overrides, as in the bringup; the rest stays
+    jackal = Limits.from_yaml(os.path.join(config, 'base_driver.yaml'),
+                              os.path.join(config, 'robots', 'jackal.yaml'))
+    assert jackal == Limits(max_vel_x=2.0, min_vel_x=-1.0, max_vel_theta=4.0,
+                            max_accel_x=2.0, max_decel_x=4.0, max_accel_theta=6.0,
                             max_decel_theta=10.0)
