@@ -25,7 +25,13 @@ around the old place); this number can. A plain Float32 under the node's
 namespace, latched like ``amcl_pose``, so a tree condition reads the latest
 value with one subscription (``/diagnostics`` would mean parsing key-value
 strings at 1 Hz, aggregated with every other node's).
-Services: ``reinitialize_global_localization`` (std_srvs/Empty).
+Services: ``reinitialize_global_localization`` (std_srvs/Empty): the particles
+are spread uniformly at once, as AMCL does; with ``global_search`` on (ours,
+the default) the next scan is then matched against every pose of a grid over
+the map (:func:`~orchestrator_pkg.localization.particle_filter.scan_search`,
+in a worker thread: about 0.5 s on the warehouse map, and the callbacks go on
+meanwhile), and the particles are drawn around the best poses. The robot's
+odometry since that scan is applied before the next update.
 
 A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`): the
 filter and its topics exist from configure on; ``amcl_pose`` and ``tf`` are
@@ -33,7 +39,9 @@ published only while active (a map and ``initialpose`` received while inactive
 are used).
 """
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 import math
+import time
 
 from geometry_msgs.msg import Pose, PoseArray, PoseWithCovarianceStamped, TransformStamped
 from nav_msgs.msg import OccupancyGrid, Odometry
@@ -50,6 +58,8 @@ from orchestrator_pkg.localization.particle_filter import (
     FilterParams,
     LocalizationError,
     ParticleFilter,
+    SearchParams,
+    scan_search,
 )
 from orchestrator_pkg.planning.frames import FrameError, compose, invert
 from orchestrator_pkg.planning.world_map import WorldFileError, world_spawn
@@ -65,6 +75,17 @@ SPECS = {
     'global_localization_particles': Spec(
         5000, 'particles spread over the map by reinitialize_global_localization (resampling '
         'then brings them within max_particles)', 10, 100000),
+    'global_search': Spec(
+        True, 'ours: after reinitialize_global_localization, match the next scan against a '
+        'grid of poses over the whole map and draw the particles around the best ones (false: '
+        "AMCL's uniform spread only)"),
+    'global_search_step_m': Spec(0.2, 'global search: spacing of the position grid (m)',
+                                 0.05, 2.0),
+    'global_search_yaw_bins': Spec(72, 'global search: headings tried at each position',
+                                   4, 720),
+    'global_search_temperature': Spec(
+        0.1, 'global search: a pose gets particles in proportion to exp((score - best) / '
+        'this); small values trust the best match', 0.001, 100.0),
     'alpha1': Spec(0.2, 'rotation noise from rotation (odometry motion model)', 0.0, 10.0),
     'alpha2': Spec(0.2, 'rotation noise from translation', 0.0, 10.0),
     'alpha3': Spec(0.2, 'translation noise from translation', 0.0, 10.0),
@@ -144,6 +165,9 @@ class LocalizationNode(ManagedNode):
         self._updates = 0
         self._map_to_odom = None
         self._warned = set()
+        self._search_wanted = False   # a global search waits for the next scan
+        self._search = None           # (future, odom pose of its scan, start time)
+        self._search_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='scan_search')
         cov = (v['initial_cov_xx'], v['initial_cov_yy'], v['initial_cov_aa'])
         self._pending_initial = None
         if v['initial_pose_from_world']:
@@ -186,6 +210,12 @@ class LocalizationNode(ManagedNode):
         self._force_update = True
         if self.pf.field is None:
             self.get_logger().info('amcl waiting for the map')
+
+    def cleanup_node(self):
+        """Drop a global search still running (its result would seed a filter that is gone)."""
+        self._search_wanted = False
+        self._search = None
+        self._search_pool.shutdown(wait=False, cancel_futures=True)
 
     # -------------------------------------------------------------- helpers
     def _filter_params(self) -> FilterParams:
@@ -274,9 +304,45 @@ class LocalizationNode(ManagedNode):
             self.get_logger().error(f'global localization refused: {exc}')
             return response
         self._reset_motion()
+        self._search = None  # a search still running was for the old request
+        self._search_wanted = bool(self.get_parameter('global_search').value)
         self.get_logger().info(f'global localization: {len(self.pf.particles)} particles '
-                               'spread over the free space')
+                               'spread over the free space' +
+                               ('; the next scan searches the map' if self._search_wanted
+                                else ''))
         return response
+
+    def _start_search(self, msg: LaserScan, odom_pose, mount) -> None:
+        """Hand the scan to the worker thread; the callbacks go on meanwhile."""
+        self._search_wanted = False
+        beams, angles = self.pf.select_beams(msg.ranges, msg.angle_min, msg.angle_increment,
+                                             msg.range_min, msg.range_max)
+        v = params.values(self, SPECS)
+        search = SearchParams(step_m=v['global_search_step_m'],
+                              yaw_bins=v['global_search_yaw_bins'])
+        future = self._search_pool.submit(scan_search, self.pf.field, beams, angles,
+                                          msg.range_max, self.pf.params, search, mount)
+        self._search = (future, odom_pose, time.monotonic(), search)
+
+    def _finish_search(self) -> None:
+        """Seed the particles from a finished search; its scan's odometry is the last update's."""
+        future, odom_pose, started, search = self._search
+        self._search = None
+        try:
+            poses, scores = future.result()
+            self.pf.seed(poses, scores, self.get_parameter('global_search_temperature').value,
+                         search.step_m / 2.0, math.pi / search.yaw_bins)
+        except LocalizationError as exc:
+            self.get_logger().error(f'global search failed: {exc}; the uniform spread stays')
+            return
+        self._last_update_odom = odom_pose  # the motion since that scan comes next
+        self._force_update = True
+        x, y, yaw = poses[0]
+        self.get_logger().info(
+            f'global search: best of the map ({x:.2f}, {y:.2f}, {yaw:.2f}), score '
+            f'{scores[0]:.2f} (next {scores[min(1, len(scores) - 1)]:.2f}), in '
+            f'{time.monotonic() - started:.2f} s; {len(self.pf.particles)} particles drawn '
+            'around the best poses')
 
     def _on_odom(self, msg: Odometry) -> None:
         p = msg.pose.pose
@@ -306,6 +372,14 @@ class LocalizationNode(ManagedNode):
             self._warn_once('mount', f'scan: no transform {self._frames[2]} -> '
                                      f'{msg.header.frame_id} yet ({exc}); scans are skipped')
             return
+        if self._search is not None and self._search[0].done():
+            self._finish_search()
+        if self._search_wanted and self._search is None:
+            try:
+                self._start_search(msg, odom_pose, mount)
+            except LocalizationError as exc:
+                self.get_logger().warning(f'{exc}; the global search waits for the next scan',
+                                          throttle_duration_sec=5.0)
         if self._should_update(odom_pose):
             try:
                 self._filter_update(msg, odom_pose, mount)
