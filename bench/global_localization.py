@@ -51,6 +51,7 @@ TEMPERATURE = 0.1  # config/localization.yaml global_search_temperature
 
 
 def spots(pf, n, seed):
+    """Return ``n`` random poses at least 0.5 m from any obstacle, inside the walls."""
     rng = np.random.default_rng(seed)
     out = []
     while len(out) < n:
@@ -61,9 +62,9 @@ def spots(pf, n, seed):
 
 
 def scan(omap, pose, rng):
-    r = ray_ranges(omap.data, omap.resolution, omap.origin_x, omap.origin_y, pose, ANGLES,
-                   noise=0.01, rng=rng)
-    return r
+    """Return a 360-beam scan from ``pose`` by the ray-marching oracle (1 cm noise)."""
+    return ray_ranges(omap.data, omap.resolution, omap.origin_x, omap.origin_y, pose, ANGLES,
+                      noise=0.01, rng=rng)
 
 
 def relocalize(omap, truth, method, seed):
@@ -111,6 +112,7 @@ def relocalize(omap, truth, method, seed):
 
 
 def main():
+    """Relocalize from each spot both ways and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--spots', type=int, default=20)
     parser.add_argument('--seed', type=int, default=3)
