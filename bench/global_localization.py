@@ -41,24 +41,13 @@ from orchestrator_pkg.localization.particle_filter import (
     scan_search,
 )
 from orchestrator_pkg.planning.world_map import world_occupancy
-from orchestrator_pkg.testing.raycast import ray_ranges
+from orchestrator_pkg.testing.raycast import free_poses, ray_ranges
 
 ANGLES = np.linspace(-math.pi, math.pi, 360, endpoint=False)
 MOVES = [(0.0, math.pi / 20)] * 10 + [(0.1, 0.0)] * 5 + [(0.0, math.pi / 20)] * 10
 GOOD_M, GOOD_RAD = 0.3, math.radians(10.0)
 SCAN_PERIOD_S = 0.1
 TEMPERATURE = 0.1  # config/localization.yaml global_search_temperature
-
-
-def spots(pf, n, seed):
-    """Return ``n`` random poses at least 0.5 m from any obstacle, inside the walls."""
-    rng = np.random.default_rng(seed)
-    out = []
-    while len(out) < n:
-        x, y = rng.uniform(-7.5, 7.5), rng.uniform(-4.5, 4.5)
-        if pf.field.is_free(x, y) and pf.field.distance(np.array([x]), np.array([y]))[0] > 0.5:
-            out.append((x, y, rng.uniform(-math.pi, math.pi)))
-    return out
 
 
 def scan(omap, pose, rng):
@@ -120,7 +109,7 @@ def main():
     omap = world_occupancy('warehouse', 0.18)
     probe = ParticleFilter(FilterParams())
     probe.set_map(omap.data, omap.resolution, omap.origin_x, omap.origin_y)
-    poses = spots(probe, args.spots, args.seed)
+    poses = free_poses(probe.field, args.spots, args.seed)
     results = {'uniform': [], 'search': []}
     for i, truth in enumerate(poses):
         for method in results:  # interleaved: machine load hits both alike

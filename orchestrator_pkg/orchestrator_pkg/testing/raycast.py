@@ -28,3 +28,17 @@ def ray_ranges(grid, resolution, origin_x, origin_y, pose, angles, max_range=8.0
     if noise and rng is not None:
         r = r + rng.normal(0.0, noise, r.shape)
     return r
+
+
+def free_poses(field, n, seed, bounds=(-7.5, -4.5, 7.5, 4.5), clearance=0.5):
+    """Return ``n`` random poses in ``bounds`` (the warehouse's inside), ``clearance`` m free.
+
+    ``field`` is the filter's LikelihoodField (its free cells and distances).
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        x, y = rng.uniform(bounds[0], bounds[2]), rng.uniform(bounds[1], bounds[3])
+        if field.is_free(x, y) and field.distance(np.array([x]), np.array([y]))[0] > clearance:
+            out.append((x, y, rng.uniform(-np.pi, np.pi)))
+    return out

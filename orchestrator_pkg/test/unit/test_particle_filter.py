@@ -17,7 +17,7 @@ from orchestrator_pkg.localization.particle_filter import (
     scan_search,
 )
 from orchestrator_pkg.planning.world_map import world_occupancy
-from orchestrator_pkg.testing.raycast import ray_ranges
+from orchestrator_pkg.testing.raycast import free_poses, ray_ranges
 
 RES = 0.05
 
@@ -206,14 +206,7 @@ def _warehouse():
 
 
 def _free_spots(pf, n, seed):
-    """``n`` random poses at least 0.5 m from any obstacle, inside the warehouse walls."""
-    rng = np.random.default_rng(seed)
-    spots = []
-    while len(spots) < n:
-        x, y = rng.uniform(-7.5, 7.5), rng.uniform(-4.5, 4.5)
-        if pf.field.is_free(x, y) and pf.field.distance(np.array([x]), np.array([y]))[0] > 0.5:
-            spots.append((x, y, rng.uniform(-math.pi, math.pi)))
-    return spots
+    return free_poses(pf.field, n, seed)
 
 
 def _search_from(pf, grid, ox, oy, truth, seed):
