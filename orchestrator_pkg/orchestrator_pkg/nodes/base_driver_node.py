@@ -228,7 +228,7 @@ class BaseDriverNode(Node):
 
 def main(args=None) -> int:
     """Run the base_driver node; bad parameters are reported in one line, exit code 1."""
-    return run_node(BaseDriverNode, args)
+    return run_node(BaseDriverNode, args, exit_process=True)
 
 
 if __name__ == '__main__':

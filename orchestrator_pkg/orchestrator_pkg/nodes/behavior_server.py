@@ -267,7 +267,7 @@ class BehaviorServer(ManagedNode):
 
 def main(args=None):
     """Run the behavior server."""
-    return run_node(BehaviorServer, args)
+    return run_node(BehaviorServer, args, exit_process=True)
 
 
 if __name__ == '__main__':

@@ -422,7 +422,7 @@ def params_value(node, name):
 
 def main(args=None):
     """Run the controller server."""
-    return run_node(ControllerServer, args)
+    return run_node(ControllerServer, args, exit_process=True)
 
 
 if __name__ == '__main__':

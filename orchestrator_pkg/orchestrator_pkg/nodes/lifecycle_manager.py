@@ -404,7 +404,7 @@ class LifecycleManager(Node):
 
 def main(args=None):
     """Run the lifecycle manager; bad parameters are reported in one line, exit code 1."""
-    return run_node(LifecycleManager, args)
+    return run_node(LifecycleManager, args, exit_process=True)
 
 
 if __name__ == '__main__':

@@ -463,7 +463,7 @@ class LocalizationNode(ManagedNode):
 
 def main(args=None):
     """Run the localization node; bad parameters are reported in one line, exit code 1."""
-    return run_node(LocalizationNode, args)
+    return run_node(LocalizationNode, args, exit_process=True)
 
 
 if __name__ == '__main__':

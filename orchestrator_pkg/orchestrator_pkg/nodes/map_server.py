@@ -164,7 +164,7 @@ class MapServer(ManagedNode):
 
 def main(args=None):
     """Run the map server; a bad map file or world is reported in one line, exit code 1."""
-    return run_node(MapServer, args)
+    return run_node(MapServer, args, exit_process=True)
 
 
 if __name__ == '__main__':

@@ -268,16 +268,20 @@ class NavigatorNode(ManagedNode):
             feedback.distance_remaining = float(geometry.path_length(xy[nearest:]))
         return feedback
 
-    def destroy_node(self):
-        """Halt a running navigation (cancelling its goals) before going away."""
+    def stop_node(self):
+        """Halt a running navigation (cancelling its goals): the process is going away."""
         if self.host is not None:
             self.host.halt()
+
+    def destroy_node(self):
+        """Halt a running navigation (cancelling its goals) before going away."""
+        self.stop_node()
         return super().destroy_node()
 
 
 def main(args=None):
     """Run the navigator node; bad parameters are reported in one line, exit code 1."""
-    return run_node(NavigatorNode, args)
+    return run_node(NavigatorNode, args, exit_process=True)
 
 
 if __name__ == '__main__':

@@ -229,15 +229,19 @@ class OrchestratorNode(Node):
             + (f': {failure.node_path}: {failure.message}' if failure.code else ''))
         return result
 
+    def stop_node(self):
+        """Halt a running mission (cancelling its goals): the process is going away."""
+        self.host.halt()
+
     def destroy_node(self):
         """Halt a running mission (cancelling its goals) before going away."""
-        self.host.halt()
+        self.stop_node()
         return super().destroy_node()
 
 
 def main(args=None):
     """Run the orchestrator node; bad parameters are reported in one line, exit code 1."""
-    return run_node(OrchestratorNode, args)
+    return run_node(OrchestratorNode, args, exit_process=True)
 
 
 if __name__ == '__main__':

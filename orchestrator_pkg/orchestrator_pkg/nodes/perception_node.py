@@ -158,7 +158,7 @@ class PerceptionNode(Node):
 
 def main(args=None):
     """Run the perception node; bad parameters are reported in one line, exit code 1."""
-    return run_node(PerceptionNode, args)
+    return run_node(PerceptionNode, args, exit_process=True)
 
 
 if __name__ == '__main__':

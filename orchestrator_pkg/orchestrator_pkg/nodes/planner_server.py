@@ -379,10 +379,14 @@ class PlannerServer(ManagedNode):
                 return result
             return self._plan_and_answer(goal_handle, result, start, poses, plan)
 
-    def destroy_node(self):
-        """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
+    def stop_node(self):
+        """Wait for a plan in progress (bounded by timeout_s); no new one starts."""
         with self._planning:
             self._closing = True
+
+    def destroy_node(self):
+        """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
+        self.stop_node()
         super().destroy_node()
 
     def _plan_and_answer(self, goal_handle, result, start, poses, plan):
@@ -426,8 +430,8 @@ class PlannerServer(ManagedNode):
 
 def main(args=None):
     """Run the planner server."""
-    return run_node(PlannerServer, args,
-                      executor_factory=lambda: NodeMultiThreadedExecutor(num_threads=2))
+    return run_node(PlannerServer, args, exit_process=True,
+                    executor_factory=lambda: NodeMultiThreadedExecutor(num_threads=2))
 
 
 if __name__ == '__main__':

@@ -251,7 +251,7 @@ class WaypointFollower(ManagedNode):
 
 def main(args=None):
     """Run the waypoint follower."""
-    return run_node(WaypointFollower, args)
+    return run_node(WaypointFollower, args, exit_process=True)
 
 
 if __name__ == '__main__':

@@ -2,8 +2,9 @@
 
 rclpy 7.1 (Jazzy) has no context-manager ``rclpy.init``, so this is the
 equivalent: init, build the node, spin, and on Ctrl-C or an external
-shutdown destroy the node and shut down cleanly with exit code 0 (also when
-the executor trips over a handle that the shutdown invalidated). A node that
+shutdown run the node's own teardown and exit with code 0 (also when the
+executor trips over a handle that the shutdown invalidated), without waiting
+on the middleware's (:func:`stop_then_exit`). A node that
 cannot start with its parameters or files (:class:`ConfigError`, or rclpy's
 ParameterException) is one stderr line and exit code 1, not a traceback; so is
 a managed node (:mod:`lifecycle`) with ``autostart`` that fails to configure.
@@ -13,8 +14,8 @@ import faulthandler
 import os
 import signal
 import sys
-import threading
 import time
+import traceback
 
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
@@ -58,28 +59,9 @@ class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
     """The multi-threaded one, for a node that must answer during a long callback."""
 
 
-# a node process's own teardown, well inside the runner's grace period (5 s) before SIGKILL
+# how long a node process's own teardown (``stop_node``) may take before it ends
+# regardless, well inside the runner's grace period (5 s) before SIGKILL
 NODE_TEARDOWN_S = 3.0
-
-
-def destroy_within(node, timeout_s: float) -> bool:
-    """:func:`destroy_node_and_waitables` in a daemon thread; False if it did not end in time.
-
-    Destroying an endpoint can block for good inside rcl/Fast DDS (seen in
-    ``Publisher.destroy``); the caller then exits with ``os._exit``, since the
-    interpreter's own shutdown would meet the same lock. This helps only where
-    the hang lets Python run: one that holds the GIL freezes every thread, which
-    is why ``orchestrator run`` does not destroy its own nodes at all.
-    """
-    done = threading.Event()
-
-    def work():
-        try:
-            destroy_node_and_waitables(node)
-        finally:
-            done.set()
-    threading.Thread(target=work, name='destroy_node', daemon=True).start()
-    return done.wait(timeout_s)
 
 
 def destroy_node_and_waitables(node) -> None:
@@ -138,14 +120,20 @@ def stacks_if_slow(seconds: float):
             faulthandler.cancel_dump_traceback_later()
 
 
-def run_node(node_factory, args=None, executor_factory=NodeExecutor) -> int:
+def run_node(node_factory, args=None, executor_factory=NodeExecutor, *,
+             exit_process: bool = False) -> int:
     """Create the node with ``node_factory()``, spin it until shutdown; return the exit code.
 
-    SIGUSR1 prints every thread's stack (:func:`enable_stack_dumps`).
+    In a test (``exit_process`` false) the node is destroyed and the code
+    returned. A node's executable passes ``exit_process=True``: on shutdown the
+    node's own teardown runs (:func:`stop_then_exit`) and the process ends
+    there, leaving its DDS endpoints to the OS. SIGUSR1 prints every thread's
+    stack (:func:`enable_stack_dumps`).
     """
     enable_stack_dumps()
     rclpy.init(args=args)
     node = None
+    code = 0
     try:
         node = node_factory()
         start = getattr(node, 'start_managed', None)  # a ManagedNode with autostart
@@ -158,7 +146,7 @@ def run_node(node_factory, args=None, executor_factory=NodeExecutor) -> int:
         pass
     except (ConfigError, ParameterException) as exc:
         print(f'{getattr(node_factory, "__name__", "node")}: {exc}', file=sys.stderr)
-        return 1
+        code = 1
     except Exception:
         # SIGINT shuts the context down from rclpy's signal handler; an
         # executor that was taking a message at that moment raises from the
@@ -171,25 +159,47 @@ def run_node(node_factory, args=None, executor_factory=NodeExecutor) -> int:
         while rclpy.ok() and time.monotonic() < deadline:
             time.sleep(0.02)
         if rclpy.ok():
-            raise
+            if not exit_process:
+                raise
+            traceback.print_exc()
+            code = 1
     finally:
-        if node is not None and not destroy_within(node, NODE_TEARDOWN_S):
-            _left_behind(node)
+        if node is not None and exit_process:
+            stop_then_exit(node, code)
+        if node is not None:
+            destroy_node_and_waitables(node)
         rclpy.try_shutdown()
-    return 0
+    return code
 
 
-def _left_behind(node) -> None:
-    """Exit now: the node's destruction hung in rcl/Fast DDS (its stacks go to stderr).
+def stop_then_exit(node, code: int) -> None:
+    """End a node's process: its own teardown, then ``os._exit(code)``; never returns.
 
-    Its work is done (the executor stopped on the shutdown); only the
-    middleware's teardown is stuck, and the interpreter's own exit would meet
-    the same lock, leaving the runner to SIGKILL it after its grace period.
+    The node's own teardown is its ``stop_node()``, if it has one (a tree host
+    halting its mission, which cancels its goals; a planner finishing the plan
+    in progress). Destroying the node's DDS endpoints is left to the OS:
+    rclpy's ``Publisher.destroy`` has blocked for good inside Fast DDS at
+    shutdown (stacks in docs/reliability.md), and it blocks holding the GIL,
+    so no Python thread or timeout gets past it; the runner had to SIGKILL the
+    node after its grace period. Nothing is lost by leaving: rmw_fastrtps
+    publishes synchronously, so whatever the node published (its cancel
+    requests too) has been sent, and the others drop its participant when its
+    lease ends (1 s with the stack's profile, config/fastdds.xml).
+
+    A teardown of its own that hangs, even holding the GIL, still ends the
+    process after :data:`NODE_TEARDOWN_S`: faulthandler's watchdog is a C
+    thread; it prints every thread's stack on stderr and exits with code 1.
     """
-    print(f'{node.get_name()}: destroying the node took over {NODE_TEARDOWN_S:g} s '
-          '(stuck in the middleware); exiting without it. Where each thread was:',
-          file=sys.stderr, flush=True)
     with contextlib.suppress(OSError, ValueError, RuntimeError):
-        faulthandler.dump_traceback(all_threads=True)
+        faulthandler.dump_traceback_later(NODE_TEARDOWN_S, exit=True)
+    stop = getattr(node, 'stop_node', None)
+    if stop is not None:
+        try:
+            stop()
+        except Exception:  # noqa: BLE001 -- said, and the process still ends
+            traceback.print_exc()
+            code = code or 1
+    rclpy.try_shutdown()
     sys.stdout.flush()
-    os._exit(0)
+    sys.stderr.flush()
+    os._exit(code)

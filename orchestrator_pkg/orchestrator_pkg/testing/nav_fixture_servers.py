@@ -262,7 +262,7 @@ def main(args=None):
     """Spin the fixture servers until SIGINT."""
     argv = remove_ros_args(sys.argv if args is None else args)[1:]
     options = parse_args(argv)
-    return run_node(lambda: NavFixtureServers(options), args)
+    return run_node(lambda: NavFixtureServers(options), args, exit_process=True)
 
 
 if __name__ == '__main__':

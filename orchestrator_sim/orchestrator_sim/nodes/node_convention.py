@@ -6,11 +6,14 @@ parameter is declared with a ParameterDescriptor (description, range,
 read_only), so rclpy refuses a change of the wrong type, outside the range or
 of a read-only parameter; ``main()`` starts the node through :func:`run_node`.
 """
+import contextlib
 from dataclasses import dataclass
 import faulthandler
+import os
 import signal
 import sys
 import time
+import traceback
 
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -24,6 +27,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 CONFIG_EXIT_CODE = 2  # a node that cannot start with its files or parameters
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
+TEARDOWN_S = 3.0  # how long the node's own teardown may take (the runner's grace: 5 s)
 
 
 class ConfigError(RuntimeError):
@@ -58,13 +62,20 @@ def declare(node, specs: dict) -> dict:
 
 def run_node(node_factory, label: str, args=None,
              executor_factory=SingleThreadedExecutor) -> int:
-    """Create the node, spin it until shutdown (Ctrl-C: exit code 0).
+    """Create the node, spin it until shutdown (Ctrl-C: exit code 0), then end the process.
 
     A :class:`ConfigError` or a bad parameter value is one stderr line
     ``label: reason`` and exit code 2. An error raised while the context is
     shutting down (SIGINT invalidates the handles an executor is taking from)
     is the shutdown, not a failure. SIGUSR1 prints every thread's stack on
     stderr (faulthandler), as orchestrator_pkg's nodes do, for a node that hangs.
+
+    On the way out the node's own ``stop_node()`` runs (the sim's physics
+    thread stops) and the process exits with ``os._exit``, leaving its DDS
+    endpoints to the OS, as orchestrator_pkg's nodes do: destroying them has
+    hung for good inside Fast DDS holding the GIL (docs/reliability.md).
+    faulthandler's watchdog, a C thread, ends a ``stop_node`` that hangs after
+    ``TEARDOWN_S`` with every thread's stack on stderr and exit code 1.
     """
     try:
         faulthandler.register(signal.SIGUSR1, all_threads=True)
@@ -72,6 +83,7 @@ def run_node(node_factory, label: str, args=None,
         pass  # stderr is not a file (captured by a test runner): no stack dumps then
     rclpy.init(args=args)
     node = None
+    code = 0
     try:
         node = node_factory()
         executor = executor_factory()
@@ -81,15 +93,23 @@ def run_node(node_factory, label: str, args=None,
         pass
     except (ConfigError, ParameterException) as exc:
         print(f'{label}: {exc}', file=sys.stderr)
-        return CONFIG_EXIT_CODE
+        code = CONFIG_EXIT_CODE
     except Exception:
         deadline = time.monotonic() + SHUTDOWN_SETTLE_S
         while rclpy.ok() and time.monotonic() < deadline:
             time.sleep(0.02)
         if rclpy.ok():
-            raise
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+            traceback.print_exc()
+            code = 1
+    if node is not None:
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            faulthandler.dump_traceback_later(TEARDOWN_S, exit=True)
+        try:
+            node.stop_node()
+        except Exception:  # noqa: BLE001 -- said, and the process still ends
+            traceback.print_exc()
+            code = code or 1
+    rclpy.try_shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

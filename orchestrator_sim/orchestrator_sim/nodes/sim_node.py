@@ -728,12 +728,16 @@ class SimNode(Node):
         msg.present = True
         robot.pub['battery'].publish(msg)
 
-    def destroy_node(self):
-        """Stop the physics thread, then destroy the robots' nodes and this one."""
+    def stop_node(self):
+        """Stop the physics thread (the process is going away)."""
         self._running = False
         thread = getattr(self, '_thread', None)
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
+            thread.join(timeout=2.0)
+
+    def destroy_node(self):
+        """Stop the physics thread, then destroy the robots' nodes and this one."""
+        self.stop_node()
         for node in getattr(self, 'robot_nodes', ()):
             node.destroy_node()
         return super().destroy_node()
