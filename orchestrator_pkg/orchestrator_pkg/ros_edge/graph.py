@@ -23,7 +23,7 @@
   ROS tools (rqt_robot_monitor, Foxglove) already look. Under ``ros2 launch``
   nobody publishes them, and the lease applies.
 """
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import rclpy.action.graph
@@ -119,6 +119,26 @@ def client_gids(node, action_name: str) -> set:
     return set(client_endpoints(node, action_name))
 
 
+def goal_clients(known: set, now: set) -> Optional[set]:
+    """Return a goal's clients after one look at the graph (``now``); None when all have left.
+
+    ``known`` are the client GIDs remembered for the goal (empty before its
+    first look). The first look's clients are the goal's. A client found later,
+    while one of the goal's is still there, is the goal's too: a client made
+    just before its goal (bt_navigator makes its follow_path client per
+    navigation) may reach the server's graph after the goal, and a newly
+    respawned server discovers the graph over a while. Without it, a goal
+    whose first look held only an older client (one about to be retired) was
+    taken for orphaned when that one left (test_faults, a respawned
+    controller_server aborted bt_navigator's live goal).
+    """
+    if not known:
+        return set(now)
+    if known.isdisjoint(now):
+        return None
+    return known | now
+
+
 class OrphanWatch:
     """Ends the goals of ``action_name`` whose clients all left the graph.
 
@@ -166,14 +186,13 @@ class OrphanWatch:
         for handle in handles:
             key = bytes(handle.goal_id.uuid)
             live.add(key)
-            known = self._clients.get(key)
-            if not known:  # not seen yet, or its client not discovered yet
-                self._clients[key] = set(now)
-                continue
-            if known.isdisjoint(now):
+            clients = goal_clients(self._clients.get(key, set()), now)
+            if clients is None:
                 self._clients.pop(key, None)
                 self._on_orphan(handle, f'the client of this {self._action} goal left the '
                                         'ROS graph (its node died or was stopped)')
+            else:
+                self._clients[key] = clients
         for key in list(self._clients):
             if key not in live:
                 del self._clients[key]
