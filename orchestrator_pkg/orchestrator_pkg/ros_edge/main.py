@@ -193,13 +193,17 @@ def stop_then_exit(node, code: int) -> None:
     with contextlib.suppress(OSError, ValueError, RuntimeError):
         faulthandler.dump_traceback_later(NODE_TEARDOWN_S, exit=True)
     stop = getattr(node, 'stop_node', None)
-    if stop is not None:
-        try:
+    try:
+        if stop is not None:
             stop()
-        except Exception:  # noqa: BLE001 -- said, and the process still ends
-            traceback.print_exc()
-            code = code or 1
-    rclpy.try_shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    except Exception:  # noqa: BLE001 -- said, and the process still ends
+        traceback.print_exc()
+        code = code or 1
+    finally:
+        # SIGINT's handler may be shutting the context down at this very moment:
+        # try_shutdown then raises "rcl_shutdown already called" (fresh42)
+        with contextlib.suppress(RCLError):
+            rclpy.try_shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

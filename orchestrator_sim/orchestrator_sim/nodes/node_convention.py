@@ -22,6 +22,7 @@ from rcl_interfaces.msg import (
     ParameterType,
 )
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
@@ -101,15 +102,19 @@ def run_node(node_factory, label: str, args=None,
         if rclpy.ok():
             traceback.print_exc()
             code = 1
-    if node is not None:
-        with contextlib.suppress(OSError, ValueError, RuntimeError):
-            faulthandler.dump_traceback_later(TEARDOWN_S, exit=True)
-        try:
+    try:
+        if node is not None:
+            with contextlib.suppress(OSError, ValueError, RuntimeError):
+                faulthandler.dump_traceback_later(TEARDOWN_S, exit=True)
             node.stop_node()
-        except Exception:  # noqa: BLE001 -- said, and the process still ends
-            traceback.print_exc()
-            code = code or 1
-    rclpy.try_shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    except Exception:  # noqa: BLE001 -- said, and the process still ends
+        traceback.print_exc()
+        code = code or 1
+    finally:
+        # SIGINT's handler may be shutting the context down at this very moment:
+        # try_shutdown then raises "rcl_shutdown already called"
+        with contextlib.suppress(RCLError):
+            rclpy.try_shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
