@@ -8,6 +8,7 @@ base_driver's limits), are the preset's: config/robots/R.yaml wins over the
 nodes' own files.
 """
 import os
+import time
 
 from ament_index_python.packages import get_package_share_directory
 import pytest
@@ -23,6 +24,21 @@ from orchestrator_pkg.testing.processes import ManagedProcess
 SHARE = get_package_share_directory('orchestrator_pkg')
 NODES = ('base_driver', 'controller_server')
 ANSWER_S = 30.0  # wall: the nodes start and their parameter services answer
+
+
+def _parameters(node, target, names):
+    """cli_ros.get_parameters, asked again until the node is up (ANSWER_S at most).
+
+    One call gives up at once while this process is alone in the domain, and
+    after cli_ros.DISCOVERY_S (4 s) without the node in the graph: right after
+    the processes start, they may not be there yet (fresh42: ``{}`` under load).
+    """
+    deadline = time.monotonic() + ANSWER_S
+    while True:
+        got = cli_ros.get_parameters(node, target, names, 5.0)
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
 
 
 def _preset_file(robot):
@@ -49,11 +65,10 @@ def test_the_nodes_run_with_their_robots_parameters(ros_domain, robot):
             for name in NODES:
                 want = {key: value for key, value in
                         expected[name]['ros__parameters'].items() if not isinstance(value, dict)}
-                got = cli_ros.get_parameters(node, f'/{name}', want, ANSWER_S)
+                got = _parameters(node, f'/{name}', want)
                 assert got == want, (name, [p.output()[-2000:] for p in procs])
             # a nested (plugin) parameter too, and one the preset leaves to nav.yaml
-            ctl = cli_ros.get_parameters(node, '/controller_server',
-                                         ['FollowPath.vx_min', 'lookahead_time_s'], ANSWER_S)
+            ctl = _parameters(node, '/controller_server', ['FollowPath.vx_min', 'lookahead_time_s'])
             assert ctl == {'FollowPath.vx_min': expected['controller_server']['ros__parameters']
                            ['FollowPath']['vx_min'], 'lookahead_time_s': 1.2}
         finally:
