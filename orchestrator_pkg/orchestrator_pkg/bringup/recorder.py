@@ -47,6 +47,8 @@ KEY_TOPICS = (
     'odom', 'scan', 'tf', 'tf_static', 'cmd_vel', 'cmd_vel_nav', 'detections',
     'execute_mission/_action/feedback', 'plan', 'ground_truth/odom', 'collisions',
     'battery_state', 'orchestrator/status_changes', 'bt_navigator/status_changes',
+    # the trees after each tick and Nav2's tree log, for Foxglove's panels to replay
+    'orchestrator/snapshot', 'bt_navigator/snapshot', 'behavior_tree_log',
     # why a robot held still: base_driver's mode and stop reason, the stack's state
     'base_driver/state', 'lifecycle_manager_navigation/state')
 STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',

@@ -110,7 +110,8 @@ def _check_mission_log(path):
 
 KEY_TOPICS = ('/odom', '/scan', '/tf', '/tf_static', '/cmd_vel', '/cmd_vel_nav', '/detections',
               '/execute_mission/_action/feedback', '/plan', '/ground_truth/odom',
-              '/battery_state', '/orchestrator/status_changes')
+              '/battery_state', '/orchestrator/status_changes', '/orchestrator/snapshot',
+              '/bt_navigator/snapshot', '/behavior_tree_log')
 
 
 def _check_recording(path, decode_per_topic=20):
@@ -130,6 +131,11 @@ def _check_recording(path, decode_per_topic=20):
     assert first['/scan'].ranges and first['/odom'].header.frame_id
     assert first['/execute_mission/_action/feedback'].feedback.active_node_path
     assert counts['/odom'] > 100 and counts['/plan'] >= 3
+    # the trees, tick by tick, and Nav2's tree log (issue 18: replayable in Foxglove)
+    snapshot = first['/orchestrator/snapshot']
+    assert snapshot.behaviours and snapshot.tick >= 1, snapshot
+    assert first['/bt_navigator/snapshot'].behaviours
+    assert first['/behavior_tree_log'].event_log[0].node_name
 
 
 def _check_picture(path):
