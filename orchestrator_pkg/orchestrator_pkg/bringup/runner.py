@@ -133,7 +133,7 @@ class ManagedNode:
         self._output(self.label, f'[runner] start {self.starts + 1}: {" ".join(self.command)}')
         self.process = subprocess.Popen(
             self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, process_group=0)
         self.starts += 1
         self.respawn_at = None
         reader = threading.Thread(target=self._pump, args=(self.process,), daemon=True,

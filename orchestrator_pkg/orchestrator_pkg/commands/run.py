@@ -159,7 +159,7 @@ def _run(args, bringup, runner, inputs, robot_inputs, tree_xml, files, terminal,
     def on_stop_signal(signum, frame):
         stop['requested'] = True
     # Ctrl-C, kill, and the terminal closing (SIGHUP) all stop the run in order: the
-    # nodes run in sessions of their own, so nothing else would stop them
+    # nodes run in process groups of their own, so nothing else would stop them
     previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     session = MissionSession(bringup.namespaces(args.robots), args.mission, inputs,
                              robot_inputs=robot_inputs,

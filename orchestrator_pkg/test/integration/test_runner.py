@@ -87,6 +87,15 @@ def test_nodes_get_their_names_namespaces_and_logs(executable, ros_domain, graph
         assert _wait_for(lambda: expected <= _names(graph), graph), _names(graph)
         assert _wait_for(lambda: any(line.startswith('[robot2/mission_fixture] ')
                                      for line in lines), graph), lines
+        for managed in runner.nodes:
+            pid = managed.process.pid
+            # its own process group: Ctrl-C at the terminal reaches the runner only,
+            # which stops the nodes in order, and a signal to the node reaches its children
+            assert os.getpgid(pid) == pid
+            # but the runner's session: the kernel's autogroup scheduler then shares the
+            # CPU between the whole stack and a command typed in another terminal, not
+            # between each node and that command (docs/bringup.md)
+            assert os.getsid(pid) == os.getsid(0)
     finally:
         hook_calls = []
         codes = runner.shutdown(before_shutdown=lambda: hook_calls.append(
