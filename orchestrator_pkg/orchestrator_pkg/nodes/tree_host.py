@@ -31,6 +31,7 @@ from orchestrator_interfaces.msg import (
     BehaviourTreeSnapshot,
     FailureReason,
 )
+from orchestrator_pkg.nodes import groot2_monitor
 from orchestrator_pkg.ros_edge import guard, params
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.graph import OrphanWatch
@@ -48,6 +49,9 @@ SPECS = {
                                 'action/service server to appear (s).', 0.0, 600.0),
     'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
                               'every tick.'),
+    'groot2_port': Spec(0, 'Groot2 monitor: serve the running tree to Groot2 (its ZeroMQ '
+                        'protocol, read-only: no breakpoints) on this TCP port and the next, '
+                        'on every interface; 0 turns it off.', 0, 65534),
     'max_node_visits_per_tick': Spec(DEFAULT_MAX_VISITS_PER_TICK, 'Tick budget: a tick that '
                                      'visits more behaviours than this (a node type that loops '
                                      'without yielding) halts the tree, which fails with '
@@ -187,6 +191,8 @@ class TreeHost:
         self._start_timer()
         self._visit_budget = int(node.get_parameter('max_node_visits_per_tick').value)
         node.add_post_set_parameters_callback(self._on_parameters)
+        self._monitor = groot2_monitor.start(int(node.get_parameter('groot2_port').value),
+                                             node.get_logger())
 
     def close(self) -> None:
         """Halt a running tree and stop following parameter changes (a managed node's cleanup).
@@ -195,6 +201,9 @@ class TreeHost:
         """
         self.halt()
         self.node.remove_post_set_parameters_callback(self._on_parameters)
+        if self._monitor is not None:
+            self._monitor.close()
+            self._monitor = None
 
     def serve(self, action: TreeAction, cancel_orphans: bool = False) -> None:
         """Serve ``action`` with this host's tree.
@@ -364,6 +373,8 @@ class TreeHost:
 
     def _publish_changes(self, runner: MissionRunner) -> None:
         changes = runner.take_changes()
+        if self._monitor is not None:
+            self._monitor.update(runner, changes)
         if changes:
             stamp = self._stamp()
             self._status_changes.publish(changes_msg(runner, changes, stamp))

@@ -273,6 +273,10 @@ class MissionRunner:
                                    f'{self.exception}')
         return find_failure(self.built)
 
+    def depth_first_order(self) -> list:
+        """Return (behaviour, parent index) of every behaviour, depth-first (root: -1)."""
+        return list(self._order)
+
     def snapshot(self) -> list:
         """Return every behaviour as a :class:`BehaviourRow` after the last tick."""
         visited = self._recorder.visited
