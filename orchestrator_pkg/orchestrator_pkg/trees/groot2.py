@@ -76,6 +76,10 @@ def status_code(previous: Status, status: Status) -> int:
     return IDLE_AFTER + _CODE[previous] if previous in _CODE else IDLE
 
 
+_TRANSITIONS = {(previous, status): status_code(previous, status)
+                for previous in Status for status in Status}
+
+
 def parse_header(part: bytes) -> tuple[int, int]:
     """Return (request type, request id) of a request's first part; ProtocolError if bad."""
     if len(part) != REQUEST_HEADER.size:
@@ -137,10 +141,11 @@ class Groot2Tree:
 
     def apply(self, changes) -> None:
         """Take a tick's :class:`~orchestrator_pkg.trees.runner.StatusChange` list."""
+        status, codes = self._status, _TRANSITIONS  # this runs in the tick: kept lean
         for change in changes:
-            uid = min(change.id + 1, MAX_UID)
-            if uid in self._status:
-                self._status[uid] = status_code(change.previous, change.status)
+            uid = change.id + 1
+            if uid in status:
+                status[uid] = codes[change.previous, change.status]
 
     def status(self) -> dict:
         """Return {uid: status byte}."""
@@ -148,7 +153,8 @@ class Groot2Tree:
 
     def status_buffer(self) -> bytes:
         """Return the ``S`` payload: uid (uint16 LE) and status (uint8) per node."""
-        return b''.join(struct.pack('<HB', uid, code) for uid, code in self._status.items())
+        items = list(self._status.items())  # one copy: the tick thread updates the dict
+        return struct.pack('<' + 'HB' * len(items), *[x for item in items for x in item])
 
     def subtree_path(self, node: MonitorNode) -> str:
         """Return BehaviorTree.CPP's path of a node (without the main tree's ID)."""

@@ -7,7 +7,9 @@ second ``[label]`` in the middle: two processes' output run together), no
 traceback and no ``coroutine ... never awaited``, at most one progress line a
 second, and the summary, whose outcome and reason are summary.json's. The
 node logs are in the run folder, one file per node, and a normal shutdown put
-no traceback there either. Skipped, saying why, where tmux is not installed
+no traceback there either. Meanwhile ``orchestrator tree --watch`` runs in a
+second window, as a user would open it in another terminal: one of its screens
+shows a step of the mission running. Skipped, saying why, where tmux is not installed
 (scripts/setup.sh installs it on Debian when it can).
 """
 import json
@@ -27,6 +29,9 @@ RUN_TIMEOUT_S = 600.0  # wall: start-up, ~80 s of sim time at rtf 2 (slower unde
 LABELS = (r'runner|run|mission(?:/robot\d+)?|(?:robot\d+/)?(?:sim|base_driver|planner_server|'
           r'controller_server|behavior_server|bt_navigator|perception_node|orchestrator)')
 PREFIX = re.compile(rf'\[(?:{LABELS})\] ')
+# a line of `orchestrator tree`: a behaviour two levels or more below the root, RUNNING
+# (the battery guard is the root, the mission's tree below it: a step of the mission)
+RUNNING_STEP = re.compile(r'^(?:  ){2,}\* .+ \[RUNNING\]', re.M)
 
 pytestmark = pytest.mark.skipif(shutil.which('tmux') is None,
                                 reason='tmux is not installed (apt-get install tmux; '
@@ -57,23 +62,34 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
     env.pop('TMUX', None)
     _tmux(socket, '-f', str(config), 'new-session', '-d', '-s', 'demo', '-x', '160', '-y', '50',
           command, env=env)
+    # beside it, in a second window, the live tree view a user would open in another terminal
+    _tmux(socket, 'new-window', '-d', '-t', 'demo', '-n', 'watch',
+          f'{sys.executable} -m orchestrator_pkg.cli tree --watch', env=env)
+    watched = []  # screens of the tree view that show a step of the mission running
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         dead = ''
         while time.monotonic() < deadline:
-            dead = _tmux(socket, 'display-message', '-p', '-t', 'demo',
+            dead = _tmux(socket, 'display-message', '-p', '-t', 'demo:0',
                          '#{pane_dead}').stdout.split()
             if dead and dead[0] == '1':
                 break
+            if len(watched) < 3:
+                view = _tmux(socket, 'capture-pane', '-p', '-t', 'demo:watch',
+                             check=False).stdout
+                if RUNNING_STEP.search(view) and 'fetch_and_deliver / ' in view:
+                    watched.append(view)
             time.sleep(1.0)
         screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
-                       '-t', 'demo').stdout
+                       '-t', 'demo:0').stdout
+        watch_screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
+                             '-t', 'demo:watch', check=False).stdout
     finally:
         if not (dead and dead[0] == '1'):  # Ctrl-C, as a user would: the run stops its nodes
-            _tmux(socket, 'send-keys', '-t', 'demo', 'C-c', check=False)
+            _tmux(socket, 'send-keys', '-t', 'demo:0', 'C-c', check=False)
             stop_by = time.monotonic() + 60
             while time.monotonic() < stop_by and _tmux(
-                    socket, 'display-message', '-p', '-t', 'demo',
+                    socket, 'display-message', '-p', '-t', 'demo:0',
                     '#{pane_dead}', check=False).stdout.strip() == '0':
                 time.sleep(1.0)
         _tmux(socket, 'kill-server', check=False)
@@ -83,6 +99,10 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
     assert dead and dead[0] == '1', f'the run did not end within {RUN_TIMEOUT_S:.0f} s:\n{text}'
 
     assert 'Traceback' not in text and 'never awaited' not in text, text
+    # `orchestrator tree --watch`: a screen during the mission showed the running step
+    (tmp_path / 'watch.txt').write_text('\n\n'.join(watched) + '\n--- end\n' + watch_screen)
+    assert watched, f'no screen of `tree --watch` showed a running step:\n{watch_screen}'
+    assert 'Traceback' not in watch_screen, watch_screen
     mixed = [line for line in lines if PREFIX.search(line[1:])]
     assert not mixed, 'lines of two processes run together:\n' + '\n'.join(mixed)
 
