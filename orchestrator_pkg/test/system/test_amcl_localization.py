@@ -109,6 +109,12 @@ def amcl_run(tmp_path_factory):
                     if watch.sent_initial is None and watch.amcl and watch.truth:
                         watch.send_initial_pose_at_truth()
                 assert 'summary\n' in run.output(), run.output()[-5000:]
+                # take what is still queued: this loop takes one message per spin and can
+                # trail the stack by seconds under load (fresh45: 13 amcl_pose, about 4 s,
+                # were still in the queue when the summary came)
+                drain_until = time.monotonic() + 3.0
+                while time.monotonic() < drain_until:
+                    rclpy.spin_once(node, timeout_sec=0.05)
                 run.wait(30.0)
             finally:
                 destroy_node_and_waitables(node)

@@ -12,7 +12,8 @@ while the sim's ground truth shows the robot driving, and reads from
 * SIGKILL of controller_server mid-FollowPath (go_to): base_driver drops its
   last command, and the mission ends (fails naming the server, or recovers)
   instead of waiting forever;
-* SIGSTOP of controller_server: base_driver's stale-command stop holds the robot.
+* SIGSTOP of controller_server: base_driver's stale-command stop holds the robot;
+* a preempt storm of NavigateToPose goals: each ends, the robot ends at the last.
 
 The runner respawns a killed node; each case waits for its server to be back.
 The bounds come from the mechanisms (docs/reliability.md): the runner's exit
@@ -27,6 +28,7 @@ import sys
 import threading
 import time
 
+from action_msgs.msg import GoalStatus
 from diagnostic_msgs.msg import KeyValue
 from nav2_msgs.action import FollowPath, NavigateToPose
 from nav_msgs.msg import Odometry
@@ -76,6 +78,7 @@ class Stack:
         self.lock = threading.Lock()
         self.clock = 0.0
         self.samples = []  # (sim time, speed, turn rate)
+        self.position = (math.nan, math.nan)  # ground truth (x, y), the latest
         reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
         self.node.create_subscription(Clock, '/clock', self._on_clock, reliable)
         self.node.create_subscription(Odometry, 'ground_truth/odom', self._on_truth, reliable)
@@ -102,6 +105,7 @@ class Stack:
         with self.lock:
             self.samples.append((_sec(msg.header.stamp), math.hypot(t.linear.x, t.linear.y),
                                  t.angular.z))
+            self.position = (msg.pose.pose.position.x, msg.pose.pose.position.y)
 
     def now(self) -> float:
         with self.lock:
@@ -143,6 +147,19 @@ class Stack:
         Every case starts from the same place (a case that ends mid-route would leave the
         next one somewhere else), with the world and the odometry reset.
         """
+        self.to_dock()
+        assert self.missions.wait_for_server(timeout_sec=60.0)
+        inputs = [KeyValue(key='goal', value=GOAL)]
+        goal = ExecuteMission.Goal(inputs=inputs, **goal_fields)
+        # made in the spinning thread: rclpy#1123 (a response taken first is ignored)
+        future = in_executor_thread(self.executor, lambda: self.missions.send_goal_async(goal))
+        assert self.wait(future.done, 30.0), 'no answer to the mission goal'
+        handle = future.result()
+        assert handle.accepted
+        return handle
+
+    def to_dock(self):
+        """Teleport the robot to the dock (world and odometry reset); wait for new scans."""
         assert self.teleport.wait_for_service(timeout_sec=30.0)
         # Fast DDS can drop the reply to a client it has not matched yet: the
         # teleport (idempotent) is asked again rather than waited for forever.
@@ -154,15 +171,6 @@ class Stack:
         assert done.done() and done.result().success, 'teleport failed'
         start = self.now()
         self.wait(lambda: self.now() > start + 1.0, 30.0)  # scans of the new place
-        assert self.missions.wait_for_server(timeout_sec=60.0)
-        inputs = [KeyValue(key='goal', value=GOAL)]
-        goal = ExecuteMission.Goal(inputs=inputs, **goal_fields)
-        # made in the spinning thread: rclpy#1123 (a response taken first is ignored)
-        future = in_executor_thread(self.executor, lambda: self.missions.send_goal_async(goal))
-        assert self.wait(future.done, 30.0), 'no answer to the mission goal'
-        handle = future.result()
-        assert handle.accepted
-        return handle
 
     def close(self):
         self.executor.shutdown()
@@ -311,3 +319,54 @@ def test_sigkill_of_bt_navigator_mid_goal_stops_the_robot_and_fails_the_mission(
     print(f'bt_navigator SIGKILL: still {still - killed_sim:.2f} s (sim) after, mission failed '
           f'{failed_after:.2f} s (wall) after')
     _wait_for_servers(stack, NavigateToPose, 'navigate_to_pose')
+
+
+def _pose(x, y, yaw):
+    goal = NavigateToPose.Goal()
+    goal.pose.header.frame_id = 'map'
+    goal.pose.pose.position.x, goal.pose.pose.position.y = x, y
+    goal.pose.pose.orientation.z, goal.pose.pose.orientation.w = math.sin(yaw / 2), \
+        math.cos(yaw / 2)
+    return goal
+
+
+@pytest.mark.timeout(240)
+def test_a_preempt_storm_of_navigate_to_pose_goals_ends_at_the_last_one(stack):
+    """Ten goals in four seconds, each preempting the last, as a jittery client sends them.
+
+    Nav2's bt_navigator takes a new goal of the same tree into the running tree
+    (the old goal ends ABORTED); the robot must end at the last goal, every
+    earlier goal must end, and the velocity oracle (the module's) sees the
+    whole storm.
+    """
+    stack.to_dock()
+    client = in_executor_thread(stack.executor, lambda: ActionClient(
+        stack.node, NavigateToPose, 'navigate_to_pose'))
+    try:
+        assert client.wait_for_server(timeout_sec=60.0)
+        # search_1 (west along the aisle) and dropoff (east), the last one the dropoff
+        targets = [(-4.5, 0.8, 0.0), (6.5, 0.8, 0.0)] * 5
+        handles = []
+        for index, target in enumerate(targets):
+            future = in_executor_thread(stack.executor, lambda t=target: client.send_goal_async(
+                _pose(*t)))
+            assert stack.wait(future.done, 30.0), f'goal {index}: no answer'
+            assert future.result().accepted, f'goal {index} rejected'
+            handles.append(future.result())
+            if index == 0:
+                assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
+            else:
+                time.sleep(0.4)
+        results = [in_executor_thread(stack.executor, h.get_result_async) for h in handles]
+        assert stack.wait(lambda: all(r.done() for r in results[:-1]), 10.0), \
+            [r.done() for r in results]
+        assert {r.result().status for r in results[:-1]} == {GoalStatus.STATUS_ABORTED}
+        assert stack.wait(results[-1].done, 180.0), 'the last goal never ended'
+        last = results[-1].result()
+        assert last.status == GoalStatus.STATUS_SUCCEEDED, last.result.error_msg
+        with stack.lock:
+            x, y = stack.position
+        assert math.hypot(x - 6.5, y - 0.8) < 0.5, (x, y)
+        print(f'preempt storm: 9 goals aborted, the last reached ({x:.2f}, {y:.2f})')
+    finally:
+        in_executor_thread(stack.executor, client.destroy)
