@@ -62,10 +62,8 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
     env.pop('TMUX', None)
     _tmux(socket, '-f', str(config), 'new-session', '-d', '-s', 'demo', '-x', '160', '-y', '50',
           command, env=env)
-    # beside it, in a second window, the live tree view a user would open in another terminal
-    _tmux(socket, 'new-window', '-d', '-t', 'demo', '-n', 'watch',
-          f'{sys.executable} -m orchestrator_pkg.cli tree --watch', env=env)
     watched = []  # screens of the tree view that show a step of the mission running
+    watching = False
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         dead = ''
@@ -74,7 +72,14 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
                          '#{pane_dead}').stdout.split()
             if dead and dead[0] == '1':
                 break
-            if len(watched) < 3:
+            if not watching and "mission 'fetch_and_deliver' sent" in _tmux(
+                    socket, 'capture-pane', '-p', '-S', '-', '-t', 'demo:0').stdout:
+                # the mission is on: the live tree view, as a user would open it in
+                # another terminal, in a second window
+                _tmux(socket, 'new-window', '-d', '-t', 'demo', '-n', 'watch',
+                      f'{sys.executable} -m orchestrator_pkg.cli tree --watch', env=env)
+                watching = True
+            elif watching and len(watched) < 3:
                 view = _tmux(socket, 'capture-pane', '-p', '-t', 'demo:watch',
                              check=False).stdout
                 if RUNNING_STEP.search(view) and 'fetch_and_deliver / ' in view:
@@ -83,7 +88,7 @@ def test_the_demo_in_a_terminal_is_quiet_whole_lined_and_ends_with_the_summary(r
         screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
                        '-t', 'demo:0').stdout
         watch_screen = _tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-',
-                             '-t', 'demo:watch', check=False).stdout
+                             '-t', 'demo:watch', check=False).stdout if watching else ''
     finally:
         if not (dead and dead[0] == '1'):  # Ctrl-C, as a user would: the run stops its nodes
             _tmux(socket, 'send-keys', '-t', 'demo:0', 'C-c', check=False)
