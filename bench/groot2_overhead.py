@@ -18,46 +18,20 @@ ratio monitored / unmonitored (the issue's bound: at most 1.05).
 """
 import argparse
 import logging
-import socket
 import statistics
 import struct
 import threading
 import time
 
+from bt_tick_cost import xml_tree  # the same 100-node tree
 import zmq
 
 from orchestrator_pkg.behaviours.plugins import default_registry
 from orchestrator_pkg.nodes.groot2_monitor import Groot2Monitor
+from orchestrator_pkg.testing.ports import free_port_pair
 from orchestrator_pkg.trees import load_string
 from orchestrator_pkg.trees.clock import MonotonicClock
 from orchestrator_pkg.trees.runner import MissionRunner
-
-BRANCHES = 9
-
-
-def xml_tree() -> str:
-    """Return the 100-node benchmark tree (bench/bt_tick_cost.py's) as BT.CPP XML."""
-    branch = ('<Sequence name="branch{i}">'
-              '<Inverter><AlwaysFailure/></Inverter>'
-              '<Fallback><AlwaysFailure/><AlwaysSuccess/></Fallback>'
-              + '<AlwaysSuccess/>' * 5 + '</Sequence>')
-    body = ''.join(branch.format(i=i) for i in range(BRANCHES))
-    return (f'<root BTCPP_format="4"><BehaviorTree ID="Bench"><Sequence name="root">{body}'
-            '</Sequence></BehaviorTree></root>')
-
-
-def free_port() -> int:
-    """Return a port P with P + 1 free too."""
-    while True:
-        with socket.socket() as first:
-            first.bind(('', 0))
-            port = first.getsockname()[1]
-        with socket.socket() as second:
-            try:
-                second.bind(('', port + 1))
-            except OSError:
-                continue
-        return port
 
 
 def poll(port: int, hz: float, stop: threading.Event, counts: dict) -> None:
@@ -103,7 +77,7 @@ def main() -> int:
     plain = MissionRunner(load_string(xml_tree(), registry).build(clock=clock), 'bench', clock)
     watched = MissionRunner(load_string(xml_tree(), registry).build(clock=clock), 'bench',
                             clock)
-    port = free_port()
+    port = free_port_pair()
     monitor = Groot2Monitor(port, logging.getLogger('groot2'))
     stop, counts = threading.Event(), {'S': 0, 'T': 0, 'error': 0}
     client = threading.Thread(target=poll, args=(port, args.poll_hz, stop, counts))

@@ -6,7 +6,6 @@ description (docs/orchestrator.md, "Groot2 monitor"): 6-byte request headers
 tree's UUID), ``T`` for the tree XML, ``S`` for the statuses (uid uint16 +
 status uint8 per node), ``B`` for blackboards (MessagePack).
 """
-import socket
 import struct
 import threading
 import time
@@ -22,6 +21,7 @@ import zmq
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.testing.ports import free_port_pair
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.waiting import spin_until, wait_future
@@ -40,23 +40,6 @@ MISSION = '''<root BTCPP_format="4" main_tree_to_execute="Steps">
     <Sleep name="Nap" msec="1500"/>
   </BehaviorTree>
 </root>'''
-
-
-def free_port_pair() -> int:
-    """Return a TCP port P with P + 1 free too (both checked by binding)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(('', 0))
-            port = first.getsockname()[1]
-            if port >= 65534:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(('', port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError('no free pair of TCP ports')
 
 
 class Groot2Client:
