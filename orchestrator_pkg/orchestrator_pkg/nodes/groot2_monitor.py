@@ -43,7 +43,6 @@ class Groot2Monitor:
         self._tree = None  # the Groot2Tree being served
         self._runner = None  # whose tree it is
         self._stop = threading.Event()
-        self.requests = 0  # answered, errors included
         self._thread = threading.Thread(target=self._serve, name=f'groot2-{port}', daemon=True)
         self._thread.start()
 
@@ -91,7 +90,6 @@ class Groot2Monitor:
                 except zmq.ZMQError as again:
                     self._logger.error(f'Groot2 monitor off: port {self.port}: {again}')
                     return
-            self.requests += 1
 
     def close(self) -> None:
         """Stop the server thread and release the ports."""

@@ -38,6 +38,7 @@ from orchestrator_pkg.ros_edge.graph import OrphanWatch
 from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS, STATUS_CHANGES_QOS
+from orchestrator_pkg.trees import groot2
 from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRunner
 
 # Keep a finished tree's clients alive this long, so cancel requests sent
@@ -147,7 +148,7 @@ def tree_log_msg(changes, stamp):
     node's depth-first index in the tree plus one (the root is 1).
     """
     return BehaviorTreeLog(timestamp=stamp, event_log=[BehaviorTreeStatusChange(
-        timestamp=stamp, node_name=c.path.rsplit('/', 1)[-1], uid=min(c.id + 1, 65535),
+        timestamp=stamp, node_name=c.path.rsplit('/', 1)[-1], uid=groot2.uid_of(c.id),
         previous_status=_BT_STATUS[c.previous], current_status=_BT_STATUS[c.status])
         for c in changes])
 

@@ -161,10 +161,11 @@ class BtNode(py_trees.behaviour.Behaviour):
 class SubTreeNode(BtNode):
     """The instance of a ``<SubTree>``: passes its child's status through."""
 
-    def __init__(self, name, child, subtree_id: str = ''):
-        """``subtree_id``: the ``ID`` of the BehaviorTree it instantiates."""
+    def __init__(self, name, child, subtree_id: str = '', scope=None):
+        """``subtree_id``: the BehaviorTree it instantiates; ``scope``: its blackboard."""
         super().__init__(name, child)
         self.subtree_id = subtree_id or name
+        self.scope = scope
 
     def bt_tick(self):
         """Tick the subtree's root."""

@@ -33,11 +33,11 @@ import xml.etree.ElementTree as ET
 
 from py_trees.common import Status
 
+from orchestrator_pkg.trees.behaviour import SubTreeNode
 from orchestrator_pkg.trees.guard import Guarded
 
 PROTOCOL_ID = 2
 REQUEST_HEADER = struct.Struct('<BBI')  # protocol id, request type, request id
-UUID_SIZE = 16
 FULLTREE, STATUS, BLACKBOARD = ord('T'), ord('S'), ord('B')
 # the rest of BehaviorTree.CPP's request types (hooks, breakpoints, recording)
 UNSUPPORTED = {ord(c): name for c, name in (
@@ -50,6 +50,11 @@ _CODE = {Status.RUNNING: RUNNING, Status.SUCCESS: SUCCESS, Status.FAILURE: FAILU
 _TAG = {'action': 'Action', 'condition': 'Condition', 'control': 'Control',
         'decorator': 'Decorator', 'subtree': 'SubTree'}
 MAX_UID = 0xFFFF
+
+
+def uid_of(index: int) -> int:
+    """Return the uid of the behaviour at depth-first ``index`` (the root 1), as BT.CPP's."""
+    return min(index + 1, MAX_UID)
 
 
 class ProtocolError(ValueError):
@@ -123,9 +128,8 @@ class Groot2Tree:
         """Describe a :class:`~orchestrator_pkg.trees.runner.MissionRunner`'s tree."""
         blackboards = {0: runner.built.blackboard}
         for index, (behaviour, _) in enumerate(runner.depth_first_order()):
-            scope = getattr(behaviour, 'scope', None)
-            if getattr(behaviour, 'subtree_id', '') and scope is not None:
-                blackboards[min(index + 1, MAX_UID)] = scope
+            if isinstance(behaviour, SubTreeNode) and behaviour.scope is not None:
+                blackboards[uid_of(index)] = behaviour.scope
         return cls(monitor_nodes(runner), runner.built.tree_id, blackboards)
 
     def blackboard_values(self, names) -> dict:
@@ -143,13 +147,9 @@ class Groot2Tree:
         """Take a tick's :class:`~orchestrator_pkg.trees.runner.StatusChange` list."""
         status, codes = self._status, _TRANSITIONS  # this runs in the tick: kept lean
         for change in changes:
-            uid = change.id + 1
+            uid = change.id + 1  # uid_of inlined; a uid over MAX_UID is not in status
             if uid in status:
                 status[uid] = codes[change.previous, change.status]
-
-    def status(self) -> dict:
-        """Return {uid: status byte}."""
-        return dict(self._status)
 
     def status_buffer(self) -> bytes:
         """Return the ``S`` payload: uid (uint16 LE) and status (uint8) per node."""
@@ -226,10 +226,10 @@ def monitor_nodes(runner) -> list:
         while parent in skipped:
             parent = order[parent][1]
         nodes.append(MonitorNode(
-            uid=min(index + 1, MAX_UID), parent_uid=parent + 1 if parent >= 0 else 0,
+            uid=uid_of(index), parent_uid=uid_of(parent) if parent >= 0 else 0,
             type=built.type_of(behaviour), name=behaviour.name,
             category=built.category_of(behaviour), path=built.path_of(behaviour),
-            subtree_id=getattr(behaviour, 'subtree_id', '')))
+            subtree_id=behaviour.subtree_id if isinstance(behaviour, SubTreeNode) else ''))
     return nodes
 
 

@@ -127,8 +127,8 @@ def _build_instance(inst: Instance, clock, info: dict, types):
     x = inst.xnode
     name = x.attrs.get('name') or (x.attrs.get('ID') if x.tag == 'SubTree' else x.type_name)
     if x.tag == 'SubTree':
-        behaviour = SubTreeNode(name, children[0], x.attrs.get('ID', ''))
-        behaviour.scope = inst.children[0].scope  # the subtree's blackboard
+        behaviour = SubTreeNode(name, children[0], x.attrs.get('ID', ''),
+                                inst.children[0].scope)
         info[id(behaviour)] = (inst.path, 'SubTree', 'subtree', (x.file, x.line))
         return _guard(behaviour, inst, info)
     spec = x.spec
