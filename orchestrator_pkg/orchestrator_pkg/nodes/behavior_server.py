@@ -37,8 +37,10 @@ from orchestrator_pkg.planning.controller import (
     simulate_arc,
     wrap_angle,
 )
+from orchestrator_pkg.planning.frames import PoseHistory
 from orchestrator_pkg.planning.straight_drive import drive_goal, drive_step
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
+from orchestrator_pkg.ros_edge.costmap_services import ODOM_HISTORY_S, StampedScans
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -93,9 +95,11 @@ class BehaviorServer(ManagedNode):
         self._samples = footprint_points(footprint_from(cm), cm['resolution_m'] * 0.5)
         self._pose = None
         self._pose_time = None
+        self._odom = PoseHistory(ODOM_HISTORY_S, 'odometry')  # scans are marked at their stamp
+        self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
-        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
         guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
@@ -124,13 +128,16 @@ class BehaviorServer(ManagedNode):
         p = msg.pose.pose
         self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
+        self._odom.add(convert.seconds_of(msg.header.stamp), self._pose)
+        self._scans.retry()  # a scan may have been waiting for this pose
 
-    def _on_scan(self, msg: LaserScan):
-        if self._pose is None:
-            return
+    def _sensor_pose_at(self, t: float):
+        """Return the lidar's pose in odom at time ``t`` (odometry interpolated); FrameError."""
+        return self._scan_mount.sensor_pose(*self._odom.at(t))
+
+    def _mark_scan(self, msg: LaserScan, sensor_pose):
         self._costmap.update_origin(self._pose[0], self._pose[1])
-        self._costmap.update_scan(convert.scan_data(msg),
-                                  *self._scan_mount.sensor_pose(*self._pose))
+        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose)
 
     def _orphaned(self, handle, message: str):
         run = self._run

@@ -57,10 +57,15 @@ from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.planning.frames import FrameError, transform_points
+from orchestrator_pkg.planning.frames import FrameError, PoseHistory, transform_points
 from orchestrator_pkg.planning.mppi import MPPIController, parameter_specs, params_from_dict
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
-from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
+from orchestrator_pkg.ros_edge.costmap_services import (
+    ODOM_HISTORY_S,
+    CostmapServices,
+    CostmapTopics,
+    StampedScans,
+)
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -188,6 +193,8 @@ class ControllerServer(ManagedNode):
         self._costmap = build_costmap(cm, rolling=True)
         self._pose = None
         self._pose_time = None
+        self._odom = PoseHistory(ODOM_HISTORY_S, 'odometry')  # scans are marked at their stamp
+        self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
         self._tf = tf_listener(self)
         self._last_cmd = (0.0, 0.0)
         self._active = None
@@ -195,7 +202,7 @@ class ControllerServer(ManagedNode):
         self._progress = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
         self._local_plan_pub = self.create_publisher(Path, 'local_plan', 1)
-        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
         guard.subscribe(self, Odometry, 'odom', self._on_odom, 10)
         CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
         CostmapTopics(self, 'local_costmap', self._costmap, self._frame, self._robot_pose,
@@ -227,13 +234,16 @@ class ControllerServer(ManagedNode):
         p = msg.pose.pose
         self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
+        self._odom.add(convert.seconds_of(msg.header.stamp), self._pose)
+        self._scans.retry()  # a scan may have been waiting for this pose
 
-    def _on_scan(self, msg: LaserScan):
-        if self._pose is None:
-            return
+    def _sensor_pose_at(self, t: float):
+        """Return the lidar's pose in odom at time ``t`` (odometry interpolated); FrameError."""
+        return self._scan_mount.sensor_pose(*self._odom.at(t))
+
+    def _mark_scan(self, msg: LaserScan, sensor_pose):
         self._costmap.update_origin(self._pose[0], self._pose[1])
-        sx, sy, syaw = self._scan_mount.sensor_pose(*self._pose)
-        self._costmap.update_scan(convert.scan_data(msg), sx, sy, syaw)
+        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose)
 
     def _robot_pose(self):
         if self._pose is None:

@@ -38,7 +38,6 @@ filter and its topics exist from configure on; ``amcl_pose`` and ``tf`` are
 published only while active (a map and ``initialpose`` received while inactive
 are used).
 """
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 import math
 import time
@@ -61,7 +60,7 @@ from orchestrator_pkg.localization.particle_filter import (
     SearchParams,
     scan_search,
 )
-from orchestrator_pkg.planning.frames import FrameError, compose, invert
+from orchestrator_pkg.planning.frames import FrameError, PoseHistory, compose, invert
 from orchestrator_pkg.planning.world_map import WorldFileError, world_spawn
 from orchestrator_pkg.ros_edge import convert, guard, params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
@@ -159,7 +158,7 @@ class LocalizationNode(ManagedNode):
         self._frames = (v['global_frame_id'], v['odom_frame_id'], v['base_frame_id'])
         self.pf = ParticleFilter(self._filter_params(), seed=v['seed'])
         self._tf = tf_listener(self)
-        self._odom = deque()            # (t, (x, y, yaw)) in odom
+        self._odom = PoseHistory(ODOM_HISTORY_S, 'odometry')  # odom poses, to place scans
         self._last_update_odom = None   # odom pose of the last filter update
         self._force_update = False
         self._updates = 0
@@ -228,20 +227,10 @@ class LocalizationNode(ManagedNode):
             self.get_logger().warning(text)
 
     def _odom_at(self, t: float):
-        """Odometry pose at time ``t`` (linear interpolation in the recent history)."""
-        if not self._odom:
+        """Odometry pose at time ``t`` (interpolated; the end sample outside), None before any."""
+        if not len(self._odom):
             return None
-        if t <= self._odom[0][0]:
-            return self._odom[0][1]
-        if t >= self._odom[-1][0]:
-            return self._odom[-1][1]
-        for (t0, p0), (t1, p1) in zip(list(self._odom)[:-1], list(self._odom)[1:], strict=True):
-            if t0 <= t <= t1:
-                f = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
-                dyaw = math.atan2(math.sin(p1[2] - p0[2]), math.cos(p1[2] - p0[2]))
-                return (p0[0] + f * (p1[0] - p0[0]), p0[1] + f * (p1[1] - p0[1]),
-                        p0[2] + f * dyaw)
-        return self._odom[-1][1]
+        return self._odom.at(t, clamp=True)
 
     def _reset_motion(self):
         self._last_update_odom = None
@@ -351,11 +340,7 @@ class LocalizationNode(ManagedNode):
             self._warn_once('odom_nan', f'odom: non-finite pose {pose} ignored')
             return
         t = convert.seconds_of(msg.header.stamp)
-        if self._odom and t < self._odom[0][0]:
-            self._odom.clear()  # time went back (sim reset)
-        self._odom.append((t, pose))
-        while self._odom and self._odom[0][0] < t - ODOM_HISTORY_S:
-            self._odom.popleft()
+        self._odom.add(t, pose)  # a time far back (sim reset) starts the history again
 
     def _on_scan(self, msg: LaserScan) -> None:
         if self.pf.field is None or not self.pf.initialized:

@@ -24,7 +24,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
-from orchestrator_pkg.planning.frames import FrameError, compose
+from orchestrator_pkg.planning.frames import Backlog, compose
 from orchestrator_pkg.ros_edge import convert, guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -70,6 +70,7 @@ class PerceptionNode(Node):
                                v['position_smoothing'])
         self._tf = tf_listener(self)
         self._warned = set()
+        self._pending = Backlog()  # detections waiting for the camera pose at their stamp
         guard.subscribe(self, DetectionArray, 'detections', self._on_detections,
                         QoSProfile(depth=10), check_finite=False)  # checks each detection
         self._pub = self.create_publisher(DetectionArray, 'tracked_objects', 10)
@@ -91,14 +92,20 @@ class PerceptionNode(Node):
                                                v['position_smoothing'])
 
     def _on_detections(self, msg: DetectionArray) -> None:
-        try:
-            camera = self._tf.transform_pose((0.0, 0.0, 0.0), msg.header.frame_id, self._frame)
-        except FrameError as exc:
+        # each frame is placed with the camera pose at its stamp (it may wait for it)
+        self._pending.push(convert.seconds_of(msg.header.stamp), msg)
+        ready, dropped = self._pending.take(
+            lambda t, frame_msg: self._tf.transform_pose(
+                (0.0, 0.0, 0.0), frame_msg.header.frame_id, self._frame, at=t))
+        for _, exc in dropped:
             if 'tf' not in self._warned:
                 self._warned.add('tf')
                 self.get_logger().warning(f'detections skipped until tf is complete: {exc}')
-            return
-        self._warned.discard('tf')
+        for frame_msg, camera in ready:
+            self._warned.discard('tf')
+            self._track(frame_msg, camera)
+
+    def _track(self, msg: DetectionArray, camera) -> None:
         observations = []
         for i, d in enumerate(msg.detections):
             p = d.pose.position

@@ -58,7 +58,11 @@ from orchestrator_pkg.planning.costmap import (
 )
 from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
-from orchestrator_pkg.ros_edge.costmap_services import CostmapServices, CostmapTopics
+from orchestrator_pkg.ros_edge.costmap_services import (
+    CostmapServices,
+    CostmapTopics,
+    StampedScans,
+)
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import NodeMultiThreadedExecutor, run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -119,7 +123,8 @@ class PlannerServer(ManagedNode):
         self.create_timer(0.2, self._apply_pending_map)
         self._path_pub = self.create_publisher(Path, 'plan', 1)
         guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
-        guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS)
+        self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
+        guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
         self._circumscribed = footprint_radii(footprint_from(cm))[1]
         self._goals_xy = []  # the last plan's goals: exempt from the object layer
         self._object_topic = self.get_parameter('object_topic').value
@@ -208,16 +213,15 @@ class PlannerServer(ManagedNode):
         """Return the robot pose ``(x, y, yaw)`` in global_frame from tf; raise FrameError."""
         return self._tf.lookup(self._frame, self._base_frame)
 
-    def _on_scan(self, msg: LaserScan):
-        try:
-            pose = self._robot_pose()
-        except FrameError:
-            return  # no robot pose on tf yet
-        sx, sy, syaw = self._scan_mount.sensor_pose(*pose)
+    def _sensor_pose_at(self, t: float):
+        """Return the lidar's pose in global_frame at time ``t`` (tf at its stamp); FrameError."""
+        return self._scan_mount.sensor_pose(*self._tf.lookup(self._frame, self._base_frame, at=t))
+
+    def _mark_scan(self, msg: LaserScan, sensor_pose):
         scan = convert.scan_data(msg)
         # inflation of the whole global map waits until a plan needs it
         with self._costmap_lock:
-            self._costmap.update_scan(scan, sx, sy, syaw, recompute=False)
+            self._costmap.update_scan(scan, *sensor_pose, recompute=False)
 
     def _on_objects(self, msg: DetectionArray):
         """Replace the object layer's objects with the tracks, in global_frame."""

@@ -27,6 +27,11 @@ under Nav2's names: ``<name>/costmap`` (nav_msgs/OccupancyGrid, Nav2's cost
 translation), ``<name>/costmap_raw`` (nav2_msgs/Costmap, raw costs) and
 ``<name>/published_footprint`` (geometry_msgs/PolygonStamped, the footprint at
 the robot pose). Each is built only while it has a subscriber.
+
+:class:`StampedScans` marks each scan from the robot pose at the scan's own
+stamp, not the latest one: on a loaded machine a scan is handled a few tenths
+of a second late, and marking it from where the robot is by then put phantom
+obstacles (a turning robot's shelves swept across the aisle, onto a goal).
 """
 import contextlib
 import math
@@ -43,7 +48,7 @@ from nav2_msgs.srv import (
 from nav_msgs.msg import OccupancyGrid
 
 from orchestrator_pkg.planning.costmap import CostmapError
-from orchestrator_pkg.planning.frames import FrameError
+from orchestrator_pkg.planning.frames import Backlog, ExtrapolationError, FrameError
 from orchestrator_pkg.ros_edge import convert, guard
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
@@ -183,3 +188,42 @@ class CostmapTopics:
             msg.polygon.points = [Point32(x=x + c * px - s * py, y=y + s * px + c * py, z=0.0)
                                   for px, py in self._footprint]
             self._footprint_pub.publish(msg)
+
+
+ODOM_HISTORY_S = 2.0  # odometry kept by a rolling costmap's node to place scans at their stamps
+
+
+class StampedScans:
+    """Scans marked with the robot pose at their stamp (a planar tf2 message filter).
+
+    ``pose_at(t)`` returns the sensor's pose at time ``t`` in the costmap's
+    frame or raises FrameError; ``mark(msg, pose)`` marks one scan. A scan
+    whose pose has not arrived yet waits (at most ``max_wait_s`` behind the
+    newest scan) and is marked by a later :meth:`add` or :meth:`retry`, e.g.
+    when the next odometry comes. A scan that waited too long is dropped with
+    a throttled warning naming the stamps; one from before any pose (start-up)
+    is dropped quietly, as before there is a robot pose.
+    """
+
+    def __init__(self, node, pose_at, mark, max_wait_s: float = 0.5):
+        self._backlog = Backlog(max_wait_s)
+        self._pose_at = pose_at
+        self._mark = mark
+        self._warn = guard.edge(node).warn
+
+    def add(self, msg) -> None:
+        """Take a scan (the subscription's callback); mark what can be marked."""
+        self._backlog.push(convert.seconds_of(msg.header.stamp), msg)
+        self.retry()
+
+    def retry(self) -> None:
+        """Mark the waiting scans whose poses have come; drop those that waited too long."""
+        if not len(self._backlog):
+            return
+        ready, dropped = self._backlog.take(lambda t, _msg: self._pose_at(t))
+        for msg, exc in dropped:
+            if isinstance(exc, ExtrapolationError) and exc.ahead:
+                stamp = convert.seconds_of(msg.header.stamp)
+                self._warn(('scan', 'late pose'), f'scan at t={stamp:.3f} s not marked: {exc}')
+        for msg, pose in ready:
+            self._mark(msg, pose)

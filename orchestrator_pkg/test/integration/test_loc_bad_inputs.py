@@ -163,11 +163,13 @@ def test_perception_node_ignores_non_finite_detections(ros_domain):
                 transform('base_link', 'logical_camera', 0.12)]))
 
             def frame(x):
-                tf_pub.publish(TFMessage(transforms=[transform('map', 'odom', 1.0),
-                                                     transform('odom', 'base_link')]))
+                # tf stamped as the frame: detections are placed with tf at their stamp
+                stamp = node.get_clock().now().to_msg()
+                tf_pub.publish(TFMessage(transforms=[transform('map', 'odom', 1.0, stamp=stamp),
+                                                     transform('odom', 'base_link', stamp=stamp)]))
                 msg = DetectionArray()
                 msg.header.frame_id = 'logical_camera'
-                msg.header.stamp = node.get_clock().now().to_msg()
+                msg.header.stamp = stamp
                 d = Detection(id='box_a', class_id='box', color='red')
                 d.pose.position.x = x
                 d.pose.orientation.w = 1.0
