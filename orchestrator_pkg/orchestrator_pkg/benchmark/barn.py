@@ -7,6 +7,16 @@ Reference path cells map to the world as ``(x*0.15 - 0.075 - 4.5,
 y*0.15 + 0.075 + 5)``; the path length is start + mapped cells + goal, summed
 segment by segment; optimal time = length / 2 m/s; the metric of a run is
 ``success * optimal_time / clip(time, 2*optimal_time, 8*optimal_time)``.
+
+**Two scales.** The challenge's run.py clipped at ``4*optimal_time`` from April
+2022 (a metric of at most 0.25) and at ``2*optimal_time`` from February 2024
+(at most 0.5, the metric here). Its README's DWA baseline (success 0.88,
+collision 0.048, metric 0.1693, 50 worlds x 10 runs) dates from April 2022: it
+is on the 0.25 scale. A run's 0.25-scale metric is ``min(metric, 0.25)``, so
+:func:`summarize` gives both means and a comparison with DWA uses
+``metric_025``. The challenge's own test script runs 10 runs on each of the 50
+worlds 0, 6, ..., 294 (:data:`TEST_WORLDS`); the competition's ranking uses 50
+held-out worlds that are not public.
 """
 from dataclasses import asdict, dataclass
 import math
@@ -23,6 +33,14 @@ TIME_LIMIT_S = 100.0
 CELL_M = 0.15
 OPTIMAL_SPEED = 2.0
 STATUSES = ('succeeded', 'collided', 'timeout', 'error')  # error: the stack failed
+METRIC_MAX = 0.5  # clip at 2 * optimal time (run.py since 2024-02)
+METRIC_MAX_2022 = 0.25  # clip at 4 * optimal time (run.py 2022-04 to 2024-02)
+TEST_WORLDS = tuple(range(0, 300, 6))  # the challenge's test.sh: 50 worlds, spaced by 6
+TEST_RUNS = 10  # runs per world in test.sh
+# the challenge README's move_base DWA line (2022-04-05), on the 0.25 scale
+DWA_BASELINE = {'success': 0.88, 'collision': 0.048, 'timeout': 0.072, 'metric_025': 0.1693,
+                'runs': '50 worlds x 10', 'scale_max': METRIC_MAX_2022,
+                'source': 'the-barn-challenge README, 2022-04-05 (clip at 4 x optimal time)'}
 _WORLD_FILE = re.compile(r'^world_(\d+)\.world$')
 
 
@@ -48,11 +66,19 @@ def optimal_time(length_m: float) -> float:
     return length_m / OPTIMAL_SPEED
 
 
-def metric(succeeded: bool, time_s: float, optimal_time_s: float) -> float:
-    """BARN metric of one run: 0 unless it succeeded, at most 0.5."""
+def metric(succeeded: bool, time_s: float, optimal_time_s: float,
+           scale_max: float = METRIC_MAX) -> float:
+    """BARN metric of one run: 0 unless it succeeded, at most ``scale_max``.
+
+    ``scale_max`` 0.5 clips the time at 2 x optimal (today's rule), 0.25 at
+    4 x optimal (2022's).
+    """
+    if scale_max not in (METRIC_MAX, METRIC_MAX_2022):
+        raise BarnError(f'metric scale {scale_max}: the BARN metric is on 0.5 or 0.25')
     if not succeeded:
         return 0.0
-    return optimal_time_s / min(max(time_s, 2.0 * optimal_time_s), 8.0 * optimal_time_s)
+    floor = optimal_time_s / scale_max
+    return optimal_time_s / min(max(time_s, floor), 8.0 * optimal_time_s)
 
 
 def load_path(path_file: str) -> np.ndarray:
@@ -108,7 +134,11 @@ class RunResult:
 
 
 def summarize(results: Sequence[RunResult]) -> Dict[str, float]:
-    """Means over runs: success, collision and timeout rates, metric, time of successes."""
+    """Means over runs: success, collision and timeout rates, metric, time of successes.
+
+    ``metric`` is on the 0.5 scale, ``metric_025`` the same runs on the 0.25
+    scale (each run's ``min(metric, 0.25)``), to set beside the DWA baseline.
+    """
     n = len(results)
     if n == 0:
         return {'runs': 0}
@@ -121,6 +151,7 @@ def summarize(results: Sequence[RunResult]) -> Dict[str, float]:
         'timeout': sum(r.status == 'timeout' for r in results) / n,
         'error': sum(r.status == 'error' for r in results) / n,
         'metric': sum(r.metric for r in results) / n,
+        'metric_025': sum(min(r.metric, METRIC_MAX_2022) for r in results) / n,
         'mean_time_s_succeeded': (sum(r.time_s for r in ok) / len(ok)) if ok else math.nan,
         'mean_rtf': sum(r.rtf for r in results) / n,
     }

@@ -291,9 +291,19 @@ def barn_command(args) -> int:
                                            'path_files')
     try:
         available = barn.world_indices(worlds_dir)
-        indices = barn.parse_indices(args.indices, available)
+        if args.protocol == 'test':
+            if args.indices != 'all' or args.sample or args.runs is not None:
+                raise barn.BarnError('--protocol test chooses the worlds and runs itself '
+                                     '(50 worlds 0, 6, ..., 294 x 10 runs): drop --indices, '
+                                     '--sample and --runs')
+            args.runs = barn.TEST_RUNS
+            indices = barn.parse_indices(','.join(map(str, barn.TEST_WORLDS)), available)
+        else:
+            indices = barn.parse_indices(args.indices, available)
         if args.sample:
             indices = barn.spread_sample(indices, args.sample)
+        if args.runs is None:
+            args.runs = 1
         optimal = {i: barn.optimal_time(barn.path_length(
             barn.load_path(os.path.join(paths_dir, f'path_{i}.npy')))) for i in indices}
     except barn.BarnError as exc:
@@ -347,8 +357,12 @@ def barn_command(args) -> int:
         print(f'means over {means["runs"]} runs ({means["worlds"]} worlds): '
               f'success {means["success"]:.3f}, collision {means["collision"]:.3f}, '
               f'timeout {means["timeout"]:.3f}, error {means["error"]:.3f}, '
-              f'metric {means["metric"]:.4f}, rtf while navigating {means["mean_rtf"]:.2f}  '
-              f'(BARN DWA baseline: success 0.88, collision 0.048, metric 0.169)')
+              f'metric {means["metric"]:.4f} (of 0.5; {means["metric_025"]:.4f} of 0.25), '
+              f'rtf while navigating {means["mean_rtf"]:.2f}')
+        dwa = barn.DWA_BASELINE
+        print(f'BARN DWA baseline ({dwa["runs"]} runs): success {dwa["success"]}, collision '
+              f'{dwa["collision"]}, metric {dwa["metric_025"]} of 0.25 (2022 rules; set it '
+              f'beside {means["metric_025"]:.4f} here)')
     if args.out:
         _write(args.out, args, results)
         print(f'wrote {args.out}')
@@ -360,10 +374,11 @@ def _write(path: str, args, results) -> None:
                          'success_radius_m': barn.SUCCESS_RADIUS_M,
                          'time_limit_s': args.time_limit_s, 'rtf': args.rtf,
                          'max_lead_s': args.max_lead_s, 'seed': args.seed,
-                         'bringup': args.bringup, 'controller': args.controller},
+                         'bringup': args.bringup, 'controller': args.controller,
+                         'protocol': args.protocol, 'metric_scale_max': barn.METRIC_MAX},
             'runs': [r.as_dict() for r in results],
             'means': barn.summarize(results),
-            'baseline_dwa': {'success': 0.88, 'collision': 0.048, 'metric': 0.1693}}
+            'baseline_dwa': barn.DWA_BASELINE}
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(data, f, indent=2)
@@ -388,7 +403,10 @@ def register(subparsers) -> None:
                         help="world indices, e.g. '0,2,10-20' (default: all)")
     parser.add_argument('--sample', type=_args.positive_int, metavar='N',
                         help='keep N of the selected worlds, spread evenly over them')
-    parser.add_argument('--runs', type=_args.positive_int, default=1, help='runs per world')
+    parser.add_argument('--runs', type=_args.positive_int, help='runs per world (default: 1)')
+    parser.add_argument('--protocol', choices=('custom', 'test'), default='custom',
+                        help="test: the challenge's own test protocol, 50 worlds 0, 6, ..., 294 "
+                             'x 10 runs (default: custom, the worlds and runs chosen here)')
     parser.add_argument('--out', metavar='FILE.json', help='write per-run results and means')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as the lockstep allows '

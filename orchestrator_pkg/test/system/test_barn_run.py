@@ -49,6 +49,11 @@ def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controll
     assert result['metric'] == pytest.approx(
         opt / min(max(result['time_s'], 2 * opt), 8 * opt), abs=1e-3)
     assert report['means']['success'] == 1.0 and report['means']['collision'] == 0.0
+    # the scale is stated; the DWA baseline is compared on its own (2022, 0.25) scale
+    assert report['protocol']['metric_scale_max'] == 0.5
+    assert report['means']['metric_025'] == pytest.approx(min(result['metric'], 0.25), abs=1e-3)
+    assert report['baseline_dwa']['scale_max'] == 0.25
+    assert 'metric 0.1693 of 0.25 (2022 rules' in output
     # one table row for the world
     assert any(line.split()[:3] == ['20', '0', 'succeeded'] for line in output.splitlines())
 
@@ -62,4 +67,17 @@ def test_missing_worlds_folder_is_one_clear_line(tmp_path):
     output = run.output()
     assert run.returncode == 2, output
     assert f'{missing}: no such folder of BARN worlds' in output
+    assert 'Traceback' not in output
+
+
+def test_the_test_protocol_chooses_its_own_worlds_and_runs(tmp_path):
+    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), tmp_path / 'world_20.world')
+    run = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds',
+                          str(tmp_path), '--protocol', 'test', '--runs', '3'])
+    with run:
+        run.wait(60.0)
+    output = run.output()
+    assert run.returncode == 2, output
+    assert '--protocol test chooses the worlds and runs itself (50 worlds 0, 6, ..., 294 x 10 ' \
+        'runs): drop --indices, --sample and --runs' in output
     assert 'Traceback' not in output

@@ -39,6 +39,22 @@ def test_metric_is_clipped_between_two_and_eight_optimal_times():
     assert barn.metric(False, 12.0, opt) == 0.0
 
 
+def test_the_2022_scale_clips_at_four_optimal_times_and_is_the_metric_capped_at_025():
+    opt = 6.0
+    assert barn.metric(True, 12.0, opt, scale_max=0.25) == pytest.approx(0.25)
+    assert barn.metric(True, 18.0, opt, scale_max=0.25) == pytest.approx(0.25)  # 3x: capped
+    assert barn.metric(True, 36.0, opt, scale_max=0.25) == pytest.approx(1 / 6)
+    for t in (3.0, 12.0, 18.0, 24.0, 30.0, 47.0, 90.0):  # min(metric, 0.25), whatever the time
+        assert barn.metric(True, t, opt, 0.25) == pytest.approx(min(barn.metric(True, t, opt),
+                                                                     0.25))
+    with pytest.raises(barn.BarnError, match='on 0.5 or 0.25'):
+        barn.metric(True, 12.0, opt, scale_max=1.0)
+    # the DWA line of the challenge's README is on this scale, and says so
+    assert barn.DWA_BASELINE['scale_max'] == 0.25 and 'metric' not in barn.DWA_BASELINE
+    assert barn.TEST_WORLDS[:3] == (0, 6, 12) and len(barn.TEST_WORLDS) == 50
+    assert barn.TEST_WORLDS[-1] == 294
+
+
 def test_classification():
     assert barn.classify(5.0, False, 10.0) is None
     assert barn.classify(0.99, False, 10.0) == 'succeeded'
@@ -59,6 +75,7 @@ def test_summary_means():
     assert means['success'] == 0.5 and means['collision'] == 0.25
     assert means['timeout'] == 0.25 and means['error'] == 0.0
     assert means['metric'] == pytest.approx(0.1875)
+    assert means['metric_025'] == pytest.approx((0.25 + 0.25) / 4)
     assert means['mean_time_s_succeeded'] == pytest.approx(18.0)
     assert barn.summarize([]) == {'runs': 0}
 
