@@ -115,7 +115,13 @@ def main(argv=None) -> int:
         env = claim.env()
         print(f'ros_domain: ROS_DOMAIN_ID={claim.domain_id}, discovery on this machine only '
               f'({DISCOVERY_RANGE_VAR}={env[DISCOVERY_RANGE_VAR]})', flush=True)
-        return subprocess.call(argv, env=env)
+        child = subprocess.Popen(argv, env=env)
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C reached CMD too (one process group): CMD decides how to stop
+                continue
 
 
 if __name__ == '__main__':

@@ -1,4 +1,6 @@
 """The ROS domain allocator gives concurrent runs distinct IDs."""
+import os
+import signal
 import subprocess
 import sys
 
@@ -86,3 +88,28 @@ def test_a_released_domain_is_not_handed_out_again_while_others_are_free():
     finally:
         for claim in claims:
             claim.release()
+
+
+def test_ctrl_c_is_left_to_the_command_and_its_exit_code_returned():
+    # Ctrl-C in a terminal reaches the wrapper and CMD (one process group): the
+    # wrapper prints no traceback and returns what CMD chose to exit with
+    child = ('import signal, sys, time\n'
+             'signal.signal(signal.SIGINT, lambda *_: sys.exit(3))\n'
+             'print("ready", flush=True)\n'
+             'time.sleep(30)\n')
+    proc = subprocess.Popen([sys.executable, '-m', 'orchestrator_pkg.testing.ros_domain', '--',
+                             sys.executable, '-c', child], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lines = []
+        while not lines or lines[-1].strip() != 'ready':
+            line = proc.stdout.readline()
+            assert line, ''.join(lines)
+            lines.append(line)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 3, ''.join(lines) + out
+    assert 'Traceback' not in out, out
