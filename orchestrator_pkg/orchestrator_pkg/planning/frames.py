@@ -118,10 +118,6 @@ class PoseHistory:
         self._t.clear()
         self._p.clear()
 
-    def newest_time(self) -> Optional[float]:
-        """Time of the newest sample, None when there is none."""
-        return self._t[-1] if self._t else None
-
     def latest(self) -> Pose2D:
         """Return the newest pose; FrameError when there is none."""
         if not self._p:
