@@ -62,10 +62,15 @@ arguments whose value is one of a few ``choices``: :func:`resolve` fills in
 the ``default`` when the run does not give one and refuses any other value
 with a message that names the choices.
 
-:func:`resolve` adds two arguments of its own: ``robot_namespaces``, the list
+:func:`resolve` adds arguments of its own: ``robot_namespaces``, the list
 of robot namespaces of the run (``['']`` for one robot, else ``['robot1',
 'robot2', ...]``; the sim takes it to create one body per robot), and, for
-robot-scope nodes only, ``namespace``, the node's own robot namespace.
+robot-scope nodes only, ``namespace``, the node's own robot namespace, and
+``robot_index``, its robot's place in that list (0 for the first robot).
+
+An override of a robot-scope node may be a number per robot:
+``{per_robot: BASE, step: STEP}`` gives ``BASE + STEP * robot_index`` (two
+integers), e.g. a TCP port that each robot's node must have to itself.
 """
 from dataclasses import dataclass, field
 import math
@@ -78,13 +83,15 @@ import yaml
 _SUBST = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}')
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 _PLAIN = re.compile(r'^[A-Za-z0-9_]+$')  # a run argument's value inside a parameter file path
-RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace')  # added by resolve(), not run arguments
+RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace', 'robot_index')  # added by resolve()
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
               'respawn_backoff', 'respawn_max_delay_s', 'respawn_reset_after_s',
               'required', 'sim_only', 'description', 'when'}
 _ARGUMENT_KEYS = {'default', 'choices', 'description'}
 CASE_KEY = 'case'
+PER_ROBOT_KEY = 'per_robot'
+_PER_ROBOT_KEYS = {PER_ROBOT_KEY, 'step'}
 
 
 class BringupError(ValueError):
@@ -214,14 +221,15 @@ def _mapping(source, where, value) -> Mapping:
 def _flatten(source, where, overrides: Mapping, prefix: str = '') -> Dict[str, object]:
     """Nested overrides as ROS parameter names: ``{initial_pose: {x: 1}}`` -> ``initial_pose.x``.
 
-    A mapping with ``case`` is a choice by run argument, not a namespace, and stays whole.
+    A mapping with ``case`` (a choice by run argument) or ``per_robot`` (a number
+    per robot) is a value, not a namespace, and stays whole.
     """
     flat: Dict[str, object] = {}
     for key, value in overrides.items():
         if not isinstance(key, str) or not key:
             raise _err(source, where, f'{key!r}: a parameter name must be a non-empty string')
         name = f'{prefix}{key}'
-        if isinstance(value, dict) and CASE_KEY not in value:
+        if isinstance(value, dict) and CASE_KEY not in value and PER_ROBOT_KEY not in value:
             if not value:
                 raise _err(source, f'{where}.{name}', 'an empty mapping sets no parameter')
             flat.update(_flatten(source, where, value, f'{name}.'))
@@ -347,6 +355,8 @@ def _check_cases(source: str, nodes, arguments) -> None:
                            f'not a declared argument (arguments: '
                            f'{", ".join(sorted(known)) or "none"})')
         for key, value in node.overrides:
+            if isinstance(value, dict) and PER_ROBOT_KEY in value:
+                _check_per_robot(source, node, key, value)
             if not (isinstance(value, dict) and CASE_KEY in value):
                 continue
             where = f'bringup.nodes ({node.name}).overrides.{key}'
@@ -360,6 +370,20 @@ def _check_cases(source: str, nodes, arguments) -> None:
                 raise _err(source, where, f'a case of {arg.name} needs exactly its choices '
                            f'({", ".join(arg.choices)}); missing: {", ".join(missing) or "-"}, '
                            f'unknown: {", ".join(extra) or "-"}')
+
+
+def _check_per_robot(source: str, node, key: str, value: Mapping) -> None:
+    """Check a ``{per_robot: BASE, step: STEP}`` override: two integers, robot-scope node."""
+    where = f'bringup.nodes ({node.name}).overrides.{key}'
+    if set(value) != _PER_ROBOT_KEYS:
+        raise _err(source, where, f'a number per robot is {{per_robot: BASE, step: STEP}}; got '
+                   f'the keys {", ".join(sorted(str(k) for k in value))}')
+    for name in sorted(_PER_ROBOT_KEYS):
+        if isinstance(value[name], bool) or not isinstance(value[name], int):
+            raise _err(source, f'{where}.{name}', f'expected an integer, got {value[name]!r}')
+    if node.scope != 'robot':
+        raise _err(source, where, f'a number per robot needs a robot-scope node; '
+                   f'{node.name} is {node.scope}-scope')
 
 
 def parse(text: str, source: str = '<string>') -> Bringup:
@@ -419,7 +443,8 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
     """Replace ``${name}`` in strings (recursively in lists) from ``args``.
 
     A case mapping (``{case: ARG, VALUE: result, ...}``) becomes the result
-    for ``args[ARG]``, itself substituted.
+    for ``args[ARG]``, itself substituted; a number per robot (``{per_robot:
+    BASE, step: STEP}``) becomes ``BASE + STEP * args['robot_index']``.
     """
     if isinstance(value, dict) and CASE_KEY in value:
         name = value[CASE_KEY]
@@ -431,6 +456,10 @@ def substitute(value, args: Mapping[str, str], where: str = 'value'):
             raise BringupError(f'{where}: case {name}: no value for {chosen!r} '
                                f'(cases: {", ".join(str(k) for k in value if k != CASE_KEY)})')
         return substitute(value[chosen], args, where)
+    if isinstance(value, dict) and PER_ROBOT_KEY in value:
+        if RESOLVE_ARGUMENTS[2] not in args:
+            raise BringupError(f'{where}: a number per robot needs a robot-scope node')
+        return int(value[PER_ROBOT_KEY]) + int(value['step']) * int(args[RESOLVE_ARGUMENTS[2]])
     if isinstance(value, list):
         return [substitute(v, args, where) for v in value]
     if not isinstance(value, str):
@@ -504,9 +533,9 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
     namespaces = bringup.namespaces(robots)
     run_args = {**bringup.run_arguments(args), RESOLVE_ARGUMENTS[0]: list(namespaces)}
     for scope, spaces in (('world', ['']), ('robot', namespaces)):
-        for namespace in spaces:
-            node_args = {**run_args, RESOLVE_ARGUMENTS[1]: namespace} if scope == 'robot' \
-                else run_args
+        for index, namespace in enumerate(spaces):
+            node_args = {**run_args, RESOLVE_ARGUMENTS[1]: namespace,
+                         RESOLVE_ARGUMENTS[2]: index} if scope == 'robot' else run_args
             for node in bringup.nodes:
                 if node.scope != scope or (node.sim_only and not sim) \
                         or not node.runs_with(run_args):

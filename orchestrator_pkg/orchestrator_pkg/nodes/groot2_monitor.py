@@ -2,8 +2,9 @@
 
 The protocol (what a request is, what each reply carries) is pure and lives in
 :mod:`orchestrator_pkg.trees.groot2`; this is its I/O: a ZeroMQ REP socket on
-``tcp://*:PORT`` and, as BehaviorTree.CPP's ``Groot2Publisher`` binds one, a
-PUB socket on PORT + 1 (breakpoint notices; this monitor never publishes).
+``tcp://ADDRESS:PORT`` (``*``, every interface, by default) and, as
+BehaviorTree.CPP's ``Groot2Publisher`` binds one, a PUB socket on PORT + 1
+(breakpoint notices; this monitor never publishes).
 
 The tick thread only hands over a new tree (:meth:`Groot2Monitor.update`, an
 attribute assignment and a dict update per status change); the server thread
@@ -12,6 +13,7 @@ malformed, cannot slow a tick down. A request larger than
 :data:`MAX_REQUEST_BYTES` closes that client's connection (ZeroMQ's
 ``MAXMSGSIZE``); anything else that cannot be answered gets an error reply.
 """
+import re
 import threading
 
 from orchestrator_pkg.trees import groot2
@@ -19,23 +21,25 @@ from orchestrator_pkg.trees import groot2
 POLL_MS = 100  # how often the server thread looks at its stop flag
 MAX_REQUEST_BYTES = 1 << 20
 SEND_TIMEOUT_MS = 1000  # a client that stops reading: drop the reply
+_ADDRESS = re.compile(r'\*|[A-Za-z0-9.:-]+')  # what a tcp:// endpoint's host may be here
 
 
 class Groot2Monitor:
     """Serve the latest tree of a host to Groot2 until :meth:`close`."""
 
-    def __init__(self, port: int, logger):
-        """Bind PORT and PORT + 1 on every interface; raises ``zmq.ZMQError`` if taken."""
+    def __init__(self, port: int, logger, address: str = '*'):
+        """Bind PORT and PORT + 1 on ``address``; raises ``zmq.ZMQError`` if taken."""
         import msgpack
         import zmq
         self.port = port
+        self.address = address
         self._logger = logger
         self._pack = msgpack.packb
         self._context = zmq.Context()
         try:
             self._publisher = self._context.socket(zmq.PUB)
             self._publisher.setsockopt(zmq.LINGER, 0)
-            self._publisher.bind(f'tcp://*:{port + 1}')
+            self._publisher.bind(f'tcp://{address}:{port + 1}')
             self._server = self._open()
         except zmq.ZMQError:
             self._context.destroy(linger=0)
@@ -52,7 +56,7 @@ class Groot2Monitor:
         server.setsockopt(zmq.LINGER, 0)
         server.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)
         server.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
-        server.bind(f'tcp://*:{self.port}')
+        server.bind(f'tcp://{self.address}:{self.port}')
         return server
 
     def update(self, runner, changes) -> None:
@@ -98,15 +102,19 @@ class Groot2Monitor:
         self._context.destroy(linger=0)
 
 
-def start(port: int, logger):
+def start(port: int, logger, address: str = '*'):
     """Return a :class:`Groot2Monitor` on ``port``, or None (0: off; a port in use: warned)."""
     if port <= 0:
         return None
-    try:
-        monitor = Groot2Monitor(port, logger)
-    except Exception as exc:  # noqa: BLE001 - zmq.ZMQError, or pyzmq missing
-        logger.warning(f'Groot2 monitor off: cannot serve on ports {port} and {port + 1}: '
-                       f'{exc}')
+    if not _ADDRESS.fullmatch(address):
+        logger.warning(f'Groot2 monitor off: groot2_address {address!r} is not * or an '
+                       'address (letters, digits, ".", "-", ":")')
         return None
-    logger.info(f'Groot2 monitor on tcp port {port} (and {port + 1})')
+    try:
+        monitor = Groot2Monitor(port, logger, address)
+    except Exception as exc:  # noqa: BLE001 - zmq.ZMQError, or pyzmq missing
+        logger.warning(f'Groot2 monitor off: cannot serve on {address} ports {port} and '
+                       f'{port + 1}: {exc}')
+        return None
+    logger.info(f'Groot2 monitor on tcp {address} port {port} (and {port + 1})')
     return monitor

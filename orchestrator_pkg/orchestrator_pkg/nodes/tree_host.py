@@ -51,8 +51,11 @@ SPECS = {
     'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
                               'every tick.'),
     'groot2_port': Spec(0, 'Groot2 monitor: serve the running tree to Groot2 (its ZeroMQ '
-                        'protocol, read-only: no breakpoints) on this TCP port and the next, '
-                        'on every interface; 0 turns it off.', 0, 65534),
+                        'protocol, read-only: no breakpoints) on this TCP port and the next; '
+                        '0 turns it off.', 0, 65534),
+    'groot2_address': Spec('*', 'Groot2 monitor: the interface to serve on: * (every '
+                           'interface, as BehaviorTree.CPP binds) or one address of this '
+                           'machine, e.g. 127.0.0.1 for local clients only.'),
     'max_node_visits_per_tick': Spec(DEFAULT_MAX_VISITS_PER_TICK, 'Tick budget: a tick that '
                                      'visits more behaviours than this (a node type that loops '
                                      'without yielding) halts the tree, which fails with '
@@ -193,7 +196,8 @@ class TreeHost:
         self._visit_budget = int(node.get_parameter('max_node_visits_per_tick').value)
         node.add_post_set_parameters_callback(self._on_parameters)
         self._monitor = groot2_monitor.start(int(node.get_parameter('groot2_port').value),
-                                             node.get_logger())
+                                             node.get_logger(),
+                                             str(node.get_parameter('groot2_address').value))
 
     def close(self) -> None:
         """Halt a running tree and stop following parameter changes (a managed node's cleanup).

@@ -79,11 +79,11 @@ def stack():
     with claim_domain() as claim:
         orchestrator = ManagedProcess.python(
             '-m', 'orchestrator_pkg.nodes.orchestrator_node', '--ros-args',
-            '-p', f'groot2_port:={port}', env=claim.env())
+            '-p', f'groot2_port:={port}', '-p', 'groot2_address:=127.0.0.1', env=claim.env())
         with orchestrator:
             assert orchestrator.wait_for_output('orchestrator ready', TIMEOUT_S), \
                 orchestrator.output()
-            assert f'Groot2 monitor on tcp port {port}' in orchestrator.output()
+            assert f'Groot2 monitor on tcp 127.0.0.1 port {port}' in orchestrator.output()
             rclpy.init(domain_id=claim.domain_id)
             node = rclpy.create_node('groot2_test_client')
             action = ActionClient(node, ExecuteMission, 'execute_mission')

@@ -9,6 +9,7 @@ driven by the other's commands), nobody hit anything, and while they run
 every robot topic exists only under a robot namespace. Each robot localizes
 with its own amcl, from its own spawn pose (issue 13): its error against the
 ground truth stays within the other amcl tests' bounds (p95 0.15 m and 4 degrees).
+Each robot's orchestrator and navigator serve Groot2 on ports of their own.
 (It ran with ``truth`` while the run recorder, starved among 27 processes,
 missed seconds of cmd_vel; with the lockstep sim it passed 4 of 4, two of them
 beside two busy processes: p95 0.04-0.07 m, 1.0-2.1 degrees.)
@@ -71,6 +72,12 @@ def test_two_robots_each_reach_their_own_goal_without_cross_talk_or_collisions(
         assert error['poses'] > 10, (ns, error)
         assert error['p95_m'] <= 0.15 and error['heading_p95_deg'] <= 4.0, (ns, error)
     assert 'exited uncleanly' not in output, output[-8000:]
+    # each robot's trees are served to Groot2 on ports of their own (bringup.yaml: per_robot)
+    logs = tmp_path / 'run' / 'logs'
+    for label, port in (('robot1_orchestrator', 1667), ('robot1_bt_navigator', 1669),
+                        ('robot2_orchestrator', 1677), ('robot2_bt_navigator', 1679)):
+        text = (logs / f'{label}.log').read_text()
+        assert f'Groot2 monitor on tcp * port {port} ' in text, (label, text[-3000:])
     for name in ROOT_TOPICS:
         assert name not in graph, f'{name} at the root with two robots: {sorted(graph)}'
     for ns in GOALS:

@@ -84,6 +84,58 @@ bringup:
         resolve(bringup, share, {}, sim=True, robots=2)
 
 
+def test_each_robots_groot2_monitors_get_ports_of_their_own():
+    ports = {}
+    for robots in (1, 3):
+        for launch in resolve(load(BRINGUP), share, ARGS, sim=True, robots=robots):
+            if 'groot2_port' in launch.overrides:
+                ports.setdefault(robots, {})[launch.label] = launch.overrides['groot2_port']
+    assert ports[1] == {'bt_navigator': 1669, 'orchestrator': 1667}
+    assert ports[3] == {'robot1/bt_navigator': 1669, 'robot1/orchestrator': 1667,
+                        'robot2/bt_navigator': 1679, 'robot2/orchestrator': 1677,
+                        'robot3/bt_navigator': 1689, 'robot3/orchestrator': 1687}
+    # each monitor takes its port and the next: no two share one
+    taken = [p + k for p in ports[3].values() for k in (0, 1)]
+    assert len(taken) == len(set(taken))
+
+
+PER_ROBOT = """
+bringup:
+  nodes:
+    - {name: sim, package: p, executable: s, scope: world}
+    - {name: host, package: p, executable: h, overrides: {port: {per_robot: 1667, step: 10}}}
+"""
+
+
+def test_a_number_per_robot_is_base_plus_step_times_the_robots_index():
+    launches = resolve(parse(PER_ROBOT), share, {}, sim=True, robots=3)
+    assert [(launch.label, launch.overrides.get('port')) for launch in launches] == [
+        ('sim', None), ('robot1/host', 1667), ('robot2/host', 1677), ('robot3/host', 1687)]
+    assert resolve(parse(PER_ROBOT), share, {}, sim=True)[1].overrides['port'] == 1667
+
+
+@pytest.mark.parametrize('mutation, expected', [
+    (('{per_robot: 1667, step: 10}', '{per_robot: 1667}'),
+     'host).overrides.port: a number per robot is {per_robot: BASE, step: STEP}; got the keys '
+     'per_robot'),
+    (('{per_robot: 1667, step: 10}', '{per_robot: 1667, step: 10, x: 1}'),
+     'got the keys per_robot, step, x'),
+    (('{per_robot: 1667, step: 10}', '{per_robot: "1667", step: 10}'),
+     "host).overrides.port.per_robot: expected an integer, got '1667'"),
+    (('{per_robot: 1667, step: 10}', '{per_robot: 1667, step: true}'),
+     'host).overrides.port.step: expected an integer, got True'),
+    (('scope: world}', 'scope: world, overrides: {port: {per_robot: 1, step: 1}}}'),
+     'sim).overrides.port: a number per robot needs a robot-scope node; sim is world-scope'),
+])
+def test_a_bad_number_per_robot_is_an_error_naming_the_override(mutation, expected):
+    old, new = mutation
+    assert old in PER_ROBOT
+    with pytest.raises(BringupError) as err:
+        parse(PER_ROBOT.replace(old, new, 1), 'b.yaml')
+    assert str(err.value).startswith('b.yaml: ')
+    assert expected in str(err.value)
+
+
 def test_a_list_argument_substitutes_as_a_list_only_when_it_is_the_whole_value():
     assert substitute('${r}', {'r': ['a', 'b']}) == ['a', 'b']
     assert substitute('${r}', {'r': ['']}) == ['']
