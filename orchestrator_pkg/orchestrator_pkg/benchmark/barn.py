@@ -167,8 +167,11 @@ def world_indices(worlds_dir: str) -> List[int]:
     return found
 
 
-def parse_indices(text: str, available: Iterable[int]) -> List[int]:
-    """Parse '0,2,10-20' (ranges inclusive, keeping only available worlds) or 'all'."""
+def parse_indices(text: str, available: Iterable[int], source: str = '--indices') -> List[int]:
+    """Parse '0,2,10-20' (ranges inclusive, keeping only available worlds) or 'all'.
+
+    ``source`` names where the selection came from in errors (the option a user gave).
+    """
     available = sorted(set(available))
     if not text or text == 'all':
         return available
@@ -185,14 +188,14 @@ def parse_indices(text: str, available: Iterable[int]) -> List[int]:
             else:
                 picked = [int(part)]
         except ValueError:
-            raise BarnError(f'--indices: {part!r} is not an index or a range like 10-20') \
+            raise BarnError(f'{source}: {part!r} is not an index or a range like 10-20') \
                 from None
         missing = [i for i in picked if i not in available]
         if missing:
-            raise BarnError(f'--indices: no world_{missing[0]}.world in the worlds folder')
+            raise BarnError(f'{source}: no world_{missing[0]}.world in the worlds folder')
         chosen.extend(i for i in picked if i not in chosen)
     if not chosen:
-        raise BarnError(f'--indices: {text!r} selects no world')
+        raise BarnError(f'{source}: {text!r} selects no world')
     return chosen
 
 

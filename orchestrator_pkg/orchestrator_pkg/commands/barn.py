@@ -297,7 +297,8 @@ def barn_command(args) -> int:
                                      '(50 worlds 0, 6, ..., 294 x 10 runs): drop --indices, '
                                      '--sample and --runs')
             args.runs = barn.TEST_RUNS
-            indices = barn.parse_indices(','.join(map(str, barn.TEST_WORLDS)), available)
+            indices = barn.parse_indices(','.join(map(str, barn.TEST_WORLDS)), available,
+                                         source='--protocol test')
         else:
             indices = barn.parse_indices(args.indices, available)
         if args.sample:

@@ -81,3 +81,17 @@ def test_the_test_protocol_chooses_its_own_worlds_and_runs(tmp_path):
     assert '--protocol test chooses the worlds and runs itself (50 worlds 0, 6, ..., 294 x 10 ' \
         'runs): drop --indices, --sample and --runs' in output
     assert 'Traceback' not in output
+
+
+def test_the_test_protocol_names_itself_when_a_world_is_missing(tmp_path):
+    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), tmp_path / 'world_0.world')
+    run = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds',
+                          str(tmp_path), '--protocol', 'test'])
+    with run:
+        run.wait(60.0)
+    output = run.output()
+    assert run.returncode == 2, output
+    # the option given is named, not --indices (which the user did not give)
+    assert 'orchestrator barn: --protocol test: no world_6.world in the worlds folder' \
+        in output, output
+    assert '--indices' not in output and 'Traceback' not in output
