@@ -79,10 +79,10 @@ def rss_kib(pid: int) -> int:
 class Watch:
     """/clock with wall timestamps, and the process tree's RSS, in background threads."""
 
-    def __init__(self, domain_id: int, root_pid: int):
+    def __init__(self, domain_id: int, root_pid: int, name: str = 'stack_rtf_rss_bench'):
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
-        self.node = rclpy.create_node('stack_rtf_rss_bench', context=self.context)
+        self.node = rclpy.create_node(name, context=self.context)
         self.lock = threading.Lock()
         self.clock = []   # (wall, sim)
         self.rss = []     # (wall, KiB, process count)
@@ -130,10 +130,10 @@ class Watch:
         """Stop the threads and the node."""
         self._stop.set()
         self.executor.shutdown()
+        for thread in self.threads:  # before the node goes: the spin thread may still wait on it
+            thread.join(5.0)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
-        for thread in self.threads:
-            thread.join(5.0)
 
 
 def _run_cmd(args, extra):
@@ -157,14 +157,19 @@ def sim_alone(args) -> dict:
             watch.close()
 
 
-def stack(args, robots: int) -> dict:
-    """Measure the whole stack with the mission on ``robots`` robots, from sent to result."""
+def stack(args, robots: int, watch_class=Watch) -> dict:
+    """Measure the whole stack with the mission on ``robots`` robots, from sent to result.
+
+    ``watch_class(domain_id, runner_pid)`` watches the run (bench/stack_profile.py
+    passes a Watch that also counts messages and CPU per node); its
+    ``figures(wall0, wall1)`` are returned, with the outcomes added.
+    """
     extra = ['--mission', args.mission, '--timeout-s', str(args.timeout_s)]
     if robots > 1:
         extra += ['--robots', str(robots)]
     with claim_domain() as claim, ManagedProcess(
             _run_cmd(args, extra), env=claim.env(), stop_timeout_s=30.0) as run:
-        watch = Watch(claim.domain_id, run.pid)
+        watch = watch_class(claim.domain_id, run.pid)
         try:
             deadline = time.monotonic() + START_WAIT_S
             while len(SENT.findall(run.output())) < robots:
