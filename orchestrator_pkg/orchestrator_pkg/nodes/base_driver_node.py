@@ -50,7 +50,7 @@ from orchestrator_pkg.drivers.velocity_limits import (
     VelocityLimits,
 )
 from orchestrator_pkg.ros_edge import graph, guard, params
-from orchestrator_pkg.ros_edge.main import run_node
+from orchestrator_pkg.ros_edge.main import events_executor, run_node
 from orchestrator_pkg.ros_edge.params import Spec
 
 LIMIT_SPECS = {
@@ -228,7 +228,8 @@ class BaseDriverNode(Node):
 
 def main(args=None) -> int:
     """Run the base_driver node; bad parameters are reported in one line, exit code 1."""
-    return run_node(BaseDriverNode, args, exit_process=True)
+    # no threads, coroutines or lifecycle here: the cheaper executor (ros_edge.main)
+    return run_node(BaseDriverNode, args, executor_factory=events_executor, exit_process=True)
 
 
 if __name__ == '__main__':

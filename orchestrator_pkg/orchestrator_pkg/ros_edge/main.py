@@ -59,6 +59,51 @@ class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
     """The multi-threaded one, for a node that must answer during a long callback."""
 
 
+def events_executor():
+    """Return rclpy's EventsExecutor (C++, ``rclpy.experimental``) for the nodes it suits.
+
+    It spins the real base_driver, at the stack's message rates, on 0.41x the
+    CPU of :class:`NodeExecutor` (``bench/executor_cost.py``, same run). It is
+    used only where it was checked to work, because in rclpy 7.1 (Jazzy) it
+    does not do everything the default one does:
+
+    - its own ``spin()`` ran base_driver's process at 45-93 % CPU without
+      delivering one command, and neither it nor ``spin_until_future_complete``
+      returned after SIGINT. The returned executor's ``spin()`` is a loop of
+      ``spin_once``, which delivers, costs what the benchmark says, and lets
+      the KeyboardInterrupt through (``run_node`` handles it as for any node;
+      test_base_driver_node.py runs the node's own process on it);
+    - async service servers fail (ros2/rclpy#1473);
+    - :class:`NodeExecutor`'s skip of a timer canceled between wait and call
+      (lifecycle transitions, below) is not in it.
+
+    So a node moves to it only when it has no coroutine callbacks and no
+    lifecycle, and after its own check.
+    """
+    from rclpy.experimental import EventsExecutor
+
+    class _SpinsOnce:
+        def __init__(self):
+            self._executor = EventsExecutor()
+
+        def add_node(self, node):
+            return self._executor.add_node(node)
+
+        def spin_once(self, timeout_sec=None):
+            return self._executor.spin_once(timeout_sec=timeout_sec)
+
+        def spin(self):
+            while rclpy.ok():
+                self._executor.spin_once(timeout_sec=EVENTS_SPIN_ONCE_S)
+
+        def shutdown(self, timeout_sec=None):
+            return self._executor.shutdown(timeout_sec=timeout_sec)
+    return _SpinsOnce()
+
+
+EVENTS_SPIN_ONCE_S = 0.1  # events_executor: how long one spin_once waits for work
+
+
 # how long a node process's own teardown (``stop_node``) may take before it ends
 # regardless, well inside the runner's grace period (5 s) before SIGKILL
 NODE_TEARDOWN_S = 3.0

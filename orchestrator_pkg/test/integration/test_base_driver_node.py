@@ -190,3 +190,39 @@ def test_heartbeat_parameters_are_validated(guarded):
     assert result.successful and node.core.heartbeat.timeout_s == 0.5
     (result,) = node.set_parameters([Parameter('require_heartbeat', value=False)])
     assert not result.successful  # read-only
+
+
+def test_the_node_process_drives_on_its_executor_and_ends_cleanly_on_sigint(ros_domain):
+    """base_driver as the stack starts it: its own process, on rclpy's events executor.
+
+    That executor's own ``spin()`` delivered no command here and did not return
+    after SIGINT (the process at full CPU); ``ros_edge.main.events_executor``
+    spins it with ``spin_once``, which does both.
+    """
+    from orchestrator_pkg.testing.processes import ManagedProcess
+    proc = ManagedProcess.python('-m', 'orchestrator_pkg.nodes.base_driver_node',
+                                 env=ros_domain.env(), stop_timeout_s=5.0)
+    with proc:
+        assert proc.wait_for_output('base_driver ready', WAIT_S), proc.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        node = rclpy.create_node('base_driver_process_probe')
+        try:
+            pub = node.create_publisher(Twist, 'cmd_vel_nav', 10)
+            out = []
+            node.create_subscription(Twist, 'cmd_vel', out.append, 10)
+            end = time.monotonic() + WAIT_S
+            while time.monotonic() < end and not (out and out[-1].linear.x > 0.05):
+                command = Twist()
+                command.linear.x = 0.3
+                pub.publish(command)
+                rclpy.spin_once(node, timeout_sec=0.05)
+            assert out and out[-1].linear.x > 0.05, 'no command came through'
+        finally:
+            destroy_node_and_waitables(node)
+            rclpy.shutdown()
+        started = time.monotonic()
+        code = proc.stop()
+        stopped_after = time.monotonic() - started
+    assert not proc.killed and code == 0, (code, proc.output()[-3000:])
+    assert stopped_after < 3.0, stopped_after
+    assert 'Traceback' not in proc.output(), proc.output()[-3000:]
