@@ -4,7 +4,7 @@
 Not a test. Run after ``source env.sh``::
 
     python bench/stack_profile.py [--world warehouse] [--mission deliver] [--rtf 1]
-                                  [--json FILE] [--no-messages]
+                                  [--json FILE] [--no-messages] [--run-dir DIR]
 
 The stack is started as the demo starts it (``orchestrator run``, the runner,
 in a private ROS domain; ``stack()`` of bench/stack_rtf_rss.py) and measured
@@ -14,7 +14,7 @@ costs the same per sim second as a fast one.
 
 Per process of the runner's tree (each node runs as its own process, named
 here by its ``__node:=``/``__ns:=`` arguments; the runner itself hosts the
-recorder and the mission session):
+recorder, with ``--run-dir``, and the mission session):
 
 - CPU s/sim s: utime + stime from /proc/PID/stat (all threads), over the window;
 - msgs out/s: messages published on the topics the node publishes;
@@ -466,6 +466,9 @@ def main(argv=None) -> int:
     parser.add_argument('--no-messages', action='store_true',
                         help='do not count messages (no probe subscriptions): CPU and RSS only')
     parser.add_argument('--json', metavar='FILE', help='also write the figures as JSON')
+    parser.add_argument('--run-dir', metavar='DIR',
+                        help='record the run there, as make demo does (the runner\'s recorder '
+                             'subscribes to some 20 topics); default: no recording')
     args = parser.parse_args(argv)
     load0 = os.getloadavg()[0]
     counted = not args.no_messages

@@ -165,6 +165,8 @@ def stack(args, robots: int, watch_class=Watch) -> dict:
     ``figures(wall0, wall1)`` are returned, with the outcomes added.
     """
     extra = ['--mission', args.mission, '--timeout-s', str(args.timeout_s)]
+    if getattr(args, 'run_dir', None):  # record the run (the runner's recorder) as the demo does
+        extra += ['--run-dir', args.run_dir]
     if robots > 1:
         extra += ['--robots', str(robots)]
     with claim_domain() as claim, ManagedProcess(
