@@ -17,6 +17,7 @@ Used two ways:
 import itertools
 import os
 import socket
+import signal
 import subprocess
 import sys
 
@@ -116,12 +117,16 @@ def main(argv=None) -> int:
         print(f'ros_domain: ROS_DOMAIN_ID={claim.domain_id}, discovery on this machine only '
               f'({DISCOVERY_RANGE_VAR}={env[DISCOVERY_RANGE_VAR]})', flush=True)
         child = subprocess.Popen(argv, env=env)
+        # SIGTERM (``timeout``, a CI runner) goes to this process alone: pass it on
+        # and wait for CMD to stop, instead of leaving CMD running without its wrapper
+        signal.signal(signal.SIGTERM, lambda signum, _: child.send_signal(signum))
         while True:
             try:
-                return child.wait()
+                code = child.wait()
             except KeyboardInterrupt:
                 # Ctrl-C reached CMD too (one process group): CMD decides how to stop
                 continue
+            return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell
 
 
 if __name__ == '__main__':

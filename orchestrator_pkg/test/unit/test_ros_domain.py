@@ -113,3 +113,34 @@ def test_ctrl_c_is_left_to_the_command_and_its_exit_code_returned():
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 3, ''.join(lines) + out
     assert 'Traceback' not in out, out
+
+
+def test_sigterm_to_the_wrapper_reaches_the_command_which_is_not_left_behind():
+    # timeout(1) and CI runners send SIGTERM to the wrapper alone, not its group
+    child = ('import signal, sys, time\n'
+             'signal.signal(signal.SIGTERM, lambda *_: sys.exit(4))\n'
+             'print("ready", flush=True)\n'
+             'time.sleep(30)\n')
+    proc = subprocess.Popen([sys.executable, '-m', 'orchestrator_pkg.testing.ros_domain', '--',
+                             sys.executable, '-c', child], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lines = []
+        while not lines or lines[-1].strip() != 'ready':
+            line = proc.stdout.readline()
+            assert line, ''.join(lines)
+            lines.append(line)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 4, ''.join(lines) + out  # the command's own exit code
+    assert 'Traceback' not in out, out
+
+
+def test_a_command_killed_by_a_signal_exits_as_a_shell_reports_it():
+    proc = subprocess.run([sys.executable, '-m', 'orchestrator_pkg.testing.ros_domain', '--',
+                           sys.executable, '-c', 'import os, signal; os.kill(os.getpid(), 9)'],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 128 + 9, proc.stdout + proc.stderr
