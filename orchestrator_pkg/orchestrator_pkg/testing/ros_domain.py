@@ -16,8 +16,8 @@ Used two ways:
 """
 import itertools
 import os
-import socket
 import signal
+import socket
 import subprocess
 import sys
 
