@@ -63,16 +63,22 @@ def run(args) -> int:
         if not cli_ros.discover(node, cli_ros.has_publisher(topic),
                                 min(args.timeout, cli_ros.DISCOVERY_S)):
             return cli_ros.fail(cli_ros.not_running(f'a publisher of {topic}'))
-        # a snapshot is there at once if a mission ever ran; live, wait for the first one
-        wait = min(args.timeout, cli_ros.READY_S) if args.once else args.timeout
-        if not spin_until(node, lambda: bool(latest), wait):
-            return cli_ros.fail(f'no snapshot on {topic} within {wait:g} s '
-                                '(no mission has run since the orchestrator started?)')
+        # a snapshot is there at once if a mission ever ran (latched)
         if args.once:
+            wait = min(args.timeout, cli_ros.READY_S)
+            if not spin_until(node, lambda: bool(latest), wait):
+                return cli_ros.fail(f'no snapshot on {topic} within {wait:g} s '
+                                    '(no mission has run since the orchestrator started?)')
             print(render(latest[-1], color))
             return 0
         period = 1.0 / max(args.rate, 0.1)
         try:
+            # live: a view opened before the first mission (or one whose first snapshot is
+            # slow to come on a loaded machine) waits for it, as it waits between ticks
+            if not spin_until(node, lambda: bool(latest), min(args.timeout, cli_ros.READY_S)):
+                print(f'waiting for the first snapshot on {topic} (no mission has run since '
+                      'the orchestrator started?); Ctrl-C to quit', flush=True)
+                spin_until(node, lambda: bool(latest), float('inf'))
             while True:
                 snapshot = latest[-1]
                 latest.clear()

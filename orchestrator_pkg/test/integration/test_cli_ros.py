@@ -51,6 +51,20 @@ def test_submit_a_failing_mission_prints_the_reason(orchestrator, tmp_path):
     assert bad.returncode == 2 and 'REJECTED' in bad.stdout
 
 
+def test_tree_watch_opened_before_any_mission_waits_for_the_first_one(orchestrator):
+    env, _, _ = orchestrator
+    watch = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'tree', '--watch',
+                            '--timeout', '2'], env=env, stop_timeout_s=10.0)
+    with watch:
+        assert watch.wait_for_output('waiting for the first snapshot on /orchestrator/snapshot',
+                                     TIMEOUT_S), watch.output()
+        assert cli(env, 'submit', 'hello').returncode == 0
+        # the view draws the mission's tree as soon as it runs (then keeps the last one)
+        assert watch.wait_for_output('Hello', TIMEOUT_S), watch.output()
+        code = watch.stop()  # Ctrl-C
+    assert code == 0 and 'Traceback' not in watch.output(), watch.output()
+
+
 def test_tree_pause_resume_cancel(orchestrator):
     env, servers, _ = orchestrator
     started = cli(env, 'submit', 'wait_then_spin', '--input', 'wait_s=30', '--no-wait')
