@@ -68,6 +68,7 @@ class Feeder:
     """The rest of the stack, as far as the node can tell: clock, commands, heartbeat."""
 
     def __init__(self, domain_id: int):
+        from builtin_interfaces.msg import Time
         from geometry_msgs.msg import Twist
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
@@ -91,10 +92,8 @@ class Feeder:
                                       lambda _: self.outputs.append(time.monotonic()), 100)
 
         def now():
-            stamp = Header()
             elapsed = time.monotonic() - self.t0
-            stamp.stamp.sec, stamp.stamp.nanosec = int(elapsed), int(elapsed % 1 * 1e9)
-            return stamp.stamp
+            return Time(sec=int(elapsed), nanosec=int(elapsed % 1 * 1e9))
 
         def tick_clock():
             msg = Clock()

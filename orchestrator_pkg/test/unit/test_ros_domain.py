@@ -90,11 +90,14 @@ def test_a_released_domain_is_not_handed_out_again_while_others_are_free():
             claim.release()
 
 
-def test_ctrl_c_is_left_to_the_command_and_its_exit_code_returned():
-    # Ctrl-C in a terminal reaches the wrapper and CMD (one process group): the
-    # wrapper prints no traceback and returns what CMD chose to exit with
+def _signal_the_wrapped_command(signum, exit_code, send):
+    """Run a command that exits ``exit_code`` on ``signum`` under the wrapper; ``send`` the signal.
+
+    ``send(proc)`` signals the wrapper once the command is ready. Returns the
+    wrapper's exit code and its output.
+    """
     child = ('import signal, sys, time\n'
-             'signal.signal(signal.SIGINT, lambda *_: sys.exit(3))\n'
+             f'signal.signal({int(signum)}, lambda *_: sys.exit({exit_code}))\n'
              'print("ready", flush=True)\n'
              'time.sleep(30)\n')
     proc = subprocess.Popen([sys.executable, '-m', 'orchestrator_pkg.testing.ros_domain', '--',
@@ -106,36 +109,28 @@ def test_ctrl_c_is_left_to_the_command_and_its_exit_code_returned():
             line = proc.stdout.readline()
             assert line, ''.join(lines)
             lines.append(line)
-        os.killpg(proc.pid, signal.SIGINT)
+        send(proc)
         out, _ = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 3, ''.join(lines) + out
+    return proc.returncode, ''.join(lines) + out
+
+
+def test_ctrl_c_is_left_to_the_command_and_its_exit_code_returned():
+    # Ctrl-C in a terminal reaches the wrapper and CMD (one process group): the
+    # wrapper prints no traceback and returns what CMD chose to exit with
+    code, out = _signal_the_wrapped_command(
+        signal.SIGINT, 3, lambda proc: os.killpg(proc.pid, signal.SIGINT))
+    assert code == 3, out
     assert 'Traceback' not in out, out
 
 
 def test_sigterm_to_the_wrapper_reaches_the_command_which_is_not_left_behind():
     # timeout(1) and CI runners send SIGTERM to the wrapper alone, not its group
-    child = ('import signal, sys, time\n'
-             'signal.signal(signal.SIGTERM, lambda *_: sys.exit(4))\n'
-             'print("ready", flush=True)\n'
-             'time.sleep(30)\n')
-    proc = subprocess.Popen([sys.executable, '-m', 'orchestrator_pkg.testing.ros_domain', '--',
-                             sys.executable, '-c', child], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        lines = []
-        while not lines or lines[-1].strip() != 'ready':
-            line = proc.stdout.readline()
-            assert line, ''.join(lines)
-            lines.append(line)
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 4, ''.join(lines) + out  # the command's own exit code
+    code, out = _signal_the_wrapped_command(
+        signal.SIGTERM, 4, lambda proc: proc.send_signal(signal.SIGTERM))
+    assert code == 4, out  # the command's own exit code
     assert 'Traceback' not in out, out
 
 
