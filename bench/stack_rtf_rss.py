@@ -137,8 +137,9 @@ class Watch:
 
 
 def _run_cmd(args, extra):
+    bringup = getattr(args, 'bringup', None)  # a variant of bringup.yaml (bench/clock_rate.py)
     return [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', args.world,
-            '--rtf', str(args.rtf), *extra]
+            '--rtf', str(args.rtf), *(['--bringup', bringup] if bringup else []), *extra]
 
 
 def sim_alone(args) -> dict:
