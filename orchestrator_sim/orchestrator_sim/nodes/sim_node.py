@@ -57,6 +57,7 @@ import numpy as np
 from rclpy.action import ActionServer, GoalResponse
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, LaserScan
@@ -95,7 +96,7 @@ SPECS = {
     'real_time_factor': Spec(1.0, 'sim seconds per wall second; 0 runs as fast as possible',
                              0.0, 1000.0, read_only=False),
     'physics_timestep_s': Spec(0.005, 'MuJoCo step', 0.0005, 0.02),
-    'clock_rate_hz': Spec(100.0, '/clock rate in sim time', 1.0, 1000.0),
+    'clock_rate_hz': Spec(50.0, '/clock rate in sim time', 1.0, 1000.0),
     'scan_rate_hz': Spec(0.0, 'scan rate; 0: robot preset', 0.0, 100.0),
     'scan_samples': Spec(0, 'rays per scan; 0: robot preset', 0, 10000),
     'scan_range_max_m': Spec(0.0, 'scan range; 0: robot preset', 0.0, 100.0),
@@ -205,7 +206,12 @@ class SimNode(Node):
     """The embedded MuJoCo world as a ROS 2 node (see the module docstring)."""
 
     def __init__(self, **kwargs):
-        super().__init__('sim', **kwargs)
+        # The sim is the clock: every stamp comes from its physics time, and nothing in
+        # it reads the ROS clock. use_sim_time (the bringup gives it to every node) would
+        # only subscribe the sim to its own /clock: a wake-up per clock message.
+        overrides = [*(kwargs.pop('parameter_overrides', None) or []),
+                     Parameter('use_sim_time', value=False)]
+        super().__init__('sim', parameter_overrides=overrides, **kwargs)
         p = declare(self, SPECS)
         names = tuple(n for n in p['robots'] if n) or ('',)
         try:

@@ -14,7 +14,7 @@ import rclpy
 from rclpy.action import ActionClient
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, LaserScan
-from sim_helpers import WAIT_S, Listener, sim_process
+from sim_helpers import WAIT_S, Listener, sim_process, stamp_s
 from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.action import Gripper
@@ -197,3 +197,27 @@ def test_a_cmd_vel_callback_never_waits_for_the_physics_lock(ros_domain):
         if node is not None:
             node.destroy_node()
         rclpy.shutdown()
+
+
+def test_the_sim_is_the_clock_and_does_not_listen_to_its_own(ros_domain):
+    # the bringup gives every node use_sim_time; the sim's stamps come from its physics,
+    # so with it the sim only woke up for each of its own /clock messages
+    with sim_process(ros_domain.env(), 'use_sim_time:=true') as proc:
+        assert proc.wait_for_output('sim ready', WAIT_S), proc.output()
+        rclpy.init(domain_id=ros_domain.domain_id)
+        listener = Listener()
+        try:
+            listener.watch(Clock, '/clock', keep=1000)
+            listener.wait_for(lambda: (listener.sim_time_of('/clock') or 0.0) > 3.0,
+                              what='3 s of sim time')
+            node = listener.node
+            publishers = {i.node_name for i in node.get_publishers_info_by_topic('/clock')}
+            subscribers = {i.node_name for i in node.get_subscriptions_info_by_topic('/clock')}
+            assert publishers == {'sim'} and 'sim' not in subscribers, (publishers, subscribers)
+            stamps = [stamp_s(m.clock) for m in listener.messages['/clock']]
+            window = [t for t in stamps if stamps[-1] - 2.0 < t <= stamps[-1]]
+            assert 95 <= len(window) <= 101, len(window)  # clock_rate_hz: 50 by default
+        finally:
+            listener.destroy()
+            rclpy.shutdown()
+    assert proc.returncode == 0, proc.output()
