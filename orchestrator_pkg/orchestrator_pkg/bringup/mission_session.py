@@ -119,6 +119,8 @@ class MissionSession:
         self._safety_frozen = False  # the runner's own e-stop at shutdown is not counted
         self._failures: Dict[str, str] = {}  # robot -> failure text
         self._stack_failures: Dict[str, str] = {}  # robot -> the lifecycle manager's failure
+        self._lost: List[tuple] = []  # (robot, node) the manager lost, for the runner to look at
+        self._unreachable: Dict[str, str] = {}  # robot -> a lost node whose process still runs
         self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
         self._exits = self.node.create_publisher(DiagnosticArray, graph.DIAGNOSTICS_TOPIC,
                                                  graph.EXIT_QOS)
@@ -193,6 +195,10 @@ class MissionSession:
         if failure and self._stack_failures.get(ns) != failure:
             self._stack_failures[ns] = failure
             self._output(f'[run] {ns or "robot"}: {failure}')
+            # a node the manager cannot reach (not one that answered from a respawned
+            # process, nor the same loss given up on): is its process still there?
+            if 'stays down' not in failure and 'it restarted' not in failure:
+                self._lost += [(ns, kv.key) for kv in msg.values if kv.value == 'dead']
 
     def _on_snapshot(self, ns: str, msg) -> None:
         if msg.mission != self._label or ns not in self._shape_subs:
@@ -242,6 +248,12 @@ class MissionSession:
             if request.done():
                 del self._requests[ns]
                 self._on_result(ns, request.response().result)
+        while self._lost:  # dead, or alive and unreachable? only the runner can tell
+            ns, name = self._lost.pop(0)
+            alive = runner.look_at_unreachable(ns, name)
+            if alive:
+                self._unreachable[ns] = alive
+                self._output(f'[run] {ns or "robot"}: {alive}')
         return runner.poll()
 
     def _wait_until(self, runner, should_stop, deadline, ready, timeout_reason) -> str:
@@ -429,7 +441,8 @@ class MissionSession:
         extra = [('run folder', self.run_dir)] if self.run_dir else []
         if self.localization:
             extra.append(('localization', localization_label(self.localization)))
-        extra += [(f'stack {ns}' if ns else 'stack', text)
+        extra += [(f'stack {ns}' if ns else 'stack', text + (
+            f'; {self._unreachable[ns]}' if ns in self._unreachable else ''))
                   for ns, text in sorted(self._stack_failures.items())]
         return 'summary\n' + format_summary(outcome, self.sim_time_s, wall_time_s,
                                             list(self.stats.values()), why, extra, self.hint(),
@@ -462,6 +475,8 @@ class MissionSession:
         outcome, why = self.outcome(reason)
         for ns, text in self._stack_failures.items():
             robots[ns or 'robot']['stack_failure'] = text
+        for ns, text in self._unreachable.items():
+            robots[ns or 'robot']['stack_unreachable'] = text
         return {'mission': self.mission, 'outcome': outcome, 'reason': why,
                 'succeeded': outcome == 'SUCCEEDED',
                 'sim_time_s': round(self.sim_time_s, 3), 'wall_time_s': round(wall_time_s, 3),

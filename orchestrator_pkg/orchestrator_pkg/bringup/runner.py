@@ -78,6 +78,10 @@ def ros_arguments(launch: NodeLaunch) -> List[str]:
 
 RECENT_LINES = 8  # of a node's output, shown when it exits unexpectedly
 KEPT_LINES = 80  # of a node's output kept: a hung node's stack dump is shown whole
+# a node that exited this recently was lost for that (and respawned): not a stalled one.
+# lifecycle_manager_navigation (config/lifecycle.yaml) declares a loss within the DDS
+# lease (1 s) and two watch rounds (1 s each); an exit longer ago than that is another loss
+RECENT_EXIT_S = 5.0
 STACK_DUMP_WAIT_S = 0.5  # after SIGUSR1, for a hung node to print its stacks before SIGKILL
 
 
@@ -120,6 +124,7 @@ class ManagedNode:
         self.started_at: Optional[float] = None  # runner clock, of the latest start
         self.failures = 0  # exits in a row, each within respawn_reset_after_s of its start
         self.finished = False  # exited and will not be respawned
+        self.exited_at: Optional[float] = None  # runner clock, of the latest exit
         self._readers: List[threading.Thread] = []
 
     @property
@@ -221,6 +226,7 @@ class Runner:
                 continue
             code = node.process.returncode
             node.exit_codes.append(code)
+            node.exited_at = now
             if self.on_exit is not None:
                 self.on_exit(node.launch, code)
             policy = node.launch.node
@@ -251,6 +257,30 @@ class Runner:
         if node.recent and node.process is not None and node.process.returncode != 0:
             self._output(f'[runner] the last lines of {node.label}:\n'
                          + '\n'.join(f'    {line}' for line in list(node.recent)[-RECENT_LINES:]))
+
+    def look_at_unreachable(self, namespace: str, name: str) -> str:
+        """Say whether a node others lost on the ROS graph still has a live process.
+
+        A lifecycle manager sees only the graph: a node that left it may have
+        exited (the runner respawns it, or said why not) or may be running but
+        unreachable (stalled, or lost to DDS discovery), which respawn does not
+        cure. For a live process, its threads' states (from /proc) are returned
+        and SIGUSR1 asks it for its Python stacks (run_node's faulthandler),
+        which go to its log. '' when the node is not the runner's, not running, or
+        exited within :data:`RECENT_EXIT_S` (the runner said so; a process running
+        now is its respawn, not a stalled one).
+        """
+        node = next((n for n in self.nodes if n.launch.namespace == namespace
+                     and n.launch.node.name == name), None)
+        if node is None or not node.running() or (
+                node.exited_at is not None and self._clock() - node.exited_at < RECENT_EXIT_S):
+            return ''
+        pid = node.process.pid
+        threads = thread_states(pid)
+        node.signal(signal.SIGUSR1)
+        return (f'{node.label}\'s process (pid {pid}) is still running, unreachable on the ROS '
+                f'graph (threads: {threads or "unknown"}); the stacks of its Python threads '
+                'are in its log')
 
     def shutdown(self, before_shutdown: Optional[Callable[[], None]] = None) -> Dict[str, int]:
         """Stop everything in order; return each node's last exit code."""
@@ -299,6 +329,31 @@ class Runner:
                 if dump:  # where it hung, also where only the terminal is kept (CI)
                     self._output(f'[runner] where {node.label} was when killed:\n'
                                  + '\n'.join(f'    {line}' for line in dump))
+
+
+def thread_states(pid: int) -> str:
+    """Each thread of a process as ``name STATE`` from /proc, equal ones counted.
+
+    STATE is the kernel's letter (R running, S sleeping, D in the kernel, T
+    stopped): e.g. ``python S x5, dds.ev.0 T``. '' where /proc has no such
+    process (or no /proc).
+    """
+    counts: Dict[str, int] = {}
+    try:
+        tids = sorted(os.listdir(f'/proc/{pid}/task'), key=int)
+    except OSError:
+        return ''
+    for tid in tids:
+        try:
+            with open(f'/proc/{pid}/task/{tid}/stat') as f:
+                stat = f.read()
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = stat[stat.find('(') + 1:stat.rfind(')')]
+        state = stat[stat.rfind(')') + 1:].split()[0]
+        key = f'{name} {state}'
+        counts[key] = counts.get(key, 0) + 1
+    return ', '.join(key if n == 1 else f'{key} x{n}' for key, n in counts.items())
 
 
 def ament_executable(package: str, executable: str) -> str:

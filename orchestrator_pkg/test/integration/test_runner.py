@@ -75,6 +75,11 @@ def _wait_for(predicate, node, timeout_s=TIMEOUT_S, runner=None):
     return False
 
 
+def _state(pid):
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()[0]
+
+
 def _names(node):
     return set(node.get_node_names_and_namespaces())
 
@@ -151,6 +156,57 @@ def _hanging_node_stopped(tmp_path, ros_domain, grace_period_s, mode='stop'):
         time.sleep(0.05)
     assert ready in node_lines, node_lines
     return runner.shutdown(), lines, node_lines
+
+
+def test_a_stalled_node_is_told_apart_from_a_dead_one_with_its_threads_and_stacks(
+        executable, ros_domain, graph):
+    """What orchestrator run says of a node the lifecycle manager lost on the graph."""
+    runner, lines = _make(executable, ros_domain)
+    runner.start()
+    try:
+        expected = {('mission_fixture', '/robot1'), ('mission_fixture', '/robot2')}
+        assert _wait_for(lambda: expected <= _names(graph), graph), _names(graph)
+        stalled = next(n for n in runner.nodes if n.label == 'robot1/mission_fixture')
+        pid = stalled.process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # the stop is asynchronous: wait until the kernel has the process stopped
+            assert _wait_for(lambda: _state(pid) == 'T', graph), _state(pid)
+            time.sleep(0.2)  # every thread of it
+            said = runner.look_at_unreachable('robot1', 'mission_fixture')
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert said.startswith(f"robot1/mission_fixture's process (pid {pid}) is still "
+                               'running, unreachable on the ROS graph (threads: '), said
+        threads = said.split('(threads: ', 1)[1].split(')', 1)[0].split(', ')
+        assert {t.split(' x')[0].rsplit(' ', 1)[1] for t in threads} == {'T'}, said
+        assert any(t.startswith('dds.ev') for t in threads), said  # Fast DDS's own threads
+        # SIGUSR1 waited while it was stopped; running again, it prints its stacks
+        assert _wait_for(lambda: any('most recent call first' in line for line in lines
+                                     if line.startswith('[robot1/mission_fixture] ')),
+                         graph), lines[-20:]
+        running = runner.look_at_unreachable('robot2', 'mission_fixture')
+        assert ' T' not in running.split('(threads: ', 1)[1], running
+        assert runner.look_at_unreachable('robot3', 'mission_fixture') == ''  # not ours
+    finally:
+        runner.shutdown()
+    assert runner.look_at_unreachable('robot1', 'mission_fixture') == ''  # exited: not alive
+
+
+def test_a_node_lost_because_it_exited_is_not_called_stalled_once_respawned(
+        executable, ros_domain, graph):
+    runner, lines = _make(executable, ros_domain, robots=1, respawn='true')
+    runner.start()
+    try:
+        node = runner.nodes[0]
+        assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph)
+        first = node.process.pid
+        os.kill(first, signal.SIGKILL)
+        assert _wait_for(lambda: node.running() and node.process.pid != first, graph,
+                         runner=runner), lines
+        assert runner.look_at_unreachable('', 'mission_fixture') == ''
+    finally:
+        runner.shutdown()
 
 
 def test_a_node_that_does_not_stop_prints_its_stacks_then_is_killed(tmp_path, ros_domain):

@@ -275,17 +275,33 @@ def test_sigstop_of_the_controller_stops_the_robot(stack):
     assert stack.wait(stack.driving, 60.0), stack.run.output()[-3000:]
     pid = stack.pid('controller_server')
     stopped_sim = stack.now()
+    lost = f"controller_server's process (pid {pid}) is still running, unreachable"
+    before = len(stack.run.output())
     os.kill(pid, signal.SIGSTOP)
     try:
         stack.wait(lambda: stack.now() > stopped_sim + STALE_STOP_BOUND_S + 1.0, 30.0)
         still = stack.still_from(stopped_sim)
+        # stalled past its DDS lease, it leaves the graph: the lifecycle manager takes it
+        # for dead, and orchestrator run tells that its process still runs, and how
+        said = stack.wait(lambda: lost in stack.run.output()[before:], 30.0)
     finally:
         os.kill(pid, signal.SIGCONT)
     assert still is not None and still - stopped_sim <= STALE_STOP_BOUND_S, \
         (still and still - stopped_sim)
     print(f'controller SIGSTOP: still {still - stopped_sim:.2f} s (sim) after')
+    output = stack.run.output()[before:]
+    assert said, output[-5000:]
+    threads = output[output.index(lost):].split('(threads: ', 1)[1].split(')', 1)[0]
+    states = {t.split(' x')[0].rsplit(' ', 1)[1] for t in threads.split(', ')}
+    assert states == {'T'}, threads  # every thread stopped, as /proc shows it
     in_executor_thread(stack.executor, handle.cancel_goal_async)
     _result(stack, handle, 30.0)
+    # running again, it is found again and the manager brings the stack back up
+    active = in_executor_thread(stack.executor, lambda: StackActive(stack.node))
+    assert stack.wait(active.poll, 60.0), active.message
+    log = stack.run_dir / 'logs' / 'controller_server.log'
+    assert stack.wait(lambda: 'most recent call first' in log.read_text(), 10.0), \
+        log.read_text()[-2000:]  # its Python stacks, asked for by SIGUSR1
 
 
 @pytest.mark.timeout(120)
