@@ -23,7 +23,8 @@ Parameters (all read-only except ``real_time_factor``; see config/sim.yaml)
     clock_rate_hz, scan_rate_hz, scan_samples, scan_range_max_m, scan_noise_std_m,
     odom_rate_hz, odom_* noise, camera_rate_hz, battery_rate_hz,
     battery_initial_fraction, cmd_vel_timeout_s, use_stamped, *_frame, publish_tf,
-    max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_idle_rtf (lockstep)
+    max_lead_s, lead_wait_timeout_s, lockstep_topics, lockstep_heartbeat_topic,
+    lockstep_idle_rtf (lockstep)
 
 Publishers (per robot, except /clock and ground_truth/objects)
     /clock (rosgraph_msgs/Clock), scan (sensor_msgs/LaserScan),
@@ -61,6 +62,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, LaserScan
+from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 
 from orchestrator_interfaces.action import Gripper
@@ -124,6 +126,13 @@ SPECS = {
         "namespace): the controller's output, one message per control cycle (base_driver "
         'republishes cmd_vel on its own timer, so cmd_vel does not show that the stack kept '
         'up); [""]: key on cmd_vel'),
+    'lockstep_heartbeat_topic': Spec(
+        '', "lockstep also keys on this std_msgs/Header topic (in each robot's namespace), "
+        "the orchestrator's heartbeat (orchestrator/heartbeat): it beats on the ROS clock "
+        'whether or not a goal runs, so the sim never runs more than max_lead_s past the '
+        'orchestrator, idle controller or not (lead_wait_timeout_s of wall time without '
+        "one: it runs on; base_driver's own heartbeat watchdog then holds the robot). "
+        "'': off"),
     'lockstep_idle_rtf': Spec(
         1.0, 'lockstep: the pace while no command flows (before the first one, or '
         'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
@@ -197,6 +206,8 @@ class _Robot:
         self.command_slot = collections.deque(maxlen=1)
         self.beat_slot = collections.deque(maxlen=1)
         self.last_beat_time = -math.inf  # sim time of its last message on lockstep_topics
+        self.heartbeat_slot = collections.deque(maxlen=1)
+        self.last_heartbeat_time = -math.inf  # sim time of its last lockstep_heartbeat_topic
         self.last_odom_t = 0.0
         self.last_battery_t = 0.0
         self.pub = {}
@@ -251,6 +262,9 @@ class SimNode(Node):
         self.lead_wait_timeout = p['lead_wait_timeout_s']
         self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
         self.idle_rtf = p['lockstep_idle_rtf']
+        self.heartbeat_topic = p['lockstep_heartbeat_topic']
+        self._heartbeat_held_since = None  # wall time the heartbeat key began holding the sim
+        self.heartbeat_holds = 0
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
         self.holds = 0
@@ -339,6 +353,10 @@ class SimNode(Node):
             for topic in self.lockstep_topics:
                 node.create_subscription(Twist, topic,
                                          lambda _msg: self._on_lockstep_beat(robot), 10)
+            if self.heartbeat_topic:  # only its arrival counts: raw, never deserialized
+                node.create_subscription(Header, self.heartbeat_topic,
+                                         lambda _msg: robot.heartbeat_slot.append(True), 10,
+                                         raw=True)
         self._publish_static_tf(robot)
 
     def _reset_odometry(self, robot: _Robot):
@@ -385,6 +403,9 @@ class SimNode(Node):
             if robot.beat_slot:
                 robot.beat_slot.clear()
                 robot.last_beat_time = self.physics.time
+            if robot.heartbeat_slot:
+                robot.heartbeat_slot.clear()
+                robot.last_heartbeat_time = self.physics.time
             try:
                 linear, angular = robot.command_slot.popleft()
             except IndexError:
@@ -517,6 +538,36 @@ class SimNode(Node):
         return min(times) if times else -math.inf
 
     def _held_back(self) -> bool:
+        """Whether lockstep holds the sim, for the controller or the heartbeat (lock held)."""
+        by_controller = self._held_by_controller()  # always: it tracks the idle state
+        return self._held_by_heartbeat() or by_controller
+
+    def _held_by_heartbeat(self) -> bool:
+        """Whether the sim is ``max_lead_s`` past the last heartbeat of a robot's orchestrator.
+
+        The robot whose orchestrator is furthest behind sets the pace. Without a
+        heartbeat for ``lead_wait_timeout_s`` of wall time (an orchestrator gone or
+        stalled) the sim runs on: base_driver's heartbeat watchdog holds that robot.
+        """
+        times = [r.last_heartbeat_time for r in self.robots
+                 if r.last_heartbeat_time != -math.inf]
+        if self.max_lead <= 0 or not times or self.physics.time - min(times) < self.max_lead:
+            self._heartbeat_held_since = None
+            return False
+        now = time.monotonic()
+        if self._heartbeat_held_since is None:
+            self._heartbeat_held_since = now
+            self.heartbeat_holds += 1
+            self._pace_reset = True  # the pace starts again from where the hold ends
+        if now - self._heartbeat_held_since > self.lead_wait_timeout:
+            self.get_logger().info(  # the orchestrator stalled; base_driver holds the robot
+                f'lockstep: no heartbeat on {self.heartbeat_topic} for '
+                f'{self.lead_wait_timeout} s of wall time; running on without the orchestrator',
+                throttle_duration_sec=10.0)
+            return False
+        return True
+
+    def _held_by_controller(self) -> bool:
         """Whether lockstep holds the sim: too far past the stack's last command (lock held).
 
         Before the first command, and ``lead_wait_timeout_s`` of wall time after

@@ -11,6 +11,7 @@ import pytest
 import rclpy
 from rosgraph_msgs.msg import Clock
 from sim_helpers import WAIT_S, Listener, sim_process
+from std_msgs.msg import Header
 
 LEAD_S = 0.2
 
@@ -26,6 +27,7 @@ def start_sim(ros_domain):
         assert proc.wait_for_output('sim ready', WAIT_S), proc.output()
         rclpy.init(domain_id=ros_domain.domain_id)
         listener = Listener()
+        listener.proc = proc  # for the sim's log
         started.append(listener)
         listener.watch(Clock, '/clock', keep=10)
         listener.wait_for(lambda: (listener.sim_time_of('/clock') or 0.0) > 1.0,
@@ -54,17 +56,17 @@ def _frozen_clock(listener, quiet_s=0.5):
     return state['value']
 
 
-def _publisher(listener, topic):
-    pub = listener.node.create_publisher(Twist, topic, 10)
+def _publisher(listener, topic, msg_type=Twist):
+    pub = listener.node.create_publisher(msg_type, topic, 10)
     listener.wait_for(lambda: pub.get_subscription_count() > 0, what=f'the sim on {topic}')
     return pub
 
 
-def _check_commands_pace_the_sim(listener, pub):
-    pub.publish(Twist())
+def _check_commands_pace_the_sim(listener, pub, msg_type=Twist):
+    pub.publish(msg_type())
     held = _frozen_clock(listener)  # at rtf 0 a free-running sim never stops
     for _ in range(10):
-        pub.publish(Twist())
+        pub.publish(msg_type())
         listener.spin_for(0.1)
     after = _frozen_clock(listener)
     assert after > held + LEAD_S  # the commands let it run on ...
@@ -92,6 +94,37 @@ def test_the_controller_cycle_paces_the_sim_and_cmd_vel_does_not(start_sim):
 def test_an_empty_topic_list_keys_on_cmd_vel(start_sim):
     listener = start_sim('lead_wait_timeout_s:=60.0', "lockstep_topics:=['']")
     _check_commands_pace_the_sim(listener, _publisher(listener, 'cmd_vel'))
+
+
+def test_the_orchestrator_heartbeat_paces_the_sim_while_the_controller_is_idle(start_sim):
+    # no controller cycle at all (no goal): the heartbeat alone holds the sim, so at rtf 0
+    # it never runs more than max_lead_s past the orchestrator (whose lapse would stop
+    # the robot), and nothing needs lockstep_idle_rtf to slow it down
+    listener = start_sim('lead_wait_timeout_s:=60.0',
+                         'lockstep_heartbeat_topic:=orchestrator/heartbeat')
+    beat = _publisher(listener, '/orchestrator/heartbeat', Header)
+    held = _check_commands_pace_the_sim(listener, beat, Header)
+    # the controller's cycle alone does not release it while the heartbeat is behind
+    nav = _publisher(listener, 'cmd_vel_nav')
+    for _ in range(5):
+        nav.publish(Twist())
+        listener.spin_for(0.1)
+    assert _frozen_clock(listener) == held
+
+
+def test_without_a_heartbeat_for_lead_wait_timeout_the_sim_runs_on(start_sim):
+    listener = start_sim('lead_wait_timeout_s:=0.5',
+                         'lockstep_heartbeat_topic:=orchestrator/heartbeat')
+    beat = _publisher(listener, '/orchestrator/heartbeat', Header)
+    beat.publish(Header())
+    listener.wait_for(lambda: listener.sim_time_of('/clock') is not None, what='/clock')
+    first = listener.sim_time_of('/clock')
+    # the orchestrator is gone: after 0.5 s of wall time the sim runs on without it
+    listener.wait_for(lambda: listener.sim_time_of('/clock') > first + 10 * LEAD_S,
+                      what='the sim running on without heartbeats')
+    # it held first, and ran on for the timeout, not for want of a heartbeat key
+    assert 'no heartbeat on orchestrator/heartbeat for 0.5 s of wall time; running on ' \
+        'without the orchestrator' in listener.proc.output(), listener.proc.output()
 
 
 def test_an_idle_robot_does_not_stall_the_sim(start_sim):
