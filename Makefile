@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .PHONY: help setup build test fuzz soak demo bench clean distclean
 
 help:
-	@echo "make demo       set up, then run the main job (see README)"
+	@echo "make demo       set up, then run the main job (see README); RTF=0: as fast as possible"
 	@echo "make test       set up, colcon build, colcon test, colcon test-result"
 	@echo "make fuzz       set up, then fuzz the tree, world and robot loaders at length"
 	@echo "make soak       set up, then run navigation missions back to back for SOAK_MINUTES (30)"
@@ -45,8 +45,9 @@ soak: setup
 	    python -m pytest -q -s -p no:cacheprovider \
 	    --timeout $$(python -c "print(int($(SOAK_MINUTES) * 60 + 900))") soak
 
+# RTF=0 runs the demo as fast as possible (the sim waits for the stack: docs/sim.md)
 demo: setup
-	@bash scripts/demo.sh
+	@bash scripts/demo.sh $(if $(RTF),--rtf $(RTF))
 
 clean:
 	rm -rf build install log
