@@ -187,7 +187,7 @@ class LocalizationNode(ManagedNode):
                         check_finite=False)
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS,
                         check_finite=False)
-        guard.subscribe(self, Odometry, 'odom', self._on_odom, QoSProfile(depth=50),
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS,
                         check_finite=False)
         guard.subscribe(self, PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
                         10, check_finite=False)

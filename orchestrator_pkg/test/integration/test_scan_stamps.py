@@ -9,6 +9,8 @@ a scan stamped before the turn only after it, and a scan stamped before its
 pose exists. Both costmaps must mark each hit where it was at the scan's stamp.
 """
 import math
+import os
+import signal
 
 from geometry_msgs.msg import TransformStamped
 from nav2_msgs.srv import GetCostmap
@@ -106,9 +108,17 @@ def test_a_late_scan_and_an_early_scan_are_marked_where_they_were_seen(servers):
     for pub, readers in ((robot.tf, 2), (robot.odom, 1), (robot.scan, 2)):
         assert spin_until(node, lambda p=pub, n=readers: p.get_subscription_count() >= n,
                           TIMEOUT_S), f'{pub.topic_name}: the servers never subscribed'
-    # the robot at the origin turns from +x to +y in 1 s (1.57 rad/s)
-    for i in range(21):
-        robot.pose(1.0 + i * 0.05, 0.0, 0.0, math.pi / 2 * i / 20)
+    # the robot at the origin turns from +x to +y in 1 s (1.57 rad/s), while the
+    # controller is starved (stopped): its odometry queue must keep the whole burst
+    # (a CI run lost the oldest poses of it, and the late scan could not be placed)
+    controller = procs[1]
+    os.kill(controller.pid, signal.SIGSTOP)
+    try:
+        for i in range(21):
+            robot.pose(1.0 + i * 0.05, 0.0, 0.0, math.pi / 2 * i / 20)
+        spin_until(node, lambda: False, 0.5)
+    finally:
+        os.kill(controller.pid, signal.SIGCONT)
     spin_until(node, lambda: False, 0.5)
     # a scan taken at t=1.0 (facing +x) arrives only now, after the turn
     for name, client in zip(COSTMAPS, clients, strict=True):
