@@ -255,7 +255,7 @@ class TreeHost:
         if self._timer is not None:
             self.node.destroy_timer(self._timer)
         rate_hz = float(self.node.get_parameter('tick_rate_hz').value)
-        self._timer = self.node.create_timer(1.0 / rate_hz, self._tick)
+        self._timer = self.node.create_timer(1.0 / rate_hz, self._on_timer)
 
     # -- goals -------------------------------------------------------------------
     def _on_goal(self, action: TreeAction):
@@ -297,6 +297,10 @@ class TreeHost:
                 self._goal = goal
             self._accepted[bytes(handle.goal_id.uuid)] = goal
         handle.execute()
+        if goal.runner is not None:
+            # the first tick now, not up to a tick period later: a mission that ends at
+            # once ends within the round trip of the goal, as a bare action server's would
+            self._tick()
 
     async def _execute(self, handle):
         """Wait for the goal's result (set by a tick or a preemption); end the goal with it."""
@@ -336,9 +340,13 @@ class TreeHost:
         self._publish_changes(runner)
 
     # -- ticking -----------------------------------------------------------------
+    def _on_timer(self):
+        with self._lock:
+            self._timer_ticks += 1  # the timer's own count: cancels are judged in its ticks
+        self._tick()
+
     def _tick(self):
         with self._lock:
-            self._timer_ticks += 1
             now = self.clock.now()
             while self._retired and self._retired[0][0] <= now:
                 self._retired.pop(0)[1].shutdown()

@@ -70,9 +70,12 @@ def test_ticks_follow_sim_time_and_parameters_are_validated(ros_domain):
                 feedback_callback=lambda m: feedback.append(m.feedback)), TIMEOUT_S)
             assert handle.accepted
             result_future = handle.get_result_async()
-            # sim time stands still: no tick may happen, however long we wait
+            # sim time stands still: the mission's first tick comes at its acceptance
+            # (feedback at once), and no other, however long we wait: the Sleep's 0.3 s
+            # of sim time do not pass
             spin_until(node, lambda: False, 1.0)
-            assert not feedback and not result_future.done()
+            assert len(feedback) == 1 and not result_future.done(), feedback
+            assert feedback[0].status_text == 'sleeping, 0.300 s left', feedback[0]
             # advance sim time 50 ms per step: the 300 ms Sleep needs ~6 steps
             deadline = time.monotonic() + TIMEOUT_S
             while not result_future.done() and time.monotonic() < deadline:
@@ -84,7 +87,8 @@ def test_ticks_follow_sim_time_and_parameters_are_validated(ros_domain):
             elapsed = response.result.elapsed.sec + response.result.elapsed.nanosec * 1e-9
             simulated = sim[0] - 10.0
             assert 0.3 <= elapsed <= simulated + 1e-6
-            assert response.result.ticks <= round(simulated / 0.05) + 1
+            # the timer's ticks, one per 50 ms step at most, and the one at acceptance
+            assert response.result.ticks <= round(simulated / 0.05) + 2
         finally:
             destroy_node_and_waitables(node)
             rclpy.shutdown()
