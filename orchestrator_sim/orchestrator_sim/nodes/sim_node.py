@@ -264,7 +264,6 @@ class SimNode(Node):
         self.idle_rtf = p['lockstep_idle_rtf']
         self.heartbeat_topic = p['lockstep_heartbeat_topic']
         self._heartbeat_held_since = None  # wall time the heartbeat key began holding the sim
-        self.heartbeat_holds = 0
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None
         self.holds = 0
@@ -557,7 +556,6 @@ class SimNode(Node):
         now = time.monotonic()
         if self._heartbeat_held_since is None:
             self._heartbeat_held_since = now
-            self.heartbeat_holds += 1
             self._pace_reset = True  # the pace starts again from where the hold ends
         if now - self._heartbeat_held_since > self.lead_wait_timeout:
             self.get_logger().info(  # the orchestrator stalled; base_driver holds the robot
