@@ -56,10 +56,12 @@ from geometry_msgs.msg import TransformStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.action import ActionServer, GoalResponse
+from rclpy.exceptions import InvalidTopicNameException
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.validate_topic_name import validate_topic_name
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, LaserScan
 from std_msgs.msg import Header
@@ -263,6 +265,14 @@ class SimNode(Node):
         self.lockstep_topics = [t for t in p['lockstep_topics'] if t]
         self.idle_rtf = p['lockstep_idle_rtf']
         self.heartbeat_topic = p['lockstep_heartbeat_topic']
+        for name, topics in (('lockstep_topics', self.lockstep_topics),
+                             ('lockstep_heartbeat_topic', [self.heartbeat_topic])):
+            for topic in filter(None, topics):
+                try:
+                    validate_topic_name(topic)
+                except InvalidTopicNameException as exc:
+                    raise ConfigError(f'{name}: {topic!r} is not a topic name: '
+                                      f'{str(exc).splitlines()[0].rstrip(":")}') from None
         self._heartbeat_held_since = None  # wall time the heartbeat key began holding the sim
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
         self._held_since = None

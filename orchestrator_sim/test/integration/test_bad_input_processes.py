@@ -28,6 +28,17 @@ def test_sim_node_reports_a_bad_world_file(tmp_path, ros_domain, content, suffix
     assert 'Traceback' not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize('param', ["lockstep_heartbeat_topic:=bad topic!",
+                                   "lockstep_topics:=['cmd_vel_nav', 'bad topic!']"])
+def test_sim_node_reports_a_lockstep_topic_that_is_not_a_topic_name(ros_domain, param):
+    result = _run(['-m', 'orchestrator_sim.nodes.sim_node', '--ros-args', '-p',
+                   'world:=test_room', '-p', 'max_lead_s:=0.05', '-p', param], ros_domain.env())
+    assert result.returncode == 2, result.stderr[-2000:]  # the sim's code for bad input
+    name = param.split(':=')[0]
+    assert f"{name}: 'bad topic!' is not a topic name" in result.stderr, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr + result.stdout
+
+
 def test_cli_sim_reports_bad_worlds_robots_and_arguments(tmp_path, ros_domain):
     env = ros_domain.env()
     result = _run(['-m', 'orchestrator_pkg.cli', 'sim', '--world', 'no_such_world'], env)
