@@ -160,9 +160,19 @@ class MissionRunner:
             raise ValueError(f'max_visits_per_tick must be at least 1, not {visits}')
         self._recorder.budget = int(visits)
 
-    def setup(self, timeout_s: float = 5.0, **kwargs) -> None:
-        """Set every behaviour up; ROS leaves take ``node=`` (the py_trees_ros convention)."""
-        self.built.tree.setup(timeout=timeout_s, **kwargs)
+    def setup(self, **kwargs) -> None:
+        """Set every behaviour up; ROS leaves take ``node=`` (the py_trees_ros convention).
+
+        Without py_trees' setup timeout: py_trees implements it with SIGUSR1 sent
+        by a timer thread to the process, which (1) raises "signal only works in
+        main thread" where an executor runs the callback in a worker thread
+        (a multi-threaded executor, composed mode), and (2) installs its own
+        SIGUSR1 handler and afterwards restores what ``signal.getsignal`` said,
+        which is SIG_DFL under faulthandler: the next SIGUSR1, the runner asking
+        for the node's stacks (ros_edge.main.enable_stack_dumps), then killed the
+        node. No behaviour's setup waits (they create clients and subscriptions).
+        """
+        self.built.tree.setup(timeout=py_trees.common.Duration.INFINITE, **kwargs)
 
     @property
     def paused(self) -> bool:

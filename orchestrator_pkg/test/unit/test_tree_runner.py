@@ -100,3 +100,50 @@ def test_a_halt_is_a_change_to_invalid_and_a_failure_is_recorded():
     by_path = {c.path: c for c in bad.take_changes()}
     assert by_path['M/S/F'].status == Status.FAILURE and by_path['M/S/F'].type == 'AlwaysFailure'
     assert by_path['M/S/F'].previous == Status.INVALID and by_path['M/S/F'].id == 1
+
+
+def test_setup_runs_in_a_worker_thread():
+    # an executor with more than one thread (composed mode) calls it off the main thread;
+    # py_trees' setup timeout (a signal) raised "signal only works in main thread" there
+    import threading
+    runner = runner_for('<AlwaysSuccess name="A"/>', ManualClock())
+    errors = []
+
+    def set_up():
+        try:
+            runner.setup()
+        except Exception as exc:  # noqa: BLE001 -- reported below
+            errors.append(exc)
+    worker = threading.Thread(target=set_up)
+    worker.start()
+    worker.join(10.0)
+    assert errors == []
+    assert runner.tick() == Status.SUCCESS
+
+
+SETUP_THEN_SIGUSR1 = '''
+import os, signal, sys, time
+from orchestrator_pkg.ros_edge.main import enable_stack_dumps
+sys.path.insert(0, sys.argv[1])
+from test_tree_runner import runner_for
+from orchestrator_pkg.trees.clock import ManualClock
+assert enable_stack_dumps()
+runner_for('<AlwaysSuccess name="A"/>', ManualClock()).setup()
+os.kill(os.getpid(), signal.SIGUSR1)
+time.sleep(0.2)
+print('alive after SIGUSR1', flush=True)
+'''
+
+
+def test_setup_leaves_sigusr1_to_the_stack_dumps():
+    # the runner sends SIGUSR1 for a node's stacks; after py_trees' timed setup, SIGUSR1
+    # had its default action again, and the node (orchestrator, bt_navigator) was killed
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    done = subprocess.run([sys.executable, '-c', SETUP_THEN_SIGUSR1, here], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert 'alive after SIGUSR1' in done.stdout
+    assert 'Current thread' in done.stderr or 'Thread 0x' in done.stderr, done.stderr[-2000:]
