@@ -80,8 +80,8 @@ class _Run:
 class BehaviorServer(ManagedNode):
     """Spin, back up, drive on heading and wait, each as a nav2_msgs action (a managed node)."""
 
-    def __init__(self):
-        super().__init__('behavior_server')
+    def __init__(self, **kwargs):
+        super().__init__('behavior_server', **kwargs)
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **BEHAVIOR_SPECS})
         self._run = None

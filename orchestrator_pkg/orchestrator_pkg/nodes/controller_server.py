@@ -177,8 +177,8 @@ class _Active:
 class ControllerServer(ManagedNode):
     """Local rolling costmap plus the FollowPath controller (RPP or MPPI) behind the action."""
 
-    def __init__(self):
-        super().__init__('controller_server')
+    def __init__(self, **kwargs):
+        super().__init__('controller_server', **kwargs)
         self._cm_specs = costmap_specs(rolling=True)
         params.declare(self, {**self._cm_specs, **CONTROLLER_SPECS}, check=_check_controller)
         self._active = None

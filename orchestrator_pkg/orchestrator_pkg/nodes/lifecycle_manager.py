@@ -125,8 +125,8 @@ class _Watched:
 class LifecycleManager(Node):
     """Nav2's lifecycle manager for our managed nodes: order, watch, safe stop."""
 
-    def __init__(self):
-        super().__init__(NAME)
+    def __init__(self, **kwargs):
+        super().__init__(NAME, **kwargs)
         self.v = params.declare(self, SPECS, _check)
         self._group = ReentrantCallbackGroup()
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)

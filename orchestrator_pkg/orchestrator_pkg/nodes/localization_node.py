@@ -148,8 +148,8 @@ def _check(v: dict):
 class LocalizationNode(ManagedNode):
     """Particle filter localization: scan + odom + map -> map -> odom and amcl_pose."""
 
-    def __init__(self):
-        super().__init__('amcl')
+    def __init__(self, **kwargs):
+        super().__init__('amcl', **kwargs)
         params.declare(self, SPECS, _check)
 
     def configure_node(self):

@@ -84,8 +84,8 @@ def map_path_from_url(url: str) -> str:
 class MapServer(ManagedNode):
     """Load the map on configure, latch it on activate; serve GetMap and LoadMap."""
 
-    def __init__(self):
-        super().__init__('map_server')
+    def __init__(self, **kwargs):
+        super().__init__('map_server', **kwargs)
         self._v = params.declare(self, SPECS)
         self._frame = self._v['frame_id']
         self._omap = None

@@ -62,8 +62,8 @@ def _check(v: dict):
 class PerceptionNode(Node):
     """Track detected objects in the map frame; publish them and their markers."""
 
-    def __init__(self):
-        super().__init__('perception_node')
+    def __init__(self, **kwargs):
+        super().__init__('perception_node', **kwargs)
         v = params.declare(self, SPECS, _check)
         self._frame = v['global_frame_id']
         self.tracker = Tracker(self._camera(), v['gate_m'], v['forget_after_s'],

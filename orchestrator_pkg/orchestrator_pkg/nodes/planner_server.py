@@ -98,8 +98,8 @@ PLANNER_SPECS = {
 class PlannerServer(ManagedNode):
     """Global costmap plus A* behind the ComputePathToPose action (a managed node)."""
 
-    def __init__(self):
-        super().__init__('planner_server')
+    def __init__(self, **kwargs):
+        super().__init__('planner_server', **kwargs)
         self._cm_specs = costmap_specs(rolling=False)
         params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
         self._planning = threading.Lock()  # held while a plan runs and is answered

@@ -80,8 +80,8 @@ class _Follow:
 class WaypointFollower(ManagedNode):
     """Serves ``follow_waypoints`` by sending ``navigate_to_pose`` goals (a managed node)."""
 
-    def __init__(self):
-        super().__init__('waypoint_follower')
+    def __init__(self, **kwargs):
+        super().__init__('waypoint_follower', **kwargs)
         params.declare(self, SPECS)
         self._follow = None
 

@@ -175,22 +175,38 @@ def run_node(node_factory, args=None, executor_factory=NodeExecutor, *,
     there, leaving its DDS endpoints to the OS. SIGUSR1 prints every thread's
     stack (:func:`enable_stack_dumps`).
     """
+    return run_nodes([node_factory], args, executor_factory, exit_process=exit_process)
+
+
+def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
+              exit_process: bool = False) -> int:
+    """:func:`run_node` for several nodes in one process, on one executor (composed mode).
+
+    The nodes are created in order (each ``factory()``), started (a managed
+    node with ``autostart``), spun together, and on shutdown each one's own
+    teardown runs, in reverse order. A node that cannot start with its
+    parameters is one stderr line naming it, and exit code 1.
+    """
     enable_stack_dumps()
     rclpy.init(args=args)
-    node = None
+    nodes = []
     code = 0
+    factory = None
     try:
-        node = node_factory()
-        start = getattr(node, 'start_managed', None)  # a ManagedNode with autostart
-        if start is not None:
-            start()
+        for factory in node_factories:
+            node = factory()
+            nodes.append(node)
+            start = getattr(node, 'start_managed', None)  # a ManagedNode with autostart
+            if start is not None:
+                start()
         executor = executor_factory()
-        executor.add_node(node)
+        for node in nodes:
+            executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ConfigError, ParameterException) as exc:
-        print(f'{getattr(node_factory, "__name__", "node")}: {exc}', file=sys.stderr)
+        print(f'{getattr(factory, "__name__", "node")}: {exc}', file=sys.stderr)
         code = 1
     except Exception:
         # SIGINT shuts the context down from rclpy's signal handler; an
@@ -209,18 +225,19 @@ def run_node(node_factory, args=None, executor_factory=NodeExecutor, *,
             traceback.print_exc()
             code = 1
     finally:
-        if node is not None and exit_process:
-            stop_then_exit(node, code)
-        if node is not None:
+        if nodes and exit_process:
+            stop_then_exit(list(reversed(nodes)), code)
+        for node in reversed(nodes):
             destroy_node_and_waitables(node)
         rclpy.try_shutdown()
     return code
 
 
-def stop_then_exit(node, code: int) -> None:
+def stop_then_exit(nodes, code: int) -> None:
     """End a node's process: its own teardown, then ``os._exit(code)``; never returns.
 
-    The node's own teardown is its ``stop_node()``, if it has one (a tree host
+    ``nodes``: the process's node, or a list of them (composed mode), each
+    stopped in turn. The node's own teardown is its ``stop_node()``, if it has one (a tree host
     halting its mission, which cancels its goals; a planner finishing the plan
     in progress). Destroying the node's DDS endpoints is left to the OS:
     rclpy's ``Publisher.destroy`` has blocked for good inside Fast DDS at
@@ -237,13 +254,15 @@ def stop_then_exit(node, code: int) -> None:
     """
     with contextlib.suppress(OSError, ValueError, RuntimeError):
         faulthandler.dump_traceback_later(NODE_TEARDOWN_S, exit=True)
-    stop = getattr(node, 'stop_node', None)
     try:
-        if stop is not None:
-            stop()
-    except Exception:  # noqa: BLE001 -- said, and the process still ends
-        traceback.print_exc()
-        code = code or 1
+        for node in nodes if isinstance(nodes, (list, tuple)) else [nodes]:
+            stop = getattr(node, 'stop_node', None)
+            try:
+                if stop is not None:
+                    stop()
+            except Exception:  # noqa: BLE001 -- said; the others still stop, the process ends
+                traceback.print_exc()
+                code = code or 1
     finally:
         # SIGINT's handler may be shutting the context down at this very moment:
         # try_shutdown then raises "rcl_shutdown already called" (fresh42)
