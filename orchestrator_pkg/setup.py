@@ -41,6 +41,7 @@ setup(
             'localization_node = orchestrator_pkg.nodes.localization_node:main',
             'lifecycle_manager = orchestrator_pkg.nodes.lifecycle_manager:main',
             'perception_node = orchestrator_pkg.nodes.perception_node:main',
+            'node_container = orchestrator_pkg.nodes.node_container:main',
         ],
         # node types for tree files; third parties add their own register(registry)
         'orchestrator.behaviours': [
