@@ -4,8 +4,8 @@ The nodes, parameters, namespaces and respawn policies come from
 ``config/bringup.yaml`` (or the ``bringup`` argument), read by the same
 module that ``orchestrator run`` uses, so both start the same system.
 
-Arguments: bringup, world, robot, robots, rtf, seed, mission, localization, use_sim,
-only.
+Arguments: bringup, world, robot, robots, rtf, seed, mission, localization,
+composition, use_sim, only.
 With ``robots:=2`` every robot-scope node runs once in ``robot1`` and once in
 ``robot2``, and the sim gets ``robots: [robot1, robot2]`` (one body each). The
 nodes use relative names, tf included (``tf``, ``tf_static``), so each robot's
@@ -36,6 +36,8 @@ ARGUMENTS = {
     'localization': ('', "amcl (estimated from scans and the map) or truth (map -> odom from "
                      "the sim's ground truth, for debugging); '' = the description's default "
                      '(amcl)'),
+    'composition': ('', "true: each robot's composable nodes in one process (node_container); "
+                    "'' = the description's default (false)"),
     'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
     'only': ('', 'comma-separated node names to start (default: all), e.g. orchestrator'),
 }

@@ -40,6 +40,7 @@ Format::
           sim_only: false            # only when running in simulation
           when: {localization: amcl} # only when each named run argument has that value
                                      # (or one of a list of values)
+          composable: false          # composed mode: runs in its robot's node_container
 
 Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 ``mission``); there is no other expression language, nothing is evaluated.
@@ -68,6 +69,14 @@ of robot namespaces of the run (``['']`` for one robot, else ``['robot1',
 robot-scope nodes only, ``namespace``, the node's own robot namespace, and
 ``robot_index``, its robot's place in that list (0 for the first robot).
 
+Composed mode: when the run argument ``composition`` is ``true`` (declare it
+in ``arguments`` with choices ``[false, true]``), each robot's ``composable``
+nodes run together in one ``node_container`` process (:mod:`nodes.node_container`),
+each with the same name, namespace, parameters and remappings as on its own;
+:func:`resolve` returns one launch for the container, its ``components`` the
+nodes' own launches. Only this package's nodes can be composed
+(:data:`nodes.components.COMPONENTS`).
+
 An override of a robot-scope node may be a number per robot:
 ``{per_robot: BASE, step: STEP}`` gives ``BASE + STEP * robot_index`` (two
 integers), e.g. a TCP port that each robot's node must have to itself.
@@ -80,6 +89,12 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+from orchestrator_pkg.nodes.components import (
+    COMPONENTS,
+    CONTAINER_EXECUTABLE,
+    CONTAINER_PACKAGE,
+)
+
 _SUBST = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)\}')
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 _PLAIN = re.compile(r'^[A-Za-z0-9_]+$')  # a run argument's value inside a parameter file path
@@ -87,9 +102,10 @@ RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace', 'robot_index')  # added by
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
               'respawn_backoff', 'respawn_max_delay_s', 'respawn_reset_after_s',
-              'required', 'sim_only', 'description', 'when'}
+              'required', 'sim_only', 'description', 'when', 'composable'}
 _ARGUMENT_KEYS = {'default', 'choices', 'description'}
 CASE_KEY = 'case'
+COMPOSITION_ARGUMENT = 'composition'  # the run argument that turns composed mode on ('true')
 PER_ROBOT_KEY = 'per_robot'
 _PER_ROBOT_KEYS = {PER_ROBOT_KEY, 'step'}
 
@@ -119,6 +135,7 @@ class NodeDescription:
     sim_only: bool = False
     description: str = ''
     when: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (argument, allowed values)
+    composable: bool = False  # joins its robot's node_container in composed mode
 
     def runs_with(self, args: Mapping[str, object]) -> bool:
         """Whether this node runs with these run arguments (its ``when`` holds)."""
@@ -183,11 +200,18 @@ class NodeLaunch:
     namespace: str
     parameter_files: Tuple[str, ...]
     overrides: Dict[str, object] = field(default_factory=dict)
+    # a node_container's (composed mode): the nodes it runs, each resolved as on its own
+    components: Tuple['NodeLaunch', ...] = ()
 
     @property
     def label(self) -> str:
         """Log prefix, e.g. ``robot1/base_driver``."""
         return f'{self.namespace}/{self.node.name}' if self.namespace else self.node.name
+
+    @property
+    def node_names(self) -> Tuple[str, ...]:
+        """Names of the ROS nodes this process runs (a container's components, else its own)."""
+        return tuple(c.node.name for c in self.components) or (self.node.name,)
 
 
 def _err(source: str, where: str, why: str) -> BringupError:
@@ -304,6 +328,13 @@ def _node(source: str, index: int, raw) -> NodeDescription:
             raise _err(source, f'{where}.when', f'{key!r}: {value!r}: expected an argument '
                        'name and a value or a list of values')
         when_values.append((key, tuple(str(v) for v in values)))
+    composable = _typed(source, f'{where}.composable', raw.get('composable'), bool, False)
+    if composable and (raw['package'] != CONTAINER_PACKAGE or raw['executable'] not in COMPONENTS):
+        raise _err(source, f'{where}.composable', f'{raw["package"]}/{raw["executable"]} cannot '
+                   f'be composed (composable: {CONTAINER_PACKAGE} executables '
+                   f'{", ".join(sorted(COMPONENTS))})')
+    if composable and scope != 'robot':
+        raise _err(source, f'{where}.composable', 'only robot-scope nodes are composed')
     return NodeDescription(
         name=raw['name'], package=raw['package'], executable=raw['executable'],
         scope=scope,
@@ -317,7 +348,7 @@ def _node(source: str, index: int, raw) -> NodeDescription:
         required=_typed(source, f'{where}.required', raw.get('required'), bool, False),
         sim_only=_typed(source, f'{where}.sim_only', raw.get('sim_only'), bool, False),
         description=_typed(source, f'{where}.description', raw.get('description'), str, ''),
-        when=tuple(when_values))
+        when=tuple(when_values), composable=composable)
 
 
 def _arguments(source: str, raw) -> Tuple[Argument, ...]:
@@ -549,4 +580,39 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                              for k, v in node.overrides}
                 overrides['use_sim_time'] = bool(sim)
                 launches.append(NodeLaunch(node, namespace, files, overrides))
+    if str(run_args.get(COMPOSITION_ARGUMENT, 'false')).lower() == 'true':
+        launches = _composed(launches)
     return launches
+
+
+def _composed(launches: List[NodeLaunch]) -> List[NodeLaunch]:
+    """Replace each robot's ``composable`` launches with one node_container launch.
+
+    The container takes the place of its first node. It is respawned only if
+    every node in it is (with the first one's policy), and it is required if
+    any of them is.
+    """
+    groups: Dict[str, List[NodeLaunch]] = {}
+    for launch in launches:
+        if launch.node.composable:
+            groups.setdefault(launch.namespace, []).append(launch)
+    out = []
+    for launch in launches:
+        group = groups.get(launch.namespace) if launch.node.composable else None
+        if group is None:
+            out.append(launch)
+        elif launch is group[0]:
+            first = group[0].node
+            container = NodeDescription(
+                name=CONTAINER_EXECUTABLE, package=CONTAINER_PACKAGE,
+                executable=CONTAINER_EXECUTABLE, scope='robot',
+                respawn=all(g.node.respawn for g in group),
+                respawn_delay_s=first.respawn_delay_s,
+                respawn_max_retries=first.respawn_max_retries,
+                respawn_backoff=first.respawn_backoff,
+                respawn_max_delay_s=first.respawn_max_delay_s,
+                respawn_reset_after_s=first.respawn_reset_after_s,
+                required=any(g.node.required for g in group),
+                description='composed: ' + ', '.join(g.node.name for g in group))
+            out.append(NodeLaunch(container, launch.namespace, (), {}, tuple(group)))
+    return out

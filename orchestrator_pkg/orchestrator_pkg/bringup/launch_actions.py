@@ -4,8 +4,10 @@
 ``description.resolve()`` into ``launch_ros`` ``Node`` actions here, so the
 two start the stack's nodes the same way: namespace, parameter files and
 overrides, remappings, respawn policy, and a shutdown of everything when a
-``required`` node exits. ``launch`` and ``launch_ros`` are imported on call:
-they exist on a ROS 2 install, not on PyPI (docs/bringup.md).
+``required`` node exits; in composed mode a ``node_container`` gets its nodes'
+own arguments (:mod:`nodes.node_container`). ``launch`` and ``launch_ros``
+are imported on call: they exist on a ROS 2 install, not on PyPI
+(docs/bringup.md).
 """
 
 
@@ -16,20 +18,29 @@ def node_actions(launches):
     from launch.events import Shutdown
     from launch_ros.actions import Node
 
-    from orchestrator_pkg.bringup.runner import any_namespace_parameter_file
+    from orchestrator_pkg.bringup.runner import any_namespace_parameter_file, ros_arguments
+    from orchestrator_pkg.nodes.components import container_arguments
 
     actions = []
     for launch in launches:
         node = launch.node
-        ros_node = Node(
-            package=node.package, executable=node.executable, name=node.name,
-            namespace=launch.namespace or None, output='screen', emulate_tty=True,
-            # in a namespace rcl would not apply a file keyed "node_name:" (runner.py)
-            parameters=[*(any_namespace_parameter_file(path) if launch.namespace else path
-                          for path in launch.parameter_files), launch.overrides],
-            remappings=list(node.remappings),
-            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
-            respawn_max_retries=node.respawn_max_retries)
+        if launch.components:  # composed mode: no name, namespace or parameters of its own
+            ros_node = Node(
+                package=node.package, executable=node.executable, output='screen',
+                emulate_tty=True, arguments=container_arguments(
+                    [(c.node.executable, ros_arguments(c)) for c in launch.components]),
+                respawn=node.respawn, respawn_delay=node.respawn_delay_s,
+                respawn_max_retries=node.respawn_max_retries)
+        else:
+            ros_node = Node(
+                package=node.package, executable=node.executable, name=node.name,
+                namespace=launch.namespace or None, output='screen', emulate_tty=True,
+                # in a namespace rcl would not apply a file keyed "node_name:" (runner.py)
+                parameters=[*(any_namespace_parameter_file(path) if launch.namespace else path
+                              for path in launch.parameter_files), launch.overrides],
+                remappings=list(node.remappings),
+                respawn=node.respawn, respawn_delay=node.respawn_delay_s,
+                respawn_max_retries=node.respawn_max_retries)
         actions.append(ros_node)
         if node.required:
             actions.append(RegisterEventHandler(OnProcessExit(

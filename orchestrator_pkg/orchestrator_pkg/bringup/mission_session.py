@@ -405,8 +405,10 @@ class MissionSession:
         Servers end that node's goals and base_driver drops its commands at once,
         not a DDS lease (1 s) later (ros_edge.graph).
         """
-        name = graph.full_node_name(launch.namespace or '', launch.node.name)
-        self._exits.publish(graph.exit_report(name, code, self.node.get_clock().now().to_msg()))
+        for node_name in launch.node_names:  # a container's: each node in it
+            name = graph.full_node_name(launch.namespace or '', node_name)
+            self._exits.publish(graph.exit_report(name, code,
+                                                  self.node.get_clock().now().to_msg()))
 
     def stop_robots(self) -> None:
         """Engage every robot's e-stop and send zero velocity (before nodes are stopped).

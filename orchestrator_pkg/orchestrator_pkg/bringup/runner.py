@@ -60,6 +60,16 @@ def any_namespace_parameter_file(path: str) -> str:
     return out
 
 
+def node_command(executable, launch: NodeLaunch) -> List[str]:
+    """Return a launch's command: its executable and ``--ros-args`` (a container's: its nodes')."""
+    command = [executable(launch.node.package, launch.node.executable)]
+    if launch.components:
+        from orchestrator_pkg.nodes.components import container_arguments
+        return command + container_arguments(
+            [(c.node.executable, ros_arguments(c)) for c in launch.components])
+    return command + ros_arguments(launch)
+
+
 def ros_arguments(launch: NodeLaunch) -> List[str]:
     """Build the ``--ros-args`` part of a node's command line."""
     args = ['--ros-args', '-r', f'__node:={launch.node.name}']
@@ -194,8 +204,7 @@ class Runner:
         self._clock = clock
         self.nodes: List[ManagedNode] = []
         for launch in launches:
-            command = [executable(launch.node.package, launch.node.executable),
-                       *ros_arguments(launch)]
+            command = node_command(executable, launch)
             self.nodes.append(ManagedNode(
                 launch, command, env=env,
                 output=node_output or (lambda label, line: output(f'[{label}] {line}'))))
@@ -271,7 +280,7 @@ class Runner:
         now is its respawn, not a stalled one).
         """
         node = next((n for n in self.nodes if n.launch.namespace == namespace
-                     and n.launch.node.name == name), None)
+                     and name in n.launch.node_names), None)
         if node is None or not node.running() or (
                 node.exited_at is not None and self._clock() - node.exited_at < RECENT_EXIT_S):
             return ''

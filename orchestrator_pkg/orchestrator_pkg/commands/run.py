@@ -103,6 +103,11 @@ def run(args) -> int:
                                    'bringup has no localization argument (e.g. BARN: no map, '
                                    'no localizer)')
             run_args['localization'] = args.localization
+        if args.composition:
+            if not any(arg.name == description.COMPOSITION_ARGUMENT for arg in bringup.arguments):
+                raise BringupError(f'{bringup.source}: --composition: this bringup has no '
+                                   f'{description.COMPOSITION_ARGUMENT} argument')
+            run_args[description.COMPOSITION_ARGUMENT] = 'true'
         localization = bringup.run_arguments(run_args).get('localization', '')
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
@@ -292,6 +297,10 @@ def register(subparsers) -> None:
                         help='where map -> odom comes from: truth (the sim\'s ground truth, for '
                              'debugging) or amcl (estimated from scans and the map); default: '
                              'the bringup\'s (amcl in bringup.yaml)')
+    parser.add_argument('--composition', action='store_true',
+                        help="composed mode: each robot's composable nodes in one process "
+                             '(node_container; fewer processes and less memory, one core '
+                             'for them); default: the bringup\'s (off)')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')

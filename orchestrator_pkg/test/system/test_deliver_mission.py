@@ -185,6 +185,28 @@ def test_deliver_as_fast_as_possible_has_the_outcome_of_real_time(ros_domain, tm
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
+def test_deliver_in_composed_mode_has_the_outcome_of_separate_processes(ros_domain, tmp_path):
+    # --composition: the bringup's composable nodes (map_server, behavior_server,
+    # waypoint_follower, the lifecycle manager, perception) in one node_container
+    # process; the run is judged in the world as the one with a process per node
+    run_dir = tmp_path / 'run'
+    with _start(ros_domain, run_dir=run_dir, extra=['--composition']) as run:
+        report = _finish(run, run_dir / 'summary.json')
+    assert run.returncode == 0, run.output()[-5000:]
+    started = re.findall(r'\[runner\] starting \d+ node\(s\): (.*)', run.output())
+    assert started and started[0].split(', ') == [
+        'sim', 'base_driver', 'node_container', 'amcl', 'planner_server', 'controller_server',
+        'bt_navigator', 'orchestrator'], run.output()[:3000]
+    _check_delivered(report, run.output())
+    assert_run_within_limits(run_dir)
+    # one log for the container, each line naming its node; the manager brought each up
+    log = (run_dir / 'logs' / 'node_container.log').read_text()
+    for name in ('map_server', 'behavior_server', 'waypoint_follower',
+                 'lifecycle_manager_navigation', 'perception_node'):
+        assert f'] [{name}]: ' in log, (name, log[-3000:])
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_fetch_and_deliver_completes_when_the_planner_is_killed_mid_mission(
         ros_domain, tmp_path):
     run_dir = tmp_path / 'run'
