@@ -99,6 +99,11 @@ def process_label(pid: int) -> str:
     except OSError:
         return f'pid {pid}'
     name = ns = None
+    if any(os.path.basename(a) == 'node_container' for a in argv[:2]):  # composed mode
+        names = [a.split(':=', 1)[1] for a in argv if a.startswith('__node:=')]
+        spaces = {a.split(':=', 1)[1].strip('/') for a in argv if a.startswith('__ns:=')}
+        where = f'{spaces.pop()}/' if len(spaces) == 1 else ''
+        return f'{where}node_container ({", ".join(names)})'
     for arg in argv:
         if arg.startswith('__node:='):
             name = arg.split(':=', 1)[1]

@@ -138,8 +138,10 @@ class Watch:
 
 def _run_cmd(args, extra):
     bringup = getattr(args, 'bringup', None)  # a variant of bringup.yaml (bench/clock_rate.py)
+    composed = ['--composition'] if getattr(args, 'composition', False) else []  # composition.py
     return [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', args.world,
-            '--rtf', str(args.rtf), *(['--bringup', bringup] if bringup else []), *extra]
+            '--rtf', str(args.rtf), *(['--bringup', bringup] if bringup else []), *composed,
+            *extra]
 
 
 def sim_alone(args) -> dict:
