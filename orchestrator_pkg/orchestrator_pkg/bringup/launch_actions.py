@@ -24,23 +24,20 @@ def node_actions(launches):
     actions = []
     for launch in launches:
         node = launch.node
-        if launch.components:  # composed mode: no name, namespace or parameters of its own
-            ros_node = Node(
-                package=node.package, executable=node.executable, output='screen',
-                emulate_tty=True, arguments=container_arguments(
-                    [(c.node.executable, ros_arguments(c)) for c in launch.components]),
-                respawn=node.respawn, respawn_delay=node.respawn_delay_s,
-                respawn_max_retries=node.respawn_max_retries)
+        if launch.components:  # composed mode: its nodes' own arguments, none of its own
+            own = dict(arguments=container_arguments(
+                [(c.node.executable, ros_arguments(c)) for c in launch.components]))
         else:
-            ros_node = Node(
-                package=node.package, executable=node.executable, name=node.name,
-                namespace=launch.namespace or None, output='screen', emulate_tty=True,
+            own = dict(
+                name=node.name, namespace=launch.namespace or None,
                 # in a namespace rcl would not apply a file keyed "node_name:" (runner.py)
                 parameters=[*(any_namespace_parameter_file(path) if launch.namespace else path
                               for path in launch.parameter_files), launch.overrides],
-                remappings=list(node.remappings),
-                respawn=node.respawn, respawn_delay=node.respawn_delay_s,
-                respawn_max_retries=node.respawn_max_retries)
+                remappings=list(node.remappings))
+        ros_node = Node(
+            package=node.package, executable=node.executable, output='screen', emulate_tty=True,
+            respawn=node.respawn, respawn_delay=node.respawn_delay_s,
+            respawn_max_retries=node.respawn_max_retries, **own)
         actions.append(ros_node)
         if node.required:
             actions.append(RegisterEventHandler(OnProcessExit(

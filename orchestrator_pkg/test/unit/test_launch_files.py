@@ -62,7 +62,14 @@ def test_node_actions_makes_one_node_per_resolved_launch():
     assert len(loops) == 1 and ast.unparse(loops[0].iter) == 'launches'
     nodes = [node for node in ast.walk(tree) if _called(node) == 'Node']
     assert len(nodes) == 1 and nodes[0] in list(ast.walk(loops[0]))
-    keywords = {k.arg: ast.unparse(k.value) for k in nodes[0].keywords}
+    # a node's own keywords (name, namespace, parameters, remappings) come in a dict,
+    # which a composed mode's node_container replaces with its nodes' arguments
+    own = [node for node in ast.walk(loops[0]) if _called(node) == 'dict']
+    assert len(own) == 2 and ast.unparse(nodes[0].keywords[-1]) == '**own'
+    container, separate = own
+    assert ast.unparse(container).startswith('dict(arguments=container_arguments(')
+    keywords = {k.arg: ast.unparse(k.value) for k in nodes[0].keywords + separate.keywords
+                if k.arg is not None}
     # everything the description says about a node reaches launch_ros
     assert keywords['namespace'] == 'launch.namespace or None'
     # the parameter files, re-keyed for any namespace when the node has one (runner.py)
