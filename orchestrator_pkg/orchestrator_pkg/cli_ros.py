@@ -34,21 +34,26 @@ def add_common(parser, timeout_s: float = 10.0) -> None:
                         help=f'give up after S seconds without an answer (default {timeout_s:g})')
 
 
-@contextlib.contextmanager
-def client_node(name: str):
-    """Init rclpy, yield a node, and always shut down.
+def tool_node(name: str, **kwargs):
+    """Create a command's node: no parameter services, type description service or /rosout.
 
-    The node has no parameter services, no type description service and no
-    /rosout publisher: nobody asks a short-lived command for them, and each is
-    a DDS endpoint pair that this process and every participant of the stack
-    would have to announce and match. Against a loaded stack they were most of
-    a command's start-up (``bench/cli_latency.py``).
+    Nobody asks a command (``orchestrator pause``, or ``orchestrator run``'s own
+    nodes) for them, and each is a DDS endpoint pair that this process and every
+    participant of the stack would have to announce and match. Against a loaded
+    stack they were most of a command's start-up (``bench/cli_latency.py``).
     """
     from rclpy.parameter import Parameter
-    rclpy.init(args=remove_ros_args(sys.argv))
-    node = rclpy.create_node(
+    return rclpy.create_node(
         name, start_parameter_services=False, enable_rosout=False,
-        parameter_overrides=[Parameter('start_type_description_service', value=False)])
+        parameter_overrides=[Parameter('start_type_description_service', value=False)],
+        **kwargs)
+
+
+@contextlib.contextmanager
+def client_node(name: str):
+    """Init rclpy, yield a :func:`tool_node`, and always shut down."""
+    rclpy.init(args=remove_ros_args(sys.argv))
+    node = tool_node(name)
     try:
         yield node
     finally:

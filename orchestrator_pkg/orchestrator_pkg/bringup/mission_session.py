@@ -79,6 +79,7 @@ class MissionSession:
             CollisionEvent,
             DetectionArray,
         )
+        from orchestrator_pkg.cli_ros import tool_node
         from orchestrator_pkg.ros_edge.lifecycle import MANAGER, StackActive
 
         self._rclpy = rclpy
@@ -97,7 +98,7 @@ class MissionSession:
         self.namespaces = namespaces
         self.wait_for_clock = wait_for_clock
         rclpy.init()
-        self.node = rclpy.create_node('orchestrator_run')
+        self.node = tool_node('orchestrator_run')
         self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
         self.results: Dict[str, object] = {}
         self._goal_handles: Dict[str, object] = {}

@@ -138,9 +138,10 @@ class RunRecorder:
     def __init__(self, namespaces: List[str], mcap_path: str, jsonl_path: str,
                  use_sim_time: bool = True, topics=KEY_TOPICS):
         from mcap.writer import CompressionType, Writer
-        import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from rosgraph_msgs.msg import Clock
+
+        from orchestrator_pkg.cli_ros import tool_node
 
         self._lock = threading.Lock()
         self._use_sim_time = use_sim_time
@@ -160,13 +161,13 @@ class RunRecorder:
         self._plan_frames_skipped = set()
         self._wanted = {topic_name(ns, t): (ns, t) for ns in namespaces for t in topics}
         self._subscribed = {}
-        self.node = rclpy.create_node('orchestrator_run_recorder')
+        self.node = tool_node('orchestrator_run_recorder')
         self.node.create_timer(DISCOVERY_PERIOD_S, self._discover,
                                clock=self._wall_clock())
         # /clock on a node and thread of its own: behind the recorded topics' queue (a
         # few hundred messages a second, in Python), the clock fell ~1 s behind under
         # load, and with it every time written (the 2-core CI machine)
-        self.clock_node = rclpy.create_node('orchestrator_run_recorder_clock')
+        self.clock_node = tool_node('orchestrator_run_recorder_clock')
         self.clock_node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_DEPTH)
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self.node)
