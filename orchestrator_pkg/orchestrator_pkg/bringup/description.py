@@ -57,8 +57,10 @@ mapping; nothing is evaluated)::
 
     publish_map_to_odom_from_truth: {case: localization, truth: true, amcl: false}
 
-The argument must be one of ``arguments`` (so every choice is known) and the
-mapping must give a value for each of its choices. ``arguments`` declares run
+The argument must be one of ``arguments`` (so every choice is known), or the
+built-in ``sim`` (``"true"``/``"false"``: whether the run is in simulation,
+:func:`resolve`'s ``sim``), and the mapping must give a value for each of its
+choices. ``arguments`` declares run
 arguments whose value is one of a few ``choices``: :func:`resolve` fills in
 the ``default`` when the run does not give one and refuses any other value
 with a message that names the choices.
@@ -150,6 +152,12 @@ class Argument:
     default: str
     choices: Tuple[str, ...]
     description: str = ''
+
+
+# built in: ``{case: sim, "true": ..., "false": ...}`` or ``when: {sim: "false"}`` pick by
+# whether the run is in simulation (resolve's ``sim``: --no-sim, use_sim:=false)
+SIM_ARGUMENT = Argument('sim', 'true', ('true', 'false'),
+                        'whether the run is in simulation (built in)')
 
 
 @dataclass(frozen=True)
@@ -357,6 +365,8 @@ def _arguments(source: str, raw) -> Tuple[Argument, ...]:
         where = f'bringup.arguments.{name}'
         if not isinstance(name, str) or not _NAME.match(name):
             raise _err(source, 'bringup.arguments', f'{name!r} is not a valid argument name')
+        if name == SIM_ARGUMENT.name:
+            raise _err(source, where, 'sim is built in (whether the run is in simulation)')
         spec = _mapping(source, where, spec)
         unknown = sorted(set(spec) - _ARGUMENT_KEYS)
         if unknown:
@@ -378,7 +388,7 @@ def _arguments(source: str, raw) -> Tuple[Argument, ...]:
 
 def _check_cases(source: str, nodes, arguments) -> None:
     """Every ``{case: ARG, ...}`` override names a declared argument and covers its choices."""
-    known = {arg.name: arg for arg in arguments}
+    known = {arg.name: arg for arg in (*arguments, SIM_ARGUMENT)}
     for node in nodes:
         for name, _values in node.when:
             if name not in known:
@@ -562,7 +572,8 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                                f'(nodes: {", ".join(sorted(names))})')
     launches = []
     namespaces = bringup.namespaces(robots)
-    run_args = {**bringup.run_arguments(args), RESOLVE_ARGUMENTS[0]: list(namespaces)}
+    run_args = {**bringup.run_arguments(args), RESOLVE_ARGUMENTS[0]: list(namespaces),
+                SIM_ARGUMENT.name: 'true' if sim else 'false'}
     for scope, spaces in (('world', ['']), ('robot', namespaces)):
         for index, namespace in enumerate(spaces):
             node_args = {**run_args, RESOLVE_ARGUMENTS[1]: namespace,

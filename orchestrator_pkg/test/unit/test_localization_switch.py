@@ -68,6 +68,31 @@ def test_bad_case_overrides_are_refused_at_parse(bad, match):
         parse(text, 'switch.yaml')
 
 
+def test_the_built_in_sim_argument_picks_by_simulation_or_robot():
+    text = SWITCH.replace('flag: {case: mode, a: true, b: false}',
+                          'flag: {case: sim, "true": 0.1, "false": 0.2}')
+    parsed = parse(text, 'switch.yaml')
+    for sim, flag in ((True, 0.1), (False, 0.2)):
+        launch = resolve(parsed, share, {'world': 'w'}, sim=sim)[0]
+        assert launch.overrides['flag'] == flag
+    with pytest.raises(BringupError, match=r'a case of sim needs exactly its choices'):
+        parse(SWITCH.replace('flag: {case: mode, a: true, b: false}',
+                             'flag: {case: sim, "true": 0.1}'), 'switch.yaml')
+    with pytest.raises(BringupError, match=r'arguments.sim: sim is built in'):
+        parse(SWITCH.replace('    mode: {', '    sim: {default: a, choices: [a]}\n    mode: {'),
+              'switch.yaml')
+
+
+def test_the_shipped_bringup_keeps_the_robots_command_timeout_off_the_sim():
+    # base_driver's stale-command stop: 0.1 s under the lockstep sim, 0.2 s on a robot
+    bringup = load(os.path.join(CONFIG, 'bringup.yaml'))
+    args = {'world': 'warehouse', 'robot': 'small_indoor', 'rtf': 1, 'seed': 0, 'mission': ''}
+    for sim, timeout in ((True, 0.1), (False, 0.2)):
+        driver = next(launch for launch in resolve(bringup, _repo_share, args, sim=sim)
+                      if launch.node.name == 'base_driver')
+        assert driver.overrides['timeout_s'] == timeout
+
+
 def test_when_must_name_a_declared_argument():
     with pytest.raises(BringupError, match=r'when.other: not a declared argument'):
         parse(SWITCH.replace('when: {mode: b}', 'when: {other: b}'), 'switch.yaml')
