@@ -83,6 +83,14 @@ def check_mission(mission: str, world: str, inputs, robot_inputs,
     return _missions.read(path) if as_file else ''
 
 
+def _set_argument(bringup, run_args, name, value, option, example=''):
+    """Set a run argument from a command-line option; refuse it if the bringup has none."""
+    if not any(arg.name == name for arg in bringup.arguments):
+        raise BringupError(f'{bringup.source}: {option}: this bringup has no {name} '
+                           f'argument{example}')
+    run_args[name] = value
+
+
 def run(args) -> int:
     """Start the bringup, run the mission, print the summary; exit 0 on success."""
     from orchestrator_pkg.bringup import description, run_folder
@@ -98,16 +106,12 @@ def run(args) -> int:
         run_args = {'world': args.world, 'robot': args.robot, 'rtf': args.rtf,
                     'seed': args.seed, 'mission': args.mission or ''}
         if args.localization:
-            if not any(arg.name == 'localization' for arg in bringup.arguments):
-                raise BringupError(f'{bringup.source}: --localization {args.localization}: this '
-                                   'bringup has no localization argument (e.g. BARN: no map, '
-                                   'no localizer)')
-            run_args['localization'] = args.localization
+            _set_argument(bringup, run_args, 'localization', args.localization,
+                          f'--localization {args.localization}',
+                          ' (e.g. BARN: no map, no localizer)')
         if args.composition:
-            if not any(arg.name == description.COMPOSITION_ARGUMENT for arg in bringup.arguments):
-                raise BringupError(f'{bringup.source}: --composition: this bringup has no '
-                                   f'{description.COMPOSITION_ARGUMENT} argument')
-            run_args[description.COMPOSITION_ARGUMENT] = 'true'
+            _set_argument(bringup, run_args, description.COMPOSITION_ARGUMENT, 'true',
+                          '--composition')
         localization = bringup.run_arguments(run_args).get('localization', '')
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,

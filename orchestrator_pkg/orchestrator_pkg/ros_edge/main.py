@@ -236,8 +236,8 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
 def stop_then_exit(nodes, code: int) -> None:
     """End a node's process: its own teardown, then ``os._exit(code)``; never returns.
 
-    ``nodes``: the process's node, or a list of them (composed mode), each
-    stopped in turn. The node's own teardown is its ``stop_node()``, if it has one (a tree host
+    ``nodes``: the process's nodes (one, or several in composed mode), each
+    stopped in turn. A node's own teardown is its ``stop_node()``, if it has one (a tree host
     halting its mission, which cancels its goals; a planner finishing the plan
     in progress). Destroying the node's DDS endpoints is left to the OS:
     rclpy's ``Publisher.destroy`` has blocked for good inside Fast DDS at
@@ -255,7 +255,7 @@ def stop_then_exit(nodes, code: int) -> None:
     with contextlib.suppress(OSError, ValueError, RuntimeError):
         faulthandler.dump_traceback_later(NODE_TEARDOWN_S, exit=True)
     try:
-        for node in nodes if isinstance(nodes, (list, tuple)) else [nodes]:
+        for node in nodes:
             stop = getattr(node, 'stop_node', None)
             try:
                 if stop is not None:

@@ -168,3 +168,10 @@ def test_run_refuses_localization_for_a_bringup_without_it(capsys):
     assert main(['run', '--bringup', 'barn_bringup.yaml', '--localization', 'amcl']) == 2
     out = capsys.readouterr()
     assert 'this bringup has no localization argument' in out.out + out.err
+
+
+def test_run_refuses_composition_for_a_bringup_without_it(capsys):
+    from orchestrator_pkg.cli import main
+    assert main(['run', '--bringup', 'barn_bringup.yaml', '--composition']) == 2
+    out = capsys.readouterr()
+    assert '--composition: this bringup has no composition argument' in out.out + out.err
