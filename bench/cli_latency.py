@@ -21,6 +21,13 @@ wall time as a ratio to the baseline's, measured in the same run at the same
 load. On a loaded 2-core machine the wall time is mostly waiting for a CPU, so
 the CPU seconds say what a command costs and the ratio what it costs relative
 to starting ROS at all.
+
+Also per command: the UDP datagrams the kernel dropped on this machine while it
+ran because a socket's receive buffer was full (``RcvbufErrors`` of
+``/proc/net/snmp``, machine-wide, so the stack's sockets count too). A new
+participant receives the whole graph's endpoint announcements at once; the
+ones dropped are sent again only at Fast DDS's next discovery heartbeat, 1 s
+later (config/fastdds.xml).
 """
 import argparse
 import os
@@ -36,26 +43,38 @@ START_WAIT_S = 300.0
 BASELINE = [sys.executable, '-c', 'import rclpy; rclpy.init(); rclpy.shutdown()']
 
 
+def udp_receive_drops() -> int:
+    """Return this machine's count of UDP datagrams dropped for a full receive buffer."""
+    with open('/proc/net/snmp') as snmp:
+        rows = [line.split() for line in snmp if line.startswith('Udp:')]
+    names, values = rows[0], rows[1]
+    return int(values[names.index('RcvbufErrors')])
+
+
 def timed(argv, env):
-    """Run ``argv``; return (wall s, cpu s, exit code)."""
+    """Run ``argv``; return (wall s, cpu s, exit code, UDP receive drops meanwhile)."""
+    drops = udp_receive_drops()
     start = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stderr.close()
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+    return (wall, usage.ru_utime + usage.ru_stime, proc.returncode,
+            udp_receive_drops() - drops)
 
 
 def report(name, samples, base_median=None):
     """Print one line: wall and CPU median/max, exit codes, ratio to the baseline."""
-    walls = [w for w, _, _ in samples]
-    cpus = [c for _, c, _ in samples]
-    codes = sorted({c for _, _, c in samples})
+    walls = [sample[0] for sample in samples]
+    cpus = [sample[1] for sample in samples]
+    codes = sorted({sample[2] for sample in samples})
+    drops = [sample[3] for sample in samples]
     ratio = (f'  x{statistics.median(walls) / base_median:5.1f} baseline'
              if base_median else '')
     print(f'{name:28s} wall median {statistics.median(walls):5.2f} max {max(walls):5.2f} s'
-          f'  cpu median {statistics.median(cpus):4.2f} s  exit {codes}{ratio}')
+          f'  cpu median {statistics.median(cpus):4.2f} s  exit {codes}'
+          f'  UDP drops median {statistics.median(drops):g} max {max(drops)}{ratio}')
 
 
 def main() -> int:
@@ -93,12 +112,12 @@ def main() -> int:
     print(f'cpus {os.cpu_count()}, load average during the stack rounds: '
           f'{min(loads):.1f}..{max(loads):.1f}')
     print(f'against a running stack ({args.mission}, rtf {args.rtf:g}), {args.rounds} rounds:')
-    base = statistics.median(w for w, _, _ in samples['baseline (rclpy init)'])
+    base = statistics.median(sample[0] for sample in samples['baseline (rclpy init)'])
     for name, values in samples.items():
         report(name, values, None if name.startswith('baseline') else base)
     print('with no stack:')
     report('baseline (rclpy init)', alone_base)
-    report('orchestrator pause', alone, statistics.median(w for w, _, _ in alone_base))
+    report('orchestrator pause', alone, statistics.median(sample[0] for sample in alone_base))
     return 0
 
 
