@@ -553,7 +553,7 @@ def _parameter_path(source: str, node: NodeDescription, package: str, path: str,
 
 
 def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
-            robots: Optional[int] = None, only=None) -> List[NodeLaunch]:
+            robots: Optional[int] = None, only=None, params=()) -> List[NodeLaunch]:
     """Expand the description into the node launches of one run.
 
     ``share_dir(package)`` returns a package's share directory (ament_index in
@@ -563,6 +563,9 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
     drivers run elsewhere). Robot-scope nodes get their robot's namespace
     (none for one robot), so their relative topic, action and tf names
     (``scan``, ``follow_path``, ``tf``) become ``/robot1/scan`` and so on.
+    ``params``: (node, parameter, value) overrides on top of the node's own
+    (``--param``, a campaign's variants), for every robot's copy of the node;
+    a node that does not run with these arguments is refused, by name.
     """
     names = {node.name for node in bringup.nodes}
     if only:
@@ -590,7 +593,15 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                                            f'{bringup.source}: {node.name}.overrides.{k}')
                              for k, v in node.overrides}
                 overrides['use_sim_time'] = bool(sim)
+                overrides.update((name, value) for target, name, value in params
+                                 if target == node.name)
                 launches.append(NodeLaunch(node, namespace, files, overrides))
+    running = {launch.node.name for launch in launches}
+    for target, name, _ in params:
+        if target not in running:
+            why = 'does not run with these arguments' if target in names else 'is not a node'
+            raise BringupError(f'{bringup.source}: --param {target}.{name}: {target} {why} '
+                               f'(nodes: {", ".join(sorted(running))})')
     if str(run_args.get(COMPOSITION_ARGUMENT, 'false')).lower() == 'true':
         launches = _composed(launches)
     return launches

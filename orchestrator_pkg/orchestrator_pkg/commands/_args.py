@@ -33,3 +33,26 @@ def seed(text: str) -> int:
     if not 0 <= value < 2 ** 31:
         raise argparse.ArgumentTypeError(f'must be in [0, 2^31), got {text!r}')
     return value
+
+
+def param(text: str):
+    """Parse ``NODE.PARAMETER=VALUE`` (VALUE as YAML: 0.5, true, text) into a triple."""
+    import re
+
+    import yaml
+    target, sep, value = text.partition('=')
+    node, dot, name = target.partition('.')
+    if not sep or not dot or not re.match(r'^[A-Za-z][A-Za-z0-9_]*$', node) \
+            or not re.match(r'^[A-Za-z_][A-Za-z0-9_.]*$', name):
+        raise argparse.ArgumentTypeError(
+            f'expected NODE.PARAMETER=VALUE (e.g. controller_server.FollowPath.'
+            f'FollowPath.batch_size=400), got {text!r}')
+    try:
+        typed = yaml.safe_load(value) if value.strip() else ''
+    except yaml.YAMLError:
+        typed = value
+    if not isinstance(typed, (str, int, float, bool)) or \
+            (isinstance(typed, float) and not math.isfinite(typed)):
+        raise argparse.ArgumentTypeError(f'{text!r}: the value must be a finite number, '
+                                         'true/false or text')
+    return node, name, typed

@@ -44,14 +44,14 @@ def default_barn_dir() -> str:
     return os.path.normpath(candidates[0])
 
 
-def _check_bringup(path: str) -> None:
-    """Load and resolve the bringup once, so a bad file is one line before any run."""
+def _check_bringup(path: str, controller: str = CONTROLLERS[0], params=()) -> None:
+    """Load and resolve the bringup once, so a bad file or --param is one line before any run."""
     from orchestrator_pkg.bringup import description
     from orchestrator_pkg.bringup.runner import ament_executable
     bringup = description.load(share.config_file(path))
     args = {'world': '', 'rtf': 1.0, 'seed': 0, 'spawn': '', 'max_lead_s': 0.1,
-            'controller': CONTROLLERS[0]}
-    for launch in description.resolve(bringup, share.share_dir, args, sim=True):
+            'controller': controller}
+    for launch in description.resolve(bringup, share.share_dir, args, sim=True, params=params):
         ament_executable(launch.node.package, launch.node.executable)
 
 
@@ -194,7 +194,8 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     run_args = {'world': world_file, 'rtf': float(args.rtf), 'seed': int(args.seed) + run,
                 'spawn': spawn, 'max_lead_s': float(args.max_lead_s),
                 'controller': args.controller}
-    launches = description.resolve(bringup, share.share_dir, run_args, sim=True)
+    launches = description.resolve(bringup, share.share_dir, run_args, sim=True,
+                                   params=args.param)
     runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
                     output=log)
     wall_start = time.monotonic()
@@ -314,7 +315,7 @@ def barn_command(args) -> int:
         print(f'orchestrator barn: {exc}{hint}', file=sys.stderr)
         return 2
     try:
-        _check_bringup(args.bringup)
+        _check_bringup(args.bringup, args.controller, args.param)
     except (BringupError, FileNotFoundError) as exc:
         print(f'orchestrator barn: {exc}', file=sys.stderr)
         return 2
@@ -376,7 +377,8 @@ def _write(path: str, args, results) -> None:
                          'time_limit_s': args.time_limit_s, 'rtf': args.rtf,
                          'max_lead_s': args.max_lead_s, 'seed': args.seed,
                          'bringup': args.bringup, 'controller': args.controller,
-                         'protocol': args.protocol, 'metric_scale_max': barn.METRIC_MAX},
+                         'protocol': args.protocol, 'metric_scale_max': barn.METRIC_MAX,
+                         'params': [f'{n}.{p}={v}' for n, p, v in args.param]},
             'runs': [r.as_dict() for r in results],
             'means': barn.summarize(results),
             'baseline_dwa': barn.DWA_BASELINE}
@@ -424,6 +426,10 @@ def register(subparsers) -> None:
                              '(the bringup\'s run argument controller; default: %(default)s)')
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')
+    parser.add_argument('--param', type=_args.param, action='append', default=[],
+                        metavar='NODE.PARAMETER=VALUE',
+                        help="override a node's parameter in every run, over its parameter "
+                             'files (repeatable)')
     parser.add_argument('--log', metavar='FILE', help='write the nodes\' output here')
     parser.add_argument('--verbose', action='store_true', help='print the nodes\' output')
     parser.set_defaults(func=barn_command)

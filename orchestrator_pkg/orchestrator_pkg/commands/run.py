@@ -115,7 +115,7 @@ def run(args) -> int:
         localization = bringup.run_arguments(run_args).get('localization', '')
         only = [n.strip() for n in (args.only or '').split(',') if n.strip()]
         launches = description.resolve(bringup, share.share_dir, run_args, sim=not args.no_sim,
-                                       robots=args.robots, only=only)
+                                       robots=args.robots, only=only, params=args.param)
         logs = None  # made below, once the log folder is known; the runner writes to it
         runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
                         output=terminal, node_output=lambda label, line: logs(label, line))
@@ -305,6 +305,10 @@ def register(subparsers) -> None:
                         help="composed mode: each robot's composable nodes in one process "
                              '(node_container; fewer processes and less memory, one core '
                              'for them); default: the bringup\'s (off)')
+    parser.add_argument('--param', type=_args.param, action='append', default=[],
+                        metavar='NODE.PARAMETER=VALUE',
+                        help="override a node's parameter for this run, over its parameter "
+                             'files (repeatable)')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')
