@@ -1,0 +1,314 @@
+"""``orchestrator campaign FILE``: many runs of a benchmark or a mission, on local workers.
+
+The description and its arithmetic are :mod:`orchestrator_pkg.benchmark.campaign`
+(docs/campaigns.md). Here each run is the existing command that does one run
+(``orchestrator barn`` for one world and seed, ``orchestrator run`` for one
+seed), started as a process in a ROS domain claimed for it alone
+(:mod:`orchestrator_pkg.ros_edge.domains`), so ``--workers N`` runs never see each
+other's topics. Each row is appended to ``OUT/results.jsonl`` as its run ends;
+``--resume`` skips the runs that have a final row. A run that errs (its stack
+did not come up, its command crashed or wrote no result, it outlived its wall
+time) gets an error row and is tried once more. Ctrl-C sends SIGINT to every
+run's command, which stops its stack the way Ctrl-C on it would (the runner
+stops base_driver, which zeroes the robot's command, with the rest of the
+stack), and waits for them.
+"""
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+from orchestrator_pkg.benchmark import barn
+from orchestrator_pkg.benchmark import campaign as spec
+from orchestrator_pkg.commands import _args
+
+POLL_S = 0.2
+STOP_WAIT_S = 60.0  # wall time a run's command has to stop after SIGINT, then SIGKILL
+RUN_WALL_S = {'barn': 900.0, 'mission': 300.0}  # a run's wall time on top of its time limit
+RESULTS = 'results.jsonl'
+
+
+def _worlds(campaign, worlds_dir):
+    """Return the BARN world indices of a barn campaign (read from the worlds folder)."""
+    from orchestrator_pkg.commands.barn import default_barn_dir
+    worlds_dir = worlds_dir or os.path.join(default_barn_dir(), 'worlds')
+    available = barn.world_indices(worlds_dir)
+    if campaign.barn_worlds == 'test':
+        return barn.parse_indices(','.join(map(str, barn.TEST_WORLDS)), available,
+                                  source=f'{campaign.source}: barn.worlds')
+    return barn.parse_indices(campaign.barn_worlds, available,
+                              source=f'{campaign.source}: barn.worlds')
+
+
+def _check_variants(campaign) -> None:
+    """Resolve each variant's bringup with its parameters: a bad one fails before any run."""
+    from orchestrator_pkg.bringup import description
+    from orchestrator_pkg.commands import barn as barn_command
+    from orchestrator_pkg.commands import run as run_command
+    from orchestrator_pkg.ros_edge import share
+    for variant in campaign.variants:
+        where = f'{campaign.source}: variants {variant.name}'
+        try:
+            if campaign.benchmark == 'barn':
+                barn_command._check_bringup(
+                    variant.bringup or campaign.bringup or barn_command.DEFAULT_BRINGUP,
+                    variant.controller or barn_command.CONTROLLERS[0], variant.params)
+            else:
+                bringup = description.load(share.config_file(
+                    variant.bringup or campaign.bringup or run_command.DEFAULT_BRINGUP))
+                run_args = {'world': campaign.world, 'robot': 'small_indoor', 'rtf': 1.0,
+                            'seed': 0, 'mission': campaign.mission}
+                description.resolve(bringup, share.share_dir, run_args, sim=True,
+                                    params=variant.params)
+        except (description.BringupError, FileNotFoundError) as exc:
+            raise spec.CampaignError(f'{where}: {exc}') from None
+
+
+def _mission_check(campaign) -> None:
+    """Check a mission campaign's mission and inputs as `orchestrator run` does."""
+    if campaign.benchmark != 'mission':
+        return
+    from orchestrator_pkg.commands import _missions
+    from orchestrator_pkg.commands import run as run_command
+    try:
+        inputs, robot_inputs = run_command._inputs(
+            [f'{k}={v}' for k, v in campaign.inputs], [''])
+        run_command.check_mission(campaign.mission, campaign.world, inputs, robot_inputs,
+                                  lambda line: None)
+    except (_missions.MissionError, ValueError, argparse.ArgumentTypeError) as exc:
+        raise spec.CampaignError(f'{campaign.source}: mission: {exc}') from None
+
+
+def _stop_with_parent() -> None:
+    """In a run's command, before it starts: SIGINT it if the campaign process dies.
+
+    A campaign killed outright (SIGKILL, an out-of-memory kill) then still has
+    each run's command stop its stack as on Ctrl-C, instead of leaving stacks
+    running in domains nobody holds (Linux ``PR_SET_PDEATHSIG``).
+    """
+    import ctypes
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGINT), 0, 0, 0)
+
+
+class Slot:
+    """One run in progress: its process, its claimed domain, its files."""
+
+    def __init__(self, run, attempt, folder, extra=()):
+        from orchestrator_pkg.ros_edge.domains import claim_domain
+        self.run = run
+        self.attempt = attempt
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self.out = os.path.join(folder, 'result.json' if run.argv[1] == 'barn' else 'run')
+        if os.path.exists(self.out):  # an earlier, interrupted start's: kept beside
+            n = 1
+            while os.path.exists(f'{self.out}.{n}'):
+                n += 1
+            os.rename(self.out, f'{self.out}.{n}')
+        self.argv = [self.out if a == '{out}' else a for a in run.argv] + list(extra)
+        self.claim = claim_domain()
+        # appended: an interrupted start's output stays above the next one's
+        self.log = open(os.path.join(folder, f'attempt_{attempt}.log'), 'a', encoding='utf-8')
+        self.log.write(f'$ ROS_DOMAIN_ID={self.claim.domain_id} {shlex.join(self.argv)}\n')
+        self.log.flush()
+        self.started = time.monotonic()
+        self.stop_sent = None
+        # `orchestrator` of this very interpreter and package, whatever PATH says
+        command = [sys.executable, '-m', 'orchestrator_pkg.cli', *self.argv[1:]]
+        self.process = subprocess.Popen(command, env=self.claim.env(), stdout=self.log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True, preexec_fn=_stop_with_parent)
+
+    def interrupt(self) -> None:
+        """SIGINT the run's command (its own Ctrl-C: the stack stops, robot first)."""
+        if self.stop_sent is None and self.process.poll() is None:
+            self.stop_sent = time.monotonic()
+            os.killpg(self.process.pid, signal.SIGINT)
+
+    def kill_if_stuck(self) -> None:
+        """SIGKILL the whole session when SIGINT did not end it in STOP_WAIT_S."""
+        if self.stop_sent is not None and self.process.poll() is None and \
+                time.monotonic() - self.stop_sent > STOP_WAIT_S:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Release the domain and the log."""
+        self.claim.release()
+        self.log.close()
+
+    def outcome(self) -> dict:
+        """Return the run's outcome from what its command wrote."""
+        if self.run.argv[1] == 'barn':
+            path = self.out
+            parse = spec.barn_outcome
+        else:
+            path = os.path.join(self.out, 'summary.json')
+            parse = spec.mission_outcome
+        try:
+            with open(path, encoding='utf-8') as f:
+                data = json.load(f)
+        except (OSError, ValueError) as exc:
+            return {'status': 'error',
+                    'detail': f'no result from the run (exit {self.process.returncode}): '
+                              f'{getattr(exc, "strerror", None) or exc}'}
+        return parse(data)
+
+
+def _row(campaign, slot, outcome, start) -> dict:
+    row = {'campaign': campaign.name, 'id': slot.run.id, 'variant': slot.run.variant,
+           'world': slot.run.world, 'seed': slot.run.seed, 'index': slot.run.index,
+           'attempt': slot.attempt, 'exit_code': slot.process.returncode,
+           'domain': slot.claim.domain_id,
+           # wall seconds since the campaign (this session of it) started
+           'started_s': round(slot.started - start, 2),
+           'ended_s': round(time.monotonic() - start, 2),
+           'argv': shlex.join(slot.argv), **outcome}
+    row['final'] = spec.is_final(row)
+    return row
+
+
+def _print_row(row) -> None:
+    metric = row.get('metric')
+    time_s = row.get('time_s')
+    print(f'{row["id"]:<34} {row["status"]:<10} '
+          f'{"" if time_s is None else f"{time_s:7.1f}":>7} '
+          f'{"" if metric is None else f"{metric:6.3f}":>6} '
+          f'{"retry" if not row["final"] else "":<5} {str(row.get("detail", ""))[:80]}',
+          flush=True)
+
+
+def _print_summary(rows) -> None:
+    summary = spec.summarize(rows)
+    for variant, s in summary.items():
+        low, high = s['success_ci95']
+        line = (f'{variant}: {s["runs"]} runs, success {s["succeeded"]:.3f} '
+                f'[{low:.3f}, {high:.3f}], collision {s["collided"]:.3f}, '
+                f'timeout {s["timeout"]:.3f}, failed {s["failed"]:.3f}, error {s["error"]:.3f}')
+        if s['metric'] == s['metric']:  # not nan: a barn campaign
+            m_low, m_high = s['metric_ci95']
+            line += f', metric {s["metric"]:.4f}'
+            if m_low == m_low:
+                line += f' [{m_low:.4f}, {m_high:.4f}]'
+        print(line)
+
+
+def campaign_command(args) -> int:
+    """Run the campaign's runs on ``--workers`` local workers; append rows; summarize."""
+    try:
+        campaign = spec.load(args.file)
+        worlds = _worlds(campaign, args.worlds) if campaign.benchmark == 'barn' else None
+        runs = spec.expand(campaign, worlds)
+        _mission_check(campaign)
+        _check_variants(campaign)
+        out = args.out or f'campaign_{campaign.name}'
+        results = os.path.join(out, RESULTS)
+        cut = spec.repair_cut_tail(results)
+        if cut:
+            print(f'orchestrator campaign: {results}: its last row was cut short (an '
+                  f'interrupted write); set aside in {results}.cut, its run runs again',
+                  file=sys.stderr)
+        rows = spec.read_rows(results)
+        if rows and not args.resume:
+            raise spec.CampaignError(f'{results}: has {len(rows)} rows already; --resume '
+                                     'finishes that campaign, or give another --out')
+        done = spec.finished_ids(rows, campaign.name)
+    except (spec.CampaignError, barn.BarnError) as exc:
+        print(f'orchestrator campaign: {exc}', file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    # a run that erred in an earlier session, with a retry left, goes on from its attempt
+    tried = {}
+    for row in rows:
+        if row.get('campaign') == campaign.name and row['id'] not in done:
+            tried[row['id']] = max(tried.get(row['id'], 0), int(row.get('attempt', 1)))
+    pending = [(run, tried.get(run.id, 0) + 1) for run in runs if run.id not in done]
+    extra = ['--worlds', args.worlds] if args.worlds and campaign.benchmark == 'barn' else []
+    print(f'campaign {campaign.name}: {campaign.benchmark}, {len(runs)} runs '
+          f'({len(done)} done already), {len(campaign.variants)} variant(s), '
+          f'{args.workers} worker(s); rows in {results}', flush=True)
+    stop = {'requested': False}
+
+    def on_sigint(signum, frame):
+        stop['requested'] = True
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigint)
+    active = []
+    start = time.monotonic()
+    limit = campaign.time_limit_s or (barn.TIME_LIMIT_S if campaign.benchmark == 'barn'
+                                      else 600.0)
+    run_wall_s = limit + RUN_WALL_S[campaign.benchmark]
+    try:
+        while (pending and not stop['requested']) or active:
+            while pending and not stop['requested'] and len(active) < args.workers:
+                run, attempt = pending.pop(0)
+                folder = os.path.join(out, 'runs', run.id.replace('/', '__'))
+                active.append(Slot(run, attempt, folder, extra))
+            time.sleep(POLL_S)
+            for slot in list(active):
+                if stop['requested']:
+                    slot.interrupt()
+                elif time.monotonic() - slot.started > run_wall_s:
+                    slot.log.write(f'[campaign] no end within {run_wall_s:.0f} s wall time: '
+                                   'stopping the run\n')
+                    slot.interrupt()
+                slot.kill_if_stuck()
+                if slot.process.poll() is None:
+                    continue
+                active.remove(slot)
+                slot.close()
+                if stop['requested'] and slot.stop_sent is not None:
+                    continue  # interrupted: no row; --resume runs it again
+                outcome = slot.outcome()
+                if slot.stop_sent is not None and outcome['status'] != 'error':
+                    outcome = {'status': 'error',
+                               'detail': f'no end within {run_wall_s:.0f} s wall time'}
+                row = _row(campaign, slot, outcome, start)
+                spec.append_row(results, row)
+                _print_row(row)
+                if not row['final']:
+                    pending.insert(0, (slot.run, slot.attempt + 1))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        for slot in active:  # only on an exception of our own: leave nothing running
+            if slot.process.poll() is None:
+                os.killpg(slot.process.pid, signal.SIGKILL)
+            slot.close()
+    all_rows = spec.read_rows(results)
+    finals = list(spec.finished_ids(all_rows, campaign.name).values())
+    if stop['requested']:
+        print(f'orchestrator campaign: interrupted; {len(finals)} of {len(runs)} runs done '
+              f'(--resume finishes it)')
+    _print_summary(finals)
+    with open(os.path.join(out, 'summary.json'), 'w', encoding='utf-8') as f:
+        json.dump({'campaign': campaign.name, 'source': campaign.source, 'runs': len(runs),
+                   'done': len(finals), 'variants': spec.summarize(finals)}, f, indent=2,
+                  default=list)
+        f.write('\n')
+    return 1 if stop['requested'] or len(finals) < len(runs) else 0
+
+
+def register(subparsers) -> None:
+    """Add ``campaign``."""
+    parser = subparsers.add_parser(
+        'campaign', help='run a campaign of benchmark or mission runs on local workers',
+        description='Run every run of a campaign description (YAML, docs/campaigns.md), each '
+                    'as its own command in a ROS domain of its own, and append a row per '
+                    'run to OUT/results.jsonl as it ends.')
+    parser.add_argument('file', help='the campaign description (YAML)')
+    parser.add_argument('--workers', type=_args.positive_int, default=1,
+                        help='runs at a time on this machine (default: %(default)s)')
+    parser.add_argument('--out', metavar='DIR',
+                        help='folder of results.jsonl, summary.json and each run\'s files '
+                             '(default: campaign_NAME)')
+    parser.add_argument('--resume', action='store_true',
+                        help='finish the campaign in --out: skip the runs with a final row')
+    parser.add_argument('--worlds', metavar='DIR',
+                        help='BARN worlds folder (default: <repo>/../shared/benchmarks/barn/'
+                             'worlds)')
+    parser.set_defaults(func=campaign_command)
