@@ -290,6 +290,9 @@ def campaign_command(args) -> int:
                    'done': len(finals), 'variants': spec.summarize(finals)}, f, indent=2,
                   default=list)
         f.write('\n')
+    from orchestrator_pkg.benchmark import campaign_report
+    page = campaign_report.write(out, campaign.name, campaign.source, finals, len(runs))
+    print(f'report: {page}')
     return 1 if stop['requested'] or len(finals) < len(runs) else 0
 
 
