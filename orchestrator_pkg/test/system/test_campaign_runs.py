@@ -142,6 +142,8 @@ def test_a_campaign_runs_side_by_side_stops_on_ctrl_c_and_resumes(ros_domain, tm
         assert_run_within_limits(run_dir)  # the velocity oracle
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['done'] == 2 and summary['variants']['default']['succeeded'] == 1.0, summary
+    report = (out / 'report.html').read_text()
+    assert '2 of 2 runs done' in report and '<td>default</td><td>2</td><td>1.000' in report
 
     # 3. --resume once more: nothing left to run
     with _campaign(env, path, out, '--resume') as campaign:
