@@ -30,10 +30,11 @@ POLL_S = 0.2
 STOP_WAIT_S = 60.0  # wall time a run's command has to stop after SIGINT, then SIGKILL
 RUN_WALL_S = {'barn': 900.0, 'mission': 300.0}  # a run's wall time on top of its time limit
 RESULTS = 'results.jsonl'
-# wall seconds between two runs' starts while the first runs: two stacks booting at
-# once on two cores (24 processes importing and discovering) failed to come up in 2
-# of 3 tries (a lifecycle transition unanswered), with 15 s between them in none of 3
-STAGGER_S = 15.0
+# wall seconds between two runs' starts while the first runs: two whole stacks booting
+# at once on two cores (24 processes importing and discovering) failed to come up in 2
+# of 3 tries (a lifecycle transition unanswered), with 15 s between them in none of 3;
+# a BARN stack (6 nodes) is up in about 5 s
+STAGGER_S = {'mission': 15.0, 'barn': 5.0}
 
 
 def _worlds(campaign, worlds_dir):
@@ -242,6 +243,7 @@ def campaign_command(args) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
     active = []
+    stagger_s = STAGGER_S[campaign.benchmark] if args.stagger_s is None else args.stagger_s
     start = last_start = time.monotonic()
     limit = campaign.time_limit_s or (barn.TIME_LIMIT_S if campaign.benchmark == 'barn'
                                       else 600.0)
@@ -249,7 +251,7 @@ def campaign_command(args) -> int:
     try:
         while (pending and not stop['requested']) or active:
             while pending and not stop['requested'] and len(active) < args.workers and \
-                    (not active or time.monotonic() - last_start >= args.stagger_s):
+                    (not active or time.monotonic() - last_start >= stagger_s):
                 run, attempt = pending.pop(0)
                 folder = os.path.join(out, 'runs', run.id.replace('/', '__'))
                 active.append(Slot(run, attempt, folder, extra))
@@ -312,10 +314,11 @@ def register(subparsers) -> None:
     parser.add_argument('file', help='the campaign description (YAML)')
     parser.add_argument('--workers', type=_args.positive_int, default=1,
                         help='runs at a time on this machine (default: %(default)s)')
-    parser.add_argument('--stagger-s', type=_args.non_negative, default=STAGGER_S, metavar='S',
+    parser.add_argument('--stagger-s', type=_args.non_negative, default=None, metavar='S',
                         help='start a run at least S wall seconds after the one before while '
-                             'that one runs (default: %(default)s): stacks that boot at once '
-                             'on a small machine starve each other\'s start-up')
+                             'that one runs (default: 15 for a mission, 5 for BARN): stacks '
+                             'that boot at once on a small machine starve each other\'s '
+                             'start-up')
     parser.add_argument('--out', metavar='DIR',
                         help='folder of results.jsonl, summary.json and each run\'s files '
                              '(default: campaign_NAME)')
