@@ -198,23 +198,14 @@ class BaseDriverNode(Node):
                                         throttle_duration_sec=1.0)
         twist = Twist()
         twist.linear.x, twist.angular.z = v, w
-        try:
-            if self.stamped:
-                out = TwistStamped(twist=twist)
-                out.header.stamp = self.get_clock().now().to_msg()
-                out.header.frame_id = 'base_link'
-                self.pub_cmd.publish(out)
-            else:
-                self.pub_cmd.publish(twist)
-            self.pub_state.publish(self._state(v, w))
-        except Exception as exc:
-            # Ctrl-C shut the context down between this tick's start and its publish
-            # (the events executor still ran the timer): the process is stopping, and
-            # its last command went out with the e-stop; not a fault to report. rcl
-            # says so ("publisher's context is invalid") while rclpy's ok() can
-            # still be true for a moment (seen in a campaign run's base_driver.log).
-            if self.context.ok() and 'context is invalid' not in str(exc):
-                raise
+        if self.stamped:
+            out = TwistStamped(twist=twist)
+            out.header.stamp = self.get_clock().now().to_msg()
+            out.header.frame_id = 'base_link'
+            self.pub_cmd.publish(out)
+        else:
+            self.pub_cmd.publish(twist)
+        self.pub_state.publish(self._state(v, w))
 
     def _state(self, v: float, w: float) -> DiagnosticStatus:
         core = self.core
