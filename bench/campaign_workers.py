@@ -43,8 +43,7 @@ def run_campaign(path, out, workers):
                 row = json.loads(line)
                 if row.get('final'):
                     rows[row['id']] = row
-    summary = [line for line in proc.stdout.splitlines() if line.startswith('rpp:')
-               or line.startswith('mppi:') or ': ' in line and ' runs, success ' in line]
+    summary = [line for line in proc.stdout.splitlines() if ' runs, success ' in line]
     return wall, proc.returncode, rows, summary, proc.stderr
 
 

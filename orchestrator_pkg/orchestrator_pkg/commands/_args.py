@@ -56,3 +56,11 @@ def param(text: str):
         raise argparse.ArgumentTypeError(f'{text!r}: the value must be a finite number, '
                                          'true/false or text')
     return node, name, typed
+
+
+def add_param_option(parser, scope: str) -> None:
+    """Add ``--param NODE.PARAMETER=VALUE`` (repeatable) to a command that starts a bringup."""
+    parser.add_argument('--param', type=param, action='append', default=[],
+                        metavar='NODE.PARAMETER=VALUE',
+                        help=f"override a node's parameter {scope}, over its parameter "
+                             'files (repeatable)')

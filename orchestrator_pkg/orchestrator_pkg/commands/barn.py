@@ -426,10 +426,7 @@ def register(subparsers) -> None:
                              '(the bringup\'s run argument controller; default: %(default)s)')
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')
-    parser.add_argument('--param', type=_args.param, action='append', default=[],
-                        metavar='NODE.PARAMETER=VALUE',
-                        help="override a node's parameter in every run, over its parameter "
-                             'files (repeatable)')
+    _args.add_param_option(parser, 'in every run')
     parser.add_argument('--log', metavar='FILE', help='write the nodes\' output here')
     parser.add_argument('--verbose', action='store_true', help='print the nodes\' output')
     parser.set_defaults(func=barn_command)

@@ -305,10 +305,7 @@ def register(subparsers) -> None:
                         help="composed mode: each robot's composable nodes in one process "
                              '(node_container; fewer processes and less memory, one core '
                              'for them); default: the bringup\'s (off)')
-    parser.add_argument('--param', type=_args.param, action='append', default=[],
-                        metavar='NODE.PARAMETER=VALUE',
-                        help="override a node's parameter for this run, over its parameter "
-                             'files (repeatable)')
+    _args.add_param_option(parser, 'for this run')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')
     parser.add_argument('--seed', type=_args.seed, default=0, help='sim random seed (default: 0)')
