@@ -14,6 +14,7 @@ robots stop), each group given the grace period before SIGKILL.
 It never blocks for long: :meth:`Runner.poll` is called in a loop.
 """
 import collections
+import ctypes
 import hashlib
 import os
 import signal
@@ -26,6 +27,22 @@ from typing import Callable, Dict, List, Optional
 import yaml
 
 from orchestrator_pkg.bringup.description import NodeLaunch
+
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in a forked child
+
+
+def stop_with_parent() -> None:
+    """In a child process before it starts (``preexec_fn``): SIGINT it when its parent dies.
+
+    A runner (or a campaign) killed outright, by SIGKILL or the out-of-memory
+    killer, has no shutdown of its own; its nodes then still stop as on Ctrl-C
+    (base_driver zeroing the robot's command) instead of running on, a sim
+    stepping for nobody (Linux ``PR_SET_PDEATHSIG``). The parent is the thread
+    that started the child: the runner's nodes are started by the thread that
+    polls it.
+    """
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGINT), 0, 0, 0)
 
 
 def parameter_value(value) -> str:
@@ -148,7 +165,7 @@ class ManagedNode:
         self._output(self.label, f'[runner] start {self.starts + 1}: {" ".join(self.command)}')
         self.process = subprocess.Popen(
             self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, process_group=0)
+            stdin=subprocess.DEVNULL, process_group=0, preexec_fn=stop_with_parent)
         self.starts += 1
         self.respawn_at = None
         reader = threading.Thread(target=self._pump, args=(self.process,), daemon=True,

@@ -24,6 +24,7 @@ import time
 
 from orchestrator_pkg.benchmark import barn
 from orchestrator_pkg.benchmark import campaign as spec
+from orchestrator_pkg.bringup.runner import stop_with_parent
 from orchestrator_pkg.commands import _args
 
 POLL_S = 0.2
@@ -88,18 +89,6 @@ def _mission_check(campaign) -> None:
         raise spec.CampaignError(f'{campaign.source}: mission: {exc}') from None
 
 
-def _stop_with_parent() -> None:
-    """In a run's command, before it starts: SIGINT it if the campaign process dies.
-
-    A campaign killed outright (SIGKILL, an out-of-memory kill) then still has
-    each run's command stop its stack as on Ctrl-C, instead of leaving stacks
-    running in domains nobody holds (Linux ``PR_SET_PDEATHSIG``).
-    """
-    import ctypes
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGINT), 0, 0, 0)
-
-
 class Slot:
     """One run in progress: its process, its claimed domain, its files."""
 
@@ -127,7 +116,7 @@ class Slot:
         command = [sys.executable, '-m', 'orchestrator_pkg.cli', *self.argv[1:]]
         self.process = subprocess.Popen(command, env=self.claim.env(), stdout=self.log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, preexec_fn=_stop_with_parent)
+                                        start_new_session=True, preexec_fn=stop_with_parent)
 
     def interrupt(self) -> None:
         """SIGINT the run's command (its own Ctrl-C: the stack stops, robot first)."""

@@ -242,3 +242,59 @@ def test_a_stopping_node_is_not_destroyed_so_a_middleware_hang_there_cannot_hold
                                                      NODE_TEARDOWN_S + 5.0, mode='destroy')
     assert codes == {'hanging_node': 0}, (codes, lines, node_lines)
     assert not any('did not stop' in line for line in lines), lines
+
+
+RUNNER_SCRIPT = """
+import sys, time
+from orchestrator_pkg.bringup.description import parse, resolve
+from orchestrator_pkg.bringup.runner import Runner
+bringup = parse(sys.argv[2], 'test.yaml')
+launches = resolve(bringup, lambda p: '/nonexistent', {}, sim=False, robots=1)
+runner = Runner(launches, lambda package, name: sys.argv[1], grace_period_s=5.0,
+                output=lambda line: print(line, flush=True))
+runner.start()
+while True:
+    runner.poll()
+    time.sleep(0.05)
+"""
+
+
+def _gone(pid):
+    try:
+        return _state(pid) == 'Z'  # ended, not yet reaped by whoever adopted it
+    except FileNotFoundError:
+        return True
+
+
+def test_a_runner_killed_outright_leaves_no_node_running(executable, tmp_path, ros_domain,
+                                                         graph):
+    """SIGKILL gives the runner no shutdown: its nodes get SIGINT from the kernel instead.
+
+    Without it, a campaign run whose command was killed left its stack (the sim
+    stepping at full speed) running for the rest of the campaign.
+    """
+    import subprocess
+    script = tmp_path / 'runner.py'
+    script.write_text(RUNNER_SCRIPT)
+    runner = subprocess.Popen(
+        [sys.executable, str(script), executable('test_pkg', 'fixture'),
+         DESCRIPTION.format(respawn='false', required='false')],
+        env=ros_domain.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph), \
+            'the node did not come up'
+        children = []
+        for task in os.listdir(f'/proc/{runner.pid}/task'):
+            with open(f'/proc/{runner.pid}/task/{task}/children') as f:
+                children += [int(pid) for pid in f.read().split()]
+        assert len(children) == 1, children  # the node's process
+        runner.kill()
+        runner.wait()
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline and not _gone(children[0]):
+            time.sleep(0.05)
+        assert _gone(children[0]), 'the node outlived its runner'
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        runner.wait()
