@@ -68,8 +68,12 @@ def success_plot(rows: Sequence[Mapping]) -> bytes:
         heights = [summary[v][status] for v in variants]
         ax.bar(xs, heights, width, color=_STATUS_COLOURS[status], label=status)
         if status == 'succeeded':
-            low = [summary[v][status] - summary[v]['success_ci95'][0] for v in variants]
-            high = [summary[v]['success_ci95'][1] - summary[v][status] for v in variants]
+            # clipped at 0: the interval's end can be a rounding below the rate
+            # (4 of 4: 0.9999999999999999 < 1.0), and matplotlib refuses that
+            low = [max(0.0, summary[v][status] - summary[v]['success_ci95'][0])
+                   for v in variants]
+            high = [max(0.0, summary[v]['success_ci95'][1] - summary[v][status])
+                    for v in variants]
             ax.errorbar(xs, heights, yerr=[low, high], fmt='none', ecolor='black', capsize=4)
     ax.set_xticks(range(len(variants)))
     ax.set_xticklabels([f'{v}\n({summary[v]["runs"]} runs)' for v in variants])

@@ -50,3 +50,14 @@ def test_a_mission_campaign_report_and_an_empty_one(tmp_path):
     campaign_report.write(str(empty), 'none', 'n.yaml', [], planned=4)
     assert '0 of 4 runs done' in (empty / 'report.html').read_text()
     assert not (empty / 'report_success.png').exists()
+
+
+def test_every_run_succeeded_is_drawn_whatever_the_interval_rounds_to(tmp_path):
+    # 4 of 4: the Wilson interval's upper end is 0.9999999999999999, a rounding
+    # below the rate; the error bar once failed on it (matplotlib: negative yerr)
+    rows = [{'id': f'default/world_{w}/run_{k}', 'variant': 'default', 'world': str(w),
+             'seed': k, 'status': 'succeeded', 'time_s': 20.0, 'metric': 0.5}
+            for w in (0, 6) for k in (0, 1)]
+    campaign_report.write(str(tmp_path), 'all', 'all.yaml', rows, planned=4)
+    assert (tmp_path / 'report_success.png').read_bytes().startswith(PNG)
+    assert '<td>default</td><td>4</td><td>1.000' in (tmp_path / 'report.html').read_text()
