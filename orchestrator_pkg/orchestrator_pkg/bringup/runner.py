@@ -41,7 +41,14 @@ def stop_with_parent() -> None:
     stepping for nobody (Linux ``PR_SET_PDEATHSIG``). The parent is the thread
     that started the child: the runner's nodes are started by the thread that
     polls it.
+
+    It also unblocks every signal: a child inherits its parent's signal mask,
+    and a Ray worker runs its tasks with SIGINT blocked, so a run's command
+    started there, and every node it started, never saw a SIGINT (the
+    campaign's Ctrl-C, the runner's stop, this parent-death signal: all left
+    pending; test_campaign_ray.py found the nodes running on).
     """
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     _prctl(_PR_SET_PDEATHSIG, int(signal.SIGINT), 0, 0, 0)
 
 

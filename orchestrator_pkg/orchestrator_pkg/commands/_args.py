@@ -19,6 +19,14 @@ def non_negative(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    """Parse a finite number > 0 (a share of CPUs)."""
+    value = _number(text, float)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f'must be a finite number > 0, got {text!r}')
+    return value
+
+
 def positive_int(text: str) -> int:
     """Parse an integer >= 1 (counts)."""
     value = _number(text, int)
