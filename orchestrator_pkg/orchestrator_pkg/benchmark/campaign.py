@@ -7,9 +7,10 @@ A campaign is one YAML file (docs/campaigns.md)::
     barn:                        # benchmark barn: which worlds, how many runs each
       worlds: "0-20"             # indices as `orchestrator barn --indices`, or "test"
       runs: 2
-    mission:                     # benchmark mission: one mission in one world
+    mission:                     # benchmark mission: one mission
       name: fetch_and_deliver
-      world: warehouse
+      world: warehouse           # or worlds: [warehouse, ...], one axis of the runs
+      robots: [small_indoor]     # optional, another axis: robot presets (`--robot`)
       inputs: {}
       seeds: [0, 1, 2]
     seed: 0                      # barn: run k of a world has seed + k
@@ -82,9 +83,11 @@ class Campaign:
     barn_worlds: str = 'all'
     barn_runs: int = 1
     mission: str = ''
-    world: str = ''
+    world: str = ''  # the first of ``worlds``
     inputs: Tuple[Tuple[str, str], ...] = ()
     seeds: Tuple[int, ...] = (0,)
+    worlds: Tuple[str, ...] = ()  # a mission campaign's worlds, in order
+    robots: Tuple[str, ...] = ()  # its robot presets; none: the command's default
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Run:
     seed: int
     index: int
     argv: Tuple[str, ...]
+    robot: str = ''  # a mission run's robot preset, when the campaign lists robots
 
 
 def _err(source: str, where: str, why: str) -> CampaignError:
@@ -222,7 +226,8 @@ def parse(text: str, source: str = '<string>') -> Campaign:
                                             integer=True, minimum=1)))
     else:
         mission = _mapping(source, 'mission', raw.get('mission'))
-        _unknown(source, 'mission', mission, {'name', 'world', 'inputs', 'seeds'})
+        _unknown(source, 'mission', mission, {'name', 'world', 'worlds', 'robots', 'inputs',
+                                              'seeds'})
         inputs = _mapping(source, 'mission.inputs', mission.get('inputs'))
         for key, value in inputs.items():
             if not isinstance(key, str) or not isinstance(value, _SCALAR):
@@ -234,8 +239,16 @@ def parse(text: str, source: str = '<string>') -> Campaign:
                    for i, s in enumerate(seeds)]
         if len(set(checked)) != len(checked):
             raise _err(source, 'mission.seeds', 'a seed is listed twice')
+        if mission.get('world') is not None and mission.get('worlds') is not None:
+            raise _err(source, 'mission.worlds', 'give world or worlds, not both')
+        if mission.get('worlds') is None:
+            worlds = (_string(source, 'mission.world', mission.get('world'), 'warehouse'),)
+        else:
+            worlds = _names(source, 'mission.worlds', mission.get('worlds'), 'world')
+        robots = () if mission.get('robots') is None else \
+            _names(source, 'mission.robots', mission.get('robots'), 'robot preset')
         fields.update(mission=_string(source, 'mission.name', mission.get('name')),
-                      world=_string(source, 'mission.world', mission.get('world'), 'warehouse'),
+                      world=worlds[0], worlds=worlds, robots=robots,
                       inputs=tuple((k, _plain(v)) for k, v in inputs.items()),
                       seeds=tuple(checked))
         if not fields['mission']:
@@ -252,6 +265,17 @@ def parse(text: str, source: str = '<string>') -> Campaign:
         if twice:
             raise _err(source, 'variants', f'the name {twice[0]!r} is used twice')
     return Campaign(variants=variants, **fields)
+
+
+def _names(source, where, value, what) -> Tuple[str, ...]:
+    """Check a non-empty list of distinct non-empty names (worlds, robot presets)."""
+    if not isinstance(value, list) or not value:
+        raise _err(source, where, f'expected a list of {what}s, got {value!r}')
+    names = tuple(_string(source, f'{where}[{i}]', v) for i, v in enumerate(value))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise _err(source, where, f'{twice[0]!r} is listed twice')
+    return names
 
 
 def _plain(value) -> str:
@@ -279,6 +303,11 @@ def _param_options(variant: Variant) -> List[str]:
 def expand(campaign: Campaign, barn_worlds: Optional[Sequence[int]] = None) -> List[Run]:
     """Return the campaign's runs in order: per variant, per world (or seed), per run.
 
+    A mission run's id is ``VARIANT/seed_S``; it also names the world
+    (``VARIANT/WORLD/seed_S``) when the campaign has more than one, and the
+    robot when it lists robots (``VARIANT/WORLD/ROBOT/seed_S`` or
+    ``VARIANT/ROBOT/seed_S``).
+
     ``barn_worlds``: the world indices ``barn.worlds`` selects (the caller reads
     the worlds folder; :func:`orchestrator_pkg.benchmark.barn.parse_indices`).
     """
@@ -304,15 +333,22 @@ def expand(campaign: Campaign, barn_worlds: Optional[Sequence[int]] = None) -> L
                                     variant=variant.name, world=str(world), seed=seed,
                                     index=k, argv=tuple(argv)))
         else:
-            for k, seed in enumerate(campaign.seeds):
-                argv = ['orchestrator', 'run', '--world', campaign.world,
-                        '--mission', campaign.mission, '--seed', str(seed),
-                        '--run-dir', '{out}', *common,
-                        *[f'--input={key}={value}' for key, value in campaign.inputs]]
-                if campaign.time_limit_s:
-                    argv += ['--timeout-s', f'{campaign.time_limit_s:g}']
-                runs.append(Run(id=f'{variant.name}/seed_{seed}', variant=variant.name,
-                                world=campaign.world, seed=seed, index=k, argv=tuple(argv)))
+            worlds = campaign.worlds or (campaign.world,)
+            for world in worlds:
+                for robot in campaign.robots or ('',):
+                    for k, seed in enumerate(campaign.seeds):
+                        argv = ['orchestrator', 'run', '--world', world,
+                                *(['--robot', robot] if robot else []),
+                                '--mission', campaign.mission, '--seed', str(seed),
+                                '--run-dir', '{out}', *common,
+                                *[f'--input={key}={value}' for key, value in campaign.inputs]]
+                        if campaign.time_limit_s:
+                            argv += ['--timeout-s', f'{campaign.time_limit_s:g}']
+                        parts = [variant.name, *([world] if len(worlds) > 1 else []),
+                                 *([robot] if robot else []), f'seed_{seed}']
+                        runs.append(Run(id='/'.join(parts), variant=variant.name,
+                                        world=world, seed=seed, index=k, argv=tuple(argv),
+                                        robot=robot))
     return runs
 
 

@@ -9,6 +9,7 @@ and no collision within 100 s of sim time is a success. Then the stack is
 stopped, so every run starts clean. The protocol's arithmetic is in
 :mod:`orchestrator_pkg.benchmark.barn`.
 """
+import dataclasses
 import json
 import math
 import os
@@ -319,6 +320,12 @@ def barn_command(args) -> int:
     except (BringupError, FileNotFoundError) as exc:
         print(f'orchestrator barn: {exc}', file=sys.stderr)
         return 2
+    if args.workers or args.ray:
+        return _as_campaign(args, indices, optimal, worlds_dir, paths_dir)
+    if args.resume or args.stagger_s is not None or args.campaign_dir:
+        print('orchestrator barn: --resume, --stagger-s and --campaign-dir are for a BARN '
+              'campaign: add --workers N or --ray ADDRESS', file=sys.stderr)
+        return 2
     log_file = open(args.log, 'w', encoding='utf-8') if args.log else None
 
     def log(line: str) -> None:
@@ -354,6 +361,14 @@ def barn_command(args) -> int:
         signal.signal(signal.SIGINT, previous)
         if log_file is not None:
             log_file.close()
+    _print_means(results)
+    if args.out:
+        _write(args.out, args, results)
+        print(f'wrote {args.out}')
+    return 0 if results and not stop['requested'] else 1
+
+
+def _print_means(results) -> None:
     means = barn.summarize(results)
     if results:
         print(f'means over {means["runs"]} runs ({means["worlds"]} worlds): '
@@ -365,10 +380,63 @@ def barn_command(args) -> int:
         print(f'BARN DWA baseline ({dwa["runs"]} runs): success {dwa["success"]}, collision '
               f'{dwa["collision"]}, metric {dwa["metric_025"]} of 0.25 (2022 rules; set it '
               f'beside {means["metric_025"]:.4f} here)')
+
+
+def _as_campaign(args, indices, optimal, worlds_dir, paths_dir) -> int:
+    """``--workers``/``--ray``: the same worlds and runs as a BARN campaign.
+
+    Each run is ``orchestrator barn`` for one world and seed, in a process and ROS
+    domain of its own (:mod:`orchestrator_pkg.commands.campaign`): rows in
+    ``--campaign-dir``, ``--resume``, one retry of an errored run. The means
+    and ``--out`` are the same as for runs in this process, from each run's result.
+    """
+    from orchestrator_pkg.benchmark import campaign as spec
+    from orchestrator_pkg.commands import campaign as campaign_command
+    if args.log or args.verbose:
+        print('orchestrator barn: --log and --verbose are for runs in this process; in a '
+              'campaign each run\'s output is in its folder (attempt_N.log)', file=sys.stderr)
+        return 2
+    variant = spec.Variant(name=args.controller, controller=args.controller,
+                           params=tuple(args.param))
+    campaign = spec.Campaign(
+        source='orchestrator barn', name='barn', benchmark='barn', variants=(variant,),
+        rtf=args.rtf, time_limit_s=args.time_limit_s, seed=args.seed,
+        bringup='' if args.bringup == DEFAULT_BRINGUP else args.bringup,
+        barn_worlds=','.join(map(str, indices)), barn_runs=args.runs)
+    runs = spec.expand(campaign, indices)
+    extra = ['--worlds', os.path.abspath(worlds_dir), '--paths', os.path.abspath(paths_dir),
+             '--max-lead-s', f'{args.max_lead_s:g}']
+    folder = args.campaign_dir or (f'{os.path.splitext(args.out)[0]}_runs' if args.out
+                                   else 'barn_campaign')
+    code, finals = campaign_command.run_campaign(campaign, runs, folder, args, extra,
+                                                 who='orchestrator barn')
+    if code == 2:
+        return code
+    by_id = {row['id']: row for row in finals}
+    results = [_result_of(by_id[run.id], run, campaign_command.run_folder(
+        os.path.abspath(folder), run), optimal) for run in runs if run.id in by_id]
+    _print_means(results)
     if args.out:
         _write(args.out, args, results)
         print(f'wrote {args.out}')
-    return 0 if results and not stop['requested'] else 1
+    return code
+
+
+def _result_of(row, run, folder, optimal) -> barn.RunResult:
+    """One campaign run's :class:`barn.RunResult`, from its result file (or its error row)."""
+    world = int(run.world)
+    try:
+        with open(os.path.join(folder, 'result.json'), encoding='utf-8') as f:
+            data = json.load(f)['runs'][0]
+        fields = set(barn.RunResult.__dataclass_fields__)
+        result = barn.RunResult(**{k: v for k, v in data.items() if k in fields})
+        if row['status'] != 'error':
+            return dataclasses.replace(result, run=run.index)
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        pass
+    return barn.RunResult(world=world, run=run.index, status='error', time_s=0.0,
+                          optimal_time_s=optimal[world], metric=0.0,
+                          nav_result=str(row.get('detail', ''))[:200])
 
 
 def _write(path: str, args, results) -> None:
@@ -427,6 +495,12 @@ def register(subparsers) -> None:
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')
     _args.add_param_option(parser, 'in every run')
+    from orchestrator_pkg.commands.campaign import add_worker_options
+    add_worker_options(parser, 'none: every run in this process, one after another')
+    parser.add_argument('--campaign-dir', metavar='DIR',
+                        help='with --workers or --ray: the campaign\'s folder (results.jsonl, '
+                             'report, each run\'s files; default: OUT_runs next to --out, '
+                             'else barn_campaign)')
     parser.add_argument('--log', metavar='FILE', help='write the nodes\' output here')
     parser.add_argument('--verbose', action='store_true', help='print the nodes\' output')
     parser.set_defaults(func=barn_command)

@@ -67,12 +67,25 @@ def _check_variants(campaign) -> None:
             else:
                 bringup = description.load(share.config_file(
                     variant.bringup or campaign.bringup or run_command.DEFAULT_BRINGUP))
-                run_args = {'world': campaign.world, 'robot': 'small_indoor', 'rtf': 1.0,
-                            'seed': 0, 'mission': campaign.mission}
-                description.resolve(bringup, share.share_dir, run_args, sim=True,
-                                    params=variant.params)
+                for world in campaign.worlds or (campaign.world,):
+                    for robot in campaign.robots or ('small_indoor',):
+                        _robot_preset(campaign, robot)
+                        run_args = {'world': world, 'robot': robot, 'rtf': 1.0,
+                                    'seed': 0, 'mission': campaign.mission}
+                        description.resolve(bringup, share.share_dir, run_args, sim=True,
+                                            params=variant.params)
         except (description.BringupError, FileNotFoundError) as exc:
             raise spec.CampaignError(f'{where}: {exc}') from None
+
+
+def _robot_preset(campaign, robot: str) -> None:
+    """Refuse a robot preset that has no config/robots/ROBOT.yaml, naming the field."""
+    from orchestrator_pkg.ros_edge import share
+    folder = os.path.join(share.share_dir(share.PACKAGE), 'config', 'robots')
+    if not os.path.isfile(os.path.join(folder, f'{robot}.yaml')):
+        known = sorted(os.path.splitext(n)[0] for n in os.listdir(folder) if n.endswith('.yaml'))
+        raise spec.CampaignError(f'{campaign.source}: mission.robots: no robot preset '
+                                 f'{robot!r} (presets: {", ".join(known)})')
 
 
 def _mission_check(campaign) -> None:
@@ -84,8 +97,9 @@ def _mission_check(campaign) -> None:
     try:
         inputs, robot_inputs = run_command._inputs(
             [f'{k}={v}' for k, v in campaign.inputs], [''])
-        run_command.check_mission(campaign.mission, campaign.world, inputs, robot_inputs,
-                                  lambda line: None)
+        for world in campaign.worlds or (campaign.world,):
+            run_command.check_mission(campaign.mission, world, inputs, robot_inputs,
+                                      lambda line: None)
     except (_missions.MissionError, ValueError, argparse.ArgumentTypeError) as exc:
         raise spec.CampaignError(f'{campaign.source}: mission: {exc}') from None
 
@@ -361,7 +375,8 @@ def workers_for(args):
 
 def _row(campaign, run, result, start_at) -> dict:
     row = {'campaign': campaign.name, 'id': run.id, 'variant': run.variant,
-           'world': run.world, 'seed': run.seed, 'index': run.index,
+           'world': run.world, **({'robot': run.robot} if run.robot else {}),
+           'seed': run.seed, 'index': run.index,
            'attempt': result['attempt'], 'exit_code': result['exit_code'],
            'domain': result['domain'], 'host': result['host'],
            # wall seconds since the campaign (this session of it) started
@@ -405,23 +420,39 @@ def campaign_command(args) -> int:
         runs = spec.expand(campaign, worlds)
         _mission_check(campaign)
         _check_variants(campaign)
-        # absolute: a Ray task's working folder is not this one
-        out = os.path.abspath(args.out or f'campaign_{campaign.name}')
-        results = os.path.join(out, RESULTS)
-        cut = spec.repair_cut_tail(results)
-        if cut:
-            print(f'orchestrator campaign: {results}: its last row was cut short (an '
-                  f'interrupted write); set aside in {results}.cut, its run runs again',
-                  file=sys.stderr)
-        rows = spec.read_rows(results)
-        if rows and not args.resume:
-            raise spec.CampaignError(f'{results}: has {len(rows)} rows already; --resume '
-                                     'finishes that campaign, or give another --out')
-        done = spec.finished_ids(rows, campaign.name)
-        workers = workers_for(args)  # last: a Ray connection is what takes time
     except (spec.CampaignError, barn.BarnError) as exc:
         print(f'orchestrator campaign: {exc}', file=sys.stderr)
         return 2
+    extra = ['--worlds', os.path.abspath(args.worlds)] \
+        if args.worlds and campaign.benchmark == 'barn' else []
+    code, _ = run_campaign(campaign, runs, args.out or f'campaign_{campaign.name}', args, extra)
+    return code
+
+
+def run_campaign(campaign, runs, out, options, extra=(), who='orchestrator campaign'):
+    """Run a checked campaign's runs into ``out``; return (exit code, the final rows).
+
+    ``options`` has the worker options of :func:`add_worker_options`; ``extra``
+    is appended to every run's command line. Exit code 2 before any run when
+    ``out`` cannot be used, 1 when interrupted or a run has no final row.
+    """
+    try:
+        # absolute: a Ray task's working folder is not this one
+        out = os.path.abspath(out)
+        results = os.path.join(out, RESULTS)
+        cut = spec.repair_cut_tail(results)
+        if cut:
+            print(f'{who}: {results}: its last row was cut short (an interrupted write); '
+                  f'set aside in {results}.cut, its run runs again', file=sys.stderr)
+        rows = spec.read_rows(results)
+        if rows and not options.resume:
+            raise spec.CampaignError(f'{results}: has {len(rows)} rows already; --resume '
+                                     'finishes that campaign, or give another folder')
+        done = spec.finished_ids(rows, campaign.name)
+        workers = workers_for(options)  # last: a Ray connection is what takes time
+    except spec.CampaignError as exc:
+        print(f'{who}: {exc}', file=sys.stderr)
+        return 2, []
     os.makedirs(out, exist_ok=True)
     # a run that erred in an earlier session, with a retry left, goes on from its attempt
     tried = {}
@@ -429,8 +460,6 @@ def campaign_command(args) -> int:
         if row.get('campaign') == campaign.name and row['id'] not in done:
             tried[row['id']] = max(tried.get(row['id'], 0), int(row.get('attempt', 1)))
     pending = [(run, tried.get(run.id, 0) + 1) for run in runs if run.id not in done]
-    extra = ['--worlds', os.path.abspath(args.worlds)] \
-        if args.worlds and campaign.benchmark == 'barn' else []
     print(f'campaign {campaign.name}: {campaign.benchmark}, {len(runs)} runs '
           f'({len(done)} done already), {len(campaign.variants)} variant(s), '
           f'{workers.capacity} at a time on {workers.where}; rows in {results}', flush=True)
@@ -440,7 +469,8 @@ def campaign_command(args) -> int:
         stop['requested'] = True
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
-    stagger_s = STAGGER_S[campaign.benchmark] if args.stagger_s is None else args.stagger_s
+    stagger_s = STAGGER_S[campaign.benchmark] if options.stagger_s is None \
+        else options.stagger_s
     start_at = time.time()
     last_start = time.monotonic()
     limit = campaign.time_limit_s or (barn.TIME_LIMIT_S if campaign.benchmark == 'barn'
@@ -451,8 +481,7 @@ def campaign_command(args) -> int:
             while pending and not stop['requested'] and len(workers) < workers.capacity and \
                     (not len(workers) or time.monotonic() - last_start >= stagger_s):
                 run, attempt = pending.pop(0)
-                folder = os.path.join(out, 'runs', run.id.replace('/', '__'))
-                workers.start(run, attempt, folder, extra, run_wall_s)
+                workers.start(run, attempt, run_folder(out, run), extra, run_wall_s)
                 last_start = time.monotonic()
             time.sleep(POLL_S)
             for run, result in workers.ended(run_wall_s, stop['requested']):
@@ -470,7 +499,7 @@ def campaign_command(args) -> int:
     all_rows = spec.read_rows(results)
     finals = list(spec.finished_ids(all_rows, campaign.name).values())
     if stop['requested']:
-        print(f'orchestrator campaign: interrupted; {len(finals)} of {len(runs)} runs done '
+        print(f'{who}: interrupted; {len(finals)} of {len(runs)} runs done '
               f'(--resume finishes it)')
     _print_summary(finals)
     with open(os.path.join(out, 'summary.json'), 'w', encoding='utf-8') as f:
@@ -481,19 +510,21 @@ def campaign_command(args) -> int:
     from orchestrator_pkg.benchmark import campaign_report
     page = campaign_report.write(out, campaign.name, campaign.source, finals, len(runs))
     print(f'report: {page}')
-    return 1 if stop['requested'] or len(finals) < len(runs) else 0
+    return (1 if stop['requested'] or len(finals) < len(runs) else 0), finals
 
 
-def register(subparsers) -> None:
-    """Add ``campaign``."""
-    parser = subparsers.add_parser(
-        'campaign', help='run a campaign of benchmark or mission runs on local workers or Ray',
-        description='Run every run of a campaign description (YAML, docs/campaigns.md), each '
-                    'as its own command in a ROS domain of its own, and append a row per '
-                    'run to OUT/results.jsonl as it ends.')
-    parser.add_argument('file', help='the campaign description (YAML)')
+def run_folder(out: str, run) -> str:
+    """Return the folder of a run's files in the campaign folder ``out``."""
+    return os.path.join(out, 'runs', run.id.replace('/', '__'))
+
+
+def add_worker_options(parser, local_default: str) -> None:
+    """Add the options that say where runs run: --workers, --ray, --cpus-per-run, ...
+
+    ``local_default``: what no ``--workers`` means, for the help text.
+    """
     parser.add_argument('--workers', type=_args.positive_int, default=None,
-                        help='runs at a time (default: 1 on this machine; with --ray, as many '
+                        help=f'runs at a time (default: {local_default}; with --ray, as many '
                              'as the cluster\'s CPUs allow at --cpus-per-run)')
     parser.add_argument('--ray', metavar='ADDRESS',
                         help='run each run as a task on a Ray cluster: "auto" (the one `ray '
@@ -507,11 +538,23 @@ def register(subparsers) -> None:
                              'that one runs (default: 15 for a mission, 5 for BARN): stacks '
                              'that boot at once on a small machine starve each other\'s '
                              'start-up')
+    parser.add_argument('--resume', action='store_true',
+                        help='finish the campaign in its folder: skip the runs with a final '
+                             'row')
+
+
+def register(subparsers) -> None:
+    """Add ``campaign``."""
+    parser = subparsers.add_parser(
+        'campaign', help='run a campaign of benchmark or mission runs on local workers or Ray',
+        description='Run every run of a campaign description (YAML, docs/campaigns.md), each '
+                    'as its own command in a ROS domain of its own, and append a row per '
+                    'run to OUT/results.jsonl as it ends.')
+    parser.add_argument('file', help='the campaign description (YAML)')
+    add_worker_options(parser, '1 on this machine')
     parser.add_argument('--out', metavar='DIR',
                         help='folder of results.jsonl, summary.json and each run\'s files '
                              '(default: campaign_NAME)')
-    parser.add_argument('--resume', action='store_true',
-                        help='finish the campaign in --out: skip the runs with a final row')
     parser.add_argument('--worlds', metavar='DIR',
                         help='BARN worlds folder (default: <repo>/../shared/benchmarks/barn/'
                              'worlds)')

@@ -95,3 +95,26 @@ def test_the_test_protocol_names_itself_when_a_world_is_missing(tmp_path):
     assert 'orchestrator barn: --protocol test: no world_6.world in the worlds folder' \
         in output, output
     assert '--indices' not in output and 'Traceback' not in output
+
+
+@pytest.mark.parametrize('options, said', [
+    (['--resume'], '--resume, --stagger-s and --campaign-dir are for a BARN campaign: add '
+                   '--workers N or --ray ADDRESS'),
+    (['--workers', '2', '--verbose'], '--log and --verbose are for runs in this process; in a '
+                                      'campaign each run\'s output is in its folder'),
+])
+def test_campaign_options_without_a_campaign_and_the_reverse_are_one_clear_line(
+        tmp_path, options, said):
+    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
+    worlds.mkdir()
+    paths.mkdir()
+    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
+    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
+    run = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds',
+                          str(worlds), '--indices', '20', *options], cwd=str(tmp_path))
+    with run:
+        run.wait(60.0)
+    output = run.output()
+    assert run.returncode == 2, output
+    assert f'orchestrator barn: {said}' in output, output
+    assert not (tmp_path / 'barn_campaign').exists()  # nothing started, nothing written

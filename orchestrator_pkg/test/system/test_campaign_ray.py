@@ -1,13 +1,16 @@
-"""System test: `orchestrator campaign --ray` on a local Ray instance with two CPUs.
+"""System test: a BARN campaign on a local Ray instance with two CPUs.
 
-A Ray head (``ray start --head --num-cpus 2``, token authentication on) and a
-BARN campaign of four short runs (worlds 0 and 6, two runs each) with
-``--ray HOST:PORT``: each run is a Ray task declaring one CPU, so two run at a
-time, each in a ROS domain its task claims. Mid-run, one run's stack is killed
-outright (SIGKILL to its command's session): that run gets an error row and is
-tried once more, the killed stack's nodes stop (they get SIGINT from the kernel
-when their runner dies), and the campaign ends with every run's final row, not a
-hang.
+A Ray head (``ray start --head --num-cpus 2``, token authentication on) and
+``orchestrator barn --indices 0,6 --runs 2 --ray HOST:PORT``, the BARN command
+as a front for a campaign of those four short runs: each run is a Ray task
+declaring one CPU, so two run at a time, each in a ROS domain its task claims.
+
+Mid-run, one run's stack is killed outright (SIGKILL to its command's
+session): that run gets an error row and is tried once more, the killed
+stack's nodes stop (they get SIGINT from the kernel when their runner dies),
+and the campaign ends with every run's final row, not a hang. ``--out`` has
+the four runs and their means as ``orchestrator barn`` in one process writes
+them.
 """
 import json
 import os
@@ -23,15 +26,7 @@ import pytest
 
 from orchestrator_pkg.testing.processes import ManagedProcess
 
-CAMPAIGN = """
-name: ray_four
-benchmark: barn
-barn: {worlds: "0,6", runs: 2}
-seed: 0
-rtf: 1.0
-time_limit_s: 60
-"""
-KILLED = 'default/world_0/run_1'  # the second run to start: on the other CPU
+KILLED = 'rpp/world_0/run_1'  # the second run to start: on the other CPU
 HEAD_WAIT_S = 60.0
 CAMPAIGN_WAIT_S = 420.0
 STACK_UP_S = 8.0  # wall seconds after its command starts: its stack's nodes are running
@@ -110,11 +105,11 @@ def _gone(pid):
 def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_head,
                                                                        tmp_path):
     address, env = ray_head
-    path = tmp_path / 'ray_four.yaml'
-    path.write_text(CAMPAIGN)
-    out = tmp_path / 'out'
-    campaign = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'campaign',
-                               str(path), '--ray', address, '--out', str(out)],
+    out = tmp_path / 'campaign'
+    campaign = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn',
+                               '--indices', '0,6', '--runs', '2', '--time-limit-s', '60',
+                               '--ray', address, '--campaign-dir', str(out),
+                               '--out', str(tmp_path / 'barn.json')],
                               env=env, stop_timeout_s=120.0)
     killed_folder = out / 'runs' / KILLED.replace('/', '__')
     with campaign:
@@ -134,8 +129,8 @@ def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_hea
         code = campaign.wait(CAMPAIGN_WAIT_S)
         output = campaign.output()
     assert code == 0, output
-    assert f'4 runs (0 done already), 1 variant(s), 2 at a time on Ray cluster at {address}' \
-        in output, output
+    assert 'campaign barn: barn, 4 runs (0 done already), 1 variant(s), 2 at a time on ' \
+        f'Ray cluster at {address}' in output, output
     # the killed stack's nodes stopped (SIGINT from the kernel), none left running
     still = [pid for pid in nodes if not _gone(pid)]
     assert not still, still
@@ -149,7 +144,7 @@ def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_hea
     assert 'no result from the run' in killed[0]['detail'], killed[0]
     finals = [row for row in rows if row['final']]
     assert sorted(row['id'] for row in finals) == sorted(
-        f'default/world_{w}/run_{k}' for w in (0, 6) for k in (0, 1))
+        f'rpp/world_{w}/run_{k}' for w in (0, 6) for k in (0, 1))
     # each a real BARN outcome in its own sim, none an error
     assert all(row['status'] in ('succeeded', 'collided', 'timeout') for row in finals), finals
     assert all(row['host'] == socket.gethostname() for row in rows), rows
@@ -160,3 +155,10 @@ def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_hea
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['done'] == 4, summary
     assert (out / 'report.html').exists()
+    # orchestrator barn's own result file: the four runs, in order, and their means
+    barn = json.loads((tmp_path / 'barn.json').read_text())
+    assert [(r['world'], r['run']) for r in barn['runs']] == [(0, 0), (0, 1), (6, 0), (6, 1)]
+    by_id = {row['id']: row for row in finals}
+    assert [r['status'] for r in barn['runs']] == [
+        by_id[f'rpp/world_{w}/run_{k}']['status'] for w in (0, 6) for k in (0, 1)]
+    assert barn['means']['runs'] == 4 and 'means over 4 runs (2 worlds)' in output, output

@@ -74,6 +74,25 @@ def test_a_mission_campaign_expands_per_seed_with_its_inputs():
     assert '--timeout-s' not in argv  # the command's own default
 
 
+def test_a_mission_campaign_runs_over_worlds_and_robots_as_axes():
+    campaign = spec.parse('benchmark: mission\nmission:\n  name: patrol\n'
+                          '  worlds: [warehouse, office]\n  robots: [small_indoor, jackal]\n'
+                          '  seeds: [0, 1]\n', 'axes.yaml')
+    assert campaign.worlds == ('warehouse', 'office') and campaign.world == 'warehouse'
+    runs = spec.expand(campaign)
+    assert [r.id for r in runs][:3] == ['default/warehouse/small_indoor/seed_0',
+                                        'default/warehouse/small_indoor/seed_1',
+                                        'default/warehouse/jackal/seed_0']
+    assert len(runs) == 8 and len({r.id for r in runs}) == 8
+    last = runs[-1]
+    assert (last.world, last.robot, last.seed) == ('office', 'jackal', 1)
+    assert last.argv[last.argv.index('--world') + 1] == 'office'
+    assert last.argv[last.argv.index('--robot') + 1] == 'jackal'
+    # one world and no robots: the ids and command lines are as before
+    plain = spec.expand(spec.parse(MISSION, 'm.yaml'))
+    assert plain[0].robot == '' and '--robot' not in plain[0].argv
+
+
 @pytest.mark.parametrize('text, where', [
     ('benchmark: barns', 'benchmark: expected one of barn, mission'),
     ('benchmark: barn\nbarn: {runs: 0}', 'barn.runs: must be at least 1'),
@@ -86,6 +105,14 @@ def test_a_mission_campaign_expands_per_seed_with_its_inputs():
     ('benchmark: mission\nmission: {world: warehouse}', 'mission.name: a mission campaign'),
     ('benchmark: mission\nmission: {name: go_to, seeds: [1, 1]}', 'mission.seeds: a seed is'),
     ('benchmark: mission\nmission: {name: go_to, seeds: 3}', 'mission.seeds: expected a list'),
+    ('benchmark: mission\nmission: {name: go_to, world: a, worlds: [b]}',
+     'mission.worlds: give world or worlds, not both'),
+    ('benchmark: mission\nmission: {name: go_to, worlds: [a, a]}',
+     "mission.worlds: 'a' is listed twice"),
+    ('benchmark: mission\nmission: {name: go_to, robots: []}',
+     'mission.robots: expected a list of robot presets'),
+    ('benchmark: mission\nmission: {name: go_to, robots: [jackal, ""]}',
+     "mission.robots[1]: expected a non-empty string, got ''"),
     ('benchmark: mission\nmission: {name: go_to, inputs: {x: [1]}}', 'mission.inputs.x'),
     ('benchmark: barn\nvariants: []', 'variants: expected a list'),
     ('benchmark: barn\nvariants: [{name: a}, {name: a}]', "variants: the name 'a' is used twice"),
