@@ -391,7 +391,7 @@ def _as_campaign(args, indices, optimal, worlds_dir, paths_dir) -> int:
     and ``--out`` are the same as for runs in this process, from each run's result.
     """
     from orchestrator_pkg.benchmark import campaign as spec
-    from orchestrator_pkg.commands import campaign as campaign_command
+    from orchestrator_pkg.commands import _campaign_runs
     if args.log or args.verbose:
         print('orchestrator barn: --log and --verbose are for runs in this process; in a '
               'campaign each run\'s output is in its folder (attempt_N.log)', file=sys.stderr)
@@ -408,12 +408,12 @@ def _as_campaign(args, indices, optimal, worlds_dir, paths_dir) -> int:
              '--max-lead-s', f'{args.max_lead_s:g}']
     folder = args.campaign_dir or (f'{os.path.splitext(args.out)[0]}_runs' if args.out
                                    else 'barn_campaign')
-    code, finals = campaign_command.run_campaign(campaign, runs, folder, args, extra,
+    code, finals = _campaign_runs.run_campaign(campaign, runs, folder, args, extra,
                                                  who='orchestrator barn')
     if code == 2:
         return code
     by_id = {row['id']: row for row in finals}
-    results = [_result_of(by_id[run.id], run, campaign_command.run_folder(
+    results = [_result_of(by_id[run.id], run, _campaign_runs.run_folder(
         os.path.abspath(folder), run), optimal) for run in runs if run.id in by_id]
     _print_means(results)
     if args.out:
@@ -495,7 +495,7 @@ def register(subparsers) -> None:
     parser.add_argument('--bringup', default=DEFAULT_BRINGUP,
                         help='bringup description (default: %(default)s)')
     _args.add_param_option(parser, 'in every run')
-    from orchestrator_pkg.commands.campaign import add_worker_options
+    from orchestrator_pkg.commands._campaign_runs import add_worker_options
     add_worker_options(parser, 'none: every run in this process, one after another')
     parser.add_argument('--campaign-dir', metavar='DIR',
                         help='with --workers or --ray: the campaign\'s folder (results.jsonl, '
