@@ -57,7 +57,7 @@ from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.planning.frames import FrameError, PoseHistory, transform_points
+from orchestrator_pkg.planning.frames import FrameError, PoseHistory, advance, transform_points
 from orchestrator_pkg.planning.mppi import MPPIController, parameter_specs, params_from_dict
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import (
@@ -72,6 +72,8 @@ from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 R = FollowPath.Result
+MAX_AHEAD_S = 0.25  # latency_compensation: never predict further ahead than this
+CYCLE_SMOOTHING = 0.2  # weight of the newest cycle in the smoothed cycle time
 RPP_PLUGIN = 'nav2_regulated_pure_pursuit_controller::RegulatedPurePursuitController'
 MPPI_PLUGIN = 'nav2_mppi_controller::MPPIController'
 PLUGINS = (RPP_PLUGIN, MPPI_PLUGIN)
@@ -126,6 +128,9 @@ CONTROLLER_SPECS = {
                                       0.1, 600.0),
     'failure_tolerance_s': Spec(0.5, 'how long the controller may see a collision ahead '
                                 'before the goal aborts with NO_VALID_CONTROL', 0.0, 60.0),
+    'latency_compensation': Spec(False, 'plan from where the robot will be when the command '
+                                 'takes effect: the odometry pose advanced along the last '
+                                 'command by its age plus the ROS time the last cycles took'),
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
     'transform_timeout_s': Spec(2.0, 'a path in another frame than global_frame waits this '
@@ -193,6 +198,8 @@ class ControllerServer(ManagedNode):
         self._costmap = build_costmap(cm, rolling=True)
         self._pose = None
         self._pose_time = None
+        self._pose_stamp = 0.0  # the latest odometry's stamp (s)
+        self._cycle_s = 0.0  # ROS time a control cycle takes, smoothed
         self._odom = PoseHistory(ODOM_HISTORY_S, 'odometry')  # scans are marked at their stamp
         self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
         self._tf = tf_listener(self)
@@ -234,6 +241,7 @@ class ControllerServer(ManagedNode):
         p = msg.pose.pose
         self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
+        self._pose_stamp = convert.seconds_of(msg.header.stamp)
         self._odom.add(convert.seconds_of(msg.header.stamp), self._pose)
         self._scans.retry()  # a scan may have been waiting for this pose
 
@@ -388,6 +396,9 @@ class ControllerServer(ManagedNode):
         if active.frame and not self._transform_path(active, now):
             return
         x, y, yaw = self._pose
+        if self.get_parameter('latency_compensation').value:
+            ahead = max(0.0, now.nanoseconds * 1e-9 - self._pose_stamp) + self._cycle_s
+            x, y, yaw = advance((x, y, yaw), *self._last_cmd, min(ahead, MAX_AHEAD_S))
         if not self._progress.check(x, y, now.nanoseconds * 1e-9):
             self._finish(R.FAILED_TO_MAKE_PROGRESS, 'the robot did not move '
                          f'{self._progress.radius} m in {self._progress.allowance} s', abort=True)
@@ -420,6 +431,8 @@ class ControllerServer(ManagedNode):
         else:
             active.failing_since = None
         self._publish(cmd.linear_x, cmd.angular_z)
+        spent = (self.get_clock().now() - now).nanoseconds * 1e-9
+        self._cycle_s += CYCLE_SMOOTHING * (min(max(spent, 0.0), MAX_AHEAD_S) - self._cycle_s)
         fb = FollowPath.Feedback(distance_to_goal=float(cmd.distance_to_goal),
                                  speed=float(abs(cmd.linear_x)))
         active.handle.publish_feedback(fb)

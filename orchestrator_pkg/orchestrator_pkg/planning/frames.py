@@ -295,6 +295,20 @@ class Backlog:
         return ready, dropped
 
 
+def advance(pose: Pose2D, v: float, w: float, dt: float) -> Pose2D:
+    """Return where a unicycle at ``pose`` is after ``dt`` s at speed ``v`` and turn rate ``w``.
+
+    Exact for constant (v, w): along the arc, or the straight line when w is 0.
+    """
+    x, y, yaw = pose
+    turn = w * dt
+    if abs(turn) < 1e-9:
+        return (x + v * dt * math.cos(yaw), y + v * dt * math.sin(yaw), yaw)
+    chord = 2.0 * v / w * math.sin(0.5 * turn)
+    mid = yaw + 0.5 * turn
+    return (x + chord * math.cos(mid), y + chord * math.sin(mid), yaw + turn)
+
+
 def parse_pose_string(text: str) -> Tuple[int, str, Tuple[float, ...]]:
     """Parse Nav2's pose string ``stamp_ns;frame_id;x;y;z;qx;qy;qz;qw``.
 

@@ -121,8 +121,10 @@ def _send(node, client, points):
     return handle
 
 
-@pytest.mark.parametrize('rig', [[], [f'FollowPath.plugin:={MPPI_PLUGIN}']], indirect=True,
-                         ids=['regulated_pure_pursuit', 'mppi'])
+@pytest.mark.parametrize('rig', [[], [f'FollowPath.plugin:={MPPI_PLUGIN}'],
+                                 [f'FollowPath.plugin:={MPPI_PLUGIN}',
+                                  'latency_compensation:=true']], indirect=True,
+                         ids=['regulated_pure_pursuit', 'mppi', 'mppi_latency_compensated'])
 def test_follows_the_slalom_to_the_goal_without_touching_a_box(rig, request):
     node, client, monitor, ctl = rig
     mppi = 'mppi' in request.node.callspec.id

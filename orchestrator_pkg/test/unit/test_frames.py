@@ -9,6 +9,7 @@ from orchestrator_pkg.planning.frames import (
     FrameError,
     FrameTree2D,
     PoseHistory,
+    advance,
     compose,
     invert,
     yaw_of,
@@ -144,3 +145,18 @@ def test_backlog_waits_for_a_pose_then_drops_what_waited_too_long():
     ready, dropped = backlog.take(lambda t, _item: h.at(t))
     assert [item for item, _ in dropped] == ['scan 1.9']
     assert 'more than 3 readings waiting' in str(dropped[0][1]) and len(backlog) == 3
+
+
+def test_advance_follows_the_unicycle_along_a_line_and_an_arc():
+    # straight: 0.5 m/s for 2 s heading +y
+    x, y, yaw = advance((1.0, 1.0, math.pi / 2), 0.5, 0.0, 2.0)
+    assert (x, y, yaw) == pytest.approx((1.0, 2.0, math.pi / 2), abs=1e-12)
+    # a quarter circle of radius 1 m to the left, from the origin heading +x
+    x, y, yaw = advance((0.0, 0.0, 0.0), 1.0, 1.0, math.pi / 2)
+    assert (x, y, yaw) == pytest.approx((1.0, 1.0, math.pi / 2), abs=1e-12)
+    # turning on the spot, and no time at all
+    assert advance((2.0, 3.0, 0.1), 0.0, -2.0, 0.5) == pytest.approx((2.0, 3.0, -0.9))
+    assert advance((2.0, 3.0, 0.1), 1.0, 1.0, 0.0) == pytest.approx((2.0, 3.0, 0.1))
+    # the arc's formula meets the line's as the turn rate goes to 0
+    assert advance((0.0, 0.0, 0.3), 1.0, 1e-7, 1.0) == pytest.approx(
+        advance((0.0, 0.0, 0.3), 1.0, 0.0, 1.0), abs=1e-6)
