@@ -1,8 +1,9 @@
 """System test: a BARN campaign on a local Ray instance with two CPUs.
 
 A Ray head (``ray start --head --num-cpus 2``, token authentication on) and
-``orchestrator barn --indices 0,6 --runs 2 --ray HOST:PORT``, the BARN command
-as a front for a campaign of those four short runs: each run is a Ray task
+``orchestrator barn --indices 20 --runs 4 --ray HOST:PORT`` on the committed
+BARN world 20 (seeds 0-3), the BARN command as a front for a campaign of those
+four short runs: each run is a Ray task
 declaring one CPU, so two run at a time, each in a ROS domain its task claims.
 
 Mid-run, one run's stack is killed outright (SIGKILL to its command's
@@ -26,7 +27,10 @@ import pytest
 
 from orchestrator_pkg.testing.processes import ManagedProcess
 
-KILLED = 'rpp/world_0/run_1'  # the second run to start: on the other CPU
+KILLED = 'rpp/world_20/run_1'  # the second run to start: on the other CPU
+RUN_IDS = [f'rpp/world_20/run_{k}' for k in range(4)]
+DATA = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'orchestrator_sim', 'test',
+                    'data')
 HEAD_WAIT_S = 60.0
 CAMPAIGN_WAIT_S = 420.0
 STACK_UP_S = 8.0  # wall seconds after its command starts: its stack's nodes are running
@@ -105,9 +109,15 @@ def _gone(pid):
 def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_head,
                                                                        tmp_path):
     address, env = ray_head
+    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
+    worlds.mkdir()
+    paths.mkdir()
+    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
+    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
     out = tmp_path / 'campaign'
     campaign = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn',
-                               '--indices', '0,6', '--runs', '2', '--time-limit-s', '60',
+                               '--worlds', str(worlds), '--indices', '20', '--runs', '4',
+                               '--time-limit-s', '60',
                                '--ray', address, '--campaign-dir', str(out),
                                '--out', str(tmp_path / 'barn.json')],
                               env=env, stop_timeout_s=120.0)
@@ -143,8 +153,7 @@ def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_hea
     assert killed[0]['exit_code'] == -signal.SIGKILL, killed[0]
     assert 'no result from the run' in killed[0]['detail'], killed[0]
     finals = [row for row in rows if row['final']]
-    assert sorted(row['id'] for row in finals) == sorted(
-        f'rpp/world_{w}/run_{k}' for w in (0, 6) for k in (0, 1))
+    assert sorted(row['id'] for row in finals) == RUN_IDS
     # each a real BARN outcome in its own sim, none an error
     assert all(row['status'] in ('succeeded', 'collided', 'timeout') for row in finals), finals
     assert all(row['host'] == socket.gethostname() for row in rows), rows
@@ -157,8 +166,7 @@ def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_hea
     assert (out / 'report.html').exists()
     # orchestrator barn's own result file: the four runs, in order, and their means
     barn = json.loads((tmp_path / 'barn.json').read_text())
-    assert [(r['world'], r['run']) for r in barn['runs']] == [(0, 0), (0, 1), (6, 0), (6, 1)]
+    assert [(r['world'], r['run']) for r in barn['runs']] == [(20, k) for k in range(4)]
     by_id = {row['id']: row for row in finals}
-    assert [r['status'] for r in barn['runs']] == [
-        by_id[f'rpp/world_{w}/run_{k}']['status'] for w in (0, 6) for k in (0, 1)]
-    assert barn['means']['runs'] == 4 and 'means over 4 runs (2 worlds)' in output, output
+    assert [r['status'] for r in barn['runs']] == [by_id[i]['status'] for i in RUN_IDS]
+    assert barn['means']['runs'] == 4 and 'means over 4 runs (1 worlds)' in output, output
