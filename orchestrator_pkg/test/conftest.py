@@ -1,4 +1,7 @@
 """Fixtures shared by the orchestrator_pkg tests."""
+import os
+import shutil
+
 import pytest
 
 from orchestrator_pkg.testing.ros_domain import claim_domain
@@ -9,6 +12,23 @@ def ros_domain():
     """Claim a ROS domain for this test; yields the claim (``.domain_id``, ``.env()``)."""
     with claim_domain() as claim:
         yield claim
+
+
+@pytest.fixture
+def barn_world_20(tmp_path):
+    """Return a BARN worlds folder holding the committed world 20, its path file beside it.
+
+    ``TMP/worlds/world_20.world`` and ``TMP/path_files/path_20.npy`` (copied from the
+    BARN Challenge, MIT: orchestrator_sim/test/data), laid out as ``orchestrator barn``
+    expects, so no test needs the BARN data in ../shared.
+    """
+    data = os.path.join(os.path.dirname(__file__), '..', '..', 'orchestrator_sim', 'test', 'data')
+    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
+    worlds.mkdir()
+    paths.mkdir()
+    shutil.copy(os.path.join(data, 'barn_world_20.world'), worlds / 'world_20.world')
+    shutil.copy(os.path.join(data, 'barn_path_20.npy'), paths / 'path_20.npy')
+    return worlds
 
 
 @pytest.fixture(scope='module')

@@ -386,7 +386,7 @@ def _as_campaign(args, indices, optimal, worlds_dir, paths_dir) -> int:
     """``--workers``/``--ray``: the same worlds and runs as a BARN campaign.
 
     Each run is ``orchestrator barn`` for one world and seed, in a process and ROS
-    domain of its own (:mod:`orchestrator_pkg.commands.campaign`): rows in
+    domain of its own (:mod:`orchestrator_pkg.commands._campaign_runs`): rows in
     ``--campaign-dir``, ``--resume``, one retry of an errored run. The means
     and ``--out`` are the same as for runs in this process, from each run's result.
     """

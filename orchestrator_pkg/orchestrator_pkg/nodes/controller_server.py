@@ -242,7 +242,7 @@ class ControllerServer(ManagedNode):
         self._pose = (p.position.x, p.position.y, convert.quaternion_to_yaw(p.orientation))
         self._pose_time = self.get_clock().now()
         self._pose_stamp = convert.seconds_of(msg.header.stamp)
-        self._odom.add(convert.seconds_of(msg.header.stamp), self._pose)
+        self._odom.add(self._pose_stamp, self._pose)
         self._scans.retry()  # a scan may have been waiting for this pose
 
     def _sensor_pose_at(self, t: float):
@@ -396,13 +396,13 @@ class ControllerServer(ManagedNode):
         if active.frame and not self._transform_path(active, now):
             return
         x, y, yaw = self._pose
-        if self.get_parameter('latency_compensation').value:
-            ahead = max(0.0, now.nanoseconds * 1e-9 - self._pose_stamp) + self._cycle_s
-            x, y, yaw = advance((x, y, yaw), *self._last_cmd, min(ahead, MAX_AHEAD_S))
-        if not self._progress.check(x, y, now.nanoseconds * 1e-9):
+        if not self._progress.check(x, y, now.nanoseconds * 1e-9):  # where it is, measured
             self._finish(R.FAILED_TO_MAKE_PROGRESS, 'the robot did not move '
                          f'{self._progress.radius} m in {self._progress.allowance} s', abort=True)
             return
+        if self.get_parameter('latency_compensation').value:
+            ahead = max(0.0, now.nanoseconds * 1e-9 - self._pose_stamp) + self._cycle_s
+            x, y, yaw = advance((x, y, yaw), *self._last_cmd, min(ahead, MAX_AHEAD_S))
         try:
             cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
                                            self._costmap.master)

@@ -22,12 +22,9 @@ RUN_TIMEOUT_S = 240.0  # wall; the run is about 15-30 s of sim time at rtf 1
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 @pytest.mark.parametrize('controller', ['rpp', 'mppi'])
-def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controller):
-    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
-    worlds.mkdir()
-    paths.mkdir()
-    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
-    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
+def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controller,
+                                                  barn_world_20):
+    worlds = barn_world_20
     out = tmp_path / 'barn.json'
     cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds', str(worlds),
            '--indices', '20', '--rtf', '1', '--controller', controller, '--out', str(out)]
@@ -104,14 +101,9 @@ def test_the_test_protocol_names_itself_when_a_world_is_missing(tmp_path):
                                       'campaign each run\'s output is in its folder'),
 ])
 def test_campaign_options_without_a_campaign_and_the_reverse_are_one_clear_line(
-        tmp_path, options, said):
-    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
-    worlds.mkdir()
-    paths.mkdir()
-    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
-    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
+        tmp_path, barn_world_20, options, said):
     run = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds',
-                          str(worlds), '--indices', '20', *options], cwd=str(tmp_path))
+                          str(barn_world_20), '--indices', '20', *options], cwd=str(tmp_path))
     with run:
         run.wait(60.0)
     output = run.output()

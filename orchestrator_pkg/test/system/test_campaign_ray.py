@@ -29,8 +29,7 @@ from orchestrator_pkg.testing.processes import ManagedProcess
 
 KILLED = 'rpp/world_20/run_1'  # the second run to start: on the other CPU
 RUN_IDS = [f'rpp/world_20/run_{k}' for k in range(4)]
-DATA = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'orchestrator_sim', 'test',
-                    'data')
+
 HEAD_WAIT_S = 60.0
 CAMPAIGN_WAIT_S = 420.0
 STACK_UP_S = 8.0  # wall seconds after its command starts: its stack's nodes are running
@@ -106,17 +105,12 @@ def _gone(pid):
 
 
 @pytest.mark.timeout(HEAD_WAIT_S + CAMPAIGN_WAIT_S + 120)
-def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_head,
-                                                                       tmp_path):
+def test_four_runs_on_ray_and_a_killed_stack_is_an_error_row_and_a_retry(ray_head, tmp_path,
+                                                                       barn_world_20):
     address, env = ray_head
-    worlds, paths = tmp_path / 'worlds', tmp_path / 'path_files'
-    worlds.mkdir()
-    paths.mkdir()
-    shutil.copy(os.path.join(DATA, 'barn_world_20.world'), worlds / 'world_20.world')
-    shutil.copy(os.path.join(DATA, 'barn_path_20.npy'), paths / 'path_20.npy')
     out = tmp_path / 'campaign'
     campaign = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'barn',
-                               '--worlds', str(worlds), '--indices', '20', '--runs', '4',
+                               '--worlds', str(barn_world_20), '--indices', '20', '--runs', '4',
                                '--time-limit-s', '60',
                                '--ray', address, '--campaign-dir', str(out),
                                '--out', str(tmp_path / 'barn.json')],
