@@ -61,7 +61,7 @@ MAX_PENDING = 1000  # messages kept until the first /clock
 CLOCK_DEPTH = 100  # /clock messages queued for the clock thread: 1 s of sim at 100 Hz
 # records that close what came before them at the same sim time: a result after its tree's
 # last changes, the run's localization error after everything
-LAST_AT_EQUAL_TIME = {'mission_result': 1, 'localization_error': 2}
+LAST_AT_EQUAL_TIME = {'mission_start': -1, 'mission_result': 1, 'localization_error': 2}
 
 
 class ClockMap:
@@ -350,18 +350,28 @@ class RunRecorder:
 
 
 def order_mission_log(path: str) -> None:
-    """Put mission.jsonl in sim-time order, each result after its tree's last change.
+    """Put mission.jsonl in sim-time order: each mission between its start and its result.
 
-    At equal times a result follows the changes; the localization errors
-    (logged at the end of the run) are raised to the last time and come last.
+    A start is stamped with the session's clock when the goal is sent, the
+    tree's changes with the orchestrator's own clock (another subscription to
+    /clock, which can be a step behind), so the first tick's changes can carry
+    an earlier time than the start: the start is lowered to its robot's first
+    change, as a result is raised to its tree's last one. At equal times a
+    start comes first and a result follows the changes; the localization
+    errors (logged at the end of the run) are raised to the last time and come
+    last.
     """
     with open(path, encoding='utf-8') as f:
         records = [json.loads(line) for line in f if line.strip()]
-    last_tick = {}
+    first_change, last_tick = {}, {}
     for r in records:
-        if r.get('event') == 'status' and r.get('tree') == 'orchestrator':
-            last_tick[r['robot']] = max(last_tick.get(r['robot'], r['t']), r['t'])
+        if r.get('event') == 'status':
+            first_change[r['robot']] = min(first_change.get(r['robot'], r['t']), r['t'])
+            if r.get('tree') == 'orchestrator':
+                last_tick[r['robot']] = max(last_tick.get(r['robot'], r['t']), r['t'])
     for r in records:
+        if r.get('event') == 'mission_start' and r['robot'] in first_change:
+            r['t'] = min(r['t'], first_change[r['robot']])
         if r.get('event') == 'mission_result' and r['robot'] in last_tick:
             r['t'] = max(r['t'], last_tick[r['robot']])
     end = max((r.get('t', 0.0) for r in records), default=0.0)

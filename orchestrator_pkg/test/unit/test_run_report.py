@@ -158,6 +158,19 @@ def test_the_mission_log_is_put_in_sim_time_order_with_results_after_their_last_
     records = run_folder.read_mission_log(str(log))
     assert records[-1] == {**end, 't': 2.0}
     assert records[-2]['event'] == 'mission_result'
+    # the first tick stamped a step before the start (the orchestrator's clock lags
+    # the session's): the start is lowered to it and still comes first
+    early = [{'event': 'status', 't': 1.3, 'robot': '', 'tree': 'orchestrator', 'path': 'A'},
+             {'event': 'status', 't': 1.3, 'robot': 'r2', 'tree': 'orchestrator', 'path': 'X'},
+             {'event': 'mission_start', 't': 1.32, 'robot': ''},
+             {'event': 'mission_start', 't': 1.2, 'robot': 'r2'},
+             {'event': 'mission_result', 't': 1.4, 'robot': '', 'outcome': 'SUCCEEDED'}]
+    log.write_text(''.join(json.dumps(r) + '\n' for r in early))
+    order_mission_log(str(log))
+    records = run_folder.read_mission_log(str(log))
+    assert [(r['robot'], r.get('path', r['event']), r['t']) for r in records] == [
+        ('r2', 'mission_start', 1.2), ('', 'mission_start', 1.3), ('', 'A', 1.3),
+        ('r2', 'X', 1.3), ('', 'mission_result', 1.4)]
 
 
 # -- collisions, objects, goals, the failure in the title, labels that do not collide -------
