@@ -303,8 +303,7 @@ class Runner:
         exited within :data:`RECENT_EXIT_S` (the runner said so; a process running
         now is its respawn, not a stalled one).
         """
-        node = next((n for n in self.nodes if n.launch.namespace == namespace
-                     and name in n.launch.node_names), None)
+        node = self._find(namespace, name)
         if node is None or not node.running() or (
                 node.exited_at is not None and self._clock() - node.exited_at < RECENT_EXIT_S):
             return ''
@@ -314,6 +313,37 @@ class Runner:
         return (f'{node.label}\'s process (pid {pid}) is still running, unreachable on the ROS '
                 f'graph (threads: {threads or "unknown"}); the stacks of its Python threads '
                 'are in its log')
+
+    def restartable(self, namespace: str, name: str) -> bool:
+        """Whether :meth:`restart_unreachable` may kill it: running, respawned, not stopped."""
+        node = self._find(namespace, name)
+        return (node is not None and node.running() and node.launch.node.respawn
+                and not _stopped(node.process.pid))
+
+    def restart_unreachable(self, namespace: str, name: str, lost_for_s: float) -> str:
+        """Kill a node still unreachable ``lost_for_s`` after its loss, for its respawn.
+
+        A process lost to DDS discovery stays lost while it runs: the others
+        dropped its participant (its announcements stopped, seen when Fast DDS's
+        event thread wedged: rmw_fastrtps#695), it is not found again, and it
+        waits for messages that no longer come. Its respawn policy cures that,
+        as it cures a crash: the process is killed and :meth:`poll` respawns it.
+        A stopped process (SIGSTOP, a debugger: a thread in state T) is left to
+        whoever stopped it, and so is a node without ``respawn``. Return what
+        was done, or '' (not the runner's node, not running, stopped, or not
+        respawned).
+        """
+        if not self.restartable(namespace, name):
+            return ''
+        node = self._find(namespace, name)
+        pid = node.process.pid
+        node.signal(signal.SIGKILL)
+        return (f'{node.label}\'s process (pid {pid}) still unreachable on the ROS graph '
+                f'{lost_for_s:.0f} s after its loss: killed, for its respawn')
+
+    def _find(self, namespace: str, name: str) -> Optional[ManagedNode]:
+        return next((n for n in self.nodes if n.launch.namespace == namespace
+                     and name in n.launch.node_names), None)
 
     def shutdown(self, before_shutdown: Optional[Callable[[], None]] = None) -> Dict[str, int]:
         """Stop everything in order; return each node's last exit code."""
@@ -372,21 +402,33 @@ def thread_states(pid: int) -> str:
     process (or no /proc).
     """
     counts: Dict[str, int] = {}
+    for name, state in _threads(pid):
+        key = f'{name} {state}'
+        counts[key] = counts.get(key, 0) + 1
+    return ', '.join(key if n == 1 else f'{key} x{n}' for key, n in counts.items())
+
+
+def _stopped(pid: int) -> bool:
+    """Whether a thread of the process is stopped (T: by a signal, t: by a debugger)."""
+    return any(state in ('T', 't') for _, state in _threads(pid))
+
+
+def _threads(pid: int) -> List[tuple]:
+    """(name, state letter) of each thread of a process, from /proc; [] without one."""
     try:
         tids = sorted(os.listdir(f'/proc/{pid}/task'), key=int)
     except OSError:
-        return ''
+        return []
+    threads = []
     for tid in tids:
         try:
             with open(f'/proc/{pid}/task/{tid}/stat') as f:
                 stat = f.read()
         except OSError:
             continue  # the thread ended meanwhile
-        name = stat[stat.find('(') + 1:stat.rfind(')')]
-        state = stat[stat.rfind(')') + 1:].split()[0]
-        key = f'{name} {state}'
-        counts[key] = counts.get(key, 0) + 1
-    return ', '.join(key if n == 1 else f'{key} x{n}' for key, n in counts.items())
+        threads.append((stat[stat.find('(') + 1:stat.rfind(')')],
+                        stat[stat.rfind(')') + 1:].split()[0]))
+    return threads
 
 
 def ament_executable(package: str, executable: str) -> str:

@@ -298,3 +298,37 @@ def test_a_runner_killed_outright_leaves_no_node_running(executable, tmp_path, r
         if runner.poll() is None:
             runner.kill()
         runner.wait()
+
+
+def test_a_node_still_unreachable_is_killed_for_its_respawn_unless_stopped(
+        executable, ros_domain, graph):
+    """A running process lost to DDS is restarted by its respawn; a stopped one is left alone."""
+    runner, lines = _make(executable, ros_domain, robots=1, respawn='true')
+    runner.start()
+    try:
+        node = runner.nodes[0]
+        assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph)
+        first = node.process.pid
+        # stopped (SIGSTOP): whoever stopped it resumes it; nothing is killed
+        os.kill(first, signal.SIGSTOP)
+        try:
+            assert _wait_for(lambda: _state(first) == 'T', graph), _state(first)
+            time.sleep(0.2)  # every thread of it
+            assert not runner.restartable('', 'mission_fixture')
+            assert runner.restart_unreachable('', 'mission_fixture', 2.0) == ''
+        finally:
+            os.kill(first, signal.SIGCONT)
+        assert node.running() and node.process.pid == first
+        # running (as a process whose DDS participant others dropped is): killed, respawned
+        assert runner.restartable('', 'mission_fixture')
+        said = runner.restart_unreachable('', 'mission_fixture', 2.4)
+        assert said == (f"mission_fixture's process (pid {first}) still unreachable on the ROS "
+                        'graph 2 s after its loss: killed, for its respawn'), said
+        assert _wait_for(lambda: node.running() and node.process.pid != first, graph,
+                         runner=runner), lines
+        assert node.exit_codes == [-signal.SIGKILL]
+        assert _wait_for(lambda: ('mission_fixture', '/') in _names(graph), graph)
+        assert runner.restart_unreachable('robot3', 'mission_fixture', 2.0) == ''  # not ours
+    finally:
+        runner.shutdown()
+    assert not runner.restartable('', 'mission_fixture')  # exited
