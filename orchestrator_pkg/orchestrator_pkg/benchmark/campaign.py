@@ -39,6 +39,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
+from orchestrator_pkg.benchmark.barn import METRIC_MAX  # a run's metric is in [0, METRIC_MAX]
+
 BENCHMARKS = ('barn', 'mission')
 BARN_CONTROLLERS = ('rpp', 'mppi')  # `orchestrator barn --controller`
 # a run's outcome; 'error': the run itself failed (its stack did not come up, the
@@ -486,8 +488,15 @@ def wilson(successes: int, n: int, z: float = Z_95) -> Tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def mean_interval(values: Sequence[float], z: float = Z_95) -> Tuple[float, float, float]:
-    """Mean and its normal-approximation 95 % interval; (nan, nan, nan) with no values."""
+def mean_interval(values: Sequence[float], z: float = Z_95,
+                  bounds: Tuple[float, float] = (-math.inf, math.inf)
+                  ) -> Tuple[float, float, float]:
+    """Mean and its normal-approximation 95 % interval; (nan, nan, nan) with no values.
+
+    The interval is clipped to ``bounds``, the range the values can take (the
+    BARN metric's [0, 0.5]): near an end the normal approximation passes it,
+    and a mean cannot.
+    """
     n = len(values)
     if n == 0:
         return math.nan, math.nan, math.nan
@@ -496,7 +505,7 @@ def mean_interval(values: Sequence[float], z: float = Z_95) -> Tuple[float, floa
         return mean, math.nan, math.nan
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = z * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    return mean, max(bounds[0], mean - half), min(bounds[1], mean + half)
 
 
 def summarize(rows: Iterable[Mapping]) -> Dict[str, dict]:
@@ -517,7 +526,7 @@ def summarize(rows: Iterable[Mapping]) -> Dict[str, dict]:
                    if isinstance(r.get('metric'), (int, float))]
         times = [float(r['time_s']) for r in vrows if r.get('status') == 'succeeded'
                  and isinstance(r.get('time_s'), (int, float))]
-        mean, m_low, m_high = mean_interval(metrics)
+        mean, m_low, m_high = mean_interval(metrics, bounds=(0.0, METRIC_MAX))
         out[variant] = {'runs': n, **{s: counts[s] / n for s in STATUSES},
                         'success_ci95': (low, high), 'metric': mean,
                         'metric_ci95': (m_low, m_high),

@@ -208,6 +208,13 @@ def test_wilson_interval_matches_known_values():
     mean, low, high = spec.mean_interval([1.0, 2.0, 3.0])
     assert mean == 2.0 and round(high - mean, 4) == round(1.959964 / math.sqrt(3), 4)
     assert math.isnan(spec.mean_interval([])[0])
+    # near the top of the BARN metric's range the normal interval passes 0.5: clipped
+    metrics = [0.5] * 9 + [0.2]
+    mean, low, high = spec.mean_interval(metrics)
+    assert high > 0.5
+    assert spec.mean_interval(metrics, bounds=(0.0, 0.5)) == (mean, low, 0.5)
+    rows = [{'variant': 'a', 'status': 'succeeded', 'metric': m} for m in metrics]
+    assert spec.summarize(rows)['a']['metric_ci95'] == (low, 0.5)
 
 
 def test_summary_per_variant_counts_final_rows_only():
