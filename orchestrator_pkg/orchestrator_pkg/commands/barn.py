@@ -20,6 +20,7 @@ import time
 from orchestrator_pkg.benchmark import barn
 from orchestrator_pkg.bringup.description import BringupError
 from orchestrator_pkg.commands import _args
+from orchestrator_pkg.commands.run import STOP_SIGNALS
 from orchestrator_pkg.ros_edge import convert, share
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
@@ -200,7 +201,10 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
     runner = Runner(launches, ament_executable, grace_period_s=bringup.grace_period_s,
                     output=log)
     wall_start = time.monotonic()
-    rclpy.init()
+    # no rclpy signal handlers: barn_command's own stop the run in order (rclpy's would
+    # shut the context down under the run, and its nodes could not be stopped cleanly)
+    from rclpy.signals import SignalHandlerOptions
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     client = BarnRun(rclpy)
     status, elapsed, nav_text, attempts, rtf = 'error', 0.0, '', 0, 0.0
     aborts = []
@@ -336,10 +340,11 @@ def barn_command(args) -> int:
 
     stop = {'requested': False}
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         stop['requested'] = True
         raise KeyboardInterrupt
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C, kill and a closed terminal alike: the run's stack stopped, the finished runs kept
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     print(f'BARN: {len(indices)} worlds x {args.runs} runs, controller {args.controller}, '
           f'rtf {args.rtf:g}, '
           f'max_lead_s {args.max_lead_s:g}, time limit {args.time_limit_s:g} s sim time')
@@ -358,7 +363,8 @@ def barn_command(args) -> int:
     except KeyboardInterrupt:
         print('orchestrator barn: interrupted; the means cover the finished runs')
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if log_file is not None:
             log_file.close()
     _print_means(results)

@@ -9,11 +9,13 @@ runner scores the run from the sim's ground truth and collision events.
 import json
 import os
 import shutil
+import signal
 import sys
+import time
 
 import pytest
 
-from orchestrator_pkg.testing.processes import ManagedProcess
+from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 
 DATA = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'orchestrator_sim', 'test',
                     'data')
@@ -53,6 +55,36 @@ def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controll
     assert 'metric 0.1693 of 0.25 (2022 rules' in output
     # one table row for the world
     assert any(line.split()[:3] == ['20', '0', 'succeeded'] for line in output.splitlines())
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
+def test_sigterm_mid_run_stops_the_stack_and_keeps_the_output(ros_domain, tmp_path,
+                                                             barn_world_20):
+    # kill (SIGTERM) as Ctrl-C: the run's stack is stopped, the means cover the finished
+    # runs (none), --out is written; no traceback (rclpy's own handler shut the context
+    # down under the run: ExternalShutdownException)
+    out = tmp_path / 'barn.json'
+    cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'barn', '--worlds', str(barn_world_20),
+           '--indices', '20', '--runs', '2', '--rtf', '1', '--out', str(out)]
+    run = ManagedProcess(cmd, env=ros_domain.env(), stop_timeout_s=30.0)
+    with run:
+        assert run.wait_for_output('navigate_to_pose', RUN_TIMEOUT_S), run.output()[-5000:]
+        deadline = time.monotonic() + 60.0
+        sim = None
+        while sim is None and time.monotonic() < deadline:
+            sim = child_pid(run.pid, 'orchestrator_sim/sim_node')
+            time.sleep(0.2)
+        assert sim is not None, run.output()[-3000:]
+        time.sleep(3.0)  # the stack coming up
+        os.kill(run.pid, signal.SIGTERM)
+        run.wait(60.0)
+    output = run.output()
+    assert run.returncode == 1, output[-5000:]
+    assert 'interrupted; the means cover the finished runs' in output, output[-5000:]
+    assert 'Traceback' not in output, output[-5000:]
+    assert json.loads(out.read_text())['runs'] == []
+    with pytest.raises(ProcessLookupError):  # the stack's nodes were stopped
+        os.kill(sim, 0)
 
 
 def test_missing_worlds_folder_is_one_clear_line(tmp_path):
