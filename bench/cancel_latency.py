@@ -23,7 +23,7 @@ from nav2_msgs.action import Wait
 from rclpy.action import ActionClient
 
 from orchestrator_interfaces.action import ExecuteMission
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 
 MISSION = ('<root BTCPP_format="4"><BehaviorTree ID="Bench">'
            '<Wait name="Long" wait_duration="30"/></BehaviorTree></root>')

@@ -42,10 +42,10 @@ from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.ros_edge import qos
 from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import in_executor_thread
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.velocity_oracle import STILL_MPS, STILL_RADPS
-from orchestrator_pkg.testing.waiting import in_executor_thread
 
 BOUND_S = 0.3  # issue 12: still within 0.3 s of sim time after a cancel
 MOVING_MPS = 0.15

@@ -27,7 +27,7 @@ from rclpy.action import ActionClient
 from rclpy.parameter import Parameter
 
 from orchestrator_interfaces.action import ExecuteMission
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 
 MISSION = ('<root BTCPP_format="4"><BehaviorTree ID="Bench">'
            '<AlwaysSuccess name="Done"/></BehaviorTree></root>')

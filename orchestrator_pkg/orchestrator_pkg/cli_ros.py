@@ -87,7 +87,7 @@ def discover(node, present, timeout_s: float = DISCOVERY_S) -> bool:
 
     False at once when this command is :func:`alone` in its domain.
     """
-    from orchestrator_pkg.testing.waiting import spin_until
+    from orchestrator_pkg.ros_edge.waiting import spin_until
     if alone():
         return False
     return spin_until(node, lambda: present(node), timeout_s)
@@ -131,7 +131,7 @@ def connect(node, present, ready, what: str, timeout_s: float):
     that the client cannot reach within :data:`READY_S` (one that stopped and
     whose entry is still in the graph, or a hung one).
     """
-    from orchestrator_pkg.testing.waiting import spin_until
+    from orchestrator_pkg.ros_edge.waiting import spin_until
     if not discover(node, present, min(timeout_s, DISCOVERY_S)):
         return not_running(what)
     if not spin_until(node, ready, min(timeout_s, READY_S)):
@@ -152,7 +152,7 @@ def call_trigger(service: str, timeout_s: float) -> int:
     """Call a std_srvs/Trigger service; print its message; 0 when it says success."""
     from std_srvs.srv import Trigger
 
-    from orchestrator_pkg.testing.waiting import wait_future
+    from orchestrator_pkg.ros_edge.waiting import wait_future
     with client_node('orchestrator_cli') as node:
         client = node.create_client(Trigger, service)
         problem = connect(node, has_service(service), client.service_is_ready,
@@ -176,7 +176,7 @@ def get_parameters(node, target: str, names, timeout_s: float) -> dict:
     from rcl_interfaces.srv import GetParameters
     from rclpy.parameter import parameter_value_to_python
 
-    from orchestrator_pkg.testing.waiting import wait_future
+    from orchestrator_pkg.ros_edge.waiting import wait_future
     names = list(names)
     service = f'{target.rstrip("/")}/get_parameters'
     client = node.create_client(GetParameters, service)

@@ -34,10 +34,10 @@ from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.places import load_places
 from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 SOAK_MINUTES = float(os.environ.get('SOAK_MINUTES', '30'))
 STARTUP_WAIT_S = 300.0     # wall: the stack comes up

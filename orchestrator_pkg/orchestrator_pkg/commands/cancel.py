@@ -6,7 +6,7 @@ from orchestrator_pkg import cli_ros
 
 def run(args) -> int:
     """Send a cancel-all request (zero goal id and stamp) to the action server."""
-    from orchestrator_pkg.testing.waiting import wait_future
+    from orchestrator_pkg.ros_edge.waiting import wait_future
     service = f'{args.action.rstrip("/")}/_action/cancel_goal'
     with cli_ros.client_node('orchestrator_cli') as node:
         client = node.create_client(CancelGoal, service)

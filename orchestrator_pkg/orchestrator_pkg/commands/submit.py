@@ -47,7 +47,7 @@ def _check_file(path: str, inputs) -> list:
 def run(args) -> int:
     """Send the goal, print feedback changes, print the result."""
     from orchestrator_interfaces.action import ExecuteMission
-    from orchestrator_pkg.testing.waiting import spin_until, wait_future
+    from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
     try:
         goal = build_goal(args.mission, args.input, args.main_tree)
         if goal.tree_xml:

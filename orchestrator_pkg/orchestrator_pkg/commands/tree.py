@@ -53,7 +53,7 @@ def run(args) -> int:
     """Follow the snapshot topic and redraw."""
     from orchestrator_interfaces.msg import BehaviourTreeSnapshot
     from orchestrator_pkg.ros_edge.qos import LATCHED_QOS
-    from orchestrator_pkg.testing.waiting import spin_until
+    from orchestrator_pkg.ros_edge.waiting import spin_until
     latest = []
     topic = args.topic or f'{args.node.rstrip("/")}/snapshot'
     color = sys.stdout.isatty() and not args.no_color

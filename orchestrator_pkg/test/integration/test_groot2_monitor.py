@@ -21,10 +21,10 @@ import zmq
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.ports import free_port_pair
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 30.0
 RUNNING, SUCCESS, IDLE_AFTER_SUCCESS = 1, 2, 12

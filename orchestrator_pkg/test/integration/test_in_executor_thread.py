@@ -1,4 +1,4 @@
-"""``testing.waiting.in_executor_thread``: a test thread's action calls, made by the spinner."""
+"""``ros_edge.waiting.in_executor_thread``: a test thread's action calls, made by the spinner."""
 import threading
 
 import pytest
@@ -8,7 +8,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
-from orchestrator_pkg.testing.waiting import in_executor_thread
+from orchestrator_pkg.ros_edge.waiting import in_executor_thread
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from rclpy.action import ActionClient
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 40.0
 TREES = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', 'data',

@@ -19,8 +19,8 @@ from rclpy.action import ActionClient
 
 from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 40.0
 

@@ -12,8 +12,8 @@ import rclpy
 from orchestrator_pkg import cli_ros
 from orchestrator_pkg.bringup.runner import ament_executable
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_pkg.testing.waiting import spin_until
 
 TIMEOUT_S = 60.0  # the machine is shared; start-up can be slow under load
 COMPOSED = ('map_server', 'waypoint_follower', 'perception_node')

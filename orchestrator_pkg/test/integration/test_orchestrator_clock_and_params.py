@@ -12,8 +12,8 @@ from rosgraph_msgs.msg import Clock
 
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 30.0
 PKG = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))

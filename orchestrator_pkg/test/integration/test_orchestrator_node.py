@@ -20,9 +20,9 @@ from std_srvs.srv import Trigger
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 30.0
 MISSIONS = os.path.join(os.path.dirname(__file__), '..', '..', 'missions')

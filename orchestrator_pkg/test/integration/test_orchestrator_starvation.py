@@ -23,9 +23,9 @@ from std_msgs.msg import Header
 from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.msg import FailureReason
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.testing.ros_domain import claim_domain
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 TIMEOUT_S = 30.0
 SERVED_WITHIN_S = 1.0  # issue 12: cancel and a new goal are served within 1 s

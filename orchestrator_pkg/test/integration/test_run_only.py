@@ -11,8 +11,8 @@ import rclpy
 
 from orchestrator_pkg.bringup.description import load
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until
 from orchestrator_pkg.testing.processes import ManagedProcess
-from orchestrator_pkg.testing.waiting import spin_until
 
 BRINGUP = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                        'config', 'bringup.yaml')

@@ -16,7 +16,7 @@ import rclpy
 from rclpy.action import ActionServer
 
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
-from orchestrator_pkg.testing.waiting import spin_until
+from orchestrator_pkg.ros_edge.waiting import spin_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, '..', 'data', 'jazzy_interfaces.json'), encoding='utf-8') as _f:

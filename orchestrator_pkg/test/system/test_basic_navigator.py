@@ -54,10 +54,10 @@ from orchestrator_pkg.planning.map_io import save_map
 from orchestrator_pkg.planning.world_map import world_occupancy
 from orchestrator_pkg.ros_edge import convert, qos
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
-from orchestrator_pkg.testing.waiting import spin_until, wait_future
 
 START_WAIT_S = 120.0  # wall: the whole stack up on a loaded 2-core machine
 MANAGED = ('amcl', 'planner_server', 'controller_server', 'behavior_server', 'bt_navigator',

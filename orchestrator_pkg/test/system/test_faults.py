@@ -43,9 +43,9 @@ from orchestrator_interfaces.action import ExecuteMission
 from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_pkg.ros_edge.lifecycle import StackActive
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.waiting import in_executor_thread
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
-from orchestrator_pkg.testing.waiting import in_executor_thread
 from orchestrator_pkg.trees.failure import FailureCode
 
 STARTUP_WAIT_S = 300.0   # wall: the stack comes up

@@ -197,6 +197,32 @@ def test_every_room_imports_only_the_rooms_below_it():
     assert room_violations(modules) == []
 
 
+def helper_imports(modules: dict) -> list[str]:
+    """Return 'file:line: imports X' for each import of the test helpers outside them."""
+    testing = 'orchestrator_pkg.testing'
+    problems = []
+    for module, (path, source) in modules.items():
+        if module == testing or module.startswith(testing + '.'):
+            continue
+        for target, names, line in imports_of(module, path, source):
+            if target == 'orchestrator_pkg' and 'testing' in names:
+                target = testing
+            if target == testing or target.startswith(testing + '.'):
+                problems.append(f'{path.name}:{line}: {module} imports {target}')
+    return problems
+
+
+def test_the_shipped_code_does_not_import_the_test_helpers():
+    # orchestrator_pkg.testing serves tests and benchmarks; what a command needs at run
+    # time (e.g. ros_edge.waiting's bounded waits) lives in the rooms it ships from
+    assert helper_imports({'orchestrator_pkg.cli_ros': (
+        Path('cli_ros.py'), 'def f():\n    from orchestrator_pkg.testing.waiting import x'),
+        'orchestrator_pkg.commands.y': (Path('y.py'), 'from orchestrator_pkg import testing'),
+    }) == ['cli_ros.py:2: orchestrator_pkg.cli_ros imports orchestrator_pkg.testing.waiting',
+           'y.py:1: orchestrator_pkg.commands.y imports orchestrator_pkg.testing']
+    assert helper_imports(module_sources(PKG_DIR, 'orchestrator_pkg')) == []
+
+
 def test_no_import_cycle_in_orchestrator_pkg():
     graph = import_graph(module_sources(PKG_DIR, 'orchestrator_pkg'))
     assert len(graph) > 50

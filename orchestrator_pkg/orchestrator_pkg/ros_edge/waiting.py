@@ -1,4 +1,4 @@
-"""Bounded waits for clients outside any callback (tests, CLI, benchmarks)."""
+"""Bounded waits for clients outside any callback (the CLI commands, tests, benchmarks)."""
 import time
 
 import rclpy
