@@ -1,14 +1,14 @@
 """System test: `orchestrator campaign` runs real stacks side by side, stops them, resumes.
 
-A mission campaign (the ``navigate`` mission from the dock to ``dropoff``,
-across the warehouse, seeds 1 and 2) with ``--workers 2``:
+A mission campaign (the ``navigate`` mission from the dock to ``pickup_a``,
+6 m across the warehouse, seeds 1 and 2) with ``--workers 2``:
 
 1. Ctrl-C while both runs drive: the campaign stops both runs' commands the
    way their own Ctrl-C would (each run's summary.json says CANCELED, stopped
    by the user), writes no row for them, and leaves no process of either run's
    ROS domain behind.
 2. ``--resume`` runs both again, at the same time, each in a ROS domain of
-   its own: both succeed in the sim's ground truth (the robot at dropoff, no
+   its own: both succeed in the sim's ground truth (the robot at pickup_a, no
    collision, within base_driver's limits by the velocity oracle), so two
    sims, two base drivers and two navigators never crossed.
 3. ``--resume`` once more runs nothing: every run has its final row.
@@ -32,7 +32,7 @@ benchmark: mission
 mission:
   name: navigate
   world: warehouse
-  inputs: {place: dropoff}
+  inputs: {place: pickup_a}
   seeds: [1, 2]
 time_limit_s: 240
 # two whole stacks share the two cores of CI: at half speed each needs what one
@@ -104,7 +104,7 @@ def test_a_campaign_runs_side_by_side_stops_on_ctrl_c_and_resumes(ros_domain, tm
         while not all(_driving(out, run_id) for run_id in RUN_IDS):
             assert time.monotonic() < deadline and campaign.poll() is None, campaign.output()
             time.sleep(0.5)
-        time.sleep(1.0)  # both robots under way (the drive takes about 30 s)
+        time.sleep(1.0)  # both robots under way (the drive takes about 15 s of sim time)
     assert campaign.returncode == 1 and not campaign.killed, campaign.output()
     assert 'interrupted; 0 of 2 runs done' in campaign.output(), campaign.output()
     assert _rows(out) == []  # an interrupted run has no row: --resume runs it again
@@ -135,7 +135,7 @@ def test_a_campaign_runs_side_by_side_stops_on_ctrl_c_and_resumes(ros_domain, tm
     assert first['started_s'] < second['ended_s'] and second['started_s'] < first['ended_s'], \
         rows
     assert [len(_domains(out, run_id)) for run_id in RUN_IDS] == [2, 2]
-    goal = load_places('warehouse')['dropoff']
+    goal = load_places('warehouse')['pickup_a']
     for run_id in RUN_IDS:
         run_dir = _run_folder(out, run_id) / 'run'
         summary = json.loads((run_dir / 'summary.json').read_text())
