@@ -113,8 +113,10 @@ def process_label(pid: int) -> str:
         return f'{ns}/{name}' if ns else name
     if 'orchestrator_pkg.cli' in argv:
         return RUNNER
+    if not argv:  # a zombie (exited, not reaped yet) has an empty command line
+        return f'pid {pid}'
     script = argv[1] if len(argv) > 1 and 'python' in os.path.basename(argv[0]) else argv[0]
-    return os.path.basename(script) if argv else f'pid {pid}'
+    return os.path.basename(script)
 
 
 def message_class(type_name: str):

@@ -34,10 +34,11 @@ E_STOP_TOPIC = 'e_stop'  # base_driver's std_msgs/Bool e-stop (latched), per rob
 DRIVER_STATE_TOPIC = 'base_driver/state'  # its safety-stop counts, per robot
 FOLLOW_FEEDBACK_TOPIC = 'follow_path/_action/feedback'  # the controller's distance to go
 TO_GO_FRESH_S = 1.0  # wall: an older distance to go is not shown (no path followed now)
-# wall: a lost node whose process still runs and is not back this long after its loss is
-# killed for its respawn (Runner.restart_unreachable). A node starved past its DDS lease is
-# found again within a lease announcement (0.2 s) once it runs; a respawn (start, then the
-# manager's STARTUP) fits in what is left of bond_respawn_max_duration (10 s)
+# wall: a lost node whose process still runs and has not answered our own get_state this
+# long after its loss is killed for its respawn (Runner.restart_unreachable). A node starved
+# past its DDS lease is found again within a lease announcement (0.2 s) once it runs; a
+# respawn (start, then the manager's STARTUP) fits in what is left of
+# bond_respawn_max_duration (10 s)
 UNREACHABLE_RESTART_S = 2.0
 
 
@@ -127,8 +128,9 @@ class MissionSession:
         self._stack_failures: Dict[str, str] = {}  # robot -> the lifecycle manager's failure
         self._lost: List[tuple] = []  # (robot, node) the manager lost, for the runner to look at
         self._unreachable: Dict[str, str] = {}  # robot -> a lost node whose process still runs
-        # (robot, node) lost while its process runs, not stopped -> (since, its get_state client)
-        self._lost_since: Dict[tuple, tuple] = {}
+        # (robot, node) lost while its process runs, not stopped -> since when, its
+        # get_state client and the request in flight
+        self._lost_since: Dict[tuple, dict] = {}
         self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
         self._exits = self.node.create_publisher(DiagnosticArray, graph.DIAGNOSTICS_TOPIC,
                                                  graph.EXIT_QOS)
@@ -264,9 +266,10 @@ class MissionSession:
                 self._output(f'[run] {ns or "robot"}: {alive}')
                 if runner.restartable(ns, name):
                     self._watch_lost(ns, name)
-        for key, (since, client) in list(self._lost_since.items()):
-            lost_for = time.monotonic() - since
-            if client.service_is_ready():  # found on the graph again: the manager takes it back
+        for key, lost in list(self._lost_since.items()):
+            lost_for = time.monotonic() - lost['since']
+            client, asked = lost['client'], lost['asked']
+            if asked is not None and asked.done():  # it answers again: the manager takes it back
                 del self._lost_since[key]
                 self.node.destroy_client(client)
             elif lost_for >= UNREACHABLE_RESTART_S:
@@ -275,17 +278,25 @@ class MissionSession:
                 said = runner.restart_unreachable(*key, lost_for)
                 if said:
                     self._output(f'[run] {key[0] or "robot"}: {said}')
+            elif asked is None and client.service_is_ready():
+                lost['asked'] = client.call_async(self._GetState.Request())
         return runner.poll()
 
     def _watch_lost(self, ns: str, name: str) -> None:
-        """Start timing a lost node's absence; its get_state server tells when it is back."""
+        """Start timing a lost node's silence; an answer to our own get_state ends it.
+
+        Matched endpoints are not enough: a process that stopped answering can
+        stay matched (its DDS participant lives on), as one that left the graph
+        is not.
+        """
         from lifecycle_msgs.srv import GetState
+        self._GetState = GetState
         service = '/' + '/'.join(p for p in (ns.strip('/'), name, 'get_state') if p)
         old = self._lost_since.pop((ns, name), None)
         if old is not None:
-            self.node.destroy_client(old[1])
-        self._lost_since[(ns, name)] = (time.monotonic(),
-                                        self.node.create_client(GetState, service))
+            self.node.destroy_client(old['client'])
+        self._lost_since[(ns, name)] = {'since': time.monotonic(), 'asked': None,
+                                        'client': self.node.create_client(GetState, service)}
 
     def _wait_until(self, runner, should_stop, deadline, ready, timeout_reason) -> str:
         """Spin until ``ready()``; return '' then, or why it stopped waiting."""

@@ -323,6 +323,9 @@ class Runner:
     def restart_unreachable(self, namespace: str, name: str, lost_for_s: float) -> str:
         """Kill a node still unreachable ``lost_for_s`` after its loss, for its respawn.
 
+        The caller (``orchestrator run``'s session) judges the loss: the lifecycle
+        manager declared the node dead and it has not answered since.
+
         A process lost to DDS discovery stays lost while it runs: the others
         dropped its participant (its announcements stopped, seen when Fast DDS's
         event thread wedged: rmw_fastrtps#695), it is not found again, and it
