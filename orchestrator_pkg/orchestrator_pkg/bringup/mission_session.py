@@ -65,6 +65,7 @@ class MissionSession:
         """
         from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
         from geometry_msgs.msg import PoseWithCovarianceStamped, Twist
+        from lifecycle_msgs.srv import GetState
         from nav2_msgs.action import FollowPath
         from nav_msgs.msg import Odometry
         import rclpy
@@ -92,6 +93,7 @@ class MissionSession:
         self._ExecuteMission = ExecuteMission
         self._Twist = Twist
         self._Bool = Bool
+        self._GetState = GetState  # asked of a lost node (_watch_lost)
         self._output = output
         self.mission = mission
         self.tree_xml = tree_xml
@@ -289,14 +291,12 @@ class MissionSession:
         stay matched (its DDS participant lives on), as one that left the graph
         is not.
         """
-        from lifecycle_msgs.srv import GetState
-        self._GetState = GetState
         service = '/' + '/'.join(p for p in (ns.strip('/'), name, 'get_state') if p)
         old = self._lost_since.pop((ns, name), None)
         if old is not None:
             self.node.destroy_client(old['client'])
         self._lost_since[(ns, name)] = {'since': time.monotonic(), 'asked': None,
-                                        'client': self.node.create_client(GetState, service)}
+                                        'client': self.node.create_client(self._GetState, service)}
 
     def _wait_until(self, runner, should_stop, deadline, ready, timeout_reason) -> str:
         """Spin until ``ready()``; return '' then, or why it stopped waiting."""
