@@ -20,7 +20,12 @@ replanning buys.
 Run after ``source env.sh``:
     python bench/barn_kinematic.py [--worlds DIR] [--indices 0,2,4] [--limit N]
                                    [--controller rpp,mppi] [--desired-linear-vel 1.5]
-                                   [--no-baseline]
+                                   [--no-baseline] [--actuation-delay-s 0.2]
+                                   [--response-time-s 0.05] [--compensate]
+
+``--actuation-delay-s`` and ``--response-time-s`` make the robot move at a
+command late and with a lag, as a real base does; ``--compensate`` adds each
+controller with latency compensation (planning/latency.py) to compare.
 """
 import argparse
 import os
@@ -74,6 +79,13 @@ def main():
                         help='cruise speed (m/s) for every controller (default: theirs)')
     parser.add_argument('--no-baseline', action='store_true',
                         help='skip the plan-once baseline (regulated pure pursuit)')
+    parser.add_argument('--actuation-delay-s', type=float, default=0.0,
+                        help='the robot moves at a command this long after it is sent')
+    parser.add_argument('--response-time-s', type=float, default=0.0,
+                        help='first-order lag of the robot\'s velocity behind the command')
+    parser.add_argument('--compensate', action='store_true',
+                        help='also run each controller with latency compensation '
+                             '(plans from where the commands sent lead)')
     args = parser.parse_args()
     names = args.controller.split(',')
     for name in names:
@@ -85,18 +97,24 @@ def main():
         found = sorted(int(f[6:-6]) for f in os.listdir(args.worlds)
                        if f.startswith('world_') and f.endswith('.world'))
         indices = found[:args.limit]
-    modes = [(f'{name} replan 1 Hz', controller_factory(name, args.desired_linear_vel), True)
-             for name in names]
+    modes = [(f'{name} replan 1 Hz', controller_factory(name, args.desired_linear_vel), True,
+              False) for name in names]
+    if args.compensate:
+        modes += [(f'{name} compensated', controller_factory(name, args.desired_linear_vel),
+                   True, True) for name in names]
     if not args.no_baseline:
-        modes.append(('rpp plan once (baseline)', controller_factory('rpp'), False))
-    rows = {mode: [] for mode, _, _ in modes}
+        modes.append(('rpp plan once (baseline)', controller_factory('rpp'), False, False))
+    rows = {mode[0]: [] for mode in modes}
     print(f'{"world":>6} {"mode":<26} {"status":<10} {"time s":>7} {"metric":>7} '
           f'{"recoveries":>10} {"plan ms (median)":>16}')
     for i in indices:
         discs = read_cylinders(os.path.join(args.worlds, f'world_{i}.world'))
         opt = optimal_time(i)
-        for mode, make, replan in modes:
-            run = kinematic.run_world(discs, make, replan=replan)
+        for mode, make, replan, compensate in modes:
+            run = kinematic.run_world(discs, make, replan=replan,
+                                      actuation_delay_s=args.actuation_delay_s,
+                                      response_time_s=args.response_time_s,
+                                      compensate=compensate)
             metric = barn.metric(run.status == 'succeeded', run.time_s, opt)
             rows[mode].append((run.status, metric, run.time_s))
             plan = statistics.median(run.plan_ms) if run.plan_ms else float('nan')

@@ -34,6 +34,7 @@ from orchestrator_pkg.planning.costmap import (
     footprint_radii,
     rectangle_footprint,
 )
+from orchestrator_pkg.planning.latency import CommandHistory
 
 JACKAL_LENGTH_M, JACKAL_WIDTH_M = 0.508, 0.430
 DT = 0.05
@@ -70,6 +71,44 @@ def step(x, y, yaw, v, w, dt=DT):
     return x + v * math.cos(yaw) * dt, y + v * math.sin(yaw) * dt, yaw + w * dt
 
 
+class LaggedUnicycle:
+    """A unicycle that moves at a command ``actuation_delay_s`` after it was sent.
+
+    The velocity then follows the command as a first-order lag of
+    ``response_time_s`` (0: at once), integrated in ``substeps`` per step. With
+    both zero it is :func:`step`. It stands in for the base driver's tick and the
+    drive's response, which a real stack has and the ideal unicycle has not.
+    """
+
+    def __init__(self, actuation_delay_s: float = 0.0, response_time_s: float = 0.0,
+                 substeps: int = 10):
+        if actuation_delay_s < 0.0 or response_time_s < 0.0 or substeps < 1:
+            raise ValueError('delay and response time must be >= 0, substeps >= 1')
+        self.delay, self.tau, self.substeps = actuation_delay_s, response_time_s, substeps
+        self.v = self.w = 0.0
+        self._queue = []  # (acts_from, v, w), oldest first
+
+    def step(self, t: float, x: float, y: float, yaw: float, v: float, w: float, dt=DT):
+        """Send (v, w) at time ``t`` and move the robot from ``t`` to ``t + dt``."""
+        if self.delay == 0.0 and self.tau == 0.0:
+            self.v, self.w = v, w
+            return step(x, y, yaw, v, w, dt)  # the ideal unicycle, in one step
+        self._queue.append((t + self.delay, v, w))
+        h = dt / self.substeps
+        keep = math.exp(-h / self.tau) if self.tau > 0.0 else 0.0
+        for k in range(self.substeps):
+            now = t + k * h + 1e-9
+            while len(self._queue) > 1 and self._queue[1][0] <= now:
+                self._queue.pop(0)
+            acts, cv, cw = self._queue[0]
+            if acts > now:
+                cv = cw = 0.0  # nothing sent has reached the base yet
+            self.v = keep * self.v + (1.0 - keep) * cv
+            self.w = keep * self.w + (1.0 - keep) * cw
+            x, y, yaw = step(x, y, yaw, self.v, self.w, h)
+        return x, y, yaw
+
+
 def default_controller(footprint):
     """Regulated pure pursuit with default parameters (the stack's default controller)."""
     return rpp.RegulatedPurePursuit(rpp.ControllerParams(), footprint)
@@ -89,13 +128,19 @@ class RunResult:
 
 def run_world(discs, make_controller=default_controller, replan=True, start=barn.START,
               goal=barn.GOAL, time_limit_s=barn.TIME_LIMIT_S,
-              success_radius_m=barn.SUCCESS_RADIUS_M, keep_trace=False) -> RunResult:
+              success_radius_m=barn.SUCCESS_RADIUS_M, keep_trace=False,
+              actuation_delay_s=0.0, response_time_s=0.0, compensate=False) -> RunResult:
     """Drive one run from ``start`` to within ``success_radius_m`` of ``goal`` (see module doc).
 
     ``make_controller(footprint)`` builds the controller (``set_path``,
     ``compute`` as regulated pure pursuit; ``reset()`` is called before a
     recovery when it has one). With ``replan=False`` the first plan is kept (the
     same-run baseline of ``bench/barn_kinematic.py``).
+
+    ``actuation_delay_s`` and ``response_time_s`` make the robot a
+    :class:`LaggedUnicycle`; with ``compensate`` the controller plans from the
+    pose the commands already sent lead to when its own takes effect
+    (planning/latency.py, as the controller server's ``latency_compensation``).
     """
     footprint = rectangle_footprint(JACKAL_LENGTH_M, JACKAL_WIDTH_M)
     inscribed, _ = footprint_radii(footprint)
@@ -104,6 +149,8 @@ def run_world(discs, make_controller=default_controller, replan=True, start=barn
                           4.0, 5.0)
     local = LayeredCostmap(Costmap2D(120, 120, 0.05), infl, 4.0, 5.0, rolling_window=True)
     ctl = make_controller(footprint)
+    robot = LaggedUnicycle(actuation_delay_s, response_time_s)
+    history = CommandHistory(actuation_delay_s) if compensate else None
     progress = rpp.ProgressChecker(0.5, 10.0)
     samples = rpp.footprint_points(footprint, 0.025)
     x, y, yaw = start
@@ -142,7 +189,9 @@ def run_world(discs, make_controller=default_controller, replan=True, start=barn
             progress.reset()
         elif have_path:
             t0 = time.perf_counter()
-            cmd = ctl.compute(x, y, yaw, v, w, DT, local.master)
+            px, py, pyaw = (x, y, yaw) if history is None else \
+                history.predict((x, y, yaw), t, t + actuation_delay_s)
+            cmd = ctl.compute(px, py, pyaw, v, w, DT, local.master)
             out.control_ms.append((time.perf_counter() - t0) * 1e3)
             v, w = cmd.linear_x, cmd.angular_z
             if keep_trace:
@@ -160,7 +209,9 @@ def run_world(discs, make_controller=default_controller, replan=True, start=barn
                 out.recoveries += 1
                 if hasattr(ctl, 'reset'):
                     ctl.reset()
-        x, y, yaw = step(x, y, yaw, v, w)
+        if history is not None:
+            history.sent(t, v, w)
+        x, y, yaw = robot.step(t, x, y, yaw, v, w)
         t += DT
         n += 1
         if collides(discs, x, y, yaw):

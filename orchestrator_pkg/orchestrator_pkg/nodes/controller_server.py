@@ -57,7 +57,8 @@ from orchestrator_pkg import nav2_codes
 from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
-from orchestrator_pkg.planning.frames import FrameError, PoseHistory, advance, transform_points
+from orchestrator_pkg.planning.frames import FrameError, PoseHistory, transform_points
+from orchestrator_pkg.planning.latency import CommandHistory
 from orchestrator_pkg.planning.mppi import MPPIController, parameter_specs, params_from_dict
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import (
@@ -72,7 +73,7 @@ from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 R = FollowPath.Result
-MAX_AHEAD_S = 0.25  # latency_compensation: never predict further ahead than this
+MAX_AHEAD_S = 0.5  # latency_compensation: never predict further ahead than this
 CYCLE_SMOOTHING = 0.2  # weight of the newest cycle in the smoothed cycle time
 RPP_PLUGIN = 'nav2_regulated_pure_pursuit_controller::RegulatedPurePursuitController'
 MPPI_PLUGIN = 'nav2_mppi_controller::MPPIController'
@@ -129,8 +130,12 @@ CONTROLLER_SPECS = {
     'failure_tolerance_s': Spec(0.5, 'how long the controller may see a collision ahead '
                                 'before the goal aborts with NO_VALID_CONTROL', 0.0, 60.0),
     'latency_compensation': Spec(False, 'plan from where the robot will be when the command '
-                                 'takes effect: the odometry pose advanced along the last '
-                                 'command by its age plus the ROS time the last cycles took'),
+                                 'takes effect: the odometry pose driven along the commands '
+                                 'already sent, up to the ROS time a cycle takes plus '
+                                 'actuation_delay_s past now'),
+    'actuation_delay_s': Spec(0.1, 'latency_compensation: time from publishing cmd_vel_nav to '
+                              'the base moving at it (the base driver\'s or velocity '
+                              'smoother\'s tick and the drive\'s response)', 0.0, 0.5),
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
     'transform_timeout_s': Spec(2.0, 'a path in another frame than global_frame waits this '
@@ -204,6 +209,7 @@ class ControllerServer(ManagedNode):
         self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
         self._tf = tf_listener(self)
         self._last_cmd = (0.0, 0.0)
+        self._sent = CommandHistory(self.get_parameter('actuation_delay_s').value, MAX_AHEAD_S)
         self._active = None
         self._controller = None
         self._progress = None
@@ -368,6 +374,7 @@ class ControllerServer(ManagedNode):
         self._last_cmd = (v, w)
         if not self.context.ok():  # Ctrl-C shut rclpy down under a goal that is ending
             return
+        self._sent.sent(self.get_clock().now().nanoseconds * 1e-9, v, w)
         msg = Twist()
         msg.linear.x = float(v)
         msg.angular.z = float(w)
@@ -401,8 +408,9 @@ class ControllerServer(ManagedNode):
                          f'{self._progress.radius} m in {self._progress.allowance} s', abort=True)
             return
         if self.get_parameter('latency_compensation').value:
-            ahead = max(0.0, now.nanoseconds * 1e-9 - self._pose_stamp) + self._cycle_s
-            x, y, yaw = advance((x, y, yaw), *self._last_cmd, min(ahead, MAX_AHEAD_S))
+            x, y, yaw = self._sent.predict((x, y, yaw), self._pose_stamp,
+                                           now.nanoseconds * 1e-9 + self._cycle_s
+                                           + self._sent.actuation_delay_s)
         try:
             cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
                                            self._costmap.master)
