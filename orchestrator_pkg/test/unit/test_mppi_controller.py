@@ -124,6 +124,23 @@ def test_threads_a_gap_ten_centimetres_wider_than_the_robot():
     assert np.abs(ys).max() < 1.0
 
 
+def test_a_robot_that_acts_late_needs_latency_compensation_in_a_zigzag():
+    # three walls whose gaps alternate sides: MPPI turns hard close to the discs.
+    # The robot moves at a command 0.25 s after it is sent (then with a 0.05 s
+    # lag), as a base behind a driver's tick does: planning from the measured pose
+    # hits a disc; planning from where the commands already sent lead gets through
+    discs = np.vstack([_wall_with_gap(2.0, 0.6) + [0.0, 0.5, 0.0],
+                       _wall_with_gap(3.5, 0.6) + [0.0, -0.5, 0.0],
+                       _wall_with_gap(5.0, 0.6) + [0.0, 0.5, 0.0]])
+    runs = {compensate: kinematic.run_world(
+        discs, lambda fp: MPPIController(MPPIParams(), fp, INFLATION), start=(0.0, 0.0, 0.0),
+        goal=(7.0, 0.0), time_limit_s=30.0, success_radius_m=0.3, actuation_delay_s=0.25,
+        response_time_s=0.05, compensate=compensate) for compensate in (False, True)}
+    assert runs[False].status == 'collided'
+    assert runs[True].status == 'succeeded'
+    assert runs[True].recoveries == 0
+
+
 def test_stops_short_of_a_wall_across_the_path_without_entering_it():
     cm = _costmap([(3.0, -4.0, 3.3, 4.0)])
     ctl = _controller()
