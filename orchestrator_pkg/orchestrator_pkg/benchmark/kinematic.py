@@ -1,9 +1,10 @@
 """A kinematic robot among cylinders: the pure planner, costmaps and a controller, closed loop.
 
 This is a proxy for the BARN benchmark, not the benchmark: the robot is an
-ideal unicycle (the command is the motion, no dynamics, no wheel slip), the
-lidar is ray-cast against the world's cylinders (discs ``x, y, r``), and a
-collision is the exact footprint rectangle overlapping a disc. It shows whether
+ideal unicycle (the command is the motion, no dynamics, no wheel slip; or,
+with a delay and a lag, :class:`LaggedUnicycle`), the lidar is ray-cast
+against the world's cylinders (discs ``x, y, r``), and a collision
+is the exact footprint rectangle overlapping a disc. It shows whether
 the algorithms hold up in clutter without the sim; the real figures come from
 the MuJoCo sim through navigate_to_pose (docs/barn.md).
 
