@@ -216,7 +216,7 @@ class ControllerServer(ManagedNode):
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
         self._local_plan_pub = self.create_publisher(Path, 'local_plan', 1)
         guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
-        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.LATEST_ODOM_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS)
         CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
         CostmapTopics(self, 'local_costmap', self._costmap, self._frame, self._robot_pose,
                       self._footprint, self.get_parameter('costmap_publish_frequency_hz').value)

@@ -19,12 +19,6 @@ TF_QOS = QoSProfile(depth=100)
 # needs (depth 10 lost the oldest of a burst in a loaded CI run: a scan could not be
 # placed and was never marked).
 ODOM_HISTORY_QOS = QoSProfile(depth=50)
-# Odometry for a node whose control cycle is long (MPPI's 20-40 ms): a single-threaded
-# executor takes one message per subscription per wait, so at 50 Hz a deep queue
-# fills and every message taken is the oldest kept (up to the depth's 1 s stale).
-# Depth 1: the one taken is the newest; the samples in between are not needed for
-# the scans, which are placed between the samples kept.
-LATEST_ODOM_QOS = QoSProfile(depth=1)
 TF_STATIC_QOS = QoSProfile(depth=100, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                            reliability=ReliabilityPolicy.RELIABLE)
 # Status changes are a log, not a sample: published reliably with a deep queue,
