@@ -21,6 +21,9 @@ from typing import Tuple
 from orchestrator_pkg.planning.frames import advance
 
 Pose2D = Tuple[float, float, float]
+KEEP_S = 1.0
+"""Commands that stopped acting this long (plus the delay and max_ahead_s) before the
+newest was sent are dropped, so the history stays small while nothing predicts."""
 
 
 class CommandHistory:
@@ -48,9 +51,15 @@ class CommandHistory:
             if not math.isfinite(value):
                 raise ValueError(f'{name} must be finite, got {value}')
         acts = t + self.actuation_delay_s
-        if self._sent and acts < self._sent[-1][0]:
-            self._sent.clear()  # the clock went back (a sim reset): the history is void
-        self._sent.append((acts, float(v), float(w)))
+        sent = self._sent
+        if sent and acts < sent[-1][0]:
+            sent.clear()  # the clock went back (a sim reset): the history is void
+        sent.append((acts, float(v), float(w)))
+        # bounded whether or not anything predicts: a pose older than this is not
+        # driven along the commands (at most max_ahead_s of them would be)
+        oldest = acts - self.actuation_delay_s - KEEP_S - self.max_ahead_s
+        while len(sent) > 1 and sent[1][0] <= oldest:
+            sent.popleft()
 
     def predict(self, pose: Pose2D, stamp: float, until: float) -> Pose2D:
         """Return the pose at ``until`` of a robot measured at ``pose`` at time ``stamp``.

@@ -60,6 +60,18 @@ def test_commands_that_stopped_acting_before_the_stamp_are_dropped():
     assert x == pytest.approx(0.3)
 
 
+def test_the_history_stays_bounded_when_nothing_predicts():
+    # the controller records every command, compensation on or off
+    history = CommandHistory(0.1, max_ahead_s=0.5)
+    for k in range(20 * 3600):
+        history.sent(0.05 * k, 1.0, 0.0)
+    assert len(history) <= 2 + (0.1 + 1.0 + 0.5) / 0.05
+    # the newest commands are all kept: a fresh pose is driven along them
+    t = 0.05 * (20 * 3600 - 1)
+    x, _, _ = history.predict((0.0, 0.0, 0.0), t - 0.4, t + 0.1)
+    assert x == pytest.approx(0.5)
+
+
 def test_a_clock_that_goes_back_voids_the_history():
     history = CommandHistory(0.1)
     history.sent(10.0, 1.0, 0.0)
