@@ -135,7 +135,8 @@ CONTROLLER_SPECS = {
                                  'actuation_delay_s past now'),
     'actuation_delay_s': Spec(0.1, 'latency_compensation: time from publishing cmd_vel_nav to '
                               'the base moving at it (the base driver\'s or velocity '
-                              'smoother\'s tick and the drive\'s response)', 0.0, 0.5),
+                              'smoother\'s tick and the drive\'s response)', 0.0, 0.5,
+                              read_only=True),
     'odom_timeout_s': Spec(0.5, 'odometry older than this stops the robot and aborts',
                            0.05, 10.0),
     'transform_timeout_s': Spec(2.0, 'a path in another frame than global_frame waits this '
