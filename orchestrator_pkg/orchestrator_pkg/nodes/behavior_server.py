@@ -100,7 +100,8 @@ class BehaviorServer(ManagedNode):
         self._run = None
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
         guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
-        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS,
+                        drain=True)
         accept = lambda _: CancelResponse.ACCEPT  # noqa: E731
         self._servers = [
             ActionServer(self, action, kind,

@@ -188,7 +188,7 @@ class LocalizationNode(ManagedNode):
         guard.subscribe(self, LaserScan, 'scan', self._on_scan, qos.SENSOR_QOS,
                         check_finite=False)
         guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS,
-                        check_finite=False)
+                        check_finite=False, drain=True)
         guard.subscribe(self, PoseWithCovarianceStamped, 'initialpose', self._on_initial_pose,
                         10, check_finite=False)
         self._pose_pub = self.create_publisher(PoseWithCovarianceStamped, 'amcl_pose',

@@ -167,16 +167,40 @@ def edge(node) -> Edge:
 
 
 def subscribe(node, msg_type, topic: str, callback, qos, *, check_finite: bool = True,
-              **kwargs):
+              drain: bool = False, **kwargs):
     """``node.create_subscription`` with the edge's checks (see the module docstring).
 
     ``check_finite=False`` leaves the numbers to a callback that checks them
     field by field itself (base_driver's command limits, localization, perception:
     their own reasons, their own tests); the exception barrier stays.
+
+    ``drain=True`` hands the callback every message queued on the subscription,
+    oldest first, each time the executor delivers one. rclpy's executor takes one
+    message per subscription per wait, so a node whose timer callback is slow
+    (controller_server's MPPI cycle: 20-40 ms) takes a 50 Hz topic slower than it
+    comes: the queue fills and every message taken is the oldest one kept (odometry
+    up to 1 s stale). Draining keeps the whole history *and* the newest message.
     """
-    return node.create_subscription(
-        msg_type, topic, edge(node).message_callback(topic, callback, check_finite), qos,
-        **kwargs)
+    checked = edge(node).message_callback(topic, callback, check_finite)
+    if not drain:
+        return node.create_subscription(msg_type, topic, checked, qos, **kwargs)
+    subscription = None
+    limit = max(1, int(qos.depth or 1))  # never more than the queue could hold
+
+    def drained(msg):
+        checked(msg)
+        for _ in range(limit):
+            try:
+                with subscription.handle:
+                    taken = subscription.handle.take_message(msg_type, False)
+            except Exception:  # noqa: BLE001 -- a subscription destroyed under us
+                return
+            if taken is None:
+                return
+            checked(taken[0])
+
+    subscription = node.create_subscription(msg_type, topic, drained, qos, **kwargs)
+    return subscription
 
 
 # How long an action server keeps an ended goal and its result (rclpy's

@@ -30,7 +30,8 @@ class TfListener2D:
         self._tree = FrameTree2D()
         self._lock = threading.Lock()
         # one bad transform drops only its own edge (below), not the whole message
-        subscribe(node, TFMessage, 'tf', self._on_tf, TF_QOS, check_finite=False)
+        subscribe(node, TFMessage, 'tf', self._on_tf, TF_QOS, check_finite=False,
+                  drain=True)
         subscribe(node, TFMessage, 'tf_static', self._on_tf_static, TF_STATIC_QOS,
                   check_finite=False)
 
