@@ -54,7 +54,12 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Header
 
 from orchestrator_pkg import nav2_codes
-from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
+from orchestrator_pkg.nodes.costmap_params import (
+    build_costmap,
+    costmap_specs,
+    footprint_from,
+    object_specs,
+)
 from orchestrator_pkg.planning import controller as rpp
 from orchestrator_pkg.planning.costmap import footprint_radii
 from orchestrator_pkg.planning.frames import FrameError, PoseHistory, transform_points
@@ -63,6 +68,7 @@ from orchestrator_pkg.planning.mppi import MPPIController, parameter_specs, para
 from orchestrator_pkg.ros_edge import convert, goals, graph, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import (
     ODOM_HISTORY_S,
+    CostmapObjects,
     CostmapServices,
     CostmapTopics,
     StampedScans,
@@ -145,6 +151,7 @@ CONTROLLER_SPECS = {
     'costmap_publish_frequency_hz': Spec(2.0, 'rate of local_costmap/costmap, costmap_raw and '
                                          'published_footprint (0 = never)',
                                          0.0, 20.0, read_only=True),
+    **object_specs(),
     **MPPI_SPECS,
 }
 
@@ -217,7 +224,11 @@ class ControllerServer(ManagedNode):
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel_nav', 10)
         self._local_plan_pub = self.create_publisher(Path, 'local_plan', 1)
         guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
-        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS)
+        guard.subscribe(self, Odometry, 'odom', self._on_odom, qos.ODOM_HISTORY_QOS,
+                        drain=True)
+        CostmapObjects(self, self._costmap, self._frame,
+                       self.get_parameter('object_topic').value,
+                       footprint_radii(self._footprint)[1], exempt=self._object_exemptions)
         CostmapServices(self, 'local_costmap', self._costmap, self._frame, self._robot_xy)
         CostmapTopics(self, 'local_costmap', self._costmap, self._frame, self._robot_pose,
                       self._footprint, self.get_parameter('costmap_publish_frequency_hz').value)
@@ -259,6 +270,20 @@ class ControllerServer(ManagedNode):
     def _mark_scan(self, msg: LaserScan, sensor_pose):
         self._costmap.update_origin(self._pose[0], self._pose[1])
         self._costmap.update_scan(convert.scan_data(msg), *sensor_pose)
+
+    def _object_exemptions(self):
+        """Return the robot's place and the path's end, in global_frame (CostmapObjects)."""
+        robot = None if self._pose is None else self._pose[:2]
+        active = self._active
+        if active is None:
+            return robot, []
+        end = active.points[-1:]
+        if active.frame:
+            try:
+                end = transform_points(self._tf.lookup(self._frame, active.frame), end)
+            except FrameError:
+                return robot, []  # the path's end is not known in global_frame yet
+        return robot, list(end)
 
     def _robot_pose(self):
         if self._pose is None:

@@ -47,6 +47,20 @@ def costmap_specs(rolling: bool) -> dict:
     return specs
 
 
+def object_specs() -> dict:
+    """Parameter specs of the object layer (planner's global and controller's local costmap)."""
+    return {
+        'object_topic': Spec('tracked_objects', 'objects for the object layer '
+                             "(orchestrator_interfaces/DetectionArray; '' = no object layer)",
+                             read_only=True),
+        'object_min_size_m': Spec(0.1, 'an object smaller than this (or of unknown size) is '
+                                  'marked this big', 0.0, 5.0),
+        'object_clearance_m': Spec(0.15, "an object this close to the robot's footprint or to "
+                                   "a goal's (circumscribed circle) is not marked: the robot "
+                                   'holds it or is sent to reach it', 0.0, 5.0),
+    }
+
+
 def footprint_from(v: dict):
     """Rectangle footprint from the parameter values."""
     return rectangle_footprint(v['robot_length_m'], v['robot_width_m'])

@@ -46,9 +46,13 @@ from rclpy.clock import Clock, ClockType
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 
-from orchestrator_interfaces.msg import DetectionArray
 from orchestrator_pkg import nav2_codes
-from orchestrator_pkg.nodes.costmap_params import build_costmap, costmap_specs, footprint_from
+from orchestrator_pkg.nodes.costmap_params import (
+    build_costmap,
+    costmap_specs,
+    footprint_from,
+    object_specs,
+)
 from orchestrator_pkg.planning import planner
 from orchestrator_pkg.planning.costmap import (
     CostmapError,
@@ -59,6 +63,7 @@ from orchestrator_pkg.planning.costmap import (
 from orchestrator_pkg.planning.frames import FrameError, transform_points
 from orchestrator_pkg.ros_edge import convert, goals, guard, params, qos
 from orchestrator_pkg.ros_edge.costmap_services import (
+    CostmapObjects,
     CostmapServices,
     CostmapTopics,
     StampedScans,
@@ -84,14 +89,7 @@ PLANNER_SPECS = {
                                          0.0, 10.0, read_only=True),
     'robot_base_frame': Spec('base_link', "the robot's frame: its pose is global_frame -> "
                              'robot_base_frame on tf', read_only=True),
-    'object_topic': Spec('tracked_objects', 'objects for the object layer '
-                         "(orchestrator_interfaces/DetectionArray; '' = no object layer)",
-                         read_only=True),
-    'object_min_size_m': Spec(0.1, 'an object smaller than this (or of unknown size) is '
-                              'marked this big', 0.0, 5.0),
-    'object_clearance_m': Spec(0.15, "an object this close to the robot's footprint or to a "
-                               "goal's (circumscribed circle) is not marked: the robot holds "
-                               'it or is sent to reach it', 0.0, 5.0),
+    **object_specs(),
 }
 
 
@@ -125,12 +123,12 @@ class PlannerServer(ManagedNode):
         guard.subscribe(self, OccupancyGrid, 'map', self._on_map, qos.LATCHED_QOS)
         self._scans = StampedScans(self, self._sensor_pose_at, self._mark_scan)
         guard.subscribe(self, LaserScan, 'scan', self._scans.add, qos.SENSOR_QOS)
-        self._circumscribed = footprint_radii(footprint_from(cm))[1]
         self._goals_xy = []  # the last plan's goals: exempt from the object layer
-        self._object_topic = self.get_parameter('object_topic').value
-        if self._object_topic:
-            guard.subscribe(self, DetectionArray, self._object_topic, self._on_objects,
-                            qos.SENSOR_QOS)
+        # exemptions are set when a plan (or is_path_valid) needs them, from its start
+        self._objects = CostmapObjects(self, self._costmap, self._frame,
+                                       self.get_parameter('object_topic').value,
+                                       footprint_radii(footprint_from(cm))[1],
+                                       lock=self._costmap_lock)
         CostmapServices(self, 'global_costmap', self._costmap, self._frame,
                         lambda: self._robot_pose()[:2], lock=self._costmap_lock)
         CostmapTopics(self, 'global_costmap', self._costmap, self._frame, self._robot_pose,
@@ -223,33 +221,10 @@ class PlannerServer(ManagedNode):
         with self._costmap_lock:
             self._costmap.update_scan(scan, *sensor_pose, recompute=False)
 
-    def _on_objects(self, msg: DetectionArray):
-        """Replace the object layer's objects with the tracks, in global_frame."""
-        rows = [(d.pose.position.x, d.pose.position.y,
-                 convert.quaternion_to_yaw(d.pose.orientation), d.size.x, d.size.y)
-                for d in msg.detections]
-        frame = msg.header.frame_id or self._frame
-        if rows and frame.lstrip('/') != self._frame.lstrip('/'):
-            try:
-                tf = self._tf.lookup(self._frame, frame)
-            except FrameError as exc:
-                self._warn(('objects', 'frame'), f'{self._object_topic}: objects in frame '
-                           f'{frame!r} not used: {exc}')
-                return
-            xy = transform_points(tf, np.array([r[:2] for r in rows]))
-            rows = [(x, y, r[2] + tf[2], r[3], r[4]) for (x, y), r in zip(xy, rows, strict=True)]
-        with self._costmap_lock:
-            dropped = self._costmap.set_objects(
-                rows, self.get_parameter('object_min_size_m').value)
-        if dropped:
-            self._warn(('objects', 'bad'), f'{self._object_topic}: {dropped} of {len(rows)} '
-                       'objects not marked (negative size)')
-
     def _exempt_objects(self, start_xy, goals_xy) -> None:
         """Exempt what the robot holds (at start_xy) and goes to reach (goals); lock held."""
-        self._costmap.set_object_exemptions(
-            [start_xy] + list(goals_xy),
-            self._circumscribed + self.get_parameter('object_clearance_m').value)
+        self._costmap.set_object_exemptions([start_xy] + list(goals_xy),
+                                            self._objects.exempt_radius())
 
     def _on_is_path_valid(self, request, response):
         """Nav2's is_path_valid: lethal, off-map (unknown when tracked) poses ahead of the robot."""

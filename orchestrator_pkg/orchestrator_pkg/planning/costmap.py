@@ -337,17 +337,19 @@ def distance_to_objects(objects: np.ndarray, x: float, y: float) -> np.ndarray:
                     np.maximum(np.abs(v) - objects[:, 4] / 2.0, 0.0))
 
 
-def exempt_objects(objects: np.ndarray, points, radius: float) -> np.ndarray:
+def exempt_objects(objects: np.ndarray, points, radius) -> np.ndarray:
     """Return the mask of the objects within ``radius`` of any of ``points`` (N x 2).
 
-    The robot's own place and its goal are such points: an object the robot
-    holds, or one it is sent to reach (a pre-grasp pose), is not an obstacle to
-    that plan.
+    ``radius`` is one distance for all points or one per point. The robot's own
+    place and its goal are such points: an object the robot holds, or one it is
+    sent to reach (a pre-grasp pose), is not an obstacle to that plan.
     """
     out = np.zeros(len(objects), dtype=bool)
-    for x, y in np.asarray(points, dtype=float).reshape(-1, 2):
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    radii = np.broadcast_to(np.asarray(radius, dtype=float), (len(points),))
+    for (x, y), r in zip(points, radii, strict=True):
         if math.isfinite(x) and math.isfinite(y):
-            out |= distance_to_objects(objects, x, y) <= radius
+            out |= distance_to_objects(objects, x, y) <= r
     return out
 
 
@@ -419,14 +421,15 @@ class LayeredCostmap:
         self.dirty = True
         return (len(raw) if raw.size else 0) - len(self.objects)
 
-    def set_object_exemptions(self, points, radius_m: float) -> None:
-        """Objects within ``radius_m`` of any of ``points`` (N x 2) are not marked.
+    def set_object_exemptions(self, points, radius_m) -> None:
+        """Objects within ``radius_m`` (one, or one per point) of any of ``points`` are not marked.
 
         The planner passes the robot's place and its goals: what the robot holds
         or is sent to reach is no obstacle to it.
         """
         self.exempt_points = np.asarray(points, dtype=float).reshape(-1, 2)
-        self.exempt_radius_m = float(radius_m)
+        self.exempt_radius_m = np.broadcast_to(np.asarray(radius_m, dtype=float),
+                                               (len(self.exempt_points),)).copy()
         if len(self.objects):
             self.dirty = True
 

@@ -28,6 +28,11 @@ translation), ``<name>/costmap_raw`` (nav2_msgs/Costmap, raw costs) and
 ``<name>/published_footprint`` (geometry_msgs/PolygonStamped, the footprint at
 the robot pose). Each is built only while it has a subscriber.
 
+:class:`CostmapObjects` is the object layer's input, the same for both costmaps:
+perception's tracked objects (orchestrator_interfaces/DetectionArray), brought
+into the costmap's frame through tf, replace the layer's objects. Things below
+the lidar plane (a box on the floor) are in no scan: only this layer holds them.
+
 :class:`StampedScans` marks each scan from the robot pose at the scan's own
 stamp, not the latest one: on a loaded machine a scan is handled a few tenths
 of a second late, and marking it from where the robot is by then put phantom
@@ -46,10 +51,17 @@ from nav2_msgs.srv import (
     GetCostmap,
 )
 from nav_msgs.msg import OccupancyGrid
+import numpy as np
 
+from orchestrator_interfaces.msg import DetectionArray
 from orchestrator_pkg.planning.costmap import CostmapError
-from orchestrator_pkg.planning.frames import Backlog, ExtrapolationError, FrameError
-from orchestrator_pkg.ros_edge import convert, guard
+from orchestrator_pkg.planning.frames import (
+    Backlog,
+    ExtrapolationError,
+    FrameError,
+    transform_points,
+)
+from orchestrator_pkg.ros_edge import convert, guard, qos
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 
@@ -227,3 +239,70 @@ class StampedScans:
                 self._warn(('scan', 'late pose'), f'scan at t={stamp:.3f} s not marked: {exc}')
         for msg, pose in ready:
             self._mark(msg, pose)
+
+
+class CostmapObjects:
+    """The object layer's input: perception's tracks replace the costmap's objects.
+
+    Subscribes to ``topic`` (``''``: no object layer, nothing subscribed). Each
+    message's detections, in ``frame`` through tf when they are in another
+    (perception's ``map``), become the layer's objects; a size below the node's
+    ``object_min_size_m`` is marked that big. ``exempt()``, when given, is asked
+    at each message for ``(robot_xy or None, goal points)`` in ``frame``: an
+    object within the robot's circumscribed radius of the robot (one it holds:
+    carried just ahead of its front) or within that plus ``object_clearance_m``
+    of a goal (one it is sent to reach) is not marked. Objects in a frame tf
+    cannot bring over, and rows with a non-finite value or a negative size, are
+    not marked, with a throttled warning naming them.
+    """
+
+    def __init__(self, node, costmap, frame: str, topic: str, circumscribed_m: float,
+                 exempt=None, lock=None):
+        self._node = node
+        self._costmap = costmap
+        self._frame = frame
+        self._topic = topic
+        self._circumscribed = circumscribed_m
+        self._exempt = exempt
+        self._lock = lock if lock is not None else contextlib.nullcontext()
+        self._warn = guard.edge(node).warn
+        self._tf = tf_listener(node)
+        if topic:
+            guard.subscribe(node, DetectionArray, topic, self._on_objects, qos.SENSOR_QOS)
+
+    def exempt_radius(self) -> float:
+        """Objects this close to a goal are not marked (m)."""
+        return self._circumscribed + self._node.get_parameter('object_clearance_m').value
+
+    def _exemptions(self):
+        robot, goals = self._exempt()
+        points = [tuple(p) for p in goals]
+        radii = [self.exempt_radius()] * len(points)
+        if robot is not None:
+            points.append(tuple(robot))
+            radii.append(self._circumscribed)
+        return points, radii
+
+    def _on_objects(self, msg) -> None:
+        rows = [(d.pose.position.x, d.pose.position.y,
+                 convert.quaternion_to_yaw(d.pose.orientation), d.size.x, d.size.y)
+                for d in msg.detections]
+        frame = msg.header.frame_id or self._frame
+        if rows and frame.lstrip('/') != self._frame.lstrip('/'):
+            try:
+                tf = self._tf.lookup(self._frame, frame)
+            except FrameError as exc:
+                self._warn(('objects', 'frame'), f'{self._topic}: objects in frame '
+                           f'{frame!r} not used: {exc}')
+                return
+            xy = transform_points(tf, np.array([r[:2] for r in rows]))
+            rows = [(x, y, r[2] + tf[2], r[3], r[4]) for (x, y), r in zip(xy, rows, strict=True)]
+        exemptions = self._exemptions() if self._exempt is not None else None
+        with self._lock:
+            dropped = self._costmap.set_objects(
+                rows, self._node.get_parameter('object_min_size_m').value)
+            if exemptions is not None:
+                self._costmap.set_object_exemptions(*exemptions)
+        if dropped:
+            self._warn(('objects', 'bad'), f'{self._topic}: {dropped} of {len(rows)} '
+                       'objects not marked (negative size)')

@@ -176,3 +176,64 @@ def test_cancel_stops_the_robot_at_once_not_at_the_next_cycle(rig):
     t_stop = monitor.sim_t
     spin_until(node, lambda: monitor.sim_t > t_stop + 1.0, timeout_s=10.0)
     assert all(p[3] == 0.0 for p in monitor.poses[-20:])
+
+
+UNSEEN = (-2.0, 0.0, 0.3)  # a box below the lidar plane: in no scan, only in the tracks
+
+
+def _tracks(box):
+    from geometry_msgs.msg import Vector3
+
+    from orchestrator_interfaces.msg import Detection, DetectionArray
+    msg = DetectionArray()
+    msg.header.frame_id = 'odom'
+    x, y, size = box
+    d = Detection(id='box_1', class_id='box', confidence=1.0)
+    d.pose.position.x, d.pose.position.y = x, y
+    d.pose.orientation.w = 1.0
+    d.size = Vector3(x=size, y=size, z=0.12)
+    msg.detections.append(d)
+    return msg
+
+
+def _touches(box, pose):
+    x, y, size = box
+    c, s = math.cos(pose[2]), math.sin(pose[2])
+    px = pose[0] + c * FOOTPRINT[:, 0] - s * FOOTPRINT[:, 1]
+    py = pose[1] + s * FOOTPRINT[:, 0] + c * FOOTPRINT[:, 1]
+    return bool(np.any((np.abs(px - x) <= size / 2) & (np.abs(py - y) <= size / 2)))
+
+
+@pytest.mark.parametrize('rig', [[], ["object_topic:=''"]], indirect=True,
+                         ids=['object_layer', 'no_object_layer'])
+def test_an_object_in_no_scan_is_an_obstacle_but_not_the_one_the_path_ends_at(rig, request):
+    """The local costmap's object layer: a box only perception knows stops the robot.
+
+    The patrol's red_box_1 with MPPI. A pre-grasp pose beside such a box is still reached.
+    """
+    from orchestrator_interfaces.msg import DetectionArray
+    node, client, monitor, ctl = rig
+    layer = request.node.callspec.id == 'object_layer'
+    pub = node.create_publisher(DetectionArray, 'tracked_objects', 10)
+    node.create_timer(0.1, lambda: pub.publish(_tracks(UNSEEN)))  # perception's rate
+    spin_until(node, lambda: pub.get_subscription_count() >= (1 if layer else 0), 5.0)
+    spin_until(node, lambda: False, 1.0)  # a few tracks in
+    # a straight path through the box, away from the fixture's boxes (x >= 2)
+    through = np.column_stack([np.linspace(0.0, -4.0, 81), np.zeros(81)])
+    result = wait_future(node, _send(node, client, through).get_result_async(),
+                         timeout_s=60.0, what='result').result
+    touched = [p for p in monitor.poses if _touches(UNSEEN, p)]
+    if not layer:  # the control: without the layer nothing knows the box
+        assert result.error_code == FollowPath.Result.NONE, result.error_msg
+        assert touched, 'the robot drove the path without touching the box'
+        return
+    assert result.error_code == FollowPath.Result.NO_VALID_CONTROL, result.error_msg
+    assert not touched, f'footprint touched the unseen box at {touched[:3]}'
+    x, y = monitor.poses[-1][:2]
+    assert x < -0.5, f'the robot hardly moved: stopped at ({x:.2f}, {y:.2f})'
+    # a pre-grasp pose, the front 3 cm into the box's marked cells: exempt as the path's end
+    reach = np.column_stack([np.linspace(x, -1.58, 20), np.linspace(y, 0.0, 20)])
+    result = wait_future(node, _send(node, client, reach).get_result_async(),
+                         timeout_s=60.0, what='result').result
+    assert result.error_code == FollowPath.Result.NONE, result.error_msg
+    assert abs(monitor.poses[-1][0] + 1.58) <= 0.25

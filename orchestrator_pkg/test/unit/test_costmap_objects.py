@@ -73,6 +73,11 @@ def test_distance_and_exemption_use_the_rectangle_not_the_centre():
     assert exempt_objects(objs, [(0.5, 3.0)], 0.39).tolist() == [False, False]
     assert exempt_objects(objs, [(0.5, 3.0)], 0.41).tolist() == [False, True]
     assert exempt_objects(objs, [(math.nan, 0.0)], 10.0).tolist() == [False, False]
+    # one radius per point: the controller exempts around the robot (a held object,
+    # carried just ahead) less widely than around the path's end
+    both = [(1.0, 0.0), (0.5, 3.0)]
+    assert exempt_objects(objs, both, [0.49, 0.41]).tolist() == [False, True]
+    assert exempt_objects(objs, both, [0.5, 0.39]).tolist() == [True, False]
 
 
 def test_the_layer_marks_objects_lethal_and_inflates_them_except_exempt_ones():
