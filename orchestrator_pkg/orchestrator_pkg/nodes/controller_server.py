@@ -26,8 +26,11 @@ is known the robot stands still; after ``transform_timeout_s`` without it the
 goal aborts with TF_ERROR naming both frames.
 
 Parameters: see ``config/nav.yaml`` (``controller_server``) and docs/navigation.md.
-Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry),
-``tf`` and ``tf_static`` (paths in another frame).
+Subscribers: ``scan`` (sensor_msgs/LaserScan), ``odom`` (nav_msgs/Odometry,
+drained: every queued message at each delivery, so the pose is the newest),
+``object_topic`` (``tracked_objects``, orchestrator_interfaces/DetectionArray:
+the local costmap's object layer, as the planner's; the path's end and a held
+object are exempt), ``tf`` and ``tf_static`` (paths in another frame).
 Publishers: ``cmd_vel_nav`` (geometry_msgs/Twist); only while someone
 subscribes: ``local_plan`` (nav_msgs/Path, the path ahead within the local
 costmap, every cycle of a goal) and ``local_costmap/costmap``, ``costmap_raw``
