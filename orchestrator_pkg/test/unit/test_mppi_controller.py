@@ -234,21 +234,3 @@ def test_a_moved_path_keeps_the_progress_and_a_robot_on_it_reaches_its_goal():
         ctl.move_path(line[:5])
     with pytest.raises(ValueError, match='non-finite'):
         ctl.move_path(np.full_like(line, np.nan))
-
-
-def test_within_tolerance_and_a_short_length_left_is_the_goal_even_poses_short_of_the_end():
-    # a planner's path, a pose every 0.05 m; the robot stands on it 0.2 m short of the end
-    # (4 poses): within xy_goal_tolerance_m (0.25) and 0.2 m left along the path
-    p = MPPIParams()
-    line = np.column_stack([np.linspace(0.0, 3.0, 61), np.zeros(61)])
-    ctl = MPPIController(p, JACKAL, INFLATION)
-    ctl.set_path(line)
-    cmd = ctl.compute(2.8, 0.0, 0.0, 0.0, 0.0, DT, _costmap())
-    assert cmd.status == rpp.GOAL_REACHED
-    # a path that passes by its goal and comes back to it: 0.2 m from the goal,
-    # 2.6 m of path left, so not done
-    detour = np.vstack([line[:57], [[2.8, 1.0], [3.2, 1.0], [3.2, 0.0], [3.0, 0.0]]])
-    ctl = MPPIController(p, JACKAL, INFLATION)
-    ctl.set_path(detour)
-    cmd = ctl.compute(2.8, 0.0, 0.0, 0.0, 0.0, DT, _costmap())
-    assert cmd.status != rpp.GOAL_REACHED

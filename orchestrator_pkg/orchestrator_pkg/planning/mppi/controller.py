@@ -189,13 +189,7 @@ class MPPIController:
         self._prune(x, y)
         goal = self.path[-1]
         to_goal = float(np.hypot(goal[0] - x, goal[1] - y))
-        local, ends_at_goal, remaining = self._local_path()
-        # at the goal: within the tolerance of it and near the path's end (by pose count,
-        # or by the length left along the path: a dense path 0.13 m short of its end is
-        # four poses short, and MPPI stalled there until the progress checker aborted).
-        # A path that comes back past its goal is not done there: its length left is long.
-        if to_goal <= p.xy_goal_tolerance_m and (self._closest >= len(self.path) - 3
-                                                 or remaining <= p.xy_goal_tolerance_m) \
+        if to_goal <= p.xy_goal_tolerance_m and self._closest >= len(self.path) - 3 \
                 or to_goal <= 0.5 * p.xy_goal_tolerance_m:
             self._at_goal = True
         # done once the heading is right and the robot can stop within one cycle
@@ -205,6 +199,7 @@ class MPPIController:
                      or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance):
             self.reset()
             return Command(0.0, 0.0, GOAL_REACHED, (float(goal[0]), float(goal[1])), to_goal)
+        local, ends_at_goal, remaining = self._local_path()
         local32 = local.astype(np.float32)
         path_cost = costmap.costs_at(local[:, 0], local[:, 1], outside=FREE_SPACE)
         blocked = float(np.mean((path_cost >= INSCRIBED_INFLATED_OBSTACLE)
