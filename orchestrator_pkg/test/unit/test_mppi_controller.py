@@ -234,3 +234,27 @@ def test_a_moved_path_keeps_the_progress_and_a_robot_on_it_reaches_its_goal():
         ctl.move_path(line[:5])
     with pytest.raises(ValueError, match='non-finite'):
         ctl.move_path(np.full_like(line, np.nan))
+
+
+def test_a_goal_beside_the_robot_within_tolerance_is_reached_one_ahead_is_driven_to():
+    # a planner's path, a pose every 0.05 m, ending at (3, 0)
+    p = MPPIParams()
+    line = np.column_stack([np.linspace(0.0, 3.0, 61), np.zeros(61)])
+
+    def status(path, x, y, yaw):
+        ctl = MPPIController(p, JACKAL, INFLATION)
+        ctl.set_path(path)
+        return ctl.compute(x, y, yaw, 0.0, 0.0, DT, _costmap()).status
+    # 0.2 m short, facing the goal: within xy_goal_tolerance_m (0.25) but 4 poses
+    # short and the goal ahead: driven to (a pre-grasp pose needs the robot there)
+    assert status(line, 2.8, 0.0, 0.0) != rpp.GOAL_REACHED
+    # a path that turns left for its last 0.2 m; the robot went 5 cm past the corner
+    # and the goal is behind it to the left, 0.21 m away, the nearest pose 4 short of
+    # the end (the warehouse's look-up goal, where MPPI crept until the progress
+    # checker aborted): reached
+    corner = np.vstack([line, [[3.0, 0.05], [3.0, 0.1], [3.0, 0.15], [3.0, 0.2]]])
+    assert status(corner, 3.05, 0.0, 0.0) == rpp.GOAL_REACHED
+    # a path that passes by its goal and comes back to it: the goal 0.18 m away and
+    # behind the robot, but 2.6 m of path left, so not done
+    detour = np.vstack([line[:57], [[2.8, 1.0], [3.2, 1.0], [3.2, 0.0], [3.0, 0.0]]])
+    assert status(detour, 2.85, -0.1, math.pi) != rpp.GOAL_REACHED

@@ -189,7 +189,17 @@ class MPPIController:
         self._prune(x, y)
         goal = self.path[-1]
         to_goal = float(np.hypot(goal[0] - x, goal[1] - y))
-        if to_goal <= p.xy_goal_tolerance_m and self._closest >= len(self.path) - 3 \
+        local, ends_at_goal, remaining = self._local_path()
+        # at the goal: within the tolerance and at the path's end, or within half of it.
+        # Also within the tolerance, less than that of path left, and the goal no longer
+        # ahead (beside or behind): getting closer would mean turning back, and MPPI
+        # crept there until the progress checker aborted (a goal 0.15 m to the side).
+        # A goal still ahead is driven to (a pre-grasp pose needs the robot there), and
+        # a path that comes back past its goal is not done there (much path left).
+        behind = math.cos(yaw) * (goal[0] - x) + math.sin(yaw) * (goal[1] - y) <= 0.0
+        if to_goal <= p.xy_goal_tolerance_m and (
+                self._closest >= len(self.path) - 3
+                or behind and remaining <= p.xy_goal_tolerance_m) \
                 or to_goal <= 0.5 * p.xy_goal_tolerance_m:
             self._at_goal = True
         # done once the heading is right and the robot can stop within one cycle
@@ -199,7 +209,6 @@ class MPPIController:
                      or abs(wrap_angle(self.goal_yaw - yaw)) <= p.yaw_goal_tolerance):
             self.reset()
             return Command(0.0, 0.0, GOAL_REACHED, (float(goal[0]), float(goal[1])), to_goal)
-        local, ends_at_goal, remaining = self._local_path()
         local32 = local.astype(np.float32)
         path_cost = costmap.costs_at(local[:, 0], local[:, 1], outside=FREE_SPACE)
         blocked = float(np.mean((path_cost >= INSCRIBED_INFLATED_OBSTACLE)
