@@ -54,3 +54,19 @@ def call(node, client, request, timeout_s=TIMEOUT_S):
         if spin_until(node, future.done, min(ASK_AGAIN_S, deadline - time.monotonic())):
             return future.result()
     raise AssertionError(f'no answer from {client.srv_name} within {timeout_s} s')
+
+
+def tracked_objects(boxes, frame='map'):
+    """Return perception's tracks (DetectionArray) of square boxes ``(x, y, size)``."""
+    from geometry_msgs.msg import Vector3
+
+    from orchestrator_interfaces.msg import Detection, DetectionArray
+    msg = DetectionArray()
+    msg.header.frame_id = frame
+    for x, y, size in boxes:
+        d = Detection(id=f'box_{len(msg.detections)}', class_id='box', confidence=1.0)
+        d.pose.position.x, d.pose.position.y = x, y
+        d.pose.orientation.w = 1.0
+        d.size = Vector3(x=size, y=size, z=0.12)
+        msg.detections.append(d)
+    return msg

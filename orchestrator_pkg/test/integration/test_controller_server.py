@@ -10,7 +10,14 @@ import math
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import Twist
 from nav2_msgs.action import FollowPath
-from nav_helpers import ROBOT, TIMEOUT_S, node_cmd, spin_until, wait_future
+from nav_helpers import (
+    ROBOT,
+    TIMEOUT_S,
+    node_cmd,
+    spin_until,
+    tracked_objects,
+    wait_future,
+)
 from nav_msgs.msg import Odometry, Path
 import numpy as np
 import pytest
@@ -181,21 +188,6 @@ def test_cancel_stops_the_robot_at_once_not_at_the_next_cycle(rig):
 UNSEEN = (-2.0, 0.0, 0.3)  # a box below the lidar plane: in no scan, only in the tracks
 
 
-def _tracks(box):
-    from geometry_msgs.msg import Vector3
-
-    from orchestrator_interfaces.msg import Detection, DetectionArray
-    msg = DetectionArray()
-    msg.header.frame_id = 'odom'
-    x, y, size = box
-    d = Detection(id='box_1', class_id='box', confidence=1.0)
-    d.pose.position.x, d.pose.position.y = x, y
-    d.pose.orientation.w = 1.0
-    d.size = Vector3(x=size, y=size, z=0.12)
-    msg.detections.append(d)
-    return msg
-
-
 def _touches(box, pose):
     x, y, size = box
     c, s = math.cos(pose[2]), math.sin(pose[2])
@@ -215,7 +207,8 @@ def test_an_object_in_no_scan_is_an_obstacle_but_not_the_one_the_path_ends_at(ri
     node, client, monitor, ctl = rig
     layer = request.node.callspec.id == 'object_layer'
     pub = node.create_publisher(DetectionArray, 'tracked_objects', 10)
-    node.create_timer(0.1, lambda: pub.publish(_tracks(UNSEEN)))  # perception's rate
+    tracks = tracked_objects([UNSEEN], frame='odom')
+    node.create_timer(0.1, lambda: pub.publish(tracks))  # perception's rate
     spin_until(node, lambda: pub.get_subscription_count() >= (1 if layer else 0), 5.0)
     spin_until(node, lambda: False, 1.0)  # a few tracks in
     # a straight path through the box, away from the fixture's boxes (x >= 2)

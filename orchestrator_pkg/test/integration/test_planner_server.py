@@ -19,7 +19,7 @@ from nav2_msgs.srv import (
     GetCostmap,
     IsPathValid,
 )
-from nav_helpers import TIMEOUT_S, call, node_cmd, spin_until, wait_future
+from nav_helpers import TIMEOUT_S, call, node_cmd, spin_until, tracked_objects, wait_future
 import numpy as np
 import pytest
 import rclpy
@@ -382,21 +382,6 @@ def test_get_costmap_and_the_clear_services_of_the_global_costmap(planner):
         node.destroy_publisher(scans)
 
 
-def _objects(boxes, frame='map'):
-    from geometry_msgs.msg import Vector3
-
-    from orchestrator_interfaces.msg import Detection, DetectionArray
-    msg = DetectionArray()
-    msg.header.frame_id = frame
-    for x, y, size in boxes:
-        d = Detection(id=f'box_{len(msg.detections)}', class_id='box', confidence=1.0)
-        d.pose.position.x, d.pose.position.y = x, y
-        d.pose.orientation.w = 1.0
-        d.size = Vector3(x=size, y=size, z=0.12)
-        msg.detections.append(d)
-    return msg
-
-
 def _clearance(response, box):
     """Smallest distance (m) from the path's poses to the square box (x, y, size)."""
     pts = np.array([(p.pose.position.x, p.pose.position.y) for p in response.result.path.poses])
@@ -423,7 +408,7 @@ def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
         seen = {}
 
         def planned_around():
-            pub.publish(_objects([box]))
+            pub.publish(tracked_objects([box]))
             seen['r'] = _plan(node, client, (0.5, 1.0), (4.7, 1.0))
             return _clearance(seen['r'], box) > 0.0
         assert spin_until(node, planned_around, 10.0), 'the box never reached the costmap'
@@ -448,18 +433,18 @@ def test_tracked_objects_are_obstacles_except_the_one_a_goal_reaches(planner):
 
         # untrusted tracks: a NaN drops the message (the box stays), an unknown
         # frame is named; the node lives on
-        bad = _objects([(math.nan, 1.0, 0.2)])
+        bad = tracked_objects([(math.nan, 1.0, 0.2)])
         pub.publish(bad)
         assert spin_until(node, lambda: 'dropped a message on tracked_objects' in proc.output(),
                           5.0), proc.output()[-2000:]
-        pub.publish(_objects([(1.0, 0.5, 0.2)], frame='nowhere'))
+        pub.publish(tracked_objects([(1.0, 0.5, 0.2)], frame='nowhere'))
         assert spin_until(node, lambda: "objects in frame 'nowhere' not used" in proc.output(),
                           5.0), proc.output()[-2000:]
         assert _clearance(_plan(node, client, (0.5, 1.0), (4.7, 1.0)), box) > 0.25
         assert proc.poll() is None, proc.output()
 
         def straight_again():  # no tracks: no objects
-            pub.publish(_objects([]))
+            pub.publish(tracked_objects([]))
             return _clearance(_plan(node, client, (0.5, 1.0), (4.7, 1.0)), box) < 0.01
         assert spin_until(node, straight_again, 10.0)
     finally:
