@@ -184,8 +184,10 @@ def subscribe(node, msg_type, topic: str, callback, qos, *, check_finite: bool =
     checked = edge(node).message_callback(topic, callback, check_finite)
     if not drain:
         return node.create_subscription(msg_type, topic, checked, qos, **kwargs)
+    from rclpy.exceptions import InvalidHandle
     subscription = None
-    limit = max(1, int(qos.depth or 1))  # never more than the queue could hold
+    depth = qos if isinstance(qos, int) else qos.depth  # a QoSProfile or a depth
+    limit = max(1, int(depth or 1))  # never more than the queue could hold
 
     def drained(msg):
         checked(msg)
@@ -193,7 +195,7 @@ def subscribe(node, msg_type, topic: str, callback, qos, *, check_finite: bool =
             try:
                 with subscription.handle:
                     taken = subscription.handle.take_message(msg_type, False)
-            except Exception:  # noqa: BLE001 -- a subscription destroyed under us
+            except InvalidHandle:  # destroyed under us, as rclpy's executor takes it
                 return
             if taken is None:
                 return
