@@ -18,7 +18,7 @@ is on the 0.25 scale. A run's 0.25-scale metric is ``min(metric, 0.25)``, so
 worlds 0, 6, ..., 294 (:data:`TEST_WORLDS`); the competition's ranking uses 50
 held-out worlds that are not public.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 import math
 import os
 import re
@@ -41,6 +41,10 @@ TEST_RUNS = 10  # runs per world in test.sh
 DWA_BASELINE = {'success': 0.88, 'collision': 0.048, 'timeout': 0.072, 'metric_025': 0.1693,
                 'runs': '50 worlds x 10', 'scale_max': METRIC_MAX_2022,
                 'source': 'the-barn-challenge README, 2022-04-05 (clip at 4 x optimal time)'}
+# BehaviourStatus (orchestrator_interfaces) values of an ended behaviour
+_ENDED = {2: 'succeeded', 3: 'failed'}
+# node types of the navigation tree whose ends a run counts (see tree_count_key)
+COUNTED_TYPES = ('FollowPath', 'ClearEntireCostmap', 'Spin', 'Wait', 'BackUp')
 _WORLD_FILE = re.compile(r'^world_(\d+)\.world$')
 
 
@@ -110,6 +114,19 @@ def classify(distance_to_goal_m: float, collided: bool, elapsed_s: float,
     return None
 
 
+def tree_count_key(node_type: str, name: str, status: int) -> Optional[str]:
+    """Return the key a navigation-tree status change counts under, or None.
+
+    Only ends (SUCCESS, FAILURE) of :data:`COUNTED_TYPES` count, keyed by the
+    instance name and the end: ``'FollowPath failed'`` is one controller abort,
+    ``'BackUp succeeded'`` one back-up done, ``'ClearLocalCostmap-Context
+    succeeded'`` one contextual clear of the local costmap.
+    """
+    if node_type not in COUNTED_TYPES or status not in _ENDED:
+        return None
+    return f'{name} {_ENDED[status]}'
+
+
 @dataclass
 class RunResult:
     """One BARN run."""
@@ -124,6 +141,8 @@ class RunResult:
     nav_result: str = ''
     nav_attempts: int = 0
     rtf: float = 0.0  # sim time / wall time while navigating (startup excluded)
+    # ends of the navigation tree's FollowPath and recovery nodes, see tree_count_key
+    tree_counts: Dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain data for JSON."""

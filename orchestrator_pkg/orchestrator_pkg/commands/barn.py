@@ -67,8 +67,9 @@ class BarnRun:
         from rclpy.qos import qos_profile_sensor_data
         from rosgraph_msgs.msg import Clock
 
-        from orchestrator_interfaces.msg import CollisionEvent
+        from orchestrator_interfaces.msg import BehaviourStatusChanges, CollisionEvent
         from orchestrator_pkg.ros_edge.lifecycle import StackActive
+        from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 
         self._rclpy = rclpy
         self._NavigateToPose = NavigateToPose
@@ -81,6 +82,10 @@ class BarnRun:
         self.node.create_subscription(Odometry, 'ground_truth/odom', self._on_pose,
                                       qos_profile_sensor_data)
         self.node.create_subscription(CollisionEvent, 'collisions', self._on_collision, 10)
+        # the navigator's tree, every status change (lossless per tick): what ran
+        self.tree_counts = {}
+        self.node.create_subscription(BehaviourStatusChanges, 'bt_navigator/status_changes',
+                                      self._on_tree_changes, STATUS_CHANGES_QOS)
         types = {'navigate_to_pose': NavigateToPose, 'compute_path_to_pose': ComputePathToPose,
                  'follow_path': FollowPath, 'spin': Spin, 'backup': BackUp}
         self.clients = {name: ActionClient(self.node, types[name], name) for name in SERVERS}
@@ -100,6 +105,13 @@ class BarnRun:
 
     def _on_collision(self, msg) -> None:
         self.collisions.append((convert.seconds_of(msg.header.stamp), msg.other))
+
+    def _on_tree_changes(self, msg) -> None:
+        for change in msg.changes:
+            counted = barn.tree_count_key(change.type, change.path.rsplit('/', 1)[-1],
+                                          change.status)
+            if counted:
+                self.tree_counts[counted] = self.tree_counts.get(counted, 0) + 1
 
     def spin(self, seconds: float = 0.02) -> None:
         """Process what arrived (this process's own loop; never inside a callback)."""
@@ -280,14 +292,17 @@ def run_once(args, index: int, run: int, world_file: str, optimal_s: float, log)
                             optimal_time_s=optimal_s,
                             metric=barn.metric(succeeded, elapsed, optimal_s),
                             wall_time_s=time.monotonic() - wall_start, nav_result=nav_text,
-                            nav_attempts=attempts, rtf=rtf)
+                            nav_attempts=attempts, rtf=rtf,
+                            tree_counts=dict(sorted(client.tree_counts.items())))
     return result
 
 
 def _row(result: barn.RunResult) -> str:
     return (f'{result.world:>6} {result.run:>4} {result.status:<10} {result.time_s:8.1f} '
             f'{result.optimal_time_s:7.2f} {result.metric:7.3f} {result.wall_time_s:7.1f} '
-            f'{result.rtf:5.2f}  {result.nav_result}')
+            f'{result.rtf:5.2f}  {result.nav_result}'
+            + (' [' + ', '.join(f'{k} {v}' for k, v in result.tree_counts.items()) + ']'
+               if result.tree_counts else ''))
 
 
 def barn_command(args) -> int:

@@ -80,6 +80,20 @@ def test_summary_means():
     assert barn.summarize([]) == {'runs': 0}
 
 
+def test_tree_counts_key_ends_of_followpath_and_recoveries_by_name():
+    # BehaviourStatus: 1 RUNNING, 2 SUCCESS, 3 FAILURE
+    assert barn.tree_count_key('FollowPath', 'FollowPath', 3) == 'FollowPath failed'
+    assert barn.tree_count_key('BackUp', 'BackUp', 2) == 'BackUp succeeded'
+    assert barn.tree_count_key('ClearEntireCostmap', 'ClearLocalCostmap-Context', 2) == \
+        'ClearLocalCostmap-Context succeeded'
+    assert barn.tree_count_key('Spin', 'Spin', 1) is None            # started, not ended
+    assert barn.tree_count_key('Spin', 'Spin', 0) is None            # halted
+    assert barn.tree_count_key('Sequence', 'ClearingActions', 2) is None  # not counted
+    run = barn.RunResult(0, 0, 'succeeded', 12.0, 6.0, 0.5,
+                         tree_counts={'FollowPath failed': 2})
+    assert run.as_dict()['tree_counts'] == {'FollowPath failed': 2}
+
+
 def test_world_indices_and_selection(tmp_path):
     for i in (0, 2, 4, 10, 298):
         (tmp_path / f'world_{i}.world').write_text('<sdf/>')
