@@ -5,7 +5,7 @@ Not a test. Run after ``source env.sh``::
 
     python bench/barn_recoveries.py --indices 222,228,282,292,294 [--runs 2]
         [--controller rpp] [--rtf 2] [--max-lead-s 0.05] [--variants full,no_backup]
-        [--out-dir DIR]
+        [--out-dir DIR [--resume]]
 
 The baseline is the default navigation tree (Nav2's
 ``navigate_to_pose_w_replanning_and_recovery.xml``, ``full``). Each other variant
@@ -85,6 +85,47 @@ def run_one(args, world: int, run: int, tree_file: str, out: str) -> dict:
     return row
 
 
+def report(args, variants, worlds, rows, out_dir) -> None:
+    """Print the table per variant and per world; write ``summary.json`` in ``out_dir``."""
+    print(f'\n{args.controller}, rtf {args.rtf}, worlds {args.indices}, runs {args.runs}')
+    print('stuck: runs in which FollowPath aborted at least once; out: of those, the '
+          'successes')
+    print(f'{"variant":<11} {"success":>7} {"coll":>5} {"timeout":>7} {"metric":>6} '
+          f'{"t_ok":>6} {"stuck":>5} {"out":>3}  tree counts (sums)')
+    table = {}
+    for variant in variants:
+        results = [barn.RunResult(**{k: v for k, v in r.items()
+                                     if k in barn.RunResult.__dataclass_fields__})
+                   for r in rows[variant]]
+        means = barn.summarize(results)
+        sums = {}
+        for r in results:
+            for key, n in r.tree_counts.items():
+                sums[key] = sums.get(key, 0) + n
+        stuck = [r for r in results if r.tree_counts.get('FollowPath failed', 0) > 0]
+        out = sum(r.status == 'succeeded' for r in stuck)
+        table[variant] = {'means': means, 'stuck': len(stuck), 'stuck_succeeded': out,
+                          'tree_counts': dict(sorted(sums.items())), 'runs': rows[variant]}
+        print(f'{variant:<11} {means["success"]:7.2f} {means["collision"]:5.2f} '
+              f'{means["timeout"]:7.2f} {means["metric"]:6.3f} '
+              f'{means["mean_time_s_succeeded"]:6.1f} {len(stuck):5d} {out:3d}  '
+              + ', '.join(f'{k} {n}' for k, n in sorted(sums.items())))
+    print('\nper world (each run: s succeeded, t timeout, c collided, e error; '
+          '* FollowPath aborted in it):')
+    for world in worlds:
+        cells = []
+        for variant in variants:
+            outcomes = [r['status'][0] + ('*' if r.get('tree_counts', {}).get(
+                'FollowPath failed') else '') for r in rows[variant] if r['world'] == world]
+            cells.append(f'{variant} {" ".join(outcomes)}')
+        print(f'  {world:3d}: ' + '  '.join(cells))
+    summary = os.path.join(out_dir, 'summary.json')
+    with open(summary, 'w') as f:
+        json.dump({'controller': args.controller, 'rtf': args.rtf, 'worlds': worlds,
+                   'runs': args.runs, 'variants': table}, f, indent=1)
+    print(f'wrote {summary}')
+
+
 def main(argv=None) -> int:
     """Run every variant on every world and run, interleaved; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -98,6 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument('--variants', default=','.join(VARIANTS),
                         help='comma-separated, of: ' + ', '.join(VARIANTS))
     parser.add_argument('--out-dir', default=None, help='trees and results (default: a temp dir)')
+    parser.add_argument('--resume', action='store_true',
+                        help='keep the runs whose result is already in --out-dir (run the rest)')
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(',') if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
@@ -117,43 +160,17 @@ def main(argv=None) -> int:
         for world in worlds:
             for variant in variants:
                 out = os.path.join(out_dir, f'{variant}_w{world}_r{run}.json')
-                row = run_one(args, world, run, trees[variant], out)
+                if args.resume and os.path.exists(out):
+                    with open(out) as f:
+                        (row,) = json.load(f)['runs']
+                else:
+                    row = run_one(args, world, run, trees[variant], out)
                 rows[variant].append(row)
                 counts = ', '.join(f'{k} {n}' for k, n in row.get('tree_counts', {}).items())
                 print(f'world {world:3d} run {run} {variant:<10} {row["status"]:<9} '
                       f'{row["time_s"]:6.1f} s metric {row["metric"]:.3f} '
                       f'attempts {row["nav_attempts"]}  [{counts}]', flush=True)
-    print(f'\n{args.controller}, rtf {args.rtf}, worlds {args.indices}, runs {args.runs}')
-    print(f'{"variant":<11} {"success":>7} {"coll":>5} {"timeout":>7} {"metric":>6} '
-          f'{"t_ok":>6}  tree counts (sums)')
-    table = {}
-    for variant in variants:
-        results = [barn.RunResult(**{k: v for k, v in r.items()
-                                     if k in barn.RunResult.__dataclass_fields__})
-                   for r in rows[variant]]
-        means = barn.summarize(results)
-        sums = {}
-        for r in results:
-            for key, n in r.tree_counts.items():
-                sums[key] = sums.get(key, 0) + n
-        table[variant] = {'means': means, 'tree_counts': dict(sorted(sums.items())),
-                          'runs': rows[variant]}
-        print(f'{variant:<11} {means["success"]:7.2f} {means["collision"]:5.2f} '
-              f'{means["timeout"]:7.2f} {means["metric"]:6.3f} '
-              f'{means["mean_time_s_succeeded"]:6.1f}  '
-              + ', '.join(f'{k} {n}' for k, n in sorted(sums.items())))
-    print('\nper world (status of each run):')
-    for world in worlds:
-        cells = []
-        for variant in variants:
-            outcomes = [r['status'][0] for r in rows[variant] if r['world'] == world]
-            cells.append(f'{variant} {"".join(outcomes)}')
-        print(f'  {world:3d}: ' + '  '.join(cells))
-    summary = os.path.join(out_dir, 'summary.json')
-    with open(summary, 'w') as f:
-        json.dump({'controller': args.controller, 'rtf': args.rtf, 'worlds': worlds,
-                   'runs': args.runs, 'variants': table}, f, indent=1)
-    print(f'wrote {summary}')
+    report(args, variants, worlds, rows, out_dir)
     return 0
 
 

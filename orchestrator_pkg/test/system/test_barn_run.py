@@ -48,6 +48,9 @@ def test_barn_world_20_succeeds_without_collision(ros_domain, tmp_path, controll
     assert result['metric'] == pytest.approx(
         opt / min(max(result['time_s'], 2 * opt), 8 * opt), abs=1e-3)
     assert report['means']['success'] == 1.0 and report['means']['collision'] == 0.0
+    # what the navigation tree ended (controller aborts, recoveries), from its status changes
+    assert all(key.endswith((' succeeded', ' failed')) and n > 0
+               for key, n in result['tree_counts'].items()), result['tree_counts']
     # the scale is stated; the DWA baseline is compared on its own (2022, 0.25) scale
     assert report['protocol']['metric_scale_max'] == 0.5
     assert report['means']['metric_025'] == pytest.approx(min(result['metric'], 0.25), abs=1e-3)
