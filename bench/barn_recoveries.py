@@ -94,9 +94,7 @@ def report(args, variants, worlds, rows, out_dir) -> None:
           f'{"t_ok":>6} {"stuck":>5} {"out":>3}  tree counts (sums)')
     table = {}
     for variant in variants:
-        results = [barn.RunResult(**{k: v for k, v in r.items()
-                                     if k in barn.RunResult.__dataclass_fields__})
-                   for r in rows[variant]]
+        results = [barn.RunResult.from_dict(r) for r in rows[variant]]
         means = barn.summarize(results)
         sums = {}
         for r in results:

@@ -41,8 +41,6 @@ TEST_RUNS = 10  # runs per world in test.sh
 DWA_BASELINE = {'success': 0.88, 'collision': 0.048, 'timeout': 0.072, 'metric_025': 0.1693,
                 'runs': '50 worlds x 10', 'scale_max': METRIC_MAX_2022,
                 'source': 'the-barn-challenge README, 2022-04-05 (clip at 4 x optimal time)'}
-# BehaviourStatus (orchestrator_interfaces) values of an ended behaviour
-_ENDED = {2: 'succeeded', 3: 'failed'}
 # node types of the navigation tree whose ends a run counts (see tree_count_key)
 COUNTED_TYPES = ('FollowPath', 'ClearEntireCostmap', 'Spin', 'Wait', 'BackUp')
 _WORLD_FILE = re.compile(r'^world_(\d+)\.world$')
@@ -114,17 +112,19 @@ def classify(distance_to_goal_m: float, collided: bool, elapsed_s: float,
     return None
 
 
-def tree_count_key(node_type: str, name: str, status: int) -> Optional[str]:
+def tree_count_key(node_type: str, name: str, ended: Optional[str]) -> Optional[str]:
     """Return the key a navigation-tree status change counts under, or None.
 
-    Only ends (SUCCESS, FAILURE) of :data:`COUNTED_TYPES` count, keyed by the
-    instance name and the end: ``'FollowPath failed'`` is one controller abort,
-    ``'BackUp succeeded'`` one back-up done, ``'ClearLocalCostmap-Context
-    succeeded'`` one contextual clear of the local costmap.
+    ``ended`` is ``'succeeded'`` or ``'failed'`` for a behaviour that ended
+    (SUCCESS, FAILURE), else None. Only ends of :data:`COUNTED_TYPES` count,
+    keyed by the instance name and the end: ``'FollowPath failed'`` is one
+    controller abort, ``'BackUp succeeded'`` one back-up done,
+    ``'ClearLocalCostmap-Context succeeded'`` one contextual clear of the local
+    costmap.
     """
-    if node_type not in COUNTED_TYPES or status not in _ENDED:
+    if node_type not in COUNTED_TYPES or ended not in ('succeeded', 'failed'):
         return None
-    return f'{name} {_ENDED[status]}'
+    return f'{name} {ended}'
 
 
 @dataclass
@@ -143,6 +143,11 @@ class RunResult:
     rtf: float = 0.0  # sim time / wall time while navigating (startup excluded)
     # ends of the navigation tree's FollowPath and recovery nodes, see tree_count_key
     tree_counts: Dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> 'RunResult':
+        """Return the run of an ``as_dict`` row (keys it does not know are ignored)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def as_dict(self) -> dict:
         """Plain data for JSON."""

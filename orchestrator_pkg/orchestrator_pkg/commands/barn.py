@@ -67,7 +67,11 @@ class BarnRun:
         from rclpy.qos import qos_profile_sensor_data
         from rosgraph_msgs.msg import Clock
 
-        from orchestrator_interfaces.msg import BehaviourStatusChanges, CollisionEvent
+        from orchestrator_interfaces.msg import (
+            BehaviourStatus,
+            BehaviourStatusChanges,
+            CollisionEvent,
+        )
         from orchestrator_pkg.ros_edge.lifecycle import StackActive
         from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 
@@ -84,6 +88,7 @@ class BarnRun:
         self.node.create_subscription(CollisionEvent, 'collisions', self._on_collision, 10)
         # the navigator's tree, every status change (lossless per tick): what ran
         self.tree_counts = {}
+        self._ends = {BehaviourStatus.SUCCESS: 'succeeded', BehaviourStatus.FAILURE: 'failed'}
         self.node.create_subscription(BehaviourStatusChanges, 'bt_navigator/status_changes',
                                       self._on_tree_changes, STATUS_CHANGES_QOS)
         types = {'navigate_to_pose': NavigateToPose, 'compute_path_to_pose': ComputePathToPose,
@@ -109,7 +114,7 @@ class BarnRun:
     def _on_tree_changes(self, msg) -> None:
         for change in msg.changes:
             counted = barn.tree_count_key(change.type, change.path.rsplit('/', 1)[-1],
-                                          change.status)
+                                          self._ends.get(change.status))
             if counted:
                 self.tree_counts[counted] = self.tree_counts.get(counted, 0) + 1
 
@@ -449,8 +454,7 @@ def _result_of(row, run, folder, optimal) -> barn.RunResult:
     try:
         with open(os.path.join(folder, 'result.json'), encoding='utf-8') as f:
             data = json.load(f)['runs'][0]
-        fields = set(barn.RunResult.__dataclass_fields__)
-        result = barn.RunResult(**{k: v for k, v in data.items() if k in fields})
+        result = barn.RunResult.from_dict(data)
         if row['status'] != 'error':
             return dataclasses.replace(result, run=run.index)
     except (OSError, ValueError, KeyError, IndexError, TypeError):
