@@ -39,6 +39,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from orchestrator_pkg.benchmark import barn
+from orchestrator_pkg.commands.barn import default_barn_dir
 from orchestrator_pkg.ros_edge.share import behavior_tree
 from orchestrator_pkg.testing.ros_domain import claim_domain
 
@@ -144,7 +145,11 @@ def main(argv=None) -> int:
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f'--variants: unknown {unknown}; known: {", ".join(VARIANTS)}')
-    worlds = [int(w) for w in args.indices.split(',')]
+    try:  # the runner's own parsing: ranges, 'all', and a one-line error naming the value
+        available = barn.world_indices(os.path.join(default_barn_dir(), 'worlds'))
+        worlds = barn.parse_indices(args.indices, available)
+    except barn.BarnError as error:
+        parser.error(str(error))
     out_dir = args.out_dir or tempfile.mkdtemp(prefix='barn_recoveries_')
     os.makedirs(out_dir, exist_ok=True)
     source = behavior_tree(DEFAULT_TREE)
