@@ -128,6 +128,7 @@ class MissionSession:
         self._safety_frozen = False  # the runner's own e-stop at shutdown is not counted
         self._failures: Dict[str, str] = {}  # robot -> failure text
         self._stack_failures: Dict[str, str] = {}  # robot -> the lifecycle manager's failure
+        self._said_failure: Dict[str, str] = {}  # robot -> the failure text last said ('': up)
         self._lost: List[tuple] = []  # (robot, node) the manager lost, for the runner to look at
         self._unreachable: Dict[str, str] = {}  # robot -> a lost node whose process still runs
         # (robot, node) lost while its process runs, not stopped -> since when, its
@@ -204,8 +205,13 @@ class MissionSession:
     def _on_manager_state(self, ns: str, msg) -> None:
         """Report a managed node that died, now and in the summary (the manager stopped it)."""
         failure = next((kv.value for kv in msg.values if kv.key == 'failure'), '')
-        if failure and self._stack_failures.get(ns) != failure:
-            self._stack_failures[ns] = failure
+        # the state is latched and republished: say each failure once, but a failure
+        # after the stack came back up (failure '') is news, even in the same words
+        if failure == self._said_failure.get(ns, ''):
+            return
+        self._said_failure[ns] = failure
+        if failure:
+            self._stack_failures[ns] = failure  # the latest, for the summary
             self._output(f'[run] {ns or "robot"}: {failure}')
             # a node the manager cannot reach (not one that answered from a respawned
             # process, nor the same loss given up on): is its process still there?

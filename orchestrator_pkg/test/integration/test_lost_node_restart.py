@@ -20,7 +20,7 @@ import rclpy
 
 from orchestrator_pkg.bringup.description import parse, resolve
 from orchestrator_pkg.bringup.mission_session import MissionSession
-from orchestrator_pkg.bringup.runner import Runner, ament_executable
+from orchestrator_pkg.bringup.runner import RECENT_EXIT_S, Runner, ament_executable
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures', 'lost_managed_node.py')
@@ -34,7 +34,7 @@ bringup:
       overrides: {autostart: false}
       respawn: true
       respawn_delay_s: 0.2
-      respawn_max_retries: 1
+      respawn_max_retries: 2
     - name: lifecycle_manager_navigation
       package: orchestrator_pkg
       executable: lifecycle_manager
@@ -92,6 +92,15 @@ def test_a_lost_node_whose_process_runs_is_restarted_and_the_stack_comes_back(
         assert fixture.exit_codes == [-signal.SIGKILL], lines
         assert _wait_for(lines, 'all managed nodes active again: e-stop released'), lines
         assert fixture.running() and fixture.process.pid != first
+        # lost again, in the same words as the first time: the session must look again
+        # (the manager's state said '' in between), past the runner's RECENT_EXIT_S
+        second, back = fixture.process.pid, len(lines)
+        time.sleep(max(0.0, RECENT_EXIT_S + 0.5 - (time.monotonic() - fixture.exited_at)))
+        fixture.signal(signal.SIGUSR2)
+        assert _wait_for(lines, f"lost_fixture's process (pid {second}) is still running, "
+                         'unreachable', after=back), '\n'.join(lines[back:])
+        assert _wait_for(lines, 'all managed nodes active again: e-stop released',
+                         after=back), '\n'.join(lines[back:])
     finally:
         stop.set()
         thread.join(10.0)
@@ -99,3 +108,35 @@ def test_a_lost_node_whose_process_runs_is_restarted_and_the_stack_comes_back(
         destroy_node_and_waitables(session.node)
         rclpy.try_shutdown()
     assert ended == ['stopped by the user'], (ended, lines[-20:])
+
+
+def test_the_same_loss_after_the_stack_came_back_is_looked_at_again(ros_domain, monkeypatch):
+    """The manager's latched state repeats; a loss in the same words after a recovery is news.
+
+    A node that left the graph twice (a SIGKILL, then a SIGSTOP: "it left the ROS
+    graph (process gone or stalled)") gives the same failure text twice, with ''
+    (the stack back up) between: the session must say it and look at the process
+    again, and must not say a republished state twice.
+    """
+    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+    def state(failure, controller):
+        return DiagnosticStatus(values=[KeyValue(key='controller_server', value=controller),
+                                        KeyValue(key='failure', value=failure)])
+    died = ('managed node controller_server died: it left the ROS graph (process gone or '
+            'stalled); robot stopped (e-stop)')
+    monkeypatch.setenv('ROS_DOMAIN_ID', str(ros_domain.domain_id))
+    lines = []
+    session = MissionSession([''], '', {}, output=lines.append, wait_for_clock=False,
+                             lifecycle_manager=True)
+    try:
+        for failure, controller in [(died, 'dead'), (died, 'dead'), ('', 'active'),
+                                    ('', 'active'), (died, 'dead')]:
+            session._on_manager_state('', state(failure, controller))
+        assert lines == [f'[run] robot: {died}'] * 2, lines
+        assert session._lost == [('', 'controller_server')] * 2
+        summary = [line.split(None, 1) for line in session.summary(1.0, '').splitlines()]
+        assert ['stack', died] in summary, summary  # the latest failure stays in the summary
+    finally:
+        destroy_node_and_waitables(session.node)
+        rclpy.try_shutdown()
