@@ -1,15 +1,19 @@
 """System tests: the main job, every node real, checked in the world.
 
-Runs ``orchestrator run --world warehouse --mission deliver`` (sim, base
-driver, planner, controller, behavior server, navigator running Nav2's own
-tree, perception, orchestrator) as a user would, then checks what happened in
-the sim's ground truth: the box is at the drop-off, the robot is back at the
-dock, and nothing was hit; the same run checks its run folder (mission.jsonl,
-run.mcap, trajectory.png). The second test runs ``fetch_and_deliver`` (find
-the red box with perception, search, pick, deliver) and kills the planner
-mid-mission. The third runs ``fetch_and_deliver`` on a small battery that
-starts low: the battery guard preempts the mission, the robot docks and
-charges, and the mission resumes and completes.
+The reference run (a module fixture) is ``orchestrator run --world warehouse
+--mission deliver`` as ``make demo`` runs it: sim, base driver, amcl, planner,
+controller, behavior server, navigator running Nav2's own tree, perception,
+orchestrator. Its tests check what happened in the sim's ground truth (the box
+is at the drop-off, the robot back at the dock, nothing hit), the run folder
+(mission.jsonl, run.mcap, trajectory.png), and amcl: the test's own listener
+keeps ``amcl_pose`` and ``ground_truth/odom``, and once amcl runs it publishes
+one ``/initialpose`` at the true pose (the amcl log must show it taken); the
+estimate against the ground truth at the same stamp must stay within bounds and
+match the summary's own figures. The other tests each run a variant and judge
+it the same way: as fast as possible (``--rtf 0``), composed mode,
+``fetch_and_deliver`` with the planner killed mid-mission, and a small battery
+that starts low (the battery guard preempts the mission, the robot docks and
+charges, and the mission resumes and completes).
 """
 import json
 import math
@@ -20,11 +24,22 @@ import sys
 import time
 
 from ament_index_python.packages import get_package_share_directory
+from geometry_msgs.msg import PoseWithCovarianceStamped
+import matplotlib.colors
+import matplotlib.image
+from nav_msgs.msg import Odometry
+import numpy as np
 import pytest
+import rclpy
+from rclpy.qos import DurabilityPolicy, QoSProfile
 import yaml
 
+from orchestrator_pkg.bringup import run_folder, run_report
 from orchestrator_pkg.places import load_places
+from orchestrator_pkg.ros_edge.convert import quaternion_to_yaw
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess, child_pid
+from orchestrator_pkg.testing.ros_domain import claim_domain
 from orchestrator_pkg.testing.velocity_oracle import assert_run_within_limits
 
 RUN_TIMEOUT_S = 400.0  # wall; the mission takes about 70 s of sim time at rtf 1
@@ -139,35 +154,170 @@ def _check_recording(path, decode_per_topic=20):
 
 
 def _check_picture(path):
-    import matplotlib.image
     assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert matplotlib.image.imread(str(path)).shape[:2] == (1000, 1600)
 
 
-@pytest.mark.timeout(RUN_TIMEOUT_S + 60)
-def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(ros_domain, tmp_path):
-    run_dir = tmp_path / 'run'
-    summary_file = run_dir / 'summary.json'
-    with _start(ros_domain, run_dir=run_dir) as run:
-        report = _finish(run, summary_file)
+class Watch:
+    """amcl_pose and the ground truth, heard by the test itself; publishes /initialpose once."""
+
+    def __init__(self, node):
+        self.amcl, self.truth = [], []
+        node.create_subscription(PoseWithCovarianceStamped, 'amcl_pose', self.amcl.append,
+                                 QoSProfile(depth=50, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+        node.create_subscription(Odometry, 'ground_truth/odom', self.truth.append,
+                                 QoSProfile(depth=100))
+        self.initial = node.create_publisher(PoseWithCovarianceStamped, 'initialpose', 10)
+        self.sent_initial = None
+
+    def send_initial_pose_at_truth(self):
+        true = self.truth[-1]
+        msg = PoseWithCovarianceStamped()
+        msg.header.frame_id = 'map'
+        msg.header.stamp = true.header.stamp
+        msg.pose.pose = true.pose.pose
+        msg.pose.covariance[0] = msg.pose.covariance[7] = msg.pose.covariance[35] = 0.01
+        self.initial.publish(msg)
+        self.sent_initial = (true.pose.pose.position.x, true.pose.pose.position.y)
+
+    def errors(self):
+        """(position error m, heading error deg) of each amcl_pose against the truth."""
+        t_truth = np.array([_stamp(m) for m in self.truth])
+        out = []
+        for m in self.amcl:
+            i = int(np.argmin(np.abs(t_truth - _stamp(m))))
+            if abs(t_truth[i] - _stamp(m)) > 0.05:
+                continue
+            a, g = m.pose.pose, self.truth[i].pose.pose
+            d = math.hypot(a.position.x - g.position.x, a.position.y - g.position.y)
+            dyaw = quaternion_to_yaw(a.orientation) - quaternion_to_yaw(g.orientation)
+            out.append((d, abs(math.degrees(math.atan2(math.sin(dyaw), math.cos(dyaw))))))
+        return np.array(out).reshape(-1, 2)
+
+
+def _stamp(msg):
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
+@pytest.fixture(scope='module')
+def reference_run(tmp_path_factory):
+    """Run the main job as ``make demo`` does (mission deliver, rtf 1, amcl), heard by the test.
+
+    The test's own listener keeps ``amcl_pose`` and ``ground_truth/odom`` and,
+    once amcl runs, publishes one ``/initialpose`` at the true pose, as a user
+    sets a robot's pose in RViz. Yields (summary.json, output, the Watch, the run
+    folder).
+    """
+    folder = tmp_path_factory.mktemp('reference_run')
+    run_dir = folder / 'run'
+    with claim_domain() as claim:
+        cmd = [sys.executable, '-m', 'orchestrator_pkg.cli', 'run', '--world', 'warehouse',
+               '--mission', 'deliver', '--rtf', '1', '--timeout-s', '300',
+               '--run-dir', str(run_dir)]
+        with ManagedProcess(cmd, env=claim.env(), stop_timeout_s=30.0) as run:
+            rclpy.init(domain_id=claim.domain_id)
+            node = rclpy.create_node('reference_run_test')
+            watch = Watch(node)
+            try:
+                deadline = time.monotonic() + RUN_TIMEOUT_S
+                while 'summary\n' not in run.output() and run.poll() is None \
+                        and time.monotonic() < deadline:
+                    rclpy.spin_once(node, timeout_sec=0.05)
+                    if watch.sent_initial is None and watch.amcl and watch.truth:
+                        watch.send_initial_pose_at_truth()
+                assert 'summary\n' in run.output(), run.output()[-5000:]
+                # take what is still queued: one message per spin can trail the stack by
+                # seconds under load (13 amcl_pose, about 4 s, in one CI-like run)
+                drain_until = time.monotonic() + 3.0
+                while time.monotonic() < drain_until:
+                    rclpy.spin_once(node, timeout_sec=0.05)
+                run.wait(30.0)  # after the summary it writes the JSON and exits by itself
+            finally:
+                destroy_node_and_waitables(node)
+                rclpy.shutdown()
     assert run.returncode == 0, run.output()[-5000:]
-    _check_delivered(report, run.output())
+    yield json.loads((run_dir / 'summary.json').read_text()), run.output(), watch, run_dir
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 120)
+def test_deliver_moves_the_box_to_the_dropoff_and_returns_to_the_dock(reference_run):
+    report, output, _, run_dir = reference_run
+    _check_delivered(report, output)
     assert_run_within_limits(run_dir)  # the velocity oracle
     # the progress display: steps with the running node's own progress
-    assert _wait_for_line(run, r'^\[mission\] step 3/6 GoToDropoff .* m to go', 0)
+    assert re.search(r'^\[mission\] step 3/6 GoToDropoff .* m to go', output,
+                     flags=re.MULTILINE), output[-3000:]
     assert report['run_dir'] == str(run_dir)
-    # the default localization is amcl (the odometry drifts under it), judged against
-    # the ground truth: issue #13 asks p95 <= 0.10 m and 3 deg of the demo; one run
-    # gives about 0.08 m and 1.8 deg, so these bounds leave room for a loaded machine
-    assert report['localization'] == 'amcl'
-    error = report['robots']['robot']['localization_error']
-    assert error['poses'] > 100, error
-    assert error['p95_m'] <= 0.15 and error['heading_p95_deg'] <= 4.0, error
+    assert report['localization'] == 'amcl'  # the default: the odometry drifts under it
     assert re.search(r'^\s*localization\s+amcl \(estimated from scans and the map\)$',
-                     run.output(), flags=re.MULTILINE), run.output()[-2000:]
+                     output, flags=re.MULTILINE), output[-2000:]
     _check_mission_log(run_dir / 'mission.jsonl')
     _check_recording(run_dir / 'run.mcap')
     _check_picture(run_dir / 'trajectory.png')
+
+
+# amcl against the ground truth: issue #13 asks p95 <= 0.10 m and 3 deg of the demo;
+# one run gives about 0.045 m mean, 0.08 m p95 and 1.8 deg, so these bounds leave room
+# for a loaded machine (docs/localization.md)
+MAX_MEAN_M, MAX_P95_M, MAX_P95_DEG = 0.12, 0.15, 4.0
+
+
+def test_amcl_pose_stays_close_to_ground_truth(reference_run):
+    report, output, watch, _ = reference_run
+    errors = watch.errors()
+    assert len(errors) > 100, f'only {len(errors)} amcl_pose messages matched the ground truth'
+    d, deg = errors[:, 0], errors[:, 1]
+    figures = (f'amcl vs ground truth over {len(d)} poses: mean {d.mean():.3f} m, '
+               f'p95 {np.percentile(d, 95):.3f} m, max {d.max():.3f} m; heading mean '
+               f'{deg.mean():.2f} deg, p95 {np.percentile(deg, 95):.2f} deg, max {deg.max():.2f}')
+    print(figures)
+    assert d.mean() <= MAX_MEAN_M, figures
+    assert np.percentile(d, 95) <= MAX_P95_M, figures
+    assert np.percentile(deg, 95) <= MAX_P95_DEG, figures
+    # the run's own summary measures the same thing the same way
+    own = report['robots']['robot']['localization_error']
+    assert own is not None and own['poses'] > 100, own
+    assert own['mean_m'] == pytest.approx(d.mean(), abs=0.01), (own, figures)
+    assert own['p95_m'] == pytest.approx(np.percentile(d, 95), abs=0.02), (own, figures)
+    assert re.search(rf"localization error\s+{own['mean_m']:.3f} m mean, {own['p95_m']:.3f} m "
+                     r'p95', output), output[-2000:]
+
+
+def test_amcl_started_at_the_spawn_and_took_the_initialpose(reference_run):
+    _, _, watch, run_dir = reference_run
+    log = (run_dir / 'logs' / 'amcl.log').read_text()
+    taken = re.findall(r'initial pose set: \((-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\)', log)
+    assert 'initial pose: the spawn in warehouse (-6.50, -3.50, 0.00)' in log, log[-3000:]
+    # the spawn at configure, then the test's /initialpose at the true pose
+    assert len(taken) >= 2, log[-3000:]
+    assert watch.sent_initial is not None
+    x, y = (float(v) for v in taken[1][:2])
+    assert math.hypot(x - watch.sent_initial[0], y - watch.sent_initial[1]) < 0.02, taken
+
+
+def test_the_run_folder_has_the_error_in_mission_log_and_the_estimate_in_the_picture(
+        reference_run):
+    report, output, watch, run_dir = reference_run
+    own = report['robots']['robot']['localization_error']
+    assert own is not None, output[-2000:]
+    records = run_folder.read_mission_log(str(run_dir / run_folder.MISSION_LOG))
+    ends = [r for r in records if r['event'] == 'localization_error']
+    assert [(r['robot'], r['localization']) for r in ends] == [('', 'amcl')], ends
+    assert ends[0]['localization_error'] == own  # the same figures as summary.json
+    assert records[-1] == ends[0]  # logged at the end of the run, after the result
+    # trajectory.png: every amcl_pose the run heard (the matched ones and the rest)
+    drawn = re.search(r'\[run\] trajectory\.png: (\d+) estimated poses \(amcl\) beside the '
+                      r'ground truth', output)
+    assert drawn, output[-3000:]
+    poses = int(drawn.group(1))
+    print(f'trajectory.png: {poses} estimated poses drawn; the test heard {len(watch.amcl)} '
+          f'amcl_pose, {own["poses"]} matched the ground truth')
+    assert own['poses'] <= poses
+    # the test's own listener heard the same topic (until the summary, a little longer)
+    assert 0.9 * len(watch.amcl) <= poses <= len(watch.amcl), (poses, len(watch.amcl))
+    image = matplotlib.image.imread(str(run_dir / run_folder.PICTURE))[..., :3]
+    magenta = matplotlib.colors.to_rgb(run_report.ESTIMATED_COLOURS[0])
+    assert (np.abs(image - magenta).max(axis=-1) < 0.05).sum() > 100  # the dashed estimate
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
