@@ -18,7 +18,7 @@ while the sim's ground truth shows the robot driving, and reads from
 The runner respawns a killed node; each case waits for its server to be back.
 The bounds come from the mechanisms (docs/reliability.md): the runner's exit
 report on /diagnostics (within its 0.05 s poll) for a killed process,
-base_driver's timeout_s (0.1 s in bringup.yaml) for a stopped one, and braking (about 0.25 s
+base_driver's timeout_s (0.15 s in bringup.yaml) for a stopped one, and braking (about 0.25 s
 from 0.5 m/s).
 """
 import math
@@ -57,7 +57,7 @@ STILL_RADPS = 0.05
 # (0.05 s): the orphaned goal ends, or base_driver drops the dead controller's
 # command, without the DDS lease (1 s) or base_driver's timeout_s
 REPORTED_STOP_BOUND_S = 0.1 + 0.25 + 0.25      # report + braking + margin
-STALE_STOP_BOUND_S = 0.1 + 0.05 + 0.25 + 0.1  # bringup's timeout_s + a cycle + braking + margin
+STALE_STOP_BOUND_S = 0.15 + 0.05 + 0.25 + 0.05  # bringup's timeout_s + a cycle + braking + margin
 GOAL = '0;map;6.5;0.8;0;0;0;0;1'  # dropoff, from the dock
 NAVIGATE_XML = ('<root BTCPP_format="4" main_tree_to_execute="M"><BehaviorTree ID="M">'
                 '<NavigateToPose name="Nav" goal="{goal}"/></BehaviorTree></root>')

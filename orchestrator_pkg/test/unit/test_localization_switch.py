@@ -84,10 +84,10 @@ def test_the_built_in_sim_argument_picks_by_simulation_or_robot():
 
 
 def test_the_shipped_bringup_keeps_the_robots_command_timeout_off_the_sim():
-    # base_driver's stale-command stop: 0.1 s under the lockstep sim, 0.2 s on a robot
+    # base_driver's stale-command stop: 0.15 s under the lockstep sim, 0.2 s on a robot
     bringup = load(os.path.join(CONFIG, 'bringup.yaml'))
     args = {'world': 'warehouse', 'robot': 'small_indoor', 'rtf': 1, 'seed': 0, 'mission': ''}
-    for sim, timeout in ((True, 0.1), (False, 0.2)):
+    for sim, timeout in ((True, 0.15), (False, 0.2)):
         driver = next(launch for launch in resolve(bringup, _repo_share, args, sim=sim)
                       if launch.node.name == 'base_driver')
         assert driver.overrides['timeout_s'] == timeout
