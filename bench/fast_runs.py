@@ -13,8 +13,10 @@ variants in turns (A, B, A, B, ...) so that a machine whose load drifts weighs
 on all alike. Printed per run and per variant: the outcome, the sim seconds the
 mission took, the wall seconds of the run, the achieved real-time factor, and
 base_driver's safety stops (heartbeat lapses: the orchestrator fell behind the
-sim clock and the robot was held). The same outcome in about the same sim time
-as at rtf 1, with no lapses, is what "as fast as possible" must keep.
+sim clock and the robot was held; stale commands: the controller's commands
+stopped reaching base_driver within its timeout_s while the robot moved). The
+same outcome in about the same sim time as at rtf 1, with no lapses, is what "as
+fast as possible" must keep.
 """
 import argparse
 import json
@@ -45,6 +47,7 @@ def run_once(bringup, args, summary_path) -> dict:
     return {'outcome': summary['outcome'], 'sim_s': summary['sim_time_s'],
             'wall_s': summary['wall_time_s'], 'rtf': summary['rtf']['achieved'],
             'lapses': sum(r['safety_stops']['heartbeat_losses'] for r in robots),
+            'stale': sum(r['safety_stops'].get('command_timeouts', 0) for r in robots),
             'collisions': sum(r['collisions'] for r in robots)}
 
 
@@ -73,7 +76,8 @@ def main(argv=None) -> int:
                 runs[variant].append(fig)
                 print(f'round {round_ + 1}, {labels[i]}: {fig["outcome"]}, {fig["sim_s"]:.1f} '
                       f'sim s in {fig["wall_s"]:.1f} wall s (x{fig["rtf"]:.2f}), '
-                      f'{fig["lapses"]} heartbeat lapse(s), {fig["collisions"]} collision(s)',
+                      f'{fig["lapses"]} heartbeat lapse(s), {fig["stale"]} stale command(s), '
+                      f'{fig["collisions"]} collision(s)',
                       flush=True)
     print(f'\nworld {args.world}, mission {args.mission}, --rtf {args.rtf:g}; '
           f'{os.cpu_count()} CPUs, load average {load0:.1f} at start, '
@@ -84,7 +88,8 @@ def main(argv=None) -> int:
         print(f'{label}: {outcomes}; sim s {statistics.fmean(f["sim_s"] for f in figs):.1f}, '
               f'wall s {statistics.fmean(f["wall_s"] for f in figs):.1f}, '
               f'RTF {statistics.fmean(f["rtf"] for f in figs):.2f}, heartbeat lapses '
-              f'{statistics.fmean(f["lapses"] for f in figs):.1f}, collisions '
+              f'{statistics.fmean(f["lapses"] for f in figs):.1f}, stale commands '
+              f'{statistics.fmean(f["stale"] for f in figs):.1f}, collisions '
               f'{sum(f["collisions"] for f in figs)}')
     return 0
 

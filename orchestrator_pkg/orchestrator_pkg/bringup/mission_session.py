@@ -198,7 +198,8 @@ class MissionSession:
             return
         values = {kv.key: kv.value for kv in msg.values}
         try:
-            stats.on_safety(int(values.get('heartbeat_losses', 0)), int(values.get('estops', 0)))
+            stats.on_safety(int(values.get('heartbeat_losses', 0)), int(values.get('estops', 0)),
+                            int(values.get('command_timeouts', 0)))
         except ValueError:
             pass  # not base_driver's state: nothing to count
 
@@ -511,7 +512,8 @@ class MissionSession:
                 'collision_points': [[round(t, 3), round(x, 3), round(y, 3), other]
                                      for t, x, y, other in stats.collision_points],
                 'safety_stops': {'heartbeat_losses': stats.heartbeat_losses,
-                                 'estops': stats.estops},
+                                 'estops': stats.estops,
+                                 'command_timeouts': stats.command_timeouts},
                 'battery_start': stats.battery_start,
                 'battery_end': stats.battery_end,
                 'final_position': list(stats.path[-1][1:]) if stats.path else None,

@@ -80,10 +80,11 @@ class RobotRunStats:
     collision_points: List[Tuple[float, float, float, str]] = field(default_factory=list)
     heartbeat_losses: int = 0  # base_driver's safety stops during the mission
     estops: int = 0
+    command_timeouts: int = 0  # commands gone stale while the robot moved on them
     localization: LocalizationError = field(default_factory=LocalizationError)
     # the localizer's estimates (amcl_pose), (stamp, x, y) on the sim clock: every one
     estimated_path: List[Tuple[float, float, float]] = field(default_factory=list)
-    _safety_last: Optional[Tuple[int, int]] = None
+    _safety_last: Optional[Tuple[int, int, int]] = None
 
     def on_pose(self, t: float, x: float, y: float) -> None:
         """Add a ground-truth pose sample."""
@@ -111,21 +112,20 @@ class RobotRunStats:
         if math.isfinite(x) and math.isfinite(y):
             self.collision_points.append((t, x, y, other))
 
-    def on_safety(self, heartbeat_losses: int, estops: int) -> None:
+    def on_safety(self, heartbeat_losses: int, estops: int, command_timeouts: int = 0) -> None:
         """Count base_driver's safety stops from its running counts (``~/state``).
 
         The first counts seen are the baseline (stops before the mission are not
         the mission's); a count that goes down means base_driver restarted, and
         counting goes on from zero.
         """
-        now = (int(heartbeat_losses), int(estops))
+        now = (int(heartbeat_losses), int(estops), int(command_timeouts))
         last = self._safety_last if self._safety_last is not None else now
-        for index, (value, before) in enumerate(zip(now, last, strict=True)):
-            gained = value - before if value >= before else value
-            if index == 0:
-                self.heartbeat_losses += gained
-            else:
-                self.estops += gained
+        gained = [value - before if value >= before else value
+                  for value, before in zip(now, last, strict=True)]
+        self.heartbeat_losses += gained[0]
+        self.estops += gained[1]
+        self.command_timeouts += gained[2]
         self._safety_last = now
 
     def on_battery(self, fraction: float) -> None:
@@ -226,10 +226,11 @@ def format_summary(outcome: str, sim_time_s: float, wall_time_s: float,
         localization = stats.localization.figures()
         if localization is not None:
             rows.append((f'{prefix}localization error', format_localization_error(localization)))
-        if stats.heartbeat_losses or stats.estops:
+        if stats.heartbeat_losses or stats.estops or stats.command_timeouts:
             rows.append((f'{prefix}safety stops',
                          f'{stats.heartbeat_losses} heartbeat lapse(s), {stats.estops} '
-                         'e-stop(s): base_driver held the robot still'))
+                         f'e-stop(s), {stats.command_timeouts} stale command(s): '
+                         'base_driver held the robot still'))
     if hint:
         rows.append(('hint', hint))
     rows += list(extra)

@@ -112,6 +112,9 @@ class BaseDriverCore:
         self.heartbeat = heartbeat
         self.estop = False
         self.estops = 0  # times the e-stop was engaged
+        # times the command went stale while the robot moved on it (a timeout after a
+        # goal's last zero command is the normal end of a stream, not counted)
+        self.timeouts = 0
         self.mode = IDLE
         self.dropped = 0  # valid commands dropped while the heartbeat was missing
         self.last_reject = ''
@@ -168,6 +171,7 @@ class BaseDriverCore:
     def update(self, now: float, dt: float) -> Tuple[float, float]:
         """Compute the output for time ``now``, ``dt`` seconds after the last update."""
         lim = self.limits
+        moving_before = self.mode == ACTIVE and self._output != (0.0, 0.0)
         alive = self.heartbeat is None or self.heartbeat.check(now)
         if not alive:  # forget the last command: only one sent after the heartbeat counts
             self._last_cmd_time = None
@@ -180,6 +184,7 @@ class BaseDriverCore:
             self.mode = IDLE
         elif now - self._last_cmd_time > self.timeout_s or now < self._last_cmd_time - 1.0:
             self.mode = TIMEOUT  # (also when time jumped backwards, e.g. a sim reset)
+            self.timeouts += moving_before
         else:
             self.mode = ACTIVE
         if self.mode != ACTIVE:

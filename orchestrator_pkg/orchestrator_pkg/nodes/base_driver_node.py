@@ -30,6 +30,7 @@ Publishers
     cmd_vel (geometry_msgs/Twist[Stamped]),
     ~/state (diagnostic_msgs/DiagnosticStatus: mode IDLE/ACTIVE/TIMEOUT/ESTOP/NO_HEARTBEAT,
     stop_reason, heartbeat state and losses, e-stop state and engagements (estops),
+    command_timeouts (a command gone stale while the robot moved on it),
     output, clamping and the last rejection)
 """
 import sys
@@ -220,6 +221,7 @@ class BaseDriverNode(Node):
                   'linear_x': f'{v:.4f}', 'angular_z': f'{w:.4f}',
                   'clamped': str(core.clamped).lower(), 'estop': str(core.estop).lower(),
                   'estops': str(core.estops),
+                  'command_timeouts': str(core.timeouts),
                   'rejected': str(core.rejected), 'last_reject': core.last_reject}
         return DiagnosticStatus(
             level=level, name=self.get_fully_qualified_name(), hardware_id='base',

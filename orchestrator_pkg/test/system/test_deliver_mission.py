@@ -332,6 +332,11 @@ def test_deliver_as_fast_as_possible_has_the_outcome_of_real_time(ros_domain, tm
     assert report['rtf']['requested'] == 0.0, report['rtf']
     _check_delivered(report, run.output())
     assert_run_within_limits(run_dir)
+    # the sim waits for the orchestrator's heartbeat: base_driver never lost it
+    safety = report['robots']['robot']['safety_stops']
+    assert safety['heartbeat_losses'] == 0, safety
+    print(f'--rtf 0: {report["sim_time_s"]} sim s in {report["wall_time_s"]} wall s, '
+          f'safety stops {safety}')
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)

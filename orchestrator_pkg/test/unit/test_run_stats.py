@@ -53,7 +53,17 @@ def test_safety_stops_count_from_the_first_state_and_survive_a_restart():
     stats.on_safety(2, 0)
     assert (stats.heartbeat_losses, stats.estops) == (4, 1)
     text = format_summary('FAILED', 10.0, 5.0, [stats])
-    assert 'safety stops  4 heartbeat lapse(s), 1 e-stop(s)' in text
+    assert 'safety stops  4 heartbeat lapse(s), 1 e-stop(s), 0 stale command(s)' in text
+    # stale commands count the same way (a base_driver without the count says 0)
+    stale = RobotRunStats()
+    stale.on_safety(0, 0, 2)
+    stale.on_safety(0, 0, 5)
+    stale.on_safety(0, 0, 1)  # restarted
+    stale.on_safety(0, 0)
+    assert (stale.heartbeat_losses, stale.estops, stale.command_timeouts) == (0, 0, 4)
+    assert '0 heartbeat lapse(s), 0 e-stop(s), 4 stale command(s)' in \
+        format_summary('SUCCEEDED', 10.0, 5.0, [stale])
+    assert 'safety stops' not in format_summary('SUCCEEDED', 10.0, 5.0, [RobotRunStats()])
 
 
 def test_the_run_outcome_is_one_for_summary_and_json():

@@ -96,6 +96,24 @@ def test_watchdog_sends_zero_when_commands_stop():
     assert core.mode == ACTIVE
 
 
+def test_a_stale_command_is_counted_only_when_it_cut_motion():
+    core = BaseDriverCore(LIMITS, timeout_s=0.15)
+    t, _ = _run(core, 0.4, 0.0, 0.0, 1.0)  # driving on a stream of commands
+    assert core.update(t + 0.2, 0.2) == (0.0, 0.0) and core.mode == TIMEOUT
+    assert core.update(t + 0.25, 0.05) == (0.0, 0.0)  # still stale: the same stop
+    assert core.timeouts == 1
+    # a stream that ends on a zero command (a goal's end) goes stale at rest: not counted
+    t, out = _run(core, 0.0, 0.0, t + 0.3, 2.0)
+    assert out == (0.0, 0.0) and core.mode == ACTIVE
+    assert core.update(t + 0.2, 0.2) == (0.0, 0.0) and core.mode == TIMEOUT
+    assert core.timeouts == 1
+    # nor does a stop for another reason (the e-stop) count as a stale command
+    t, _ = _run(core, 0.4, 0.0, t + 0.3, 1.0)
+    core.set_estop(True)
+    core.update(t + 0.2, 0.2)
+    assert core.mode == ESTOP and core.timeouts == 1
+
+
 def test_estop_holds_zero_until_released_and_a_new_command_arrives():
     core = BaseDriverCore(LIMITS)
     t, _ = _run(core, 0.4, 0.0, 0.0, 1.0)
