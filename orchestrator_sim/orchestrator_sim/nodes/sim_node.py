@@ -134,6 +134,7 @@ SPECS = {
         'whether or not a goal runs, so the sim never runs more than max_lead_s past the '
         'orchestrator, idle controller or not (lead_wait_timeout_s of wall time without '
         "one: it runs on; base_driver's own heartbeat watchdog then holds the robot). "
+        "Until every robot's first heartbeat the sim runs no faster than real time. "
         "'': off"),
     'lockstep_idle_rtf': Spec(
         1.0, 'lockstep: the pace while no command flows (before the first one, or '
@@ -275,6 +276,9 @@ class SimNode(Node):
                                       f'{str(exc).splitlines()[0].rstrip(":")}') from None
         self._heartbeat_held_since = None  # wall time the heartbeat key began holding the sim
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
+        # the heartbeat key set and some robot's orchestrator not heard yet: nothing can
+        # hold the sim, so it runs no faster than real time (see _pace)
+        self._awaiting_heartbeat = bool(self.max_lead > 0 and self.heartbeat_topic)
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
@@ -607,10 +611,25 @@ class SimNode(Node):
         return True
 
     def _pace(self) -> float:
-        """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle."""
+        """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle.
+
+        Until every robot's orchestrator has sent its first heartbeat (with
+        ``lockstep_heartbeat_topic`` set), at most real time: the stack is still
+        starting and nothing holds the sim, so at rtf 0 it would burn sim time
+        (the battery, the stack's sim-time timeouts) and CPU the starting nodes need.
+        """
         rtf = self.rtf
         if self.max_lead > 0 and self._stack_idle and self.idle_rtf > 0:
             rtf = self.idle_rtf if rtf == 0 else min(rtf, self.idle_rtf)
+        if self._awaiting_heartbeat:
+            if all(r.last_heartbeat_time != -math.inf for r in self.robots):
+                self._awaiting_heartbeat = False
+                self._pace_reset = True
+                self.get_logger().info(
+                    f'lockstep: first heartbeat on {self.heartbeat_topic} from every robot at '
+                    f'{self.physics.time:.2f} s: no longer held to real time')
+            else:
+                rtf = 1.0 if rtf == 0 else min(rtf, 1.0)
         return rtf
 
     def _advance(self):

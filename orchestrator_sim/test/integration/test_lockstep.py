@@ -112,6 +112,24 @@ def test_the_orchestrator_heartbeat_paces_the_sim_while_the_controller_is_idle(s
     assert _frozen_clock(listener) == held
 
 
+def test_until_the_first_heartbeat_the_sim_runs_no_faster_than_real_time(start_sim):
+    # the bringup at rtf 0 (lockstep_idle_rtf 0): before the orchestrator is up nothing
+    # holds the sim, so it must not race through the stack's start-up
+    listener = start_sim('lead_wait_timeout_s:=60.0', 'lockstep_idle_rtf:=0.0',
+                         'lockstep_heartbeat_topic:=orchestrator/heartbeat')
+    sim0, wall0 = listener.sim_time_of('/clock'), time.monotonic()
+    listener.spin_for(2.0)
+    sim1, wall1 = listener.sim_time_of('/clock'), time.monotonic()
+    assert sim1 > sim0  # it runs ...
+    assert sim1 - sim0 <= (wall1 - wall0) * 1.0 + 0.3  # ... no faster than real time
+    assert 'first heartbeat' not in listener.proc.output()
+    # the orchestrator beats: from then on the heartbeat paces the sim, as fast as it goes
+    beat = _publisher(listener, '/orchestrator/heartbeat', Header)
+    _check_commands_pace_the_sim(listener, beat, Header)
+    assert 'lockstep: first heartbeat on orchestrator/heartbeat from every robot at ' in \
+        listener.proc.output(), listener.proc.output()
+
+
 def test_without_a_heartbeat_for_lead_wait_timeout_the_sim_runs_on(start_sim):
     listener = start_sim('lead_wait_timeout_s:=0.5',
                          'lockstep_heartbeat_topic:=orchestrator/heartbeat')
