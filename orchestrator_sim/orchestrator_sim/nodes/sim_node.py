@@ -134,13 +134,13 @@ SPECS = {
         'whether or not a goal runs, so the sim never runs more than max_lead_s past the '
         'orchestrator, idle controller or not (lead_wait_timeout_s of wall time without '
         "one: it runs on; base_driver's own heartbeat watchdog then holds the robot). "
-        "Until every robot's first heartbeat the sim runs no faster than real time. "
         "'': off"),
     'lockstep_idle_rtf': Spec(
-        1.0, 'lockstep: the pace while no command flows (before the first one, or '
-        'lead_wait_timeout_s after the last: an idle controller), when it is slower than '
-        'real_time_factor; nothing then shows that the stack (planner, navigator) keeps '
-        'up, so racing ahead would shrink its timeouts. 0: as fast as possible', 0.0, 1000.0),
+        1.0, 'lockstep: the pace while no command flows (lead_wait_timeout_s after the '
+        'last: an idle controller), when it is slower than real_time_factor; nothing then '
+        'shows that the stack (planner, navigator) keeps up, so racing ahead would shrink '
+        'its timeouts. 0: as fast as possible. Before the first command (the stack '
+        'starting) the sim runs no faster than real time whatever this is', 0.0, 1000.0),
     'use_stamped': Spec(False, 'cmd_vel is TwistStamped instead of Twist'),
     **{name: Spec(default, f'{name.replace("_", " ")} id')
        for name, default in (('odom_frame', 'odom'), ('base_frame', 'base_link'),
@@ -276,9 +276,8 @@ class SimNode(Node):
                                       f'{str(exc).splitlines()[0].rstrip(":")}') from None
         self._heartbeat_held_since = None  # wall time the heartbeat key began holding the sim
         self._stack_idle = True  # lockstep: no command flowing (before the first, or timed out)
-        # the heartbeat key set and some robot's orchestrator not heard yet: nothing can
-        # hold the sim, so it runs no faster than real time (see _pace)
-        self._awaiting_heartbeat = bool(self.max_lead > 0 and self.heartbeat_topic)
+        # lockstep and no robot's first command yet: the stack is starting (see _pace)
+        self._starting = self.max_lead > 0
         self._held_since = None
         self.holds = 0
         self.frames = {k: p[k] for k in ('odom_frame', 'base_frame', 'scan_frame',
@@ -613,23 +612,21 @@ class SimNode(Node):
     def _pace(self) -> float:
         """Return the real-time factor to pace at now (lock held): lockstep_idle_rtf if idle.
 
-        Until every robot's orchestrator has sent its first heartbeat (with
-        ``lockstep_heartbeat_topic`` set), at most real time: the stack is still
-        starting and nothing holds the sim, so at rtf 0 it would burn sim time
-        (the battery, the stack's sim-time timeouts) and CPU the starting nodes need.
+        In lockstep, until the first command of any robot (the stack is still
+        starting: nothing shows it keeps up), at most real time whatever
+        ``lockstep_idle_rtf``: at rtf 0 the sim would burn sim time (the battery,
+        the stack's sim-time timeouts) and the CPU the starting nodes need.
         """
         rtf = self.rtf
         if self.max_lead > 0 and self._stack_idle and self.idle_rtf > 0:
             rtf = self.idle_rtf if rtf == 0 else min(rtf, self.idle_rtf)
-        if self._awaiting_heartbeat:
-            if all(r.last_heartbeat_time != -math.inf for r in self.robots):
-                self._awaiting_heartbeat = False
-                self._pace_reset = True
-                self.get_logger().info(
-                    f'lockstep: first heartbeat on {self.heartbeat_topic} from every robot at '
-                    f'{self.physics.time:.2f} s: no longer held to real time')
-            else:
-                rtf = 1.0 if rtf == 0 else min(rtf, 1.0)
+        if self._starting:
+            if self._last_command_time() == -math.inf:
+                return 1.0 if rtf == 0 else min(rtf, 1.0)
+            self._starting = False
+            self._pace_reset = True
+            self.get_logger().info(f'lockstep: the first command at {self.physics.time:.2f} s: '
+                                   'no longer held to real time')
         return rtf
 
     def _advance(self):
