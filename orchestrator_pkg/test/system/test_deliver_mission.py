@@ -334,7 +334,6 @@ def test_deliver_as_fast_as_possible_has_the_outcome_of_real_time(reference_run,
     # orchestrator's heartbeat), so the run judged in the world is the one at rtf 1
     # (the reference run): box at the drop-off, robot at the dock, nothing hit, within
     # limits, and about the same drive in sim time and distance
-    reference, _, _, reference_dir = reference_run
     run_dir = tmp_path / 'run'
     with _start(ros_domain, run_dir=run_dir, rtf=0) as run:
         report = _finish(run, run_dir / 'summary.json')
@@ -342,13 +341,19 @@ def test_deliver_as_fast_as_possible_has_the_outcome_of_real_time(reference_run,
     assert report['rtf']['requested'] == 0.0, report['rtf']
     _check_delivered(report, run.output())
     assert_run_within_limits(run_dir)
+    _check_like_the_reference(report, run_dir, reference_run, '--rtf 0')
+
+
+def _check_like_the_reference(report, run_dir, reference_run, label):
+    """Check that an as-fast-as-possible run drove as the rtf 1 reference run, no lapse."""
+    reference, _, _, reference_dir = reference_run
     # the sim waits for the orchestrator's heartbeat: base_driver never lost it
     safety = report['robots']['robot']['safety_stops']
     assert safety['heartbeat_losses'] == 0, safety
     fast, real = _mission_sim_s(run_dir), _mission_sim_s(reference_dir)
     distance = (report['robots']['robot']['distance_m'],
                 reference['robots']['robot']['distance_m'])
-    print(f'--rtf 0: {report["sim_time_s"]} sim s in {report["wall_time_s"]} wall s, '
+    print(f'{label}: {report["sim_time_s"]} sim s in {report["wall_time_s"]} wall s, '
           f'safety stops {safety}; the mission {fast:.1f} sim s and {distance[0]:.2f} m '
           f'against {real:.1f} sim s and {distance[1]:.2f} m at rtf 1')
     # base_driver's stops on late commands cost 10 sim s of 72 (docs/reliability.md)
@@ -357,14 +362,17 @@ def test_deliver_as_fast_as_possible_has_the_outcome_of_real_time(reference_run,
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
-def test_deliver_in_composed_mode_has_the_outcome_of_separate_processes(ros_domain, tmp_path):
+def test_deliver_composed_as_fast_as_possible_has_the_outcome_of_separate_processes(
+        reference_run, ros_domain, tmp_path):
     # --composition: the bringup's composable nodes (map_server, behavior_server,
     # waypoint_follower, the lifecycle manager, perception) in one node_container
-    # process; the run is judged in the world as the one with a process per node
+    # process; at --rtf 0, judged in the world as the reference run (a process per
+    # node, rtf 1), and held to its drive as the separate-process rtf 0 run is
     run_dir = tmp_path / 'run'
-    with _start(ros_domain, run_dir=run_dir, extra=['--composition']) as run:
+    with _start(ros_domain, run_dir=run_dir, extra=['--composition'], rtf=0) as run:
         report = _finish(run, run_dir / 'summary.json')
     assert run.returncode == 0, run.output()[-5000:]
+    assert report['rtf']['requested'] == 0.0, report['rtf']
     started = re.findall(r'\[runner\] starting \d+ node\(s\): (.*)', run.output())
     assert started and started[0].split(', ') == [
         'sim', 'base_driver', 'node_container', 'amcl', 'planner_server', 'controller_server',
@@ -376,6 +384,7 @@ def test_deliver_in_composed_mode_has_the_outcome_of_separate_processes(ros_doma
     for name in ('map_server', 'behavior_server', 'waypoint_follower',
                  'lifecycle_manager_navigation', 'perception_node'):
         assert f'] [{name}]: ' in log, (name, log[-3000:])
+    _check_like_the_reference(report, run_dir, reference_run, 'composed, --rtf 0')
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
