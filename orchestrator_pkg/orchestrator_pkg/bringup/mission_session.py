@@ -208,10 +208,13 @@ class MissionSession:
         failure = next((kv.value for kv in msg.values if kv.key == 'failure'), '')
         # the state is latched and republished: say each failure once, but a failure
         # after the stack came back up (failure '') is news, even in the same words
-        if failure == self._said_failure.get(ns, ''):
+        said = self._said_failure.get(ns, '')
+        if failure == said:
             return
         self._said_failure[ns] = failure
         if failure:
+            if not said:  # a new loss (the stack was up): an earlier loss's look is stale
+                self._unreachable.pop(ns, None)
             self._stack_failures[ns] = failure  # the latest, for the summary
             self._output(f'[run] {ns or "robot"}: {failure}')
             # a node the manager cannot reach (not one that answered from a respawned

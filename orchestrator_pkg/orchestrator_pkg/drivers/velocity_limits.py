@@ -184,7 +184,8 @@ class BaseDriverCore:
             self.mode = IDLE
         elif now - self._last_cmd_time > self.timeout_s or now < self._last_cmd_time - 1.0:
             self.mode = TIMEOUT  # (also when time jumped backwards, e.g. a sim reset)
-            self.timeouts += moving_before
+            if moving_before:
+                self.timeouts += 1
         else:
             self.mode = ACTIVE
         if self.mode != ACTIVE:

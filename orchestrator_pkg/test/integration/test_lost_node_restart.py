@@ -131,8 +131,12 @@ def test_the_same_loss_after_the_stack_came_back_is_looked_at_again(ros_domain, 
                              lifecycle_manager=True)
     try:
         for failure, controller in [(died, 'dead'), (died, 'dead'), ('', 'active'),
-                                    ('', 'active'), (died, 'dead')]:
+                                    ('', 'active')]:
             session._on_manager_state('', state(failure, controller))
+        # what the runner found of the first loss (a live process) is not the next loss's
+        session._unreachable[''] = "controller_server's process (pid 1) is still running"
+        session._on_manager_state('', state(died, 'dead'))
+        assert '' not in session._unreachable
         assert lines == [f'[run] robot: {died}'] * 2, lines
         assert session._lost == [('', 'controller_server')] * 2
         summary = [line.split(None, 1) for line in session.summary(1.0, '').splitlines()]
