@@ -1,7 +1,8 @@
 """System tests: the main job, every node real, checked in the world.
 
 The reference run (a module fixture) is ``orchestrator run --world warehouse
---mission deliver`` as ``make demo`` runs it: sim, base driver, amcl, planner,
+--mission deliver`` on the demo's bringup (make demo runs fetch_and_deliver on
+it): sim, base driver, amcl, planner,
 controller, behavior server, navigator running Nav2's own tree, perception,
 orchestrator. Its tests check what happened in the sim's ground truth (the box
 is at the drop-off, the robot back at the dock, nothing hit), the run folder
@@ -201,7 +202,7 @@ def _stamp(msg):
 
 @pytest.fixture(scope='module')
 def reference_run(tmp_path_factory):
-    """Run the main job as ``make demo`` does (mission deliver, rtf 1, amcl), heard by the test.
+    """Run deliver on the demo's bringup (rtf 1, amcl), heard by the test.
 
     The test's own listener keeps ``amcl_pose`` and ``ground_truth/odom`` and,
     once amcl runs, publishes one ``/initialpose`` at the true pose, as a user
