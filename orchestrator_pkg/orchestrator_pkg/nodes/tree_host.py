@@ -35,7 +35,11 @@ from orchestrator_pkg.nodes import groot2_monitor
 from orchestrator_pkg.ros_edge import guard, params
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.ros_edge.graph import OrphanWatch
-from orchestrator_pkg.ros_edge.leaf import DEFAULT_SERVER_WAIT_S, SERVER_WAIT_PARAMETER
+from orchestrator_pkg.ros_edge.leaf import (
+    DEFAULT_SERVER_WAIT_S,
+    SERVER_WAIT_PARAMETER,
+    release_shared_clients,
+)
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.qos import LATCHED_QOS, STATUS_CHANGES_QOS
 from orchestrator_pkg.trees import groot2
@@ -202,9 +206,11 @@ class TreeHost:
     def close(self) -> None:
         """Halt a running tree and stop following parameter changes (a managed node's cleanup).
 
-        The host's publishers, services, servers and timer are the node's to destroy.
+        The host's publishers, services, servers and timer are the node's to destroy;
+        the clients its trees' leaves shared (``ros_edge.leaf.shared_client``) go here.
         """
         self.halt()
+        release_shared_clients(self.node)
         self.node.remove_post_set_parameters_callback(self._on_parameters)
         if self._monitor is not None:
             self._monitor.close()

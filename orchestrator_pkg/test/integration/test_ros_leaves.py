@@ -8,11 +8,13 @@ import py_trees
 from py_trees.common import Status
 import pytest
 import rclpy
+from rclpy.action import ActionClient
 from std_msgs.msg import String
 
 from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
 from orchestrator_pkg.behaviours.ros.service_client import ServiceClientBehaviour
 from orchestrator_pkg.behaviours.ros.topics import Publish, TopicCondition, WaitForMessage
+from orchestrator_pkg.ros_edge.leaf import release_shared_clients
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.trees.failure import FailureCode as fr
@@ -169,6 +171,51 @@ def test_service_leaves(node, fixture_servers):
     out = server.output()
     assert 'EVENT local_costmap/clear_entirely_local_costmap call' in out
     assert 'EVENT is_path_valid call' in out
+
+
+def _path_leaf(name, x, outputs):
+    return ActionClientBehaviour(
+        name, ComputePathToPose, 'compute_path_to_pose',
+        lambda: ComputePathToPose.Goal(goal=goal_to(x, 1.0)),
+        on_result=lambda result, status: outputs.update(
+            {name: result.path.poses[-1].pose.position.x}),
+        server_wait_timeout_s=10.0, goal_response_timeout_s=10.0)
+
+
+def _action_clients(node, name):
+    return [w for w in node.waitables if isinstance(w, ActionClient) and w._action_name == name]
+
+
+def test_leaves_share_the_nodes_clients_across_leaves_and_trees(node, fixture_servers):
+    fixture_servers()
+    outputs = {}
+    first, second = _path_leaf('First', 2.0, outputs), _path_leaf('Second', 3.0, outputs)
+    clear = [ServiceClientBehaviour(f'Clear{i}', ClearEntireCostmap,
+                                    'local_costmap/clear_entirely_local_costmap',
+                                    server_wait_timeout_s=10.0) for i in range(2)]
+    both = py_trees.composites.Parallel(
+        'Both', policy=py_trees.common.ParallelPolicy.SuccessOnAll(),
+        children=[first, second, *clear])
+    tree = make_tree(both, node)
+    # one action client (five DDS endpoints) and one service client for the node
+    assert first._client is second._client and clear[0]._client is clear[1]._client
+    assert len(_action_clients(node, 'compute_path_to_pose')) == 1
+    # two goals in flight on the one client at once, each with its own result
+    assert tick_until(tree, node, lambda r: r.status != Status.RUNNING) == Status.SUCCESS
+    assert outputs == {'First': pytest.approx(2.0), 'Second': pytest.approx(3.0)}
+    tree.shutdown()  # a finished tree leaves the node's clients alone
+    third = _path_leaf('Third', 4.0, outputs)
+    again = make_tree(third, node)
+    assert third._client is first._client
+    assert tick_until(again, node, lambda r: r.status != Status.RUNNING) == Status.SUCCESS
+    assert outputs['Third'] == pytest.approx(4.0)
+    # a managed node's cleanup destroys them; the next tree gets new ones
+    assert release_shared_clients(node) == 2
+    assert _action_clients(node, 'compute_path_to_pose') == []
+    fourth = _path_leaf('Fourth', 5.0, outputs)
+    make_tree(fourth, node)
+    assert fourth._client is not first._client
+    assert len(_action_clients(node, 'compute_path_to_pose')) == 1
 
 
 def test_service_leaf_times_out_without_a_server(node):
