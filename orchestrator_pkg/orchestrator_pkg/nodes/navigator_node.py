@@ -73,7 +73,7 @@ from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import behavior_tree
 from orchestrator_pkg.ros_edge.tf import tf_listener
 from orchestrator_pkg.trees.blackboard import Blackboard
-from orchestrator_pkg.trees.loader import TreeLoadError, load_file
+from orchestrator_pkg.trees.loader import TreeLoadError, load_file_cached
 from orchestrator_pkg.trees.runner import MissionRunner
 
 DEFAULT_TREE = 'navigate_to_pose_w_replanning_and_recovery.xml'
@@ -201,7 +201,7 @@ class NavigatorNode(ManagedNode):
         self._refuse_bad_goal(kind, request)
         tree_file, key, value = self._goal(kind, request)
         try:
-            document = load_file(tree_file, self.registry, inputs=TREE_INPUTS)
+            document = load_file_cached(tree_file, self.registry, inputs=TREE_INPUTS)
             blackboard = Blackboard()
             blackboard.set(key, value)
             blackboard.set('number_recoveries', 0)

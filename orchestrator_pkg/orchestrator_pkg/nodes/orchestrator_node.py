@@ -59,7 +59,7 @@ from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.share import missions_dir as default_missions_dir
 from orchestrator_pkg.ros_edge.state import BatteryMonitor
 from orchestrator_pkg.trees.blackboard import Blackboard
-from orchestrator_pkg.trees.loader import TreeLoadError, load_file, load_string
+from orchestrator_pkg.trees.loader import TreeLoadError, load_file_cached, load_string
 from orchestrator_pkg.trees.registry import RegistryError
 from orchestrator_pkg.trees.runner import MissionRunner
 
@@ -125,7 +125,7 @@ def resolve_mission(goal, missions_dir: str, registry, source_label='inline'):
                                    f'no mission "{goal.mission_name}" in '
                                    f'{missions_dir or "(no missions folder)"}; '
                                    f'known: {", ".join(known) or "none"}')
-            return load_file(path, registry, inputs=inputs), goal.mission_name
+            return load_file_cached(path, registry, inputs=inputs), goal.mission_name
         return load_string(goal.tree_xml, registry, source='<inline>', inputs=inputs), \
             source_label
     except TreeLoadError as exc:

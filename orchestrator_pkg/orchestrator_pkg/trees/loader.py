@@ -5,6 +5,8 @@ safely (:mod:`.xml_source`), every tree is checked against the registry
 (:mod:`.validate`), and only a document without errors can be built
 (:mod:`.runtime`). Each :class:`Problem` names the file, the line and the reason.
 """
+import os
+
 from orchestrator_pkg.trees.blackboard import Blackboard
 from orchestrator_pkg.trees.registry import Registry
 from orchestrator_pkg.trees.runtime import BuiltTree, build_tree
@@ -64,6 +66,46 @@ def load_file(path: str, registry: Registry, inputs=(), known_values=None) -> Tr
     parsed = TreeSource()
     parsed.load_path(str(path), top=True)
     return _finish(parsed, registry, str(path), inputs, known_values)
+
+
+# (real path, registry, inputs) -> (the files' stamps, TreeDocument): load_file_cached
+_DOCUMENTS: dict = {}
+MAX_CACHED_DOCUMENTS = 32
+
+
+def _stamps(files) -> tuple | None:
+    """(path, mtime in ns, size) of each file; None when one cannot be read."""
+    try:
+        return tuple((f, st.st_mtime_ns, st.st_size) for f in files for st in (os.stat(f),))
+    except OSError:
+        return None
+
+
+def load_file_cached(path: str, registry: Registry, inputs=()) -> TreeDocument:
+    """:func:`load_file`, parsed and validated again only when one of its files changed.
+
+    A tree host loads the same file for every goal (a navigator's tree, the battery
+    guard's recharge mission, a named mission). Each file the document read (its
+    includes too) is compared by modification time and size with what was read
+    last time; an edited file is read again, as Nav2's navigator re-reads a
+    changed tree file. A file that fails to load is not kept, so its errors are
+    reported on every goal. The document may be built any number of times: each
+    :meth:`TreeDocument.build` makes new behaviours.
+    """
+    names = tuple(sorted(inputs.items())) if isinstance(inputs, dict) else tuple(sorted(inputs))
+    key = (os.path.realpath(path), id(registry), names)
+    kept = _DOCUMENTS.get(key)
+    if kept is not None and kept[1].registry is registry and _stamps(kept[1].files) == kept[0]:
+        return kept[1]
+    before = _stamps([key[0]])  # a file written while it was read is not kept
+    document = load_file(path, registry, inputs=inputs)
+    stamps = _stamps(document.files)
+    if stamps is not None and before is not None and before[0] in stamps:
+        _DOCUMENTS.pop(key, None)
+        while len(_DOCUMENTS) >= MAX_CACHED_DOCUMENTS:
+            _DOCUMENTS.pop(next(iter(_DOCUMENTS)))  # the oldest
+        _DOCUMENTS[key] = (stamps, document)
+    return document
 
 
 def load_string(xml: str, registry: Registry, source: str = '<inline>',

@@ -1,4 +1,5 @@
 """Loader and validation: every problem names the file, the line and the reason."""
+import os
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from orchestrator_pkg.trees import (
     validate_string,
 )
 from orchestrator_pkg.trees import xml_source as xml_source_module
+from orchestrator_pkg.trees.loader import load_file_cached
 
 REG = default_registry(plugins=False)
 
@@ -128,6 +130,42 @@ def test_include_is_relative_to_the_including_file(tmp_path):
     missing = write(tmp_path, 'missing.xml', tree('<AlwaysSuccess/>', '<include path="nope.xml"/>'))
     problem = only_error(validate_file(missing, REG))
     assert problem.file == missing and problem.line == 5 and 'cannot read' in problem.message
+
+
+def _touch(path, step):
+    """Give ``path`` a modification time ``step`` s later than it has (coarse clocks)."""
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + int(step * 1e9)))
+
+
+def test_a_cached_document_is_read_again_only_when_a_file_changed(tmp_path):
+    main = write(tmp_path, 'main.xml', tree('<SubTree ID="Sub"/>', '<include path="sub.xml"/>'))
+    sub = write(tmp_path, 'sub.xml', '<root BTCPP_format="4"><BehaviorTree ID="Sub">'
+                '<AlwaysSuccess/></BehaviorTree></root>')
+    first = load_file_cached(main, REG)
+    assert load_file_cached(main, REG) is first  # nothing changed: not parsed again
+    # built twice, the trees are independent
+    one, two = first.build(), first.build()
+    assert one.root is not two.root
+    assert one.tick().name == 'SUCCESS' and two.tick().name == 'SUCCESS'
+    # an edited include is read again
+    write(tmp_path, 'sub.xml', '<root BTCPP_format="4"><BehaviorTree ID="Sub">'
+          '<AlwaysFailure/></BehaviorTree></root>')
+    _touch(sub, 1)
+    second = load_file_cached(main, REG)
+    assert second is not first and second.build().tick().name == 'FAILURE'
+    assert load_file_cached(main, REG) is second
+    # other inputs are another document (their values are checked against the ports)
+    assert load_file_cached(main, REG, inputs=['goal']) is not second
+    # a broken edit is reported on every load, and the good file after it is used again
+    write(tmp_path, 'main.xml', '<root BTCPP_format="4"><BehaviorTree ID="Main">')
+    _touch(main, 2)
+    for _ in range(2):
+        with pytest.raises(TreeLoadError, match='malformed XML'):
+            load_file_cached(main, REG)
+    write(tmp_path, 'main.xml', tree('<AlwaysSuccess/>'))
+    _touch(main, 3)
+    assert load_file_cached(main, REG).build().tick().name == 'SUCCESS'
 
 
 def test_include_limits_and_ros_pkg(tmp_path):

@@ -25,7 +25,7 @@ from typing import Callable, Optional
 
 from orchestrator_pkg.trees.behaviour import FAILURE, RUNNING, BtNode
 from orchestrator_pkg.trees.blackboard import Blackboard
-from orchestrator_pkg.trees.loader import TreeLoadError, load_file
+from orchestrator_pkg.trees.loader import TreeLoadError, load_file_cached
 from orchestrator_pkg.trees.runtime import BuiltTree
 
 _TREE_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_\-]*$')
@@ -129,7 +129,7 @@ def load_recharge_tree(name: str, directories, registry, clock, inputs: dict):
     for key, value in inputs.items():
         blackboard.set(key, value)
     try:
-        return load_file(path, registry, inputs=list(inputs)).build(clock=clock,
+        return load_file_cached(path, registry, inputs=list(inputs)).build(clock=clock,
                                                                      blackboard=blackboard)
     except TreeLoadError as exc:
         raise RechargeTreeError('battery guard: ' + '; '.join(
