@@ -45,8 +45,9 @@ from orchestrator_pkg.ros_edge.qos import LATCHED_QOS, STATUS_CHANGES_QOS
 from orchestrator_pkg.trees import groot2
 from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRunner
 
-# Keep a finished tree's clients alive this long, so cancel requests sent
-# in its last tick reach the servers before the clients are destroyed.
+# Keep a finished tree alive this long before its shutdown() (its subscriptions and
+# publishers): what it sent in its last tick goes out first. Its leaves' action and
+# service clients are the node's (ros_edge.leaf.shared_client) and stay.
 RETIRE_AFTER_S = 2.0
 SPECS = {
     'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
