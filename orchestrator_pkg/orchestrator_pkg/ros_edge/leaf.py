@@ -11,12 +11,12 @@ tree gives it, else the node's parameter ``server_wait_timeout_s``, else
 how long a server that is there may take to answer a request.
 """
 from typing import Optional
-import weakref
 
 import py_trees
 from py_trees.common import Status
 from rclpy.action import ActionClient
 
+from orchestrator_pkg.ros_edge import state
 from orchestrator_pkg.ros_edge.clock import RosClock
 from orchestrator_pkg.trees.failure import Failure, FailureCode
 from orchestrator_pkg.trees.ports import PortError, input_port
@@ -29,46 +29,43 @@ DEFAULT_SERVER_WAIT_S = 5.0
 DEFAULT_SERVER_TIMEOUT_MS = 5000.0  # a request's answer (Nav2's server_timeout default)
 
 
-# node -> {(kind, interface type, name): client}: the clients leaves share (shared_client)
-_SHARED = weakref.WeakKeyDictionary()
+def _client_key(key) -> bool:
+    return isinstance(key, tuple) and key[0] == 'client'
 
 
 def shared_client(node, kind: str, interface_type, name: str):
     """Return ``node``'s one client of an action (``kind`` 'action') or service ('service').
 
-    Made on first use and kept for the node: every leaf of every tree on the node
-    that talks to ``name`` with ``interface_type`` shares it, as a Nav2 tree's
-    nodes share their tree's lifetime. A client made per tree cost a mission a DDS
-    client (an action client is five endpoints) made at setup and destroyed after
-    it, and the node's executor a longer wait set while finished trees kept theirs
-    (``bench/execute_mission_overhead.py``). Goals, requests and their futures stay
-    each leaf's own. The node destroys the clients (``destroy_node`` and
-    :func:`~orchestrator_pkg.ros_edge.main.destroy_node_and_waitables`), or
-    :func:`release_shared_clients` before that.
+    Made on first use and kept for the node (:func:`~orchestrator_pkg.ros_edge.state.per_node`):
+    every leaf of every tree on the node that talks to ``name`` with ``interface_type``
+    shares it, as a Nav2 tree's nodes share their tree's lifetime. A client made per
+    tree cost a mission a DDS client (an action client is five endpoints) made at
+    setup and destroyed after it, and the node's executor a longer wait set while
+    finished trees kept theirs (``bench/execute_mission_overhead.py``). Goals,
+    requests and their futures stay each leaf's own. The node destroys the clients
+    (``destroy_node`` and :func:`~orchestrator_pkg.ros_edge.main.destroy_node_and_waitables`),
+    or :func:`release_shared_clients` before that.
     """
-    clients = _SHARED.setdefault(node, {})
-    key = (kind, interface_type, name)
-    client = clients.get(key)
-    if client is None:
-        if kind == 'action':
-            client = ActionClient(node, interface_type, name)
-        elif kind == 'service':
-            client = node.create_client(interface_type, name)
-        else:
-            raise ValueError(f"shared_client: kind must be 'action' or 'service', not {kind!r}")
-        clients[key] = client
-    return client
+    if kind == 'action':
+        def make():
+            return ActionClient(node, interface_type, name)
+    elif kind == 'service':
+        def make():
+            return node.create_client(interface_type, name)
+    else:
+        raise ValueError(f"shared_client: kind must be 'action' or 'service', not {kind!r}")
+    return state.per_node(node, ('client', kind, interface_type, name), make)
 
 
 def release_shared_clients(node) -> int:
     """Destroy ``node``'s shared clients (a managed node's cleanup); return how many."""
-    clients = _SHARED.pop(node, {})
-    for (kind, _, _), client in clients.items():
+    taken = state.take(node, _client_key)
+    for (_, kind, _, _), client in taken:
         if kind == 'action':
             client.destroy()
         else:
             node.destroy_client(client)
-    return len(clients)
+    return len(taken)
 
 
 def require_node(behaviour, kwargs):

@@ -25,6 +25,16 @@ def per_node(node, key, factory):
         return caches[key]
 
 
+def take(node, match) -> list:
+    """Remove and return the node's shared objects whose key ``match(key)`` accepts.
+
+    Returns ``[(key, object)]``; the caller destroys what needs destroying.
+    """
+    with _SHARED_LOCK:
+        caches = _SHARED.get(node, {})
+        return [(key, caches.pop(key)) for key in [k for k in caches if match(k)]]
+
+
 def forget(node) -> None:
     """Drop the node's shared objects (a managed node that cleaned up its entities)."""
     with _SHARED_LOCK:

@@ -22,7 +22,7 @@ from orchestrator_pkg.behaviours.ros import (
     topics,
 )
 from orchestrator_pkg.planning.frames import yaw_of
-from orchestrator_pkg.ros_edge import convert, share
+from orchestrator_pkg.ros_edge import convert, share, state
 from orchestrator_pkg.ros_edge.leaf import RosLeaf
 
 
@@ -125,3 +125,25 @@ def test_the_leaf_packages_ros_edge_and_places_import_without_ros():
                           env=env, timeout=60)
     assert done.stdout.strip() == '[]', done.stderr  # imported, and no ROS module with them
     assert 'rclpy is blocked' in done.stderr  # the blocker was on
+
+
+def test_per_node_objects_are_made_once_and_taken_by_key():
+    class Node:  # any object that can be weakly referenced
+        pass
+    node, other = Node(), Node()
+    made = []
+    def make(name):
+        made.append(name)
+        return name
+    assert state.per_node(node, ('client', 'a'), lambda: make('a')) == 'a'
+    assert state.per_node(node, ('client', 'a'), lambda: make('again')) == 'a'
+    state.per_node(node, ('client', 'b'), lambda: make('b'))
+    state.per_node(node, 'tf', lambda: make('tf'))
+    state.per_node(other, ('client', 'a'), lambda: make('other a'))
+    assert made == ['a', 'b', 'tf', 'other a']
+    taken = state.take(node, lambda key: isinstance(key, tuple) and key[0] == 'client')
+    assert sorted(taken) == [(('client', 'a'), 'a'), (('client', 'b'), 'b')]
+    assert state.take(node, lambda key: True) == [('tf', 'tf')]
+    assert state.per_node(other, ('client', 'a'), lambda: make('x')) == 'other a'
+    state.forget(other)
+    assert state.per_node(other, ('client', 'a'), lambda: make('new')) == 'new'
