@@ -47,7 +47,8 @@ from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRu
 
 # Keep a finished tree alive this long before its shutdown() (its subscriptions and
 # publishers): what it sent in its last tick goes out first. Its leaves' action and
-# service clients are the node's (ros_edge.leaf.shared_client) and stay.
+# service clients are shared with the node's other trees (ros_edge.leaf.shared_client):
+# the last tree that uses one destroys it.
 RETIRE_AFTER_S = 2.0
 SPECS = {
     'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),

@@ -34,37 +34,60 @@ def _client_key(key) -> bool:
 
 
 def shared_client(node, kind: str, interface_type, name: str):
-    """Return ``node``'s one client of an action (``kind`` 'action') or service ('service').
+    """Take ``node``'s client of an action (``kind`` 'action') or service ('service').
 
-    Made on first use and kept for the node (:func:`~orchestrator_pkg.ros_edge.state.per_node`):
-    every leaf of every tree on the node that talks to ``name`` with ``interface_type``
-    shares it, as a Nav2 tree's nodes share their tree's lifetime. A client made per
-    tree cost a mission a DDS client (an action client is five endpoints) made at
-    setup and destroyed after it, and the node's executor a longer wait set while
-    finished trees kept theirs (``bench/execute_mission_overhead.py``). Goals,
-    requests and their futures stay each leaf's own. The node destroys the clients
-    (``destroy_node`` and :func:`~orchestrator_pkg.ros_edge.main.destroy_node_and_waitables`),
-    or :func:`release_shared_clients` before that.
+    One client per action or service and node, counted: every leaf of every live
+    tree on the node that talks to ``name`` with ``interface_type`` shares it, and
+    the last :func:`release_client` destroys it. A tree that starts while the last
+    one is still kept (a tree host keeps a finished tree for ``RETIRE_AFTER_S``)
+    takes the same client. A client made per tree cost each mission a DDS client
+    (an action client is five endpoints) made at setup and destroyed after it, and
+    the node's executor a longer wait set while finished trees kept theirs
+    (``bench/execute_mission_overhead.py``). The client lives no longer than a tree
+    that uses it, as before: a navigation server's orphan watch counts the clients
+    of its action in the graph (docs/reliability.md, "Orphaned goals"). Goals,
+    requests and their futures stay each leaf's own. The entries live in
+    :func:`~orchestrator_pkg.ros_edge.state.per_node`.
     """
     if kind == 'action':
         def make():
-            return ActionClient(node, interface_type, name)
+            return [ActionClient(node, interface_type, name), 0]
     elif kind == 'service':
         def make():
-            return node.create_client(interface_type, name)
+            return [node.create_client(interface_type, name), 0]
     else:
         raise ValueError(f"shared_client: kind must be 'action' or 'service', not {kind!r}")
-    return state.per_node(node, ('client', kind, interface_type, name), make)
+    entry = state.per_node(node, ('client', kind, interface_type, name), make)
+    entry[1] += 1
+    return entry[0]
+
+
+def _destroy_client(node, kind: str, client) -> None:
+    if kind == 'action':
+        client.destroy()
+    else:
+        node.destroy_client(client)
+
+
+def release_client(node, kind: str, interface_type, name: str) -> None:
+    """Give back a client taken with :func:`shared_client`; the last one destroys it."""
+    key = ('client', kind, interface_type, name)
+    taken = state.take(node, lambda k: k == key)
+    if not taken:
+        return  # released already (release_shared_clients)
+    entry = taken[0][1]
+    entry[1] -= 1
+    if entry[1] > 0:
+        state.per_node(node, key, lambda: entry)
+    else:
+        _destroy_client(node, kind, entry[0])
 
 
 def release_shared_clients(node) -> int:
-    """Destroy ``node``'s shared clients (a managed node's cleanup); return how many."""
+    """Destroy all of ``node``'s shared clients (a managed node's cleanup); return how many."""
     taken = state.take(node, _client_key)
-    for (_, kind, _, _), client in taken:
-        if kind == 'action':
-            client.destroy()
-        else:
-            node.destroy_client(client)
+    for (_, kind, _, _), (client, _) in taken:
+        _destroy_client(node, kind, client)
     return len(taken)
 
 
@@ -138,6 +161,11 @@ class RosLeaf(py_trees.behaviour.Behaviour):
 
     def connect(self, node) -> None:
         """Make subscriptions, clients and publishers on ``node`` (hook; default none)."""
+
+    def shared_client(self, node, kind: str, interface_type, name: str):
+        """Return the node's :func:`shared_client`; ``shutdown()`` gives it back."""
+        client = shared_client(node, kind, interface_type, name)
+        return self.own(client, lambda _: release_client(node, kind, interface_type, name))
 
     def own(self, entity, destroy):
         """Return ``entity``; ``shutdown()`` calls ``destroy(entity)``."""

@@ -186,7 +186,7 @@ def _action_clients(node, name):
     return [w for w in node.waitables if isinstance(w, ActionClient) and w._action_name == name]
 
 
-def test_leaves_share_the_nodes_clients_across_leaves_and_trees(node, fixture_servers):
+def test_leaves_share_the_nodes_clients_while_a_tree_uses_them(node, fixture_servers):
     fixture_servers()
     outputs = {}
     first, second = _path_leaf('First', 2.0, outputs), _path_leaf('Second', 3.0, outputs)
@@ -203,19 +203,27 @@ def test_leaves_share_the_nodes_clients_across_leaves_and_trees(node, fixture_se
     # two goals in flight on the one client at once, each with its own result
     assert tick_until(tree, node, lambda r: r.status != Status.RUNNING) == Status.SUCCESS
     assert outputs == {'First': pytest.approx(2.0), 'Second': pytest.approx(3.0)}
-    tree.shutdown()  # a finished tree leaves the node's clients alone
+    # a tree set up while the first is kept takes the same client
     third = _path_leaf('Third', 4.0, outputs)
     again = make_tree(third, node)
     assert third._client is first._client
     assert tick_until(again, node, lambda r: r.status != Status.RUNNING) == Status.SUCCESS
     assert outputs['Third'] == pytest.approx(4.0)
-    # a managed node's cleanup destroys them; the next tree gets new ones
-    assert release_shared_clients(node) == 2
+    tree.shutdown()
+    assert len(_action_clients(node, 'compute_path_to_pose')) == 1  # the second tree's
+    # the last tree that used it destroys it: the action's clients in the graph are
+    # what a server's orphan watch counts, so none may outlive its trees
+    again.shutdown()
     assert _action_clients(node, 'compute_path_to_pose') == []
+    assert clear[0]._client not in node.clients
     fourth = _path_leaf('Fourth', 5.0, outputs)
     make_tree(fourth, node)
     assert fourth._client is not first._client
     assert len(_action_clients(node, 'compute_path_to_pose')) == 1
+    # a managed node's cleanup destroys what is still shared; shutdown after it is safe
+    assert release_shared_clients(node) == 1
+    assert _action_clients(node, 'compute_path_to_pose') == []
+    fourth.shutdown()
 
 
 def test_service_leaf_times_out_without_a_server(node):

@@ -22,7 +22,7 @@ from py_trees.common import Status
 
 from orchestrator_pkg.behaviours.ros.feedback_text import describe_feedback
 from orchestrator_pkg.ros_edge.graph import server_node_of
-from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf, shared_client
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.ros_edge.lifecycle import navigation_stack
 from orchestrator_pkg.ros_edge.results import ResultRequest
 from orchestrator_pkg.trees.failure import FailureCode
@@ -104,7 +104,7 @@ class ActionClientBehaviour(RosLeaf):
     # -- lifecycle -----------------------------------------------------------
     def connect(self, node) -> None:
         """Take the node's action client for the action (shared with the node's other leaves)."""
-        self._client = shared_client(node, 'action', self.action_type, self.action_name)
+        self._client = self.shared_client(node, 'action', self.action_type, self.action_name)
         if self.wait_for_stack:
             self._stack = navigation_stack(node)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 from py_trees.common import Status
 
-from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf, shared_client
+from orchestrator_pkg.ros_edge.leaf import INPUT_ERRORS, RosLeaf
 from orchestrator_pkg.trees.failure import FailureCode
 
 
@@ -56,7 +56,7 @@ class ServiceClientBehaviour(RosLeaf):
 
     def connect(self, node) -> None:
         """Take the node's client for the service (shared with the node's other leaves)."""
-        self._client = shared_client(node, 'service', self.srv_type, self.service_name)
+        self._client = self.shared_client(node, 'service', self.srv_type, self.service_name)
 
     def initialise(self) -> None:
         """Build the request and call if the service is up."""
