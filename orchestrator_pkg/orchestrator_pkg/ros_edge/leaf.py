@@ -29,20 +29,17 @@ DEFAULT_SERVER_WAIT_S = 5.0
 DEFAULT_SERVER_TIMEOUT_MS = 5000.0  # a request's answer (Nav2's server_timeout default)
 
 
-def _client_key(key) -> bool:
-    return isinstance(key, tuple) and key[0] == 'client'
-
-
 def shared_client(node, kind: str, interface_type, name: str):
     """Take ``node``'s client of an action (``kind`` 'action') or service ('service').
 
+    Returns ``(client, give_back)``; call ``give_back()`` once when done with it.
     One client per action or service and node, counted: every leaf of every live
     tree on the node that talks to ``name`` with ``interface_type`` shares it, and
-    the last :func:`release_client` destroys it. A tree that starts while the last
-    one is still kept (a tree host keeps a finished tree for ``RETIRE_AFTER_S``)
-    takes the same client. A client made per tree cost each mission a DDS client
-    (an action client is five endpoints) made at setup and destroyed after it, and
-    the node's executor a longer wait set while finished trees kept theirs
+    the last ``give_back()`` destroys it. A tree that starts while the last one is
+    still kept (a tree host keeps a finished tree for ``RETIRE_AFTER_S``) takes the
+    same client. A client made per tree cost each mission a DDS client (an action
+    client is five endpoints) made at setup and destroyed after it, and the node's
+    executor a longer wait set while finished trees kept theirs
     (``bench/execute_mission_overhead.py``). The client lives no longer than a tree
     that uses it, as before: a navigation server's orphan watch counts the clients
     of its action in the graph (docs/reliability.md, "Orphaned goals"). Goals,
@@ -59,35 +56,35 @@ def shared_client(node, kind: str, interface_type, name: str):
         raise ValueError(f"shared_client: kind must be 'action' or 'service', not {kind!r}")
     entry = state.per_node(node, ('client', kind, interface_type, name), make)
     entry[1] += 1
-    return entry[0]
+
+    def give_back():
+        if entry[0] is None:
+            return  # destroyed already (release_shared_clients)
+        entry[1] -= 1
+        if entry[1] == 0:
+            state.take(node, lambda _, kept: kept is entry)
+            _destroy(node, entry)
+
+    return entry[0], give_back
 
 
-def _destroy_client(node, kind: str, client) -> None:
-    if kind == 'action':
+def _destroy(node, entry) -> None:
+    client, entry[0] = entry[0], None
+    if isinstance(client, ActionClient):
         client.destroy()
     else:
         node.destroy_client(client)
 
 
-def release_client(node, kind: str, interface_type, name: str) -> None:
-    """Give back a client taken with :func:`shared_client`; the last one destroys it."""
-    key = ('client', kind, interface_type, name)
-    taken = state.take(node, lambda k: k == key)
-    if not taken:
-        return  # released already (release_shared_clients)
-    entry = taken[0][1]
-    entry[1] -= 1
-    if entry[1] > 0:
-        state.per_node(node, key, lambda: entry)
-    else:
-        _destroy_client(node, kind, entry[0])
-
-
 def release_shared_clients(node) -> int:
-    """Destroy all of ``node``'s shared clients (a managed node's cleanup); return how many."""
-    taken = state.take(node, _client_key)
-    for (_, kind, _, _), (client, _) in taken:
-        _destroy_client(node, kind, client)
+    """Destroy all of ``node``'s shared clients (a managed node's cleanup); return how many.
+
+    A leaf that gives its client back after this changes nothing, also when a
+    newer tree took a new client for the same action.
+    """
+    taken = state.take(node, lambda key, _: isinstance(key, tuple) and key[0] == 'client')
+    for _, entry in taken:
+        _destroy(node, entry)
     return len(taken)
 
 
@@ -164,8 +161,8 @@ class RosLeaf(py_trees.behaviour.Behaviour):
 
     def shared_client(self, node, kind: str, interface_type, name: str):
         """Return the node's :func:`shared_client`; ``shutdown()`` gives it back."""
-        client = shared_client(node, kind, interface_type, name)
-        return self.own(client, lambda _: release_client(node, kind, interface_type, name))
+        client, give_back = shared_client(node, kind, interface_type, name)
+        return self.own(client, lambda _: give_back())
 
     def own(self, entity, destroy):
         """Return ``entity``; ``shutdown()`` calls ``destroy(entity)``."""

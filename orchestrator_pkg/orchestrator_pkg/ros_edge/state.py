@@ -26,13 +26,13 @@ def per_node(node, key, factory):
 
 
 def take(node, match) -> list:
-    """Remove and return the node's shared objects whose key ``match(key)`` accepts.
+    """Remove and return the node's shared objects that ``match(key, object)`` accepts.
 
     Returns ``[(key, object)]``; the caller destroys what needs destroying.
     """
     with _SHARED_LOCK:
         caches = _SHARED.get(node, {})
-        return [(key, caches.pop(key)) for key in [k for k in caches if match(k)]]
+        return [(key, caches.pop(key)) for key in [k for k, v in caches.items() if match(k, v)]]
 
 
 def forget(node) -> None:

@@ -220,10 +220,16 @@ def test_leaves_share_the_nodes_clients_while_a_tree_uses_them(node, fixture_ser
     make_tree(fourth, node)
     assert fourth._client is not first._client
     assert len(_action_clients(node, 'compute_path_to_pose')) == 1
-    # a managed node's cleanup destroys what is still shared; shutdown after it is safe
+    # a managed node's cleanup destroys what is still shared
     assert release_shared_clients(node) == 1
     assert _action_clients(node, 'compute_path_to_pose') == []
+    # a tree after it gets a new client, which the older leaf's late shutdown leaves alone
+    fifth = _path_leaf('Fifth', 6.0, outputs)
+    last = make_tree(fifth, node)
     fourth.shutdown()
+    assert _action_clients(node, 'compute_path_to_pose') == [fifth._client]
+    assert tick_until(last, node, lambda r: r.status != Status.RUNNING) == Status.SUCCESS
+    assert outputs['Fifth'] == pytest.approx(6.0)
 
 
 def test_service_leaf_times_out_without_a_server(node):

@@ -141,9 +141,10 @@ def test_per_node_objects_are_made_once_and_taken_by_key():
     state.per_node(node, 'tf', lambda: make('tf'))
     state.per_node(other, ('client', 'a'), lambda: make('other a'))
     assert made == ['a', 'b', 'tf', 'other a']
-    taken = state.take(node, lambda key: isinstance(key, tuple) and key[0] == 'client')
+    taken = state.take(node, lambda key, _: isinstance(key, tuple) and key[0] == 'client')
     assert sorted(taken) == [(('client', 'a'), 'a'), (('client', 'b'), 'b')]
-    assert state.take(node, lambda key: True) == [('tf', 'tf')]
+    assert state.take(node, lambda _, kept: kept == 'tf') == [('tf', 'tf')]
+    assert state.take(node, lambda key, kept: True) == []
     assert state.per_node(other, ('client', 'a'), lambda: make('x')) == 'other a'
     state.forget(other)
     assert state.per_node(other, ('client', 'a'), lambda: make('new')) == 'new'
