@@ -116,6 +116,7 @@ class NavigatorNode(ManagedNode):
         super().__init__(node_name, **kwargs)
         params.declare(self, SPECS)
         self.host = None
+        self._path_xy = None  # (path, its poses, their (N, 2) x, y): _xy_of's cache
 
     def configure_node(self):
         """Create the trees' registry, the tree host and its two actions."""
@@ -262,11 +263,17 @@ class NavigatorNode(ManagedNode):
         feedback.number_of_recoveries = int(board.get('number_recoveries', 0) or 0)
         path = board.get('path', None)
         if path is not None and path.poses and robot is not None:
-            xy = [(p.pose.position.x, p.pose.position.y) for p in path.poses]
-            nearest = min(range(len(xy)), key=lambda i: (xy[i][0] - robot[0]) ** 2 +
-                          (xy[i][1] - robot[1]) ** 2)
-            feedback.distance_remaining = float(geometry.path_length(xy[nearest:]))
+            feedback.distance_remaining = geometry.remaining_length(self._xy_of(path), robot)
         return feedback
+
+    def _xy_of(self, path):
+        """Return the path's (N, 2) x, y, converted once per path (not once per tick)."""
+        poses = path.poses
+        cached = self._path_xy
+        if cached is None or cached[0] is not path or cached[1] is not poses \
+                or len(cached[2]) != len(poses):
+            cached = self._path_xy = (path, poses, geometry.xy_of_poses(poses))
+        return cached[2]
 
     def stop_node(self):
         """Halt a running navigation (cancelling its goals): the process is going away."""

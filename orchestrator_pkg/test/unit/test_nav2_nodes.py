@@ -3,6 +3,7 @@ from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
 import nav2_msgs.action
 from nav_msgs.msg import Path
+import numpy as np
 from py_trees.common import Status
 import pytest
 
@@ -53,6 +54,22 @@ def test_geometry():
     assert geometry.rate_for_speed(9.0, 0.1, 1.0, 0.0, 0.5) == pytest.approx(1.0)
     assert geometry.new_path_is_much_longer([[0, 0], [5, 0]], [[0, 0], [2, 0]], 2.0)
     assert not geometry.new_path_is_much_longer([[0, 0], [3, 0]], [[0, 0], [2, 0]], 2.0)
+
+
+def test_remaining_length_counts_from_the_nearest_point():
+    bend = [[0, 0], [3, 0], [3, 4]]  # 3 m then 4 m
+    assert geometry.remaining_length(bend, (0.2, 0.1)) == pytest.approx(7.0)
+    assert geometry.remaining_length(bend, (2.9, 0.5)) == pytest.approx(4.0)  # nearest: the bend
+    assert geometry.remaining_length(bend, (3.0, 9.0)) == 0.0  # past the end
+    assert geometry.remaining_length([[1, 1], [1, 1], [2, 1]], (1, 1)) == pytest.approx(1.0)
+    assert geometry.remaining_length(np.empty((0, 2)), (0, 0)) == 0.0
+    # the same as the first of the nearest points by a plain search, on a random path
+    rng = np.random.default_rng(7)
+    xy = np.cumsum(rng.normal(size=(300, 2)), axis=0)
+    for robot in rng.normal(scale=10.0, size=(20, 2)):
+        nearest = min(range(len(xy)), key=lambda i: float(np.sum((xy[i] - robot) ** 2)))
+        assert geometry.remaining_length(xy, robot) == pytest.approx(
+            geometry.path_length(xy[nearest:]))
 
 
 def test_goal_updated_first_check_fails_then_detects_changes(registry):

@@ -18,6 +18,20 @@ def path_length(xy) -> float:
     return float(np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)))
 
 
+def remaining_length(xy, robot_xy) -> float:
+    """Return the path's length from its point nearest ``robot_xy`` to its end (0 if empty).
+
+    Nav2's ``distance_remaining`` of a navigation's feedback: the first of equally
+    near points counts.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if len(xy) == 0:
+        return 0.0
+    robot = np.asarray(robot_xy, dtype=float).reshape(-1)[:2]
+    nearest = int(np.argmin(np.sum((xy - robot) ** 2, axis=1)))
+    return path_length(xy[nearest:])
+
+
 def truncate_end(xy, distance: float) -> int:
     """Return how many leading points to keep so the path ends ``distance`` before its end.
 
