@@ -154,8 +154,12 @@ class OrchestratorNode(Node):
         if heartbeat_hz > 0:  # reliable: any subscriber's QoS matches
             beats = self.create_publisher(Header, '~/heartbeat', QoSProfile(
                 depth=1, reliability=ReliabilityPolicy.RELIABLE))
-            self.create_timer(1.0 / heartbeat_hz, lambda: beats.publish(
-                Header(stamp=self.get_clock().now().to_msg())))
+
+            def beat():
+                beats.publish(Header(stamp=self.get_clock().now().to_msg()))
+            # while a mission ticks at least as often, its ticks beat instead of this timer
+            self.host.carry_heartbeat(self.create_timer(1.0 / heartbeat_hz, beat), beat,
+                                      heartbeat_hz)
         self.get_logger().info(
             f'orchestrator ready: missions from {self.missions_dir or "(none)"}, '
             f'{len(self.registry.types())} node types, '

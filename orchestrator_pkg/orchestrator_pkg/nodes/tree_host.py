@@ -54,8 +54,12 @@ SPECS = {
     'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
     SERVER_WAIT_PARAMETER: Spec(DEFAULT_SERVER_WAIT_S, 'How long ROS leaves wait for their '
                                 'action/service server to appear (s).', 0.0, 600.0),
-    'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot after '
-                              'every tick.'),
+    'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot (see '
+                              'snapshot_period_s).'),
+    'snapshot_period_s': Spec(1.0, 'A snapshot is published after every tick that changed '
+                              'the tree (a status, a feedback message or the behaviours '
+                              'ticked), after the last, and otherwise at least this often '
+                              '(s, ROS clock); 0: after every tick.', 0.0, 3600.0),
     'groot2_port': Spec(0, 'Groot2 monitor: serve the running tree to Groot2 (its ZeroMQ '
                         'protocol, read-only: no breakpoints) on this TCP port and the next; '
                         '0 turns it off.', 0, 65534),
@@ -198,8 +202,12 @@ class TreeHost:
         node.create_service(Trigger, '~/pause', lambda _, response: self._pause(response, True))
         node.create_service(Trigger, '~/resume', lambda _, response: self._pause(response, False))
         self._timer = None
+        self._heartbeat = None  # carry_heartbeat's (timer, beat, period s)
+        self._beats_here = False  # the tick timer beats for the heartbeat timer
+        self._last_beat = None
         self._start_timer()
-        self._visit_budget = int(node.get_parameter('max_node_visits_per_tick').value)
+        self._snapshot_runner, self._snapshot_at = None, 0.0  # the last snapshot's
+        self._read_parameters()
         node.add_post_set_parameters_callback(self._on_parameters)
         self._monitor = groot2_monitor.start(int(node.get_parameter('groot2_port').value),
                                              node.get_logger(),
@@ -257,13 +265,72 @@ class TreeHost:
     def _on_parameters(self, changed):
         if any(p.name == 'tick_rate_hz' for p in changed):
             self._start_timer()
-        self._visit_budget = int(self.node.get_parameter('max_node_visits_per_tick').value)
+        self._read_parameters()
+
+    def _read_parameters(self):
+        get = self.node.get_parameter
+        self._visit_budget = int(get('max_node_visits_per_tick').value)
+        self._snapshot_on = bool(get('publish_snapshots').value)
+        self._snapshot_period_s = float(get('snapshot_period_s').value)
 
     def _start_timer(self):
         if self._timer is not None:
             self.node.destroy_timer(self._timer)
-        rate_hz = float(self.node.get_parameter('tick_rate_hz').value)
-        self._timer = self.node.create_timer(1.0 / rate_hz, self._on_timer)
+        self._tick_period_s = 1.0 / float(self.node.get_parameter('tick_rate_hz').value)
+        self._timer = self.node.create_timer(self._tick_period_s, self._on_timer)
+        self._update_heartbeat()
+
+    @property
+    def ticking(self) -> bool:
+        """Tell whether the tick timer runs (a tree runs, or a finished one awaits shutdown)."""
+        return not self._timer.is_canceled()
+
+    def _wake_timer(self) -> None:
+        """Start the tick timer again (a goal was accepted), if no tree had kept it running.
+
+        The timer stops when no tree runs and no finished one waits for its
+        shutdown (``_tick``): an idle host does not wake its node at the tick rate.
+        """
+        if self._timer.is_canceled():
+            self._timer.reset()
+            self._update_heartbeat()
+            executor = self.node.executor
+            if executor is not None:  # a multi-threaded executor may be waiting without it
+                executor.wake()
+
+    def carry_heartbeat(self, timer, beat: Callable[[], None], rate_hz: float) -> None:
+        """Let the tick timer call ``beat`` while it runs at ``rate_hz`` or faster.
+
+        ``timer`` is the node's own heartbeat timer, which calls ``beat`` at
+        ``rate_hz``. While a tree ticks at least that often, the tick timer beats
+        for it and ``timer`` is canceled: one wake of the node per tick instead of
+        two timers'. It is reset when the tick timer stops or runs slower. The
+        beats still come from the node's executor, so a stuck executor stops them.
+        """
+        self._heartbeat = (timer, beat, 1.0 / rate_hz)
+        self._update_heartbeat()
+
+    def _update_heartbeat(self) -> None:
+        if self._heartbeat is None:
+            return
+        timer, _, period = self._heartbeat
+        carry = not self._timer.is_canceled() and self._tick_period_s <= period
+        if carry != self._beats_here:
+            self._beats_here = carry
+            if carry:
+                self._last_beat = None  # the first tick beats at once
+                timer.cancel()
+            else:
+                timer.reset()
+
+    def _beat(self) -> None:
+        """Beat from a tick when the heartbeat is due (half a tick early at the latest)."""
+        _, beat, period = self._heartbeat
+        now = self.clock.now()
+        if self._last_beat is None or now - self._last_beat >= period - self._tick_period_s / 2 \
+                or now < self._last_beat:  # the ROS clock went back (a sim restarted)
+            self._last_beat = now
+            beat()
 
     # -- goals -------------------------------------------------------------------
     def _on_goal(self, action: TreeAction):
@@ -294,6 +361,7 @@ class TreeHost:
                 try:
                     goal.runner = action.on_goal(handle.request)
                     self._goal = goal
+                    self._wake_timer()
                 except GoalRejected as exc:
                     goal.finish(REJECTED, action.on_completion(
                         Ending(REJECTED, code=exc.code, message=str(exc))))
@@ -303,6 +371,7 @@ class TreeHost:
                     goal.finish(FAILED, action.action_type.Result())
             else:
                 self._goal = goal
+                self._wake_timer()
             self._accepted[bytes(handle.goal_id.uuid)] = goal
         handle.execute()
         if goal.runner is not None:
@@ -349,6 +418,8 @@ class TreeHost:
 
     # -- ticking -----------------------------------------------------------------
     def _on_timer(self):
+        if self._beats_here:
+            self._beat()
         with self._lock:
             self._timer_ticks += 1  # the timer's own count: cancels are judged in its ticks
         self._tick()
@@ -360,6 +431,9 @@ class TreeHost:
                 self._retired.pop(0)[1].shutdown()
             goal = self._goal
             if goal is None:
+                if not self._retired:  # nothing left to tick or shut down: sleep until a goal
+                    self._timer.cancel()
+                    self._update_heartbeat()
                 return
             runner = goal.runner
             if goal.handle.is_cancel_requested:
@@ -380,14 +454,29 @@ class TreeHost:
             runner.max_visits_per_tick = self._visit_budget
             status = runner.tick()
             self._publish_changes(runner)
-            if self.node.get_parameter('publish_snapshots').value:
-                self._snapshots.publish(snapshot_msg(runner, self._stamp()))
+            self._publish_snapshot(runner)
             if status == Status.SUCCESS:
                 self._end(goal, Ending(SUCCEEDED, runner))
             elif status == Status.FAILURE:
                 self._end(goal, Ending(FAILED, runner))
             else:
                 goal.handle.publish_feedback(goal.action.on_loop(runner))
+
+    def _publish_snapshot(self, runner: MissionRunner) -> None:
+        """Publish the tree's snapshot after a tick that changed it, else once a period.
+
+        Building one costs a message per behaviour (0.4 ms for a 77-behaviour
+        mission); a tick that only waits for a server's result changes nothing
+        but the tick number, so it costs a comparison (``view_changed``).
+        """
+        if not self._snapshot_on:
+            return
+        changed = runner.view_changed()  # called every tick: it remembers this tick's view
+        now = self.clock.now()
+        if changed or self._snapshot_period_s <= 0.0 or self._snapshot_runner is not runner \
+                or now - self._snapshot_at >= self._snapshot_period_s:
+            self._snapshot_runner, self._snapshot_at = runner, now
+            self._snapshots.publish(snapshot_msg(runner, self._stamp()))
 
     def _stamp(self):
         return self.node.get_clock().now().to_msg()

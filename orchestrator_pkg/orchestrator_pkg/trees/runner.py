@@ -146,6 +146,7 @@ class MissionRunner:
         self._leaves = [b for b, _ in self._order if not b.children]
         self._succeeded = set()
         self._recorder = _Recorder(self._order, built)
+        self._last_view = None  # view_changed()'s last look
         self.max_visits_per_tick = max_visits_per_tick
         built.tree.visitors.append(self._recorder)
 
@@ -296,6 +297,21 @@ class MissionRunner:
                              feedback=str(behaviour.feedback_message or ''),
                              visited=id(behaviour) in visited)
                 for index, (behaviour, parent) in enumerate(self._order)]
+
+    def view_changed(self) -> bool:
+        """Tell whether the snapshot differs from the one at the last call (True at the first).
+
+        A snapshot's variable part is each behaviour's status and feedback message
+        and the set visited in the last tick; a tick that changed none of them
+        (a leaf still waiting for its result) gives the same snapshot but its tick
+        number. Costs a pass over the behaviours, not building the snapshot.
+        """
+        behaviours = [b for b, _ in self._order]
+        view = ([b.status for b in behaviours], [b.feedback_message for b in behaviours],
+                set(self._recorder.visited))
+        changed = view != self._last_view
+        self._last_view = view
+        return changed
 
     def take_changes(self) -> list:
         """Return the :class:`StatusChange` list since the last call (each change once)."""

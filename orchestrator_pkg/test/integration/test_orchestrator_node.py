@@ -18,7 +18,7 @@ from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
 
 from orchestrator_interfaces.action import ExecuteMission
-from orchestrator_interfaces.msg import BehaviourTreeSnapshot, FailureReason
+from orchestrator_interfaces.msg import BehaviourStatus, BehaviourTreeSnapshot, FailureReason
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.waiting import spin_until, wait_future
 from orchestrator_pkg.testing.processes import ManagedProcess
@@ -154,11 +154,15 @@ def test_cancel_halts_the_tree_and_cancels_the_child_goal(harness):
 
 
 def _set_tick_rate(harness, rate_hz):
+    _set_parameter(harness, 'tick_rate_hz', rate_hz)
+
+
+def _set_parameter(harness, name, value):
     client = harness.node.create_client(SetParameters, '/orchestrator/set_parameters')
     try:
         assert client.wait_for_service(timeout_sec=TIMEOUT_S)
         request = SetParameters.Request(
-            parameters=[Parameter('tick_rate_hz', value=rate_hz).to_parameter_msg()])
+            parameters=[Parameter(name, value=value).to_parameter_msg()])
         (result,) = wait_future(harness.node, client.call_async(request), TIMEOUT_S).results
         assert result.successful, result.reason
     finally:
@@ -189,6 +193,45 @@ def test_a_cancel_reaches_the_running_leaf_at_once_not_at_the_next_tick(harness)
         assert 'halted (child goals canceled) at the cancel request' in \
             response.result.failure.message
     finally:
+        _set_tick_rate(harness, 20.0)
+
+
+def _run_collecting_snapshots(harness, wait_s):
+    """Run WAIT_TWICE; return its result and the snapshots of its run, the last included."""
+    harness.snapshots.clear()
+    response = harness.result(harness.send(tree_xml=WAIT_TWICE, inputs={'wait_s': wait_s}))
+    assert response.status == GoalStatus.STATUS_SUCCEEDED
+    ticks = response.result.ticks
+    assert spin_until(harness.node, lambda: any(s.tick == ticks for s in harness.snapshots),
+                      5.0), [s.tick for s in harness.snapshots]
+    return ticks, [s for s in harness.snapshots if s.tree_id == 'Twice']
+
+
+def test_snapshots_follow_the_changes_not_the_ticks(harness):
+    # 100 Hz; the Wait leaf waits for its result for 2.5 s, changing nothing: those ticks
+    # publish no snapshot but one a second (snapshot_period_s); the changes and the last do
+    _set_tick_rate(harness, 100.0)
+    try:
+        ticks, snapshots = _run_collecting_snapshots(harness, '2.5')
+        seen = [s.tick for s in snapshots]
+        print(f'{ticks} ticks, snapshots after ticks {seen}')
+        assert ticks >= 60, ticks  # 250 on an idle machine
+        assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == ticks
+        assert len(seen) <= 12 and len(seen) < ticks / 4, seen
+        long_ran = [s.tick for s in snapshots if s.behaviours[2].path == 'Twice/Steps/Long'
+                    and s.behaviours[2].status == BehaviourStatus.RUNNING]
+        gaps = [b - a for a, b in zip(long_ran, long_ran[1:], strict=False)]
+        assert gaps and max(gaps) >= 30, long_ran  # a quiet second: one snapshot, not 100
+        last = snapshots[-1]
+        assert last.behaviours[0].status == BehaviourStatus.SUCCESS  # the root, at the end
+        # snapshot_period_s 0: a snapshot after every tick, as before (20 Hz: none lost)
+        _set_tick_rate(harness, 20.0)
+        _set_parameter(harness, 'snapshot_period_s', 0.0)
+        ticks, snapshots = _run_collecting_snapshots(harness, '1.0')
+        seen = [s.tick for s in snapshots]
+        assert seen[-1] == ticks and len(seen) >= 0.8 * ticks, (ticks, seen)
+    finally:
+        _set_parameter(harness, 'snapshot_period_s', 1.0)
         _set_tick_rate(harness, 20.0)
 
 

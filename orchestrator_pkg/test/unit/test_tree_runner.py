@@ -52,6 +52,28 @@ def test_progress_snapshot_and_pause_resume():
     assert runner.progress() == 1.0 and runner.elapsed() > 6.0
 
 
+def test_view_changed_only_when_a_status_a_feedback_or_the_visited_set_changes():
+    clock = ManualClock()
+    runner = runner_for('<Sequence name="S"><AlwaysSuccess name="A"/><Sleep name="Z" msec="1000"/>'
+                        '</Sequence>', clock)
+    runner.tick()
+    assert runner.view_changed()  # the first look
+    runner.tick()  # A is not ticked again: the visited set changed
+    assert [b.name for b in runner.snapshot() if b.visited] == ['S', 'Z']
+    assert runner.view_changed()
+    runner.tick()  # the same statuses, the same feedback (the clock stood still), the same set
+    assert not runner.view_changed()
+    clock.advance(0.5)
+    runner.tick()
+    assert runner.view_changed()  # the Sleep counts down in its feedback
+    assert not runner.view_changed()  # nothing since the last look
+    runner.halt()
+    assert runner.view_changed()  # statuses to INVALID
+    clock.advance(2.0)
+    assert runner.tick() == Status.RUNNING  # Z starts again
+    assert runner.view_changed()
+
+
 def test_a_raising_behaviour_fails_the_mission_with_exception():
     runner = runner_for('<Sequence name="S"><Boom name="X"/></Sequence>', ManualClock())
     assert runner.tick() == Status.FAILURE
