@@ -389,7 +389,8 @@ class Probe(Watch):
 def report(fig: dict, args, counted: bool) -> str:
     """Return the figures as text: the window, the machine, a process table, a topic table."""
     others = fig['machine_busy_cores'] - fig['stack_busy_cores'] - fig['probe_busy_cores']
-    out = [f'world {args.world}, mission {args.mission}, rtf setting {args.rtf:g}; '
+    params = ''.join(f', --param {p}' for p in args.param or [])
+    out = [f'world {args.world}, mission {args.mission}, rtf setting {args.rtf:g}{params}; '
            f'{env_note()} (at the end; {fig["load_start"]:.2f} at the start)',
            f'orchestrator_pkg from {fig["package_prefix"]}',
            f'window: mission sent -> {", ".join(fig["outcomes"])}: '
@@ -476,6 +477,9 @@ def main(argv=None) -> int:
     parser.add_argument('--run-dir', metavar='DIR',
                         help='record the run there, as make demo does (the runner\'s recorder '
                              'subscribes to some 20 topics); default: no recording')
+    parser.add_argument('--param', action='append', metavar='NODE.PARAMETER=VALUE',
+                        help='override a node\'s parameter for the run, as orchestrator run '
+                             '--param does (repeatable), e.g. orchestrator.tick_rate_hz=100')
     args = parser.parse_args(argv)
     load0 = os.getloadavg()[0]
     counted = not args.no_messages

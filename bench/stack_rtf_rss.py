@@ -172,6 +172,8 @@ def stack(args, robots: int, watch_class=Watch) -> dict:
         extra += ['--run-dir', args.run_dir]
     if robots > 1:
         extra += ['--robots', str(robots)]
+    for override in getattr(args, 'param', None) or []:  # NODE.PARAMETER=VALUE
+        extra += ['--param', override]
     with claim_domain() as claim, ManagedProcess(
             _run_cmd(args, extra), env=claim.env(), stop_timeout_s=30.0) as run:
         watch = watch_class(claim.domain_id, run.pid)
