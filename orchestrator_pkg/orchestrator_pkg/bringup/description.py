@@ -552,6 +552,58 @@ def _parameter_path(source: str, node: NodeDescription, package: str, path: str,
     return full
 
 
+def _file_value(files, node_name: str, name: str):
+    """Return ``name``'s value in a node's ROS parameter files (the last that sets it), or None.
+
+    A file's section is the node's name, ``/name`` or ``/**``; ``a.b`` is found
+    nested (``a: {b: ...}``) or as one key. A file that cannot be read is skipped:
+    the node itself reports it.
+    """
+    found = None
+    for path in files:
+        try:
+            with open(path) as f:
+                data = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        for key in ('/**', node_name, '/' + node_name):
+            section = data.get(key)
+            values = section.get('ros__parameters') if isinstance(section, dict) else None
+            if not isinstance(values, dict):
+                continue
+            if name in values:
+                found = values[name]
+                continue
+            value = values
+            for part in name.split('.'):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                found = value
+    return found
+
+
+def _typed_like_file(value, files, node_name: str, name: str):
+    """Give a ``--param`` value its parameter's type where the node's files show it.
+
+    ROS parameters are typed, and rclpy refuses ``tick_rate_hz:=100`` (an integer)
+    for a double: the node exits at start. A whole number given for a double in
+    the files becomes a float, and a float with no fraction given for an integer an
+    int; anything else is passed as given, for the node to judge.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    known = _file_value(files, node_name, name)
+    if isinstance(known, bool):
+        return value
+    if isinstance(value, int) and isinstance(known, float):
+        return float(value)
+    if isinstance(value, float) and isinstance(known, int) and value.is_integer():
+        return int(value)
+    return value
+
+
 def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
             robots: Optional[int] = None, only=None, params=()) -> List[NodeLaunch]:
     """Expand the description into the node launches of one run.
@@ -593,8 +645,8 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
                                            f'{bringup.source}: {node.name}.overrides.{k}')
                              for k, v in node.overrides}
                 overrides['use_sim_time'] = bool(sim)
-                overrides.update((name, value) for target, name, value in params
-                                 if target == node.name)
+                overrides.update((name, _typed_like_file(value, files, node.name, name))
+                                 for target, name, value in params if target == node.name)
                 launches.append(NodeLaunch(node, namespace, files, overrides))
     running = {launch.node.name for launch in launches}
     for target, name, _ in params:

@@ -265,3 +265,35 @@ def test_params_override_a_nodes_parameters_and_a_node_not_running_is_refused():
         resolve(bringup, share, {}, sim=True, params=[('amcl', 'alpha1', 0.1)])
     with pytest.raises(BringupError, match='--param planner.x: planner is not a node'):
         resolve(bringup, share, {}, sim=True, params=[('planner', 'x', 1)])
+
+
+def test_a_param_takes_the_type_its_parameter_files_give(tmp_path):
+    # rclpy refuses an integer for a double parameter (the node exits at start):
+    # --param orchestrator.tick_rate_hz=100 must reach it as 100.0
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / 'o.yaml').write_text(
+        'orchestrator:\n  ros__parameters:\n    tick_rate_hz: 20.0\n    budget: 10\n'
+        '    FollowPath:\n      batch_size: 300\n    flag: true\n'
+        '/**:\n  ros__parameters:\n    gain: 0.5\n')
+    bringup = parse_bringup("""
+bringup:
+  nodes:
+    - {name: orchestrator, package: pkg, executable: o, parameters: ["pkg:o.yaml"]}
+""", 'b.yaml')
+    share = lambda package: str(tmp_path / package)  # noqa: E731
+    params = [('orchestrator', 'tick_rate_hz', 100), ('orchestrator', 'budget', 20.0),
+              ('orchestrator', 'FollowPath.batch_size', 400.0), ('orchestrator', 'gain', 1),
+              ('orchestrator', 'flag', 1), ('orchestrator', 'budget2', 3),
+              ('orchestrator', 'tick_rate_hz2', 2.5)]
+    (launch,) = resolve(bringup, share, {}, sim=True, params=params)
+    given = {k: (v, type(v)) for k, v in launch.overrides.items()}
+    assert given['tick_rate_hz'] == (100.0, float)
+    assert given['budget'] == (20, int)
+    assert given['FollowPath.batch_size'] == (400, int)
+    assert given['gain'] == (1.0, float)  # from the /** section
+    assert given['flag'] == (1, int)  # not a number in the file: as given
+    assert given['budget2'] == (3, int) and given['tick_rate_hz2'] == (2.5, float)
+    params = [('orchestrator', 'budget', 2.5)]  # a fraction for an integer: the node says so
+    (launch,) = resolve(bringup, share, {}, sim=True, params=params)
+    assert launch.overrides['budget'] == 2.5
+
