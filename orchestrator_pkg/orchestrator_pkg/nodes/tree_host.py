@@ -127,6 +127,15 @@ class _Goal:
             self.result.set_result((state, result))
 
 
+def due(now: float, last: Optional[float], period_s: float) -> bool:
+    """Tell whether something last done at ``last`` (None: never) is due again at ``now``.
+
+    A clock that went back (a sim restarted under the node) makes it due at once,
+    not after the clock has passed ``last`` again.
+    """
+    return last is None or now < last or now - last >= period_s
+
+
 def snapshot_msg(runner: MissionRunner, stamp) -> BehaviourTreeSnapshot:
     """Return the BehaviourTreeSnapshot of a runner after its last tick."""
     message = BehaviourTreeSnapshot(mission=runner.mission, tree_id=runner.built.tree_id,
@@ -206,7 +215,7 @@ class TreeHost:
         self._beats_here = False  # the tick timer beats for the heartbeat timer
         self._last_beat = None
         self._start_timer()
-        self._snapshot_runner, self._snapshot_at = None, 0.0  # the last snapshot's
+        self._snapshot_at = None  # ROS-clock time of the last snapshot
         self._read_parameters()
         node.add_post_set_parameters_callback(self._on_parameters)
         self._monitor = groot2_monitor.start(int(node.get_parameter('groot2_port').value),
@@ -327,8 +336,7 @@ class TreeHost:
         """Beat from a tick when the heartbeat is due (half a tick early at the latest)."""
         _, beat, period = self._heartbeat
         now = self.clock.now()
-        if self._last_beat is None or now - self._last_beat >= period - self._tick_period_s / 2 \
-                or now < self._last_beat:  # the ROS clock went back (a sim restarted)
+        if due(now, self._last_beat, period - self._tick_period_s / 2):
             self._last_beat = now
             beat()
 
@@ -471,11 +479,10 @@ class TreeHost:
         """
         if not self._snapshot_on:
             return
-        changed = runner.view_changed()  # called every tick: it remembers this tick's view
-        now = self.clock.now()
-        if changed or self._snapshot_period_s <= 0.0 or self._snapshot_runner is not runner \
-                or now - self._snapshot_at >= self._snapshot_period_s:
-            self._snapshot_runner, self._snapshot_at = runner, now
+        changed = runner.view_changed()  # every tick: it remembers this tick's view (a new
+        now = self.clock.now()           # runner's first look is a change)
+        if changed or due(now, self._snapshot_at, self._snapshot_period_s):
+            self._snapshot_at = now
             self._snapshots.publish(snapshot_msg(runner, self._stamp()))
 
     def _stamp(self):

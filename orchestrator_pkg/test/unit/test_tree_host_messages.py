@@ -1,9 +1,15 @@
-"""The tree host's message conversions: snapshots, status changes and failures as ROS messages."""
+"""The tree host's pure parts: snapshots, status changes and failures as ROS messages; due()."""
 from builtin_interfaces.msg import Time
 
 from orchestrator_interfaces.msg import BehaviourStatus, FailureReason
 from orchestrator_pkg.behaviours.builtin import register as register_builtin
-from orchestrator_pkg.nodes.tree_host import changes_msg, failure_msg, snapshot_msg, tree_log_msg
+from orchestrator_pkg.nodes.tree_host import (
+    changes_msg,
+    due,
+    failure_msg,
+    snapshot_msg,
+    tree_log_msg,
+)
 from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import Registry
@@ -63,3 +69,10 @@ def test_nav2s_tree_log_names_the_nodes_and_uses_behaviortree_cpps_status_names(
     halted = tree_log_msg(runner.take_changes(), Time(sec=6))
     assert ('Z', 3, 'RUNNING', 'IDLE') in [(e.node_name, e.uid, e.previous_status,
                                             e.current_status) for e in halted.event_log]
+
+
+def test_due_after_its_period_at_first_and_when_the_clock_went_back():
+    assert due(5.0, None, 1.0)  # never done
+    assert not due(5.5, 5.0, 1.0) and due(6.0, 5.0, 1.0) and due(9.0, 5.0, 1.0)
+    assert due(2.0, 5.0, 1.0)  # the clock went back (a sim restarted): not in 4 s
+    assert due(5.0, 5.0, 0.0)  # period 0: every time
