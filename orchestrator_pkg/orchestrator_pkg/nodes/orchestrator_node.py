@@ -140,7 +140,10 @@ class OrchestratorNode(Node):
     def __init__(self, node_name: str = 'orchestrator', **kwargs):
         super().__init__(node_name, **kwargs)
         params.declare(self, SPECS, _check_parameters)
-        self.missions_dir = self.get_parameter('missions_dir').value or default_missions_dir()
+        # the installed missions/ (the recharge tree's fallback), looked up once, not per goal
+        self.installed_missions_dir = default_missions_dir()
+        self.missions_dir = self.get_parameter('missions_dir').value or \
+            self.installed_missions_dir
         try:
             self.registry = default_registry()
         except RegistryError as exc:
@@ -187,7 +190,7 @@ class OrchestratorNode(Node):
             raise GoalRejected(FailureReason.INVALID_TREE,
                                f'setting up the tree failed: {type(exc).__name__}: '
                                f'{exc}') from None
-        self.get_logger().info(f'mission {label!r} started (tree {built.tree_id})')
+        self.host.log_later(f'mission {label!r} started (tree {built.tree_id})')
         return runner
 
     def _guard(self, built):
@@ -197,7 +200,7 @@ class OrchestratorNode(Node):
                   'resume_threshold': float(parameter('battery_resume_threshold').value)}
         try:
             recharge = load_recharge_tree(parameter('recharge_mission').value,
-                                          (self.missions_dir, default_missions_dir()),
+                                          (self.missions_dir, self.installed_missions_dir),
                                           self.registry, self.host.clock, inputs)
         except RechargeTreeError as exc:
             raise GoalRejected(FailureReason.INVALID_TREE, str(exc)) from None
@@ -228,7 +231,7 @@ class OrchestratorNode(Node):
         result.ticks = runner.ticks
         result.elapsed = Duration(seconds=runner.elapsed()).to_msg()
         failure = result.failure
-        self.get_logger().info(
+        self.host.log_later(
             f'mission {runner.mission!r} ended {ending.state} after {runner.ticks} ticks'
             + (f': {failure.node_path}: {failure.message}' if failure.code else ''))
         return result

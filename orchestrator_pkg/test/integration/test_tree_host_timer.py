@@ -1,12 +1,14 @@
 """The tree host's timers, in one process (issue 16, item 6).
 
 The tick timer sleeps while no tree runs, and its ticks carry the node's
-heartbeat while they are at least as frequent.
+heartbeat while they are at least as frequent. A goal's log lines are written
+by the next tick, after its answer.
 """
 import time
 
 from action_msgs.msg import GoalStatus
 import pytest
+from rcl_interfaces.msg import Log
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
@@ -32,12 +34,13 @@ class Host:
             rclpy.parameter.Parameter('tick_rate_hz', value=tick_rate_hz)])
         self.host = TreeHost(self.node, 'mission')
         registry = default_registry()
-        self.host.serve(TreeAction(
+        self.action = TreeAction(
             ExecuteMission, 'execute_mission', on_goal=lambda goal: MissionRunner(
                 load_string(goal.tree_xml, registry).build(clock=self.host.clock),
                 'test', self.host.clock),
             on_loop=lambda runner: ExecuteMission.Feedback(),
-            on_completion=lambda ending: ExecuteMission.Result()))
+            on_completion=lambda ending: ExecuteMission.Result())
+        self.host.serve(self.action)
         self.beats = []  # ROS-clock seconds of each beat
         self.beat_timer = None
         self.client_node = rclpy.create_node('tree_host_timer_client')
@@ -136,3 +139,51 @@ def test_slower_ticks_leave_the_heartbeat_to_its_timer(make_host):
     assert host.run(500, during=lambda: carried.append(host.beat_timer.is_canceled())) == \
         GoalStatus.STATUS_SUCCEEDED
     assert carried == [False]
+
+
+class Lines:
+    """The host node's log lines on /rosout, and the goals' results, in arrival order."""
+
+    def __init__(self, host):
+        self.events = []
+        host.client_node.create_subscription(
+            Log, '/rosout', lambda m: self.events.append(m.msg)
+            if m.name == 'tree_host_timer' else None, 100)
+
+    def logged(self, *texts):
+        return all(text in self.events for text in texts)
+
+
+def test_a_goals_lines_are_logged_after_its_answer_in_order(make_host):
+    host = make_host(20.0)
+    lines = Lines(host)
+    on_goal, on_completion = host.action.on_goal, host.action.on_completion
+
+    def started(goal):
+        runner = on_goal(goal)
+        host.host.log_later(f'started {runner.built.tree_id}')
+        return runner
+
+    def ended(ending):
+        host.host.log_later(f'ended {ending.state}')
+        return on_completion(ending)
+    host.action.on_goal, host.action.on_completion = started, ended
+    host.spin(0.5)
+    future = host.client.send_goal_async(ExecuteMission.Goal(tree_xml=SLEEP.format(ms=0)))
+    assert host.spin(until=future.done)
+    result = future.result().get_result_async()
+    result.add_done_callback(lambda _: lines.events.append('<result>'))
+    assert host.spin(until=lambda: lines.logged('started M', 'ended SUCCEEDED'))
+    # the mission ended in its first tick: the answer went out before rclpy wrote a line
+    assert [e for e in lines.events if e in ('<result>', 'started M', 'ended SUCCEEDED')] == \
+        ['<result>', 'started M', 'ended SUCCEEDED']
+    assert host.spin(4.0, until=lambda: not host.host.ticking)  # then the timer sleeps
+
+
+def test_halt_writes_the_lines_still_waiting(make_host):
+    host = make_host(1.0)
+    lines = Lines(host)
+    assert host.spin(3.0, until=lambda: not host.host.ticking)
+    host.host.log_later('last words')  # wakes the timer: its next tick is a second away
+    host.host.halt()  # the node is going away: no tick will write it
+    assert host.spin(0.5, until=lambda: lines.logged('last words'))
