@@ -14,9 +14,11 @@ import os
 import sys
 
 import rclpy
+from rclpy.node import Node
 from rclpy.utilities import remove_ros_args
 
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
 
 DEFAULT_NODE = '/orchestrator'
 DEFAULT_ACTION = 'execute_mission'
@@ -34,6 +36,10 @@ def add_common(parser, timeout_s: float = 10.0) -> None:
                         help=f'give up after S seconds without an answer (default {timeout_s:g})')
 
 
+class ToolNode(QuietEvents, Node):
+    """A command's node (:func:`tool_node`)."""
+
+
 def tool_node(name: str, **kwargs):
     """Create a command's node: no parameter services, type description service or /rosout.
 
@@ -41,9 +47,10 @@ def tool_node(name: str, **kwargs):
     nodes) for them, and each is a DDS endpoint pair that this process and every
     participant of the stack would have to announce and match. Against a loaded
     stack they were most of a command's start-up (``bench/cli_latency.py``).
+    Its endpoints have no default QoS event handlers (``ros_edge.qos_events``).
     """
     from rclpy.parameter import Parameter
-    return rclpy.create_node(
+    return ToolNode(
         name, start_parameter_services=False, enable_rosout=False,
         parameter_overrides=[Parameter('start_type_description_service', value=False)],
         **kwargs)

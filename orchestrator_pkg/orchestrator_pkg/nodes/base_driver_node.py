@@ -53,6 +53,7 @@ from orchestrator_pkg.drivers.velocity_limits import (
 from orchestrator_pkg.ros_edge import graph, guard, params
 from orchestrator_pkg.ros_edge.main import events_executor, run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
 
 LIMIT_SPECS = {
     'max_vel_x': Spec(0.5, 'forward speed limit, m/s', 0.0, 20.0),
@@ -88,7 +89,7 @@ def _check(values: dict):
     return _limits(values).problem() or None
 
 
-class BaseDriverNode(Node):
+class BaseDriverNode(QuietEvents, Node):
     """Velocity limits, watchdog and e-stop between the controller and the base."""
 
     def __init__(self, **kwargs):

@@ -57,6 +57,7 @@ from orchestrator_pkg.ros_edge import params, qos
 from orchestrator_pkg.ros_edge.lifecycle import ASK_AGAIN_S
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
 
 NAME = 'lifecycle_manager_navigation'
 SPECS = {
@@ -122,7 +123,7 @@ class _Watched:
         self.dead_since = None  # steady time it was declared dead
 
 
-class LifecycleManager(Node):
+class LifecycleManager(QuietEvents, Node):
     """Nav2's lifecycle manager for our managed nodes: order, watch, safe stop."""
 
     def __init__(self, **kwargs):

@@ -56,6 +56,7 @@ from orchestrator_pkg.nodes.tree_host import (
 from orchestrator_pkg.ros_edge import params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
 from orchestrator_pkg.ros_edge.share import missions_dir as default_missions_dir
 from orchestrator_pkg.ros_edge.state import BatteryMonitor
 from orchestrator_pkg.trees.blackboard import Blackboard
@@ -134,7 +135,7 @@ def resolve_mission(goal, missions_dir: str, registry, source_label='inline'):
         raise GoalRejected(FailureReason.INVALID_TREE, '; '.join(errors[:5])) from None
 
 
-class OrchestratorNode(Node):
+class OrchestratorNode(QuietEvents, Node):
     """Serves ``execute_mission``: loads, validates and ticks one mission at a time."""
 
     def __init__(self, node_name: str = 'orchestrator', **kwargs):

@@ -28,6 +28,7 @@ from orchestrator_pkg.planning.frames import Backlog, compose
 from orchestrator_pkg.ros_edge import convert, guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
 SPECS = {
@@ -59,7 +60,7 @@ def _check(v: dict):
     return None
 
 
-class PerceptionNode(Node):
+class PerceptionNode(QuietEvents, Node):
     """Track detected objects in the map frame; publish them and their markers."""
 
     def __init__(self, **kwargs):

@@ -51,6 +51,7 @@ from rclpy.lifecycle import TransitionCallbackReturn
 
 from orchestrator_pkg.ros_edge import params, qos, state
 from orchestrator_pkg.ros_edge.params import ConfigError, Spec
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents, quiet_publisher
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
@@ -62,7 +63,7 @@ AUTOSTART_SPEC = {
 _ENTITY_LISTS = ('publishers', 'subscriptions', 'clients', 'services', 'timers', 'waitables')
 
 
-class ManagedNode(rclpy.lifecycle.Node):
+class ManagedNode(QuietEvents, rclpy.lifecycle.Node):
     """A lifecycle node whose entities follow its state (see the module docstring)."""
 
     def __init__(self, node_name: str, **kwargs):
@@ -130,9 +131,9 @@ class ManagedNode(rclpy.lifecycle.Node):
 
     # -- entity creation during configure --------------------------------------------
     def create_publisher(self, *args, **kwargs):
-        """Create a publisher; while configuring, a lifecycle publisher."""
+        """Create a publisher; while configuring, a lifecycle publisher (both quiet)."""
         if getattr(self, '_configuring', False):  # rclpy's own publishers come first
-            return self.create_lifecycle_publisher(*args, **kwargs)
+            return self.create_lifecycle_publisher(*args, **quiet_publisher(kwargs))
         return super().create_publisher(*args, **kwargs)
 
     def _snapshot(self) -> dict:

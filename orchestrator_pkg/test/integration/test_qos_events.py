@@ -1,0 +1,124 @@
+"""Incompatible QoS and type warnings from the ROS graph (``ros_edge.qos_events``).
+
+Our nodes' endpoints have no default QoS event handlers (a waitable each, walked
+by the executor on every wake); their QosWatch finds the same problems in the
+graph. Real rclpy nodes, one process.
+"""
+import subprocess
+import sys
+import time
+
+import pytest
+from rcl_interfaces.msg import Log
+import rclpy
+from rclpy.event_handler import EventHandler, SubscriptionEventCallbacks
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
+
+from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.qos_events import QuietEvents
+
+RELIABLE = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+BEST_EFFORT = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+class Quiet(QuietEvents, Node):
+    pass
+
+
+@pytest.fixture
+def nodes(ros_domain):
+    rclpy.init(domain_id=ros_domain.domain_id)
+    made = []
+    try:
+        yield made
+    finally:
+        for node in made:
+            destroy_node_and_waitables(node)
+        rclpy.shutdown()
+
+
+def spin_until(executor, condition, timeout_s=15.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not condition():
+        executor.spin_once(timeout_sec=0.05)
+    return condition()
+
+
+def test_endpoints_have_no_default_handlers_but_keep_the_callers(nodes):
+    quiet, plain = Quiet('quiet'), Node('plain')
+    nodes += [quiet, plain]
+    for node in (quiet, plain):
+        node.create_publisher(Header, 'a', RELIABLE)
+        node.create_subscription(Header, 'b', lambda _: None, RELIABLE)
+    assert not [w for w in quiet.waitables if isinstance(w, EventHandler)]
+    assert len([w for w in plain.waitables if isinstance(w, EventHandler)]) >= 4  # rclpy's
+    quiet.create_subscription(Header, 'c', lambda _: None, RELIABLE,  # what a caller asks
+                              event_callbacks=SubscriptionEventCallbacks(
+                                  deadline=lambda _: None, use_default_callbacks=False))
+    assert len([w for w in quiet.waitables if isinstance(w, EventHandler)]) == 1
+
+
+STRING_PUBLISHER = """
+import rclpy, time
+from rclpy.qos import QoSProfile
+from std_msgs.msg import String
+rclpy.init()
+node = rclpy.create_node('other_process')
+node.create_publisher(String, 'typed', QoSProfile(depth=5))
+print('publishing', flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_watch_warns_once_per_endpoint_that_cannot_match(nodes, ros_domain):
+    # a topic's two types must come from two processes: Fast DDS refuses them in one
+    other = subprocess.Popen([sys.executable, '-c', STRING_PUBLISHER], env=ros_domain.env(),
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == 'publishing'
+        check_the_watch(nodes)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def check_the_watch(nodes):
+    quiet, plain = Quiet('quiet'), Node('plain')
+    nodes += [quiet, plain]
+    lines = []
+    plain.create_subscription(Log, '/rosout',
+                              lambda m: lines.append(m.msg) if m.name == 'quiet' else None,
+                              100)
+    quiet.create_subscription(Header, 'reliable_in', lambda _: None, RELIABLE)
+    plain.create_publisher(Header, 'reliable_in', BEST_EFFORT)  # cannot give RELIABLE
+    quiet.create_subscription(Header, 'typed', lambda _: None, RELIABLE)
+    quiet.create_publisher(Header, 'fine', BEST_EFFORT)
+    plain.create_subscription(Header, 'fine', lambda _: None, BEST_EFFORT)
+    executor = SingleThreadedExecutor()
+    executor.add_node(quiet)
+    executor.add_node(plain)
+    try:
+        assert spin_until(executor, lambda: all(
+            quiet.get_publishers_info_by_topic(t) for t in ('/reliable_in', '/typed')) and
+            quiet.get_subscriptions_info_by_topic('/fine'))
+        quiet.qos_watch.check()
+        quiet.qos_watch.check()  # once per endpoint, not once per look
+        assert spin_until(executor, lambda: len(lines) >= 2)
+        executor.spin_once(timeout_sec=0.3)
+    finally:
+        executor.shutdown()
+    print(lines)
+    assert len(lines) == 2, lines
+    qos_line = next(line for line in lines if "topic '/reliable_in'" in line)
+    assert qos_line.startswith("incompatible QoS on topic '/reliable_in' with the publisher "
+                               'of /plain'), qos_line
+    assert qos_line.endswith(': Best effort publisher and reliable subscription; '
+                             'no messages pass'), qos_line
+    type_line = next(line for line in lines if "topic '/typed'" in line)
+    assert type_line == ("incompatible type on topic '/typed': /other_process has "
+                         'std_msgs/msg/String, '
+                         'this node std_msgs/msg/Header; no messages pass')
+    assert not any('/fine' in line for line in lines)
