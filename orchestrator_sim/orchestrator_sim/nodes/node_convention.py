@@ -5,6 +5,8 @@ helper of its own, following the convention of orchestrator_pkg's nodes: every
 parameter is declared with a ParameterDescriptor (description, range,
 read_only), so rclpy refuses a change of the wrong type, outside the range or
 of a read-only parameter; ``main()`` starts the node through :func:`run_node`.
+Its nodes are :class:`QuietNode`: endpoints without rclpy's default QoS event
+handlers, as orchestrator_pkg's nodes (``ros_edge.qos_events``).
 """
 import contextlib
 from dataclasses import dataclass
@@ -23,12 +25,39 @@ from rcl_interfaces.msg import (
 )
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
 
 CONFIG_EXIT_CODE = 2  # a node that cannot start with its files or parameters
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 TEARDOWN_S = 3.0  # how long the node's own teardown may take (the runner's grace: 5 s)
+
+
+class QuietNode(Node):
+    """A node whose endpoints have none of rclpy's default QoS event handlers.
+
+    rclpy gives each publisher and subscription two (incompatible QoS,
+    incompatible type) that only log a warning, and the executor walks each in
+    Python on every wake: about 15 µs per handler per wake. orchestrator_pkg's
+    nodes drop them too and watch the ROS graph for those problems instead
+    (``ros_edge.qos_events.QosWatch``); every topic of the sim has one of them on
+    its other side, so a mismatch with the sim is still reported, by that node.
+    Callbacks a caller passes are kept as given.
+    """
+
+    def create_publisher(self, *args, event_callbacks=None, **kwargs):
+        """Create a publisher as rclpy does, without the default event handlers."""
+        return super().create_publisher(*args, event_callbacks=event_callbacks or
+                                        PublisherEventCallbacks(use_default_callbacks=False),
+                                        **kwargs)
+
+    def create_subscription(self, *args, event_callbacks=None, **kwargs):
+        """Create a subscription as rclpy does, without the default event handlers."""
+        return super().create_subscription(
+            *args, event_callbacks=event_callbacks or
+            SubscriptionEventCallbacks(use_default_callbacks=False), **kwargs)
 
 
 class ConfigError(RuntimeError):

@@ -72,7 +72,13 @@ from orchestrator_interfaces.msg import CollisionEvent, Detection, DetectionArra
 from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
-from orchestrator_sim.nodes.node_convention import ConfigError, Spec, declare, run_node
+from orchestrator_sim.nodes.node_convention import (
+    ConfigError,
+    QuietNode,
+    Spec,
+    declare,
+    run_node,
+)
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise, map_to_odom
 from orchestrator_sim.physics import Physics
 from orchestrator_sim.resolve import resolve_world, robot_spawns
@@ -216,7 +222,7 @@ class _Robot:
         self.pub = {}
 
 
-class SimNode(Node):
+class SimNode(QuietNode):
     """The embedded MuJoCo world as a ROS 2 node (see the module docstring)."""
 
     def __init__(self, **kwargs):
@@ -333,7 +339,7 @@ class SimNode(Node):
         for robot in self.robots:
             node = self
             if robot.namespace:
-                node = Node('sim', namespace=robot.namespace)
+                node = QuietNode('sim', namespace=robot.namespace)
                 self.robot_nodes.append(node)
             self._make_robot_interfaces(node, robot, use_stamped)
 
