@@ -13,8 +13,8 @@ second for the clock, their timers and their messages.
 those two handlers (callbacks the caller passes are kept), and its
 :class:`QosWatch` looks for the same two problems in the ROS graph every
 :data:`WATCH_PERIOD_S` seconds of steady time instead: for each of the node's
-topics, every matched endpoint of the other side whose QoS cannot match
-(``rclpy.qos.qos_check_compatible`` says ERROR) or whose type differs. It
+topics, every endpoint of another node on the other side whose QoS cannot
+match (``rclpy.qos.qos_check_compatible`` says ERROR) or whose type differs. It
 warns once per (topic, endpoint), naming the topic, the other node and the
 reason, at most a period after the endpoint appeared.
 """
