@@ -33,7 +33,10 @@ Publishers (per robot, except /clock and ground_truth/objects)
     ground_truth/odom (nav_msgs/Odometry, evaluation only),
     ground_truth/objects (orchestrator_interfaces/DetectionArray, world frame, evaluation only),
     collisions (orchestrator_interfaces/CollisionEvent),
-    detections (orchestrator_interfaces/DetectionArray)
+    detections (orchestrator_interfaces/DetectionArray),
+    gripper/held (orchestrator_interfaces/DetectionArray, transient local: what the
+    gripper holds, posed in the base frame; empty when it holds nothing; sent at
+    start and on every change)
 
 Subscribers
     cmd_vel (geometry_msgs/Twist, or TwistStamped with use_stamped)
@@ -80,7 +83,7 @@ from orchestrator_sim.nodes.node_convention import (
     run_node,
 )
 from orchestrator_sim.noise import DriftingOdometry, OdometryNoise, lidar_noise, map_to_odom
-from orchestrator_sim.physics import Physics
+from orchestrator_sim.physics import Physics, wrap_angle
 from orchestrator_sim.resolve import resolve_world, robot_spawns
 from orchestrator_sim.robots import RobotPresetError, load_robot
 from orchestrator_sim.world import WorldError, load_world
@@ -358,6 +361,8 @@ class SimNode(QuietNode):
         pub['collisions'] = node.create_publisher(CollisionEvent, 'collisions',
                                                   QoSProfile(depth=50))
         pub['detections'] = node.create_publisher(DetectionArray, 'detections', reliable)
+        held = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        pub['held'] = node.create_publisher(DetectionArray, 'gripper/held', held)
         cmd_type = TwistStamped if use_stamped else Twist
         # depth 1: a base applies the newest command; older ones queued under load are stale
         node.create_subscription(cmd_type, 'cmd_vel',
@@ -376,6 +381,7 @@ class SimNode(QuietNode):
                                          lambda _msg: robot.heartbeat_slot.append(True), 10,
                                          raw=True)
         self._publish_static_tf(robot)
+        self._publish_held(robot)
 
     def _reset_odometry(self, robot: _Robot):
         truth = self.physics.pose(robot.index)
@@ -465,6 +471,9 @@ class SimNode(QuietNode):
                 robot.odometry.carried(self.physics.pose(robot.index))
             self.physics.step(1)
             touching = [c.other for c in self.physics.contacts(robot.index)]
+            if request.reset_world:
+                for each in self.robots:
+                    self._publish_held(each)
         response.success = True
         response.message = f'robot at ({pose[0]:.3f}, {pose[1]:.3f}, {pose[2]:.3f})' + (
             f'; touching {", ".join(touching)}' if touching else '') + (
@@ -498,6 +507,8 @@ class SimNode(QuietNode):
                 result.error_code = Gripper.Result.FAILED
                 result.error_msg = f'unknown command {goal.command}; OPEN=0, CLOSE=1'
             held = physics.bodies[index].held
+            if result.error_code == Gripper.Result.NONE:
+                self._publish_held(robot)
         result.holding = held is not None
         result.object_id = held or ''
         result.object_class = self._object_class(held)
@@ -777,6 +788,23 @@ class SimNode(QuietNode):
         for seen in self.physics.camera_view(self.robot.camera, robot.index):
             msg.detections.append(self._detection(seen.obj, seen.position, seen.yaw))
         robot.pub['detections'].publish(msg)
+
+    def _publish_held(self, robot: _Robot):
+        """Say what a robot's gripper holds (gripper/held), posed in its base frame."""
+        physics = self.physics
+        msg = DetectionArray()
+        msg.header.stamp = _stamp(physics.time)
+        msg.header.frame_id = self.frames['base_frame']
+        oid = physics.bodies[robot.index].held
+        if oid is not None:
+            x, y, yaw = physics.pose(robot.index)
+            ox, oy, oz = physics.object_position(oid)
+            dx, dy = ox - x, oy - y
+            c, s = math.cos(yaw), math.sin(yaw)
+            msg.detections.append(self._detection(
+                physics.objects[oid], (c * dx + s * dy, -s * dx + c * dy, oz),
+                wrap_angle(physics.object_yaw(oid) - yaw)))
+        robot.pub['held'].publish(msg)
 
     def _publish_true_objects(self, now: float):
         msg = DetectionArray()

@@ -39,6 +39,7 @@ def sim(ros_domain):
                                     (DetectionArray, 'ground_truth/objects')):
                 listener.watch(msg_type, topic)
             listener.watch(TFMessage, 'tf_static', latched=True)
+            listener.watch(DetectionArray, 'gripper/held', latched=True)
             yield listener, proc
         finally:
             listener.destroy()
@@ -146,6 +147,13 @@ def test_gripper_closes_on_an_object_in_reach_and_opens(sim):
         assert handle.accepted
         return listener.wait_future(handle.get_result_async())
 
+    def held():
+        """Return the ids of what gripper/held says the gripper holds (its newest message)."""
+        return [d.id for d in listener.latest('gripper/held').detections]
+
+    # gripper/held (latched) says what the gripper holds: nothing at start
+    listener.wait_for(lambda: listener.latest('gripper/held') is not None, what='gripper/held')
+    assert held() == [] and listener.latest('gripper/held').header.frame_id == 'base_link'
     far = run(Gripper.Goal.CLOSE)
     assert far.result.error_code == Gripper.Result.NOTHING_IN_REACH and not far.result.holding
     assert _teleport(listener, place='pickup_a').success
@@ -153,12 +161,24 @@ def test_gripper_closes_on_an_object_in_reach_and_opens(sim):
     assert closed.result.error_code == Gripper.Result.NONE
     assert (closed.result.holding, closed.result.object_id,
             closed.result.object_class) == (True, 'red_box_1', 'box')
+    listener.wait_for(lambda: held() == ['red_box_1'], what='gripper/held: red_box_1')
+    box = listener.latest('gripper/held').detections[0]
+    # carried just ahead of the base: half the 0.30 m robot, half the 0.1 m box, 2 cm
+    assert (box.class_id, box.color) == ('box', 'red')
+    assert (box.pose.position.x, box.pose.position.y) == pytest.approx((0.22, 0.0), abs=1e-3)
+    assert box.size.x == pytest.approx(0.1)
     again = run(Gripper.Goal.CLOSE)
     assert again.result.error_code == Gripper.Result.ALREADY_HOLDING
     opened = run(Gripper.Goal.OPEN)
     assert opened.result.error_code == Gripper.Result.NONE and not opened.result.holding
+    listener.wait_for(lambda: held() == [], what='gripper/held: nothing')
     empty = run(Gripper.Goal.OPEN)
     assert empty.result.error_code == Gripper.Result.NOT_HOLDING
+    # a world reset puts a held object back: the gripper holds nothing after it
+    assert run(Gripper.Goal.CLOSE).result.holding
+    listener.wait_for(lambda: held() == ['red_box_1'], what='gripper/held: red_box_1 again')
+    assert _teleport(listener, place='pickup_a', reset_world=True).success
+    listener.wait_for(lambda: held() == [], what='gripper/held: nothing after the reset')
     client.destroy()
 
 
