@@ -7,7 +7,10 @@ pose from ``map → odom`` (localization) and ``odom → base_link``), associate
 with the tracks, and the tracks are published at once.
 
 Parameters: see ``config/perception.yaml`` (``perception_node``) and docs/perception.md.
-Subscribers: ``detections`` (orchestrator_interfaces/DetectionArray), ``tf``, ``tf_static``.
+Subscribers: ``detections`` (orchestrator_interfaces/DetectionArray), ``held_topic``
+(``gripper/held``, orchestrator_interfaces/DetectionArray, transient local: what the
+gripper holds; the tracks of held objects are dropped, see
+:meth:`~orchestrator_pkg.perception.tracker.Tracker.set_held`), ``tf``, ``tf_static``.
 Publishers: ``tracked_objects`` (orchestrator_interfaces/DetectionArray, frame map; the
 track id in ``id``, confidence 1 while seen, falling while missed),
 ``tracked_objects/markers`` (visualization_msgs/MarkerArray).
@@ -18,13 +21,13 @@ import math
 
 from geometry_msgs.msg import Vector3
 from rclpy.node import Node
-from rclpy.qos import QoSProfile
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
 from orchestrator_interfaces.msg import Detection, DetectionArray
 from orchestrator_pkg.perception.tracker import CameraModel, Observation, Tracker, TrackerError
-from orchestrator_pkg.planning.frames import Backlog, compose
+from orchestrator_pkg.planning.frames import Backlog, FrameError, compose
 from orchestrator_pkg.ros_edge import convert, guard, params
 from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
@@ -48,6 +51,9 @@ SPECS = {
     'min_view_depth_m': Spec(0.5, 'objects closer than this are not expected to be seen: floor '
                              'objects fall below the vertical FOV (small_indoor: camera 0.25 m '
                              'up, vertical FOV 0.9 rad, about 0.42 m)', 0.0, 100.0),
+    'held_topic': Spec('gripper/held', "what the gripper holds (DetectionArray): a held "
+                       "object's track is dropped and its detections ignored until it is "
+                       "released; '' = no gripper", read_only=True),
 }
 _COLORS = {'red': (0.9, 0.1, 0.1), 'green': (0.1, 0.8, 0.1), 'blue': (0.1, 0.3, 0.9),
            'yellow': (0.9, 0.9, 0.1), 'orange': (1.0, 0.5, 0.0), 'white': (1.0, 1.0, 1.0),
@@ -76,6 +82,10 @@ class PerceptionNode(QuietEvents, Node):
                         QoSProfile(depth=10), check_finite=False)  # checks each detection
         self._pub = self.create_publisher(DetectionArray, 'tracked_objects', 10)
         self._markers = self.create_publisher(MarkerArray, 'tracked_objects/markers', 10)
+        if v['held_topic']:
+            guard.subscribe(self, DetectionArray, v['held_topic'], self._on_held,
+                            QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL),
+                            check_finite=False)  # an id is enough; checked where it is not
         self.get_logger().info('perception_node ready')
 
     def _camera(self) -> CameraModel:
@@ -105,6 +115,37 @@ class PerceptionNode(QuietEvents, Node):
         for frame_msg, camera in ready:
             self._warned.discard('tf')
             self._track(frame_msg, camera)
+
+    def _on_held(self, msg: DetectionArray) -> None:
+        held = []
+        for i, d in enumerate(msg.detections):
+            obs = Observation(d.class_id, d.color, math.nan, math.nan, source_id=d.id)
+            if not d.id:  # no id: the track is found by where the object is
+                p = d.pose.position
+                if not (math.isfinite(p.x) and math.isfinite(p.y)):
+                    self.get_logger().warning(f'held[{i}] ({d.class_id!r}): no id and a '
+                                              f'non-finite position; ignored',
+                                              throttle_duration_sec=5.0)
+                    continue
+                try:
+                    obs.x, obs.y, _ = self._tf.transform_pose(
+                        (p.x, p.y, 0.0), msg.header.frame_id, self._frame)
+                except FrameError as exc:
+                    self.get_logger().warning(f'held[{i}] ({d.class_id!r}): not placed in '
+                                              f'{self._frame!r}: {exc}; its track is kept',
+                                              throttle_duration_sec=5.0)
+                    continue
+            held.append(obs)
+        try:
+            dropped = self.tracker.set_held(held)
+        except TrackerError as exc:
+            self.get_logger().warning(f'{exc}; held objects ignored', throttle_duration_sec=5.0)
+            return
+        for tid in dropped:
+            self.get_logger().info(f'dropped {tid}: the gripper holds it')
+        if dropped:
+            now = self.get_clock().now()
+            self._publish(now.to_msg(), now.nanoseconds * 1e-9)
 
     def _track(self, msg: DetectionArray, camera) -> None:
         observations = []

@@ -13,6 +13,12 @@
   it is dropped. Tracks out of view are kept: not seeing what you cannot see
   is no evidence. Occlusion is not modelled: an object hidden behind a wall
   inside the view cone is forgotten too.
+* **Held objects**: an object the robot's gripper holds moves with the robot,
+  so its track (where it was last seen, often too close to be in view, so
+  never forgotten) no longer says where it is, and would stay behind as an
+  obstacle in the costmaps. ``set_held`` drops the tracks of what is held and
+  ignores the detections of it until it is released; once put down, it starts
+  a new track when the camera sees it.
 
 Pure: no ROS.
 """
@@ -104,6 +110,7 @@ class Tracker:
         self.alpha = position_smoothing
         self.tracks: Dict[str, Track] = {}
         self._next: Dict[str, int] = {}
+        self.held_ids: set = set()  # source ids of held objects: their detections are ignored
 
     def _new_id(self, class_id: str) -> str:
         n = self._next.get(class_id, 0) + 1
@@ -116,6 +123,32 @@ class Tracker:
             return False
         return not (track.color and obs.color and track.color != obs.color)
 
+    def set_held(self, held: Sequence[Observation]) -> List[str]:
+        """Take what the gripper holds now (map frame); return the ids of the tracks dropped.
+
+        A held object with a source id ends every track that id fed; one
+        without an id ends the nearest track it is compatible with (class,
+        colour) within ``gate_m`` of its position. The detections of a held
+        source id are ignored until a later call no longer lists it.
+        """
+        for i, o in enumerate(held):
+            if not o.source_id and not all(math.isfinite(v) for v in (o.x, o.y)):
+                raise TrackerError(f'held[{i}] ({o.class_id!r}): no id and a non-finite '
+                                   f'position ({o.x}, {o.y})')
+        self.held_ids = {o.source_id for o in held if o.source_id}
+        dropped = [t.track_id for t in self.tracks.values() if t.source_ids & self.held_ids]
+        for o in held:
+            if o.source_id:
+                continue
+            near = [(math.hypot(t.x - o.x, t.y - o.y), t.track_id) for t in self.tracks.values()
+                    if t.track_id not in dropped and self._compatible(t, o)]
+            near = [pair for pair in near if pair[0] <= self.gate_m]
+            if near:
+                dropped.append(min(near)[1])
+        for tid in dropped:
+            del self.tracks[tid]
+        return dropped
+
     def update(self, observations: Sequence[Observation], camera_pose: Tuple[float, float, float],
                now: float) -> List[str]:
         """Associate one frame of observations; return the ids of dropped tracks."""
@@ -123,6 +156,8 @@ class Tracker:
             if not all(math.isfinite(v) for v in (o.x, o.y, o.z, o.yaw)):
                 raise TrackerError(f'detections[{i}] ({o.class_id!r}): non-finite pose '
                                    f'({o.x}, {o.y}, {o.z}, yaw {o.yaw})')
+        if self.held_ids:
+            observations = [o for o in observations if o.source_id not in self.held_ids]
         if not all(math.isfinite(v) for v in camera_pose):
             raise TrackerError(f'camera pose is not finite: {camera_pose}')
         tracks = list(self.tracks.values())

@@ -185,6 +185,27 @@ def test_perception_node_ignores_non_finite_detections(ros_domain):
             assert tracked[-1].header.frame_id == 'map'
             assert (d.id, d.class_id) == ('box_1', 'box')
             assert abs(d.pose.position.x - 2.12) < 1e-6  # map->odom 1.0 + mount 0.12 + 1.0
+            # gripper/held from a gripper that knows the class, not the object's id: the
+            # track is found by where the held object is, through tf
+            held_pub = node.create_publisher(DetectionArray, 'gripper/held', LATCHED)
+
+            def held(x):
+                msg = DetectionArray()
+                msg.header.frame_id = 'base_link'
+                h = Detection(class_id='box', color='red')
+                h.pose.position.x = x
+                h.pose.orientation.w = 1.0
+                msg.detections = [h]
+                held_pub.publish(msg)
+            spin_until_output(node, per, 'no id and a non-finite position; ignored',
+                              every=lambda: held(math.nan))
+            assert 'dropped' not in per.output()
+            count = len(tracked)
+            held(1.1)  # in map: 2.1, 2 cm from the track
+            spin_until_output(node, per, 'dropped box_1: the gripper holds it')
+            while len(tracked) == count:  # the tracks are published at once, without it
+                rclpy.spin_once(node, timeout_sec=0.05)
+            assert tracked[-1].detections == []
         finally:
             destroy_node_and_waitables(node)
             rclpy.shutdown()

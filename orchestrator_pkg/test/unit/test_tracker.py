@@ -74,3 +74,40 @@ def test_bad_inputs():
     tr = Tracker(CameraModel())
     with pytest.raises(TrackerError, match=r'detections\[0\]'):
         tr.update([obs('box', 'red', math.nan, 0.0)], (0, 0, 0), 0.0)
+
+
+def test_a_held_object_leaves_the_tracks_until_it_is_released():
+    tr = Tracker(CameraModel(horizontal_fov=1.2, near=0.5, far=3.0), gate_m=0.5)
+    seen = [Observation('box', 'red', 1.0, 0.5, source_id='red_box_1'),
+            Observation('can', 'blue', 2.0, -0.3, source_id='blue_can_1')]
+    tr.update(seen, (0, 0, 0), 0.0)
+    # the robot has come up to the box: too close to be in view, the track stays
+    assert tr.update([seen[1]], (0.7, 0.5, 0.0), 1.0) == []
+    assert sorted(tr.tracks) == ['box_1', 'can_1']
+    # the gripper says it holds red_box_1: its track goes, the can's stays
+    assert tr.set_held([Observation('box', 'red', 0.0, 0.0, source_id='red_box_1')]) == ['box_1']
+    assert sorted(tr.tracks) == ['can_1']
+    # a camera that still sees the carried box does not bring the track back
+    tr.update([Observation('box', 'red', 0.95, 0.5, source_id='red_box_1')], (0.7, 0.5, 0.0), 2.0)
+    assert sorted(tr.tracks) == ['can_1']
+    # released and seen where it was put down: a new track, there
+    assert tr.set_held([]) == []
+    tr.update([Observation('box', 'red', 3.0, 1.0, source_id='red_box_1')], (2.0, 1.0, 0.0), 3.0)
+    assert sorted(tr.tracks) == ['box_2', 'can_1']
+    assert (tr.tracks['box_2'].x, tr.tracks['box_2'].y) == (3.0, 1.0)
+
+
+def test_a_held_object_without_an_id_ends_the_nearest_compatible_track():
+    tr = Tracker(CameraModel(), gate_m=0.5)
+    tr.update([obs('box', 'red', 1.0, 0.0), obs('box', 'red', 1.0, 1.0),
+               obs('box', 'green', 1.1, 0.1), obs('can', 'red', 0.9, 0.0)], (0, 0, 0), 0.0)
+    assert sorted(tr.tracks) == ['box_1', 'box_2', 'box_3', 'can_1']
+    # held: a red box at (1.2, 0.1) (a gripper that knows the class, not the object)
+    assert tr.set_held([obs('box', 'red', 1.2, 0.1)]) == ['box_1']
+    # nothing compatible within the gate: nothing dropped
+    assert tr.set_held([obs('box', 'red', 3.0, 3.0), obs('cone', '', 1.0, 1.0)]) == []
+    assert sorted(tr.tracks) == ['box_2', 'box_3', 'can_1']
+    # no id and no position: a clear error, and nothing changes
+    with pytest.raises(TrackerError, match=r"held\[0\] \('box'\): no id"):
+        tr.set_held([obs('box', 'red', math.nan, 0.0)])
+    assert sorted(tr.tracks) == ['box_2', 'box_3', 'can_1']
