@@ -50,7 +50,9 @@ KEY_TOPICS = (
     # the trees after each tick and Nav2's tree log, for Foxglove's panels to replay
     'orchestrator/snapshot', 'bt_navigator/snapshot', 'behavior_tree_log',
     # why a robot held still: base_driver's mode and stop reason, the stack's state
-    'base_driver/state', 'lifecycle_manager_navigation/state')
+    'base_driver/state', 'lifecycle_manager_navigation/state',
+    # what perception believed (the costmaps' object layers) and what the gripper held
+    'tracked_objects', 'gripper/held')
 STATUS_TOPICS = {'orchestrator/status_changes': 'orchestrator',
                  'bt_navigator/status_changes': 'bt_navigator'}
 STATUS_NAMES = {0: 'INVALID', 1: 'RUNNING', 2: 'SUCCESS', 3: 'FAILURE'}
