@@ -33,6 +33,7 @@ NOT_BRIDGED = {
     'ground_truth/objects': 'evaluation only',
     'detections': 'our DetectionArray has no Gazebo message; a converter node would be needed',
     'collisions': 'our CollisionEvent; Gazebo has contact sensors, not wired up here',
+    'gripper/held': 'the gripper (an action of our sim) is not in the Gazebo model',
 }
 STATIC_TF = 'tf_static'  # from static_transform_publisher nodes in the launch file
 
