@@ -216,7 +216,7 @@ class NavigatorNode(ManagedNode):
             self.get_logger().error(f'cannot load {tree_file}: {text}')
             raise GoalRejected(_codes(kind).FAILED_TO_LOAD_BEHAVIOR_TREE,
                                f'cannot load {tree_file}: {text}') from None
-        self.host.log_later(f'navigating with {tree_file}')  # after the goal's answer
+        self.get_logger().info(f'navigating with {tree_file}')
         return runner
 
     def _result(self, kind, ending: Ending):
