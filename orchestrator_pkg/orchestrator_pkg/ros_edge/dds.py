@@ -46,11 +46,13 @@ def discovery_range(env) -> str:
 
 
 # The RTPS well-known ports (RTPS 2.2, 9.6.1.1): a participant of domain D with
-# participant id P receives discovery traffic on PB + DG*D + d1 + PG*P.
+# participant id P receives discovery traffic on PB + DG*D + d1 + PG*P, and user
+# traffic on PB + DG*D + d3 + PG*P. It binds both.
 PORT_BASE = 7400
 DOMAIN_GAIN = 250
 PARTICIPANT_GAIN = 2
 METATRAFFIC_UNICAST_OFFSET = 10
+USER_UNICAST_OFFSET = 11
 # the ids a domain's ports leave room for before the next domain's (250 / 2, less d1)
 MAX_PARTICIPANT_ID = 119
 # addresses a participant reachable on 127.0.0.1 is bound to, as /proc/net/udp writes
@@ -65,9 +67,14 @@ def discovery_ports(domain_id: int) -> range:
 
 
 def participants_in_table(table: str, domain_id: int) -> int:
-    """Count the participants of ``domain_id`` reachable on 127.0.0.1 in a /proc/net/udp text."""
-    ports = discovery_ports(domain_id)
-    found = set()
+    """Count the participants of ``domain_id`` reachable on 127.0.0.1 in a /proc/net/udp text.
+
+    A participant counts when both its ports are bound: its discovery port and
+    the user-traffic port beside it. The kernel hands out ephemeral ports
+    (any other socket's, 32768-60999 here) from the same range as domains above
+    about 100, so one bound port alone may be nobody's participant.
+    """
+    bound = set()
     for line in table.splitlines()[1:]:
         fields = line.split()
         if len(fields) < 2 or ':' not in fields[1]:
@@ -77,9 +84,11 @@ def participants_in_table(table: str, domain_id: int) -> int:
             number = int(port, 16)
         except ValueError:
             continue
-        if address in REACHABLE_HEX and number in ports:
-            found.add(number)
-    return len(found)
+        if address in REACHABLE_HEX:
+            bound.add(number)
+    user_shift = USER_UNICAST_OFFSET - METATRAFFIC_UNICAST_OFFSET
+    return sum(1 for port in discovery_ports(domain_id)
+               if port in bound and port + user_shift in bound)
 
 
 def local_participants(env, table_path: str = '/proc/net/udp'):

@@ -17,25 +17,40 @@ def test_the_ports_follow_the_rtps_well_known_port_formula():
     assert ports[-1] < dds.discovery_ports(102)[0]  # domains never share a port
 
 
+def _participant(address: str, domain_id: int, participant_id: int) -> list:
+    """Return the two rows a participant binds: discovery, and user traffic beside it."""
+    port = 7410 + 250 * domain_id + 2 * participant_id
+    return [_row(address, port), _row(address, port + 1)]
+
+
 def test_participants_of_the_domain_on_localhost_or_any_address_are_counted():
     table = '\n'.join([HEADER,
-                       _row('0100007F', 7410 + 250 * 101),      # ours
-                       _row('0100007F', 7410 + 250 * 101 + 2),  # another participant
-                       _row('00000000', 7410 + 250 * 101 + 4),  # default transports
-                       _row('0100007F', 7410 + 250 * 101 + 1),  # a user traffic port
-                       _row('0100007F', 7410 + 250 * 102),      # another domain
-                       _row('0A000001', 7410 + 250 * 101 + 6),  # another interface
+                       *_participant('0100007F', 101, 0),   # ours
+                       *_participant('0100007F', 101, 1),   # another participant
+                       *_participant('00000000', 101, 2),   # default transports
+                       *_participant('0100007F', 102, 0),   # another domain
+                       *_participant('0A000001', 101, 3),   # another interface
                        'garbage', '  13: 0100007F:ZZZZ 00000000:0000 07'])
     assert dds.participants_in_table(table, 101) == 3
     assert dds.participants_in_table(table, 102) == 1
     assert dds.participants_in_table(HEADER, 101) == 0
 
 
+def test_a_lone_socket_on_a_discovery_port_is_not_a_participant():
+    # domains above about 100 share ports with the kernel's ephemeral range: any
+    # socket may land on one of a domain's discovery ports, or on a user port
+    first = 7410 + 250 * 101
+    table = '\n'.join([HEADER, *_participant('0100007F', 101, 0),
+                       _row('0100007F', first + 4),        # a discovery port alone
+                       _row('0100007F', first + 2 * 7 + 1)])  # a user port alone
+    assert dds.participants_in_table(table, 101) == 1
+
+
 def test_local_participants_needs_the_stacks_profile_and_a_readable_table(tmp_path):
     profile = tmp_path / 'fastdds.xml'
     profile.write_text(f'<participant {dds.PROFILE_MARK}/>')
     table = tmp_path / 'udp'
-    table.write_text('\n'.join([HEADER, _row('0100007F', 7410 + 250 * 7)]))
+    table.write_text('\n'.join([HEADER, *_participant('0100007F', 7, 0)]))
     env = {dds.DDS_PROFILE_VAR: str(profile), 'ROS_DOMAIN_ID': '7'}
     assert dds.local_participants(env, str(table)) == 1
     # another profile (discovery may reach other machines), or no table: unknown
