@@ -58,8 +58,16 @@ def tool_node(name: str, **kwargs):
 
 @contextlib.contextmanager
 def client_node(name: str):
-    """Init rclpy, yield a :func:`tool_node`, and always shut down."""
-    rclpy.init(args=remove_ros_args(sys.argv))
+    """Init rclpy, yield a :func:`tool_node`, and always shut down.
+
+    Without rclpy's signal handlers: on Ctrl-C they shut the context down
+    before the command sees the KeyboardInterrupt (and sometimes instead of
+    it, as an ExternalShutdownException from the spin), so ``submit`` could no
+    longer cancel its mission. Here Ctrl-C is Python's KeyboardInterrupt only,
+    and the node still works while the command handles it.
+    """
+    from rclpy.signals import SignalHandlerOptions
+    rclpy.init(args=remove_ros_args(sys.argv), signal_handler_options=SignalHandlerOptions.NO)
     node = tool_node(name)
     try:
         yield node

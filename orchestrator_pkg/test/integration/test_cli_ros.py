@@ -152,3 +152,20 @@ def test_submit_a_file_names_the_file_in_its_errors(orchestrator, tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert f'{mission}:5: error: Sleep: port "msec" reads blackboard key "targt"' in result.stderr
     assert '<inline>' not in result.stdout + result.stderr
+
+
+def test_ctrl_c_on_submit_cancels_the_mission_and_prints_its_end(orchestrator, tmp_path):
+    env, _, _ = orchestrator
+    mission = tmp_path / 'long.xml'
+    mission.write_text('<root BTCPP_format="4"><BehaviorTree ID="Long"><Sequence name="S">'
+                       '<Sleep name="Wait" msec="60000"/></Sequence></BehaviorTree></root>')
+    submit = ManagedProcess([sys.executable, '-m', 'orchestrator_pkg.cli', 'submit',
+                             str(mission)], env=env, stop_timeout_s=20.0)
+    with submit:
+        assert submit.wait_for_output('Long/S/Wait', TIMEOUT_S), submit.output()
+        code = submit.stop()  # Ctrl-C: the command cancels the mission and waits for its end
+    output = submit.output()
+    assert 'canceling the mission' in output and 'CANCELED after' in output, output
+    assert code == 3 and 'Traceback' not in output, (code, output)
+    # the orchestrator is free again: the next mission runs
+    assert cli(env, 'submit', 'hello').returncode == 0
