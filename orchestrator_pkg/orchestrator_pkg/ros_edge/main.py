@@ -27,6 +27,7 @@ from rclpy.executors import (
     SingleThreadedExecutor,
 )
 
+from orchestrator_pkg.ros_edge.lean_wait import LeanWaits
 from orchestrator_pkg.ros_edge.params import ConfigError
 
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
@@ -52,8 +53,12 @@ class _SkipsCanceledTimers:
             raise
 
 
-class NodeExecutor(_SkipsCanceledTimers, SingleThreadedExecutor):
-    """The single-threaded executor every node of the stack spins on."""
+class NodeExecutor(_SkipsCanceledTimers, LeanWaits, SingleThreadedExecutor):
+    """The single-threaded executor every node of the stack spins on.
+
+    rclpy's, with its waits kept between calls instead of rebuilt
+    (:class:`~orchestrator_pkg.ros_edge.lean_wait.LeanWaits`).
+    """
 
 
 class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
