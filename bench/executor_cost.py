@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPU of one real stack node spun by rclpy's default executor and by its EventsExecutor.
+"""CPU of one real stack node spun by rclpy's executor, by ours, and by rclpy's EventsExecutor.
 
 Not a test. Run after ``source env.sh``::
 
@@ -7,17 +7,21 @@ Not a test. Run after ``source env.sh``::
 
 The node (``base_driver``: the real ``BaseDriverNode`` with the stack's
 parameters, sim time and the heartbeat watchdog on) runs in a process of its
-own, spun by one executor or the other as ``ros_edge.main.run_node`` spins
-them (``NodeExecutor``, ``events_executor()``), in a private ROS domain. This process
+own, spun by one of three executors, in a private ROS domain: ``rclpy``
+(rclpy's ``SingleThreadedExecutor`` as shipped, with ``NodeExecutor``'s skip of
+a canceled timer: our executor before ``ros_edge.lean_wait``), ``default``
+(``NodeExecutor``, which every node but base_driver spins on) and ``events``
+(``events_executor()``, base_driver's), as ``ros_edge.main.run_node`` spins
+them. This process
 feeds it what it gets in the stack, at the stack's rates: ``/clock`` at 100 Hz
 (sim time = wall time since start), ``cmd_vel_nav`` at 20 Hz (the controller)
 and ``orchestrator/heartbeat`` at 50 Hz; it counts the node's ``cmd_vel``.
 
-Rounds alternate default, events, default, events, ... so both see the same
+Rounds alternate rclpy, default, events, rclpy, ... so all see the same
 machine. Each round waits until the node drives (``cmd_vel`` flowing), then
 the node measures its own CPU (user + sys, ``getrusage``) over ``--seconds``.
 Figures: CPU seconds per second per executor (median of the rounds), the
-ratio events / default, and the ``cmd_vel`` rate each executor delivered (the
+ratios default / rclpy and events / default, and the ``cmd_vel`` rate each executor delivered (the
 node must do the same work: one ``cmd_vel`` per command, 20 Hz).
 """
 import argparse
@@ -31,6 +35,7 @@ import time
 
 READY_WAIT_S = 30.0
 NODES = ('base_driver',)
+KINDS = ('rclpy', 'default', 'events')
 
 
 def serve(node_name: str, executor_kind: str, seconds: float) -> int:
@@ -42,8 +47,14 @@ def serve(node_name: str, executor_kind: str, seconds: float) -> int:
     rclpy.init(args=['--ros-args', '-r', f'__node:={node_name}', '-p', 'use_sim_time:=true',
                      '-p', 'require_heartbeat:=true'])
     node = BaseDriverNode()
-    from orchestrator_pkg.ros_edge.main import NodeExecutor, events_executor
-    executor = events_executor() if executor_kind == 'events' else NodeExecutor()
+    from rclpy.executors import SingleThreadedExecutor
+
+    from orchestrator_pkg.ros_edge.main import NodeExecutor, _SkipsCanceledTimers, events_executor
+
+    class RclpyExecutor(_SkipsCanceledTimers, SingleThreadedExecutor):
+        """rclpy's own waits: NodeExecutor before lean_wait."""
+    executor = {'events': events_executor, 'default': NodeExecutor,
+                'rclpy': RclpyExecutor}[executor_kind]()
     executor.add_node(node)
     # the bench says when to measure: a Header on bench/start (after cmd_vel flows)
     started = []
@@ -54,10 +65,14 @@ def serve(node_name: str, executor_kind: str, seconds: float) -> int:
     if not started:
         print(json.dumps({'error': 'never told to start'}), flush=True)
         os._exit(1)
-    # spin_once in a loop, as run_node spins both (rclpy's own spin() is this loop)
+    # spin_once in a loop, as run_node spins them: rclpy's spin() is this loop without a
+    # timeout (the node is fed at 170 Hz, so each call returns), and events_executor()'s
+    # spin() is this loop with its timeout
+    from orchestrator_pkg.ros_edge.main import EVENTS_SPIN_ONCE_S
+    timeout = EVENTS_SPIN_ONCE_S if executor_kind == 'events' else None
     before, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     while time.monotonic() < wall0 + seconds:
-        executor.spin_once(timeout_sec=0.1)
+        executor.spin_once(timeout_sec=timeout)
     after, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     print(json.dumps({'cpu_s': cpu, 'wall_s': wall1 - wall0}), flush=True)
@@ -164,17 +179,17 @@ def main(argv=None) -> int:
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--seconds', type=float, default=10.0)
     parser.add_argument('--serve', choices=NODES, help=argparse.SUPPRESS)
-    parser.add_argument('--executor', choices=('default', 'events'), help=argparse.SUPPRESS)
+    parser.add_argument('--executor', choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return serve(args.serve, args.executor, args.seconds)
     from orchestrator_pkg.testing.ros_domain import claim_domain
-    results = {'default': [], 'events': []}
+    results = {kind: [] for kind in KINDS}
     with claim_domain() as claim:
         feeder = Feeder(claim.domain_id)
         try:
             for _ in range(args.rounds):
-                for kind in ('default', 'events'):
+                for kind in KINDS:
                     figures = one_round(feeder, args, kind, claim.env())
                     results[kind].append(figures)
                     print(f'{kind:8s} CPU {figures["cpu_per_s"]:.4f} s/s  cmd_vel '
@@ -187,6 +202,7 @@ def main(argv=None) -> int:
     for kind, rounds in results.items():
         print(f'  {kind:8s} CPU median {medians[kind]:.4f} s per s, cmd_vel median '
               f'{statistics.median(r["cmd_vel_hz"] for r in rounds):.1f} Hz')
+    print(f'  default / rclpy: {medians["default"] / medians["rclpy"]:.2f}')
     print(f'  events / default: {medians["events"] / medians["default"]:.2f}')
     return 0
 
