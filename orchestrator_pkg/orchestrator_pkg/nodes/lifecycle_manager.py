@@ -121,6 +121,7 @@ class _Watched:
         self.asking = False
         self.absent = 0  # watch rounds in a row its get_state server was unmatched
         self.dead_since = None  # steady time it was declared dead
+        self.silence = ''  # why the latest get_state got no state ('' once it answered)
 
 
 class LifecycleManager(QuietEvents, Node):
@@ -189,18 +190,27 @@ class LifecycleManager(QuietEvents, Node):
     async def _ask_state(self, watched: _Watched, timeout_s: float):
         """Ask get_state, again every ASK_AGAIN_S, for at most ``timeout_s``; the label or None."""
         client = self._get[watched.name]
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + timeout_s
+        asked = 0
         while client.service_is_ready():
             wait_s = min(ASK_AGAIN_S, deadline - time.monotonic())
             if wait_s <= 0.0:
-                return None
+                break
             future = client.call_async(GetState.Request())
+            asked += 1
             response = await self._within(future, wait_s)
             if response is not None:
                 watched.state = response.current_state.label
                 watched.last_answer = time.monotonic()
+                watched.silence = ''
                 return watched.state
             client.remove_pending_request(future)  # a lost reply: ask again
+        # said in the failure: a node that never answers, or one whose server left
+        watched.silence = (f'no answer to {asked} get_state requests in '
+                           f'{time.monotonic() - start:.1f} s'
+                           + ('' if client.service_is_ready() else
+                              ', and its get_state server is not matched now'))
         return None
 
     # -- commands ------------------------------------------------------------------------
@@ -250,7 +260,8 @@ class LifecycleManager(QuietEvents, Node):
                 ok = await self._step(watched, transition, needs, timeout_s)
                 if not ok:
                     self.failure = (f'{label}: {watched.name} did not reach the next state '
-                                    f'(it is {watched.state})')
+                                    f'(it is {watched.state}'
+                                    + (f': {watched.silence})' if watched.silence else ')'))
                     self.get_logger().error(self.failure)
                     return False
         self.get_logger().info(f'{label} done: ' + ', '.join(
@@ -263,6 +274,7 @@ class LifecycleManager(QuietEvents, Node):
         while not self._get[watched.name].service_is_ready():
             if time.monotonic() > deadline:
                 watched.state = 'absent'
+                watched.silence = f'its get_state server was not matched for {timeout_s:g} s'
                 return False
             await self._sleep(0.1)
         state = await self._ask_state(watched, timeout_s)

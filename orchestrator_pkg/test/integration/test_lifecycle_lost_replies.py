@@ -8,6 +8,7 @@ is-it-done answer of each transition are never sent (the transition itself
 is made). The real manager (its own process) must still bring it up, and
 StackActive must still see the manager say yes.
 """
+import re
 import threading
 import time
 
@@ -107,6 +108,40 @@ def test_stack_active_asks_again_when_a_reply_is_lost(ros_domain):
         assert active.active and active.message == 'active'
         assert len(asked) == 2
         assert asked[1] - asked[0] >= ASK_AGAIN_S - 0.1  # asked again, not flooded
+    finally:
+        executor.shutdown()
+        rclpy.try_shutdown(context=context)
+
+
+def test_a_node_that_never_answers_fails_startup_with_what_was_asked(ros_domain):
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=ros_domain.domain_id)
+    executor = MultiThreadedExecutor(num_threads=2, context=context)
+    asked = []
+    never = Future()
+
+    async def get_state(request, response):
+        asked.append(time.monotonic())
+        await never  # matched, and silent
+        return response
+    manager = ManagedProcess(node_cmd(
+        'lifecycle_manager', 'node_names:=[mute_node]', 'autostart:=true',
+        'transition_timeout_s:=3.0'), env=ros_domain.env())
+    try:
+        node = rclpy.create_node('mute_rig', context=context)
+        node.create_service(GetState, 'mute_node/get_state', get_state,
+                            callback_group=ReentrantCallbackGroup())
+        executor.add_node(node)
+        threading.Thread(target=executor.spin, daemon=True).start()
+        with manager:
+            failed = 'STARTUP: mute_node did not reach the next state'
+            assert manager.wait_for_output(failed, TIMEOUT_S), manager.output()
+            line = next(x for x in manager.output().splitlines() if failed in x)
+            # the failure says what the manager tried: how often it asked, for how long
+            assert f'(it is unknown: no answer to {len(asked)} get_state requests in ' in line, \
+                (line, len(asked))
+            waited = float(re.search(r'requests in ([0-9.]+) s', line).group(1))
+            assert len(asked) >= 2 and waited >= 3.0, line
     finally:
         executor.shutdown()
         rclpy.try_shutdown(context=context)
