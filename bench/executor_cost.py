@@ -9,20 +9,22 @@ The node (``base_driver``: the real ``BaseDriverNode`` with the stack's
 parameters, sim time and the heartbeat watchdog on) runs in a process of its
 own, spun by one of three executors, in a private ROS domain: ``rclpy``
 (rclpy's ``SingleThreadedExecutor`` as shipped, with ``NodeExecutor``'s skip of
-a canceled timer: our executor before ``ros_edge.lean_wait``), ``default``
-(``NodeExecutor``, which every node but base_driver spins on) and ``events``
-(``events_executor()``, base_driver's), as ``ros_edge.main.run_node`` spins
-them. This process
+a canceled timer: our executor before ``ros_edge.lean_wait``), ``tasks``
+(``NodeExecutor`` with ``direct_calls`` off: kept waits, but every callback
+run as a task, as rclpy runs them), ``default`` (``NodeExecutor``, which every
+node but base_driver spins on) and ``events`` (``events_executor()``,
+base_driver's), as ``ros_edge.main.run_node`` spins them. This process
 feeds it what it gets in the stack, at the stack's rates: ``/clock`` at 100 Hz
 (sim time = wall time since start), ``cmd_vel_nav`` at 20 Hz (the controller)
 and ``orchestrator/heartbeat`` at 50 Hz; it counts the node's ``cmd_vel``.
 
-Rounds alternate rclpy, default, events, rclpy, ... so all see the same
+Rounds alternate rclpy, tasks, default, events, rclpy, ... so all see the same
 machine. Each round waits until the node drives (``cmd_vel`` flowing), then
 the node measures its own CPU (user + sys, ``getrusage``) over ``--seconds``.
 Figures: CPU seconds per second per executor (median of the rounds), the
-ratios default / rclpy and events / default, and the ``cmd_vel`` rate each executor delivered (the
-node must do the same work: one ``cmd_vel`` per command, 20 Hz).
+ratios default / rclpy, default / tasks and events / default, and the
+``cmd_vel`` rate each executor delivered (the node must do the same work: one
+``cmd_vel`` per command, 20 Hz).
 """
 import argparse
 import json
@@ -35,7 +37,7 @@ import time
 
 READY_WAIT_S = 30.0
 NODES = ('base_driver',)
-KINDS = ('rclpy', 'default', 'events')
+KINDS = ('rclpy', 'tasks', 'default', 'events')
 
 
 def serve(node_name: str, executor_kind: str, seconds: float) -> int:
@@ -53,7 +55,11 @@ def serve(node_name: str, executor_kind: str, seconds: float) -> int:
 
     class RclpyExecutor(_SkipsCanceledTimers, SingleThreadedExecutor):
         """rclpy's own waits: NodeExecutor before lean_wait."""
-    executor = {'events': events_executor, 'default': NodeExecutor,
+    class TasksExecutor(NodeExecutor):
+        """NodeExecutor with every callback run as a task, as rclpy runs them."""
+
+        direct_calls = False
+    executor = {'events': events_executor, 'default': NodeExecutor, 'tasks': TasksExecutor,
                 'rclpy': RclpyExecutor}[executor_kind]()
     executor.add_node(node)
     # the bench says when to measure: a Header on bench/start (after cmd_vel flows)
@@ -203,6 +209,7 @@ def main(argv=None) -> int:
         print(f'  {kind:8s} CPU median {medians[kind]:.4f} s per s, cmd_vel median '
               f'{statistics.median(r["cmd_vel_hz"] for r in rounds):.1f} Hz')
     print(f'  default / rclpy: {medians["default"] / medians["rclpy"]:.2f}')
+    print(f'  default / tasks (direct calls): {medians["default"] / medians["tasks"]:.2f}')
     print(f'  events / default: {medians["events"] / medians["default"]:.2f}')
     return 0
 

@@ -20,17 +20,22 @@ nothing to do and the whole rebuild runs a second time.
 - a wait's timeout is passed to rcl's wait, not made into a timer per call;
 - a callback run in the spinning thread does not trigger the executor's guard
   condition: the next wait is rebuilt after it anyway. A trigger from any
-  other thread still wakes the wait.
+  other thread still wakes the wait;
+- a timer or subscription whose callback is a plain function is called
+  directly (:class:`_Direct`), not through a coroutine task: rclpy makes a
+  ``Task`` (a future with a lock), a handler coroutine and a work-list entry
+  for every callback, only to run it to its end at once.
 
 What is waited on, and what runs, is rclpy's: the same entities with the same
 filter (``Executor.can_execute``: not already taken, and its callback group
 free), the same order (waitables, timers, subscriptions, guard conditions,
 clients, services; rclpy orders them node by node), the same handlers
-(``_make_handler`` and the ``_take_*`` methods), the same coroutine tasks
-first, the same exceptions. Only the single-threaded executor gets this: the
-multi-threaded one runs callbacks in other threads, whose triggers must wake
-the wait.
+(``_make_handler``, or :class:`_Direct` doing its steps, and the ``_take_*``
+methods), the same coroutine tasks first, the same exceptions. Only the
+single-threaded executor gets this: the multi-threaded one runs callbacks in
+other threads, whose triggers must wake the wait.
 """
+from inspect import iscoroutinefunction
 import threading
 import time
 
@@ -61,6 +66,56 @@ class _OwnThreadQuiet:
     def trigger(self) -> None:
         if threading.get_ident() != self._thread:
             self._guard.trigger()
+
+
+class _Direct:
+    """A callback the spinning thread runs at once: rclpy's handler without its Task.
+
+    What rclpy's handler does, in its order: claim the callback group (or let
+    the entity be waited on again), take (rclpy's ``_take_*``: the message, or
+    the timer's call), then the callback, and free the group, also when the
+    callback raises. The exception goes out of ``spin_once`` as from rclpy's
+    task. Only for callbacks that are no coroutine functions: their take's
+    coroutine ends without awaiting anything.
+    """
+
+    __slots__ = ('_executor', '_entity', '_take')
+
+    def __init__(self, executor, entity, take):
+        entity._executor_event = True  # not waited on until taken (rclpy's _make_handler)
+        self._executor = executor
+        self._entity = entity
+        self._take = take
+
+    def __call__(self) -> None:
+        entity = self._entity
+        group = entity.callback_group
+        if self._executor._is_shutdown or not group.beginning_execution(entity):
+            entity._executor_event = False
+            return
+        try:
+            with self._executor._work_tracker:
+                call = self._take(entity)
+                entity._executor_event = False
+                if call is not None:
+                    coroutine = call()
+                    try:
+                        coroutine.send(None)
+                    except StopIteration:
+                        return
+                    coroutine.close()
+                    raise RuntimeError(f'the callback of {entity!r} awaited: it is not '
+                                       'called directly')
+        finally:
+            group.ending_execution(entity)
+
+    def exception(self):
+        """Return None: an exception was raised by the call itself."""
+        return None
+
+    def result(self):
+        """Return None, as a task of a callback does."""
+        return None
 
 
 class _Entities:
@@ -99,6 +154,10 @@ class _Entities:
 
 class LeanWaits:
     """Mixin for rclpy's ``SingleThreadedExecutor``: its waits, without rebuilding them."""
+
+    # plain timer and subscription callbacks called without a task (bench/executor_cost.py
+    # measures the executor with and without)
+    direct_calls = True
 
     def __init__(self, *args, **kwargs):
         self._changes = 0
@@ -301,14 +360,21 @@ class LeanWaits:
         for waitable, node, _ in ready_waitables:
             if waitable.callback_group.can_execute(waitable):
                 yield self._make_handler(waitable, node, self._take_waitable), waitable, node
+        direct = self.direct_calls and self._spin_thread == threading.get_ident()
         for timer, node, handle, pointer in timers:
             # a timer canceled since the wait is not ready any more (rclpy checks it too)
             if pointer in timers_ready and handle.is_timer_ready() \
                     and timer.callback_group.can_execute(timer):
-                yield self._make_handler(timer, node, self._take_timer), timer, node
+                if direct and not iscoroutinefunction(timer.callback):
+                    yield _Direct(self, timer, self._take_timer), timer, node
+                else:
+                    yield self._make_handler(timer, node, self._take_timer), timer, node
         for sub, node, _, pointer in subscriptions:
             if pointer in subs_ready and sub.callback_group.can_execute(sub):
-                yield self._make_handler(sub, node, self._take_subscription), sub, node
+                if direct and not iscoroutinefunction(sub.callback):
+                    yield _Direct(self, sub, self._take_subscription), sub, node
+                else:
+                    yield self._make_handler(sub, node, self._take_subscription), sub, node
         for guard, node, _, _ in guards:
             if guard._executor_triggered and guard.callback_group.can_execute(guard):
                 yield self._make_handler(guard, node, self._take_guard_condition), guard, node

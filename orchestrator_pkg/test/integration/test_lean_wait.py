@@ -4,7 +4,7 @@ import time
 
 import pytest
 import rclpy
-from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from std_msgs.msg import Int32
 from std_srvs.srv import Trigger
 
@@ -139,4 +139,78 @@ def test_spin_once_with_a_timeout_returns_with_nothing_ready(node):
     executor.spin_once(timeout_sec=0.2)
     assert time.monotonic() - start >= 0.19
     assert called == []
+    executor.shutdown()
+
+
+def test_plain_callbacks_run_without_a_task_and_coroutine_ones_as_tasks(node):
+    executor = NodeExecutor()
+    executor.add_node(node)
+    pub = node.create_publisher(Int32, 'lean_direct', 10)
+    got, awaited = [], []
+
+    async def coroutine_callback(msg):
+        future = rclpy.task.Future()
+        executor.create_task(future.set_result, msg.data)
+        awaited.append(await future)
+    node.create_subscription(Int32, 'lean_direct', got.append, 10)
+    node.create_subscription(Int32, 'lean_direct', coroutine_callback, 10)
+    assert _spin_until(executor, lambda: pub.get_subscription_count() == 2)
+    tasks = []
+    make_handler = executor._make_handler
+
+    def counted(entity, *args):
+        tasks.append(entity.callback)
+        return make_handler(entity, *args)
+    executor._make_handler = counted
+    for k in range(5):
+        pub.publish(Int32(data=k))
+    assert _spin_until(executor, lambda: len(got) == 5 and len(awaited) == 5)
+    assert [m.data for m in got] == list(range(5)) and sorted(awaited) == list(range(5))
+    assert got.append not in tasks and tasks.count(coroutine_callback) == 5
+    executor.shutdown()
+
+
+def test_a_plain_callback_that_raises_ends_spin_once_and_frees_its_group(node):
+    executor = NodeExecutor()
+    executor.add_node(node)
+    calls = []
+
+    def fails():
+        calls.append(1)
+        raise ValueError('from the callback')
+    timer = node.create_timer(0.01, fails)  # the default group: mutually exclusive
+    with pytest.raises(ValueError, match='from the callback'):
+        for _ in range(100):
+            executor.spin_once(timeout_sec=0.05)
+    assert calls == [1]
+    # the group was freed: the timer is waited on and called again
+    with pytest.raises(ValueError):
+        for _ in range(100):
+            executor.spin_once(timeout_sec=0.05)
+    assert calls == [1, 1]
+    timer.cancel()
+    executor.shutdown()
+
+
+def test_a_plain_callback_waits_while_its_mutually_exclusive_group_is_busy(node):
+    executor = NodeExecutor()
+    executor.add_node(node)
+    group = MutuallyExclusiveCallbackGroup()
+    release = rclpy.task.Future()
+    order = []
+
+    async def holds_the_group():
+        order.append('start')
+        await release  # the group stays taken while this coroutine awaits
+        order.append('end')
+    long_timer = node.create_timer(0.01, holds_the_group, callback_group=group)
+    assert _spin_until(executor, lambda: order == ['start'])
+    long_timer.cancel()
+    node.create_timer(0.01, lambda: order.append('plain'), callback_group=group)
+    for _ in range(20):
+        executor.spin_once(timeout_sec=0.02)
+    assert order == ['start']  # the plain timer was not called meanwhile
+    executor.create_task(release.set_result, True)
+    assert _spin_until(executor, lambda: 'plain' in order)
+    assert order[:3] == ['start', 'end', 'plain']
     executor.shutdown()
