@@ -138,7 +138,9 @@ class BehaviorServer(ManagedNode):
 
     def _mark_scan(self, msg: LaserScan, sensor_pose):
         self._costmap.update_origin(self._pose[0], self._pose[1])
-        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose)
+        # every scan is marked (the layer keeps what it saw); the costs (inflation) are
+        # computed when a behavior checks them (_collides), not for each scan while idle
+        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose, recompute=False)
 
     def _orphaned(self, handle, message: str):
         run = self._run
@@ -205,6 +207,8 @@ class BehaviorServer(ManagedNode):
 
     def _collides(self, v: float, w: float) -> bool:
         x, y, yaw = self._pose
+        if self._costmap.dirty:
+            self._costmap.update_costs()
         horizon = self.get_parameter('simulate_ahead_time_s').value
         poses = simulate_arc(x, y, yaw, v, w, horizon, self._costmap.master.resolution * 0.5,
                              0.05)

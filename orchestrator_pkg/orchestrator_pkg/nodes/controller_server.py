@@ -272,7 +272,9 @@ class ControllerServer(ManagedNode):
 
     def _mark_scan(self, msg: LaserScan, sensor_pose):
         self._costmap.update_origin(self._pose[0], self._pose[1])
-        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose)
+        # every scan is marked; the costs (inflation) are computed when the loop or a
+        # costmap service reads them, so objects set since the last scan count too
+        self._costmap.update_scan(convert.scan_data(msg), *sensor_pose, recompute=False)
 
     def _object_exemptions(self):
         """Return the robot's place and the path's end, in global_frame (CostmapObjects)."""
@@ -440,6 +442,8 @@ class ControllerServer(ManagedNode):
             x, y, yaw = self._sent.predict((x, y, yaw), self._pose_stamp,
                                            now.nanoseconds * 1e-9 + self._cycle_s
                                            + self._sent.actuation_delay_s)
+        if self._costmap.dirty:
+            self._costmap.update_costs()
         try:
             cmd = self._controller.compute(x, y, yaw, *self._last_cmd, self._period,
                                            self._costmap.master)
