@@ -382,6 +382,14 @@ def barn_command(args) -> int:
                     _write(args.out, args, results)
     except KeyboardInterrupt:
         print('orchestrator barn: interrupted; the means cover the finished runs')
+    except Exception:
+        if not stop['requested']:
+            raise
+        # the stop signal's KeyboardInterrupt landed inside a C extension's call and came
+        # out as another exception (pybind11: "Unable to convert call argument '0'",
+        # seen in rclpy's take_message): it is the stop all the same, and run_once's
+        # finally has stopped the run's stack
+        print('orchestrator barn: interrupted; the means cover the finished runs')
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
