@@ -15,6 +15,7 @@ import time
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from nav_helpers import TIMEOUT_S, node_cmd
+import pytest
 import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
@@ -56,36 +57,56 @@ class _LossyManagedNode:
         return response
 
 
-def test_startup_and_is_active_get_over_lost_replies(ros_domain):
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=ros_domain.domain_id)
-    executor = MultiThreadedExecutor(num_threads=2, context=context)
+class _Rig:
+    """Nodes of this test process, in a context of their own, spun on two threads."""
+
+    def __init__(self, domain_id: int):
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain_id)
+        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+
+    def node(self, name: str):
+        """Return a new node of the rig (spin it once its entities are made)."""
+        return rclpy.create_node(name, context=self.context)
+
+    def spin(self, node) -> None:
+        """Spin ``node`` in a thread until the test ends."""
+        self.executor.add_node(node)
+        threading.Thread(target=self.executor.spin, daemon=True).start()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        rclpy.try_shutdown(context=self.context)
+
+
+@pytest.fixture
+def rig(ros_domain):
+    rig = _Rig(ros_domain.domain_id)
+    try:
+        yield rig
+    finally:
+        rig.close()
+
+
+def test_startup_and_is_active_get_over_lost_replies(ros_domain, rig):
     manager = ManagedProcess(node_cmd(
         'lifecycle_manager', f'node_names:=[{NAME}]', 'autostart:=true',
         'transition_timeout_s:=20.0'), env=ros_domain.env())
-    try:
-        node = rclpy.create_node('lossy_rig', context=context)
-        lossy = _LossyManagedNode(node)
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
-        with manager:
-            active = StackActive(node)
-            deadline = time.monotonic() + TIMEOUT_S
-            while not active.poll() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert active.active, f'{active.message}\n{manager.output()}'
-            assert lossy.state[1] == 'active'
-            assert lossy.unanswered == {'get_state': 1, 'change_state': 2}, lossy.unanswered
-            assert 'STARTUP done' in manager.output(), manager.output()
-    finally:
-        executor.shutdown()
-        rclpy.try_shutdown(context=context)
+    node = rig.node('lossy_rig')
+    lossy = _LossyManagedNode(node)
+    rig.spin(node)
+    with manager:
+        active = StackActive(node)
+        deadline = time.monotonic() + TIMEOUT_S
+        while not active.poll() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert active.active, f'{active.message}\n{manager.output()}'
+        assert lossy.state[1] == 'active'
+        assert lossy.unanswered == {'get_state': 1, 'change_state': 2}, lossy.unanswered
+        assert 'STARTUP done' in manager.output(), manager.output()
 
 
-def test_stack_active_asks_again_when_a_reply_is_lost(ros_domain):
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=ros_domain.domain_id)
-    executor = MultiThreadedExecutor(num_threads=2, context=context)
+def test_stack_active_asks_again_when_a_reply_is_lost(rig):
     asked = []
     never = Future()
 
@@ -95,28 +116,20 @@ def test_stack_active_asks_again_when_a_reply_is_lost(ros_domain):
             await never  # the first reply is lost
         response.success, response.message = True, 'active'
         return response
-    try:
-        node = rclpy.create_node('stack_active_rig', context=context)
-        node.create_service(Trigger, f'/robot9/{MANAGER}/is_active', is_active,
-                            callback_group=ReentrantCallbackGroup())
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
-        active = StackActive(node, 'robot9')
-        deadline = time.monotonic() + TIMEOUT_S
-        while not active.poll() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert active.active and active.message == 'active'
-        assert len(asked) == 2
-        assert asked[1] - asked[0] >= ASK_AGAIN_S - 0.1  # asked again, not flooded
-    finally:
-        executor.shutdown()
-        rclpy.try_shutdown(context=context)
+    node = rig.node('stack_active_rig')
+    node.create_service(Trigger, f'/robot9/{MANAGER}/is_active', is_active,
+                        callback_group=ReentrantCallbackGroup())
+    rig.spin(node)
+    active = StackActive(node, 'robot9')
+    deadline = time.monotonic() + TIMEOUT_S
+    while not active.poll() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert active.active and active.message == 'active'
+    assert len(asked) == 2
+    assert asked[1] - asked[0] >= ASK_AGAIN_S - 0.1  # asked again, not flooded
 
 
-def test_a_node_that_never_answers_fails_startup_with_what_was_asked(ros_domain):
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=ros_domain.domain_id)
-    executor = MultiThreadedExecutor(num_threads=2, context=context)
+def test_a_node_that_never_answers_fails_startup_with_what_was_asked(ros_domain, rig):
     asked = []
     never = Future()
 
@@ -127,21 +140,16 @@ def test_a_node_that_never_answers_fails_startup_with_what_was_asked(ros_domain)
     manager = ManagedProcess(node_cmd(
         'lifecycle_manager', 'node_names:=[mute_node]', 'autostart:=true',
         'transition_timeout_s:=3.0'), env=ros_domain.env())
-    try:
-        node = rclpy.create_node('mute_rig', context=context)
-        node.create_service(GetState, 'mute_node/get_state', get_state,
-                            callback_group=ReentrantCallbackGroup())
-        executor.add_node(node)
-        threading.Thread(target=executor.spin, daemon=True).start()
-        with manager:
-            failed = 'STARTUP: mute_node did not reach the next state'
-            assert manager.wait_for_output(failed, TIMEOUT_S), manager.output()
-            line = next(x for x in manager.output().splitlines() if failed in x)
-            # the failure says what the manager tried: how often it asked, for how long
-            assert f'(it is unknown: no answer to {len(asked)} get_state requests in ' in line, \
-                (line, len(asked))
-            waited = float(re.search(r'requests in ([0-9.]+) s', line).group(1))
-            assert len(asked) >= 2 and waited >= 3.0, line
-    finally:
-        executor.shutdown()
-        rclpy.try_shutdown(context=context)
+    node = rig.node('mute_rig')
+    node.create_service(GetState, 'mute_node/get_state', get_state,
+                        callback_group=ReentrantCallbackGroup())
+    rig.spin(node)
+    with manager:
+        failed = 'STARTUP: mute_node did not reach the next state'
+        assert manager.wait_for_output(failed, TIMEOUT_S), manager.output()
+        line = next(x for x in manager.output().splitlines() if failed in x)
+        # the failure says what the manager tried: how often it asked, for how long
+        assert f'(it is unknown: no answer to {len(asked)} get_state requests in ' in line, \
+            (line, len(asked))
+        waited = float(re.search(r'requests in ([0-9.]+) s', line).group(1))
+        assert len(asked) >= 2 and waited >= 3.0, line
