@@ -95,8 +95,10 @@ class _Direct:
             return
         try:
             with self._executor._work_tracker:
-                call = self._take(entity)
-                entity._executor_event = False
+                try:
+                    call = self._take(entity)
+                finally:  # waited on again, also after a take that raised
+                    entity._executor_event = False
                 if call is not None:
                     coroutine = call()
                     try:
