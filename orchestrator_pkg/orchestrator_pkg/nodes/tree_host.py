@@ -60,6 +60,9 @@ SPECS = {
                               'the tree (a status, a feedback message or the behaviours '
                               'ticked), after the last, and otherwise at least this often '
                               '(s, ROS clock); 0: after every tick.', 0.0, 3600.0),
+    'feedback_period_s': Spec(0.05, "The action's feedback is published after every tick that "
+                              'changed the tree (as for snapshots), and otherwise at most '
+                              'this often (s, ROS clock); 0: after every tick.', 0.0, 3600.0),
     'groot2_port': Spec(0, 'Groot2 monitor: serve the running tree to Groot2 (its ZeroMQ '
                         'protocol, read-only: no breakpoints) on this TCP port and the next; '
                         '0 turns it off.', 0, 65534),
@@ -217,6 +220,7 @@ class TreeHost:
         self._last_beat = None
         self._start_timer()
         self._snapshot_at = None  # ROS-clock time of the last snapshot
+        self._feedback_at = None  # ROS-clock time of the last feedback
         self._read_parameters()
         node.add_post_set_parameters_callback(self._on_parameters)
         self._monitor = groot2_monitor.start(int(node.get_parameter('groot2_port').value),
@@ -305,6 +309,7 @@ class TreeHost:
         self._visit_budget = int(get('max_node_visits_per_tick').value)
         self._snapshot_on = bool(get('publish_snapshots').value)
         self._snapshot_period_s = float(get('snapshot_period_s').value)
+        self._feedback_period_s = float(get('feedback_period_s').value)
 
     def _start_timer(self):
         if self._timer is not None:
@@ -488,26 +493,28 @@ class TreeHost:
             runner.max_visits_per_tick = self._visit_budget
             status = runner.tick()
             self._publish_changes(runner)
-            self._publish_snapshot(runner)
+            changed = runner.view_changed()  # every tick: it remembers this tick's view
+            now = self.clock.now()
+            self._publish_snapshot(runner, changed, now)
             if status == Status.SUCCESS:
                 self._end(goal, Ending(SUCCEEDED, runner))
             elif status == Status.FAILURE:
                 self._end(goal, Ending(FAILED, runner))
-            else:
+            elif changed or due(now, self._feedback_at, self._feedback_period_s):
+                self._feedback_at = now
                 goal.handle.publish_feedback(goal.action.on_loop(runner))
 
-    def _publish_snapshot(self, runner: MissionRunner) -> None:
+    def _publish_snapshot(self, runner: MissionRunner, changed: bool, now: float) -> None:
         """Publish the tree's snapshot after a tick that changed it, else once a period.
 
         Building one costs a message per behaviour (0.4 ms for a 77-behaviour
         mission); a tick that only waits for a server's result changes nothing
-        but the tick number, so it costs a comparison (``view_changed``).
+        but the tick number, so it costs a comparison (``changed``: the runner's
+        ``view_changed`` after this tick; a new runner's first look is a change).
+        The action's feedback follows the same rule with ``feedback_period_s``.
         """
-        if not self._snapshot_on:
-            return
-        changed = runner.view_changed()  # every tick: it remembers this tick's view (a new
-        now = self.clock.now()           # runner's first look is a change)
-        if changed or due(now, self._snapshot_at, self._snapshot_period_s):
+        if self._snapshot_on and (changed or due(now, self._snapshot_at,
+                                                 self._snapshot_period_s)):
             self._snapshot_at = now
             self._snapshots.publish(snapshot_msg(runner, self._stamp()))
 

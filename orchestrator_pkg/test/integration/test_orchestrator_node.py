@@ -6,6 +6,7 @@ within 2 ticks), pause/resume and rejected missions.
 """
 import os
 import re
+import statistics
 import time
 
 from action_msgs.msg import GoalStatus
@@ -232,6 +233,38 @@ def test_snapshots_follow_the_changes_not_the_ticks(harness):
         assert seen[-1] == ticks and len(seen) >= 0.8 * ticks, (ticks, seen)
     finally:
         _set_parameter(harness, 'snapshot_period_s', 1.0)
+        _set_tick_rate(harness, 20.0)
+
+
+def _quiet_feedback_gaps(harness, wait_s):
+    """Run WAIT_TWICE; return the ROS-clock gaps between the feedback of its quiet stretch.
+
+    The stretch is the ticks while the Long leaf waits for its result, after its
+    first feedback (the tick that started it changed the tree).
+    """
+    response = harness.result(harness.send(tree_xml=WAIT_TWICE, inputs={'wait_s': wait_s}))
+    assert response.status == GoalStatus.STATUS_SUCCEEDED
+    elapsed = [f.elapsed.sec + f.elapsed.nanosec * 1e-9 for f in harness.feedback
+               if f.active_node_path == 'Twice/Steps/Long']
+    assert len(elapsed) >= 3, [f.active_node_path for f in harness.feedback]
+    return [b - a for a, b in zip(elapsed[1:], elapsed[2:], strict=False)]
+
+
+def test_feedback_follows_the_changes_and_its_period_not_the_ticks(harness):
+    # 100 Hz; while the Long leaf waits, a tick changes nothing: its feedback goes out
+    # once per feedback_period_s (0.05 s), not after each tick (0.01 s apart)
+    _set_tick_rate(harness, 100.0)
+    try:
+        gaps = _quiet_feedback_gaps(harness, '1.5')
+        assert min(gaps) >= 0.045, gaps
+        assert len(gaps) <= 1.5 / 0.05 + 2, gaps
+        # feedback_period_s 0: feedback after every tick; this also shows that the
+        # ticks did come faster than the period above
+        _set_parameter(harness, 'feedback_period_s', 0.0)
+        gaps = _quiet_feedback_gaps(harness, '1.0')
+        assert statistics.median(gaps) < 0.03, gaps
+    finally:
+        _set_parameter(harness, 'feedback_period_s', 0.05)
         _set_tick_rate(harness, 20.0)
 
 
