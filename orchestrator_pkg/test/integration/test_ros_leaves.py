@@ -295,6 +295,13 @@ def test_action_leaf_resends_a_changed_goal(node, fixture_servers):
     tree.tick()
     assert spin_until(node, lambda: server.output().count('EVENT follow_path goal') == 2)
     tick_until(tree, node, lambda root: root._state == 'active')
+    for _ in range(3):  # equal goals built anew each tick (kept, not re-sent)
+        tree.tick()
+    assert server.output().count('EVENT follow_path goal') == 2
+    controller[0] = 'A'  # a change after the kept ones is still seen
+    tree.tick()
+    assert spin_until(node, lambda: server.output().count('EVENT follow_path goal') == 3)
+    tick_until(tree, node, lambda root: root._state == 'active')
     leaf.stop(Status.INVALID)
     assert spin_until(node, lambda: 'EVENT follow_path cancel ' in server.output())
 
