@@ -38,6 +38,29 @@ class TickBudgetExceeded(RuntimeError):
     """One tick visited more behaviours than its budget allows."""
 
 
+def tick_tree(tree: py_trees.trees.BehaviourTree) -> None:
+    """Tick ``tree`` once, as py_trees' ``BehaviourTree.tick`` does, less one pass.
+
+    After the tick itself, py_trees walks every behaviour of the tree again (a
+    generator per behaviour) to show them to its 'full' visitors, also when it
+    has none. The runner's only visitor (the recorder) is partial: it sees each
+    behaviour as it is ticked. A tree with tick handlers or a full visitor gets
+    py_trees' own tick.
+    """
+    visitors = tree.visitors
+    if tree.pre_tick_handlers or tree.post_tick_handlers or any(v.full for v in visitors):
+        tree.tick()
+        return
+    for visitor in visitors:
+        visitor.initialise()
+    for behaviour in tree.root.tick():
+        for visitor in visitors:
+            behaviour.visit(visitor)
+    for visitor in visitors:
+        visitor.finalise()
+    tree.count += 1
+
+
 class _Recorder(py_trees.visitors.VisitorBase):
     """Record the behaviours ticked in a tick, and every status that differs from the last seen.
 
@@ -188,7 +211,7 @@ class MissionRunner:
             self.started = self.clock.now()
         self.ticks += 1
         try:
-            self.built.tree.tick()
+            tick_tree(self.built.tree)
         except TickBudgetExceeded:
             self._over_budget()
             return self.status

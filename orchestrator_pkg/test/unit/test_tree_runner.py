@@ -7,7 +7,7 @@ from orchestrator_pkg.trees.clock import ManualClock
 from orchestrator_pkg.trees.failure import FailureCode
 from orchestrator_pkg.trees.loader import load_string
 from orchestrator_pkg.trees.registry import NodeSpec, Registry
-from orchestrator_pkg.trees.runner import MissionRunner
+from orchestrator_pkg.trees.runner import MissionRunner, tick_tree
 
 
 class Boom(py_trees.behaviour.Behaviour):
@@ -169,3 +169,57 @@ def test_setup_leaves_sigusr1_to_the_stack_dumps():
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert 'alive after SIGUSR1' in done.stdout
     assert 'Current thread' in done.stderr or 'Thread 0x' in done.stderr, done.stderr[-2000:]
+
+
+class _Seen(py_trees.visitors.VisitorBase):
+    """Record each behaviour shown to the visitor, and its status then."""
+
+    def __init__(self, full):
+        super().__init__(full=full)
+        self.seen = []
+        self.ticks = 0
+
+    def initialise(self):
+        self.ticks += 1
+
+    def run(self, behaviour):
+        self.seen.append((behaviour.name, behaviour.status))
+
+
+def _tree_with(*visitors):
+    def steps():
+        return py_trees.composites.Sequence('S', memory=True, children=[
+            py_trees.behaviours.Success('A'),
+            py_trees.behaviours.StatusQueue('Q', [Status.RUNNING, Status.SUCCESS], Status.FAILURE),
+            py_trees.behaviours.Running('R')])
+    tree = py_trees.trees.BehaviourTree(steps())
+    tree.visitors.extend(visitors)
+    return tree
+
+
+def test_tick_tree_ticks_as_py_trees_does_without_the_full_pass():
+    # py_trees' tick against tick_tree on twin trees: the same statuses, the same
+    # behaviours shown to a partial visitor in the same order, the same count
+    theirs, ours = _Seen(full=False), _Seen(full=False)
+    a, b = _tree_with(theirs), _tree_with(ours)
+    for _ in range(4):
+        a.tick()
+        tick_tree(b)
+        assert [n.status for n in a.root.iterate()] == [n.status for n in b.root.iterate()]
+    assert ours.seen == theirs.seen and ours.ticks == theirs.ticks == 4
+    assert b.count == a.count == 4
+    assert ('R', Status.RUNNING) in ours.seen and b.root.status == Status.RUNNING
+
+
+def test_tick_tree_gives_a_full_visitor_every_behaviour():
+    # a full visitor sees every behaviour after the tick, also those not ticked
+    # (py_trees' own tick does it); a tick handler also gets py_trees' tick
+    full = _Seen(full=True)
+    tree = _tree_with(full)
+    tick_tree(tree)
+    assert [name for name, _ in full.seen] == ['A', 'Q', 'R', 'S']  # R not ticked yet
+    handled = []
+    tree = _tree_with()
+    tree.add_post_tick_handler(lambda t: handled.append(t.count))
+    tick_tree(tree)
+    assert handled == [0] and tree.count == 1
