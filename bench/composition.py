@@ -35,6 +35,7 @@ def one_run(args, composed: bool) -> dict:
     return {'outcome': ','.join(fig['outcomes']), 'sim_s': fig['window_sim_s'],
             'wall_s': fig['window_wall_s'], 'rtf': fig['window_rtf'],
             'rss_peak': fig['rss_peak_mib'], 'rss_mean': fig['rss_mean_mib'],
+            'pss_peak': fig['pss_peak_mib'], 'pss_mean': fig['pss_mean_mib'],
             'cpu': fig['stack_cpu_per_sim_s'], 'processes': len(fig['processes']),
             'rows': {k: v['cpu_s'] / fig['window_sim_s'] for k, v in fig['processes'].items()}}
 
@@ -59,7 +60,8 @@ def main(argv=None) -> int:
             runs[name].append(fig)
             print(f'round {round_ + 1}, {name:8s}: {fig["outcome"]}, {fig["sim_s"]:.1f} sim s '
                   f'in {fig["wall_s"]:.1f} wall s (x{fig["rtf"]:.2f}), RSS peak '
-                  f'{fig["rss_peak"]:.0f} MiB, mean {fig["rss_mean"]:.0f} MiB, '
+                  f'{fig["rss_peak"]:.0f} MiB, mean {fig["rss_mean"]:.0f} MiB, PSS peak '
+                  f'{fig["pss_peak"]:.0f} MiB, mean {fig["pss_mean"]:.0f} MiB, '
                   f'{fig["cpu"]:.3f} CPU s/sim s, {fig["processes"]} processes '
                   f'(load {load:.1f} at the start)', flush=True)
             for label, cpu in sorted(fig['rows'].items(), key=lambda kv: -kv[1]):
@@ -70,14 +72,18 @@ def main(argv=None) -> int:
     means = {}
     for name, figs in runs.items():
         means[name] = {k: statistics.fmean(f[k] for f in figs)
-                       for k in ('sim_s', 'wall_s', 'rtf', 'rss_peak', 'rss_mean', 'cpu')}
+                       for k in ('sim_s', 'wall_s', 'rtf', 'rss_peak', 'rss_mean', 'pss_peak',
+                                 'pss_mean', 'cpu')}
         m = means[name]
         print(f'{name:8s}: {[f["outcome"] for f in figs]}; RSS peak {m["rss_peak"]:.0f} MiB, '
-              f'mean {m["rss_mean"]:.0f} MiB; {m["cpu"]:.3f} CPU s/sim s; x{m["rtf"]:.2f} '
+              f'mean {m["rss_mean"]:.0f} MiB; PSS peak {m["pss_peak"]:.0f} MiB, mean '
+              f'{m["pss_mean"]:.0f} MiB; {m["cpu"]:.3f} CPU s/sim s; x{m["rtf"]:.2f} '
               f'real time; {m["sim_s"]:.1f} sim s')
     sep, comp = means['separate'], means['composed']
     print(f'composed / separate: RSS peak {comp["rss_peak"] / sep["rss_peak"]:.2f}, '
-          f'mean {comp["rss_mean"] / sep["rss_mean"]:.2f}, CPU s/sim s '
+          f'mean {comp["rss_mean"] / sep["rss_mean"]:.2f}, PSS peak '
+          f'{comp["pss_peak"] / sep["pss_peak"]:.2f}, mean '
+          f'{comp["pss_mean"] / sep["pss_mean"]:.2f}, CPU s/sim s '
           f'{comp["cpu"] / sep["cpu"]:.2f}, real-time factor {comp["rtf"] / sep["rtf"]:.2f}')
     return 0
 

@@ -20,7 +20,8 @@ recorder, with ``--run-dir``, and the mission session):
 - msgs out/s: messages published on the topics the node publishes;
 - msgs in/s: messages delivered to the node's subscriptions (a topic's
   messages once per subscription the node has on it, while it exists);
-- RSS: VmRSS sampled every 0.5 s, peak and mean.
+- RSS: VmRSS sampled every 0.5 s, peak and mean; and PSS (smaps_rollup), mean: the
+  whole stack's PSS is its memory with each shared page counted once.
 
 Messages are counted by a probe node in this process: it finds every topic in
 the graph and subscribes to it with a serialized (raw) subscription, reliable
@@ -58,7 +59,7 @@ from _ros_bench import env_note
 from ament_index_python.packages import get_package_prefix
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from stack_rtf_rss import SAMPLE_S, Watch, process_tree, rss_kib, stack
+from stack_rtf_rss import SAMPLE_S, Watch, process_tree, pss_kib, rss_kib, stack
 
 PROBE = 'stack_profile_probe'
 TICK = os.sysconf('SC_CLK_TCK')
@@ -243,14 +244,15 @@ class Probe(Watch):
                 ticks = cpu_ticks(pid)
                 if ticks is None:
                     continue
-                procs[pid] = (ticks, rss_kib(pid))
+                procs[pid] = (ticks, rss_kib(pid), pss_kib(pid))
                 # read each time: a child caught between fork and exec has the runner's
                 # command line (seen: perception_node labelled as the runner)
                 self.labels[pid] = process_label(pid)
             probe, machine = cpu_ticks(os.getpid()), machine_ticks()
             with self.lock:
                 counts = {t: (c[0], c[1], c[3], tuple(c[5])) for t, c in self.topics.items()}
-                self.rss.append((wall, sum(r for _, r in procs.values()), len(procs)))
+                self.rss.append((wall, sum(p[1] for p in procs.values()), len(procs),
+                                 sum(p[2] for p in procs.values())))
                 self.samples.append(Sample(wall, procs, counts, self.clock_n, probe, machine))
 
     def _endpoint_label(self, node: str, gid) -> str:
@@ -295,17 +297,20 @@ class Probe(Watch):
         # CPU and RSS per process label (a respawned node's processes share one label)
         ticks_end = {}
         for sample in samples:
-            for pid, (ticks, _) in sample.procs.items():
+            for pid, (ticks, _, _) in sample.procs.items():
                 ticks_end[pid] = ticks
         rows = {}
         for pid, ticks in ticks_end.items():
             row = rows.setdefault(self.labels[pid], {'pids': [], 'cpu_s': 0.0})
             row['pids'].append(pid)
-            row['cpu_s'] += (ticks - first.procs.get(pid, (0, 0))[0]) / TICK
+            row['cpu_s'] += (ticks - first.procs.get(pid, (0, 0, 0))[0]) / TICK
         for row in rows.values():
             rss = [sum(s.procs[p][1] for p in row['pids'] if p in s.procs) for s in samples]
             rss = [r for r in rss if r]
+            pss = [sum(s.procs[p][2] for p in row['pids'] if p in s.procs) for s in samples]
+            pss = [r for r in pss if r] or [0]
             row.update(rss_peak_mib=max(rss) / 1024, rss_mean_mib=statistics.fmean(rss) / 1024,
+                       pss_mean_mib=statistics.fmean(pss) / 1024,
                        msgs_in=0.0, msgs_out=0.0, split_out=[], split_msgs=0.0)
 
         def total(sample, topic, single):
@@ -404,21 +409,24 @@ def report(fig: dict, args, counted: bool) -> str:
     rows = sorted(fig['processes'].items(), key=lambda kv: -kv[1]['cpu_s'])
     total = fig['stack_cpu_per_sim_s']
     out.append(f'{"process (ROS node)":<34} {"CPU s/sim s":>11} {"share":>6} '
-               f'{"msgs in/s":>10} {"msgs out/s":>11} {"RSS peak MiB":>13} {"mean":>6}')
+               f'{"msgs in/s":>10} {"msgs out/s":>11} {"RSS peak MiB":>13} {"mean":>6} '
+               f'{"PSS mean":>9}')
     for label, row in rows:
         star = '*' if row['split_out_per_sim_s'] >= SPLIT_MARK else ' '
         msgs = (f'{row["msgs_in_per_sim_s"]:10.1f} {row["msgs_out_per_sim_s"]:10.1f}{star}'
                 if counted else f'{"-":>10} {"-":>10} ')
         out.append(f'{label[:34]:<34} {row["cpu_per_sim_s"]:11.3f} '
                    f'{row["cpu_per_sim_s"] / total:6.1%} {msgs} '
-                   f'{row["rss_peak_mib"]:13.0f} {row["rss_mean_mib"]:6.0f}')
+                   f'{row["rss_peak_mib"]:13.0f} {row["rss_mean_mib"]:6.0f} '
+                   f'{row["pss_mean_mib"]:9.0f}')
     msgs = (f'{fig["stack_msgs_in_per_sim_s"]:10.1f} {fig["stack_msgs_out_per_sim_s"]:10.1f} '
             if counted else f'{"-":>10} {"-":>10} ')
     out.append(f'{"whole stack (" + str(fig["processes_max"]) + " processes)":<34} '
                f'{total:11.3f} {1:6.1%} {msgs} {fig["rss_peak_mib"]:13.0f} '
-               f'{fig["rss_mean_mib"]:6.0f}')
+               f'{fig["rss_mean_mib"]:6.0f} {fig["pss_mean_mib"]:9.0f}')
     out.append('(per sim second; msgs in = deliveries to the node\'s subscriptions, '
-               'out = messages it published)')
+               'out = messages it published; PSS: each shared page counted once, split '
+               'among the processes that map it)')
     if not counted:
         return '\n'.join(out)
     split = sorted({t for _, row in rows for t in row['split_out']})

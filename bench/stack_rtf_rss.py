@@ -20,7 +20,11 @@ Figures: real-time factor = sim seconds (this process's /clock subscription)
 per wall second over the measured window; RSS = the sum of VmRSS over the
 runner's whole process tree (the runner and every node it started, from
 /proc), sampled every 0.5 s, peak and mean. Printed as ratios to the sim
-alone, and the N-robot figures also as ratios to one robot.
+alone, and the N-robot figures also as ratios to one robot. The same samples
+also sum PSS (``Pss`` of /proc/PID/smaps_rollup): RSS counts a shared page once
+in every process that maps it (the Python interpreter's, rclpy's and Fast DDS's
+libraries, in each of a dozen processes); PSS counts each page once in all, so
+its sum is the memory the stack really holds.
 """
 import argparse
 import os
@@ -76,6 +80,18 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """PSS of one process in KiB (0 if it is gone or cannot be read)."""
+    try:
+        with open(f'/proc/{pid}/smaps_rollup') as f:
+            for line in f:
+                if line.startswith('Pss:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class Watch:
     """/clock with wall timestamps, and the process tree's RSS, in background threads."""
 
@@ -85,7 +101,7 @@ class Watch:
         self.node = rclpy.create_node(name, context=self.context)
         self.lock = threading.Lock()
         self.clock = []   # (wall, sim)
-        self.rss = []     # (wall, KiB, process count)
+        self.rss = []     # (wall, RSS KiB, process count, PSS KiB)
         self.root = root_pid
         self.node.create_subscription(Clock, '/clock', self._on_clock, 100)
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -110,8 +126,9 @@ class Watch:
         while not self._stop.wait(SAMPLE_S):
             pids = process_tree(self.root)
             total = sum(rss_kib(pid) for pid in pids)
+            pss = sum(pss_kib(pid) for pid in pids)
             with self.lock:
-                self.rss.append((time.monotonic(), total, len(pids)))
+                self.rss.append((time.monotonic(), total, len(pids), pss))
 
     def figures(self, wall0: float, wall1: float) -> dict:
         """RTF and RSS over the wall window [wall0, wall1]."""
@@ -121,10 +138,12 @@ class Watch:
         if len(clock) < 2 or not rss:
             raise RuntimeError('no /clock or no RSS samples in the measured window')
         rtf = (clock[-1][1] - clock[0][1]) / (clock[-1][0] - clock[0][0])
-        kib = [r[1] for r in rss]
+        kib, pss = [r[1] for r in rss], [r[3] for r in rss]
         return {'rtf': rtf, 'sim_s': clock[-1][1] - clock[0][1], 'wall_s': clock[-1][0] -
                 clock[0][0], 'rss_peak_mib': max(kib) / 1024, 'rss_mean_mib':
-                statistics.fmean(kib) / 1024, 'processes': max(r[2] for r in rss)}
+                statistics.fmean(kib) / 1024, 'pss_peak_mib': max(pss) / 1024,
+                'pss_mean_mib': statistics.fmean(pss) / 1024,
+                'processes': max(r[2] for r in rss)}
 
     def close(self):
         """Stop the threads and the node."""
@@ -230,6 +249,8 @@ def _line(label, fig, base, one=None):
     text = (f'  {label:<28} RTF {fig["rtf"]:5.2f} ({fig["rtf"] / base["rtf"]:4.2f}x)  '
             f'RSS peak {peak:6.0f} MiB ({peak / base["rss_peak_mib"]:5.2f}x)  '
             f'mean {mean:6.0f} MiB ({mean / base["rss_mean_mib"]:5.2f}x)  '
+            f'PSS mean {fig["pss_mean_mib"]:6.0f} MiB '
+            f'({fig["pss_mean_mib"] / base["pss_mean_mib"]:5.2f}x)  '
             f'{fig["processes"]:2d} processes, {fig["sim_s"]:6.1f} sim s in '
             f'{fig["wall_s"]:6.1f} wall s')
     if one is not None:
