@@ -88,8 +88,8 @@ class MissionSession:
         )
         from orchestrator_pkg.cli_ros import tool_node
         from orchestrator_pkg.ros_edge.lifecycle import MANAGER, StackActive
+        from orchestrator_pkg.ros_edge.main import NodeExecutor
 
-        self._rclpy = rclpy
         self._ExecuteMission = ExecuteMission
         self._Twist = Twist
         self._Bool = Bool
@@ -107,6 +107,11 @@ class MissionSession:
         self.wait_for_clock = wait_for_clock
         rclpy.init()
         self.node = tool_node('orchestrator_run')
+        # the stack's own executor, with the node added once: rclpy.spin_once(node)
+        # adds the node to its global executor and removes it again on every call,
+        # and each time that executor rebuilds all it waits on, twice
+        self._executor = NodeExecutor()
+        self._executor.add_node(self.node)
         self.stats = {ns: RobotRunStats(namespace=ns) for ns in namespaces}
         self.results: Dict[str, object] = {}
         self._goal_handles: Dict[str, object] = {}
@@ -265,7 +270,7 @@ class MissionSession:
 
     # ------------------------------------------------------------ run
     def _spin(self, runner, seconds: float = 0.05) -> Optional[str]:
-        self._rclpy.spin_once(self.node, timeout_sec=seconds)
+        self._executor.spin_once(timeout_sec=seconds)
         for ns, request in list(self._requests.items()):
             if request.done():
                 del self._requests[ns]
@@ -475,7 +480,7 @@ class MissionSession:
         for _ in range(3):
             for publisher in self._zero.values():
                 publisher.publish(self._Twist())
-            self._rclpy.spin_once(self.node, timeout_sec=0.02)
+            self._executor.spin_once(timeout_sec=0.02)
 
     def outcome(self, reason: str) -> tuple:
         """Return the run's ``(outcome, reason)`` (the summary's and summary.json's)."""

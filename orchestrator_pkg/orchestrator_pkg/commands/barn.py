@@ -22,7 +22,7 @@ from orchestrator_pkg.bringup.description import BringupError
 from orchestrator_pkg.commands import _args
 from orchestrator_pkg.commands.run import STOP_SIGNALS
 from orchestrator_pkg.ros_edge import convert, share
-from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
+from orchestrator_pkg.ros_edge.main import NodeExecutor, destroy_node_and_waitables
 
 DEFAULT_BRINGUP = 'barn_bringup.yaml'
 CONTROLLERS = ('rpp', 'mppi')  # --controller: the bringup's run argument controller
@@ -75,9 +75,11 @@ class BarnRun:
         from orchestrator_pkg.ros_edge.lifecycle import StackActive
         from orchestrator_pkg.ros_edge.qos import STATUS_CHANGES_QOS
 
-        self._rclpy = rclpy
         self._NavigateToPose = NavigateToPose
         self.node = rclpy.create_node('barn_runner')
+        # the node added once (rclpy.spin_once(node) adds and removes it on every call)
+        self._executor = NodeExecutor()
+        self._executor.add_node(self.node)
         self.clock_s = None
         self.pose = None
         self.collisions = []
@@ -120,7 +122,7 @@ class BarnRun:
 
     def spin(self, seconds: float = 0.02) -> None:
         """Process what arrived (this process's own loop; never inside a callback)."""
-        self._rclpy.spin_once(self.node, timeout_sec=seconds)
+        self._executor.spin_once(timeout_sec=seconds)
         for name, (request, value) in list(self._requests.items()):
             if request.done():
                 del self._requests[name]
@@ -185,6 +187,7 @@ class BarnRun:
         """Destroy the client node."""
         for client in self.clients.values():
             client.destroy()
+        self._executor.shutdown()
         destroy_node_and_waitables(self.node)
 
 
