@@ -140,10 +140,10 @@ class RunRecorder:
     def __init__(self, namespaces: List[str], mcap_path: str, jsonl_path: str,
                  use_sim_time: bool = True, topics=KEY_TOPICS):
         from mcap.writer import CompressionType, Writer
-        from rclpy.executors import SingleThreadedExecutor
         from rosgraph_msgs.msg import Clock
 
         from orchestrator_pkg.cli_ros import tool_node
+        from orchestrator_pkg.ros_edge.main import NodeExecutor
 
         self._lock = threading.Lock()
         self._use_sim_time = use_sim_time
@@ -171,9 +171,10 @@ class RunRecorder:
         # load, and with it every time written (the 2-core CI machine)
         self.clock_node = tool_node('orchestrator_run_recorder_clock')
         self.clock_node.create_subscription(Clock, '/clock', self._on_clock, CLOCK_DEPTH)
-        self._executor = SingleThreadedExecutor()
+        # the stack's executor, one per thread (each thread is the only one spinning it)
+        self._executor = NodeExecutor()
         self._executor.add_node(self.node)
-        self._clock_executor = SingleThreadedExecutor()
+        self._clock_executor = NodeExecutor()
         self._clock_executor.add_node(self.clock_node)
         self._closed = False
         self._threads = [
