@@ -68,28 +68,26 @@ def process_tree(root: int):
     return pids
 
 
-def rss_kib(pid: int) -> int:
-    """VmRSS of one process in KiB (0 if it is gone)."""
+def _proc_kib(pid: int, name: str, field: str) -> int:
+    """One ``field:`` line of /proc/PID/``name`` in KiB (0 if the process is gone)."""
     try:
-        with open(f'/proc/{pid}/status') as f:
+        with open(f'/proc/{pid}/{name}') as f:
             for line in f:
-                if line.startswith('VmRSS:'):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of one process in KiB (0 if it is gone)."""
+    return _proc_kib(pid, 'status', 'VmRSS:')
 
 
 def pss_kib(pid: int) -> int:
     """PSS of one process in KiB (0 if it is gone or cannot be read)."""
-    try:
-        with open(f'/proc/{pid}/smaps_rollup') as f:
-            for line in f:
-                if line.startswith('Pss:'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kib(pid, 'smaps_rollup', 'Pss:')
 
 
 class Watch:
