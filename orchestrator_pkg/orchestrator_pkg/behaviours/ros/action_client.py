@@ -265,17 +265,15 @@ class ActionClientBehaviour(RosLeaf):
             goal = self.goal_factory()
         except INPUT_ERRORS:
             return
-        if goal != self._goal:
+        changed = goal != self._goal
+        # kept also when equal (new objects, e.g. a replan that gave the same path), so
+        # that the next ticks compare an object with itself, not every pose of the path
+        self._goal = goal
+        if changed:
             # As Nav2's BtActionNode: send the new goal and let the server preempt
             # the old one (no cancel, so the robot does not stop in between).
-            self._goal = goal
             self._send(goal)
             self.feedback_message = 'goal changed, sent again'
-        else:
-            # An equal goal built from new objects (a replan that gave the same path):
-            # keep the new one, so that the next ticks compare an object with itself
-            # (no field-by-field pass over every pose of the path, 0.2 ms a tick).
-            self._goal = goal
 
     def _cancel_outstanding(self):
         if self.failure is not None:  # failed: nothing of this run is outstanding
