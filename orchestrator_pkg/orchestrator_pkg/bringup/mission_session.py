@@ -10,6 +10,7 @@ mission, and logs each mission's start and result to ``mission.jsonl``. It
 runs in the command's own process, never inside a node's callback, so
 spinning here blocks nothing else.
 """
+import math
 import time
 from typing import Callable, Dict, List, Optional
 
@@ -40,6 +41,10 @@ TO_GO_FRESH_S = 1.0  # wall: an older distance to go is not shown (no path follo
 # respawn (start, then the manager's STARTUP) fits in what is left of
 # bond_respawn_max_duration (10 s)
 UNREACHABLE_RESTART_S = 2.0
+# wall: the node processes are polled for exits (and due respawns) at most this often, not
+# after every callback the run's node takes (some 500 a second at --rtf 0: waitpid on each of
+# 13 processes every time was a tenth of the runner's CPU)
+PROCESS_POLL_S = 0.05
 
 
 def _topic(namespace: str, name: str) -> str:
@@ -139,6 +144,7 @@ class MissionSession:
         # (robot, node) lost while its process runs, not stopped -> since when, its
         # get_state client and the request in flight
         self._lost_since: Dict[tuple, dict] = {}
+        self._polled_at = -math.inf  # monotonic time of the last runner.poll() (_spin)
         self._to_go: Dict[str, tuple] = {}  # robot -> (wall time, distance to go on its path)
         self._exits = self.node.create_publisher(DiagnosticArray, graph.DIAGNOSTICS_TOPIC,
                                                  graph.EXIT_QOS)
@@ -297,6 +303,10 @@ class MissionSession:
                     self._output(f'[run] {key[0] or "robot"}: {said}')
             elif asked is None and client.service_is_ready():
                 lost['asked'] = client.call_async(self._GetState.Request())
+        now = time.monotonic()
+        if now - self._polled_at < PROCESS_POLL_S:
+            return None
+        self._polled_at = now
         return runner.poll()
 
     def _watch_lost(self, ns: str, name: str) -> None:
