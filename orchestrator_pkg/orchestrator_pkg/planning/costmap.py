@@ -187,11 +187,16 @@ class ObstacleLayer:
         n_steps = int(math.ceil(float(clear_len.max(initial=0.0)) / step))
         if n_steps > 0:
             t = np.arange(n_steps) * step
-            # stop clearing half a cell short of the hit, so the hit cell itself survives
-            keep = t[None, :] < (clear_len[:, None] - step)
-            xs = sensor_x + np.cos(angles)[:, None] * t[None, :]
-            ys = sensor_y + np.sin(angles)[:, None] * t[None, :]
-            col, row, inside = geo.world_to_cell(xs[keep], ys[keep])
+            # samples every half cell along each beam, stopping half a cell short of the
+            # hit so the hit cell itself survives: beam i keeps its first counts[i]
+            # samples (t < clear_len - step; t is sorted), so only those are computed
+            counts = np.searchsorted(t, clear_len - step, side='left')
+            beam = np.repeat(np.arange(counts.size), counts)
+            starts = np.cumsum(counts) - counts
+            dist = t[np.arange(beam.size) - np.repeat(starts, counts)]
+            xs = sensor_x + np.cos(angles)[beam] * dist
+            ys = sensor_y + np.sin(angles)[beam] * dist
+            col, row, inside = geo.world_to_cell(xs, ys)
             self.grid[row[inside], col[inside]] = FREE_SPACE
         hit = finite & (ranges >= scan.range_min) & (ranges < scan.range_max) \
             & (ranges <= self.obstacle_max_range_m) & (ranges >= self.obstacle_min_range_m)
