@@ -18,6 +18,7 @@ Warnings are throttled (:class:`Throttle`): at most one per node and cause
 every :data:`WARN_EVERY_S` seconds of wall time, counting the drops between.
 """
 import math
+import operator
 import threading
 import time
 import traceback
@@ -36,6 +37,7 @@ NON_FINITE_OK = {
 }
 _FLOAT_TYPES = ('double', 'float')
 _FIELD_CACHE = {}
+_CHECK_CACHE = {}  # message class -> _FiniteCheck
 
 
 class Throttle:
@@ -62,8 +64,12 @@ class Throttle:
 
 
 def _type_name(msg) -> str:
-    module = type(msg).__module__.split('.')
-    return f'{module[0]}/{module[1] if len(module) > 1 else "msg"}/{type(msg).__name__}'
+    return _class_type_name(type(msg))
+
+
+def _class_type_name(cls) -> str:
+    module = cls.__module__.split('.')
+    return f'{module[0]}/{module[1] if len(module) > 1 else "msg"}/{cls.__name__}'
 
 
 def _fields(msg_class):
@@ -86,8 +92,15 @@ def non_finite_field(msg, prefix: str = ''):
     """Return ``(field path, value)`` of the first non-finite number in ``msg``, or None.
 
     Walks nested messages and arrays; the fields :data:`NON_FINITE_OK` names
-    for a type are skipped.
+    for a type are skipped. A message whose numbers are all finite (nearly every
+    one) is cleared by :func:`_all_finite` without walking it field by field.
     """
+    if _all_finite(msg):
+        return None
+    return _first_non_finite(msg, prefix)
+
+
+def _first_non_finite(msg, prefix: str):
     allowed = NON_FINITE_OK.get(_type_name(msg), ())
     for name, kind in _fields(type(msg)):
         if name in allowed:
@@ -103,15 +116,70 @@ def non_finite_field(msg, prefix: str = ''):
             if bad.size:
                 return f'{path}[{bad[0]}]', float(array[bad[0]])
         elif kind == 'message':
-            found = non_finite_field(value, path + '.')
+            found = _first_non_finite(value, path + '.')
             if found:
                 return found
         else:
             for i, item in enumerate(value):
-                found = non_finite_field(item, f'{path}[{i}].')
+                found = _first_non_finite(item, f'{path}[{i}].')
                 if found:
                     return found
     return None
+
+
+class _FiniteCheck:
+    """One message class's checked numbers, flattened: what :func:`_all_finite` reads.
+
+    ``scalars`` reads every float field of the message and of the messages
+    nested in it (not in sequences) at once (``operator.attrgetter`` on the
+    dotted paths); ``arrays`` the float arrays and sequences; ``messages`` the
+    sequences of messages (checked item by item). The fields
+    :data:`NON_FINITE_OK` names for a type are left out, as in the walk.
+    """
+
+    def __init__(self, msg_class):
+        scalars, arrays, messages = [], [], []
+
+        def collect(cls, prefix):
+            allowed = NON_FINITE_OK.get(_class_type_name(cls), ())
+            for name, kind in _fields(cls):
+                if name in allowed:
+                    continue
+                path = prefix + name
+                if kind == 'float':
+                    scalars.append(path)
+                elif kind == 'floats':
+                    arrays.append(operator.attrgetter(path))
+                elif kind == 'message':
+                    collect(type(getattr(cls(), name)), path + '.')
+                else:
+                    messages.append(operator.attrgetter(path))
+        collect(msg_class, '')
+        # attrgetter of one name returns the value, of several a tuple: always a tuple
+        self.scalars = operator.attrgetter(*scalars, scalars[0]) if scalars else None
+        self.arrays = tuple(arrays)
+        self.messages = tuple(messages)
+
+
+def _all_finite(msg) -> bool:
+    """Whether every checked number of ``msg`` is finite (False: walk it to find which).
+
+    The scalars are summed: a NaN or an infinity makes the sum non-finite. So can
+    an overflow of finite values (1e308 + 1e308); the walk then finds nothing.
+    """
+    check = _CHECK_CACHE.get(type(msg))
+    if check is None:
+        check = _CHECK_CACHE[type(msg)] = _FiniteCheck(type(msg))
+    if check.scalars is not None and not math.isfinite(sum(check.scalars(msg))):
+        return False
+    for read in check.arrays:
+        if not np.isfinite(np.asarray(read(msg), dtype=float)).all():
+            return False
+    for read in check.messages:
+        for item in read(msg):
+            if not _all_finite(item):
+                return False
+    return True
 
 
 class Edge:

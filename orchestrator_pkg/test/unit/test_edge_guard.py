@@ -1,5 +1,6 @@
 """The edge guard's checks (issue 12): non-finite fields, goal poses, throttled warnings."""
 import math
+import random
 
 from geometry_msgs.msg import PoseStamped, Quaternion
 from nav2_msgs.action import (
@@ -42,6 +43,67 @@ def test_nested_sequences_are_walked():
     path.poses = [PoseStamped(), PoseStamped()]
     path.poses[1].pose.orientation.z = math.inf
     assert guard.non_finite_field(path) == ('poses[1].pose.orientation.z', math.inf)
+
+
+def test_finite_sums_that_overflow_are_not_called_non_finite():
+    odom = Odometry()
+    odom.pose.pose.position.x = odom.pose.pose.position.y = 1e308  # the sum overflows
+    assert guard.non_finite_field(odom) is None
+
+
+def test_a_types_allowed_fields_are_allowed_where_it_is_nested(monkeypatch):
+    monkeypatch.setitem(guard.NON_FINITE_OK, 'geometry_msgs/msg/Point', ('x',))
+    monkeypatch.setattr(guard, '_CHECK_CACHE', {})  # the checks were built without it
+    path = Path()
+    path.poses = [PoseStamped()]
+    path.poses[0].pose.position.x = math.nan
+    assert guard.non_finite_field(path) is None
+    path.poses[0].pose.position.y = math.inf
+    assert guard.non_finite_field(path) == ('poses[0].pose.position.y', math.inf)
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_the_quick_check_and_the_walk_agree_on_every_field(seed):
+    """Each float field, array element and sequence item made NaN or inf in turn is found."""
+    rng = random.Random(seed)
+    for cls in (Odometry, Path, LaserScan, FollowPath.Goal, FollowWaypoints.Goal):
+        for _ in range(40):
+            msg = cls()
+            if hasattr(msg, 'poses'):
+                msg.poses = [PoseStamped() for _ in range(rng.randint(0, 3))]
+            if isinstance(msg, FollowPath.Goal):
+                msg.path.poses = [PoseStamped() for _ in range(rng.randint(0, 3))]
+            slots = _float_slots(msg)
+            assert guard.non_finite_field(msg) is None
+            if not slots:
+                continue
+            path, setter = rng.choice(slots)
+            bad = rng.choice([math.nan, math.inf, -math.inf])
+            setter(bad)
+            found = guard.non_finite_field(msg)
+            allowed = isinstance(msg, LaserScan) and path.startswith(('ranges', 'intensities'))
+            if allowed:
+                assert found is None
+            else:
+                assert found is not None and found[0] == path, (cls, path, found)
+
+
+def _float_slots(msg, prefix=''):
+    """[(field path, set it)] of every float scalar and float array element in ``msg``."""
+    slots = []
+    for name, kind in msg.get_fields_and_field_types().items():
+        value = getattr(msg, name)
+        path = prefix + name
+        if kind in ('double', 'float'):
+            slots.append((path, lambda v, m=msg, n=name: setattr(m, n, v)))
+        elif kind.startswith(('double[', 'float[')) and len(value):
+            slots.append((f'{path}[0]', lambda v, a=value: a.__setitem__(0, v)))
+        elif kind.startswith('sequence<') and '/' in kind:
+            for i, item in enumerate(value):
+                slots += _float_slots(item, f'{path}[{i}].')
+        elif '/' in kind and '[' not in kind and not kind.startswith('sequence'):
+            slots += _float_slots(value, path + '.')
+    return slots
 
 
 def test_throttle_logs_once_per_period_and_counts_what_it_held_back():
