@@ -18,7 +18,7 @@ Parameters
     max_vel_x, min_vel_x (m/s), max_vel_theta (rad/s), max_accel_x,
     max_decel_x (m/s^2), max_accel_theta, max_decel_theta (rad/s^2), timeout_s, rate_hz,
     use_stamped (Twist or TwistStamped on both topics), require_heartbeat,
-    heartbeat_topic, heartbeat_timeout_s
+    heartbeat_topic, heartbeat_timeout_s, state_period_s
 
 Subscribers
     cmd_vel_nav (geometry_msgs/Twist[Stamped]), e_stop (std_msgs/Bool: true engages,
@@ -31,7 +31,8 @@ Publishers
     ~/state (diagnostic_msgs/DiagnosticStatus: mode IDLE/ACTIVE/TIMEOUT/ESTOP/NO_HEARTBEAT,
     stop_reason, heartbeat state and losses, e-stop state and engagements (estops),
     command_timeouts (a command gone stale while the robot moved on it),
-    output, clamping and the last rejection)
+    output, clamping and the last rejection; at once when any of it but the output
+    changes, else every state_period_s)
 """
 import sys
 
@@ -78,7 +79,12 @@ SPECS = {
                             '(relative: in the namespace)', read_only=True),
     'heartbeat_timeout_s': Spec(0.2, 'heartbeat missing for longer than this (ROS clock) stops '
                                 'the robot, s', 0.01, 10.0),
+    'state_period_s': Spec(0.5, '~/state at once when anything but the output changes, else '
+                           'at least this often (ROS clock), s; 0: every cycle', 0.0, 60.0),
 }
+# the ~/state values that change every cycle while the robot moves: they alone do not
+# make a state message (the output is on cmd_vel)
+_OUTPUT_KEYS = ('linear_x', 'angular_z')
 
 
 def _limits(values: dict) -> VelocityLimits:
@@ -122,6 +128,8 @@ class BaseDriverNode(QuietEvents, Node):
         self._last_update = None
         self._last_mode = None
         self._losses_logged = 0
+        self._state_said = None  # (the state's values but the output, ROS time) last published
+        self._state_period = v['state_period_s']
         self.create_timer(1.0 / v['rate_hz'], self._on_timer)
         self.get_logger().info(f'base_driver ready: {limits}, timeout '
                                f'{self.core.timeout_s} s, '
@@ -137,6 +145,7 @@ class BaseDriverNode(QuietEvents, Node):
         v = params.values(self, SPECS)
         self.core.limits = _limits(v)
         self.core.timeout_s = v['timeout_s']
+        self._state_period = v['state_period_s']
         if self.core.heartbeat is not None:
             self.core.heartbeat.timeout_s = v['heartbeat_timeout_s']
 
@@ -207,23 +216,31 @@ class BaseDriverNode(QuietEvents, Node):
             self.pub_cmd.publish(out)
         else:
             self.pub_cmd.publish(twist)
-        self.pub_state.publish(self._state(v, w))
+        values = self._state_values(v, w)
+        said = tuple(value for key, value in values.items() if key not in _OUTPUT_KEYS)
+        if (self._state_said is None or said != self._state_said[0]
+                or not 0.0 <= now - self._state_said[1] < self._state_period):
+            self._state_said = (said, now)
+            self.pub_state.publish(self._state(values))
 
-    def _state(self, v: float, w: float) -> DiagnosticStatus:
+    def _state_values(self, v: float, w: float) -> dict:
+        core = self.core
+        beat = core.heartbeat
+        return {'mode': core.mode, 'stop_reason': core.stop_reason,
+                'heartbeat': beat.state if beat else 'not required',
+                'heartbeat_losses': str(beat.losses if beat else 0),
+                'dropped': str(core.dropped),
+                'linear_x': f'{v:.4f}', 'angular_z': f'{w:.4f}',
+                'clamped': str(core.clamped).lower(), 'estop': str(core.estop).lower(),
+                'estops': str(core.estops),
+                'command_timeouts': str(core.timeouts),
+                'rejected': str(core.rejected), 'last_reject': core.last_reject}
+
+    def _state(self, values: dict) -> DiagnosticStatus:
         core = self.core
         level = {ACTIVE: DiagnosticStatus.OK, TIMEOUT: DiagnosticStatus.WARN,
                  ESTOP: DiagnosticStatus.ERROR,
                  NO_HEARTBEAT: DiagnosticStatus.ERROR}.get(core.mode, DiagnosticStatus.OK)
-        beat = core.heartbeat
-        values = {'mode': core.mode, 'stop_reason': core.stop_reason,
-                  'heartbeat': beat.state if beat else 'not required',
-                  'heartbeat_losses': str(beat.losses if beat else 0),
-                  'dropped': str(core.dropped),
-                  'linear_x': f'{v:.4f}', 'angular_z': f'{w:.4f}',
-                  'clamped': str(core.clamped).lower(), 'estop': str(core.estop).lower(),
-                  'estops': str(core.estops),
-                  'command_timeouts': str(core.timeouts),
-                  'rejected': str(core.rejected), 'last_reject': core.last_reject}
         return DiagnosticStatus(
             level=level, name=self.get_fully_qualified_name(), hardware_id='base',
             message=core.mode, values=[KeyValue(key=k, value=val) for k, val in values.items()])

@@ -102,6 +102,31 @@ def test_nan_is_rejected_and_reported(driver):
     assert node.core.rejected >= 1
 
 
+def test_state_is_published_on_a_change_and_every_period_not_every_cycle(driver):
+    """A steady output makes a state every state_period_s; a new mode makes one at once."""
+    node, pub, out, states, spin_until = driver
+    node.set_parameters([Parameter('timeout_s', value=0.3)])
+    spin_until(lambda: out and out[-1].twist.linear.x == pytest.approx(0.3), 'driving',
+               every=lambda: pub.publish(_cmd(0.3, 0.0)))
+    n_out, n_states = len(out), len(states)
+    end = time.monotonic() + 1.6
+    spin_until(lambda: time.monotonic() > end, 'a steady 1.6 s',
+               every=lambda: pub.publish(_cmd(0.3, 0.0)))
+    steady_out, steady_states = len(out) - n_out, states[n_states:]
+    assert steady_out >= 10  # 20 Hz output
+    # every 0.5 s (4 at most in 1.6 s), not every cycle, each with the output it had
+    assert 1 <= len(steady_states) <= 4, [s.message for s in steady_states]
+    assert all(s.message == 'ACTIVE' and _values(s)['linear_x'] == '0.3000'
+               for s in steady_states)
+    # the commands stop: TIMEOUT is published in the cycle that finds it
+    spin_until(lambda: node.core.mode == 'TIMEOUT', 'the timeout')
+    n_out = len(out)
+    spin_until(lambda: states[-1].message == 'TIMEOUT', 'the TIMEOUT state')
+    assert len(out) - n_out <= 3  # with the cycle's output, not a period (10 cycles) later
+    (result,) = node.set_parameters([Parameter('state_period_s', value=-1.0)])
+    assert not result.successful  # outside [0, 60]
+
+
 def test_parameter_changes_are_validated_with_a_reason(driver):
     node = driver[0]
     (result,) = node.set_parameters([Parameter('max_accel_x', value=0.0)])
@@ -161,7 +186,7 @@ def _values(state):
 def test_heartbeat_loss_holds_zero_with_a_reason_until_it_returns(guarded):
     node, out, states, spin_until = guarded
     # commands alone do not move it: no heartbeat yet
-    spin_until(lambda: len(states) > 10, 'state messages', beating=False)
+    spin_until(lambda: len(out) > 10 and states, 'output and a state', beating=False)
     assert states[-1].message == 'NO_HEARTBEAT' and out[-1].linear.x == 0.0
     assert _values(states[-1])['stop_reason'] == \
         'no heartbeat on /orchestrator/heartbeat yet'
