@@ -28,11 +28,15 @@ A managed node (:class:`~orchestrator_pkg.ros_edge.lifecycle.ManagedNode`):
 the costmap, topics, service and action server exist from configure on; goals
 are refused unless it is active.
 
-Threads: planning runs in its own callback group on a two-thread executor, so
-scans, odometry and tf keep flowing while a plan is searched. The costmap is
-shared under a lock: a plan copies it (after inflation) and searches the copy;
-the search grid (``planner.Planner``) is kept between plans.
+Threads: the node spins on the stack's single-threaded executor, and a plan's
+search runs on a thread of its own (one search at a time, in the order the
+goals came), so scans, odometry, tf and the services keep being served while a
+plan is searched; the goal's execute callback awaits the search and answers
+in the executor's thread. The costmap is shared under a lock: a plan copies it
+(after inflation) and searches the copy; the search grid (``planner.Planner``)
+is kept between plans, used by the search thread only.
 """
+from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 
@@ -41,7 +45,6 @@ from nav2_msgs.srv import IsPathValid
 from nav_msgs.msg import OccupancyGrid, Path
 import numpy as np
 from rclpy.action import ActionServer
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
@@ -69,7 +72,7 @@ from orchestrator_pkg.ros_edge.costmap_services import (
     StampedScans,
 )
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
-from orchestrator_pkg.ros_edge.main import NodeMultiThreadedExecutor, run_node
+from orchestrator_pkg.ros_edge.main import run_node
 from orchestrator_pkg.ros_edge.params import Spec
 from orchestrator_pkg.ros_edge.tf import tf_listener
 
@@ -100,7 +103,8 @@ class PlannerServer(ManagedNode):
         super().__init__('planner_server', **kwargs)
         self._cm_specs = costmap_specs(rolling=False)
         params.declare(self, {**self._cm_specs, **PLANNER_SPECS})
-        self._planning = threading.Lock()  # held while a plan runs and is answered
+        # the searches, one at a time in their order; stop_node waits for the one running
+        self._search_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='plan_search')
         self._closing = False
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._warn = guard.edge(self).warn
@@ -113,7 +117,7 @@ class PlannerServer(ManagedNode):
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=False)
         self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
-        self._planner = planner.Planner()  # used by the action callback group only
+        self._planner = planner.Planner()  # used by the search thread only
         self._base_frame = self.get_parameter('robot_base_frame').value
         self._pending_map = None  # a received map waiting for its frame on tf
         self._map_frame_error = None
@@ -137,13 +141,11 @@ class PlannerServer(ManagedNode):
                       lock=self._costmap_lock)
         self.create_service(IsPathValid, 'is_path_valid',
                             guard.service(self, 'is_path_valid', self._on_is_path_valid))
-        planning = MutuallyExclusiveCallbackGroup()  # one plan at a time, off the callbacks
         self._server = ActionServer(
             self, ComputePathToPose, 'compute_path_to_pose',
             guard.execute(self, 'compute_path_to_pose', ComputePathToPose, self._execute,
                           check=goals.compute_path_problem,
                           codes=nav2_codes.BAD_GOAL['compute_path_to_pose']),
-            callback_group=planning,
             result_timeout=guard.RESULT_KEEP_S)
         self._through_server = ActionServer(
             self, ComputePathThroughPoses, 'compute_path_through_poses',
@@ -151,7 +153,6 @@ class PlannerServer(ManagedNode):
                           self._execute_through,
                           check=goals.compute_path_through_poses_problem,
                           codes=nav2_codes.BAD_GOAL['compute_path_through_poses']),
-            callback_group=planning,
             result_timeout=guard.RESULT_KEEP_S)
 
     def _on_map(self, msg: OccupancyGrid):
@@ -350,25 +351,24 @@ class PlannerServer(ManagedNode):
                     goal_handle.abort()
                     return result
                 await self._sleep_steady(0.05)
-        with self._planning:  # destroy_node waits for a plan in progress
-            if self._closing:
-                result.error_code = result_type.UNKNOWN
-                result.error_msg = 'planner_server is shutting down'
-                goal_handle.abort()
-                return result
-            return self._plan_and_answer(goal_handle, result, start, poses, plan)
+        if self._closing:
+            result.error_code = result_type.UNKNOWN
+            result.error_msg = 'planner_server is shutting down'
+            goal_handle.abort()
+            return result
+        return await self._plan_and_answer(goal_handle, result, start, poses, plan)
 
     def stop_node(self):
-        """Wait for a plan in progress (bounded by timeout_s); no new one starts."""
-        with self._planning:
-            self._closing = True
+        """Wait for a search in progress (bounded by timeout_s); no new one starts."""
+        self._closing = True
+        self._search_pool.shutdown(wait=True, cancel_futures=True)
 
     def destroy_node(self):
         """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
         self.stop_node()
         super().destroy_node()
 
-    def _plan_and_answer(self, goal_handle, result, start, poses, plan):
+    async def _plan_and_answer(self, goal_handle, result, start, poses, plan):
         t0 = time.monotonic()  # planning time, not the wait above
         with self._costmap_lock:
             self._goals_xy = [p[:2] for p in poses]
@@ -376,15 +376,28 @@ class PlannerServer(ManagedNode):
             if self._costmap.dirty:
                 self._costmap.update_costs()
             master = self._costmap.master.copy()
-        res = plan(master, start, poses)
+        search = await self._searched(plan, master, start, poses)
+        res = search.result()  # the search's own exception is raised here (guard: UNKNOWN)
         try:
             return self._answer(goal_handle, result, res, poses[-1][2], t0)
         except Exception:
             if self.context.ok():
                 raise
-            # Ctrl-C shut rclpy down while this plan was computed or answered (in the
-            # executor's other thread): nothing can be published or answered any more
+            # Ctrl-C shut rclpy down while this plan was answered: nothing can be
+            # published or answered any more
             return result
+
+    def _searched(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` on the search thread; return a Future of its concurrent future.
+
+        The Future is done when the search is, and its done callback (scheduled
+        on this node's executor from the search thread) wakes the executor, which
+        then resumes the coroutine awaiting it.
+        """
+        done = Future(executor=self.executor)
+        done.add_done_callback(lambda _: None)  # scheduling it wakes the executor
+        self._search_pool.submit(fn, *args).add_done_callback(done.set_result)
+        return done
 
     def _answer(self, goal_handle, result, res, gyaw, t0):
         """Publish the path and end the goal with the planner's result ``res``."""
@@ -409,8 +422,7 @@ class PlannerServer(ManagedNode):
 
 def main(args=None):
     """Run the planner server."""
-    return run_node(PlannerServer, args, exit_process=True,
-                    executor_factory=lambda: NodeMultiThreadedExecutor(num_threads=2))
+    return run_node(PlannerServer, args, exit_process=True)
 
 
 if __name__ == '__main__':
