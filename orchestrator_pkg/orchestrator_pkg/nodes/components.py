@@ -12,20 +12,19 @@ CONTAINER_EXECUTABLE = 'node_container'
 NODE_FLAG = '--node'
 ARGS_END = '--'  # rcl's end of a --ros-args section
 
-# executable (setup.py console script) -> (module:class, needs more than one thread)
+# executable (setup.py console script) -> module:class (each spins on the one executor thread)
 COMPONENTS = {
-    'base_driver': ('orchestrator_pkg.nodes.base_driver_node:BaseDriverNode', False),
-    'orchestrator_node': ('orchestrator_pkg.nodes.orchestrator_node:OrchestratorNode', False),
-    'navigator_node': ('orchestrator_pkg.nodes.navigator_node:NavigatorNode', False),
-    # its plan callback is long: the process's other callbacks must still run meanwhile
-    'planner_server': ('orchestrator_pkg.nodes.planner_server:PlannerServer', True),
-    'controller_server': ('orchestrator_pkg.nodes.controller_server:ControllerServer', False),
-    'behavior_server': ('orchestrator_pkg.nodes.behavior_server:BehaviorServer', False),
-    'waypoint_follower': ('orchestrator_pkg.nodes.waypoint_follower:WaypointFollower', False),
-    'map_server': ('orchestrator_pkg.nodes.map_server:MapServer', False),
-    'localization_node': ('orchestrator_pkg.nodes.localization_node:LocalizationNode', False),
-    'lifecycle_manager': ('orchestrator_pkg.nodes.lifecycle_manager:LifecycleManager', False),
-    'perception_node': ('orchestrator_pkg.nodes.perception_node:PerceptionNode', False),
+    'base_driver': 'orchestrator_pkg.nodes.base_driver_node:BaseDriverNode',
+    'orchestrator_node': 'orchestrator_pkg.nodes.orchestrator_node:OrchestratorNode',
+    'navigator_node': 'orchestrator_pkg.nodes.navigator_node:NavigatorNode',
+    'planner_server': 'orchestrator_pkg.nodes.planner_server:PlannerServer',
+    'controller_server': 'orchestrator_pkg.nodes.controller_server:ControllerServer',
+    'behavior_server': 'orchestrator_pkg.nodes.behavior_server:BehaviorServer',
+    'waypoint_follower': 'orchestrator_pkg.nodes.waypoint_follower:WaypointFollower',
+    'map_server': 'orchestrator_pkg.nodes.map_server:MapServer',
+    'localization_node': 'orchestrator_pkg.nodes.localization_node:LocalizationNode',
+    'lifecycle_manager': 'orchestrator_pkg.nodes.lifecycle_manager:LifecycleManager',
+    'perception_node': 'orchestrator_pkg.nodes.perception_node:PerceptionNode',
 }
 
 

@@ -26,18 +26,12 @@ import sys
 from typing import List
 
 from orchestrator_pkg.nodes.components import COMPONENTS, ContainerError, parse_arguments
-from orchestrator_pkg.ros_edge.main import (
-    NodeExecutor,
-    NodeMultiThreadedExecutor,
-    run_nodes,
-)
-
-THREADS = 2  # executor threads when a component needs more than one
+from orchestrator_pkg.ros_edge.main import NodeExecutor, run_nodes
 
 
 def node_class(executable: str):
     """Import and return the node class of ``executable``."""
-    module, _, name = COMPONENTS[executable][0].partition(':')
+    module, _, name = COMPONENTS[executable].partition(':')
     return getattr(importlib.import_module(module), name)
 
 
@@ -58,11 +52,8 @@ def main(args=None) -> int:
     except ContainerError as exc:
         print(f'node_container: {exc}', file=sys.stderr)
         return 2
-    threads = any(COMPONENTS[exe][1] for exe, _ in components)
-    executor = (lambda: NodeMultiThreadedExecutor(num_threads=THREADS)) if threads \
-        else NodeExecutor
     return run_nodes([_factory(exe, ros_args) for exe, ros_args in components],
-                     [sys.argv[0], *own], executor, exit_process=True)
+                     [sys.argv[0], *own], NodeExecutor, exit_process=True)
 
 
 if __name__ == '__main__':

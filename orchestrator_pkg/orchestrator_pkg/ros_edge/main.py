@@ -21,11 +21,7 @@ import traceback
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.exceptions import ParameterException
-from rclpy.executors import (
-    ExternalShutdownException,
-    MultiThreadedExecutor,
-    SingleThreadedExecutor,
-)
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 from orchestrator_pkg.ros_edge.lean_wait import LeanWaits
 from orchestrator_pkg.ros_edge.params import ConfigError
@@ -59,10 +55,6 @@ class NodeExecutor(_SkipsCanceledTimers, LeanWaits, SingleThreadedExecutor):
     rclpy's, with its waits kept between calls instead of rebuilt
     (:class:`~orchestrator_pkg.ros_edge.lean_wait.LeanWaits`).
     """
-
-
-class NodeMultiThreadedExecutor(_SkipsCanceledTimers, MultiThreadedExecutor):
-    """The multi-threaded one, for a node that must answer during a long callback."""
 
 
 def events_executor():

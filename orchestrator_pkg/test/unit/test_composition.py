@@ -151,7 +151,7 @@ def test_every_component_is_a_console_script_with_its_node_class():
             name, target = node.value.split(' = ', 1)
             scripts[name] = target
     assert scripts['node_container'] == 'orchestrator_pkg.nodes.node_container:main'
-    for executable, (target, _) in COMPONENTS.items():
+    for executable, target in COMPONENTS.items():
         module, _, cls = target.partition(':')
         assert scripts[executable] == f'{module}:main', executable
         node_class = getattr(importlib.import_module(module), cls)
