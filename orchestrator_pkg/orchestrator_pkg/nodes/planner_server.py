@@ -116,7 +116,8 @@ class PlannerServer(ManagedNode):
         self._scan_mount = convert.ScanPose(cm['scan_offset_x_m'], cm['scan_offset_y_m'],
                                            cm['scan_offset_yaw'])
         self._costmap = build_costmap(cm, rolling=False)
-        self._costmap_lock = threading.Lock()  # the costmap: callbacks vs. the planning thread
+        # the costmap (the search thread reads a copy); held by the callbacks that touch it
+        self._costmap_lock = threading.Lock()
         self._planner = planner.Planner()  # used by the search thread only
         self._base_frame = self.get_parameter('robot_base_frame').value
         self._pending_map = None  # a received map waiting for its frame on tf
@@ -364,7 +365,7 @@ class PlannerServer(ManagedNode):
         self._search_pool.shutdown(wait=True, cancel_futures=True)
 
     def destroy_node(self):
-        """Wait for a plan in progress (bounded by timeout_s), then destroy the node."""
+        """Wait for a search in progress (bounded by timeout_s), then destroy the node."""
         self.stop_node()
         super().destroy_node()
 
