@@ -17,7 +17,7 @@ from nav_helpers import TIMEOUT_S, node_cmd
 from py_trees.common import Status
 import rclpy
 
-from orchestrator_pkg.behaviours.ros.action_client import ActionClientBehaviour
+from orchestrator_pkg.behaviours.ros.action_client import SERVER_LOOK_S, ActionClientBehaviour
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.testing.processes import ManagedProcess
 from orchestrator_pkg.trees.failure import FailureCode
@@ -68,6 +68,28 @@ def test_the_action_leaf_fails_with_server_died_naming_the_killed_server(ros_dom
         assert leaf.failure.message.startswith('behavior_server died'), leaf.failure.message
         assert noticed < 2.0, noticed
         print(f'server death noticed after {noticed:.2f} s')
+
+
+def test_a_goal_in_flight_looks_its_server_up_on_the_graph_at_most_every_server_look_s(
+        ros_domain):
+    """Ticks faster than SERVER_LOOK_S do not each look at the graph (a look is not free)."""
+    with _wait_goal_accepted(ros_domain, 60) as (_, node, leaf):
+        client = leaf._client
+        real, looks = client.server_is_ready, []
+
+        def counted():
+            looks.append(time.monotonic())
+            return real()
+        client.server_is_ready = counted
+        start, ticks = time.monotonic(), 0
+        while time.monotonic() - start < 1.0:
+            leaf.tick_once()
+            ticks += 1
+            time.sleep(0.002)
+        elapsed = time.monotonic() - start
+        assert leaf.status == Status.RUNNING, leaf.feedback_message
+        assert ticks > 3 * elapsed / SERVER_LOOK_S, ticks  # ticked faster than it looks
+        assert 1 <= len(looks) <= elapsed / SERVER_LOOK_S + 1, (len(looks), ticks)
 
 
 def test_a_lost_result_reply_is_asked_for_again(ros_domain):
