@@ -64,7 +64,7 @@ def main():
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=15)
-    parser.add_argument('--tick-rate-hz', type=float, default=20.0)
+    parser.add_argument('--tick-rate-hz', type=float, default=100.0)
     args = parser.parse_args()
     with ros_world(['-p', f'tick_rate_hz:={args.tick_rate_hz}']) as (node, fixture, _):
         mission = ActionClient(node, ExecuteMission, 'execute_mission')

@@ -51,7 +51,8 @@ from orchestrator_pkg.trees.runner import DEFAULT_MAX_VISITS_PER_TICK, MissionRu
 # the last tree that uses one destroys it.
 RETIRE_AFTER_S = 2.0
 SPECS = {
-    'tick_rate_hz': Spec(20.0, 'How often the tree is ticked, on the ROS clock (Hz).', 0.1, 1000.0),
+    'tick_rate_hz': Spec(100.0, 'How often the tree is ticked, on the ROS clock (Hz).',
+                         0.1, 1000.0),
     SERVER_WAIT_PARAMETER: Spec(DEFAULT_SERVER_WAIT_S, 'How long ROS leaves wait for their '
                                 'action/service server to appear (s).', 0.0, 600.0),
     'publish_snapshots': Spec(True, 'Publish a BehaviourTreeSnapshot on ~/snapshot (see '
