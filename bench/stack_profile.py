@@ -246,8 +246,11 @@ class Probe(Watch):
                     continue
                 procs[pid] = (ticks, rss_kib(pid), pss_kib(pid))
                 # read each time: a child caught between fork and exec has the runner's
-                # command line (seen: perception_node labelled as the runner)
-                self.labels[pid] = process_label(pid)
+                # command line (seen: perception_node labelled as the runner); but an
+                # exited one (not reaped yet) has none: it keeps the name it had
+                label = process_label(pid)
+                if pid not in self.labels or not label.startswith('pid '):
+                    self.labels[pid] = label
             probe, machine = cpu_ticks(os.getpid()), machine_ticks()
             with self.lock:
                 counts = {t: (c[0], c[1], c[3], tuple(c[5])) for t, c in self.topics.items()}
