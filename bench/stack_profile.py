@@ -5,6 +5,7 @@ Not a test. Run after ``source env.sh``::
 
     python bench/stack_profile.py [--world warehouse] [--mission deliver] [--rtf 1]
                                   [--json FILE] [--no-messages] [--run-dir DIR]
+                                  [--composition] [--param NODE.PARAMETER=VALUE ...]
 
 The stack is started as the demo starts it (``orchestrator run``, the runner,
 in a private ROS domain; ``stack()`` of bench/stack_rtf_rss.py) and measured
@@ -398,7 +399,9 @@ def report(fig: dict, args, counted: bool) -> str:
     """Return the figures as text: the window, the machine, a process table, a topic table."""
     others = fig['machine_busy_cores'] - fig['stack_busy_cores'] - fig['probe_busy_cores']
     params = ''.join(f', --param {p}' for p in args.param or [])
-    out = [f'world {args.world}, mission {args.mission}, rtf setting {args.rtf:g}{params}; '
+    composed = ', composed' if args.composition else ''
+    out = [f'world {args.world}, mission {args.mission}, '
+           f'rtf setting {args.rtf:g}{composed}{params}; '
            f'{env_note()} (at the end; {fig["load_start"]:.2f} at the start)',
            f'orchestrator_pkg from {fig["package_prefix"]}',
            f'window: mission sent -> {", ".join(fig["outcomes"])}: '
@@ -488,6 +491,9 @@ def main(argv=None) -> int:
     parser.add_argument('--run-dir', metavar='DIR',
                         help='record the run there, as make demo does (the runner\'s recorder '
                              'subscribes to some 20 topics); default: no recording')
+    parser.add_argument('--composition', action='store_true',
+                        help='run the stack composed (orchestrator run --composition): one '
+                             'row per node container')
     parser.add_argument('--param', action='append', metavar='NODE.PARAMETER=VALUE',
                         help='override a node\'s parameter for the run, as orchestrator run '
                              '--param does (repeatable), e.g. orchestrator.tick_rate_hz=100')
