@@ -32,7 +32,7 @@ from orchestrator_pkg.trees.failure import FailureCode
 SERVER_GONE_GRACE_S = 0.3
 # how often (wall time) a goal in flight looks its server up on the graph: a look
 # costs 0.15-0.2 ms in the demo's graph (the rmw walks every endpoint), about a third
-# of a waiting leaf's tick, so it is not made once per tick at any tick rate
+# of a waiting tree's tick, so it is not made once per tick at any tick rate
 SERVER_LOOK_S = 0.1
 # how long (leaf clock) a goal waits for a navigation stack that is down to come
 # back: its manager brings it up again when a respawned node returns (within its
