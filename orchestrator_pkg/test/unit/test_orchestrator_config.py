@@ -22,6 +22,17 @@ def test_every_node_block_sets_declared_parameters_of_the_declared_type_and_rang
             assert type(value) is type(spec.default), f'{node}.{name}: {value!r}'
             if spec.lo is not None:
                 assert spec.lo <= value <= spec.hi, f'{node}.{name}={value} out of range'
+            # a node started without the file (a user's own launch) behaves as with it
+            assert value == spec.default, f'{node}.{name}: {value!r} in the file, ' \
+                f'{spec.default!r} declared'
+
+
+def test_both_trees_tick_at_nav2s_bt_navigator_rate_by_default():
+    with open(YAML, encoding='utf-8') as f:
+        doc = yaml.safe_load(f)
+    assert tree_host.SPECS['tick_rate_hz'].default == 100.0  # Nav2's bt_loop_duration: 10 ms
+    for node in NODES:
+        assert doc[node]['ros__parameters']['tick_rate_hz'] == 100.0, node
 
 
 def test_the_battery_thresholds_are_checked_across_fields():
