@@ -40,7 +40,8 @@ Format::
           sim_only: false            # only when running in simulation
           when: {localization: amcl} # only when each named run argument has that value
                                      # (or one of a list of values)
-          composable: false          # composed mode: runs in its robot's node_container
+          composable: false          # composed mode: runs in one of its robot's containers,
+          container: node_container  # this one (a process name; node_container by default)
 
 Substitutions are ``${name}`` with ``name`` a run argument (e.g. ``world``,
 ``mission``); there is no other expression language, nothing is evaluated.
@@ -73,9 +74,10 @@ robot-scope nodes only, ``namespace``, the node's own robot namespace, and
 
 Composed mode: when the run argument ``composition`` is ``true`` (declare it
 in ``arguments`` with choices ``[false, true]``), each robot's ``composable``
-nodes run together in one ``node_container`` process (:mod:`nodes.node_container`),
-each with the same name, namespace, parameters and remappings as on its own;
-:func:`resolve` returns one launch for the container, its ``components`` the
+nodes run together in ``node_container`` processes (:mod:`nodes.node_container`),
+one per ``container`` name (``node_container`` unless the node names another),
+each node with the same name, namespace, parameters and remappings as on its own;
+:func:`resolve` returns one launch per container, its ``components`` the
 nodes' own launches. Only this package's nodes can be composed
 (:data:`nodes.components.COMPONENTS`).
 
@@ -104,7 +106,7 @@ RESOLVE_ARGUMENTS = ('robot_namespaces', 'namespace', 'robot_index')  # added by
 _NODE_KEYS = {'name', 'package', 'executable', 'scope', 'parameters', 'overrides',
               'remappings', 'respawn', 'respawn_delay_s', 'respawn_max_retries',
               'respawn_backoff', 'respawn_max_delay_s', 'respawn_reset_after_s',
-              'required', 'sim_only', 'description', 'when', 'composable'}
+              'required', 'sim_only', 'description', 'when', 'composable', 'container'}
 _ARGUMENT_KEYS = {'default', 'choices', 'description'}
 CASE_KEY = 'case'
 COMPOSITION_ARGUMENT = 'composition'  # the run argument that turns composed mode on ('true')
@@ -137,7 +139,8 @@ class NodeDescription:
     sim_only: bool = False
     description: str = ''
     when: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (argument, allowed values)
-    composable: bool = False  # joins its robot's node_container in composed mode
+    composable: bool = False  # joins its robot's container in composed mode
+    container: str = CONTAINER_EXECUTABLE  # which container (process) of its robot it joins
 
     def runs_with(self, args: Mapping[str, object]) -> bool:
         """Whether this node runs with these run arguments (its ``when`` holds)."""
@@ -343,6 +346,14 @@ def _node(source: str, index: int, raw) -> NodeDescription:
                    f'{", ".join(sorted(COMPONENTS))})')
     if composable and scope != 'robot':
         raise _err(source, f'{where}.composable', 'only robot-scope nodes are composed')
+    container = _typed(source, f'{where}.container', raw.get('container'), str,
+                       CONTAINER_EXECUTABLE)
+    if not _NAME.match(container):
+        raise _err(source, f'{where}.container', f'{container!r} is not a process name '
+                   '(a letter, then letters, digits or _)')
+    if 'container' in raw and not composable:
+        raise _err(source, f'{where}.container', 'only a composable node joins a container '
+                   '(set composable: true)')
     return NodeDescription(
         name=raw['name'], package=raw['package'], executable=raw['executable'],
         scope=scope,
@@ -356,7 +367,7 @@ def _node(source: str, index: int, raw) -> NodeDescription:
         required=_typed(source, f'{where}.required', raw.get('required'), bool, False),
         sim_only=_typed(source, f'{where}.sim_only', raw.get('sim_only'), bool, False),
         description=_typed(source, f'{where}.description', raw.get('description'), str, ''),
-        when=tuple(when_values), composable=composable)
+        when=tuple(when_values), composable=composable, container=container)
 
 
 def _arguments(source: str, raw) -> Tuple[Argument, ...]:
@@ -452,6 +463,10 @@ def parse(text: str, source: str = '<string>') -> Bringup:
         if node.name in seen:
             raise _err(source, 'bringup.nodes', f'node name {node.name!r} is used twice')
         seen.add(node.name)
+    for i, node in enumerate(nodes):
+        if node.composable and node.container in seen:
+            raise _err(source, f'bringup.nodes[{i}] ({node.name}).container',
+                       f'{node.container!r} is the name of a node; a container needs its own')
     robots = _typed(source, 'bringup.robots', top.get('robots'), int, 1)
     if robots < 1:
         raise _err(source, 'bringup.robots', f'must be >= 1, got {robots}')
@@ -660,25 +675,27 @@ def resolve(bringup: Bringup, share_dir, args: Mapping[str, str], *, sim: bool,
 
 
 def _composed(launches: List[NodeLaunch]) -> List[NodeLaunch]:
-    """Replace each robot's ``composable`` launches with one node_container launch.
+    """Replace each robot's ``composable`` launches with one launch per ``container``.
 
-    The container takes the place of its first node. It is respawned only if
+    Each container (a node_container process named after its ``container``)
+    takes the place of its first node. It is respawned only if
     every node in it is (with the first one's policy), and it is required if
     any of them is.
     """
-    groups: Dict[str, List[NodeLaunch]] = {}
+    groups: Dict[Tuple[str, str], List[NodeLaunch]] = {}
     for launch in launches:
         if launch.node.composable:
-            groups.setdefault(launch.namespace, []).append(launch)
+            groups.setdefault((launch.namespace, launch.node.container), []).append(launch)
     out = []
     for launch in launches:
-        group = groups.get(launch.namespace) if launch.node.composable else None
+        group = groups.get((launch.namespace, launch.node.container)) \
+            if launch.node.composable else None
         if group is None:
             out.append(launch)
         elif launch is group[0]:
             first = group[0].node
             container = NodeDescription(
-                name=CONTAINER_EXECUTABLE, package=CONTAINER_PACKAGE,
+                name=first.container, package=CONTAINER_PACKAGE,
                 executable=CONTAINER_EXECUTABLE, scope='robot',
                 respawn=all(g.node.respawn for g in group),
                 respawn_delay_s=first.respawn_delay_s,

@@ -91,6 +91,45 @@ def test_a_container_is_respawned_only_if_all_its_nodes_are():
     assert container.components and not container.node.respawn
 
 
+def test_nodes_naming_a_container_run_in_that_one_each_robot_its_own():
+    text = COMPOSED.replace(
+        '      executable: base_driver\n',
+        '      executable: base_driver\n      composable: true\n'
+        '      container: control_container\n')
+    launches = resolve(parse(text), share, {'world': 'w', 'composition': 'true'},
+                       sim=True, robots=2)
+    assert [launch.label for launch in launches] == [
+        'sim', 'robot1/control_container', 'robot1/node_container',
+        'robot2/control_container', 'robot2/node_container']
+    control, light = launches[1], launches[2]
+    assert control.node_names == ('base_driver',)
+    assert light.node_names == ('map_server', 'waypoint_follower')
+    assert control.node.executable == light.node.executable == 'node_container'
+    # its own policy: base_driver's (respawn, default delay), not the other container's
+    assert control.node.respawn and control.node.respawn_delay_s == 1.0
+    assert not control.node.required and light.node.required
+    assert launches[3].components[0].namespace == 'robot2'
+    # composition off: the container key changes nothing
+    alone = resolve(parse(text), share, {'world': 'w'}, sim=True)
+    assert [launch.label for launch in alone] == [
+        'sim', 'base_driver', 'map_server', 'waypoint_follower']
+
+
+@pytest.mark.parametrize('node, words', [
+    ('      composable: true\n      container: "two words"\n', "'two words' is not a process"),
+    ('      composable: true\n      container: 3\n', 'expected'),
+    ('      container: other\n', 'only a composable node joins a container'),
+    ('      composable: true\n      container: base_driver\n',
+     "'base_driver' is the name of a node"),
+])
+def test_a_bad_container_name_is_refused_naming_the_field(node, words):
+    text = COMPOSED + ('    - name: m4\n      package: orchestrator_pkg\n'
+                       '      executable: map_server\n' + node)
+    with pytest.raises(BringupError, match=words) as caught:
+        parse(text, 'b.yaml')
+    assert 'b.yaml: bringup.nodes[4] (m4).container' in str(caught.value)
+
+
 def test_the_containers_command_carries_each_nodes_own_ros_arguments():
     container = resolve(parse(COMPOSED), share, {'world': 'w', 'composition': 'true'},
                         sim=True)[2]
