@@ -5,7 +5,8 @@ Not a test. Run after ``source env.sh``::
 
     python bench/stack_profile.py [--world warehouse] [--mission deliver] [--rtf 1]
                                   [--json FILE] [--no-messages] [--run-dir DIR]
-                                  [--composition] [--param NODE.PARAMETER=VALUE ...]
+                                  [--composition] [--bringup FILE]
+                                  [--param NODE.PARAMETER=VALUE ...]
 
 The stack is started as the demo starts it (``orchestrator run``, the runner,
 in a private ROS domain; ``stack()`` of bench/stack_rtf_rss.py) and measured
@@ -400,8 +401,9 @@ def report(fig: dict, args, counted: bool) -> str:
     others = fig['machine_busy_cores'] - fig['stack_busy_cores'] - fig['probe_busy_cores']
     params = ''.join(f', --param {p}' for p in args.param or [])
     composed = ', composed' if args.composition else ''
+    bringup = f', bringup {args.bringup}' if args.bringup else ''
     out = [f'world {args.world}, mission {args.mission}, '
-           f'rtf setting {args.rtf:g}{composed}{params}; '
+           f'rtf setting {args.rtf:g}{composed}{bringup}{params}; '
            f'{env_note()} (at the end; {fig["load_start"]:.2f} at the start)',
            f'orchestrator_pkg from {fig["package_prefix"]}',
            f'window: mission sent -> {", ".join(fig["outcomes"])}: '
@@ -494,6 +496,9 @@ def main(argv=None) -> int:
     parser.add_argument('--composition', action='store_true',
                         help='run the stack composed (orchestrator run --composition): one '
                              'row per node container')
+    parser.add_argument('--bringup', metavar='FILE', default=None,
+                        help='a bringup description instead of bringup.yaml, as orchestrator '
+                             'run --bringup takes it (e.g. another choice of composed nodes)')
     parser.add_argument('--param', action='append', metavar='NODE.PARAMETER=VALUE',
                         help='override a node\'s parameter for the run, as orchestrator run '
                              '--param does (repeatable), e.g. orchestrator.tick_rate_hz=100')
