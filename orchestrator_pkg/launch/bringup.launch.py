@@ -36,8 +36,9 @@ ARGUMENTS = {
     'localization': ('', "amcl (estimated from scans and the map) or truth (map -> odom from "
                      "the sim's ground truth, for debugging); '' = the description's default "
                      '(amcl)'),
-    'composition': ('', "true: each robot's composable nodes in one process (node_container); "
-                    "'' = the description's default (false)"),
+    'composition': ('', "true: each robot's composable nodes in the containers the description "
+                    "names (bringup.yaml: control_container, node_container); '' = the "
+                    "description's default (false)"),
     'use_sim': ('true', 'true: start sim-only nodes and use /clock'),
     'only': ('', 'comma-separated node names to start (default: all), e.g. orchestrator'),
 }

@@ -53,8 +53,9 @@ ARGUMENTS = {
     'localization': ('truth', "truth (a static map -> odom at the spawn: Gazebo's odometry "
                      "starts at zero) or amcl (the amcl node publishes it); '' = the "
                      "description's default (amcl)"),
-    'composition': ('', "true: each robot's composable nodes in one process (node_container); "
-                    "'' = the description's default (false)"),
+    'composition': ('', "true: each robot's composable nodes in the containers the description "
+                    "names (bringup.yaml: control_container, node_container); '' = the "
+                    "description's default (false)"),
     'only': ('', 'comma-separated stack node names to start (default: all but the sim)'),
     'gui': ('false', 'true: also open the Gazebo GUI; false: server only (-s)'),
 }

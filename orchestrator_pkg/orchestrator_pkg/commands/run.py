@@ -302,9 +302,10 @@ def register(subparsers) -> None:
                              'debugging) or amcl (estimated from scans and the map); default: '
                              'the bringup\'s (amcl in bringup.yaml)')
     parser.add_argument('--composition', action='store_true',
-                        help="composed mode: each robot's composable nodes in one process "
-                             '(node_container; fewer processes and less memory, one core '
-                             'for them); default: the bringup\'s (off)')
+                        help="composed mode: each robot's composable nodes in the containers "
+                             'the bringup names (bringup.yaml: control_container and '
+                             'node_container; fewer processes, less memory and CPU, one core '
+                             'for each container); default: the bringup\'s (off)')
     _args.add_param_option(parser, 'for this run')
     parser.add_argument('--rtf', type=_args.non_negative, default=1.0,
                         help='sim real-time factor, 0 = as fast as possible (default: 1)')

@@ -1,8 +1,8 @@
 """Composed mode: several of the stack's nodes in one process, on one executor.
 
 The bringup's ``composition`` switch (docs/bringup.md, "Composed mode") starts
-the nodes marked ``composable`` in one ``node_container`` process per robot,
-instead of one process each. Each node keeps its own name, namespace,
+the nodes marked ``composable`` in ``node_container`` processes, one per robot
+and ``container`` name, instead of one process each. Each node keeps its own name, namespace,
 parameter files, overrides and remappings: its command-line ``--ros-args``
 become the node's own arguments (rclpy's ``cli_args``), so the graph, the
 topics and the parameters are the same as in separate processes::
@@ -18,8 +18,9 @@ starts. The process shuts down as one node process does
 (:func:`ros_edge.main.run_nodes`): each node's own teardown, then exit.
 
 rclpy has one interpreter lock per process, so the composed nodes share one
-core: compose the light nodes (the default bringup's choice), not the ones
-whose callbacks are long (docs/performance.md has the figures).
+core: compose nodes whose callbacks are short, and split the stack's CPU
+between containers (the default bringup has two; docs/performance.md has the
+figures).
 """
 import importlib
 import sys

@@ -391,10 +391,10 @@ def _check_like_the_reference(report, run_dir, reference_run, label):
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 def test_deliver_composed_as_fast_as_possible_has_the_outcome_of_separate_processes(
         reference_run, ros_domain, tmp_path):
-    # --composition: the bringup's composable nodes (map_server, behavior_server,
-    # waypoint_follower, the lifecycle manager, perception) in one node_container
-    # process; at --rtf 0, judged in the world as the reference run (a process per
-    # node, rtf 1), and held to its drive as the separate-process rtf 0 run is
+    # --composition: the bringup's composable nodes in two containers, control_container
+    # (amcl, planner, controller, orchestrator) and node_container (the rest but the sim
+    # and base_driver); at --rtf 0, judged in the world as the reference run (a process
+    # per node, rtf 1), and held to its drive as the separate-process rtf 0 run is
     run_dir = tmp_path / 'run'
     with _start(ros_domain, run_dir=run_dir, extra=['--composition'], rtf=0) as run:
         report = _finish(run, run_dir / 'summary.json')
@@ -402,15 +402,19 @@ def test_deliver_composed_as_fast_as_possible_has_the_outcome_of_separate_proces
     assert report['rtf']['requested'] == 0.0, report['rtf']
     started = re.findall(r'\[runner\] starting \d+ node\(s\): (.*)', run.output())
     assert started and started[0].split(', ') == [
-        'sim', 'base_driver', 'node_container', 'amcl', 'planner_server', 'controller_server',
-        'bt_navigator', 'orchestrator'], run.output()[:3000]
+        'sim', 'base_driver', 'node_container', 'control_container'], run.output()[:3000]
     _check_delivered(report, run.output())
     assert_run_within_limits(run_dir)
-    # one log for the container, each line naming its node; the manager brought each up
-    log = (run_dir / 'logs' / 'node_container.log').read_text()
-    for name in ('map_server', 'behavior_server', 'waypoint_follower',
-                 'lifecycle_manager_navigation', 'perception_node'):
-        assert f'] [{name}]: ' in log, (name, log[-3000:])
+    # one log per container, each line naming its node; the manager brought each up
+    for container, names in (
+            ('node_container', ('map_server', 'behavior_server', 'bt_navigator',
+                                'waypoint_follower', 'lifecycle_manager_navigation',
+                                'perception_node')),
+            ('control_container', ('amcl', 'planner_server', 'controller_server',
+                                   'orchestrator'))):
+        log = (run_dir / 'logs' / f'{container}.log').read_text()
+        for name in names:
+            assert f'] [{name}]: ' in log, (container, name, log[-3000:])
     _check_like_the_reference(report, run_dir, reference_run, 'composed, --rtf 0')
 
 

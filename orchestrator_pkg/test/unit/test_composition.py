@@ -198,7 +198,7 @@ def test_every_component_is_a_console_script_with_its_node_class():
         assert 'kwargs' in node_class.__init__.__code__.co_varnames, executable
 
 
-def test_the_shipped_bringup_composes_the_light_nodes_on_request():
+def test_the_shipped_bringup_composes_all_but_the_sim_and_base_driver_in_two_on_request():
     bringup = load(os.path.join(PACKAGE, 'config', 'bringup.yaml'))
     args = {'world': 'warehouse', 'robot': 'small_indoor', 'rtf': 1, 'seed': 0, 'mission': ''}
     alone = resolve(bringup, lambda pkg: os.path.join(PACKAGE) if pkg == 'orchestrator_pkg'
@@ -206,11 +206,19 @@ def test_the_shipped_bringup_composes_the_light_nodes_on_request():
     assert all(not launch.components for launch in alone)  # off by default
     composed = resolve(bringup, lambda pkg: os.path.join(PACKAGE), {**args, 'composition': 'true'},
                        sim=False)
-    containers = [launch for launch in composed if launch.components]
-    assert len(containers) == 1
-    assert set(containers[0].node_names) == {
-        'map_server', 'behavior_server', 'waypoint_follower', 'lifecycle_manager_navigation',
-        'perception_node'}
+    containers = {launch.node.name: launch for launch in composed if launch.components}
+    assert set(containers['node_container'].node_names) == {
+        'map_server', 'behavior_server', 'bt_navigator', 'waypoint_follower',
+        'lifecycle_manager_navigation', 'perception_node'}
+    control = containers['control_container']
+    assert set(control.node_names) == {'amcl', 'planner_server', 'controller_server',
+                                       'orchestrator'}
+    # the orchestrator's container ends the run when it exits, and is not respawned
+    assert control.node.required and not control.node.respawn
+    assert containers['node_container'].node.respawn
+    # base_driver, the safety node, keeps its own process (and its events executor)
+    assert [launch.label for launch in composed if not launch.components] == [
+        'base_driver']
     # the same nodes run, in one process fewer per composed node
     names = [n for launch in composed for n in launch.node_names]
     assert sorted(names) == sorted(launch.node.name for launch in alone)
