@@ -17,11 +17,14 @@ import sys
 import threading
 import time
 import traceback
+from typing import Optional
+import weakref
 
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.time_source import TimeSource
 
 from orchestrator_pkg.ros_edge.lean_wait import LeanWaits
 from orchestrator_pkg.ros_edge.params import ConfigError
@@ -216,6 +219,7 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
             start = getattr(node, 'start_managed', None)  # a ManagedNode with autostart
             if start is not None:
                 start()
+        share_clock(nodes)  # its subscription's callback keeps the shared source alive
         executor = executor_factory()
         for node in nodes:
             executor.add_node(node)
@@ -248,6 +252,38 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
             destroy_node_and_waitables(node)
         rclpy.try_shutdown()
     return code
+
+
+def share_clock(nodes) -> Optional[TimeSource]:
+    """Let the nodes of one process that run on sim time share one ``/clock`` subscription.
+
+    rclpy gives every node with ``use_sim_time`` a ``/clock`` subscription of its
+    own: in a container of six nodes each clock message is taken, deserialized
+    and handled six times. Here one time source of the process, subscribed on
+    the first such node, sets all their clocks, and their own sources drop
+    their subscriptions; each clock still gets every message. A node's own
+    source keeps its clock and its ``use_sim_time`` parameter: turned off, the
+    node's clock goes back to the system's; turned on again, the node subscribes
+    again on its own. Uses rclpy 7.1's (Jazzy) ``TimeSource`` internals
+    (``Node._time_source``, ``_clock_sub``), checked by
+    test/integration/test_ros_edge_main.py. Returns the shared source, or None
+    when fewer than two nodes run on sim time (nothing to share).
+    """
+    sources = [node._time_source for node in nodes
+               if getattr(node, '_time_source', None) is not None
+               and node._time_source.ros_time_is_active
+               and node._time_source._clock_sub is not None]
+    if len(sources) < 2:
+        return None
+    shared = TimeSource()
+    shared._node_weak_ref = weakref.ref(sources[0]._get_node())
+    shared.ros_time_is_active = True  # subscribes on that node
+    for source in sources:
+        node = source._get_node()
+        node.destroy_subscription(source._clock_sub)
+        source._clock_sub = None
+        shared.attach_clock(node.get_clock())
+    return shared
 
 
 def stop_then_exit(nodes, code: int) -> None:

@@ -1,4 +1,6 @@
 """run_node: a shutdown in progress is a clean exit, a bad config exit code 1, a bug raises."""
+import time
+
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -71,5 +73,55 @@ def test_a_timer_canceled_after_the_wait_is_skipped_not_raised_out_of_spin(ros_d
         executor.shutdown()
         assert calls == []
         node.destroy_node()
+    finally:
+        rclpy.shutdown()
+
+
+def test_nodes_of_one_process_on_sim_time_share_one_clock_subscription(ros_domain):
+    from rclpy.parameter import Parameter
+    from rosgraph_msgs.msg import Clock
+
+    from orchestrator_pkg.ros_edge.main import NodeExecutor, share_clock
+    rclpy.init(domain_id=ros_domain.domain_id)
+    try:
+        sim_time = [Parameter('use_sim_time', value=True)]
+        nodes = [rclpy.create_node(name, parameter_overrides=sim_time)
+                 for name in ('first', 'second', 'third')]
+        wall = rclpy.create_node('on_wall_time')
+        clock_pub = rclpy.create_node('clock_source')
+        publisher = clock_pub.create_publisher(Clock, '/clock', 10)
+        executor = NodeExecutor()
+        for node in (*nodes, wall, clock_pub):
+            executor.add_node(node)
+
+        def until(predicate, timeout_s=10.0):
+            deadline = time.monotonic() + timeout_s
+            while not predicate() and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.05)
+            return predicate()
+
+        def subscribers():
+            return clock_pub.count_subscribers('/clock')
+        assert until(lambda: subscribers() == 3), subscribers()  # one per node on sim time
+        shared = share_clock([*nodes, wall])
+        assert shared is not None
+        assert until(lambda: subscribers() == 1), subscribers()
+
+        def at(seconds):
+            publisher.publish(Clock(clock=rclpy.time.Time(seconds=seconds).to_msg()))
+            executor.spin_once(timeout_sec=0.05)
+            return all(n.get_clock().now().nanoseconds == seconds * 10**9
+                       for n in nodes if n.get_parameter('use_sim_time').value)
+        assert until(lambda: at(12))
+        assert wall.get_clock().now().nanoseconds > 10**18  # not on sim time: untouched
+        # a node's own use_sim_time still rules its clock, and the others keep theirs
+        nodes[1].set_parameters([Parameter('use_sim_time', value=False)])
+        assert until(lambda: at(13))
+        assert nodes[1].get_clock().now().nanoseconds > 10**18
+        assert [n.get_clock().now().nanoseconds for n in (nodes[0], nodes[2])] == [13 * 10**9] * 2
+        assert share_clock([nodes[0]]) is None  # one node: nothing to share
+        executor.shutdown()
+        for node in (*nodes, wall, clock_pub):
+            node.destroy_node()
     finally:
         rclpy.shutdown()
