@@ -276,6 +276,10 @@ def share_clock(nodes) -> Optional[TimeSource]:
     if len(sources) < 2:
         return None
     shared = TimeSource()
+    # attach_clock sets each clock to the source's last time: the latest any node has
+    # seen, not zero (a node that spun in its constructor must not go back in time)
+    shared._last_time_set = max((s._get_node().get_clock().now() for s in sources),
+                                key=lambda t: t.nanoseconds)
     shared._node_weak_ref = weakref.ref(sources[0]._get_node())
     shared.ros_time_is_active = True  # subscribes on that node
     for source in sources:

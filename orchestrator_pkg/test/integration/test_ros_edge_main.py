@@ -103,15 +103,18 @@ def test_nodes_of_one_process_on_sim_time_share_one_clock_subscription(ros_domai
         def subscribers():
             return clock_pub.count_subscribers('/clock')
         assert until(lambda: subscribers() == 3), subscribers()  # one per node on sim time
-        shared = share_clock([*nodes, wall])
-        assert shared is not None
-        assert until(lambda: subscribers() == 1), subscribers()
 
         def at(seconds):
             publisher.publish(Clock(clock=rclpy.time.Time(seconds=seconds).to_msg()))
             executor.spin_once(timeout_sec=0.05)
             return all(n.get_clock().now().nanoseconds == seconds * 10**9
                        for n in nodes if n.get_parameter('use_sim_time').value)
+        assert until(lambda: at(7))
+        shared = share_clock([*nodes, wall])
+        assert shared is not None
+        # no clock goes back in time when it changes source (to zero, before a message)
+        assert [n.get_clock().now().nanoseconds for n in nodes] == [7 * 10**9] * 3
+        assert until(lambda: subscribers() == 1), subscribers()
         assert until(lambda: at(12))
         assert wall.get_clock().now().nanoseconds > 10**18  # not on sim time: untouched
         # a node's own use_sim_time still rules its clock, and the others keep theirs
