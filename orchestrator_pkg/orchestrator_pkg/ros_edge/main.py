@@ -280,6 +280,7 @@ def share_clock(nodes) -> Optional[TimeSource]:
     # seen, not zero (a node that spun in its constructor must not go back in time)
     shared._last_time_set = max((s._get_node().get_clock().now() for s in sources),
                                 key=lambda t: t.nanoseconds)
+    # not attach_node: that would tie every clock to the first node's use_sim_time
     shared._node_weak_ref = weakref.ref(sources[0]._get_node())
     shared.ros_time_is_active = True  # subscribes on that node
     for source in sources:

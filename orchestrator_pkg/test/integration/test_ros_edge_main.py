@@ -117,11 +117,12 @@ def test_nodes_of_one_process_on_sim_time_share_one_clock_subscription(ros_domai
         assert until(lambda: subscribers() == 1), subscribers()
         assert until(lambda: at(12))
         assert wall.get_clock().now().nanoseconds > 10**18  # not on sim time: untouched
-        # a node's own use_sim_time still rules its clock, and the others keep theirs
-        nodes[1].set_parameters([Parameter('use_sim_time', value=False)])
+        # a node's own use_sim_time still rules its clock, and the others keep theirs, even
+        # when it is the node that carries the shared subscription
+        nodes[0].set_parameters([Parameter('use_sim_time', value=False)])
         assert until(lambda: at(13))
-        assert nodes[1].get_clock().now().nanoseconds > 10**18
-        assert [n.get_clock().now().nanoseconds for n in (nodes[0], nodes[2])] == [13 * 10**9] * 2
+        assert nodes[0].get_clock().now().nanoseconds > 10**18
+        assert [n.get_clock().now().nanoseconds for n in nodes[1:]] == [13 * 10**9] * 2
         assert share_clock([nodes[0]]) is None  # one node: nothing to share
         executor.shutdown()
         for node in (*nodes, wall, clock_pub):
