@@ -19,6 +19,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
 from orchestrator_pkg.cli_ros import tool_node
+from orchestrator_pkg.ros_edge import qos_events
 from orchestrator_pkg.ros_edge.lifecycle import ManagedNode
 from orchestrator_pkg.ros_edge.main import destroy_node_and_waitables
 from orchestrator_pkg.ros_edge.qos_events import QuietEvents
@@ -146,3 +147,45 @@ def check_the_watch(nodes):
                          'std_msgs/msg/String, '
                          'this node std_msgs/msg/Header; no messages pass')
     assert not any('/fine' in line for line in lines)
+
+
+def test_the_watch_reads_a_topic_again_when_its_counts_change_or_at_a_full_look(
+        nodes, monkeypatch):
+    monkeypatch.setattr(qos_events, 'FULL_LOOK_EVERY', 3)
+    quiet, plain = Quiet('quiet_counts'), Node('plain_counts')
+    nodes += [quiet, plain]
+    quiet.create_subscription(Header, 'swapped', lambda _: None, RELIABLE)
+    good = plain.create_publisher(Header, 'swapped', RELIABLE)
+    watch = quiet.qos_watch
+    executor = SingleThreadedExecutor()
+    executor.add_node(quiet)
+    executor.add_node(plain)
+
+    def graph_has(reliability):
+        infos = quiet.get_publishers_info_by_topic('/swapped')
+        return len(infos) == 1 and infos[0].qos_profile.reliability == reliability
+    try:
+        assert spin_until(executor, lambda: graph_has(ReliabilityPolicy.RELIABLE))
+        watch._looks = 0
+        watch.check()  # a full look: reads every topic
+        reads = watch.reads
+        assert reads >= 1 and not watch.warned
+        watch.check()  # nothing changed: no topic read
+        assert watch.reads == reads
+        # the same counts, another endpoint: a best-effort publisher replaces the good one
+        plain.destroy_publisher(good)
+        plain.create_publisher(Header, 'swapped', BEST_EFFORT)
+        assert spin_until(executor, lambda: graph_has(ReliabilityPolicy.BEST_EFFORT))
+        watch.check()  # counts as before: not read yet
+        assert not watch.warned
+        watch.check()  # the third look is a full one
+        assert [key[0] for key in watch.warned] == ['/swapped']
+        # a new endpoint changes the counts: read at the next look, not the next full one
+        plain.create_subscription(Header, 'swapped', lambda _: None, RELIABLE)
+        assert spin_until(executor, lambda: len(
+            quiet.get_subscriptions_info_by_topic('/swapped')) == 2)
+        reads = watch.reads
+        watch.check()
+        assert watch.reads == reads + 1
+    finally:
+        executor.shutdown()
