@@ -5,8 +5,9 @@ import_type_support`` the first time its type is used (rclpy creating a
 publisher, a subscription, a client or a server). The package's ``__init__``
 also imports its code generator, ``generate_py_impl``, which needs
 ``rosidl_parser`` (the lark IDL grammar), ``rosidl_pycommon`` and empy. A
-node never generates code, yet that import costs about 7 MiB of RSS in every
-process of the stack (measured in docs/performance.md, "Imports").
+node never generates code, yet that import costs 7 MiB of RSS in a process
+with one node and one publisher, and 2-6 MiB stay in each process of the
+running stack (docs/performance.md, "Imports and idle work").
 
 :func:`defer_codegen` registers the package with ``import_type_support``
 only. ``rosidl_generator_py.generate_py`` still works: the generator is

@@ -21,10 +21,10 @@ reason, at most a period after the endpoint appeared.
 A look first counts each topic's publishers and subscriptions, and reads the
 endpoints (their QoS, types and nodes) only for a topic whose counts changed
 since its last read: about 2 ms of a node's executor for 9 topics with every
-endpoint read, 0.15 ms counting (docs/performance.md, "Idle work"). An
-endpoint that replaces another between two looks leaves the counts as they
-were; every :data:`FULL_LOOK_EVERY` looks read all topics, so it is found
-within ``FULL_LOOK_EVERY * WATCH_PERIOD_S`` seconds.
+endpoint read, 0.15 ms counting (docs/performance.md, "Imports and idle
+work"). An endpoint that replaces another between two looks leaves the counts
+as they were; every :data:`FULL_LOOK_EVERY` looks read all topics, so it is
+found within ``FULL_LOOK_EVERY * WATCH_PERIOD_S`` seconds.
 """
 from typing import Dict, Iterable, Set, Tuple
 
