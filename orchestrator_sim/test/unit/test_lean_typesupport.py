@@ -38,12 +38,17 @@ print(json.dumps(report))
 '''
 
 
-def _run(prelude, env):
-    code = _NODE_SCRIPT.format(prelude=prelude)
+def _python(code, env=None) -> str:
+    """Run ``code`` in a fresh interpreter; return its stdout (it must exit 0)."""
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=60, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout
+
+
+def _run(prelude, env):
+    out = _python(_NODE_SCRIPT.format(prelude=prelude), env)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize('prelude', [
@@ -72,10 +77,7 @@ def test_does_nothing_when_the_package_is_already_imported():
             'import sys\n'
             'print(defer_codegen(), sys.modules["rosidl_generator_py"] is real,'
             ' hasattr(real, "__getattr__"))')
-    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ['False', 'True', 'False']
+    assert _python(code).split() == ['False', 'True', 'False']
 
 
 def test_an_unknown_attribute_is_an_attribute_error():
@@ -86,8 +88,6 @@ def test_an_unknown_attribute_is_an_attribute_error():
             '    rosidl_generator_py.no_such_thing\n'
             'except AttributeError as e:\n'
             '    print("AttributeError", e)\n')
-    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.startswith('AttributeError')
-    assert 'no_such_thing' in done.stdout
+    out = _python(code)
+    assert out.startswith('AttributeError')
+    assert 'no_such_thing' in out
