@@ -17,6 +17,13 @@ nothing to do and the whole rebuild runs a second time.
   executor about every change (a node's ``create_*``/``destroy_*``,
   ``add_node``/``remove_node``) through :meth:`wake`, which here also counts
   the change;
+- each wait looks at every entity once: it asks each of rclpy's callback groups
+  once whether its entities may run (their answer is the same for all of them),
+  enters the handle and adds it to the wait set in one pass; the wait set has
+  room for every entity and is made once per change; after the wait only the
+  ready entities are looked up, by pointer, in rcl's order. A container's
+  wait is some 150 entities, most of them services nobody calls (parameters,
+  lifecycle, type descriptions);
 - a wait's timeout is passed to rcl's wait, not made into a timer per call;
 - a callback run in the spinning thread does not trigger the executor's guard
   condition: the next wait is rebuilt after it anyway. A trigger from any
@@ -39,6 +46,7 @@ from inspect import iscoroutinefunction
 import threading
 import time
 
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.exceptions import InvalidHandle
 from rclpy.executors import (
     ConditionReachedException,
@@ -49,6 +57,9 @@ from rclpy.executors import (
 )
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.utilities import timeout_sec_to_nsec
+
+# rclpy's callback groups whose can_execute gives every entity of the group the same answer
+_SAME_FOR_ALL = (MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup)
 
 
 class _OwnThreadQuiet:
@@ -124,9 +135,9 @@ class _Entities:
     """What the executor's nodes wait on, as of change number ``changes``."""
 
     __slots__ = ('changes', 'timers', 'subscriptions', 'clients', 'services',
-                 'guards', 'waitables', 'sizes', 'wait_set')
+                 'guards', 'waitables', 'by_pointer', 'sizes', 'wait_set')
 
-    def __init__(self, changes: int, nodes):
+    def __init__(self, changes: int, nodes, own_guards: int):
         self.changes = changes
         # (entity, node, handle, pointer) per kind; a waitable has no handle of its own
         self.timers, self.subscriptions, self.clients, self.services = [], [], [], []
@@ -150,7 +161,24 @@ class _Entities:
                 except InvalidHandle:
                     continue
                 self.waitables.append((waitable, node, count))
-        self.sizes = None
+        # a ready pointer -> its entry, per kind (a waitable's own entities are in none)
+        self.by_pointer = {kind: {entry[3]: entry for entry in entries}
+                           for kind, entries in (('timer', self.timers),
+                                                 ('subscription', self.subscriptions),
+                                                 ('client', self.clients),
+                                                 ('service', self.services))}
+        # room for every entity: a wait set holds fewer than it was made for when some
+        # cannot run now (rcl waits on the ones added), so it is made once per change
+        sizes = [len(self.subscriptions), len(self.guards) + own_guards, len(self.timers),
+                 len(self.clients), len(self.services), 0]
+        for _, _, count in self.waitables:
+            sizes[0] += count.num_subscriptions
+            sizes[1] += count.num_guard_conditions
+            sizes[2] += count.num_timers
+            sizes[3] += count.num_clients
+            sizes[4] += count.num_services
+            sizes[5] += count.num_events
+        self.sizes = sizes
         self.wait_set = None
 
 
@@ -206,7 +234,7 @@ class LeanWaits:
         entities = self._entities
         changes = self._changes  # read before the lists: a change during the walk shows next time
         if entities is None or entities.changes != changes:
-            entities = self._entities = _Entities(changes, self.get_nodes())
+            entities = self._entities = _Entities(changes, self.get_nodes(), own_guards=2)
         return entities
 
     def _run_tasks(self):
@@ -259,78 +287,72 @@ class LeanWaits:
 
     def _wait_once(self, entities: _Entities, wait_nsec: int):
         """Wait once on what can run now; return a generator of handlers for what is ready."""
-        can_execute = self.can_execute
-        timers = [e for e in entities.timers if can_execute(e[0])]
-        subscriptions = [e for e in entities.subscriptions if can_execute(e[0])]
-        clients = [e for e in entities.clients if can_execute(e[0])]
-        services = [e for e in entities.services if can_execute(e[0])]
+        # rclpy's can_execute: not taken yet, and its callback group lets it run. rclpy's
+        # two groups answer the same for each of their entities: asked once per group
+        answers = {}
+
+        def can_execute(entity) -> bool:
+            if entity._executor_event:
+                return False
+            group = entity.callback_group
+            answer = answers.get(group)
+            if answer is None:
+                answer = group.can_execute(entity)
+                if type(group) in _SAME_FOR_ALL:
+                    answers[group] = answer
+            return answer
+
         guards = [e for e in entities.guards if can_execute(e[0])]
-        waitables = [e for e in entities.waitables if can_execute(e[0])]
         for guard in guards:  # one triggered but not handled (its group was busy)
             if guard[0]._executor_triggered:
                 guard[0].trigger()
-        own_guards = [self._guard, self._sigint_gc]
+        own_guards = (self._guard, self._sigint_gc)
 
         entered = []
+        enter = entered.append
+        waitables = []
         try:
-            for kind in (timers, subscriptions, clients, services, guards):
-                kept = []
+            self._context.handle.__enter__()
+            enter(self._context.handle)
+            if entities.wait_set is None:
+                entities.wait_set = _rclpy.WaitSet(*entities.sizes, self._context.handle)
+            wait_set = entities.wait_set
+            wait_set.clear_entities()
+            # rclpy's order: subscriptions, guard conditions, timers, clients, services,
+            # then the waitables; each entity's handle held while waited on
+            for kind, add in ((entities.subscriptions, wait_set.add_subscription),
+                              (guards, wait_set.add_guard_condition),
+                              (entities.timers, wait_set.add_timer),
+                              (entities.clients, wait_set.add_client),
+                              (entities.services, wait_set.add_service)):
+                filtered = kind is guards
                 for entry in kind:
+                    if not filtered and not can_execute(entry[0]):
+                        continue
+                    handle = entry[2]
                     try:
-                        entry[2].__enter__()
+                        handle.__enter__()
                     except InvalidHandle:  # destroyed since the lists were made
                         self._changes += 1
                         continue
-                    entered.append(entry[2])
-                    kept.append(entry)
-                kind[:] = kept
-            kept = []
-            for entry in waitables:
+                    enter(handle)
+                    add(handle)
+            for guard in own_guards:
+                guard.handle.__enter__()
+                enter(guard.handle)
+                wait_set.add_guard_condition(guard.handle)
+            for entry in entities.waitables:
+                waitable = entry[0]
+                if not can_execute(waitable):
+                    continue
                 try:
-                    entry[0].__enter__()
+                    waitable.__enter__()
                 except InvalidHandle:
                     self._changes += 1
                     continue
-                entered.append(entry[0])
-                kept.append(entry)
-            waitables = kept
-            for guard in own_guards:
-                guard.handle.__enter__()
-                entered.append(guard.handle)
-            self._context.handle.__enter__()
-            entered.append(self._context.handle)
-
-            events = 0
-            sizes = [len(subscriptions), len(guards) + len(own_guards), len(timers),
-                     len(clients), len(services)]
-            for waitable in waitables:
-                count = waitable[2]
-                sizes[0] += count.num_subscriptions
-                sizes[1] += count.num_guard_conditions
-                sizes[2] += count.num_timers
-                sizes[3] += count.num_clients
-                sizes[4] += count.num_services
-                events += count.num_events
-            sizes.append(events)
-            if entities.sizes != sizes:
-                entities.wait_set = _rclpy.WaitSet(*sizes, self._context.handle)
-                entities.sizes = sizes
-            wait_set = entities.wait_set
-            wait_set.clear_entities()
-            for entry in subscriptions:
-                wait_set.add_subscription(entry[2])
-            for entry in clients:
-                wait_set.add_client(entry[2])
-            for entry in services:
-                wait_set.add_service(entry[2])
-            for entry in timers:
-                wait_set.add_timer(entry[2])
-            for entry in guards:
-                wait_set.add_guard_condition(entry[2])
-            for guard in own_guards:
-                wait_set.add_guard_condition(guard.handle)
-            for entry in waitables:
-                entry[0].add_to_wait_set(wait_set)
+                enter(waitable)
+                waitables.append(entry)
+                waitable.add_to_wait_set(wait_set)
 
             wait_set.wait(wait_nsec)
             if self._is_shutdown:
@@ -338,11 +360,14 @@ class LeanWaits:
             if not self._context.ok():
                 raise ExternalShutdownException()
 
-            subs_ready = set(wait_set.get_ready_entities('subscription'))
+            by_pointer = entities.by_pointer
+            ready = {}
+            for kind in ('timer', 'subscription', 'client', 'service'):
+                lookup = by_pointer[kind].get
+                # in the order added; a waitable's own entities are not the executor's
+                ready[kind] = [entry for entry in map(lookup, wait_set.get_ready_entities(kind))
+                               if entry is not None]
             guards_ready = set(wait_set.get_ready_entities('guard_condition'))
-            timers_ready = set(wait_set.get_ready_entities('timer'))
-            clients_ready = set(wait_set.get_ready_entities('client'))
-            services_ready = set(wait_set.get_ready_entities('service'))
             for entry in guards:
                 if entry[3] in guards_ready:
                     entry[0]._executor_triggered = True
@@ -354,25 +379,23 @@ class LeanWaits:
         finally:
             for handle in reversed(entered):
                 handle.__exit__(None, None, None)
-        return self._handlers(ready_waitables, timers, timers_ready, subscriptions, subs_ready,
-                              guards, clients, clients_ready, services, services_ready)
+        return self._handlers(ready_waitables, ready['timer'], ready['subscription'], guards,
+                              ready['client'], ready['service'])
 
-    def _handlers(self, ready_waitables, timers, timers_ready, subscriptions, subs_ready,
-                  guards, clients, clients_ready, services, services_ready):
+    def _handlers(self, ready_waitables, timers, subscriptions, guards, clients, services):
         for waitable, node, _ in ready_waitables:
             if waitable.callback_group.can_execute(waitable):
                 yield self._make_handler(waitable, node, self._take_waitable), waitable, node
         direct = self.direct_calls and self._spin_thread == threading.get_ident()
-        for timer, node, handle, pointer in timers:
+        for timer, node, handle, _ in timers:
             # a timer canceled since the wait is not ready any more (rclpy checks it too)
-            if pointer in timers_ready and handle.is_timer_ready() \
-                    and timer.callback_group.can_execute(timer):
+            if handle.is_timer_ready() and timer.callback_group.can_execute(timer):
                 if direct and not iscoroutinefunction(timer.callback):
                     yield _Direct(self, timer, self._take_timer), timer, node
                 else:
                     yield self._make_handler(timer, node, self._take_timer), timer, node
-        for sub, node, _, pointer in subscriptions:
-            if pointer in subs_ready and sub.callback_group.can_execute(sub):
+        for sub, node, _, _ in subscriptions:
+            if sub.callback_group.can_execute(sub):
                 if direct and not iscoroutinefunction(sub.callback):
                     yield _Direct(self, sub, self._take_subscription), sub, node
                 else:
@@ -380,9 +403,9 @@ class LeanWaits:
         for guard, node, _, _ in guards:
             if guard._executor_triggered and guard.callback_group.can_execute(guard):
                 yield self._make_handler(guard, node, self._take_guard_condition), guard, node
-        for client, node, _, pointer in clients:
-            if pointer in clients_ready and client.callback_group.can_execute(client):
+        for client, node, _, _ in clients:
+            if client.callback_group.can_execute(client):
                 yield self._make_handler(client, node, self._take_client), client, node
-        for service, node, _, pointer in services:
-            if pointer in services_ready and service.callback_group.can_execute(service):
+        for service, node, _, _ in services:
+            if service.callback_group.can_execute(service):
                 yield self._make_handler(service, node, self._take_service), service, node

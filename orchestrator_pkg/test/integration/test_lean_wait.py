@@ -214,3 +214,40 @@ def test_a_plain_callback_waits_while_its_mutually_exclusive_group_is_busy(node)
     assert _spin_until(executor, lambda: 'plain' in order)
     assert order[:3] == ['start', 'end', 'plain']
     executor.shutdown()
+
+
+def test_a_busy_group_holds_only_its_own_entities(node):
+    # the wait asks each callback group once whether its entities may run: the answer
+    # of a busy group must not hold another group's entities, nor a free one's let a
+    # busy one's through
+    executor = NodeExecutor()
+    executor.add_node(node)
+    busy, free = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()
+    release = rclpy.task.Future()
+    calls = []
+
+    async def holds_the_group():
+        calls.append('held')
+        await release
+    holder = node.create_timer(0.01, holds_the_group, callback_group=busy)
+    assert _spin_until(executor, lambda: calls == ['held'])
+    holder.cancel()
+    # the busy group's subscription comes first in the node's list
+    node.create_subscription(Int32, 'lean_wait_groups', lambda m: calls.append('busy'), 10,
+                             callback_group=busy)
+    node.create_subscription(Int32, 'lean_wait_groups', lambda m: calls.append(m.data), 10,
+                             callback_group=free)
+    pub = node.create_publisher(Int32, 'lean_wait_groups', 10)
+    client = node.create_client(Trigger, 'lean_wait_groups_srv', callback_group=free)
+    node.create_service(Trigger, 'lean_wait_groups_srv',
+                        lambda req, res: setattr(res, 'success', True) or res,
+                        callback_group=free)
+    assert client.wait_for_service(timeout_sec=5.0)
+    pub.publish(Int32(data=7))
+    reply = client.call_async(Trigger.Request())
+    assert _spin_until(executor, lambda: 7 in calls and reply.done())
+    assert reply.result().success
+    assert 'busy' not in calls  # its group is still held
+    executor.create_task(release.set_result, True)
+    assert _spin_until(executor, lambda: 'busy' in calls)
+    executor.shutdown()
