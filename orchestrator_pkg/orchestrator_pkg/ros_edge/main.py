@@ -205,13 +205,19 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
     The nodes are created in order (each ``factory()``), started (a managed
     node with ``autostart``), spun together, and on shutdown each one's own
     teardown runs, in reverse order. A node that cannot start with its
-    parameters is one stderr line naming it, and exit code 1.
+    parameters is one stderr line naming it, and exit code 1. Several nodes
+    share one ``/clock`` subscription (:func:`share_clock`) and one tf listener
+    (``ros_edge.tf.TfShare``).
     """
     enable_stack_dumps()
     rclpy.init(args=args)
     nodes = []
     code = 0
     factory = None
+    tf_share = None
+    if len(node_factories) > 1:  # one tf listener for the process's nodes
+        from orchestrator_pkg.ros_edge import tf
+        tf_share = tf.share_in_process(rclpy.get_default_context())
     try:
         for factory in node_factories:
             node = factory()
@@ -223,6 +229,8 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
         executor = executor_factory()
         for node in nodes:
             executor.add_node(node)
+        if tf_share is not None:
+            tf_share.spin_on(executor)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
@@ -250,6 +258,10 @@ def run_nodes(node_factories, args=None, executor_factory=NodeExecutor, *,
             stop_then_exit(list(reversed(nodes)), code)
         for node in reversed(nodes):
             destroy_node_and_waitables(node)
+        if tf_share is not None:
+            shared_node = tf.stop_sharing()
+            if shared_node is not None:
+                destroy_node_and_waitables(shared_node)
         rclpy.try_shutdown()
     return code
 

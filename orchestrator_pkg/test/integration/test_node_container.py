@@ -43,6 +43,15 @@ def test_composed_nodes_run_in_one_process_each_with_its_own_name_and_parameters
                     observer.get_publishers_info_by_topic('/tracked_objects')
                 prefixes |= {bytes(info.endpoint_gid[:12]) for info in infos}
             assert len(prefixes) == 1, prefixes
+
+            # the process's nodes share one tf listener (ros_edge.tf.TfShare), on a node
+            # of its own: perception_node's is the container's only /tf subscription
+            def tf_readers():
+                return [info.node_name for info in observer.get_subscriptions_info_by_topic('/tf')
+                        if bytes(info.endpoint_gid[:12]) in prefixes]
+            assert spin_until(observer, lambda: tf_readers(), TIMEOUT_S), proc.output()
+            readers = tf_readers()
+            assert len(readers) == 1 and readers[0].startswith('tf_listener_'), readers
             # each node has its own parameters: the override for map_server (world) is
             # not map_server's neighbours', and each node read its own file's section
             world = cli_ros.get_parameters(observer, '/map_server', ['world'], TIMEOUT_S)

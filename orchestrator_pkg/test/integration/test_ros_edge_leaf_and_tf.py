@@ -177,3 +177,60 @@ def test_a_bad_transform_is_logged_once_per_edge_and_interval(node):
     spin_for(0.5)
     assert len(about("'odom' -> 'odom'")) == 1
     assert listener.lookup('odom', 'base_link')[:2] == pytest.approx((2.0, 0.0))
+
+
+def test_composed_nodes_share_one_tf_listener_per_pair_of_topics(ros_domain):
+    from orchestrator_pkg.ros_edge import tf as tf_module
+    from orchestrator_pkg.ros_edge.main import NodeExecutor
+    rclpy.init(domain_id=ros_domain.domain_id)
+    executor = NodeExecutor()
+    try:
+        share = tf_module.share_in_process(rclpy.get_default_context())
+        first, second = rclpy.create_node('tf_share_first'), rclpy.create_node('tf_share_second')
+        remapped = rclpy.create_node('tf_share_remapped',
+                                     cli_args=['--ros-args', '-r', 'tf:=/other/tf'])
+        source = rclpy.create_node('tf_share_source')
+        for n in (first, second, remapped, source):
+            executor.add_node(n)
+        share.spin_on(executor)
+        assert share.node is None  # made on first use
+        listener = tf_listener(first)
+        assert tf_listener(second) is listener and tf_listener(first) is listener
+        other = tf_listener(remapped)
+        assert other is not listener
+        hub = share.node
+        assert hub is not None and list(hub.services) == []  # no parameter or type services
+        assert not subscriptions(first, '/tf') and not subscriptions(second, '/tf')
+        assert len(subscriptions(hub, '/tf')) == 1 and len(subscriptions(hub, '/other/tf')) == 1
+        tf = source.create_publisher(TFMessage, '/tf', 10)
+        other_tf = source.create_publisher(TFMessage, '/other/tf', 10)
+
+        def spin_until(predicate):
+            deadline = time.monotonic() + TIMEOUT_S
+            while not predicate() and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.02)
+            return predicate()
+
+        def sees(which, x):
+            try:
+                return which.lookup('odom', 'base_link')[0] == pytest.approx(x)
+            except Exception:  # noqa: BLE001 -- not there yet
+                return False
+
+        def publish_until(pub, which, x):
+            return spin_until(lambda: pub.publish(TFMessage(
+                transforms=[transform('odom', 'base_link', x, 0.0)])) or sees(which, x))
+        assert publish_until(tf, listener, 1.0)
+        assert publish_until(other_tf, other, 5.0)
+        assert sees(listener, 1.0)  # each listener has its own topic's transforms
+        # a node that goes (a lifecycle cleanup, a destroyed node) takes nothing shared
+        executor.remove_node(first)
+        first.destroy_node()
+        assert publish_until(tf, tf_listener(second), 2.0)
+    finally:
+        executor.shutdown()
+        hub = tf_module.stop_sharing()
+        if hub is not None:
+            hub.destroy_node()
+        rclpy.shutdown()
+    assert tf_module._share is None
