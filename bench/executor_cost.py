@@ -9,7 +9,7 @@ The node (``base_driver``: the real ``BaseDriverNode`` with the stack's
 parameters, sim time and the heartbeat watchdog on) runs in a process of its
 own, spun by one of three executors, in a private ROS domain: ``rclpy``
 (rclpy's ``SingleThreadedExecutor`` as shipped, with ``NodeExecutor``'s skip of
-a canceled timer: our executor before ``ros_edge.lean_wait``), ``tasks``
+a canceled timer: our executor before ``lean_wait``), ``tasks``
 (``NodeExecutor`` with ``direct_calls`` off: kept waits, but every callback
 run as a task, as rclpy runs them), ``default`` (``NodeExecutor``, which every
 node but base_driver spins on) and ``events`` (``events_executor()``,

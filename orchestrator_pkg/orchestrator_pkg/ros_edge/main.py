@@ -26,8 +26,8 @@ from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.time_source import TimeSource
 
-from orchestrator_pkg.ros_edge.lean_wait import LeanWaits
 from orchestrator_pkg.ros_edge.params import ConfigError
+from orchestrator_sim.lean_wait import LeanWaits
 
 SHUTDOWN_SETTLE_S = 1.0  # how long an error may precede the context's shutdown
 
@@ -56,7 +56,7 @@ class NodeExecutor(_SkipsCanceledTimers, LeanWaits, SingleThreadedExecutor):
     """The single-threaded executor every node of the stack spins on.
 
     rclpy's, with its waits kept between calls instead of rebuilt
-    (:class:`~orchestrator_pkg.ros_edge.lean_wait.LeanWaits`).
+    (:class:`~orchestrator_sim.lean_wait.LeanWaits`, shared with the sim).
     """
 
 

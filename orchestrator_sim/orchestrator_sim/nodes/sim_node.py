@@ -75,6 +75,7 @@ from orchestrator_interfaces.msg import CollisionEvent, Detection, DetectionArra
 from orchestrator_interfaces.srv import TeleportRobot
 from orchestrator_sim.battery import Battery
 from orchestrator_sim.collisions import CollisionCounter
+from orchestrator_sim.lean_wait import LeanWaits
 from orchestrator_sim.nodes.node_convention import (
     ConfigError,
     QuietNode,
@@ -858,8 +859,12 @@ class SimNode(QuietNode):
         return super().destroy_node()
 
 
-class _SimExecutor(SingleThreadedExecutor):
-    """Spins the sim node together with its robots' nodes (several robots)."""
+class _SimExecutor(LeanWaits, SingleThreadedExecutor):
+    """Spins the sim node together with its robots' nodes (several robots).
+
+    rclpy's single-threaded executor with its waits kept (:mod:`orchestrator_sim.lean_wait`,
+    as the stack's nodes spin).
+    """
 
     def add_node(self, node):
         added = super().add_node(node)

@@ -33,6 +33,10 @@ nothing to do and the whole rebuild runs a second time.
   ``Task`` (a future with a lock), a handler coroutine and a work-list entry
   for every callback, only to run it to its end at once.
 
+The stack's nodes spin on it (``orchestrator_pkg.ros_edge.main.NodeExecutor``)
+and so does the sim, which cannot import ``orchestrator_pkg``: it lives here for
+both, as :mod:`orchestrator_sim.lean_typesupport` does.
+
 What is waited on, and what runs, is rclpy's: the same entities with the same
 filter (``Executor.can_execute``: not already taken, and its callback group
 free), the same order (waitables, timers, subscriptions, guard conditions,
