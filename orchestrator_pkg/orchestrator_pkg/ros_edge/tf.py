@@ -82,12 +82,17 @@ class TfListener2D:
 
 
 class _ListenerNode(QuietEvents, Node):
-    """The node that carries a process's shared tf subscriptions: no parameters, no rosout."""
+    """The node that carries a process's shared tf subscriptions.
+
+    No services (parameters, type descriptions): every service is one more entity
+    each wait of the process's executor looks at. Its warnings (a dropped
+    transform) go to ``/rosout`` as a node's do.
+    """
 
     def __init__(self, context):
         super().__init__(
             f'tf_listener_{os.getpid()}', context=context, use_global_arguments=False,
-            start_parameter_services=False, enable_rosout=False,
+            start_parameter_services=False,
             parameter_overrides=[Parameter('start_type_description_service', value=False)])
 
 

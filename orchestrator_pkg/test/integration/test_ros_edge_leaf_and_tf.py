@@ -223,6 +223,12 @@ def test_composed_nodes_share_one_tf_listener_per_pair_of_topics(ros_domain):
         assert publish_until(tf, listener, 1.0)
         assert publish_until(other_tf, other, 5.0)
         assert sees(listener, 1.0)  # each listener has its own topic's transforms
+        # a dropped transform is said on /rosout, by the share's node
+        logs = []
+        source.create_subscription(Log, '/rosout', logs.append, 100)
+        assert spin_until(lambda: tf.publish(TFMessage(transforms=[transform('odom', 'odom')]))
+                          or any('ignoring a transform' in m.msg for m in logs))
+        assert {m.name for m in logs if 'ignoring a transform' in m.msg} == {hub.get_name()}
         # a node that goes (a lifecycle cleanup, a destroyed node) takes nothing shared
         executor.remove_node(first)
         first.destroy_node()
