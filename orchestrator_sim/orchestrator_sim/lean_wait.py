@@ -322,16 +322,15 @@ class LeanWaits:
                 entities.wait_set = _rclpy.WaitSet(*entities.sizes, self._context.handle)
             wait_set = entities.wait_set
             wait_set.clear_entities()
-            # rclpy's order: subscriptions, guard conditions, timers, clients, services,
-            # then the waitables; each entity's handle held while waited on
+            # each entity that can run, its handle held while waited on; the order of
+            # the kinds here is rcl's business, the handlers run in rclpy's (below)
             for kind, add in ((entities.subscriptions, wait_set.add_subscription),
-                              (guards, wait_set.add_guard_condition),
+                              (entities.guards, wait_set.add_guard_condition),
                               (entities.timers, wait_set.add_timer),
                               (entities.clients, wait_set.add_client),
                               (entities.services, wait_set.add_service)):
-                filtered = kind is guards
                 for entry in kind:
-                    if not filtered and not can_execute(entry[0]):
+                    if not can_execute(entry[0]):
                         continue
                     handle = entry[2]
                     try:
